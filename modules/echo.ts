@@ -1,0 +1,15 @@
+// The bundled demo: echoes the 44-byte "kiss" packets of the original grocket test client
+// (decimal id, a space, a NUL byte, 'A' padding). Run it with `bun run grocketd`.
+import { defineModule } from "../src/index.ts";
+
+const KISS = 44;
+
+export default defineModule({
+  name: "echo",
+  version: "1.0.0",
+  grocketd: "^0.1.0",
+  // Framing: a packet is exactly 44 bytes; fewer means "wait for more".
+  check: (buf, start, end) => (end - start >= KISS ? KISS : 0),
+  // Processing: answer every packet with itself.
+  proc: (packet) => packet,
+});

@@ -1,0 +1,53 @@
+/**
+ * @module config/listen-url
+ * Listen entries are URLs: `tcp://host:port`, `udp://host:port`, `http://host:port`, optionally `?module=name` to
+ * say which module serves the port when several are loaded. Parsed once at start-up, never per connection.
+ */
+
+export type ListenProtocol = "tcp" | "udp" | "http";
+
+export interface ListenEntry {
+  /** The URL as written (with a resolved port once the first thread has bound port 0). */
+  readonly url: string;
+  readonly protocol: ListenProtocol;
+  /** Host name or address without IPv6 brackets, as Bun.listen wants it. */
+  readonly hostname: string;
+  readonly port: number;
+  /** Module that serves this entry; undefined = the only module that can. */
+  readonly module: string | undefined;
+}
+
+const protocols: readonly ListenProtocol[] = ["tcp", "udp", "http"];
+
+/** Returns the parsed entry, or a string saying what is wrong with it. */
+export function parseListenUrl(text: string): ListenEntry | string {
+  // WHATWG URL drops the default port of special schemes (http:80) and refuses ports > 65535 without saying so,
+  // so the port is read from the text itself.
+  const portText = /^[a-z]+:\/\/(?:\[[^\]]*\]|[^/:?#]*)(?::(\d*))?/i.exec(text)?.[1] ?? "";
+  if (portText !== "" && Number(portText) > 65535) return `port ${portText} out of range 0-65535`;
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    return `not a URL (expected e.g. "tcp://0.0.0.0:8000")`;
+  }
+  const protocol = u.protocol.slice(0, -1) as ListenProtocol;
+  if (!protocols.includes(protocol)) return `unsupported scheme "${u.protocol}" (expected one of ${protocols.map((p) => p + "://").join(", ")})`;
+  if (!u.hostname) return `missing host (expected e.g. "${protocol}://0.0.0.0:8000")`;
+  if (portText === "") return `missing port (expected e.g. "${protocol}://${u.hostname}:8000")`;
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) return `port ${portText} out of range 0-65535`;
+  if (u.pathname && u.pathname !== "/" && u.pathname !== "") return `unexpected path "${u.pathname}"`;
+  for (const k of u.searchParams.keys()) if (k !== "module") return `unknown option "${k}" (only "module" is allowed)`;
+  const hostname = u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname;
+  return { url: formatListenUrl(protocol, hostname, port, u.searchParams.get("module") ?? undefined), protocol, hostname, port, module: u.searchParams.get("module") ?? undefined };
+}
+
+export function formatListenUrl(protocol: ListenProtocol, hostname: string, port: number, module?: string): string {
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  return `${protocol}://${host}:${port}${module ? `?module=${module}` : ""}`;
+}
+
+export function withPort(e: ListenEntry, port: number): ListenEntry {
+  return { ...e, port, url: formatListenUrl(e.protocol, e.hostname, port, e.module) };
+}

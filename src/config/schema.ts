@@ -1,0 +1,83 @@
+/**
+ * @module config/schema
+ * zod schemas derived from the key table: a layer schema (every key optional, unknown keys rejected) used to
+ * validate each source on its own, so an error can say which source gave the bad value.
+ */
+import { z } from "zod";
+import { keysOf, sectionNames, type ConfigLayer } from "./keys.ts";
+
+let layerSchema: z.ZodType<ConfigLayer> | undefined;
+
+export function getLayerSchema(): z.ZodType<ConfigLayer> {
+  return (layerSchema ??= buildLayerSchema());
+}
+
+function buildLayerSchema(): z.ZodType<ConfigLayer> {
+  const sections: Record<string, z.ZodType> = {};
+  for (const s of sectionNames()) {
+    const shape: Record<string, z.ZodType> = {};
+    for (const [k, spec] of Object.entries(keysOf(s))) shape[k] = spec.schema.optional();
+    sections[s] = z.strictObject(shape).optional();
+  }
+  return z.strictObject(sections) as unknown as z.ZodType<ConfigLayer>;
+}
+
+export interface LayerIssue {
+  /** Dotted key, e.g. "io.threads" ("" for the top level). */
+  key: string;
+  /** What was expected / what is wrong. */
+  message: string;
+  /** The offending value, when there is one. */
+  value?: unknown;
+  /** For unknown keys: the key itself is the problem. */
+  unknownKey?: boolean;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const p of path) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
+/** Validates one layer; returns the typed layer or the list of issues (all of them, not only the first). */
+export function validateLayer(raw: unknown): { ok: true; layer: ConfigLayer } | { ok: false; issues: LayerIssue[] } {
+  const r = getLayerSchema().safeParse(raw);
+  if (r.success) return { ok: true, layer: r.data };
+  const issues: LayerIssue[] = [];
+  for (const issue of r.error.issues) {
+    const path = issue.path.map(String);
+    if (issue.code === "unrecognized_keys") {
+      const section = path[0];
+      for (const k of issue.keys) {
+        const known = section === undefined ? sectionNames().map((s) => `[${s}]`) : Object.keys(keysOf(section as never));
+        issues.push({
+          key: [...path, k].join("."),
+          unknownKey: true,
+          message: `unknown key; known ${section === undefined ? "sections" : `keys in [${section}]`}: ${known.join(", ")}`,
+        });
+      }
+      continue;
+    }
+    // Array element errors (server.listen[1]) report the whole key plus the index.
+    const keyPath = path.filter((p) => !/^\d+$/.test(p)).join(".");
+    const idx = path.find((p) => /^\d+$/.test(p));
+    issues.push({
+      key: idx === undefined ? keyPath : `${keyPath}[${idx}]`,
+      message: issue.message,
+      value: valueAt(raw, issue.path),
+    });
+  }
+  return { ok: false, issues };
+}
+
+export function formatValue(v: unknown): string {
+  if (v === undefined) return "(missing)";
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}

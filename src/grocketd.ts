@@ -1,0 +1,55 @@
+/**
+ * @module grocketd
+ * The command: `bun run grocketd [--config FILE] [--module FILE ...] [--listen URL ...] [--threads N] [--check]`.
+ * Parses flags, builds and validates the start plan (exiting non-zero with every reason before any port opens),
+ * then hands over to the master.
+ */
+import { parseCli, usage } from "./cli/args.ts";
+import { describeError, isGrocketdError } from "./errors.ts";
+import { createLogger } from "./log/logger.ts";
+import { runMaster } from "./master/master.ts";
+import { buildStartPlan } from "./master/start-plan.ts";
+import { API_VERSION, VERSION } from "./version.ts";
+
+function fail(err: unknown): never {
+  const lines = isGrocketdError(err) ? err.problems : [describeError(err)];
+  process.stderr.write(`grocketd: cannot start:\n${lines.map((l) => `  - ${l}`).join("\n")}\n`);
+  process.exit(isGrocketdError(err) && err.code === "GRK_ERR_CLI" ? 2 : 1);
+}
+
+async function main(): Promise<void> {
+  let cli;
+  try {
+    cli = parseCli(process.argv.slice(2));
+  } catch (err) {
+    fail(err);
+  }
+  if (cli.help) {
+    process.stdout.write(usage);
+    return;
+  }
+  if (cli.version) {
+    process.stdout.write(`grocketd ${VERSION} (module API ${API_VERSION}, Bun ${Bun.version})\n`);
+    return;
+  }
+  let plan;
+  try {
+    plan = await buildStartPlan(cli, process.env, process.cwd());
+  } catch (err) {
+    fail(err);
+  }
+  if (cli.check) {
+    process.stdout.write(
+      `grocketd: configuration OK${plan.configFile ? ` (${plan.configFile})` : ""}\n` +
+        plan.modules.map((m) => `  module ${m.def.name}@${m.def.version} (${m.file})\n`).join("") +
+        plan.bindings.map((b) => `  listen ${b.entry.url} -> ${b.module}\n`).join("") +
+        `  io.threads ${plan.threads}\n`,
+    );
+    return;
+  }
+  const log = createLogger({ level: plan.config.log.level, format: plan.config.log.format, where: "master" });
+  const code = await runMaster(plan, log);
+  process.exit(code);
+}
+
+await main();

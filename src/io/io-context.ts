@@ -1,0 +1,58 @@
+/**
+ * @module io/io-context
+ * What one I/O thread owns and shares between its listeners: the coarse clock, the input and cork buffers, the set
+ * of open connections (for idle sweeps and draining), and the thread's identity and settings. One instance per
+ * thread, created at start; nothing here is shared with other threads.
+ */
+import type { Config } from "../config/keys.ts";
+import { RateLimitedLog, type Logger } from "../log/logger.ts";
+import { Cork } from "./cork.ts";
+
+/** A connection as the thread's housekeeping sees it (idle sweep, drain). */
+export interface Housekept {
+  lastActive: number;
+  /** True when nothing is in flight, queued or half-received: closing now loses nothing. */
+  quiescent(): boolean;
+  /** Nothing is happening but a reply is still owed (async in flight): not idle. */
+  busy(): boolean;
+  /** Close gracefully once quiescent (draining). */
+  closeWhenDone(): void;
+  /** Close now, whatever is pending. */
+  terminate(reason: string): void;
+  /** Idle timeout reached. */
+  idleTimeout(): void;
+}
+
+export class IoContext {
+  /** Coarse monotonic clock (ms), refreshed by the housekeeping tick: cheaper than performance.now() per event. */
+  clock = performance.now();
+  readonly cork = new Cork();
+  /** Per-thread input buffer that reads are copied into when a chunk holds more or less than one packet. */
+  inBuf = new Uint8Array(64 * 1024);
+  /** Set when an async reply holds a view into inBuf or a pending buffer: those must not be reused. */
+  loaned = false;
+  readonly conns = new Set<Housekept>();
+  draining = false;
+  private nextId = 1;
+  readonly noisy: RateLimitedLog;
+
+  constructor(
+    readonly index: number,
+    readonly config: Config,
+    readonly log: Logger,
+  ) {
+    this.noisy = new RateLimitedLog(log, 20);
+  }
+
+  /** Ids are unique within the process: the thread index sits in the low bits. */
+  newConnId(): number {
+    return this.nextId++ * 1024 + this.index;
+  }
+
+  growInBuf(min: number): Uint8Array {
+    let size = this.inBuf.length;
+    while (size < min) size *= 2;
+    this.inBuf = new Uint8Array(size);
+    return this.inBuf;
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * @module io/io-thread
+ * Entry point of an I/O thread (a Bun Worker). It imports its own copy of the modules (objects are per thread),
+ * calls their thread `init`, listens on every entry with SO_REUSEPORT, and serves until the master says stop; then
+ * it stops accepting, lets in-flight replies finish within the drain time, calls `term`, and reports back.
+ * Signals never reach workers in Bun (research bun-platform §7): the master forwards them as messages.
+ */
+import type { TCPSocketListener } from "bun";
+import { describeError, isGrocketdError, ErrorCodes } from "../errors.ts";
+import { createLogger, type Logger } from "../log/logger.ts";
+import { loadModule, type LoadedModule } from "../module/load-module.ts";
+import type { HookContext } from "../module/types.ts";
+import { startHousekeeping } from "./housekeeping.ts";
+import { IoContext } from "./io-context.ts";
+import type { FromThread, ToThread } from "./messages.ts";
+import type { TcpConnection } from "./tcp/tcp-connection.ts";
+import { listenTcp } from "./tcp/tcp-listener.ts";
+
+declare const self: Worker;
+
+const post = (m: FromThread): void => self.postMessage(m);
+
+let io: IoContext | undefined;
+let log: Logger | undefined;
+let modules: LoadedModule[] = [];
+let listeners: TCPSocketListener<TcpConnection>[] = [];
+let stopHousekeeping: (() => void) | undefined;
+let stopping = false;
+
+function hookContext(m: LoadedModule): HookContext {
+  return { role: "thread", index: io!.index, config: io!.config, log: log!.child(m.def.name) };
+}
+
+async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
+  log = createLogger({ level: msg.config.log.level, format: msg.config.log.format, where: `io-${msg.index}` });
+  io = new IoContext(msg.index, msg.config, log);
+  process.on("unhandledRejection", (reason) => {
+    log!.error("unhandled promise rejection in module code", { error: describeError(reason) });
+  });
+  try {
+    for (const ref of msg.modules) modules.push(await loadModule(ref.file));
+    for (const m of modules) {
+      try {
+        await m.def.init?.(hookContext(m));
+      } catch (err) {
+        throw new Error(`module ${m.def.name} (${m.file}): init failed in thread ${msg.index}: ${describeError(err)}`);
+      }
+    }
+    const ports: number[] = [];
+    for (const b of msg.bindings) {
+      const m = modules.find((x) => x.def.name === b.module)!;
+      if (b.entry.protocol !== "tcp") throw new Error(`${b.entry.url}: ${b.entry.protocol}:// is not served by this build`);
+      try {
+        const l = listenTcp(io, b.entry, {
+          def: m.def,
+          log: log.child(m.def.name),
+          maxPacket: msg.config.io.max_packet,
+          highWater: msg.config.io.high_water,
+        });
+        listeners.push(l);
+        ports.push(l.port);
+      } catch (err) {
+        throw new Error(`cannot listen on ${b.entry.url}: ${describeError(err)}`);
+      }
+    }
+    stopHousekeeping = startHousekeeping(io);
+    post({ t: "listening", ports });
+  } catch (err) {
+    for (const l of listeners) l.stop(true);
+    post({ t: "start-failed", code: isGrocketdError(err) ? err.code : ErrorCodes.THREAD_START, message: describeError(err) });
+  }
+}
+
+async function stop(drainMs: number): Promise<void> {
+  if (stopping || !io) return;
+  stopping = true;
+  io.draining = true;
+  for (const l of listeners) l.stop(false);
+  for (const c of [...io.conns]) c.closeWhenDone();
+  const deadline = performance.now() + drainMs;
+  while (io.conns.size > 0 && performance.now() < deadline) await Bun.sleep(10);
+  if (io.conns.size > 0) {
+    log!.warn("drain time over; cutting connections", { open: io.conns.size, drain_ms: drainMs });
+    for (const c of [...io.conns]) c.terminate("drain time over");
+    const cut = performance.now() + 1000;
+    while (io.conns.size > 0 && performance.now() < cut) await Bun.sleep(5);
+  }
+  stopHousekeeping?.();
+  for (const m of [...modules].reverse()) {
+    try {
+      await m.def.term?.(hookContext(m));
+    } catch (err) {
+      log!.error("term failed", { module: m.def.name, error: describeError(err) });
+    }
+  }
+  post({ t: "stopped" });
+}
+
+self.onmessage = (ev: MessageEvent<ToThread>) => {
+  const msg = ev.data;
+  if (msg.t === "start") void start(msg);
+  else if (msg.t === "stop") void stop(msg.drainMs);
+};

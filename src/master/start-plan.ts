@@ -1,0 +1,128 @@
+/**
+ * @module master/start-plan
+ * Everything decided before a thread starts or a port opens: the merged, validated configuration, the loaded and
+ * validated modules, and which module serves which listen entry. Problems from every source are gathered and
+ * reported together, so one `--check` run shows all of them.
+ */
+import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { resolve } from "node:path";
+import { ErrorCodes, GrocketdError, isGrocketdError, describeError } from "../errors.ts";
+import type { CliOptions } from "../cli/args.ts";
+import type { Config, ConfigLayer } from "../config/keys.ts";
+import { checkSource, envSource, mergeLayers, readConfigFile, type ConfigSource } from "../config/load-config.ts";
+import { parseListenUrl, type ListenEntry } from "../config/listen-url.ts";
+import { loadModules, type LoadedModule } from "../module/load-module.ts";
+import type { Binding } from "../io/messages.ts";
+
+export const BUNDLED_MODULE = resolve(import.meta.dir, "../../modules/echo.ts");
+
+export interface StartPlan {
+  readonly config: Config;
+  readonly modules: readonly LoadedModule[];
+  readonly bindings: readonly Binding[];
+  /** io.threads with 0 resolved to the core count. */
+  readonly threads: number;
+  readonly configFile: string | undefined;
+}
+
+const flagOf: Record<string, string> = { "server.listen": "--listen", "server.modules": "--module", "io.threads": "--threads" };
+
+function flagSource(cli: CliOptions, cwd: string): ConfigSource {
+  const raw: Record<string, Record<string, unknown>> = {};
+  if (cli.listen.length > 0) (raw.server ??= {}).listen = cli.listen;
+  if (cli.modules.length > 0) (raw.server ??= {}).modules = cli.modules.map((m) => resolve(cwd, m));
+  if (cli.threads !== undefined) (raw.io ??= {}).threads = /^\s*-?\d+\s*$/.test(cli.threads) ? Number(cli.threads) : cli.threads;
+  return { raw, where: (key) => `flag ${flagOf[key.replace(/\[\d+\]$/, "")] ?? "?"}` };
+}
+
+export async function buildStartPlan(cli: CliOptions, env: Record<string, string | undefined>, cwd: string): Promise<StartPlan> {
+  const problems: string[] = [];
+
+  // 1. Sources that do not depend on the modules.
+  let configFile = cli.config ?? env.GROCKETD_CONFIG;
+  if (configFile === undefined && existsSync(resolve(cwd, "grocketd.toml"))) configFile = "grocketd.toml";
+  let fileLayer: ConfigLayer = {};
+  if (configFile !== undefined) {
+    configFile = resolve(cwd, configFile);
+    try {
+      const checked = checkSource(readConfigFile(configFile));
+      fileLayer = checked.layer;
+      problems.push(...checked.problems);
+    } catch (err) {
+      problems.push(isGrocketdError(err) ? err.message : describeError(err));
+    }
+  }
+  const envSrc = envSource(env);
+  problems.push(...envSrc.problems);
+  const envChecked = checkSource(envSrc.source);
+  problems.push(...envChecked.problems);
+  const flagChecked = checkSource(flagSource(cli, cwd));
+  problems.push(...flagChecked.problems);
+
+  // 2. The modules, named by the highest source that names any.
+  const named = flagChecked.layer.server?.modules ?? envChecked.layer.server?.modules ?? fileLayer.server?.modules;
+  const paths = named && named.length > 0 ? named.map((p) => resolve(cwd, p)) : [BUNDLED_MODULE];
+  let modules: LoadedModule[] = [];
+  try {
+    modules = await loadModules(paths);
+  } catch (err) {
+    if (isGrocketdError(err)) problems.push(...err.problems);
+    else problems.push(describeError(err));
+  }
+
+  // 3. Module config() layers sit between the defaults and the file.
+  const moduleLayers: ConfigLayer[] = [];
+  for (const m of modules) {
+    if (!m.def.config) continue;
+    const where = `module ${m.def.name} config() (${m.file})`;
+    let raw: unknown;
+    try {
+      raw = m.def.config();
+    } catch (err) {
+      problems.push(`${where}: threw: ${describeError(err)}`);
+      continue;
+    }
+    const checked = checkSource({ raw, where: () => where });
+    problems.push(...checked.problems);
+    if (checked.layer.server?.modules !== undefined) problems.push(`${where}: server.modules: a module cannot choose the modules`);
+    moduleLayers.push(checked.layer);
+  }
+  const config = mergeLayers([...moduleLayers, fileLayer, envChecked.layer, flagChecked.layer]);
+
+  // 4. Who serves what.
+  const bindings: Binding[] = [];
+  if (modules.length > 0) {
+    for (const url of config.server.listen) {
+      const entry = parseListenUrl(url);
+      if (typeof entry === "string") continue; // already reported by the schema
+      const b = bind(entry, modules);
+      if (typeof b === "string") problems.push(`server.listen: ${url}: ${b}`);
+      else bindings.push(b);
+    }
+  }
+
+  if (problems.length > 0) {
+    throw new GrocketdError(ErrorCodes.CONFIG, problems.join("\n"), { problems });
+  }
+  const threads = config.io.threads === 0 ? availableParallelism() : config.io.threads;
+  return { config, modules, bindings, threads, configFile };
+}
+
+function canServe(m: LoadedModule, entry: ListenEntry): boolean {
+  return typeof m.def.proc === "function";
+}
+
+function bind(entry: ListenEntry, modules: readonly LoadedModule[]): Binding | string {
+  if (entry.protocol !== "tcp") return `${entry.protocol}:// listeners are not supported yet (only tcp://)`;
+  if (entry.module !== undefined) {
+    const m = modules.find((x) => x.def.name === entry.module);
+    if (!m) return `no loaded module is named "${entry.module}" (loaded: ${modules.map((x) => x.def.name).join(", ")})`;
+    if (!canServe(m, entry)) return `module "${m.def.name}" has no proc hook to serve ${entry.protocol}://`;
+    return { entry, module: m.def.name };
+  }
+  const able = modules.filter((m) => canServe(m, entry));
+  if (able.length === 1) return { entry, module: able[0]!.def.name };
+  if (able.length === 0) return `no loaded module can serve ${entry.protocol}:// (it needs a proc hook)`;
+  return `several modules can serve it (${able.map((m) => m.def.name).join(", ")}); add ?module=<name> to the URL`;
+}

@@ -1,0 +1,32 @@
+/**
+ * @module module/define-module
+ * `defineModule` is the one function a module author calls: it gives full type inference for the hooks (the
+ * per-connection state type flows from `accept` into `check`, `proc` and `close`) and brands the object so the loader
+ * can tell a module from any other default export. Validation happens at load (module/manifest.ts), not here.
+ */
+import type { ModuleDefinition } from "./types.ts";
+
+export const kModule: unique symbol = Symbol.for("grocketd.module") as never;
+
+/** What `defineModule` returns; the default export of a module file. */
+export type GrocketdModule<S = unknown> = ModuleDefinition<S> & { readonly [kModule]: true };
+
+/**
+ * Declares a module. The default export of a module file must be its result.
+ *
+ * @example
+ * ```ts
+ * export default defineModule({
+ *   name: "counter", version: "1.0.0", grocketd: "^0.1.0",
+ *   accept: () => ({ seen: 0 }),                       // state type inferred: { seen: number }
+ *   proc(packet, conn) { conn.state.seen++; return `${conn.state.seen}\n`; },
+ * });
+ * ```
+ */
+export function defineModule<S = undefined>(def: ModuleDefinition<S>): GrocketdModule<S> {
+  return Object.freeze({ ...def, [kModule]: true as const });
+}
+
+export function isBrandedModule(v: unknown): v is GrocketdModule {
+  return typeof v === "object" && v !== null && (v as Record<symbol, unknown>)[kModule] === true;
+}

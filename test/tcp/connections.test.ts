@@ -1,0 +1,185 @@
+// Connection life: accept (reject, state), close exactly once after the last reply, abrupt client close
+// mid-packet, a client that never reads (memory bounded, others served), idle timeout.
+import { afterEach, describe, expect, test } from "bun:test";
+import { defineModule } from "../../src/index.ts";
+import type { TcpConnection } from "../../src/io/tcp/tcp-connection.ts";
+import { connect } from "../helpers/tcp-client.ts";
+import { startInProcess, type InProcessServer } from "../helpers/in-process.ts";
+import { kiss, kisses, KISS_SIZE } from "../helpers/kiss.ts";
+
+let server: InProcessServer | undefined;
+afterEach(() => {
+  server?.stop();
+  server = undefined;
+});
+
+const kissCheck = (_b: Uint8Array, s: number, e: number) => (e - s >= KISS_SIZE ? KISS_SIZE : 0);
+
+async function until(cond: () => boolean, ms = 3000): Promise<void> {
+  const end = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > end) throw new Error("condition not reached in time");
+    await Bun.sleep(5);
+  }
+}
+
+describe("connections", () => {
+  test("accept can reject a connection and attach per-connection state", async () => {
+    const closes: number[] = [];
+    server = startInProcess(
+      defineModule({
+        name: "gate",
+        version: "1.0.0",
+        grocketd: "^0.1.0",
+        accept: () => (closes.length === 0 && accepted++ === 1 ? false : { count: 0 }),
+        proc(_p, conn) {
+          conn.state.count++;
+          return `${conn.state.count}`;
+        },
+        close: (conn) => closes.push(conn.state.count),
+      }),
+    );
+    let accepted = 0;
+    const a = await connect(server.port);
+    a.write("x");
+    expect(new TextDecoder().decode(await a.waitBytes(1))).toBe("1");
+    const rejected = await connect(server.port);
+    await rejected.closed;
+    a.write("y");
+    expect(new TextDecoder().decode(await a.waitBytes(2))).toBe("12");
+    a.end();
+    await until(() => closes.length === 1);
+    expect(closes).toEqual([2]); // the rejected connection was never accepted, so no close for it
+  });
+
+  test("close is called exactly once, after the last async reply, even when the client leaves first", async () => {
+    const events: string[] = [];
+    server = startInProcess(
+      defineModule({
+        name: "order",
+        version: "1.0.0",
+        grocketd: "^0.1.0",
+        check: kissCheck,
+        accept: () => ({}),
+        async proc(p) {
+          await Bun.sleep(50);
+          events.push("reply");
+          return p;
+        },
+        close: () => events.push("close"),
+      }),
+    );
+    const c = await connect(server.port);
+    c.write(kisses(1, 3));
+    await Bun.sleep(10);
+    c.socket.terminate(); // abrupt: the replies have nowhere to go
+    await until(() => events.includes("close"));
+    await Bun.sleep(100);
+    expect(events).toEqual(["reply", "reply", "reply", "close"]);
+  });
+
+  test("a client that closes in the middle of a packet costs nothing: close runs once, the next client is served", async () => {
+    let closes = 0;
+    server = startInProcess(
+      defineModule({ name: "echo", version: "1.0.0", grocketd: "^0.1.0", check: kissCheck, proc: (p) => p, close: () => void closes++ }),
+    );
+    for (let i = 0; i < 5; i++) {
+      const c = await connect(server.port);
+      c.write(kisses(1, 2).subarray(0, 44 + 20)); // one whole packet and a half
+      await c.waitBytes(44);
+      if (i % 2 === 0) c.socket.terminate();
+      else c.end();
+    }
+    await until(() => closes === 5);
+    expect(server.io.conns.size).toBe(0);
+    const n = await connect(server.port);
+    n.write(kiss(7));
+    expect(await n.waitBytes(44)).toEqual(kiss(7));
+    n.end();
+    await until(() => closes === 6);
+  });
+
+  test("a client that never reads cannot grow server memory past the high-water mark; others are served", async () => {
+    const highWater = 64 * 1024;
+    server = startInProcess(
+      defineModule({ name: "echo", version: "1.0.0", grocketd: "^0.1.0", check: kissCheck, proc: (p) => p }),
+      { high_water: highWater },
+    );
+    const slow = await connect(server.port);
+    slow.pause();
+    const total = 16 * 1024 * 1024;
+    const burst = kisses(1, 1000);
+    let maxQueued = 0;
+    let sent = 0;
+    // Keep offering data; the kernel buffers fill, the server stops reading, our own writes stall.
+    const sampler = setInterval(() => {
+      for (const c of server!.io.conns) maxQueued = Math.max(maxQueued, (c as TcpConnection).queuedBytes);
+    }, 1);
+    while (sent < total) {
+      const w = slow.socket.write(burst, 0, burst.length);
+      sent += Math.max(0, w);
+      if (w < burst.length) break;
+    }
+    await Bun.sleep(300);
+    // The server's own queue stays within high water plus one read's worth of replies (<= 512 KiB chunk).
+    expect(maxQueued).toBeLessThanOrEqual(highWater + 512 * 1024);
+    expect(sent).toBeLessThan(total); // the client was pushed back; nothing unbounded accumulated
+    const other = await connect(server.port);
+    other.write(kiss(1));
+    expect(await other.waitBytes(44)).toEqual(kiss(1));
+    other.end();
+    // Now read everything: every reply arrives intact and in order.
+    slow.resume();
+    const whole = sent - (sent % KISS_SIZE); // a last partial packet gets no answer
+    const got = await slow.waitBytes(whole, 10_000);
+    await Bun.sleep(50);
+    expect(slow.received().length).toBe(whole);
+    for (let off = 0; off < whole; off += burst.length) {
+      const n = Math.min(burst.length, whole - off);
+      if (!Buffer.from(got.subarray(off, off + n)).equals(Buffer.from(burst.subarray(0, n)))) throw new Error(`mismatch at ${off}`);
+    }
+    clearInterval(sampler);
+    slow.end();
+  });
+
+  test("an amplifying module stops answering mid-read once output passes high water, then resumes", async () => {
+    const big = new Uint8Array(32 * 1024).fill(0x5a);
+    server = startInProcess(
+      defineModule({ name: "amp", version: "1.0.0", grocketd: "^0.1.0", check: kissCheck, proc: () => big }),
+      { high_water: 64 * 1024 },
+    );
+    const c = await connect(server.port);
+    c.pause();
+    c.write(kisses(1, 200)); // 200 packets in one read would be 6.4 MiB of output at once
+    await Bun.sleep(200);
+    let queued = 0;
+    for (const x of server.io.conns) queued = (x as TcpConnection).queuedBytes;
+    expect(queued).toBeLessThanOrEqual(64 * 1024 + big.length * 2);
+    c.resume();
+    const got = await c.waitBytes(200 * big.length, 10_000);
+    expect(got.length).toBe(200 * big.length);
+    c.end();
+  });
+
+  test("idle connections are closed after io.idle_timeout_ms; active ones stay open", async () => {
+    server = startInProcess(
+      defineModule({ name: "echo", version: "1.0.0", grocketd: "^0.1.0", check: kissCheck, proc: (p) => p }),
+      { idle_timeout_ms: 200 },
+    );
+    const idle = await connect(server.port);
+    const busy = await connect(server.port);
+    const started = performance.now();
+    let n = 0;
+    while (!idle.isClosed() && performance.now() - started < 2000) {
+      busy.write(kiss(++n));
+      await busy.waitBytes(n * 44);
+      await Bun.sleep(40);
+    }
+    const idleFor = performance.now() - started;
+    expect(idle.isClosed()).toBe(true);
+    expect(idleFor).toBeGreaterThanOrEqual(190);
+    expect(idleFor).toBeLessThan(1000);
+    expect(busy.isClosed()).toBe(false);
+    busy.end();
+  });
+});
