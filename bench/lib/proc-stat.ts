@@ -1,0 +1,82 @@
+// Server CPU time from /proc/PID/stat (utime + stime, all threads of the process), as the calibration measured it.
+
+export interface CpuTicks {
+  user: number;
+  system: number;
+}
+
+let ticksPerSecond: number | null = null;
+
+/** USER_HZ for /proc/PID/stat; `getconf CLK_TCK` is 100 on Linux, and 100 is the fallback if getconf is missing. */
+export function clockTicksPerSecond(): number {
+  if (ticksPerSecond === null) {
+    ticksPerSecond = 100;
+    try {
+      const r = Bun.spawnSync(["getconf", "CLK_TCK"]);
+      const n = Number(r.stdout.toString().trim());
+      if (r.exitCode === 0 && Number.isInteger(n) && n > 0) ticksPerSecond = n;
+    } catch {
+      // keep 100
+    }
+  }
+  return ticksPerSecond;
+}
+
+/** utime and stime of `pid` in clock ticks. */
+export async function readCpuTicks(pid: number): Promise<CpuTicks> {
+  const stat = await Bun.file(`/proc/${pid}/stat`).text();
+  // comm (field 2) may hold spaces and parentheses: count fields from the last ')'.
+  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // rest[0] is field 3 (state); utime and stime are fields 14 and 15.
+  return { user: Number(rest[11]), system: Number(rest[12]) };
+}
+
+/** Direct children of `pid` (over all of its threads), from /proc/PID/task/TID/children. */
+async function childrenOf(pid: number): Promise<number[]> {
+  const out: number[] = [];
+  let tids: string[] = [];
+  try {
+    tids = [...new Bun.Glob("*").scanSync({ cwd: `/proc/${pid}/task`, onlyFiles: false })];
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const text = await Bun.file(`/proc/${pid}/task/${tid}/children`).text();
+      for (const w of text.split(" ")) if (w) out.push(Number(w));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * utime and stime of `pid` plus its live descendants, so a server that forks worker processes
+ * (grocketd's `server.processes`) is measured whole, as nginx's master + worker were in the calibration.
+ */
+export async function readTreeCpuTicks(pid: number): Promise<CpuTicks> {
+  const total: CpuTicks = { user: 0, system: 0 };
+  const queue = [pid];
+  while (queue.length) {
+    const p = queue.pop()!;
+    try {
+      const t = await readCpuTicks(p);
+      total.user += t.user;
+      total.system += t.system;
+    } catch {
+      if (p === pid) throw new Error(`process ${pid} is gone`);
+      continue;
+    }
+    queue.push(...(await childrenOf(p)));
+  }
+  return total;
+}
+
+/** CPU seconds spent between two readings. */
+export function cpuSecondsBetween(a: CpuTicks, b: CpuTicks): { user: number; system: number; total: number } {
+  const hz = clockTicksPerSecond();
+  const user = (b.user - a.user) / hz;
+  const system = (b.system - a.system) / hz;
+  return { user, system, total: user + system };
+}
