@@ -1,0 +1,381 @@
+/**
+ * @module ring/ring
+ * Single-producer/single-consumer queue of variable-length byte records over a SharedArrayBuffer, for handing
+ * packets between threads without postMessage. One thread produces, one thread consumes; each thread makes its
+ * own `Ring` object over the same SAB (postMessage is used once, to hand the SAB over at start).
+ *
+ * Usage:
+ *   // thread A (producer)
+ *   const ring = Ring.create(1 << 20);                   // 1 MiB data area
+ *   worker.postMessage(ring.sab);
+ *   if (!ring.push(packet)) await ring.pushAsync(packet); // or: await ring.pushAsync(packet)
+ *   const at = ring.reserve(n);                          // zero-copy: -1 when full
+ *   if (at >= 0) { ring.bytes.set(header, at); ...; ring.commit(); }
+ *
+ *   // thread B (consumer), never blocks its event loop
+ *   const ring = Ring.attach(sab);
+ *   ring.startConsumer((bytes, off, len) => handle(bytes.subarray(off, off + len)));
+ *   // or by hand: for (;;) { if (ring.poll(onRecord) === 0) await ring.waitForData(); }
+ *
+ * Views passed to a poll handler are the ring's own memory: valid only during the call (copy to keep); a handler
+ * must not call `poll` on the same ring. Nothing here blocks, and nothing is dropped: a full ring makes `reserve`
+ * return -1 and `push` return false. Allocate rings once at boot and keep them referenced for the life of the
+ * process (a SAB collected under a pending waitAsync hits oven-sh/bun#37282). One `Ring` object per thread and side;
+ * concurrent waiters on one object are counted, waiters on two objects of the same SAB and side are not supported.
+ *
+ * Wake-up protocol (why no wake-up is lost). All Atomics operations are sequentially consistent, so they fall in
+ * one total order. The consumer, before sleeping, stores SLEEPING=1, then loads head; the producer, after
+ * publishing, stores head, then loads SLEEPING. Either the consumer's load sees the new head (it does not sleep) or
+ * the producer's load comes after the consumer's store and sees 1; then the producer stores SLEEPING=0 and
+ * notifies. `Atomics.waitAsync(SLEEPING, 1)` checks the value and registers the waiter atomically (under the
+ * waiter-list lock that notify also takes), so the notify either finds the waiter or the wait returns "not-equal".
+ * The producer-waiting-for-space side is the same argument with tail and PRODUCER_WAITING.
+ * A stale clear/notify from an earlier round can only cause a spurious wake-up; every waiter re-checks.
+ */
+import {
+  I_CONSUMER_SLEEPING, I_CONSUMER_WAKEUPS, I_HEAD, I_POPPED, I_PRODUCER_WAITING, I_PRODUCER_WAKEUPS, I_PUSHED,
+  I_TAIL, RECORD_HEADER_BYTES, RING_HEADER_BYTES, WRAP_MARKER, allocateRing, normalizeCapacity, recordSize,
+  validateRing,
+} from "./ring-layout.ts";
+import { RingError, RingErrorCodes, recordTooLarge } from "./ring-errors.ts";
+import { waitOn } from "./ring-wait.ts";
+import { copyBytes } from "./copy-bytes.ts";
+import { startRingConsumer, type ConsumerOptions, type RingConsumer } from "./ring-consumer.ts";
+
+/** Called once per record; `bytes` is the ring's data area, the record is `bytes[off, off + len)`. */
+export type RecordHandler = (bytes: Uint8Array, off: number, len: number) => void;
+
+export interface RingStats {
+  capacity: number;
+  usedBytes: number;
+  depth: number;
+  pushed: number;
+  popped: number;
+  /** Times the producer had to notify a sleeping consumer. */
+  consumerWakeups: number;
+  /** Times the consumer had to notify a producer waiting for space. */
+  producerWakeups: number;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+const RESOLVED_TRUE: Promise<boolean> = Promise.resolve(true);
+
+export class Ring {
+  /** The shared buffer; post it to the other thread and `Ring.attach` it there. */
+  readonly sab: SharedArrayBuffer;
+  /** The data area. Offsets from `reserve` and given to poll handlers index into this array. */
+  readonly bytes: Uint8Array;
+  /** Size of the data area in bytes (a power of two). */
+  readonly capacity: number;
+  /** Largest payload a record can have: capacity minus the record header. */
+  readonly maxRecordBytes: number;
+
+  readonly #h: Int32Array;
+  readonly #d: Int32Array;
+  readonly #mask: number;
+  /** Release tail early inside one poll once this many bytes are consumed, so a waiting producer can go on. */
+  readonly #publishEvery: number;
+
+  // Producer-side state (only the producing thread's object uses these).
+  #head: number;
+  #tailSeen: number;
+  #pushed: number;
+  #resOff = -1;
+  #resLen = 0;
+
+  /** Pending #sleep calls on this object: [consumer sleeping, producer waiting]. */
+  readonly #waiters = [0, 0];
+
+  // Consumer-side state.
+  #tail: number;
+  #headSeen: number;
+  #popped: number;
+
+  /** Allocates a ring whose data area is `capacityBytes` rounded up to a power of two (at least 64). */
+  static create(capacityBytes: number): Ring {
+    return new Ring(allocateRing(normalizeCapacity(capacityBytes)));
+  }
+
+  /** Same as `new Ring(sab)`: this thread's view of a ring made by `Ring.create` elsewhere. */
+  static attach(sab: SharedArrayBuffer): Ring {
+    return new Ring(sab);
+  }
+
+  constructor(sab: SharedArrayBuffer) {
+    const cap = validateRing(sab);
+    this.sab = sab;
+    this.capacity = cap;
+    this.maxRecordBytes = cap - RECORD_HEADER_BYTES;
+    this.bytes = new Uint8Array(sab, RING_HEADER_BYTES, cap);
+    this.#h = new Int32Array(sab, 0, RING_HEADER_BYTES / 4);
+    this.#d = new Int32Array(sab, RING_HEADER_BYTES, cap / 4);
+    this.#mask = cap - 1;
+    this.#publishEvery = cap >>> 2;
+    this.#head = Atomics.load(this.#h, I_HEAD);
+    this.#tailSeen = Atomics.load(this.#h, I_TAIL);
+    this.#pushed = Atomics.load(this.#h, I_PUSHED);
+    this.#tail = this.#tailSeen;
+    this.#headSeen = this.#head;
+    this.#popped = Atomics.load(this.#h, I_POPPED);
+  }
+
+  // ---------------------------------------------------------------- producer
+
+  /**
+   * Reserves room for a record of `len` bytes and returns the offset in `bytes` to write it at, or -1 when the ring
+   * has no room now. Nothing is visible to the consumer until `commit()`. A second `reserve` without `commit`
+   * replaces the first. Throws GRK_ERR_RING_RECORD_TOO_LARGE when `len > maxRecordBytes`.
+   */
+  reserve(len: number): number {
+    if (!(len >= 0 && len <= this.maxRecordBytes && (len | 0) === len)) this.#badLength(len);
+    this.#resOff = -1;
+    const size = recordSize(len);
+    let off = this.#head & this.#mask;
+    const room = this.capacity - off;
+    if (size > room) {
+      // The record must be contiguous: pad to the end of the area and start at 0. The padding is published at
+      // once even when the record itself does not fit yet; otherwise a record bigger than both the room at the end
+      // and the offset could never fit, even in an empty ring.
+      if (!this.#hasRoom(room)) return -1;
+      this.#d[off >> 2] = WRAP_MARKER;
+      this.#head = (this.#head + room) | 0;
+      this.#publishHead();
+      off = 0;
+    }
+    if (!this.#hasRoom(size)) return -1;
+    this.#d[off >> 2] = len;
+    this.#d[(off >> 2) + 1] = 0;
+    this.#resOff = off;
+    this.#resLen = len;
+    return off + RECORD_HEADER_BYTES;
+  }
+
+  /**
+   * Publishes the reserved record. `len` may shrink it (write up to the reserved size, commit what was written).
+   * Wakes the consumer only when it is asleep.
+   */
+  commit(len?: number): void {
+    const off = this.#resOff;
+    if (off < 0) throw new RingError(RingErrorCodes.NO_RESERVATION, "ring commit() without a reserve()");
+    let n = this.#resLen;
+    if (len !== undefined) {
+      if (!(len >= 0 && len <= n && (len | 0) === len)) {
+        throw new RingError(RingErrorCodes.NO_RESERVATION, `ring commit(${len}) outside the reserved 0..${n} bytes`);
+      }
+      n = len;
+      this.#d[off >> 2] = n;
+    }
+    this.#resOff = -1;
+    this.#head = (this.#head + recordSize(n)) | 0;
+    this.#pushed = (this.#pushed + 1) | 0;
+    Atomics.store(this.#h, I_PUSHED, this.#pushed);
+    this.#publishHead();
+  }
+
+  /** Copies `src[off, off + len)` into the ring as one record. False when full (nothing written, nothing lost). */
+  push(src: Uint8Array, off = 0, len: number = src.length - off): boolean {
+    if (!(off >= 0 && len >= 0 && off + len <= src.length && (off | 0) === off && (len | 0) === len)) {
+      throw new RingError(RingErrorCodes.BAD_RANGE, `ring push range off=${off} len=${len} outside ${src.length} bytes`);
+    }
+    const at = this.reserve(len);
+    if (at < 0) return false;
+    copyBytes(this.bytes, at, src, off, len);
+    this.commit();
+    return true;
+  }
+
+  /** `push`, waiting (without blocking) for space while the ring is full. Resolves once the record is queued. */
+  pushAsync(src: Uint8Array, off = 0, len: number = src.length - off): Promise<void> {
+    return this.push(src, off, len) ? RESOLVED : this.#pushSlow(src, off, len);
+  }
+
+  async #pushSlow(src: Uint8Array, off: number, len: number): Promise<void> {
+    while (!this.push(src, off, len)) await this.waitForSpace(len);
+  }
+
+  /** True when `reserve(len)` would make progress now (write the record, or the wrap padding before it). */
+  canReserve(len: number): boolean {
+    return this.#hasRoom(this.#roomNeeded(len));
+  }
+
+  /**
+   * Resolves true when the next `reserve(len)` can make progress, or false after `timeoutMs` or when `signal`
+   * aborts. Never blocks. The consumer notifies only while this flag is set, so a producer that is not waiting
+   * costs it nothing.
+   */
+  waitForSpace(len = 0, timeoutMs = Infinity, signal?: AbortSignal): Promise<boolean> {
+    return this.canReserve(len) ? RESOLVED_TRUE : this.#sleep(I_PRODUCER_WAITING, () => this.canReserve(len), timeoutMs, signal);
+  }
+
+  /** Bytes `reserve(len)` needs free to make progress from the current head. */
+  #roomNeeded(len: number): number {
+    if (!(len >= 0 && len <= this.maxRecordBytes)) this.#badLength(len);
+    const size = recordSize(len);
+    const room = this.capacity - (this.#head & this.#mask);
+    return size <= room ? size : room;
+  }
+
+  #hasRoom(n: number): boolean {
+    if (this.capacity - ((this.#head - this.#tailSeen) | 0) >= n) return true;
+    // Only touch the consumer's cache line when the cached tail says "full".
+    this.#tailSeen = Atomics.load(this.#h, I_TAIL);
+    return this.capacity - ((this.#head - this.#tailSeen) | 0) >= n;
+  }
+
+  #publishHead(): void {
+    const h = this.#h;
+    Atomics.store(h, I_HEAD, this.#head);
+    if (Atomics.load(h, I_CONSUMER_SLEEPING) !== 0) {
+      Atomics.store(h, I_CONSUMER_SLEEPING, 0);
+      Atomics.add(h, I_CONSUMER_WAKEUPS, 1);
+      Atomics.notify(h, I_CONSUMER_SLEEPING);
+    }
+  }
+
+  #badLength(len: number): never {
+    if (Number.isInteger(len) && len > this.maxRecordBytes) throw recordTooLarge(len, this.maxRecordBytes, this.capacity);
+    throw new RingError(RingErrorCodes.BAD_RANGE, `ring record length must be a whole number >= 0, got ${len}`);
+  }
+
+  // ---------------------------------------------------------------- consumer
+
+  /**
+   * Hands up to `max` available records, in order, to `handler` and releases their space; returns how many.
+   * The tail is published once at the end (and every quarter ring within a long batch, so a waiting producer
+   * can refill meanwhile). If `handler` throws, that record counts as consumed, the space of the records before
+   * it is released and the error propagates.
+   */
+  poll(handler: RecordHandler, max = Infinity): number {
+    const d = this.#d;
+    const bytes = this.bytes;
+    const mask = this.#mask;
+    const cap = this.capacity;
+    const every = this.#publishEvery;
+    let tail = this.#tail;
+    let head = this.#headSeen;
+    let published = tail;
+    let n = 0;
+    let nPublished = 0;
+    try {
+      while (n < max) {
+        if (tail === head) {
+          head = this.#headSeen = Atomics.load(this.#h, I_HEAD);
+          if (tail === head) break;
+        }
+        const off = tail & mask;
+        const len = d[off >> 2]!;
+        if (len === WRAP_MARKER) {
+          tail = (tail + cap - off) | 0;
+          continue;
+        }
+        tail = (tail + recordSize(len)) | 0;
+        n++;
+        handler(bytes, off + RECORD_HEADER_BYTES, len);
+        if (((tail - published) | 0) >= every) {
+          this.#publishTail(tail, n - nPublished);
+          published = tail;
+          nPublished = n;
+        }
+      }
+    } finally {
+      if (tail !== published) this.#publishTail(tail, n - nPublished);
+      else this.#tail = tail;
+    }
+    return n;
+  }
+
+  /** Consumer side: true when nothing is waiting to be polled. */
+  isEmpty(): boolean {
+    if (this.#tail !== this.#headSeen) return false;
+    this.#headSeen = Atomics.load(this.#h, I_HEAD);
+    return this.#tail === this.#headSeen;
+  }
+
+  /**
+   * Resolves true when a record (or wrap padding) is available to `poll`, or false after `timeoutMs` or when
+   * `signal` aborts. Never blocks; the producer notifies only while this waiter has its flag set.
+   */
+  waitForData(timeoutMs = Infinity, signal?: AbortSignal): Promise<boolean> {
+    return this.isEmpty() ? this.#sleep(I_CONSUMER_SLEEPING, () => !this.isEmpty(), timeoutMs, signal) : RESOLVED_TRUE;
+  }
+
+  /**
+   * The waiting half of the protocol in the header comment: set the flag, re-check, and only then wait on the flag.
+   * Whoever makes `ready` true clears the flag and notifies; we clear it ourselves on every other way out.
+   */
+  async #sleep(flag: number, ready: () => boolean, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (signal?.aborted) return false;
+    const h = this.#h;
+    const deadline = performance.now() + timeoutMs;
+    // Aborting must release a pending waitAsync; we cannot cancel it, so we satisfy it (a spurious wake-up).
+    const onAbort = (): void => {
+      Atomics.store(h, flag, 0);
+      Atomics.notify(h, flag);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const slot = flag === I_CONSUMER_SLEEPING ? 0 : 1;
+    this.#waiters[slot]++;
+    try {
+      for (;;) {
+        Atomics.store(h, flag, 1);
+        if (ready()) return true;
+        const left = deadline - performance.now();
+        if (left <= 0 || signal?.aborted) return false;
+        await waitOn(h, flag, 1, left);
+      }
+    } finally {
+      // Another waiter of ours on the same flag still needs it set, or the other thread would not notify it.
+      if (--this.#waiters[slot]! === 0) Atomics.store(h, flag, 0);
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /**
+   * Runs a consumer loop on this thread: polls in batches, yields to the event loop between turns, and sleeps with
+   * `Atomics.waitAsync` when the ring is empty. See `ConsumerOptions`.
+   */
+  startConsumer(handler: RecordHandler, options?: ConsumerOptions): RingConsumer {
+    return startRingConsumer(this, handler, options);
+  }
+
+  #publishTail(tail: number, records: number): void {
+    const h = this.#h;
+    this.#tail = tail;
+    this.#popped = (this.#popped + records) | 0;
+    Atomics.store(h, I_POPPED, this.#popped);
+    Atomics.store(h, I_TAIL, tail);
+    if (Atomics.load(h, I_PRODUCER_WAITING) !== 0) {
+      Atomics.store(h, I_PRODUCER_WAITING, 0);
+      Atomics.add(h, I_PRODUCER_WAKEUPS, 1);
+      Atomics.notify(h, I_PRODUCER_WAITING);
+    }
+  }
+
+  // ---------------------------------------------------------------- statistics (either thread)
+
+  /** Bytes in use, records and padding included. */
+  usedBytes(): number {
+    // Tail first: head read later is never behind it; clamp because the two loads are not one snapshot.
+    const tail = Atomics.load(this.#h, I_TAIL);
+    return Math.min(this.capacity, Math.max(0, (Atomics.load(this.#h, I_HEAD) - tail) | 0));
+  }
+
+  /** Records pushed and not yet polled (two loads, so only a snapshot). */
+  depth(): number {
+    const popped = Atomics.load(this.#h, I_POPPED);
+    return Math.max(0, (Atomics.load(this.#h, I_PUSHED) - popped) | 0);
+  }
+
+  stats(): RingStats {
+    const h = this.#h;
+    return {
+      capacity: this.capacity,
+      usedBytes: this.usedBytes(),
+      depth: this.depth(),
+      pushed: Atomics.load(h, I_PUSHED) >>> 0,
+      popped: Atomics.load(h, I_POPPED) >>> 0,
+      consumerWakeups: Atomics.load(h, I_CONSUMER_WAKEUPS) >>> 0,
+      producerWakeups: Atomics.load(h, I_PRODUCER_WAKEUPS) >>> 0,
+    };
+  }
+}
