@@ -1,5 +1,5 @@
 // The bundled demo: echoes the 44-byte "kiss" packets of the original grocket test client
-// (decimal id, a space, a NUL byte, 'A' padding). Run it with `bun run grocketd`.
+// (decimal id, a space, a NUL byte, 'A' padding) on TCP, and on HTTP as binary over HTTP (POST /binary).
 import { defineModule } from "../src/index.ts";
 
 const KISS = 44;

@@ -30,7 +30,7 @@ const listenUrl = z.string().superRefine((v, ctx) => {
 
 export const configKeys = {
   server: {
-    listen: key(z.array(listenUrl).min(1, "at least one listen URL is needed"), ["tcp://0.0.0.0:8000"],
+    listen: key(z.array(listenUrl).min(1, "at least one listen URL is needed"), ["tcp://0.0.0.0:8000", "http://0.0.0.0:8080"],
       "Listen URLs: `tcp://host:port`, `udp://host:port`, `http://host:port`; add `?module=name` when several modules are loaded. Port 0 picks a free port (shared by all threads).",
       "[listen] 0..15"),
     modules: key(z.array(z.string().min(1)), [],
@@ -48,6 +48,26 @@ export const configKeys = {
       "Output high-water mark per connection (bytes): above it the connection stops reading until its queue drains below half."),
     idle_timeout_ms: key(int(0, 86_400_000), 60_000,
       "Close a connection with no reads, no write progress and no pending reply for this long (milliseconds). 0 = never."),
+  },
+  http: {
+    max_head_bytes: key(int(256, 1 * MiB), 16 * KiB,
+      "Largest request line plus header section (bytes); larger → 431 Request Header Fields Too Large."),
+    max_headers: key(int(1, 1000), 100, "Most header fields per request; more → 431."),
+    max_url_bytes: key(int(16, 1 * MiB), 8 * KiB, "Longest request-target (bytes); longer → 414 URI Too Long."),
+    max_body_bytes: key(int(0, 1024 * MiB), 1 * MiB,
+      "Largest request body (bytes, after de-chunking); larger → 413 Content Too Large. Also the limit of a binary-over-HTTP body."),
+    head_timeout_ms: key(int(0, 3_600_000), 30_000,
+      "Time allowed to receive a whole request head once it has begun (milliseconds); exceeded → 408 and close. 0 = no limit."),
+    body_timeout_ms: key(int(0, 3_600_000), 30_000,
+      "Longest pause between two reads of a request body (milliseconds); exceeded → 408 and close. 0 = no limit."),
+    keep_alive_timeout_ms: key(int(0, 3_600_000), 15_000,
+      "How long an idle keep-alive connection waits for its next request (milliseconds) before it is closed. 0 = no limit (io.idle_timeout_ms still applies)."),
+    max_requests_per_connection: key(int(0, 1_000_000_000), 0,
+      "Close a keep-alive connection after this many requests (`Connection: close` on the last). 0 = unlimited."),
+    binary_path: key(z.string().regex(/^(\/\S*)?$/, "expected an absolute path like \"/binary\" or \"\" to turn it off"), "/binary",
+      "POSTs to this path are binary over HTTP: the body is framed by the module's `check` and each packet answered by `proc`; the replies, concatenated, are the response body. \"\" turns it off."),
+    server_header: key(z.string().regex(/^[\x21-\x7e][\x20-\x7e]*$|^$/, "expected visible ASCII"), "grocketd",
+      "Value of the `Server` response header; \"\" leaves the header out."),
   },
   log: {
     level: key(z.enum(["debug", "info", "warn", "error", "silent"]), "info" as const, "Lowest level written: debug, info, warn, error or silent.",

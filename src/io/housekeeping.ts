@@ -1,20 +1,19 @@
 /**
  * @module io/housekeeping
  * The thread's timer: refreshes the coarse clock and closes idle connections. Bun's socket.timeout() fires once,
- * about 4 s late, and does not re-arm (research bun-platform §1), so idle handling is ours: one interval per thread,
- * ticking at a quarter of the idle timeout (between 50 ms and 1 s).
+ * about 4 s late, and does not re-arm (research bun-platform §1), so timeouts are ours: one interval per thread,
+ * ticking at a quarter of the shortest configured timeout (between 50 ms and 1 s); each connection checks its own.
  */
 import type { IoContext } from "./io-context.ts";
 
 export function startHousekeeping(io: IoContext): () => void {
-  const idle = io.config.io.idle_timeout_ms;
-  const tick = idle > 0 ? Math.min(1000, Math.max(50, Math.floor(idle / 4))) : 1000;
+  const { io: ioc, http } = io.config;
+  const timeouts = [ioc.idle_timeout_ms, http.head_timeout_ms, http.body_timeout_ms, http.keep_alive_timeout_ms].filter((t) => t > 0);
+  const shortest = timeouts.length > 0 ? Math.min(...timeouts) : 4000;
+  const tick = Math.min(1000, Math.max(50, Math.floor(shortest / 4)));
   const timer = setInterval(() => {
     const now = (io.clock = performance.now());
-    if (idle <= 0) return;
-    for (const c of io.conns) {
-      if (now - c.lastActive >= idle && !c.busy()) c.idleTimeout();
-    }
+    for (const c of io.conns) c.tick(now);
   }, tick);
   return () => clearInterval(timer);
 }

@@ -10,17 +10,14 @@ import { Cork } from "./cork.ts";
 
 /** A connection as the thread's housekeeping sees it (idle sweep, drain). */
 export interface Housekept {
-  lastActive: number;
   /** True when nothing is in flight, queued or half-received: closing now loses nothing. */
   quiescent(): boolean;
-  /** Nothing is happening but a reply is still owed (async in flight): not idle. */
-  busy(): boolean;
   /** Close gracefully once quiescent (draining). */
   closeWhenDone(): void;
   /** Close now, whatever is pending. */
   terminate(reason: string): void;
-  /** Idle timeout reached. */
-  idleTimeout(): void;
+  /** Timer check: idle timeout and protocol deadlines. */
+  tick(now: number): void;
 }
 
 export class IoContext {

@@ -5,7 +5,6 @@
  * it stops accepting, lets in-flight replies finish within the drain time, calls `term`, and reports back.
  * Signals never reach workers in Bun (research bun-platform §7): the master forwards them as messages.
  */
-import type { TCPSocketListener } from "bun";
 import { describeError, isGrocketdError, ErrorCodes } from "../errors.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
 import { loadModule, type LoadedModule } from "../module/load-module.ts";
@@ -13,8 +12,8 @@ import type { HookContext } from "../module/types.ts";
 import { startHousekeeping } from "./housekeeping.ts";
 import { IoContext } from "./io-context.ts";
 import type { FromThread, ToThread } from "./messages.ts";
-import type { TcpConnection } from "./tcp/tcp-connection.ts";
 import { listenTcp } from "./tcp/tcp-listener.ts";
+import { listenHttp } from "../http/http-listener.ts";
 
 declare const self: Worker;
 
@@ -23,7 +22,7 @@ const post = (m: FromThread): void => self.postMessage(m);
 let io: IoContext | undefined;
 let log: Logger | undefined;
 let modules: LoadedModule[] = [];
-let listeners: TCPSocketListener<TcpConnection>[] = [];
+let listeners: Array<{ stop(closeActive?: boolean): void }> = [];
 let stopHousekeeping: (() => void) | undefined;
 let stopping = false;
 
@@ -49,14 +48,12 @@ async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
     const ports: number[] = [];
     for (const b of msg.bindings) {
       const m = modules.find((x) => x.def.name === b.module)!;
-      if (b.entry.protocol !== "tcp") throw new Error(`${b.entry.url}: ${b.entry.protocol}:// is not served by this build`);
+      const svc = { def: m.def, log: log.child(m.def.name), maxPacket: msg.config.io.max_packet, highWater: msg.config.io.high_water };
       try {
-        const l = listenTcp(io, b.entry, {
-          def: m.def,
-          log: log.child(m.def.name),
-          maxPacket: msg.config.io.max_packet,
-          highWater: msg.config.io.high_water,
-        });
+        let l: { port: number; stop(closeActive?: boolean): void };
+        if (b.entry.protocol === "tcp") l = listenTcp(io, b.entry, svc);
+        else if (b.entry.protocol === "http") l = listenHttp(io, b.entry, svc);
+        else throw new Error(`${b.entry.protocol}:// is not served by this build`);
         listeners.push(l);
         ports.push(l.port);
       } catch (err) {

@@ -109,20 +109,26 @@ export async function buildStartPlan(cli: CliOptions, env: Record<string, string
   return { config, modules, bindings, threads, configFile };
 }
 
+/** tcp:// needs proc; http:// needs http, or proc for binary over HTTP. */
 function canServe(m: LoadedModule, entry: ListenEntry): boolean {
+  if (entry.protocol === "http") return typeof m.def.http === "function" || typeof m.def.proc === "function";
   return typeof m.def.proc === "function";
 }
 
+function needs(entry: ListenEntry): string {
+  return entry.protocol === "http" ? "an http or proc hook" : "a proc hook";
+}
+
 function bind(entry: ListenEntry, modules: readonly LoadedModule[]): Binding | string {
-  if (entry.protocol !== "tcp") return `${entry.protocol}:// listeners are not supported yet (only tcp://)`;
+  if (entry.protocol === "udp") return `udp:// listeners are not supported yet (tcp:// and http:// are)`;
   if (entry.module !== undefined) {
     const m = modules.find((x) => x.def.name === entry.module);
     if (!m) return `no loaded module is named "${entry.module}" (loaded: ${modules.map((x) => x.def.name).join(", ")})`;
-    if (!canServe(m, entry)) return `module "${m.def.name}" has no proc hook to serve ${entry.protocol}://`;
+    if (!canServe(m, entry)) return `module "${m.def.name}" cannot serve ${entry.protocol}:// (it needs ${needs(entry)})`;
     return { entry, module: m.def.name };
   }
   const able = modules.filter((m) => canServe(m, entry));
   if (able.length === 1) return { entry, module: able[0]!.def.name };
-  if (able.length === 0) return `no loaded module can serve ${entry.protocol}:// (it needs a proc hook)`;
+  if (able.length === 0) return `no loaded module can serve ${entry.protocol}:// (it needs ${needs(entry)})`;
   return `several modules can serve it (${able.map((m) => m.def.name).join(", ")}); add ?module=<name> to the URL`;
 }

@@ -27,6 +27,7 @@ const manifestSchema = z.strictObject({
   close: hook.optional(),
   check: hook.optional(),
   proc: hook.optional(),
+  http: hook.optional(),
 });
 
 /** Fields a module may have; the error for a typo lists them. */
@@ -54,7 +55,7 @@ export function validateManifest(value: unknown, file: string): ModuleDefinition
     }
   }
   const def = value as ModuleDefinition<unknown>;
-  if (typeof def.proc !== "function" && typeof (def as { http?: unknown }).http !== "function") {
+  if (typeof def.proc !== "function" && typeof def.http !== "function") {
     problems.push(`${file}: field "proc": a module needs a proc or an http hook, it has neither`);
   }
   if (problems.length > 0) throw new GrocketdError(ErrorCodes.MODULE_MANIFEST, problems.join("\n"), { problems });

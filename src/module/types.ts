@@ -5,6 +5,7 @@
  */
 import type { Config, ConfigLayer } from "../config/keys.ts";
 import type { Logger } from "../log/logger.ts";
+import type { HttpHook } from "../http/http-types.ts";
 
 /** What `proc` may answer: bytes, a string (sent as UTF-8), or nothing (no reply for this packet). */
 export type Reply = Uint8Array | string | null | undefined | void;
@@ -93,4 +94,10 @@ export interface ModuleDefinition<S = undefined> {
    * closes the connection.
    */
   proc?(packet: Uint8Array, conn: Conn<S>): Reply | Promise<Reply>;
+  /**
+   * One HTTP request. Answer with `res`, or return the body of a 200 response (a string is sent as
+   * `text/plain; charset=utf-8`, bytes as `application/octet-stream`, a `staticResponse` as it was built).
+   * A throw or rejection is logged and answered with 500; the connection stays usable.
+   */
+  http?: HttpHook<S>;
 }

@@ -35,10 +35,10 @@ async function problems(c: CliOptions, env: Record<string, string> = {}): Promis
 }
 
 describe("configuration", () => {
-  test("defaults: the bundled echo module on tcp://0.0.0.0:8000, one thread per core", async () => {
+  test("defaults: the bundled echo module on tcp://0.0.0.0:8000 and http://0.0.0.0:8080, one thread per core", async () => {
     const plan = await buildStartPlan(cli(), {}, dir);
     expect(plan.modules.map((m) => m.file)).toEqual([BUNDLED_MODULE]);
-    expect(plan.bindings.map((b) => `${b.entry.url}>${b.module}`)).toEqual(["tcp://0.0.0.0:8000>echo"]);
+    expect(plan.bindings.map((b) => `${b.entry.url}>${b.module}`)).toEqual(["tcp://0.0.0.0:8000>echo", "http://0.0.0.0:8080>echo"]);
     expect(plan.config.io.threads).toBe(0);
     expect(plan.threads).toBeGreaterThanOrEqual(1);
   });
@@ -67,7 +67,7 @@ describe("configuration", () => {
 
   test("an unknown section is reported with the list of sections", async () => {
     const p = await problems(cli({ config: file("sec.toml", `[iox]\nthreads = 1\n`) }));
-    expect(p[0]).toMatch(/line 1: iox: unknown key; known sections: \[server\], \[io\], \[log\]/);
+    expect(p[0]).toMatch(/line 1: iox: unknown key; known sections: \[server\], \[io\], \[http\], \[log\]/);
   });
 
   test("a bad value names the key, the value, the file and line, and what was expected", async () => {

@@ -1,10 +1,11 @@
-// Runs one TCP listener of the real data path inside the test process, so tests can look at connection state
+// Runs one TCP or HTTP listener of the real data path inside the test process, so tests can look at connection state
 // (queued bytes, hook calls) directly. Process-level behaviour (threads, signals) is tested with test/helpers/grocketd.ts.
 import { defaultConfig, type Config } from "../../src/config/keys.ts";
 import { parseListenUrl, type ListenEntry } from "../../src/config/listen-url.ts";
 import { startHousekeeping } from "../../src/io/housekeeping.ts";
 import { IoContext } from "../../src/io/io-context.ts";
 import { listenTcp } from "../../src/io/tcp/tcp-listener.ts";
+import { listenHttp } from "../../src/http/http-listener.ts";
 import { createLogger, type LogLevel } from "../../src/log/logger.ts";
 import type { ModuleDefinition } from "../../src/module/types.ts";
 
@@ -18,19 +19,18 @@ export interface InProcessServer {
 export function startInProcess<S>(
   def: ModuleDefinition<S>,
   io: Partial<Config["io"]> = {},
+  opts: { protocol?: "tcp" | "http"; http?: Partial<Config["http"]> } = {},
 ): InProcessServer {
   const config = defaultConfig();
   Object.assign(config.io, io);
+  Object.assign(config.http, opts.http ?? {});
   const logs: string[] = [];
   const log = createLogger({ level: "debug" as LogLevel, format: "text", where: "io-0", sink: (_l, line) => logs.push(line) });
   const ctx = new IoContext(0, config, log);
-  const entry = parseListenUrl("tcp://127.0.0.1:0") as ListenEntry;
-  const listener = listenTcp(ctx, entry, {
-    def: def as ModuleDefinition<unknown>,
-    log,
-    maxPacket: config.io.max_packet,
-    highWater: config.io.high_water,
-  });
+  const protocol = opts.protocol ?? "tcp";
+  const entry = parseListenUrl(`${protocol}://127.0.0.1:0`) as ListenEntry;
+  const svc = { def: def as ModuleDefinition<unknown>, log, maxPacket: config.io.max_packet, highWater: config.io.high_water };
+  const listener = protocol === "http" ? listenHttp(ctx, entry, svc) : listenTcp(ctx, entry, svc);
   const stopHk = startHousekeeping(ctx);
   return {
     port: listener.port,

@@ -7,12 +7,13 @@
 import type { TCPSocketListener, TCPSocketListenOptions } from "bun";
 import type { ListenEntry } from "../../config/listen-url.ts";
 import type { IoContext } from "../io-context.ts";
-import { TcpConnection, type TcpService } from "./tcp-connection.ts";
+import type { StreamService } from "../stream-connection.ts";
+import { TcpConnection } from "./tcp-connection.ts";
 import { createDataHandler } from "./tcp-framing.ts";
 
 type ListenOptions = TCPSocketListenOptions<TcpConnection> & { reusePort?: boolean };
 
-export function listenTcp(io: IoContext, entry: ListenEntry, svc: TcpService): TCPSocketListener<TcpConnection> {
+export function listenTcp(io: IoContext, entry: ListenEntry, svc: StreamService): TCPSocketListener<TcpConnection> {
   const { onData, pump } = createDataHandler(svc.def.check, svc.def.proc, svc.maxPacket, svc.highWater);
   const opts: ListenOptions = {
     hostname: entry.hostname,
@@ -23,15 +24,13 @@ export function listenTcp(io: IoContext, entry: ListenEntry, svc: TcpService): T
     socket: {
       binaryType: "uint8array",
       open(s) {
-        const c = new TcpConnection(s, io, svc);
+        const c = new TcpConnection(s as never, io, svc);
         c.pump = pump;
         s.data = c;
         if (io.draining || !c.accept()) {
           c.stopReading = true;
           s.terminate();
-          return;
         }
-        io.conns.add(c);
       },
       data(s, chunk) {
         onData(s.data, chunk as unknown as Uint8Array);

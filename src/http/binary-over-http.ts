@@ -1,0 +1,59 @@
+/**
+ * @module http/binary-over-http
+ * "Binary over HTTP", the original's unfinished plan: the body of a POST to `http.binary_path` is cut into packets by
+ * the module's `check` and each packet answered by `proc`, exactly as on a TCP port; the replies, concatenated in
+ * order, are the response body. One module thus serves the same logic over TCP and HTTP.
+ */
+import type { Conn, ModuleDefinition, Reply } from "../module/types.ts";
+
+export type BinaryOutcome =
+  | { kind: "bytes"; bytes: Uint8Array }
+  | { kind: "later"; bytes: Promise<Uint8Array> }
+  | { kind: "bad"; why: string }
+  | { kind: "dropped" };
+
+export function runBinaryOverHttp(def: ModuleDefinition<unknown>, conn: Conn<unknown> & { dropping: boolean }, body: Uint8Array): BinaryOutcome {
+  const check = def.check;
+  const proc = def.proc!;
+  const replies: Array<Reply | PromiseLike<Reply>> = [];
+  let async = false;
+  let off = 0;
+  while (off < body.length) {
+    const avail = body.length - off;
+    let n: number;
+    try {
+      n = check === undefined ? avail : check(body, off, body.length, conn);
+    } catch (err) {
+      return { kind: "bad", why: `check threw: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    if (n === 0 || n > avail) return { kind: "bad", why: `the body ends inside a packet (${avail} bytes left over)` };
+    if (!(n > 0)) return { kind: "bad", why: `check reported bad data (${n})` };
+    const r = proc(body.subarray(off, off + n), conn);
+    if (conn.dropping) return { kind: "dropped" };
+    if (r !== null && typeof r === "object" && typeof (r as PromiseLike<Reply>).then === "function") async = true;
+    replies.push(r as Reply | PromiseLike<Reply>);
+    off += n;
+  }
+  if (!async) return { kind: "bytes", bytes: concatReplies(replies as Reply[]) };
+  return { kind: "later", bytes: Promise.all(replies).then(concatReplies) };
+}
+
+function concatReplies(replies: readonly Reply[]): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  for (const r of replies) {
+    if (r === undefined || r === null) continue;
+    if (typeof r !== "string" && !(r instanceof Uint8Array)) throw new TypeError("proc returned something that is not a Uint8Array, a string or nothing");
+    const b = typeof r === "string" ? Buffer.from(r, "utf8") : r;
+    parts.push(b);
+    n += b.length;
+  }
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const b of parts) {
+    out.set(b, o);
+    o += b.length;
+  }
+  return out;
+}

@@ -1,0 +1,491 @@
+/**
+ * @module http/http-connection
+ * One HTTP/1.1 connection: feeds reads to llhttp, checks what llhttp leaves to the server (version, Host, transfer
+ * codings, limits, Expect), collects the body, calls the module, and keeps pipelined responses in order. Requests
+ * are answered one at a time: a synchronous handler's response is corked with the others of the same read; while an
+ * async handler runs, parsing pauses and the socket stops reading (the rest of the read waits in `rest`).
+ */
+import type { Config } from "../config/keys.ts";
+import { describeError } from "../errors.ts";
+import { PAUSE_WAIT, StreamConnection, type StreamService } from "../io/stream-connection.ts";
+import { runBinaryOverHttp } from "./binary-over-http.ts";
+import { cannedError, statusForParseError, type RejectStatus } from "./http-errors.ts";
+import type { HttpResult } from "./http-types.ts";
+import { Method, ParseResult, RequestParser, type ParserEvents } from "./llhttp/parser.ts";
+import { HttpRequestImpl } from "./request.ts";
+import { HttpResponseImpl, type ResponseSink } from "./response.ts";
+import { CLOSE, KEEP_ALIVE_10, KEEP_ALIVE_11, type ResponseEnv } from "./static-response.ts";
+
+export interface HttpService extends StreamService {
+  readonly http: Config["http"];
+  readonly env: ResponseEnv;
+}
+
+const EMPTY = new Uint8Array(0);
+const IDLE = 0;
+const HEAD = 1;
+const BODY = 2;
+const CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n";
+
+export class HttpConnection extends StreamConnection implements ParserEvents, ResponseSink {
+  readonly protocol = "http" as const;
+  readonly env: ResponseEnv;
+  private readonly hs: HttpService;
+  private parser: RequestParser | null = null;
+  private readonly req: HttpRequestImpl;
+  private readonly res: HttpResponseImpl;
+  /** Status to answer when a callback stopped the parser. */
+  private reject: RejectStatus | 0 = 0;
+  /** Body pieces: a zero-copy view while it is one piece of the current read, else an owned growing buffer. */
+  private bodyView: Uint8Array | null = null;
+  private bodyBuf: Uint8Array | null = null;
+  private bodyLen = 0;
+  /** A response is in progress past the read event that dispatched it. */
+  private waiting = false;
+  /** Bytes read after the request being answered, parsed once its response is finished. */
+  private rest: Uint8Array | null = null;
+  /** This connection closes after the current response. */
+  closeAfter = false;
+  private requests = 0;
+  private phase = IDLE;
+  private phaseStart = 0;
+  private drainWaiters: Array<() => void> | null = null;
+
+  constructor(socket: never, io: StreamConnection["io"], svc: HttpService) {
+    super(socket, io, svc);
+    this.hs = svc;
+    this.env = svc.env;
+    this.req = new HttpRequestImpl(this);
+    this.res = new HttpResponseImpl(this);
+  }
+
+  // ---- StreamConnection ----
+
+  busy(): boolean {
+    return this.waiting;
+  }
+
+  quiescent(): boolean {
+    return !this.waiting && this.phase === IDLE && this.queuedBytes === 0 && this.rest === null;
+  }
+
+  override close(): void {
+    // From a handler: the response in progress says `Connection: close`, and the connection ends after it.
+    this.closeAfter = true;
+    super.close();
+  }
+
+  override closeWhenDone(): void {
+    this.closeAfter = true;
+    // A request that is half received may still complete during the drain.
+    if (this.phase === IDLE && !this.waiting) this.close();
+    else this.closing = true;
+  }
+
+  protected override released(): void {
+    this.parser?.destroy();
+    this.parser = null;
+    this.rest = null;
+    this.bodyBuf = this.bodyView = null;
+    for (const w of this.drainWaiters?.splice(0) ?? []) w();
+  }
+
+  tick(now: number): void {
+    if (this.waiting || this.closed) return;
+    const h = this.hs.http;
+    if (this.phase === HEAD || (this.phase === IDLE && this.requests === 0)) {
+      if (h.head_timeout_ms > 0 && now - this.phaseStart >= h.head_timeout_ms) {
+        if (this.phase === HEAD) this.rejectRequest(408, "request head not received in time");
+        else this.close();
+        return;
+      }
+    } else if (this.phase === BODY) {
+      if (h.body_timeout_ms > 0 && now - this.lastActive >= h.body_timeout_ms) {
+        this.rejectRequest(408, "request body not received in time");
+        return;
+      }
+    } else if (h.keep_alive_timeout_ms > 0 && now - this.lastActive >= h.keep_alive_timeout_ms) {
+      this.close();
+      return;
+    }
+    this.checkIdle(now);
+  }
+
+  opened(): void {
+    this.phaseStart = this.io.clock;
+  }
+
+  // ---- reading ----
+
+  onData(chunk: Uint8Array): void {
+    if (this.stopReading) return;
+    this.lastActive = this.io.clock;
+    if (this.waiting) {
+      // Paused, but Bun may still deliver what it had read: keep it for after the response.
+      this.rest = this.rest === null ? new Uint8Array(chunk) : concat(this.rest, chunk);
+      return;
+    }
+    this.inEvent = true;
+    this.feed(chunk);
+    this.inEvent = false;
+    this.endEvent();
+  }
+
+  private feed(chunk: Uint8Array): void {
+    if (this.phase === IDLE) {
+      this.phase = HEAD;
+      this.phaseStart = this.io.clock;
+    }
+    const p = (this.parser ??= new RequestParser(this, {
+      maxHeadBytes: this.hs.http.max_head_bytes,
+      maxHeaders: this.hs.http.max_headers,
+      maxUrlBytes: this.hs.http.max_url_bytes,
+    }));
+    const rc = p.execute(chunk);
+    if (rc === ParseResult.Ok) {
+      this.keepBodyPiece();
+      return;
+    }
+    if (rc === ParseResult.Paused) {
+      // Paused by us: a response is in progress, or the connection closes after it.
+      if (this.waiting && !this.closeAfter) {
+        const off = p.errorOffset();
+        if (off < chunk.length) this.rest = chunk.slice(off);
+      }
+      return;
+    }
+    if (rc === ParseResult.PausedUpgrade) {
+      // Upgrade/CONNECT: we answered it as a plain request (RFC 9110 §7.8 lets a server ignore Upgrade); what follows
+      // belongs to another protocol, so the connection ends after the response.
+      this.closeAfter = true;
+      return;
+    }
+    if (this.reject !== 0) {
+      this.rejectRequest(this.reject, describeRejection(this.reject));
+      return;
+    }
+    if (p.errorCode() === ParseResult.CallbackThrew) {
+      this.rejectRequest(500, "internal error in the request parser callbacks");
+      return;
+    }
+    const status = statusForParseError(rc, p.headerIndex("content-length") >= 0, firstLine(chunk));
+    this.rejectRequest(status, `${p.errorName()}: ${p.errorReason()}`);
+  }
+
+  /** A body piece of this read that the message has not finished with must leave the shared WASM memory. */
+  private keepBodyPiece(): void {
+    const v = this.bodyView;
+    if (v === null) return;
+    this.bodyView = null;
+    const b = new Uint8Array(Math.max(v.length * 2, Math.min(this.expectedBody(), this.hs.http.max_body_bytes), 1024));
+    b.set(v, 0);
+    this.bodyBuf = b;
+  }
+
+  private expectedBody(): number {
+    const cl = this.parser?.contentLength ?? -1;
+    return cl > 0 ? cl : 0;
+  }
+
+  /** Answers with a canned error and closes (after the responses before it). */
+  private rejectRequest(status: RejectStatus, why: string): void {
+    this.io.log.debug("request rejected", { conn: this.id, status, why });
+    this.phase = IDLE;
+    this.closeAfter = true;
+    this.stopReading = true;
+    const wasIn = this.inEvent;
+    this.inEvent = true;
+    this.send(cannedError(status).bytes(this.env, CLOSE, false));
+    this.inEvent = wasIn;
+    if (!wasIn) this.endEvent();
+    this.closing = true;
+  }
+
+  endEvent(): void {
+    this.flushCork();
+    if (this.closing || this.closeAfter) {
+      if (!this.waiting) {
+        this.closing = true;
+        this.stopReading = true;
+      }
+      this.maybeFinish();
+    }
+  }
+
+  // ---- ParserEvents (called from inside llhttp; must not throw — the binding guards them) ----
+
+  onHeadersComplete(p: RequestParser): number {
+    // RFC 9110 §2.5 / §15.6.6: only HTTP/1.x is served here; llhttp accepts "HTTP/2.0" on a request line.
+    if (p.versionMajor !== 1) return this.stop(505);
+    // RFC 9112 §3.2: a client MUST send Host in HTTP/1.1; a server MUST answer 400 if it is missing or repeated.
+    const hosts = p.headerCountOf("host");
+    if (hosts > 1 || (hosts === 0 && p.versionMinor >= 1)) return this.stop(400);
+    // RFC 9112 §6.1: a transfer coding the server does not understand → 501; llhttp only knows chunked.
+    const te = p.headerIndex("transfer-encoding");
+    if (te >= 0 && !onlyChunked(p)) return this.stop(501);
+    const cl = p.contentLength;
+    if (cl > this.hs.http.max_body_bytes) return this.stop(413);
+    const expect = p.header("expect");
+    if (expect !== undefined) {
+      // RFC 9110 §10.1.1: answer 100 before the body, or 417 for expectations we do not know.
+      if (expect.toLowerCase() !== "100-continue") return this.stop(417);
+      if (p.versionMinor >= 1) this.send(CONTINUE);
+    }
+    this.bodyLen = 0;
+    this.bodyView = null;
+    this.bodyBuf = null;
+    if (cl > 0 || p.chunked) this.phase = BODY;
+    return 0;
+  }
+
+  onBody(_p: RequestParser, buf: Uint8Array, start: number, end: number): number {
+    const n = end - start;
+    const total = this.bodyLen + n;
+    if (total > this.hs.http.max_body_bytes) return this.stop(413);
+    if (this.bodyView === null && this.bodyBuf === null) {
+      this.bodyView = buf.subarray(start, end);
+    } else {
+      if (this.bodyView !== null) this.keepBodyPiece();
+      let b = this.bodyBuf!;
+      if (b.length < total) {
+        const grown = new Uint8Array(Math.min(Math.max(total, b.length * 2), this.hs.http.max_body_bytes));
+        grown.set(b.subarray(0, this.bodyLen), 0);
+        b = this.bodyBuf = grown;
+      }
+      b.set(buf.subarray(start, end), this.bodyLen);
+    }
+    this.bodyLen = total;
+    return 0;
+  }
+
+  onMessageComplete(p: RequestParser): number {
+    this.phase = IDLE;
+    this.phaseStart = this.io.clock;
+    const body = this.bodyView ?? (this.bodyBuf === null ? EMPTY : this.bodyBuf.subarray(0, this.bodyLen));
+    this.bodyView = this.bodyBuf = null;
+    this.requests++;
+    const max = this.hs.http.max_requests_per_connection;
+    const keep = p.keepAlive && !this.closeAfter && !this.io.draining && !p.upgrade && (max === 0 || this.requests < max);
+    const http10 = p.versionMinor === 0;
+    this.closeAfter = !keep;
+    this.res.begin(keep ? (http10 ? KEEP_ALIVE_10 : KEEP_ALIVE_11) : CLOSE, p.method === Method.HEAD, http10);
+    this.req.begin(p, body);
+    this.dispatch(body);
+    if (this.waiting) {
+      this.req.detach();
+      if (body.length > 0 && this.req.body === body) this.req.body = body.slice();
+      this.pauseFor(PAUSE_WAIT);
+      return ParseResult.Paused;
+    }
+    if (this.res.closes) this.closeAfter = true;
+    return this.closeAfter || this.stopReading ? ParseResult.Paused : 0;
+  }
+
+  /** Records why the request is refused and stops llhttp (execute returns an error; feed() answers). */
+  private stop(status: RejectStatus): number {
+    this.reject = status;
+    return -1;
+  }
+
+  // ---- handlers ----
+
+  private dispatch(body: Uint8Array): void {
+    const def = this.svc.def;
+    const binaryPath = this.hs.http.binary_path;
+    if (binaryPath !== "" && def.proc !== undefined && this.req.path === binaryPath) {
+      if (this.req.method !== "POST") {
+        this.res.header("Allow", "POST");
+        this.respondError(405);
+        return;
+      }
+      let out;
+      try {
+        out = runBinaryOverHttp(def, this, body);
+      } catch (err) {
+        this.handlerFailed(err);
+        return;
+      }
+      if (out.kind === "dropped") return;
+      if (out.kind === "bad") {
+        this.io.noisy.warn("binary over HTTP: bad packet data; answering 400", { module: def.name, conn: this.id, why: out.why });
+        this.respondError(400);
+        return;
+      }
+      this.answer(out.bytes);
+      return;
+    }
+    const http = def.http;
+    if (http === undefined) {
+      this.respondError(404);
+      return;
+    }
+    let r: HttpResult | Promise<HttpResult>;
+    try {
+      r = http(this.req, this.res);
+    } catch (err) {
+      this.handlerFailed(err);
+      return;
+    }
+    this.answer(r);
+  }
+
+  private answer(r: HttpResult | Promise<HttpResult> | Promise<Uint8Array>): void {
+    if (r !== null && typeof r === "object" && typeof (r as Promise<HttpResult>).then === "function") {
+      if (this.res.finished) {
+        (r as Promise<HttpResult>).then(undefined, (err) => this.lateFailure(err));
+        return;
+      }
+      this.waiting = true;
+      (r as Promise<HttpResult>).then(
+        (v) => this.settled(v),
+        (err) => this.settledWithError(err),
+      );
+      return;
+    }
+    this.complete(r as HttpResult);
+  }
+
+  /** The handler is done (returned or resolved): send its result, or complain if it answered nothing. */
+  private complete(v: HttpResult): void {
+    if (this.res.finished) return;
+    if (v !== undefined && v !== null) {
+      try {
+        this.res.send(v as string | Uint8Array);
+      } catch (err) {
+        this.handlerFailed(err);
+      }
+      return;
+    }
+    if (this.res.headersSent) {
+      // A streamed response: it finishes when the handler calls end().
+      this.waiting = true;
+      return;
+    }
+    this.handlerFailed(new Error("the http hook finished without sending a response"));
+  }
+
+  private settled(v: HttpResult): void {
+    if (this.closed) return this.afterClosed();
+    const wasIn = this.inEvent;
+    this.inEvent = true;
+    this.complete(v);
+    this.inEvent = wasIn;
+    if (!wasIn) this.endEvent();
+  }
+
+  private settledWithError(err: unknown): void {
+    if (this.closed) return this.afterClosed();
+    const wasIn = this.inEvent;
+    this.inEvent = true;
+    this.handlerFailed(err);
+    this.inEvent = wasIn;
+    if (!wasIn) this.endEvent();
+  }
+
+  private afterClosed(): void {
+    this.waiting = false;
+    this.runCloseHook();
+  }
+
+  private lateFailure(err: unknown): void {
+    this.io.noisy.error("http hook failed after its response was sent", { module: this.svc.def.name, conn: this.id, error: describeError(err) });
+  }
+
+  /** A throwing or rejecting handler: 500 for this request only; the connection stays usable. */
+  private handlerFailed(err: unknown): void {
+    this.io.noisy.error("http hook failed; answering 500", { module: this.svc.def.name, conn: this.id, error: describeError(err) });
+    if (this.res.headersSent) {
+      // Part of a streamed response is out: the only honest end is to cut the connection.
+      this.waiting = false;
+      this.terminate("handler failed mid-response");
+      return;
+    }
+    this.respondError(500);
+  }
+
+  private respondError(status: RejectStatus): void {
+    this.res.status(status);
+    this.res.header("Content-Type", "text/plain; charset=utf-8");
+    this.res.send(cannedError(status).body);
+  }
+
+  // ---- ResponseSink ----
+
+  beginBatch(): boolean {
+    const was = this.inEvent;
+    this.inEvent = true;
+    return was;
+  }
+
+  endBatch(was: boolean): void {
+    this.inEvent = was;
+    if (!was) this.flushCork();
+  }
+
+  waitDrained(): Promise<void> {
+    if (!this.congested || this.closed) return Promise.resolve();
+    return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
+  }
+
+  protected override drained(): void {
+    const w = this.drainWaiters;
+    if (w !== null && w.length > 0) for (const f of w.splice(0)) f();
+  }
+
+  responseFinished(): void {
+    if (!this.waiting) return; // answered inside the read event: onMessageComplete carries on
+    this.waiting = false;
+    if (this.closed) return this.afterClosed();
+    if (this.res.closes || this.closeAfter || this.closing) {
+      this.closeAfter = true;
+      this.closing = true;
+      this.stopReading = true;
+      if (!this.inEvent) this.maybeFinish();
+      return;
+    }
+    // Go on with pipelined requests on a fresh turn, so a long pipeline cannot recurse.
+    queueMicrotask(() => this.resumeParsing());
+  }
+
+  private resumeParsing(): void {
+    if (this.closed || this.waiting) return;
+    this.parser?.resume();
+    this.resumeFor(PAUSE_WAIT);
+    const r = this.rest;
+    this.rest = null;
+    if (r !== null && !this.stopReading) {
+      this.inEvent = true;
+      this.feed(r);
+      this.inEvent = false;
+      this.endEvent();
+    }
+  }
+}
+
+function onlyChunked(p: RequestParser): boolean {
+  for (let i = p.headerIndex("transfer-encoding"); i >= 0; i = p.headerIndex("transfer-encoding", i + 1)) {
+    for (const coding of p.headerValue(i).split(",")) {
+      const c = coding.trim().toLowerCase();
+      if (c !== "chunked" && c !== "") return false;
+    }
+  }
+  return true;
+}
+
+/** The start of a read up to its first CR or LF (at most 200 bytes), for choosing an error status. */
+function firstLine(chunk: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < chunk.length && i < 200 && chunk[i] !== 0x0d && chunk[i] !== 0x0a; i++) s += String.fromCharCode(chunk[i]!);
+  return s;
+}
+
+function describeRejection(status: number): string {
+  return `refused with ${status}`;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}

@@ -1,0 +1,68 @@
+/**
+ * @module http/http-types
+ * The HTTP side of the module contract: what an `http(req, res)` hook receives and may return.
+ */
+import type { Conn } from "../module/types.ts";
+import type { StaticResponse } from "./static-response.ts";
+
+/** Request header fields; names are case-insensitive (RFC 9110 §5.1). Decoded only when asked. */
+export interface HttpHeaders {
+  /** The field's value; repeated fields are joined with ", " (RFC 9110 §5.3). */
+  get(name: string): string | undefined;
+  has(name: string): boolean;
+  /** Every value of a repeated field, in order. */
+  getAll(name: string): string[];
+  /** All fields as [lower-case name, value] pairs, in order. */
+  entries(): Array<[string, string]>;
+  readonly size: number;
+}
+
+/**
+ * One parsed request. Valid until its response is finished (strings and body are taken from the runtime's own
+ * buffers and decoded on first use).
+ */
+export interface HttpRequest<S = unknown> {
+  /** "GET", "POST", ... */
+  readonly method: string;
+  /** The request-target as sent: "/a/b?x=1", or absolute-form "http://host/a". */
+  readonly url: string;
+  /** The path without the query, percent-decoded except for reserved characters (decodeURI). */
+  readonly path: string;
+  /** The query string, decoded. */
+  readonly query: URLSearchParams;
+  readonly headers: HttpHeaders;
+  /** The whole body (empty when there is none); limited by http.max_body_bytes. */
+  readonly body: Uint8Array;
+  /** The body decoded as UTF-8. */
+  text(): string;
+  /** The body parsed as JSON. */
+  json<T = unknown>(): T;
+  /** "1.1" or "1.0". */
+  readonly version: string;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** The connection (with the state `accept` returned). */
+  readonly conn: Conn<S>;
+}
+
+/** Writes one response. Status 200 unless set; `Date`, `Server`, `Content-Length` and `Connection` are added. */
+export interface HttpResponse {
+  status(code: number): this;
+  /** Adds a header field. CR, LF and NUL are refused (response splitting). */
+  header(name: string, value: string | number): this;
+  /** Sends the whole response: a string (UTF-8), bytes, or a precomputed `staticResponse`. */
+  send(body?: string | Uint8Array | StaticResponse): void;
+  /** Streams a body of unknown length (chunked); false means "past the high-water mark: wait for drained()". */
+  write(chunk: string | Uint8Array): boolean;
+  /** Ends a streamed body (optionally with a last chunk). */
+  end(chunk?: string | Uint8Array): void;
+  /** Resolves when the connection's output queue has drained below half the high-water mark. */
+  drained(): Promise<void>;
+  readonly headersSent: boolean;
+  readonly finished: boolean;
+}
+
+/** What an `http` hook may return instead of using `res`: the body of a 200 response. */
+export type HttpResult = string | Uint8Array | StaticResponse | null | undefined | void;
+
+export type HttpHook<S> = (req: HttpRequest<S>, res: HttpResponse) => HttpResult | Promise<HttpResult>;

@@ -1,0 +1,162 @@
+/**
+ * @module http/llhttp/parsed-head
+ * The read side of the binding: a request head recorded as byte offsets (URL and header name/value spans) into
+ * one buffer, decoded only when asked. `RequestParser` (parser.ts) extends it and fills the offsets from llhttp's
+ * callbacks; the server layer only reads. Strings are latin1 (Buffer#latin1Slice): field values are octets, and
+ * RFC 9110 §5.5 treats non-ASCII as opaque data, so no UTF-8 decoding here.
+ */
+import { METHOD_NAMES } from "./constants.ts";
+import { internedName, nameEquals } from "./header-names.ts";
+
+/** Bun/Node Buffer with the untyped native latin1 decoder (one C++ call, no TextDecoder). */
+export interface LatinBuffer extends Buffer {
+  latin1Slice(start: number, end: number): string;
+}
+
+const EMPTY = Buffer.alloc(0) as LatinBuffer;
+
+/** Message phase as seen by the callbacks. */
+export const Phase = { Idle: 0, Head: 1, Body: 2 } as const;
+
+export class ParsedHead {
+  /** llhttp method enum (see `Method`, `METHOD_NAMES`). Read-only for users. */
+  method = 0;
+  versionMajor = 0;
+  versionMinor = 0;
+  /** llhttp's should_keep_alive (RFC 9112 §9.3); note llhttp 9.3.0 reads `Connection: close\t` as keep-alive. */
+  keepAlive = false;
+  /** Upgrade header with Connection: upgrade, or CONNECT (execute then returns PausedUpgrade). */
+  upgrade = false;
+  /** Declared Content-Length, or -1 when the request has none. */
+  contentLength = -1;
+  /** Transfer-Encoding ends in chunked (llhttp rejects a request TE that does not, RFC 9112 §6.3). */
+  chunked = false;
+  /** Number of header fields of the current request (trailers are not recorded). */
+  headerCount = 0;
+
+  /** The buffer the offsets index: WASM memory while live, `own` after detachHead(). */
+  protected buf: LatinBuffer = EMPTY;
+  protected own: LatinBuffer = EMPTY;
+  protected detached = false;
+  protected phase: number = Phase.Idle;
+  protected us = -1;
+  protected ue = -1;
+  /** [nameStart, nameEnd, valueStart, valueEnd] per header. */
+  protected readonly hdr: Int32Array;
+
+  constructor(maxHeaders: number) {
+    this.hdr = new Int32Array(maxHeaders * 4);
+  }
+
+  /** Interned method name ("GET", ...). */
+  methodName(): string {
+    return METHOD_NAMES[this.method] ?? "UNKNOWN";
+  }
+
+  /** The request-target as sent (latin1; llhttp already rejected bytes outside its URL alphabet). */
+  url(): string {
+    return this.buf.latin1Slice(this.us, this.ue);
+  }
+
+  /** The buffer that `urlStart()`/`headerValueStart()` index; valid as long as the accessors are. */
+  bytes(): Uint8Array {
+    return this.buf;
+  }
+
+  urlStart(): number {
+    return this.us;
+  }
+
+  urlEnd(): number {
+    return this.ue;
+  }
+
+  /** Lower-case field name; interned for common names (RFC 9110 §5.1: names are case-insensitive). */
+  headerName(i: number): string {
+    if (i >= this.headerCount) return "";
+    const h = this.hdr;
+    const s = h[i * 4]!;
+    const e = h[i * 4 + 1]!;
+    return internedName(this.buf, s, e) ?? this.buf.latin1Slice(s, e).toLowerCase();
+  }
+
+  /** The field name as sent. */
+  headerRawName(i: number): string {
+    if (i >= this.headerCount) return "";
+    return this.buf.latin1Slice(this.hdr[i * 4]!, this.hdr[i * 4 + 1]!);
+  }
+
+  /** Field value without trailing OWS (RFC 9110 §5.5; llhttp already skipped the leading OWS). */
+  headerValue(i: number): string {
+    if (i >= this.headerCount) return "";
+    return this.buf.latin1Slice(this.hdr[i * 4 + 2]!, this.headerValueEnd(i));
+  }
+
+  headerValueStart(i: number): number {
+    return this.hdr[i * 4 + 2]!;
+  }
+
+  /** End of the value with trailing SP/HTAB removed. */
+  headerValueEnd(i: number): number {
+    const b = this.buf;
+    const s = this.hdr[i * 4 + 2]!;
+    let e = this.hdr[i * 4 + 3]!;
+    while (e > s && (b[e - 1] === 0x20 || b[e - 1] === 0x09)) e--;
+    return e;
+  }
+
+  /** Index of the first field named `nameLower` (lower-case ASCII) at or after `from`, or -1. Bytes only. */
+  headerIndex(nameLower: string, from = 0): number {
+    const h = this.hdr;
+    const b = this.buf;
+    for (let i = from, n = this.headerCount; i < n; i++) {
+      if (nameEquals(b, h[i * 4]!, h[i * 4 + 1]!, nameLower)) return i;
+    }
+    return -1;
+  }
+
+  /** Value of the first field named `nameLower`, or undefined. Other fields are not decoded. */
+  header(nameLower: string): string | undefined {
+    const i = this.headerIndex(nameLower, 0);
+    return i < 0 ? undefined : this.headerValue(i);
+  }
+
+  /** How many fields are named `nameLower` (duplicate Host, Content-Length, ... checks in the server layer). */
+  headerCountOf(nameLower: string): number {
+    const h = this.hdr;
+    const b = this.buf;
+    let count = 0;
+    for (let i = 0, n = this.headerCount; i < n; i++) {
+      if (nameEquals(b, h[i * 4]!, h[i * 4 + 1]!, nameLower)) count++;
+    }
+    return count;
+  }
+
+  /**
+   * Copies the head's bytes out of WASM memory so the accessors stay valid after execute() returns (async handler,
+   * body still arriving). Idempotent; a no-op before the head is complete. Valid until the next message begins on
+   * this parser (return Paused from onMessageComplete to hold pipelined requests back until then).
+   */
+  detachHead(): void {
+    if (this.detached || this.phase === Phase.Head || this.us < 0) return;
+    const h = this.hdr;
+    const n = this.headerCount * 4;
+    const start = this.us;
+    let end = this.ue;
+    for (let k = 1; k < n; k += 2) if (h[k]! > end) end = h[k]!;
+    const len = end - start;
+    if (this.own.length < len) this.own = Buffer.allocUnsafe(Math.max(len, 256)) as LatinBuffer;
+    this.buf.copy(this.own, 0, start, end);
+    this.rebase(-start);
+    this.buf = this.own;
+    this.detached = true;
+  }
+
+  /** Adds `delta` to every recorded offset. */
+  protected rebase(delta: number): void {
+    this.us += delta;
+    this.ue += delta;
+    const h = this.hdr;
+    for (let k = 0, n = this.headerCount * 4; k < n; k++) h[k] = h[k]! + delta;
+  }
+}

@@ -1,0 +1,426 @@
+/**
+ * @module http/llhttp/parser
+ * The thin llhttp binding (research llhttp-eval §4, §7): one WASM instance and ONE input buffer in WASM memory per
+ * thread, one `llhttp_t` per connection. Callbacks only record offsets (parsed-head.ts) and merge the pieces llhttp
+ * reports when a span is cut by a read boundary. A head cut by a read is copied out (from the URL start) and
+ * replayed at offset 0 of the input buffer on the next execute, so its pieces stay contiguous; only new bytes
+ * are fed to llhttp. Limits (head size, header count, URL length) are enforced here with their own result codes.
+ *
+ *   const p = new RequestParser({
+ *     onHeadersComplete(p) { return 0; },                  // 1 = skip body, 21 = pause, -1 = error (HPE_CB_HEADERS_COMPLETE)
+ *     onBody(p, buf, start, end) { sink(buf.subarray(start, end)); return 0; },   // buf = WASM memory, call-scoped
+ *     onMessageComplete(p) { route(p.methodName(), p.url(), p.header("host")); return 0; },
+ *   }, { maxHeadBytes: 16384, maxHeaders: 100, maxUrlBytes: 8192 });
+ *   socket.data = (chunk) => {
+ *     const rc = p.execute(chunk);                          // the one copy of `chunk`
+ *     if (rc === ParseResult.PausedUpgrade) handOff(chunk.subarray(p.errorOffset()));
+ *     else if (rc !== ParseResult.Ok) answerError(rc, p.errorName());   // e.g. HeadTooLarge → 431
+ *   };
+ *   socket.close = () => p.destroy();
+ *
+ * Accessors (url(), header(), ...) are valid from onHeadersComplete until the next message begins, and at the
+ * latest until the execute() that delivered onMessageComplete returns. If the body continues in a later read the
+ * head is detached automatically; call detachHead() to keep it past execute() (async handler, pause).
+ *
+ * llhttp is not re-entrant and the input buffer is shared: execute() from inside a callback throws
+ * GRK_ERR_LLHTTP_REENTRANT, and a throwing callback never unwinds through WASM (recorded, returns -1).
+ */
+import { F, HPE, LLHTTP_T, LLHTTP_TYPE_REQUEST, ParseResult, bindingReason, parseResultName } from "./constants.ts";
+import { LlhttpError, LlhttpErrorCodes } from "./llhttp-errors.ts";
+import { ParsedHead, Phase } from "./parsed-head.ts";
+import type { LlhttpImports } from "./wasm-loader.ts";
+import { MAX_INPUT_BYTES, type WasmRuntime, llhttpRuntime } from "./wasm-runtime.ts";
+
+export { ParseResult, type ParseResultCode, Method, METHOD_NAMES, HPE } from "./constants.ts";
+
+export interface ParserEvents {
+  /** 0 = continue, 1 = skip body, 21 = pause (HPE_PAUSED), -1 = stop (execute returns HPE_CB_HEADERS_COMPLETE). */
+  onHeadersComplete(p: RequestParser): number;
+  /** Zero-copy: `buf` is WASM memory, valid only during this call. 0 = continue, -1 = stop (HPE_USER). */
+  onBody(p: RequestParser, buf: Uint8Array, start: number, end: number): number;
+  /** 0 = continue, 21 = pause, -1 = stop (execute returns HPE_CB_MESSAGE_COMPLETE). */
+  onMessageComplete(p: RequestParser): number;
+}
+
+export interface ParserLimits {
+  /** Request line + header section (and, separately, the trailer section) in bytes → HeadTooLarge (431). */
+  readonly maxHeadBytes: number;
+  /** Header fields per request (and trailer fields) → TooManyHeaders (431). */
+  readonly maxHeaders: number;
+  /** Request-target length in bytes → UrlTooLong (414). */
+  readonly maxUrlBytes: number;
+}
+
+/** Larger reads are fed in slices of at least this size after the carried head. */
+const MIN_SLICE_BYTES = 64 * 1024;
+/** Bytes allowed after the last recorded span of an unfinished head (" HTTP/1.1\r\n", CRLF, ": "). */
+const FRAMING_SLACK = 16;
+
+// Plain module constants (not enums / imported objects) so the hot callbacks compile to immediates.
+const K_NONE = 0, K_URL = 1, K_FIELD = 2, K_VALUE = 3;
+const IDLE: number = Phase.Idle, HEAD: number = Phase.Head, BODY: number = Phase.Body;
+const T_METHOD = LLHTTP_T.METHOD, T_MAJOR = LLHTTP_T.HTTP_MAJOR, T_MINOR = LLHTTP_T.HTTP_MINOR;
+const T_FLAGS = LLHTTP_T.FLAGS, T_CL = LLHTTP_T.CONTENT_LENGTH, F_CHUNKED = F.CHUNKED, F_CL = F.CONTENT_LENGTH;
+
+/** The thread's runtime (instance, shared input buffer, memory views), set by the first constructor. */
+let R: WasmRuntime;
+/** The parser inside llhttp_execute; replaces a pointer → parser map, and marks "busy". */
+let cur: RequestParser | null = null;
+let env: LlhttpImports;
+/** Memory grew (a malloc inside a callback, e.g. a new connection): live offsets now index the new buffer. */
+let onGrow: () => void;
+
+export class RequestParser extends ParsedHead {
+  /** The value a callback threw (execute returned CallbackThrew). */
+  callbackError: unknown = undefined;
+
+  private ptr: number;
+  private readonly events: ParserEvents;
+  private readonly maxHead: number;
+  private readonly maxHeaders: number;
+  private readonly maxUrl: number;
+  private err = 0;
+  private errOff = 0;
+  /** Set by a callback that returned -1 on the binding's behalf (limit or throw). */
+  private stopCode = 0;
+  private kind = K_NONE;
+  private msgSeq = 0;
+  /** Bytes of this message read before its request-target (llhttp skips any number of spaces there). */
+  private preUrl = 0;
+  private trailerBytes = 0;
+  private trailerCount = 0;
+  private pending: Buffer = Buffer.alloc(0);
+  private pendingLen = 0;
+  private destroyLater = false;
+
+  constructor(events: ParserEvents, limits: ParserLimits) {
+    for (const k of ["maxHeadBytes", "maxHeaders", "maxUrlBytes"] as const) {
+      const v = limits[k];
+      if (!Number.isInteger(v) || v < 1 || v > 0x3fffffff) {
+        throw new LlhttpError(LlhttpErrorCodes.BAD_LIMITS, `parser limit ${k} must be an integer in 1..2^30, got ${v}`);
+      }
+    }
+    super(limits.maxHeaders);
+    R = llhttpRuntime(env, onGrow);
+    this.events = events;
+    this.maxHead = limits.maxHeadBytes;
+    this.maxHeaders = limits.maxHeaders;
+    this.maxUrl = limits.maxUrlBytes;
+    // HTTP_REQUEST by number: the package wrapper's TYPE[1] lookup yields BOTH and accepts responses (llhttp-eval §2).
+    this.ptr = R.allocParser(LLHTTP_TYPE_REQUEST);
+    this.buf = R.mem;
+  }
+
+  /** Parses `chunk` (copied once into WASM memory). Returns ParseResult.Ok, a paused code, or an error code. */
+  execute(chunk: Uint8Array): number {
+    this.enter();
+    if (this.err !== 0) {
+      this.errOff = 0;
+      return this.err;
+    }
+    const n = chunk.length;
+    if (n === 0) return ParseResult.Ok;
+    const need = this.pendingLen + n;
+    if (need > R.inCap) {
+      if (need > MAX_INPUT_BYTES) return this.executeSliced(chunk);
+      R.growInput(need);
+    }
+    R.mem.set(chunk, R.inPtr + this.pendingLen);
+    return this.feed(n, 0);
+  }
+
+  /** At EOF: Ok between messages, HPE_INVALID_EOF_STATE inside one. */
+  finish(): number {
+    this.enter();
+    if (this.err !== 0) return this.err;
+    cur = this;
+    let rc: number;
+    try {
+      rc = R.exp.llhttp_finish(this.ptr);
+    } finally {
+      cur = null;
+    }
+    if (rc !== 0) this.err = this.stopCode !== 0 ? this.stopCode : rc;
+    this.errOff = 0;
+    return this.err;
+  }
+
+  /** After ParseResult.Paused: continue; feed the rest of the paused chunk from `errorOffset()`. */
+  resume(): void {
+    this.enter();
+    if (this.err !== HPE.PAUSED) return;
+    R.exp.llhttp_resume(this.ptr);
+    this.err = 0;
+  }
+
+  /**
+   * After ParseResult.PausedUpgrade when the server declines the upgrade (RFC 9110 §7.8: it MAY ignore Upgrade and
+   * answer in HTTP/1.1): keep parsing; feed the rest of that chunk from `errorOffset()`.
+   */
+  resumeAfterUpgrade(): void {
+    this.enter();
+    if (this.err !== HPE.PAUSED_UPGRADE) return;
+    R.exp.llhttp_resume_after_upgrade(this.ptr);
+    this.err = 0;
+  }
+
+  /** Back to the start of a connection (keeps limits and events). */
+  reset(): void {
+    this.enter();
+    R.exp.llhttp_reset(this.ptr);
+    this.err = this.errOff = this.stopCode = this.pendingLen = this.headerCount = 0;
+    this.preUrl = this.trailerBytes = this.trailerCount = 0;
+    this.phase = IDLE;
+    this.kind = K_NONE;
+    this.us = this.ue = -1;
+    this.detached = false;
+    this.buf = R.mem;
+    this.callbackError = undefined;
+  }
+
+  /** Frees the llhttp_t (connection closed). From inside this parser's own callback the free waits for execute. */
+  destroy(): void {
+    if (this.ptr === 0) return;
+    if (cur === this) {
+      this.destroyLater = true;
+      return;
+    }
+    R.exp.llhttp_free(this.ptr);
+    this.ptr = 0;
+    this.pending = Buffer.alloc(0);
+    this.pendingLen = 0;
+  }
+
+  /** Current result: 0, a paused code, an llhttp errno, or a negative binding code. */
+  errorCode(): number {
+    return this.err;
+  }
+
+  /** `HPE_*` or `GRK_*` name of errorCode(). */
+  errorName(): string {
+    return parseResultName(this.err);
+  }
+
+  errorReason(): string {
+    const code = this.err;
+    if (code === 0) return "";
+    if (code < 0 || this.ptr === 0) return bindingReason(code);
+    const p = R.exp.llhttp_get_error_reason(this.ptr);
+    return p === 0 ? "" : R.mem.latin1Slice(p, R.mem.indexOf(0, p));
+  }
+
+  /** Offset in the last execute()'s chunk where llhttp stopped: start of the upgraded stream, or where to resume. */
+  errorOffset(): number {
+    return this.errOff;
+  }
+
+  private enter(): void {
+    if (cur !== null) {
+      throw new LlhttpError(LlhttpErrorCodes.REENTRANT, "RequestParser called from inside a parser callback");
+    }
+    if (this.ptr === 0) throw new LlhttpError(LlhttpErrorCodes.DESTROYED, "RequestParser used after destroy()");
+  }
+
+  /** Reads larger than MAX_INPUT_BYTES: fed in slices (rare, so the subarray views are acceptable here). */
+  private executeSliced(chunk: Uint8Array): number {
+    for (let off = 0, n = chunk.length; off < n;) {
+      if (R.inCap < this.pendingLen + MIN_SLICE_BYTES) R.growInput(this.pendingLen + MIN_SLICE_BYTES);
+      const len = Math.min(R.inCap - this.pendingLen, n - off);
+      R.mem.set(chunk.subarray(off, off + len), R.inPtr + this.pendingLen);
+      const rc = this.feed(len, off);
+      if (rc !== 0 || this.ptr === 0) return rc;
+      off += len;
+    }
+    return ParseResult.Ok;
+  }
+
+  /** Runs llhttp over `n` new bytes that sit after the carried head (if any) in the input buffer. */
+  private feed(n: number, chunkOff: number): number {
+    const pl = this.pendingLen;
+    const e = R.exp;
+    if (pl !== 0) {
+      this.pending.copy(R.mem, R.inPtr, 0, pl);
+      this.rebase(R.inPtr);
+      this.pendingLen = 0;
+    }
+    if (!this.detached) this.buf = R.mem;
+    const start = R.inPtr + pl;
+    const seq = this.msgSeq;
+    cur = this;
+    let rc: number;
+    try {
+      rc = e.llhttp_execute(this.ptr, start, n);
+    } finally {
+      cur = null;
+    }
+    if (rc === 0) {
+      if (this.phase !== IDLE) rc = this.endOfInput(start, start + n, seq === this.msgSeq, chunkOff);
+    } else {
+      const pos = e.llhttp_get_error_pos(this.ptr);
+      this.errOff = pos >= start ? chunkOff + (pos - start) : chunkOff;
+      this.err = rc = this.stopCode !== 0 ? this.stopCode : rc;
+      if (rc === HPE.PAUSED && this.phase === BODY) this.detachHead();
+    }
+    if (this.destroyLater) {
+      this.destroyLater = false;
+      this.destroy();
+    }
+    return rc;
+  }
+
+  /** The read ended inside a message: carry an unfinished head, or detach a finished one whose body continues. */
+  private endOfInput(start: number, end: number, sameMessage: boolean, chunkOff: number): number {
+    if (this.phase === BODY) {
+      this.detachHead();
+      return 0;
+    }
+    if (this.us < 0) {
+      // Still before the request-target: llhttp skips any number of spaces there, so count them here.
+      if (sameMessage) this.preUrl += end - start;
+      return this.preUrl > this.maxHead ? this.fail(ParseResult.HeadTooLarge, chunkOff + end - start) : 0;
+    }
+    const from = this.us;
+    const len = end - from;
+    // The limit is exact on the recorded spans (target .. last value byte); the framing read after the last span
+    // (" HTTP/1.1\r\n", CRLFs, ": ") gets a little slack, unbounded OWS before a value does not.
+    if (len > this.maxHead + FRAMING_SLACK) return this.fail(ParseResult.HeadTooLarge, chunkOff + end - start);
+    if (this.pending.length < len) this.pending = Buffer.allocUnsafe(Math.max(len, this.pending.length * 2, 1024));
+    R.mem.copy(this.pending, 0, from, end);
+    this.pendingLen = len;
+    this.rebase(-from);
+    return 0;
+  }
+
+  private fail(code: number, off: number): number {
+    this.err = code;
+    this.errOff = off;
+    return code;
+  }
+
+  /** Records a binding stop inside a callback; llhttp turns the -1 into HPE_USER / HPE_CB_*. */
+  private stop(code: number): number {
+    this.stopCode = code;
+    return -1;
+  }
+
+  private threw(err: unknown): number {
+    this.callbackError = err;
+    this.stopCode = ParseResult.CallbackThrew;
+    return -1;
+  }
+
+  static {
+    onGrow = () => {
+      const c = cur;
+      if (c !== null && !c.detached) c.buf = R.mem;
+    };
+    env = {
+      wasm_on_message_begin(): number {
+        const c = cur!;
+        c.msgSeq++;
+        c.phase = HEAD;
+        c.kind = K_NONE;
+        c.headerCount = c.preUrl = c.trailerBytes = c.trailerCount = 0;
+        c.us = c.ue = -1;
+        c.contentLength = -1;
+        c.chunked = c.upgrade = c.keepAlive = false;
+        c.detached = false;
+        c.buf = R.mem;
+        return 0;
+      },
+      wasm_on_url(_p: number, at: number, len: number): number {
+        const c = cur!;
+        if (c.kind === K_URL && at === c.ue) c.ue = at + len;
+        else {
+          c.kind = K_URL;
+          c.us = at;
+          c.ue = at + len;
+        }
+        // RFC 9112 §3: a server that receives a request-target longer than it wishes to parse responds 414.
+        if (c.ue - c.us > c.maxUrl) return c.stop(ParseResult.UrlTooLong);
+        return c.ue - c.us > c.maxHead ? c.stop(ParseResult.HeadTooLarge) : 0;
+      },
+      wasm_on_status(): number {
+        return 0;
+      },
+      wasm_on_header_field(_p: number, at: number, len: number): number {
+        const c = cur!;
+        const end = at + len;
+        if (c.phase !== HEAD) {
+          // Trailer section: RFC 9112 §7.1.2 lets a recipient discard trailers; only bound their size.
+          c.kind = K_FIELD;
+          return (c.trailerBytes += len) > c.maxHead ? c.stop(ParseResult.HeadTooLarge) : 0;
+        }
+        const h = c.hdr;
+        const last = (c.headerCount - 1) * 4;
+        if (c.kind === K_FIELD && at === h[last + 1]) h[last + 1] = end;
+        else {
+          if (c.headerCount === c.maxHeaders) return c.stop(ParseResult.TooManyHeaders);
+          const i = c.headerCount++ * 4;
+          h[i] = at;
+          h[i + 1] = h[i + 2] = h[i + 3] = end;
+          c.kind = K_FIELD;
+        }
+        return end - c.us > c.maxHead ? c.stop(ParseResult.HeadTooLarge) : 0;
+      },
+      wasm_on_header_value(_p: number, at: number, len: number): number {
+        const c = cur!;
+        const end = at + len;
+        if (c.phase !== HEAD) {
+          if (c.kind === K_FIELD && ++c.trailerCount > c.maxHeaders) return c.stop(ParseResult.TooManyHeaders);
+          c.kind = K_VALUE;
+          return (c.trailerBytes += len) > c.maxHead ? c.stop(ParseResult.HeadTooLarge) : 0;
+        }
+        const h = c.hdr;
+        const last = (c.headerCount - 1) * 4;
+        if (c.kind === K_VALUE && at === h[last + 3]) h[last + 3] = end;
+        else {
+          h[last + 2] = at;
+          h[last + 3] = end;
+          c.kind = K_VALUE;
+        }
+        return end - c.us > c.maxHead ? c.stop(ParseResult.HeadTooLarge) : 0;
+      },
+      wasm_on_headers_complete(p: number, _status: number, upgrade: number, keepAlive: number): number {
+        const c = cur!;
+        c.phase = BODY;
+        c.kind = K_NONE;
+        const m = R.mem;
+        c.method = m[p + T_METHOD]!;
+        c.versionMajor = m[p + T_MAJOR]!;
+        c.versionMinor = m[p + T_MINOR]!;
+        c.keepAlive = keepAlive === 1;
+        c.upgrade = upgrade === 1;
+        const flags = m[p + T_FLAGS]! | (m[p + T_FLAGS + 1]! << 8);
+        c.chunked = (flags & F_CHUNKED) !== 0;
+        if ((flags & F_CL) !== 0) {
+          const w = (p + T_CL) >>> 2;
+          c.contentLength = R.mem32[w]! + R.mem32[w + 1]! * 4294967296;
+        }
+        try {
+          return c.events.onHeadersComplete(c);
+        } catch (err) {
+          return c.threw(err);
+        }
+      },
+      wasm_on_body(_p: number, at: number, len: number): number {
+        const c = cur!;
+        try {
+          return c.events.onBody(c, R.mem, at, at + len);
+        } catch (err) {
+          return c.threw(err);
+        }
+      },
+      wasm_on_message_complete(): number {
+        const c = cur!;
+        c.phase = IDLE;
+        c.kind = K_NONE;
+        try {
+          return c.events.onMessageComplete(c);
+        } catch (err) {
+          return c.threw(err);
+        }
+      },
+    };
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * @module http/llhttp/wasm-loader
+ * Loads llhttp's WASM binary from the exact-pinned `llhttp-wasm` package (design §5, research llhttp-eval §5 option A)
+ * and checks it before anything runs it: SHA-256 against a pinned constant, plus the 8 imports / 40 exports of the
+ * llhttp 9.x WASM ABI. The package keeps the binary as a base64 string in a module-private `let binaryString`, so the
+ * JS file is read as text; its `Parser` is never used (it corrupts split headers, see llhttp-eval §2).
+ *
+ * The compiled module is cached per thread (each Bun worker has its own module graph). `instantiateLlhttp` makes an
+ * instance with the caller's callbacks and runs `_initialize` once; the binding (parser.ts) calls it once per thread.
+ *
+ *   const exp = instantiateLlhttp(env);   // throws LlhttpError GRK_ERR_LLHTTP_BINARY on a wrong install
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { LlhttpError, LlhttpErrorCodes } from "./llhttp-errors.ts";
+
+export const LLHTTP_PACKAGE = "llhttp-wasm";
+/** SHA-256 of the binary in llhttp-wasm@1.0.3 (llhttp 9.3.0, clang -Ofast, no SIMD; llhttp-eval §3). */
+export const LLHTTP_WASM_SHA256 = "259f8302ac0f7fd7d38469e0d16b505e59c6b432cc5eb856be4d012260de0e11";
+
+/** `env` imports of llhttp's `src/native/api.c` `__wasm__` block; all take and return i32. */
+export const LLHTTP_IMPORTS: readonly string[] = [
+  "wasm_on_message_begin", "wasm_on_url", "wasm_on_status", "wasm_on_header_field", "wasm_on_header_value",
+  "wasm_on_headers_complete", "wasm_on_body", "wasm_on_message_complete",
+];
+
+export const LLHTTP_EXPORTS: readonly string[] = [
+  "memory", "_initialize", "__indirect_function_table", "malloc", "free",
+  "llhttp_alloc", "llhttp_free", "llhttp_init", "llhttp_settings_init", "llhttp_execute", "llhttp_finish", "llhttp_reset",
+  "llhttp_pause", "llhttp_resume", "llhttp_resume_after_upgrade",
+  "llhttp_get_type", "llhttp_get_http_major", "llhttp_get_http_minor", "llhttp_get_method", "llhttp_get_status_code",
+  "llhttp_get_upgrade", "llhttp_get_errno", "llhttp_get_error_reason", "llhttp_get_error_pos",
+  "llhttp_set_error_reason", "llhttp_errno_name", "llhttp_method_name", "llhttp_status_name",
+  "llhttp_should_keep_alive", "llhttp_message_needs_eof",
+  "llhttp_set_lenient_headers", "llhttp_set_lenient_chunked_length", "llhttp_set_lenient_keep_alive",
+  "llhttp_set_lenient_transfer_encoding", "llhttp_set_lenient_version", "llhttp_set_lenient_data_after_close",
+  "llhttp_set_lenient_optional_lf_after_cr", "llhttp_set_lenient_optional_crlf_after_chunk",
+  "llhttp_set_lenient_optional_cr_before_lf", "llhttp_set_lenient_spaces_after_chunk_size",
+];
+
+/** The callbacks the instance needs: `(parser, at, len)` for spans, `(parser)` for events. Return 0 to continue. */
+export interface LlhttpImports {
+  wasm_on_message_begin(p: number): number;
+  wasm_on_url(p: number, at: number, len: number): number;
+  wasm_on_status(p: number, at: number, len: number): number;
+  wasm_on_header_field(p: number, at: number, len: number): number;
+  wasm_on_header_value(p: number, at: number, len: number): number;
+  wasm_on_headers_complete(p: number, statusCode: number, upgrade: number, shouldKeepAlive: number): number;
+  wasm_on_body(p: number, at: number, len: number): number;
+  wasm_on_message_complete(p: number): number;
+}
+
+/** The subset of the 40 exports the binding calls (all pointers are i32 offsets into `memory`). */
+export interface LlhttpExports {
+  readonly memory: WebAssembly.Memory;
+  malloc(size: number): number;
+  free(ptr: number): void;
+  llhttp_alloc(type: number): number;
+  llhttp_free(parser: number): void;
+  llhttp_execute(parser: number, data: number, len: number): number;
+  llhttp_finish(parser: number): number;
+  llhttp_reset(parser: number): void;
+  llhttp_resume(parser: number): void;
+  llhttp_resume_after_upgrade(parser: number): void;
+  llhttp_get_method(parser: number): number;
+  llhttp_get_http_major(parser: number): number;
+  llhttp_get_http_minor(parser: number): number;
+  llhttp_get_error_reason(parser: number): number;
+  llhttp_get_error_pos(parser: number): number;
+  llhttp_errno_name(errno: number): number;
+  llhttp_method_name(method: number): number;
+}
+
+export interface LlhttpBinarySource {
+  /** Package name and installed version, for error messages. */
+  readonly pkg: string;
+  readonly version: string;
+  /** Where the bytes came from (resolved file path). */
+  readonly file: string;
+}
+
+export interface LlhttpBinaryExpectation {
+  readonly sha256: string;
+  readonly imports: readonly string[];
+  readonly exports: readonly string[];
+}
+
+export const PINNED_LLHTTP_BINARY: LlhttpBinaryExpectation = {
+  sha256: LLHTTP_WASM_SHA256,
+  imports: LLHTTP_IMPORTS,
+  exports: LLHTTP_EXPORTS,
+};
+
+/**
+ * Checks `bytes` against `expected` and returns the compiled module. On any mismatch throws one LlhttpError
+ * (`GRK_ERR_LLHTTP_BINARY`) naming the package, its version, and expected vs actual (hash, missing/extra names);
+ * every difference is also listed in `err.problems`.
+ */
+export function verifyLlhttpBinary(
+  bytes: Uint8Array,
+  expected: LlhttpBinaryExpectation = PINNED_LLHTTP_BINARY,
+  source: LlhttpBinarySource = { pkg: LLHTTP_PACKAGE, version: "unknown", file: "(bytes)" },
+): WebAssembly.Module {
+  const problems: string[] = [];
+  const actualHash = createHash("sha256").update(bytes).digest("hex");
+  if (actualHash !== expected.sha256) problems.push(`SHA-256 is ${actualHash}, expected ${expected.sha256}`);
+  let mod: WebAssembly.Module | undefined;
+  try {
+    mod = new WebAssembly.Module(bytes);
+  } catch (err) {
+    problems.push(`not a valid WebAssembly module (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (mod !== undefined) {
+    const imports = WebAssembly.Module.imports(mod);
+    const badModule = imports.filter((d) => d.module !== "env").map((d) => `${d.module}.${d.name}`);
+    if (badModule.length > 0) problems.push(`imports outside "env": ${badModule.join(", ")}`);
+    diffNames("imports", expected.imports, imports.map((d) => d.name), problems);
+    diffNames("exports", expected.exports, WebAssembly.Module.exports(mod).map((d) => d.name), problems);
+  }
+  if (problems.length > 0 || mod === undefined) {
+    const head = `${source.pkg}@${source.version} (${source.file}) does not contain the pinned llhttp 9.3.0 WASM binary`;
+    throw new LlhttpError(LlhttpErrorCodes.BINARY, `${head}: ${problems.join("; ")}. ` +
+      `Reinstall the exact version pinned in package.json, or update the pin in src/http/llhttp/wasm-loader.ts ` +
+      `after reviewing the new binary.`, { problems });
+  }
+  return mod;
+}
+
+function diffNames(what: string, expected: readonly string[], actual: readonly string[], out: string[]): void {
+  const have = new Set(actual);
+  const want = new Set(expected);
+  const missing = expected.filter((n) => !have.has(n));
+  const extra = actual.filter((n) => !want.has(n));
+  if (missing.length > 0) out.push(`missing ${what}: ${missing.join(", ")}`);
+  if (extra.length > 0) out.push(`unexpected ${what}: ${extra.join(", ")}`);
+}
+
+/** Reads the base64 binary out of the installed package (resolved, never a hard-coded node_modules path). */
+export function readLlhttpPackageBinary(): { bytes: Uint8Array; source: LlhttpBinarySource } {
+  const req = createRequire(import.meta.url);
+  let file = "(unresolved)";
+  let version = "unknown";
+  try {
+    file = req.resolve(LLHTTP_PACKAGE);
+    const pkg = JSON.parse(readFileSync(req.resolve(`${LLHTTP_PACKAGE}/package.json`), "utf8")) as { version?: unknown };
+    if (typeof pkg.version === "string") version = pkg.version;
+    const text = readFileSync(file, "latin1");
+    const m = /\bbinaryString\s*=\s*"([A-Za-z0-9+/=]+)"/.exec(text);
+    if (m === null) throw new Error(`no \`binaryString = "<base64>"\` in ${file}`);
+    return { bytes: Buffer.from(m[1]!, "base64"), source: { pkg: LLHTTP_PACKAGE, version, file } };
+  } catch (err) {
+    throw new LlhttpError(LlhttpErrorCodes.BINARY,
+      `cannot read the llhttp WASM binary from ${LLHTTP_PACKAGE}@${version} (${file}): ` +
+      `${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
+let cachedModule: WebAssembly.Module | undefined;
+
+/** The verified module, compiled once per thread. */
+export function llhttpModule(): WebAssembly.Module {
+  return (cachedModule ??= compilePinned());
+}
+
+function compilePinned(): WebAssembly.Module {
+  const { bytes, source } = readLlhttpPackageBinary();
+  return verifyLlhttpBinary(bytes, PINNED_LLHTTP_BINARY, source);
+}
+
+/** A new instance wired to `env`, with `_initialize` already run (call once per thread). */
+export function instantiateLlhttp(env: LlhttpImports): LlhttpExports {
+  const instance = new WebAssembly.Instance(llhttpModule(), { env } as unknown as Bun.WebAssembly.Imports);
+  const exp = instance.exports as unknown as LlhttpExports & { _initialize(): void };
+  exp._initialize();
+  return exp;
+}

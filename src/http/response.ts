@@ -1,0 +1,170 @@
+/**
+ * @module http/response
+ * The `res` an http hook receives. Whole responses are rendered as one header string plus the body and corked with
+ * everything else the read event produced; streamed responses use chunked coding on HTTP/1.1 (RFC 9112 §7.1) and
+ * a close-delimited body on HTTP/1.0 (RFC 9112 §6.3), with backpressure through `write()`'s result and `drained()`.
+ */
+import { checkHeader } from "./header-check.ts";
+import type { HttpResponse } from "./http-types.ts";
+import { CLOSE, StaticResponse, connectionLine, type ResponseEnv } from "./static-response.ts";
+import { statusHasNoBody, statusText } from "./status-text.ts";
+
+/** What a response needs from its connection. */
+export interface ResponseSink {
+  readonly env: ResponseEnv;
+  /** Send bytes in order (corked during a read event). */
+  send(r: Uint8Array | string): void;
+  /** Start gathering several pieces into one write, when outside a read event; returns a token for endBatch. */
+  beginBatch(): boolean;
+  endBatch(token: boolean): void;
+  /** True past the output high-water mark. */
+  readonly congested: boolean;
+  waitDrained(): Promise<void>;
+  /** The response is complete (or aborted). */
+  responseFinished(): void;
+  /** Set when the module asked to close the connection during this request. */
+  readonly closeAfter: boolean;
+}
+
+const FRESH = 0;
+const STREAMING = 1;
+const FINISHED = 2;
+const CRLF = "\r\n";
+const LAST_CHUNK = "0\r\n\r\n";
+
+export class HttpResponseImpl implements HttpResponse {
+  private code = 200;
+  private lines = "";
+  private hasType = false;
+  private phase = FRESH;
+  private variant = 0;
+  private head = false;
+  private chunked = false;
+  private http10 = false;
+
+  constructor(private readonly sink: ResponseSink) {}
+
+  begin(variant: number, head: boolean, http10: boolean): void {
+    this.http10 = http10;
+    this.code = 200;
+    this.lines = "";
+    this.hasType = false;
+    this.phase = FRESH;
+    this.variant = variant;
+    this.head = head;
+    this.chunked = false;
+  }
+
+  get headersSent(): boolean {
+    return this.phase !== FRESH;
+  }
+
+  get finished(): boolean {
+    return this.phase === FINISHED;
+  }
+
+  status(code: number): this {
+    if (this.phase !== FRESH) throw new Error("status(): headers already sent");
+    if (!Number.isInteger(code) || code < 200 || code > 999) throw new RangeError(`status(): ${code} is not a final status code (200-999)`);
+    this.code = code;
+    return this;
+  }
+
+  header(name: string, value: string | number): this {
+    if (this.phase !== FRESH) throw new Error("header(): headers already sent");
+    const v = String(value);
+    checkHeader(name, v);
+    const lower = name.toLowerCase();
+    if (lower === "content-length" || lower === "transfer-encoding" || lower === "date") {
+      throw new TypeError(`header(): "${name}" is set by grocketd`);
+    }
+    if (lower === "connection") {
+      // Only "close" means something a handler can ask for (RFC 9110 §7.6.1); keep-alive is decided by the runtime.
+      if (/\bclose\b/i.test(v)) this.variant = CLOSE;
+      return this;
+    }
+    if (lower === "content-type") this.hasType = true;
+    this.lines += `${name}: ${v}\r\n`;
+    return this;
+  }
+
+  private connectionVariant(): number {
+    return this.sink.closeAfter ? CLOSE : this.variant;
+  }
+
+  /** True when this response closes the connection. */
+  get closes(): boolean {
+    return this.connectionVariant() === CLOSE;
+  }
+
+  private headText(length: string): string {
+    const env = this.sink.env;
+    return `HTTP/1.1 ${this.code} ${statusText(this.code)}\r\n${env.serverLine}${env.date.line}${this.lines}${length}${connectionLine(this.connectionVariant())}\r\n`;
+  }
+
+  send(body?: string | Uint8Array | StaticResponse): void {
+    if (this.phase !== FRESH) throw new Error(this.phase === FINISHED ? "send(): response already finished" : "send(): a streamed response is ended with end()");
+    this.phase = FINISHED;
+    if (body instanceof StaticResponse) {
+      if (this.code === 200 && this.lines === "") {
+        this.sink.send(body.bytes(this.sink.env, this.connectionVariant(), this.head));
+        this.sink.responseFinished();
+        return;
+      }
+      body = body.body;
+    }
+    const noBody = statusHasNoBody(this.code);
+    const token = this.sink.beginBatch();
+    if (typeof body === "string") {
+      if (!this.hasType && body.length > 0) this.lines += "Content-Type: text/plain; charset=utf-8\r\n";
+      const len = noBody ? "" : `Content-Length: ${Buffer.byteLength(body, "utf8")}\r\n`;
+      this.sink.send(this.head || noBody ? this.headText(len) : this.headText(len) + body);
+    } else {
+      const bytes = body ?? new Uint8Array(0);
+      if (!this.hasType && bytes.length > 0) this.lines += "Content-Type: application/octet-stream\r\n";
+      this.sink.send(this.headText(noBody ? "" : `Content-Length: ${bytes.length}\r\n`));
+      if (!this.head && !noBody && bytes.length > 0) this.sink.send(bytes);
+    }
+    this.sink.endBatch(token);
+    this.sink.responseFinished();
+  }
+
+  write(chunk: string | Uint8Array): boolean {
+    if (this.phase === FINISHED) throw new Error("write(): response already finished");
+    const token = this.sink.beginBatch();
+    if (this.phase === FRESH) {
+      this.phase = STREAMING;
+      this.chunked = !this.http10;
+      // HTTP/1.0 has no chunked coding: the body ends when the connection does (RFC 9112 §6.3 item 8).
+      if (!this.chunked) this.variant = CLOSE;
+      this.sink.send(this.headText(this.chunked ? "Transfer-Encoding: chunked\r\n" : ""));
+    }
+    const len = typeof chunk === "string" ? Buffer.byteLength(chunk, "utf8") : chunk.length;
+    if (len > 0 && !this.head && !statusHasNoBody(this.code)) {
+      if (this.chunked) this.sink.send(len.toString(16) + CRLF);
+      this.sink.send(chunk);
+      if (this.chunked) this.sink.send(CRLF);
+    }
+    this.sink.endBatch(token);
+    return !this.sink.congested;
+  }
+
+  end(chunk?: string | Uint8Array): void {
+    if (this.phase === FINISHED) throw new Error("end(): response already finished");
+    if (this.phase === FRESH && chunk === undefined) {
+      this.send();
+      return;
+    }
+    const token = this.sink.beginBatch();
+    if (chunk !== undefined) this.write(chunk);
+    else if (this.phase === FRESH) this.write("");
+    if (this.chunked && !this.head && !statusHasNoBody(this.code)) this.sink.send(LAST_CHUNK);
+    this.phase = FINISHED;
+    this.sink.endBatch(token);
+    this.sink.responseFinished();
+  }
+
+  drained(): Promise<void> {
+    return this.sink.waitDrained();
+  }
+}

@@ -1,0 +1,290 @@
+/**
+ * @module io/stream-connection
+ * What every stream connection shares, TCP packets or HTTP: the `Conn` a module sees, the write path (one cork
+ * per read event, a per-connection queue for what the kernel refused, resent on `drain`), read pausing with
+ * reasons (output past high water, too many replies owed, a response in progress), and the close sequence that
+ * calls the module's `close` exactly once, after the last reply.
+ */
+import type { Socket } from "bun";
+import { describeError } from "../errors.ts";
+import type { Logger } from "../log/logger.ts";
+import type { Conn, ModuleDefinition, Protocol } from "../module/types.ts";
+import type { Housekept, IoContext } from "./io-context.ts";
+import { OutputQueue } from "./output-queue.ts";
+
+/** Why reading is paused; the socket reads again only when no reason is left. */
+export const PAUSE_OUTPUT = 1;
+export const PAUSE_INFLIGHT = 2;
+export const PAUSE_WAIT = 4;
+
+/** The module hooks and limits one listener serves its connections with. */
+export interface StreamService {
+  readonly def: ModuleDefinition<unknown>;
+  readonly log: Logger;
+  readonly maxPacket: number;
+  readonly highWater: number;
+}
+
+export type AnySocket = Socket<StreamConnection>;
+
+export abstract class StreamConnection implements Conn<unknown>, Housekept {
+  abstract readonly protocol: Protocol;
+  readonly id: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localPort: number;
+  readonly thread: number;
+  state: unknown = undefined;
+  lastActive: number;
+
+  /** Set while a read event or an async flush runs: replies go to the thread's cork, and close waits for it. */
+  inEvent = false;
+  /** No more input is handled (closing, dropped, failed, peer ended). */
+  stopReading = false;
+  /** Replies not yet handed to the cork are discarded. */
+  dropping = false;
+  closed = false;
+
+  protected out: OutputQueue | null = null;
+  protected closing = false;
+  private accepted = false;
+  private closeHookDone = false;
+  private paused = 0;
+
+  constructor(
+    readonly socket: AnySocket,
+    readonly io: IoContext,
+    readonly svc: StreamService,
+  ) {
+    this.id = io.newConnId();
+    this.thread = io.index;
+    this.remoteAddress = socket.remoteAddress;
+    this.remotePort = (socket as unknown as { remotePort?: number }).remotePort ?? 0;
+    this.localPort = socket.localPort;
+    this.lastActive = io.clock;
+  }
+
+  // ---- the module-facing API ----
+
+  close(): void {
+    this.closing = true;
+    this.stopReading = true;
+    this.maybeFinish();
+  }
+
+  drop(): void {
+    this.dropping = true;
+    this.close();
+  }
+
+  // ---- hooks owed by subclasses ----
+
+  /** True while replies are still owed (async work in flight). */
+  abstract busy(): boolean;
+  /** True when closing now loses nothing: nothing owed, queued or half-received. */
+  abstract quiescent(): boolean;
+  /** Per-tick timer check (idle, protocol deadlines); `now` is the thread clock. */
+  abstract tick(now: number): void;
+
+  // ---- lifecycle ----
+
+  /** Runs the module's accept; returns false when the connection is refused. */
+  accept(): boolean {
+    const accept = this.svc.def.accept;
+    if (accept !== undefined) {
+      let r: unknown;
+      try {
+        r = accept(this as Conn<undefined>);
+      } catch (err) {
+        this.io.noisy.error("accept threw; connection refused", { module: this.svc.def.name, conn: this.id, error: describeError(err) });
+        return false;
+      }
+      if (r === false) return false;
+      this.state = r;
+    }
+    this.accepted = true;
+    this.io.conns.add(this);
+    return true;
+  }
+
+  /** The socket is gone (either side closed it). */
+  onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopReading = true;
+    this.out = null;
+    this.io.conns.delete(this);
+    this.released();
+    if (!this.busy()) this.runCloseHook();
+  }
+
+  /** Subclasses free per-connection buffers here. */
+  protected released(): void {}
+
+  /** The peer sent FIN: answer what it sent, then close (allowHalfOpen lets the replies still go out). */
+  onPeerEnd(): void {
+    this.close();
+  }
+
+  protected runCloseHook(): void {
+    if (this.closeHookDone || !this.accepted) return;
+    this.closeHookDone = true;
+    const close = this.svc.def.close;
+    if (close === undefined) return;
+    try {
+      close(this);
+    } catch (err) {
+      this.io.noisy.error("close hook threw", { module: this.svc.def.name, conn: this.id, error: describeError(err) });
+    }
+  }
+
+  /** Closes once nothing is owed: no reply pending, nothing queued, not inside an event. */
+  maybeFinish(): void {
+    if (!this.closing || this.closed || this.inEvent) return;
+    if (this.busy() || (this.out !== null && this.out.bytes > 0)) return;
+    this.socket.end();
+  }
+
+  /** A hook failed or the input is bad: log, send what was already answered, close. */
+  fail(message: string, err?: unknown): void {
+    this.io.noisy.warn(message, {
+      module: this.svc.def.name,
+      conn: this.id,
+      remote: `${this.remoteAddress}:${this.remotePort}`,
+      error: err === undefined ? undefined : describeError(err),
+    });
+    this.drop();
+  }
+
+  closeWhenDone(): void {
+    this.closing = true;
+    this.stopReading = true;
+    this.maybeFinish();
+  }
+
+  terminate(reason: string): void {
+    if (this.closed) return;
+    this.io.log.debug("connection terminated", { conn: this.id, reason });
+    this.socket.terminate();
+  }
+
+  /** io.idle_timeout_ms passed without reads, write progress or owed replies. */
+  idleTimeout(): void {
+    if (this.out !== null && this.out.bytes > 0) {
+      // The peer has not read for the whole idle time: it will not read the rest either.
+      this.terminate("idle with unread output");
+      return;
+    }
+    this.io.log.debug("idle timeout", { conn: this.id });
+    this.close();
+  }
+
+  protected checkIdle(now: number): void {
+    const idle = this.io.config.io.idle_timeout_ms;
+    if (idle > 0 && now - this.lastActive >= idle && !this.busy()) this.idleTimeout();
+  }
+
+  // ---- reading ----
+
+  protected pauseFor(reason: number): void {
+    if (this.paused === 0 && !this.closed) this.socket.pause();
+    this.paused |= reason;
+  }
+
+  protected resumeFor(reason: number): void {
+    if ((this.paused & reason) === 0) return;
+    this.paused &= ~reason;
+    if (this.paused === 0 && !this.closed) this.socket.resume();
+  }
+
+  protected isPausedFor(reason: number): boolean {
+    return (this.paused & reason) !== 0;
+  }
+
+  // ---- writing ----
+
+  /** Sends bytes: into the cork during an event (one write per event), straight to the socket otherwise. */
+  send(r: Uint8Array | string): void {
+    if (this.inEvent) this.io.cork.add(r);
+    else this.write(r);
+  }
+
+  /** Writes everything corked during this event in one write. */
+  flushCork(): void {
+    const cork = this.io.cork;
+    if (cork.count === 0) return;
+    this.lastActive = this.io.clock;
+    if (cork.count === 1) {
+      const f = cork.first!;
+      cork.reset();
+      this.write(f);
+    } else {
+      const len = cork.len;
+      cork.reset();
+      this.writeBytes(cork.buf, 0, len);
+    }
+  }
+
+  protected write(r: Uint8Array | string): void {
+    if (typeof r !== "string") {
+      this.writeBytes(r, 0, r.length);
+      return;
+    }
+    if (this.closed) return;
+    if (this.out !== null && this.out.bytes > 0) {
+      const b = Buffer.from(r, "utf8");
+      this.enqueue(b, 0, b.length);
+      return;
+    }
+    const w = this.socket.write(r);
+    if (w < 0) return;
+    const total = Buffer.byteLength(r, "utf8");
+    if (w < total) {
+      const b = Buffer.from(r, "utf8");
+      this.enqueue(b, w, total - w);
+    }
+  }
+
+  protected writeBytes(b: Uint8Array, off: number, len: number): void {
+    if (this.closed) return;
+    if (this.out !== null && this.out.bytes > 0) {
+      this.enqueue(b, off, len);
+      return;
+    }
+    const w = this.socket.write(b, off, len);
+    if (w === len || w < 0) return;
+    this.enqueue(b, off + w, len - w);
+  }
+
+  private enqueue(b: Uint8Array, off: number, len: number): void {
+    (this.out ??= new OutputQueue()).push(b, off, len);
+    // A client that does not read must not grow our memory: stop reading it until it catches up.
+    if (this.out.bytes > this.svc.highWater) this.pauseFor(PAUSE_OUTPUT);
+  }
+
+  /** True while the output queue is past the high-water mark. */
+  get congested(): boolean {
+    return this.out !== null && this.out.bytes > this.svc.highWater;
+  }
+
+  onDrain(): void {
+    const out = this.out;
+    if (out === null || this.closed) return;
+    const before = out.bytes;
+    const empty = out.flush(this.socket);
+    if (out.bytes < before) this.lastActive = this.io.clock;
+    if (out.bytes <= this.svc.highWater / 2) {
+      this.resumeFor(PAUSE_OUTPUT);
+      this.drained();
+    }
+    if (empty && this.closing) this.maybeFinish();
+  }
+
+  /** The output queue fell below half the high-water mark. */
+  protected drained(): void {}
+
+  /** For tests and statistics. */
+  get queuedBytes(): number {
+    return this.out === null ? 0 : this.out.bytes;
+  }
+}

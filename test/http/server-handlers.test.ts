@@ -1,0 +1,201 @@
+// The http hook: return values and res, errors (500 on that request only), async handlers with pipelining,
+// streamed responses to a slow reader, binary over HTTP with the module's check/proc.
+import { afterEach, describe, expect, test } from "bun:test";
+import { defineModule, staticResponse } from "../../src/index.ts";
+import type { HttpConnection } from "../../src/http/http-connection.ts";
+import { startInProcess, type InProcessServer } from "../helpers/in-process.ts";
+import { connect } from "../helpers/tcp-client.ts";
+import { exchange, waitResponses } from "../helpers/http-client.ts";
+import { parseResponses } from "../helpers/http-messages.ts";
+import { kisses, KISS_SIZE } from "../helpers/kiss.ts";
+
+let server: InProcessServer | undefined;
+afterEach(() => {
+  server?.stop();
+  server = undefined;
+});
+
+function http(def: Parameters<typeof defineModule>[0], httpCfg = {}, io = {}) {
+  server = startInProcess(defineModule(def), io, { protocol: "http", http: httpCfg });
+  return server.port;
+}
+
+const GET = (path: string) => `GET ${path} HTTP/1.1\r\nHost: h\r\n\r\n`;
+
+describe("http hook", () => {
+  test("a returned string is a 200 text/plain response; bytes are octet-stream; staticResponse is sent as built", async () => {
+    const fixed = staticResponse("fixed!", { status: 201, headers: { "X-Fixed": "1", "Content-Type": "text/x-fixed" } });
+    const port = http({
+      name: "ret",
+      version: "1.0.0",
+      grocketd: "^0.1.0",
+      http: (req) => (req.path === "/s" ? "héllo" : req.path === "/b" ? new Uint8Array([1, 2, 3]) : fixed),
+    });
+    const { c, responses } = await exchange(port, GET("/s") + GET("/b") + GET("/f"), 3);
+    expect(responses[0]).toMatchObject({ status: 200, text: "héllo" });
+    expect(responses[0]!.headers).toMatchObject({ "content-type": "text/plain; charset=utf-8", "content-length": "6", server: "grocketd" });
+    expect(responses[0]!.headers.date).toMatch(/^[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT$/);
+    expect(responses[1]!.headers["content-type"]).toBe("application/octet-stream");
+    expect([...responses[1]!.body]).toEqual([1, 2, 3]);
+    expect(responses[2]).toMatchObject({ status: 201, text: "fixed!" });
+    expect(responses[2]!.headers).toMatchObject({ "x-fixed": "1", "content-type": "text/x-fixed" });
+    c.end();
+  });
+
+  test("res.status/header/send; 204 has no body; header injection is refused", async () => {
+    let injection = "";
+    const port = http({
+      name: "res",
+      version: "1.0.0",
+      grocketd: "^0.1.0",
+      http(req, res) {
+        if (req.path === "/204") return res.status(204).send();
+        try {
+          res.header("X-Bad", "a\r\nSet-Cookie: evil=1");
+        } catch (e) {
+          injection = (e as Error).message;
+        }
+        res.status(404).header("X-Reason", "nothing here").send("missing");
+      },
+    });
+    const { c, responses } = await exchange(port, GET("/204") + GET("/x"), 2);
+    expect(responses[0]!.status).toBe(204);
+    expect(responses[0]!.headers["content-length"]).toBeUndefined();
+    expect(responses[1]).toMatchObject({ status: 404, reason: "Not Found", text: "missing" });
+    expect(responses[1]!.headers["x-reason"]).toBe("nothing here");
+    expect(responses[1]!.headers["set-cookie"]).toBeUndefined();
+    expect(injection).toContain("RFC 9110 §5.5");
+    c.end();
+  });
+
+  test("a throwing hook answers 500 for that request only; the connection stays usable", async () => {
+    const port = http({
+      name: "boom",
+      version: "1.0.0",
+      grocketd: "^0.1.0",
+      http: (req) => {
+        if (req.path === "/boom") throw new Error("kaboom");
+        return "fine";
+      },
+    });
+    const { c, responses } = await exchange(port, GET("/1") + GET("/boom") + GET("/2"), 3);
+    expect(responses.map((r) => r.status)).toEqual([200, 500, 200]);
+    expect(c.isClosed()).toBe(false);
+    expect(server!.logs.join("\n")).toMatch(/http hook failed; answering 500.*module=boom.*error=kaboom/);
+    c.end();
+  });
+
+  test("a rejecting async hook answers 500; a hook that answers nothing answers 500 with a reason in the log", async () => {
+    const port = http({
+      name: "rej",
+      version: "1.0.0",
+      grocketd: "^0.1.0",
+      http: async (req) => {
+        await Bun.sleep(5);
+        if (req.path === "/rej") throw new Error("async kaboom");
+        if (req.path === "/none") return;
+        return "fine";
+      },
+    });
+    const { c, responses } = await exchange(port, GET("/rej") + GET("/none") + GET("/ok"), 3);
+    expect(responses.map((r) => r.status)).toEqual([500, 500, 200]);
+    expect(server!.logs.join("\n")).toMatch(/finished without sending a response/);
+    c.end();
+  });
+
+  test("async handlers with pipelining: responses strictly in request order", async () => {
+    const port = http({
+      name: "async",
+      version: "1.0.0",
+      grocketd: "^0.1.0",
+      http: async (req) => {
+        const n = Number(req.path.slice(1));
+        await Bun.sleep((10 - n) * 3);
+        return `r${n} ${req.headers.get("x-n")} ${req.text()}`;
+      },
+    });
+    const reqs = Array.from({ length: 10 }, (_, n) => `POST /${n} HTTP/1.1\r\nHost: h\r\nX-N: ${n}\r\nContent-Length: 3\r\n\r\nb${n}x`).join("");
+    const { c, responses } = await exchange(port, reqs, 10);
+    expect(responses.map((r) => r.text)).toEqual(Array.from({ length: 10 }, (_, n) => `r${n} ${n} b${n}x`));
+    c.end();
+  });
+
+  test("a streamed (chunked) response to a reader that stops reading keeps server memory bounded", async () => {
+    const chunk = new Uint8Array(16 * 1024).fill(0x61);
+    const total = 400; // 6.4 MiB
+    let maxQueued = 0;
+    const port = http(
+      {
+        name: "stream",
+        version: "1.0.0",
+        grocketd: "^0.1.0",
+        http: async (_req, res) => {
+          res.header("Content-Type", "application/octet-stream");
+          for (let i = 0; i < total; i++) {
+            if (!res.write(chunk)) await res.drained();
+            for (const c of server!.io.conns) maxQueued = Math.max(maxQueued, (c as HttpConnection).queuedBytes);
+          }
+          res.end();
+        },
+      },
+      {},
+      { high_water: 64 * 1024 },
+    );
+    const c = await connect(port);
+    c.pause();
+    c.write(GET("/big"));
+    await Bun.sleep(300);
+    expect(maxQueued).toBeLessThanOrEqual(64 * 1024 + chunk.length + 64);
+    c.resume();
+    const got = await waitResponses(c, 1, [], 15_000);
+    expect(got[0]!.headers["transfer-encoding"]).toBe("chunked");
+    expect(got[0]!.body.length).toBe(total * chunk.length);
+    expect(got[0]!.body.every((b) => b === 0x61)).toBe(true);
+    c.end();
+  });
+
+  test("HTTP/1.0 streamed responses are close-delimited (no chunked coding in 1.0)", async () => {
+    const port = http({
+      name: "s10",
+      version: "1.0.0",
+      grocketd: "^0.1.0",
+      http: (_req, res) => {
+        res.write("a");
+        res.end("b");
+      },
+    });
+    const c = await connect(port);
+    c.write("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    await c.closed;
+    const r = parseResponses(c.received()).responses[0]!;
+    expect(r.headers["transfer-encoding"]).toBeUndefined();
+    expect(r.headers.connection).toBe("close");
+    expect(r.text).toBe("ab");
+  });
+});
+
+describe("binary over HTTP", () => {
+  const echo = { name: "echo", version: "1.0.0", grocketd: "^0.1.0", check: (_b: Uint8Array, s: number, e: number) => (e - s >= KISS_SIZE ? KISS_SIZE : 0), proc: (p: Uint8Array) => p };
+
+  test("a POST body to http.binary_path is framed by check and answered by proc, replies concatenated", async () => {
+    const port = http(echo);
+    const body = kisses(1, 3);
+    const head = `POST /binary HTTP/1.1\r\nHost: h\r\nContent-Length: ${body.length}\r\n\r\n`;
+    const { c, responses } = await exchange(port, Buffer.concat([Buffer.from(head), body]));
+    expect(responses[0]!.status).toBe(200);
+    expect(responses[0]!.headers["content-type"]).toBe("application/octet-stream");
+    expect(responses[0]!.body).toEqual(body);
+    c.end();
+  });
+
+  test("async procs are awaited in order; a partial packet is 400; GET is 405; other paths 404", async () => {
+    const port = http({ ...echo, proc: async (p: Uint8Array) => (await Bun.sleep(p[0]! % 3), p) }, { binary_path: "/k" });
+    const body = kisses(1, 5);
+    const post = (b: Uint8Array) => Buffer.concat([Buffer.from(`POST /k HTTP/1.1\r\nHost: h\r\nContent-Length: ${b.length}\r\n\r\n`), b]);
+    const { c, responses } = await exchange(port, Buffer.concat([post(body), post(body.subarray(0, 50)), Buffer.from(GET("/k") + GET("/other"))]), 4);
+    expect(responses[0]!.body).toEqual(body);
+    expect(responses.slice(1).map((r) => r.status)).toEqual([400, 405, 404]);
+    expect(responses[2]!.headers.allow).toBe("POST");
+    c.end();
+  });
+});
