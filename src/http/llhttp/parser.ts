@@ -24,6 +24,8 @@
  *
  * llhttp is not re-entrant and the input buffer is shared: execute() from inside a callback throws
  * GRK_ERR_LLHTTP_REENTRANT, and a throwing callback never unwinds through WASM (recorded, returns -1).
+ * llhttp can still reject a request after onHeadersComplete returned 0 (a request Transfer-Encoding that does not
+ * end in chunked, RFC 9112 §6.3): act on a request at onMessageComplete, or be ready for an error result.
  */
 import { F, HPE, LLHTTP_T, LLHTTP_TYPE_REQUEST, ParseResult, bindingReason, parseResultName } from "./constants.ts";
 import { LlhttpError, LlhttpErrorCodes } from "./llhttp-errors.ts";

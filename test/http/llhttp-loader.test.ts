@@ -1,0 +1,65 @@
+/**
+ * The WASM loader: the installed package holds the pinned binary, and a wrong binary fails with a message that
+ * names the package, its version, and what differs.
+ */
+import { describe, expect, test } from "bun:test";
+import { isGrocketdError } from "../../src/errors.ts";
+import { type LlhttpError } from "../../src/http/llhttp/llhttp-errors.ts";
+import {
+  LLHTTP_EXPORTS, LLHTTP_WASM_SHA256, PINNED_LLHTTP_BINARY, llhttpModule, readLlhttpPackageBinary, verifyLlhttpBinary,
+} from "../../src/http/llhttp/wasm-loader.ts";
+
+function catchErr(fn: () => unknown): LlhttpError {
+  try {
+    fn();
+  } catch (err) {
+    return err as LlhttpError;
+  }
+  throw new Error("expected a throw");
+}
+
+describe("llhttp wasm loader", () => {
+  const { bytes, source } = readLlhttpPackageBinary();
+
+  test("reads the pinned binary from the installed llhttp-wasm@1.0.3", () => {
+    expect(source.pkg).toBe("llhttp-wasm");
+    expect(source.version).toBe("1.0.3");
+    expect(bytes.length).toBe(60347);
+    expect(verifyLlhttpBinary(bytes, PINNED_LLHTTP_BINARY, source)).toBeInstanceOf(WebAssembly.Module);
+    expect(llhttpModule()).toBe(llhttpModule()); // compiled once per thread
+  });
+
+  test("a changed byte fails the hash check with package, version, expected and actual", () => {
+    const bad = Uint8Array.from(bytes);
+    bad[bad.length - 1] ^= 0xff; // last byte of a data/name section: still a valid module
+    const err = catchErr(() => verifyLlhttpBinary(bad, PINNED_LLHTTP_BINARY, source));
+    expect(isGrocketdError(err)).toBe(true);
+    expect(err.code).toBe("GRK_ERR_LLHTTP_BINARY");
+    expect(err.message).toContain("llhttp-wasm@1.0.3");
+    expect(err.message).toContain(`expected ${LLHTTP_WASM_SHA256}`);
+    expect(err.message).toMatch(/SHA-256 is [0-9a-f]{64}/);
+  });
+
+  test("export/import differences are listed by name", () => {
+    const expected = {
+      sha256: LLHTTP_WASM_SHA256,
+      imports: [...PINNED_LLHTTP_BINARY.imports, "wasm_on_chunk_header"],
+      exports: [...LLHTTP_EXPORTS.filter((n) => n !== "llhttp_message_needs_eof"), "llhttp_get_flags"],
+    };
+    const err = catchErr(() => verifyLlhttpBinary(bytes, expected, source));
+    expect(err.problems).toEqual([
+      "missing imports: wasm_on_chunk_header",
+      "missing exports: llhttp_get_flags",
+      "unexpected exports: llhttp_message_needs_eof",
+    ]);
+  });
+
+  test("an empty module and garbage bytes are reported", () => {
+    const empty = Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00);
+    const e1 = catchErr(() => verifyLlhttpBinary(empty));
+    expect(e1.message).toContain("missing imports: wasm_on_message_begin");
+    expect(e1.message).toContain("missing exports: memory, _initialize");
+    const e2 = catchErr(() => verifyLlhttpBinary(Uint8Array.of(1, 2, 3)));
+    expect(e2.message).toContain("not a valid WebAssembly module");
+  });
+});
