@@ -1,47 +1,85 @@
 /**
  * @module io/cork
  * One cork buffer per thread (uWebSockets' idea): replies produced while handling one read event are gathered here
- * and leave in one write. A lone reply is kept by reference and written as is, so the common ping-pong case copies
- * nothing; a second reply triggers the copy of both into the thread's preallocated buffer.
+ * and leave in one write. Nothing is copied while it can be avoided:
+ * - a lone reply is kept by reference and written as is (the common ping-pong case);
+ * - packets answered with themselves (`proc` returned its own packet: an echo, a filter that passes data on) are
+ *   kept as one range of the input buffer while they are consecutive, and written from it directly;
+ * only otherwise are replies copied into the thread's preallocated buffer.
  */
 
 const INITIAL = 64 * 1024;
 
 export class Cork {
-  /** Number of replies gathered since the last take(). */
+  /** Number of replies gathered since the last reset(). */
   count = 0;
   /** The first reply, kept by reference while it is alone. */
   first: Uint8Array | string | null = null;
-  /** Bytes gathered once there is more than one reply. */
+  /** Range mode: the replies so far are rangeBuf[rangeStart..rangeEnd). */
+  rangeBuf: Uint8Array | null = null;
+  rangeStart = 0;
+  rangeEnd = 0;
+  /** Bytes gathered once the replies had to be copied. */
   buf: Buffer = Buffer.allocUnsafeSlow(INITIAL);
   len = 0;
 
+  /** A reply that is exactly the packet buf[off..off+n), passed to proc as a view. */
+  addRange(buf: Uint8Array, off: number, n: number): void {
+    const c = this.count;
+    if (c === 0) {
+      this.rangeBuf = buf;
+      this.rangeStart = off;
+      this.rangeEnd = off + n;
+      this.count = 1;
+      return;
+    }
+    if (this.rangeBuf === buf && this.rangeEnd === off) {
+      this.rangeEnd = off + n;
+      this.count = c + 1;
+      return;
+    }
+    this.materialize();
+    this.copy(buf, off, n);
+    this.count = c + 1;
+  }
+
   add(r: Uint8Array | string): void {
-    if (this.count === 0) {
+    const c = this.count;
+    if (c === 0) {
       this.first = r;
       this.count = 1;
       return;
     }
-    if (this.count === 1) {
-      const f = this.first!;
-      this.first = null;
-      this.len = 0;
-      this.append(f);
-    }
-    this.append(r);
-    this.count++;
+    this.materialize();
+    if (typeof r === "string") this.copyString(r);
+    else this.copy(r, 0, r.length);
+    this.count = c + 1;
   }
 
-  private append(r: Uint8Array | string): void {
-    if (typeof r === "string") {
-      // UTF-8 needs at most 3 bytes per UTF-16 unit; reserve that much so write() never truncates.
-      this.reserve(r.length * 3);
-      this.len += this.buf.write(r, this.len, "utf8");
-    } else {
-      this.reserve(r.length);
-      this.buf.set(r, this.len);
-      this.len += r.length;
-    }
+  /** Leaves reference/range mode: what was kept by reference is copied into buf. */
+  private materialize(): void {
+    const f = this.first;
+    const rb = this.rangeBuf;
+    if (f === null && rb === null) return;
+    this.first = null;
+    this.rangeBuf = null;
+    this.len = 0;
+    if (rb !== null) this.copy(rb, this.rangeStart, this.rangeEnd - this.rangeStart);
+    else if (typeof f === "string") this.copyString(f);
+    else this.copy(f!, 0, f!.length);
+  }
+
+  private copy(src: Uint8Array, off: number, n: number): void {
+    this.reserve(n);
+    if (off === 0 && n === src.length) this.buf.set(src, this.len);
+    else this.buf.set(src.subarray(off, off + n), this.len);
+    this.len += n;
+  }
+
+  private copyString(s: string): void {
+    // UTF-8 needs at most 3 bytes per UTF-16 unit; reserve that much so write() never truncates.
+    this.reserve(s.length * 3);
+    this.len += this.buf.write(s, this.len, "utf8");
   }
 
   private reserve(n: number): void {
@@ -53,9 +91,17 @@ export class Cork {
     this.buf = next;
   }
 
+  /** Bytes gathered so far (for the high-water check during a read event; strings count UTF-16 units). */
+  get size(): number {
+    if (this.rangeBuf !== null) return this.rangeEnd - this.rangeStart;
+    if (this.first !== null) return this.first.length;
+    return this.len;
+  }
+
   reset(): void {
     this.count = 0;
     this.first = null;
+    this.rangeBuf = null;
     this.len = 0;
   }
 }

@@ -214,8 +214,14 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept {
     const cork = this.io.cork;
     if (cork.count === 0) return;
     this.lastActive = this.io.clock;
-    if (cork.count === 1) {
-      const f = cork.first!;
+    const rb = cork.rangeBuf;
+    if (rb !== null) {
+      const start = cork.rangeStart;
+      const n = cork.rangeEnd - start;
+      cork.reset();
+      this.writeBytes(rb, start, n);
+    } else if (cork.first !== null) {
+      const f = cork.first;
       cork.reset();
       this.write(f);
     } else {

@@ -88,6 +88,12 @@ export class TcpConnection extends StreamConnection {
     else this.slots.push({ state: READY, value: r });
   }
 
+  /** A synchronous reply that is the packet itself, buf[off..off+n): corked as a range when nothing is owed before it. */
+  replyRange(r: Uint8Array, buf: Uint8Array, off: number, n: number): void {
+    if (this.slots.length === 0) this.io.cork.addRange(buf, off, n);
+    else this.slots.push({ state: READY, value: r });
+  }
+
   /** An async reply: its place in line is reserved now, its bytes are written when it and all before it settle. */
   replyLater(p: PromiseLike<Reply>): void {
     const slot: Slot = { state: PENDING, value: undefined };

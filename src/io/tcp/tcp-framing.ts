@@ -22,7 +22,8 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
   const check = checkHook as Check | undefined;
   const proc = procHook as Proc;
 
-  function dispatch(c: TcpConnection, packet: Uint8Array): void {
+  /** Calls proc on buf[off..off+n) (`packet` is that range, or buf itself) and routes its reply. */
+  function dispatch(c: TcpConnection, packet: Uint8Array, buf: Uint8Array, off: number, n: number): void {
     let r: Reply | PromiseLike<Reply>;
     try {
       r = proc(packet, c);
@@ -31,7 +32,9 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
       return;
     }
     if (r === undefined || r === null || c.dropping) return;
-    if (typeof r === "string" || r instanceof Uint8Array) {
+    if (r === packet) {
+      c.replyRange(packet, buf, off, n);
+    } else if (typeof r === "string" || r instanceof Uint8Array) {
       c.reply(r);
     } else if (typeof (r as PromiseLike<Reply>).then === "function") {
       c.io.loaned = true;
@@ -73,11 +76,11 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
         c.fail(`packet of ${n} bytes is larger than io.max_packet (${maxPacket}); closing connection`);
         return end;
       }
-      dispatch(c, off === 0 && n === buf.length ? buf : buf.subarray(off, off + n));
+      dispatch(c, off === 0 && n === buf.length ? buf : buf.subarray(off, off + n), buf, off, n);
       off += n;
       if (off === end) return off;
       if (c.stopReading) return end;
-      if (c.io.cork.len > highWater) {
+      if (c.io.cork.size > highWater) {
         // One read can hold thousands of packets: stop answering once this event's output passes the high-water
         // mark; the rest waits in the pending buffer and is framed again when the client has read (onDrain).
         c.backlogged = true;
@@ -152,7 +155,7 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
       }
       if (n === len) {
         // The common case: one read, one packet. No copy, no view.
-        dispatch(c, chunk);
+        dispatch(c, chunk, chunk, 0, len);
         c.inEvent = false;
         c.endEvent();
         io.loaned = false;
