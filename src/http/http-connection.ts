@@ -26,6 +26,13 @@ const IDLE = 0;
 const HEAD = 1;
 const BODY = 2;
 const CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n";
+/** Fields checked on every request, located in one pass. */
+const CHECKED_FIELDS = ["host", "transfer-encoding", "expect"] as const;
+const F_HOST = 0;
+const F_TE = 1;
+const F_EXPECT = 2;
+const FIRST = new Int32Array(CHECKED_FIELDS.length);
+const COUNT = new Int32Array(CHECKED_FIELDS.length);
 
 export class HttpConnection extends StreamConnection implements ParserEvents, ResponseSink {
   readonly protocol = "http" as const;
@@ -217,18 +224,21 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
   onHeadersComplete(p: RequestParser): number {
     // RFC 9110 §2.5 / §15.6.6: only HTTP/1.x is served here; llhttp accepts "HTTP/2.0" on a request line.
     if (p.versionMajor !== 1) return this.stop(505);
+    p.locate(CHECKED_FIELDS, FIRST, COUNT);
     // RFC 9112 §3.2: a client MUST send Host in HTTP/1.1; a server MUST answer 400 if it is missing or repeated.
-    const hosts = p.headerCountOf("host");
+    const hosts = COUNT[F_HOST]!;
     if (hosts > 1 || (hosts === 0 && p.versionMinor >= 1)) return this.stop(400);
-    // RFC 9112 §6.1: a transfer coding the server does not understand → 501; llhttp only knows chunked.
-    const te = p.headerIndex("transfer-encoding");
-    if (te >= 0 && !onlyChunked(p)) return this.stop(501);
+    if (COUNT[F_TE]! > 0) {
+      // RFC 9112 §6.1: a transfer coding the server does not understand → 501 (llhttp only knows chunked) ...
+      if (!onlyChunked(p)) return this.stop(501);
+      // ... and chunked in an HTTP/1.0 request is faulty framing: answer 400 and close.
+      if (p.versionMinor === 0) return this.stop(400);
+    }
     const cl = p.contentLength;
     if (cl > this.hs.http.max_body_bytes) return this.stop(413);
-    const expect = p.header("expect");
-    if (expect !== undefined) {
+    if (COUNT[F_EXPECT]! > 0) {
       // RFC 9110 §10.1.1: answer 100 before the body, or 417 for expectations we do not know.
-      if (expect.toLowerCase() !== "100-continue") return this.stop(417);
+      if (p.headerValue(FIRST[F_EXPECT]!).toLowerCase() !== "100-continue") return this.stop(417);
       if (p.versionMinor >= 1) this.send(CONTINUE);
     }
     this.bodyLen = 0;

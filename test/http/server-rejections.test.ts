@@ -67,6 +67,10 @@ describe("rejections", () => {
     expect(await status("POST / HTTP/1.1\r\n" + H + "Transfer-Encoding: gzip\r\n\r\n")).toBe(501);
   });
 
+  test("RFC 9112 §6.1: chunked in an HTTP/1.0 request is faulty framing → 400", async () => {
+    expect(await status("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")).toBe(400);
+  });
+
   test("RFC 9110 §9.1: an unknown method → 501", async () => {
     expect(await status("FROB / HTTP/1.1\r\n" + H + "\r\n")).toBe(501);
   });

@@ -133,6 +133,28 @@ export class ParsedHead {
   }
 
   /**
+   * One pass over the fields for several names at once (the server checks Host, Transfer-Encoding and Expect on
+   * every request): `first[k]` gets the index of the first field named `names[k]` (lower-case) or -1, `counts[k]`
+   * how many there are.
+   */
+  locate(names: readonly string[], first: Int32Array, counts: Int32Array): void {
+    first.fill(-1);
+    counts.fill(0);
+    const h = this.hdr;
+    const b = this.buf;
+    for (let i = 0, n = this.headerCount; i < n; i++) {
+      const s = h[i * 4]!;
+      const e = h[i * 4 + 1]!;
+      for (let k = 0; k < names.length; k++) {
+        if (nameEquals(b, s, e, names[k]!)) {
+          if (counts[k]++ === 0) first[k] = i;
+          break;
+        }
+      }
+    }
+  }
+
+  /**
    * Copies the head's bytes out of WASM memory so the accessors stay valid after execute() returns (async handler,
    * body still arriving). Idempotent; a no-op before the head is complete. Valid until the next message begins on
    * this parser (return Paused from onMessageComplete to hold pipelined requests back until then).
