@@ -10,7 +10,7 @@ export interface ChildServer {
   readonly proc: Subprocess<"ignore", "pipe", "pipe">;
   /** The last few KiB of stdout and stderr, for error messages. */
   output(): string;
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code or signal name. */
+  /** SIGTERM (or the `stopSignal` option), then SIGKILL after `graceMs`; resolves with the exit code or signal name. */
   stop(graceMs?: number): Promise<number | string>;
 }
 
@@ -19,6 +19,13 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** Finds the port in a line; the default matches "listening 1234" and "listening on tcp://127.0.0.1:1234". */
   readyPattern?: RegExp;
+  /**
+   * For a server that prints no listening line (nginx): the port it was told to use, and a probe polled every 25 ms
+   * until it returns true. Replaces `readyPattern`.
+   */
+  ready?: { port: number; probe: () => boolean | Promise<boolean> };
+  /** The signal `stop()` sends first (default SIGTERM; nginx's graceful stop is SIGQUIT). SIGKILL follows after the grace. */
+  stopSignal?: NodeJS.Signals;
 }
 
 const DEFAULT_READY = /listening\s+(?:on\s+)?(?:[a-z]+:\/\/\S*:)?(\d+)\b/;
@@ -69,7 +76,7 @@ export async function startServer(name: string, cmd: string[], opts: StartOption
   const stop = async (graceMs = 3000): Promise<number | string> => {
     live.delete(server);
     if (!exited) {
-      proc.kill("SIGTERM");
+      proc.kill(opts.stopSignal ?? "SIGTERM");
       const timer = setTimeout(() => {
         if (!exited) proc.kill("SIGKILL");
       }, graceMs);
@@ -83,6 +90,21 @@ export async function startServer(name: string, cmd: string[], opts: StartOption
 
   const timeoutMs = opts.readyTimeoutMs ?? 10_000;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let probing = true;
+  if (opts.ready) {
+    const { port, probe } = opts.ready;
+    void (async () => {
+      while (probing && !exited) {
+        if (await Promise.resolve(probe()).catch(() => false)) {
+          const found = onPort as ((port: number) => void) | null;
+          onPort = null;
+          found?.(port);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    })();
+  }
   const outcome = await Promise.race([
     portFound.then((port) => ({ port })),
     proc.exited.then((code) => ({ exit: code })),
@@ -91,8 +113,14 @@ export async function startServer(name: string, cmd: string[], opts: StartOption
     }),
   ]);
   clearTimeout(timer);
+  probing = false;
   if ("port" in outcome) return Object.assign(server, { port: outcome.port });
   await stop(500);
-  const why = "exit" in outcome ? `exited with ${outcome.exit}` : `did not print a listening line within ${timeoutMs} ms`;
+  const why =
+    "exit" in outcome
+      ? `exited with ${outcome.exit}`
+      : opts.ready
+        ? `was not ready on port ${opts.ready.port} within ${timeoutMs} ms`
+        : `did not print a listening line within ${timeoutMs} ms`;
   throw new Error(`${name} (${cmd.join(" ")}) ${why}; output:\n${tail}`);
 }

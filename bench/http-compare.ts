@@ -1,0 +1,179 @@
+// `bun run bench:http`: wrk against grocketd (hello module, 1 I/O thread), Bun.serve and nginx (1 worker) in the same
+// run, plain and pipelined ×16. Every round starts each server fresh (alternating the order), checks its answer with a
+// raw request, idles 1 s, and reads its CPU time around one wrk run. Reported: median (min–max) req/s and requests per
+// server-CPU-second, per-round ratios, and the targets grocketd/nginx ≥ 1.0 plain and ≥ 8 pipelined per server-CPU-s.
+// Exit 0 when it ran (targets are reported, not enforced); 1 on non-2xx answers; 2 when a server failed to start,
+// answered the raw check wrongly, or wrk is missing.
+
+import { readFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { resolve } from "node:path";
+import { parseArgs } from "./lib/cli-args.ts";
+import { aggregateHttp, formatHttpReport } from "./lib/http-report.ts";
+import { type HttpLoad, type HttpMode, type HttpRunRecord, measureHttpRound, sleep } from "./lib/http-runs.ts";
+import { DEFAULT_GROCKETD_CMD, type Running, type HttpServerSpec, parseOnly, setupServers } from "./lib/http-servers.ts";
+import { fmtInt } from "./lib/kiss-report.ts";
+
+const USAGE = `usage: bun bench/http-compare.ts [--rounds 5] [--duration 4] [--idle 1] [--connections 64] [--depth 16]
+       [--only grocketd,bun,nginx] [--grocketd-cmd CMD] [--nginx PATH] [--timeout 2] [--pin] [--json]
+  --rounds N        measured rounds (each starts every server fresh, order alternating); 5 or more for a verdict
+  --duration S      seconds of wrk per server, mode and round
+  --depth N         pipelining depth of the pipelined mode (bench/wrk/pipeline.lua)
+  --only LIST       servers to run, comma-separated (default all three; nginx is skipped when not installed)
+  --grocketd-cmd    split on spaces; {bun} and {port} (→ 0) are replaced. Default:
+                    ${DEFAULT_GROCKETD_CMD}
+  --nginx PATH      the nginx binary (default: nginx on PATH, then /usr/sbin/nginx)
+  --timeout S       wrk --timeout
+  --pin             servers on CPU 1, wrk on CPU 0 (taskset), as research recipe C.3; unpinned by default
+  --json            the report on stderr, one JSON document on stdout`;
+
+const a = parseArgs(
+  process.argv.slice(2),
+  {
+    rounds: "number",
+    duration: "number",
+    idle: "number",
+    connections: "number",
+    depth: "number",
+    only: "string",
+    "grocketd-cmd": "string",
+    nginx: "string",
+    timeout: "number",
+    pin: "boolean",
+    json: "boolean",
+  },
+  USAGE,
+);
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const fail = (msg: string, code = 2): never => {
+  log(`bench:http: ${msg}`);
+  process.exit(code);
+};
+
+const repo = resolve(import.meta.dir, "..");
+const rounds = a.rounds ?? 5;
+const depth = a.depth ?? 16;
+if (!Number.isInteger(rounds) || rounds < 1) fail(`--rounds must be a whole number ≥ 1`);
+if (!Number.isInteger(depth) || depth < 2) fail(`--depth must be a whole number ≥ 2`);
+const load: HttpLoad = {
+  connections: a.connections ?? 64,
+  durationSec: a.duration ?? 4,
+  idleSec: a.idle ?? 1,
+  wrkThreads: 1,
+  timeoutSec: a.timeout ?? 2,
+};
+if (!Number.isInteger(load.connections) || load.connections < 1) fail(`--connections must be a whole number ≥ 1`);
+if (!Number.isInteger(load.durationSec) || load.durationSec < 1) fail(`--duration must be whole seconds ≥ 1 (wrk's -d)`);
+const modes: HttpMode[] = [
+  { name: "plain", depth: 1 },
+  { name: `pipelined ×${depth}`, depth },
+];
+
+const wrkPath = Bun.which("wrk");
+if (!wrkPath) fail("wrk not found: install it (apt-get install wrk) — this benchmark drives every server with wrk");
+load.wrkPath = wrkPath!;
+
+let serverPrefix: string[] = [];
+if (a.pin) {
+  if (!Bun.which("taskset")) fail("--pin needs taskset (util-linux)");
+  if (cpus().length < 2) fail("--pin needs at least 2 CPUs");
+  serverPrefix = ["taskset", "-c", "1"];
+  load.wrkPrefix = ["taskset", "-c", "0"];
+}
+
+let only: ReturnType<typeof parseOnly> = [];
+try {
+  only = parseOnly(a.only);
+} catch (e) {
+  fail((e as Error).message);
+}
+const { specs, notes } = setupServers({ only, repo, grocketdCmd: a["grocketd-cmd"], nginxBin: a.nginx, prefix: serverPrefix });
+for (const n of notes) log(n);
+if (specs.length === 0) fail("no server to measure");
+
+const loadavg = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+const loadBefore = loadavg();
+log(`bench:http on ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), Bun ${Bun.version}, load average before: ${loadBefore}`);
+log(`wrk: ${wrkPath} -t1 -c${load.connections} -d${load.durationSec}s --latency; pipelined: -s bench/wrk/pipeline.lua -- ${depth}`);
+log(a.pin ? "pinned: servers on CPU 1, wrk on CPU 0" : "unpinned: servers and wrk share all CPUs");
+for (const s of specs) log(`  ${s.name.padEnd(8)} ${s.describe}`);
+if (rounds < 5) log(`note: ${rounds} round(s): fewer than 5, the ratios are only indicative`);
+
+let current: Running | null = null;
+process.on("SIGINT", async () => {
+  log("interrupted: stopping the server under test");
+  await current?.stop();
+  process.exit(130);
+});
+
+/** The spec with its start recorded in `current`, so SIGINT can stop it. */
+function tracked(spec: HttpServerSpec): HttpServerSpec {
+  return {
+    ...spec,
+    start: async () => {
+      const r = await spec.start();
+      current = r;
+      return {
+        server: r.server,
+        stop: async () => {
+          current = null;
+          await r.stop();
+        },
+      };
+    },
+  };
+}
+
+const records: HttpRunRecord[] = [];
+const headShown = new Set<string>();
+try {
+  for (let round = 1; round <= rounds; round++) {
+    for (const mode of modes) {
+      // Alternate the order each round so drift (neighbours, thermals) does not favour one server.
+      const order = round % 2 ? specs : [...specs].reverse();
+      for (const spec of order) {
+        const r = await measureHttpRound(tracked(spec), mode, load, round);
+        records.push(r);
+        if (!headShown.has(r.server)) {
+          headShown.add(r.server);
+          log(`response head of ${r.server} (then a 13-byte body):\n${r.head.split("\r\n").map((l) => `    ${l}`).join("\n")}`);
+        }
+        log(
+          `round ${round}/${rounds} ${mode.name.padEnd(14)} ${r.server.padEnd(8)} ${fmtInt(r.reqPerSec).padStart(10)} req/s ` +
+            `${fmtInt(r.reqPerCpuSec).padStart(10)} req/CPU-s  server CPU ${r.serverCpuSec.toFixed(2)} s ` +
+            `(${(r.serverCpuShare * 100).toFixed(0)}%), wrk CPU ${(r.clientCpuShare * 100).toFixed(0)}%` +
+            (r.non2xx || r.socketErrors ? `  non-2xx ${r.non2xx}, socket errors ${r.socketErrorDetail}` : ""),
+        );
+        await sleep(200);
+      }
+    }
+  }
+} catch (e) {
+  // measureHttpRound has stopped the server already (finally).
+  fail((e as Error).message);
+}
+
+const loadAfter = loadavg();
+const results = aggregateHttp(records, modes);
+const non2xx = records.reduce((s, r) => s + r.non2xx, 0);
+const socketErrors = records.reduce((s, r) => s + r.socketErrors, 0);
+const empty = records.filter((r) => r.requests === 0);
+const answeredWell = non2xx === 0 && empty.length === 0;
+const report = [
+  formatHttpReport(results, { rounds, connections: load.connections, durationSec: load.durationSec }),
+  "",
+  ...notes,
+  `answers: ${answeredWell ? "all 2xx" : `${non2xx} non-2xx responses, ${empty.length} runs with no requests`}; ` +
+    `socket errors: ${socketErrors}${socketErrors ? " (see the rounds above)" : ""}`,
+  `load average before: ${loadBefore}; after: ${loadAfter} (${cpus().length} CPUs; other work on the machine skews absolute numbers)`,
+].join("\n");
+
+if (a.json) {
+  log(report);
+  const config = { rounds, depth, ...load, pinned: !!a.pin, servers: specs.map((s) => ({ name: s.name, describe: s.describe })) };
+  process.stdout.write(`${JSON.stringify({ config, notes, loadBefore, loadAfter, records, results, non2xx, socketErrors, ok: answeredWell })}\n`);
+} else {
+  process.stdout.write(`${report}\n`);
+}
+process.exit(answeredWell ? 0 : 1);

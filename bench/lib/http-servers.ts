@@ -1,0 +1,102 @@
+// The three servers of `bun run bench:http` — grocketd (hello module, 1 I/O thread), Bun.serve and nginx — as specs
+// that start one fresh instance and stop it again by PID.
+
+import { resolve } from "node:path";
+import { type ChildServer, startServer } from "./child-server.ts";
+import { BUN_SERVE_VARIANT } from "../servers/bun-serve-hello.ts";
+import { NGINX_MISSING, findNginx, nginxVersion, startNginx } from "../servers/nginx-hello.ts";
+
+export const SERVER_NAMES = ["grocketd", "bun", "nginx"] as const;
+export type ServerName = (typeof SERVER_NAMES)[number];
+
+export const DEFAULT_GROCKETD_CMD = "{bun} src/grocketd.ts --module modules/hello.ts --listen http://127.0.0.1:{port} --threads 1";
+const BUN_SERVE_SCRIPT = resolve(import.meta.dir, "../servers/bun-serve-hello.ts");
+
+export interface Running {
+  server: ChildServer;
+  stop(): Promise<void>;
+}
+
+export interface HttpServerSpec {
+  name: ServerName;
+  /** What exactly runs, for the report. */
+  describe: string;
+  start(): Promise<Running>;
+}
+
+export interface ServerSetup {
+  specs: HttpServerSpec[];
+  /** Lines for the report: servers left out and why. */
+  notes: string[];
+}
+
+/** Splits a command template on spaces; `{bun}` becomes this Bun, `{port}` becomes 0 (the server picks one). */
+export function expandCommand(template: string, bun = process.execPath): string[] {
+  return template
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((w) => w.replaceAll("{bun}", bun).replaceAll("{port}", "0"));
+}
+
+function childSpec(name: ServerName, describe: string, cmd: string[], cwd: string): HttpServerSpec {
+  return {
+    name,
+    describe,
+    start: async () => {
+      const server = await startServer(name, cmd, { cwd });
+      return {
+        server,
+        stop: async () => {
+          await server.stop(3000);
+        },
+      };
+    },
+  };
+}
+
+export interface SetupOptions {
+  only: readonly ServerName[];
+  repo: string;
+  grocketdCmd?: string;
+  nginxBin?: string;
+  /** Prefix for every server command, e.g. ["taskset", "-c", "1"]. */
+  prefix?: string[];
+}
+
+/** The specs for the servers asked for; nginx is left out with a note when it is not installed. */
+export function setupServers(o: SetupOptions): ServerSetup {
+  const prefix = o.prefix ?? [];
+  const specs: HttpServerSpec[] = [];
+  const notes: string[] = [];
+  for (const name of o.only) {
+    if (name === "grocketd") {
+      const cmd = [...prefix, ...expandCommand(o.grocketdCmd ?? DEFAULT_GROCKETD_CMD)];
+      specs.push(childSpec("grocketd", cmd.join(" "), cmd, o.repo));
+    } else if (name === "bun") {
+      const cmd = [...prefix, process.execPath, BUN_SERVE_SCRIPT, "--port", "0"];
+      specs.push(childSpec("bun", `${BUN_SERVE_VARIANT} (Bun ${Bun.version})`, cmd, o.repo));
+    } else {
+      const bin = findNginx(o.nginxBin);
+      if (!bin) {
+        notes.push(o.nginxBin ? `skipped nginx: ${o.nginxBin} not found` : NGINX_MISSING);
+        continue;
+      }
+      specs.push({
+        name: "nginx",
+        describe: `${nginxVersion(bin)} (${bin}), master + 1 worker, generated config (TechEmpower settings, reuseport)`,
+        start: async () => startNginx(bin, { prefix }),
+      });
+    }
+  }
+  return { specs, notes };
+}
+
+/** Parses `--only grocketd,bun,nginx`. */
+export function parseOnly(list: string | undefined): ServerName[] {
+  if (!list) return [...SERVER_NAMES];
+  const names = list.split(",").map((s) => s.trim()).filter(Boolean);
+  for (const n of names) {
+    if (!(SERVER_NAMES as readonly string[]).includes(n)) throw new Error(`--only: unknown server ${n} (use ${SERVER_NAMES.join(",")})`);
+  }
+  return [...new Set(names)] as ServerName[];
+}
