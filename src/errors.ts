@@ -20,6 +20,11 @@ export const ErrorCodes = {
   MODULE_VERSION: "GRK_ERR_MODULE_VERSION",
   /** A module hook (init, term, config) failed at start-up or shutdown. */
   MODULE_HOOK: "GRK_ERR_MODULE_HOOK",
+  /**
+   * Libraries: a required library missing, outside the range, provided twice or part of a cycle (at start-up), or a
+   * class used the wrong way (unknown class, `create` of a singleton, a library not declared in `requires`).
+   */
+  LIBRARY: "GRK_ERR_LIBRARY",
   /** A listen entry cannot be served (no module for it, address in use, ...). */
   LISTEN: "GRK_ERR_LISTEN",
   /** An I/O thread failed to start. */

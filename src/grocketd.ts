@@ -8,13 +8,26 @@ import { parseCli, usage } from "./cli/args.ts";
 import { describeError, isGrocketdError } from "./errors.ts";
 import { createLogger } from "./log/logger.ts";
 import { runMaster } from "./master/master.ts";
-import { buildStartPlan } from "./master/start-plan.ts";
+import { buildStartPlan, type StartPlan } from "./master/start-plan.ts";
 import { API_VERSION, VERSION } from "./version.ts";
 
 function fail(err: unknown): never {
   const lines = isGrocketdError(err) ? err.problems : [describeError(err)];
   process.stderr.write(`grocketd: cannot start:\n${lines.map((l) => `  - ${l}`).join("\n")}\n`);
   process.exit(isGrocketdError(err) && err.code === "GRK_ERR_CLI" ? 2 : 1);
+}
+
+/** For --check: who provides which library, who requires it with which range, and the resulting init order. */
+function libraryLines(plan: StartPlan): string[] {
+  const out: string[] = [];
+  for (const p of plan.modules) {
+    for (const [lib, def] of Object.entries(p.def.provides ?? {})) {
+      const users = plan.modules.filter((m) => m !== p && m.def.requires?.[lib] !== undefined).map((m) => `${m.def.name} ${m.def.requires![lib]}`);
+      out.push(`  library ${lib}@${def.version} from ${p.def.name}${users.length > 0 ? `, required by ${users.join(", ")}` : ""}\n`);
+    }
+  }
+  if (out.length > 0) out.push(`  init order ${plan.initOrder.map((m) => m.def.name).join(", ")}\n`);
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -42,6 +55,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `grocketd: configuration OK${plan.configFile ? ` (${plan.configFile})` : ""}\n` +
         plan.modules.map((m) => `  module ${m.def.name}@${m.def.version} (${m.file})\n`).join("") +
+        libraryLines(plan).join("") +
         plan.bindings.map((b) => `  listen ${b.entry.url} -> ${b.module}\n`).join("") +
         `  io.threads ${plan.threads}\n`,
     );

@@ -1,6 +1,7 @@
 /**
  * @module grocketd
- * What module authors import: `defineModule` and the types of the hooks' arguments.
+ * What module authors import: `defineModule`, `defineLibrary`, `z` (for a module's `configSchema`) and the types
+ * of the hooks' arguments and of library handles.
  *
  * @example
  * ```ts
@@ -9,7 +10,13 @@
  * ```
  */
 export { defineModule, type GrocketdModule } from "./module/define-module.ts";
-export type { Conn, HookContext, ModuleDefinition, Protocol, Reply, Role } from "./module/types.ts";
+export type { Conn, HookContext, ModuleConfigSchema, ModuleDefinition, Protocol, Reply, Role } from "./module/types.ts";
+export { defineLibrary } from "./module/define-library.ts";
+export type {
+  ClassDefinition, Counter, CreateArgs, FactoryName, InstanceOf, LibraryDefinition, LibraryHandle, PortInfo, RuntimeLibrary, SingletonName,
+} from "./module/library-types.ts";
+/** The zod grocketd validates with, for `configSchema` (one copy of zod, whatever the module's own node_modules hold). */
+export { z } from "zod";
 export type { Config, ConfigLayer } from "./config/keys.ts";
 export type { Logger, LogLevel } from "./log/logger.ts";
 export { API_VERSION, VERSION } from "./version.ts";

@@ -21,7 +21,7 @@ const io = new IoContext(0, defaultConfig(), log);
 
 function connection(def: ModuleDefinition<unknown>) {
   const sock = fakeSocket();
-  const c = new TcpConnection(sock as never, io, { def, log, maxPacket: 1 << 20, highWater: 1 << 20 });
+  const c = new TcpConnection(sock as never, io, { def, moduleIndex: 0, log, maxPacket: 1 << 20, highWater: 1 << 20 });
   c.accept();
   const { onData } = createDataHandler(def.check, def.proc, 1 << 20, 1 << 20);
   return { c, onData };

@@ -23,6 +23,7 @@ const date = new DateHeader();
 function connection(): HttpConnection {
   const c = new HttpConnection(fakeSocket() as never, io, {
     def: hello as ModuleDefinition<unknown>,
+    moduleIndex: 0,
     log,
     maxPacket: 1 << 20,
     highWater: 1 << 20,

@@ -43,6 +43,23 @@ export function renderConfigDocs(): string {
     }
     out.push("");
   }
+  out.push(
+    "## [modules.<name>]",
+    "",
+    "A module's own settings, in a table named after the module:",
+    "",
+    "```toml",
+    "[modules.kv-store]",
+    "max_keys = 10000",
+    "```",
+    "",
+    "Each module declares its keys, types and defaults with a zod schema (`configSchema` in its manifest), and they are",
+    "checked at start-up like the keys above: an unknown key or a bad value stops the start with the file, line, key and",
+    "value. A section for a module that is not loaded, or that declares no schema, is refused. Modules read their section",
+    "as `ctx.moduleConfig` (typed by the schema) or `ctx.grocketd.getInt(\"modules.<name>\", key, default)`. These",
+    "sections come from the file (or a module's `config()`), not from environment variables or flags.",
+    "",
+  );
   out.push("## Keys of the original grocket", "", "| grocket ini key | grocketd key |", "|---|---|", ...mapping, "");
   return out.join("\n");
 }

@@ -49,6 +49,15 @@ export const configKeys = {
     idle_timeout_ms: key(int(0, 86_400_000), 60_000,
       "Close a connection with no reads, no write progress and no pending reply for this long (milliseconds). 0 = never."),
   },
+  worker: {
+    disabled: key(z.boolean(), true,
+      "true: handlers run inline on the I/O threads (fastest when they are quick and even). false: packets and HTTP requests go to a pool of handler threads over shared-memory rings, so slow or blocking handlers never stall reading.",
+      "worker.disabled"),
+    threads: key(int(1, 1024), 1, "Handler threads when worker.disabled = false. A connection is pinned to one of them, so its replies stay in order.",
+      "worker.thread_count"),
+    ring_bytes: key(int(64 * KiB, 1024 * MiB), 4 * MiB,
+      "Size of each ring (one per direction per I/O thread and handler thread pair). A full ring pauses the sockets that feed it; one record (packet or whole request/response) must fit."),
+  },
   http: {
     max_head_bytes: key(int(256, 1 * MiB), 16 * KiB,
       "Largest request line plus header section (bytes); larger → 431 Request Header Fields Too Large."),
@@ -82,10 +91,16 @@ export type SectionName = keyof ConfigKeys;
 type ValueOf<S> = S extends KeySpec<infer T> ? T : never;
 
 /** The validated configuration every part of the runtime reads. Plain data: it crosses to workers by postMessage. */
-export type Config = { -readonly [S in SectionName]: { -readonly [K in keyof ConfigKeys[S]]: ValueOf<ConfigKeys[S][K]> } };
+export type Config = { -readonly [S in SectionName]: { -readonly [K in keyof ConfigKeys[S]]: ValueOf<ConfigKeys[S][K]> } } & {
+  /** Modules' own sections `[modules.<name>]`, validated by each module's `configSchema` (module/manifest.ts). */
+  modules: ModuleSections;
+};
+
+/** `[modules.<name>]` tables: not in the key table, because each module brings its own schema. */
+export type ModuleSections = Record<string, Record<string, unknown>>;
 
 /** One source's contribution: any subset of sections and keys. */
-export type ConfigLayer = { [S in SectionName]?: Partial<Config[S]> };
+export type ConfigLayer = { [S in SectionName]?: Partial<Config[S]> } & { modules?: ModuleSections };
 
 export function sectionNames(): SectionName[] {
   return Object.keys(configKeys) as SectionName[];
@@ -101,5 +116,6 @@ export function defaultConfig(): Config {
     out[s] = {};
     for (const [k, spec] of Object.entries(keysOf(s))) out[s][k] = structuredClone(spec.default);
   }
+  out.modules = {};
   return out as Config;
 }

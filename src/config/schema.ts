@@ -19,6 +19,10 @@ function buildLayerSchema(): z.ZodType<ConfigLayer> {
     for (const [k, spec] of Object.entries(keysOf(s))) shape[k] = spec.schema.optional();
     sections[s] = z.strictObject(shape).optional();
   }
+  // Modules' own sections: only their shape is checked here; their keys are checked against each module's
+  // configSchema once the modules are loaded (config/module-sections.ts).
+  const table = 'expected a table [modules.<name>] of the module\'s settings';
+  sections.modules = z.record(z.string(), z.record(z.string(), z.unknown(), { message: table }), { message: table }).optional();
   return z.strictObject(sections) as unknown as z.ZodType<ConfigLayer>;
 }
 
@@ -52,7 +56,7 @@ export function validateLayer(raw: unknown): { ok: true; layer: ConfigLayer } | 
     if (issue.code === "unrecognized_keys") {
       const section = path[0];
       for (const k of issue.keys) {
-        const known = section === undefined ? sectionNames().map((s) => `[${s}]`) : Object.keys(keysOf(section as never));
+        const known = section === undefined ? [...sectionNames().map((s) => `[${s}]`), "[modules.<name>]"] : Object.keys(keysOf(section as never));
         issues.push({
           key: [...path, k].join("."),
           unknownKey: true,

@@ -8,7 +8,12 @@
 import type { Config } from "../config/keys.ts";
 import { describeError } from "../errors.ts";
 import { PAUSE_WAIT, StreamConnection, type StreamService } from "../io/stream-connection.ts";
+import {
+  K_ACK, K_HTTP_REQ, K_HTTP_RES, K_REJECT, R_CHUNK, R_CLOSE, R_DROP, R_END, R_FAIL, R_WHOLE, Reader, readResponse, requestSize,
+  writeRequest, type PoolRequest,
+} from "../pool/pool-protocol.ts";
 import { runBinaryOverHttp } from "./binary-over-http.ts";
+import { ROUTE_BINARY, ROUTE_BINARY_METHOD, ROUTE_NOT_FOUND, routeOf } from "./route.ts";
 import { cannedError, statusForParseError, type RejectStatus } from "./http-errors.ts";
 import type { HttpResult } from "./http-types.ts";
 import { Method, ParseResult, RequestParser, type ParserEvents } from "./llhttp/parser.ts";
@@ -280,6 +285,13 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
     this.closeAfter = !keep;
     this.res.begin(keep ? (http10 ? KEEP_ALIVE_10 : KEEP_ALIVE_11) : CLOSE, p.method === Method.HEAD, http10);
     this.req.begin(p, body);
+    if (this.link !== null) {
+      // Pool mode: the request crosses to the handler thread as one record; parsing waits for its response.
+      this.toPool(p, body);
+      this.waiting = true;
+      this.pauseFor(PAUSE_WAIT);
+      return ParseResult.Paused;
+    }
     this.dispatch(body);
     if (this.waiting) {
       this.req.detach();
@@ -301,40 +313,31 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
 
   private dispatch(body: Uint8Array): void {
     const def = this.svc.def;
-    const binaryPath = this.hs.http.binary_path;
-    if (binaryPath !== "" && def.proc !== undefined && this.req.path === binaryPath) {
-      if (this.req.method !== "POST") {
-        this.res.header("Allow", "POST");
-        this.respondError(405);
-        return;
-      }
+    const route = routeOf(def, this.hs.http.binary_path, this.req);
+    if (route === ROUTE_NOT_FOUND) return this.respondError(404);
+    if (route === ROUTE_BINARY_METHOD) {
+      this.res.header("Allow", "POST");
+      return this.respondError(405);
+    }
+    if (route === ROUTE_BINARY) {
       let out;
       try {
         out = runBinaryOverHttp(def, this, body);
       } catch (err) {
-        this.handlerFailed(err);
-        return;
+        return this.handlerFailed(err);
       }
       if (out.kind === "dropped") return;
       if (out.kind === "bad") {
         this.io.noisy.warn("binary over HTTP: bad packet data; answering 400", { module: def.name, conn: this.id, why: out.why });
-        this.respondError(400);
-        return;
+        return this.respondError(400);
       }
-      this.answer(out.bytes);
-      return;
-    }
-    const http = def.http;
-    if (http === undefined) {
-      this.respondError(404);
-      return;
+      return this.answer(out.bytes);
     }
     let r: HttpResult | Promise<HttpResult>;
     try {
-      r = http(this.req, this.res);
+      r = def.http!(this.req, this.res);
     } catch (err) {
-      this.handlerFailed(err);
-      return;
+      return this.handlerFailed(err);
     }
     this.answer(r);
   }
@@ -419,6 +422,69 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
     this.res.send(cannedError(status).body);
   }
 
+  // ---- pool mode ----
+
+  private pendingAcks = 0;
+
+  private toPool(p: RequestParser, body: Uint8Array): void {
+    const headers: Array<[string, string]> = [];
+    for (let i = 0; i < p.headerCount; i++) headers.push([p.headerName(i), p.headerValue(i)]);
+    const r: PoolRequest = { method: p.methodName(), url: p.url(), versionMajor: p.versionMajor, versionMinor: p.versionMinor, headers, body };
+    this.link!.sendEncoded(K_HTTP_REQ, this.poolNo, this.requests, 0, requestSize(r), (w) => writeRequest(w, r));
+  }
+
+  poolRecord(kind: number, _seq: number, flags: number, bytes: Uint8Array, off: number, _len: number): void {
+    if (kind === K_REJECT) {
+      this.terminate("refused by accept");
+      return;
+    }
+    if (kind !== K_HTTP_RES || !this.waiting || this.closed) return;
+    const r = readResponse(new Reader(bytes, off));
+    const wasIn = this.inEvent;
+    this.inEvent = true;
+    try {
+      if ((flags & R_CLOSE) !== 0) this.closeAfter = true;
+      if ((flags & R_DROP) !== 0) {
+        this.waiting = false;
+        this.drop();
+      } else if ((flags & R_FAIL) !== 0) {
+        this.handlerFailed(new Error(new TextDecoder().decode(r.body)));
+      } else {
+        if (!this.res.headersSent) this.res.applyHead(r.status, r.lines);
+        if ((flags & R_WHOLE) !== 0) this.res.send(r.body);
+        else if ((flags & R_CHUNK) !== 0) {
+          this.res.write(r.body);
+          // The handler may stream on once this chunk is out of our way (bounded memory for slow clients).
+          if (this.congested) this.pendingAcks++;
+          else this.link!.send(K_ACK, this.poolNo, 0, 0);
+        } else if ((flags & R_END) !== 0) this.res.end();
+      }
+    } catch (err) {
+      this.handlerFailed(err);
+    }
+    this.inEvent = wasIn;
+    if (!wasIn) this.endEvent();
+  }
+
+  handlerLost(): void {
+    if (this.closed) {
+      this.waiting = false;
+      this.runCloseHook();
+      return;
+    }
+    this.closeAfter = true;
+    if (this.waiting && !this.res.headersSent) {
+      const wasIn = this.inEvent;
+      this.inEvent = true;
+      this.respondError(503);
+      this.inEvent = wasIn;
+      if (!wasIn) this.endEvent();
+    } else if (this.waiting) {
+      this.waiting = false;
+      this.terminate("handler thread died mid-response");
+    } else this.close();
+  }
+
   // ---- ResponseSink ----
 
   beginBatch(): boolean {
@@ -438,6 +504,7 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
   }
 
   protected override drained(): void {
+    for (; this.pendingAcks > 0; this.pendingAcks--) this.link?.send(K_ACK, this.poolNo, 0, 0);
     const w = this.drainWaiters;
     if (w !== null && w.length > 0) for (const f of w.splice(0)) f();
   }

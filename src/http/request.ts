@@ -7,6 +7,7 @@
 import type { RequestParser } from "./llhttp/parser.ts";
 import type { Conn } from "../module/types.ts";
 import type { HttpHeaders, HttpRequest } from "./http-types.ts";
+import { targetPath, targetQuery } from "./request-target.ts";
 
 const EMPTY = new Uint8Array(0);
 const utf8 = new TextDecoder();
@@ -45,25 +46,6 @@ class HeadersView implements HttpHeaders {
   }
 }
 
-/** Where the path of a request-target starts and ends (origin-form, absolute-form or "*"; RFC 9112 §3.2). */
-function pathBounds(url: string): [number, number] {
-  let start = 0;
-  if (url.charCodeAt(0) !== 0x2f /* / */ && url !== "*") {
-    // absolute-form: scheme "://" authority path
-    const scheme = url.indexOf("://");
-    if (scheme > 0) {
-      const slash = url.indexOf("/", scheme + 3);
-      const q = url.indexOf("?", scheme + 3);
-      start = slash < 0 || (q >= 0 && q < slash) ? -1 : slash;
-    }
-  }
-  let end = url.indexOf("?", Math.max(0, start));
-  if (end < 0) end = url.length;
-  const hash = url.indexOf("#", Math.max(0, start));
-  if (hash >= 0 && hash < end) end = hash;
-  return [start, end];
-}
-
 export class HttpRequestImpl implements HttpRequest<unknown> {
   parser!: RequestParser;
   body: Uint8Array = EMPTY;
@@ -92,28 +74,11 @@ export class HttpRequestImpl implements HttpRequest<unknown> {
   }
 
   get path(): string {
-    if (this._path !== undefined) return this._path;
-    const url = this.url;
-    const [s, e] = pathBounds(url);
-    let path = s < 0 ? "/" : url.slice(s, e);
-    if (path.includes("%")) {
-      try {
-        path = decodeURI(path);
-      } catch {
-        // A malformed escape stays as sent; the handler can still look at req.url.
-      }
-    }
-    return (this._path = path);
+    return (this._path ??= targetPath(this.url));
   }
 
   get query(): URLSearchParams {
-    if (this._query !== undefined) return this._query;
-    const url = this.url;
-    const q = url.indexOf("?");
-    let qs = q < 0 ? "" : url.slice(q + 1);
-    const hash = qs.indexOf("#");
-    if (hash >= 0) qs = qs.slice(0, hash);
-    return (this._query = new URLSearchParams(qs));
+    return (this._query ??= targetQuery(this.url));
   }
 
   get headers(): HttpHeaders {

@@ -88,6 +88,13 @@ export class HttpResponseImpl implements HttpResponse {
     return this;
   }
 
+  /** Pool mode: status and header lines as a handler thread built (and validated) them. */
+  applyHead(status: number, lines: string): void {
+    this.status(status);
+    this.lines = lines;
+    this.hasType = /(^|\n)content-type:/i.test(lines);
+  }
+
   private connectionVariant(): number {
     return this.sink.closeAfter ? CLOSE : this.variant;
   }

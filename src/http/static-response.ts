@@ -66,6 +66,11 @@ export class StaticResponse {
     this.lines = lines;
   }
 
+  /** The header lines as given (each ending in CRLF), for a handler thread that sends them over a ring. */
+  get headerLines(): string {
+    return this.lines;
+  }
+
   /** The complete response bytes for a connection variant; cached until the Date line changes. */
   bytes(env: ResponseEnv, variant: number, head: boolean): Uint8Array {
     if (env.date.version !== this.dateVersion || env !== this.env) {

@@ -7,6 +7,7 @@
 import type { Config } from "../config/keys.ts";
 import { RateLimitedLog, type Logger } from "../log/logger.ts";
 import { Cork } from "./cork.ts";
+import type { PoolClient } from "../pool/pool-client.ts";
 
 /** A connection as the thread's housekeeping sees it (idle sweep, drain). */
 export interface Housekept {
@@ -30,6 +31,8 @@ export class IoContext {
   loaned = false;
   readonly conns = new Set<Housekept>();
   draining = false;
+  /** The handler pool's client, when `worker.disabled = false`. */
+  pool: PoolClient | null = null;
   private nextId = 1;
   readonly noisy: RateLimitedLog;
 

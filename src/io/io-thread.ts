@@ -1,19 +1,22 @@
 /**
  * @module io/io-thread
  * Entry point of an I/O thread (a Bun Worker). It imports its own copy of the modules (objects are per thread),
- * calls their thread `init`, listens on every entry with SO_REUSEPORT, and serves until the master says stop; then
- * it stops accepting, lets in-flight replies finish within the drain time, calls `term`, and reports back.
+ * calls their thread `init` in library dependency order, listens on every entry with SO_REUSEPORT, and serves until
+ * the master says stop; then it stops accepting, lets in-flight replies finish within the drain time, calls `term`
+ * (reverse order), and reports back.
  * Signals never reach workers in Bun (research bun-platform §7): the master forwards them as messages.
  */
 import { describeError, isGrocketdError, ErrorCodes } from "../errors.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
 import { loadModule, type LoadedModule } from "../module/load-module.ts";
-import type { HookContext } from "../module/types.ts";
+import { ModuleRuntime } from "../module/module-runtime.ts";
+import { withPort } from "../config/listen-url.ts";
 import { startHousekeeping } from "./housekeeping.ts";
 import { IoContext } from "./io-context.ts";
 import type { FromThread, ToThread } from "./messages.ts";
 import { listenTcp } from "./tcp/tcp-listener.ts";
 import { listenHttp } from "../http/http-listener.ts";
+import { PoolClient } from "../pool/pool-client.ts";
 
 declare const self: Worker;
 
@@ -26,9 +29,8 @@ let listeners: Array<{ stop(closeActive?: boolean): void }> = [];
 let stopHousekeeping: (() => void) | undefined;
 let stopping = false;
 
-function hookContext(m: LoadedModule): HookContext {
-  return { role: "thread", index: io!.index, config: io!.config, log: log!.child(m.def.name) };
-}
+/** This thread's modules as hooks see them: init order, contexts with the runtime library, objects, counters. */
+let runtime: ModuleRuntime | undefined;
 
 async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
   log = createLogger({ level: msg.config.log.level, format: msg.config.log.format, where: `io-${msg.index}` });
@@ -38,17 +40,15 @@ async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
   });
   try {
     for (const ref of msg.modules) modules.push(await loadModule(ref.file));
-    for (const m of modules) {
-      try {
-        await m.def.init?.(hookContext(m));
-      } catch (err) {
-        throw new Error(`module ${m.def.name} (${m.file}): init failed in thread ${msg.index}: ${describeError(err)}`);
-      }
-    }
+    // `modules` stays in configuration order (listeners find theirs by name or index); init follows `requires`.
+    runtime = new ModuleRuntime(modules, { role: "thread", index: msg.index, config: msg.config, log, bindings: msg.bindings });
+    await runtime.init(`thread ${msg.index}`);
+    if (msg.pool !== null) io.pool = new PoolClient(msg.pool, log);
     const ports: number[] = [];
     for (const b of msg.bindings) {
-      const m = modules.find((x) => x.def.name === b.module)!;
-      const svc = { def: m.def, log: log.child(m.def.name), maxPacket: msg.config.io.max_packet, highWater: msg.config.io.high_water };
+      const moduleIndex = modules.findIndex((x) => x.def.name === b.module);
+      const m = modules[moduleIndex]!;
+      const svc = { def: m.def, moduleIndex, log: log.child(m.def.name), maxPacket: msg.config.io.max_packet, highWater: msg.config.io.high_water };
       try {
         let l: { port: number; stop(closeActive?: boolean): void };
         if (b.entry.protocol === "tcp") l = listenTcp(io, b.entry, svc);
@@ -61,9 +61,11 @@ async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
       }
     }
     stopHousekeeping = startHousekeeping(io);
+    runtime.setBindings(msg.bindings.map((b, i) => (ports[i] === undefined ? b : { ...b, entry: withPort(b.entry, ports[i]!) })));
     post({ t: "listening", ports });
   } catch (err) {
     for (const l of listeners) l.stop(true);
+    await runtime?.term(); // the modules that did init get their term and release their objects
     post({ t: "start-failed", code: isGrocketdError(err) ? err.code : ErrorCodes.THREAD_START, message: describeError(err) });
   }
 }
@@ -71,6 +73,7 @@ async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
 async function stop(drainMs: number): Promise<void> {
   if (stopping || !io) return;
   stopping = true;
+  if (runtime) runtime.stopping = true;
   io.draining = true;
   for (const l of listeners) l.stop(false);
   for (const c of [...io.conns]) c.closeWhenDone();
@@ -83,13 +86,8 @@ async function stop(drainMs: number): Promise<void> {
     while (io.conns.size > 0 && performance.now() < cut) await Bun.sleep(5);
   }
   stopHousekeeping?.();
-  for (const m of [...modules].reverse()) {
-    try {
-      await m.def.term?.(hookContext(m));
-    } catch (err) {
-      log!.error("term failed", { module: m.def.name, error: describeError(err) });
-    }
-  }
+  await io.pool?.stop();
+  await runtime?.term(); // reverse init order; logs failures and this thread's counters
   post({ t: "stopped" });
 }
 
@@ -97,4 +95,5 @@ self.onmessage = (ev: MessageEvent<ToThread>) => {
   const msg = ev.data;
   if (msg.t === "start") void start(msg);
   else if (msg.t === "stop") void stop(msg.drainMs);
+  else if (msg.t === "pool-handler") io?.pool?.replace(msg.handler, msg.rings);
 };

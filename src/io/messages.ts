@@ -16,9 +16,25 @@ export interface Binding {
   readonly module: string;
 }
 
+/** The ring pair between one I/O thread and one handler thread. */
+export interface RingPair {
+  /** I/O thread → handler. */
+  readonly req: SharedArrayBuffer;
+  /** Handler → I/O thread. */
+  readonly res: SharedArrayBuffer;
+}
+
 export type ToThread =
-  | { t: "start"; index: number; config: Config; modules: ModuleRef[]; bindings: Binding[] }
-  | { t: "stop"; drainMs: number };
+  | { t: "start"; index: number; config: Config; modules: ModuleRef[]; bindings: Binding[]; pool: RingPair[] | null }
+  | { t: "stop"; drainMs: number }
+  /** Handler thread `handler` was replaced: its connections are lost; use these rings from now on. */
+  | { t: "pool-handler"; handler: number; rings: RingPair };
+
+export type ToHandler =
+  | { t: "start"; index: number; config: Config; modules: ModuleRef[]; links: RingPair[] }
+  | { t: "stop"; drainMs: number }
+  /** I/O thread `io` was replaced: its connections are gone; use these rings from now on. */
+  | { t: "pool-io"; io: number; rings: RingPair };
 
 export type FromThread =
   | { t: "listening"; ports: number[] }

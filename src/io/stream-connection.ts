@@ -11,15 +11,21 @@ import type { Logger } from "../log/logger.ts";
 import type { Conn, ModuleDefinition, Protocol } from "../module/types.ts";
 import type { Housekept, IoContext } from "./io-context.ts";
 import { OutputQueue } from "./output-queue.ts";
+import { K_CLOSE, K_OPEN, connInfoSize, writeConnInfo } from "../pool/pool-protocol.ts";
+import type { PoolEndpoint } from "../pool/pool-client.ts";
+import type { RingLink } from "../pool/ring-link.ts";
 
 /** Why reading is paused; the socket reads again only when no reason is left. */
 export const PAUSE_OUTPUT = 1;
 export const PAUSE_INFLIGHT = 2;
 export const PAUSE_WAIT = 4;
+export const PAUSE_RING = 8;
 
 /** The module hooks and limits one listener serves its connections with. */
 export interface StreamService {
   readonly def: ModuleDefinition<unknown>;
+  /** The module's index in the configuration (handler threads look it up by index). */
+  readonly moduleIndex: number;
   readonly log: Logger;
   readonly maxPacket: number;
   readonly highWater: number;
@@ -27,7 +33,7 @@ export interface StreamService {
 
 export type AnySocket = Socket<StreamConnection>;
 
-export abstract class StreamConnection implements Conn<unknown>, Housekept {
+export abstract class StreamConnection implements Conn<unknown>, Housekept, PoolEndpoint {
   abstract readonly protocol: Protocol;
   readonly id: number;
   readonly remoteAddress: string;
@@ -44,6 +50,10 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept {
   /** Replies not yet handed to the cork are discarded. */
   dropping = false;
   closed = false;
+
+  /** Pool mode: this connection's number in ring records and the link to its handler thread. */
+  poolNo = 0;
+  protected link: RingLink | null = null;
 
   protected out: OutputQueue | null = null;
   protected closing = false;
@@ -90,6 +100,16 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept {
 
   /** Runs the module's accept; returns false when the connection is refused. */
   accept(): boolean {
+    const pool = this.io.pool;
+    if (pool !== null) {
+      // accept runs on the handler thread, next to the state it creates; a refusal comes back as a REJECT record.
+      const link = (this.link = pool.attach(this));
+      const info = { module: this.svc.moduleIndex, id: this.id, protocol: this.protocol, remoteAddress: this.remoteAddress, remotePort: this.remotePort, localPort: this.localPort, thread: this.thread };
+      link.sendEncoded(K_OPEN, this.poolNo, 0, 0, connInfoSize(info), (w) => writeConnInfo(w, info));
+      this.accepted = true;
+      this.io.conns.add(this);
+      return true;
+    }
     const accept = this.svc.def.accept;
     if (accept !== undefined) {
       let r: unknown;
@@ -129,6 +149,11 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept {
   protected runCloseHook(): void {
     if (this.closeHookDone || !this.accepted) return;
     this.closeHookDone = true;
+    if (this.link !== null) {
+      this.link.send(K_CLOSE, this.poolNo, 0, 0);
+      this.io.pool?.detach(this);
+      return;
+    }
     const close = this.svc.def.close;
     if (close === undefined) return;
     try {
@@ -182,6 +207,19 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept {
   protected checkIdle(now: number): void {
     const idle = this.io.config.io.idle_timeout_ms;
     if (idle > 0 && now - this.lastActive >= idle && !this.busy()) this.idleTimeout();
+  }
+
+  // ---- pool ----
+
+  abstract poolRecord(kind: number, seq: number, flags: number, bytes: Uint8Array, off: number, len: number): void;
+  abstract handlerLost(): void;
+
+  ringBlocked(): void {
+    this.pauseFor(PAUSE_RING);
+  }
+
+  ringUnblocked(): void {
+    this.resumeFor(PAUSE_RING);
   }
 
   // ---- reading ----

@@ -1,29 +1,15 @@
 /**
  * @module master/master
- * The master thread's life: module `init` (role master), start the I/O threads, report what it listens on, and on
- * SIGTERM/SIGINT drain and stop them, call `term`, and exit 0. A second signal during the drain exits at once.
+ * The master thread's life: module `init` (role master, in library dependency order), start the I/O threads,
+ * report what it listens on, and on SIGTERM/SIGINT drain and stop them, call `term` (reverse order), and exit 0.
+ * A second signal during the drain exits at once.
  */
 import { describeError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
-import type { HookContext } from "../module/types.ts";
-import type { LoadedModule } from "../module/load-module.ts";
+import { ModuleRuntime } from "../module/module-runtime.ts";
 import { VERSION } from "../version.ts";
 import type { StartPlan } from "./start-plan.ts";
 import { ThreadSupervisor } from "./thread-supervisor.ts";
-
-function masterContext(plan: StartPlan, log: Logger, m: LoadedModule): HookContext {
-  return { role: "master", index: 0, config: plan.config, log: log.child(m.def.name) };
-}
-
-async function runTerm(plan: StartPlan, log: Logger, upTo: number): Promise<void> {
-  for (const m of plan.modules.slice(0, upTo).reverse()) {
-    try {
-      await m.def.term?.(masterContext(plan, log, m));
-    } catch (err) {
-      log.error("term failed", { module: m.def.name, error: describeError(err) });
-    }
-  }
-}
 
 /** Runs the server until it is told to stop; resolves with the process exit code. */
 export async function runMaster(plan: StartPlan, log: Logger): Promise<number> {
@@ -32,16 +18,15 @@ export async function runMaster(plan: StartPlan, log: Logger): Promise<number> {
     modules: plan.modules.map((m) => `${m.def.name}@${m.def.version}`).join(","),
     config: plan.configFile ?? "(none)",
   });
-  let inited = 0;
-  for (const m of plan.modules) {
-    try {
-      await m.def.init?.(masterContext(plan, log, m));
-      inited++;
-    } catch (err) {
-      log.error(`module ${m.def.name} (${m.file}): init failed in the master: ${describeError(err)}`);
-      await runTerm(plan, log, inited);
-      return 1;
-    }
+  let runtime: ModuleRuntime | undefined;
+  try {
+    // The start plan has resolved the libraries already; this cannot fail unless the plan was built by hand.
+    runtime = new ModuleRuntime(plan.modules, { role: "master", index: 0, config: plan.config, log, bindings: plan.bindings });
+    await runtime.init("the master");
+  } catch (err) {
+    log.error(describeError(err));
+    await runtime?.term();
+    return 1;
   }
 
   const supervisor = new ThreadSupervisor(plan, log);
@@ -64,9 +49,10 @@ export async function runMaster(plan: StartPlan, log: Logger): Promise<number> {
   } catch (err) {
     log.error(describeError(err));
     await supervisor.stop(0);
-    await runTerm(plan, log, inited);
+    await runtime.term();
     return 1;
   }
+  runtime.setBindings(supervisor.resolvedBindings); // port 0 entries now carry the actual port
   for (const b of supervisor.resolvedBindings) {
     log.info(`listening on ${b.entry.url}`, { module: b.module, threads: plan.threads });
   }
@@ -74,8 +60,9 @@ export async function runMaster(plan: StartPlan, log: Logger): Promise<number> {
   const signal = await stopSignal;
   const drainMs = plan.config.server.drain_ms;
   log.info(`${signal}: stopping; draining connections`, { drain_ms: drainMs });
+  runtime.stopping = true;
   await supervisor.stop(drainMs);
-  await runTerm(plan, log, inited);
+  await runtime.term();
   log.info("stopped");
   return exitCode;
 }

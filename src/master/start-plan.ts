@@ -10,16 +10,21 @@ import { resolve } from "node:path";
 import { ErrorCodes, GrocketdError, isGrocketdError, describeError } from "../errors.ts";
 import type { CliOptions } from "../cli/args.ts";
 import type { Config, ConfigLayer } from "../config/keys.ts";
-import { checkSource, envSource, mergeLayers, readConfigFile, type ConfigSource } from "../config/load-config.ts";
+import { checkSource, envSource, mergeLayers, readConfigFile, type ConfigSource, type FileSource } from "../config/load-config.ts";
 import { parseListenUrl, type ListenEntry } from "../config/listen-url.ts";
+import { resolveModuleSections, type SectionSource } from "../config/module-sections.ts";
 import { loadModules, type LoadedModule } from "../module/load-module.ts";
+import { resolveModules } from "../module/module-runtime.ts";
 import type { Binding } from "../io/messages.ts";
 
 export const BUNDLED_MODULE = resolve(import.meta.dir, "../../modules/echo.ts");
 
 export interface StartPlan {
   readonly config: Config;
+  /** In configuration order (as listed); see initOrder for the order of `init`. */
   readonly modules: readonly LoadedModule[];
+  /** Providers before the modules that require their libraries. */
+  readonly initOrder: readonly LoadedModule[];
   readonly bindings: readonly Binding[];
   /** io.threads with 0 resolved to the core count. */
   readonly threads: number;
@@ -43,10 +48,12 @@ export async function buildStartPlan(cli: CliOptions, env: Record<string, string
   let configFile = cli.config ?? env.GROCKETD_CONFIG;
   if (configFile === undefined && existsSync(resolve(cwd, "grocketd.toml"))) configFile = "grocketd.toml";
   let fileLayer: ConfigLayer = {};
+  let fileSource: FileSource | undefined;
   if (configFile !== undefined) {
     configFile = resolve(cwd, configFile);
     try {
-      const checked = checkSource(readConfigFile(configFile));
+      fileSource = readConfigFile(configFile);
+      const checked = checkSource(fileSource);
       fileLayer = checked.layer;
       problems.push(...checked.problems);
     } catch (err) {
@@ -71,8 +78,15 @@ export async function buildStartPlan(cli: CliOptions, env: Record<string, string
     else problems.push(describeError(err));
   }
 
-  // 3. Module config() layers sit between the defaults and the file.
+  // 3. Libraries: every missing, out-of-range, duplicate or circular requirement, all at once.
+  let initOrder: LoadedModule[] = modules;
+  const resolution = resolveModules(modules);
+  if (resolution.ok) initOrder = resolution.order.map((i) => modules[i]!);
+  else problems.push(...resolution.problems);
+
+  // 4. Module config() layers sit between the defaults and the file.
   const moduleLayers: ConfigLayer[] = [];
+  const sectionSources: SectionSource[] = [];
   for (const m of modules) {
     if (!m.def.config) continue;
     const where = `module ${m.def.name} config() (${m.file})`;
@@ -87,10 +101,18 @@ export async function buildStartPlan(cli: CliOptions, env: Record<string, string
     problems.push(...checked.problems);
     if (checked.layer.server?.modules !== undefined) problems.push(`${where}: server.modules: a module cannot choose the modules`);
     moduleLayers.push(checked.layer);
+    sectionSources.push({ sections: checked.layer.modules, where: () => where });
   }
   const config = mergeLayers([...moduleLayers, fileLayer, envChecked.layer, flagChecked.layer]);
 
-  // 4. Who serves what.
+  // 5. Modules' own sections [modules.<name>], judged by each module's configSchema.
+  if (fileSource) sectionSources.push({ sections: fileLayer.modules, where: (key) => fileSource.where(key) });
+  const owners = modules.map((m) => ({ name: m.def.name, file: m.file, schema: m.def.configSchema }));
+  const moduleSections = resolveModuleSections(owners, sectionSources);
+  config.modules = moduleSections.sections;
+  problems.push(...moduleSections.problems);
+
+  // 6. Who serves what.
   const bindings: Binding[] = [];
   if (modules.length > 0) {
     for (const url of config.server.listen) {
@@ -106,7 +128,7 @@ export async function buildStartPlan(cli: CliOptions, env: Record<string, string
     throw new GrocketdError(ErrorCodes.CONFIG, problems.join("\n"), { problems });
   }
   const threads = config.io.threads === 0 ? availableParallelism() : config.io.threads;
-  return { config, modules, bindings, threads, configFile };
+  return { config, modules, initOrder, bindings, threads, configFile };
 }
 
 /** tcp:// needs proc; http:// needs http, or proc for binary over HTTP. */

@@ -1,47 +1,87 @@
 /**
  * @module master/thread-supervisor
- * Starts the I/O threads, replaces one that dies (with exponential back-off, reset once a thread has lived a
- * while), and stops them all on shutdown. Port 0 is resolved by the first thread and the others then bind the same
- * port, so the master itself never touches a socket.
+ * Runs the worker side of a server: the I/O threads and, with `worker.disabled = false`, the handler threads and the
+ * ring pairs between every I/O thread and every handler thread (allocated here, once, and handed out by
+ * postMessage; a replaced thread gets fresh rings and its peers are told). Port 0 is resolved by the first I/O
+ * thread and the others then bind the same port, so the master itself never touches a socket. On stop the I/O
+ * threads drain first (their in-flight packets still need the handlers), then the handlers stop.
  */
-import { ErrorCodes, GrocketdError } from "../errors.ts";
 import { withPort } from "../config/listen-url.ts";
 import type { Logger } from "../log/logger.ts";
-import type { Binding, FromThread, ToThread } from "../io/messages.ts";
+import type { Binding, RingPair, ToHandler, ToThread } from "../io/messages.ts";
+import { Ring } from "../ring/ring.ts";
 import type { StartPlan } from "./start-plan.ts";
+import { WorkerGroup } from "./worker-group.ts";
 
 const IO_THREAD_URL = new URL("../io/io-thread.ts", import.meta.url).href;
-const BACKOFF_MIN_MS = 100;
-const BACKOFF_MAX_MS = 30_000;
-/** A thread that lived this long is healthy again: its next crash restarts after the shortest delay. */
-const STABLE_MS = 10_000;
-
-interface ThreadHandle {
-  readonly index: number;
-  worker: Worker;
-  listening: boolean;
-  stopping: boolean;
-  startedAt: number;
-  /** Consecutive quick failures, for the back-off. */
-  failures: number;
-  lastError: string | undefined;
-  onListening?: (ports: number[]) => void;
-  onFailed?: (message: string) => void;
-  onStopped?: () => void;
-  restartTimer?: ReturnType<typeof setTimeout>;
-}
+const HANDLER_THREAD_URL = new URL("../pool/handler-thread.ts", import.meta.url).href;
 
 export class ThreadSupervisor {
-  private readonly threads: ThreadHandle[] = [];
   private bindings: Binding[];
-  private stopping = false;
-  private started = false;
+  private readonly io: WorkerGroup;
+  private readonly handlers: WorkerGroup | null;
+  /** rings[i][j]: I/O thread i ↔ handler thread j. */
+  private readonly rings: RingPair[][] = [];
 
   constructor(
     private readonly plan: StartPlan,
     private readonly log: Logger,
   ) {
     this.bindings = [...plan.bindings];
+    const pool = !plan.config.worker.disabled;
+    const modules = plan.modules.map((m) => ({ file: m.file, name: m.def.name }));
+    if (pool) {
+      for (let i = 0; i < plan.threads; i++) {
+        this.rings.push([]);
+        for (let j = 0; j < plan.config.worker.threads; j++) this.rings[i]!.push(this.newPair());
+      }
+    }
+    this.io = new WorkerGroup({
+      label: "I/O thread",
+      url: IO_THREAD_URL,
+      log,
+      startMessage: (index): ToThread => ({
+        t: "start",
+        index,
+        config: plan.config,
+        modules,
+        bindings: this.bindings,
+        pool: pool ? this.rings[index]! : null,
+      }),
+      beforeRestart: (i) => {
+        if (!pool) return;
+        // The dead thread's records are meaningless now: fresh rings, and each handler drops that thread's connections.
+        for (let j = 0; j < this.rings[i]!.length; j++) {
+          const pair = (this.rings[i]![j] = this.newPair());
+          this.handlers!.sendTo(j, { t: "pool-io", io: i, rings: pair } satisfies ToHandler);
+        }
+      },
+    });
+    this.handlers = !pool
+      ? null
+      : new WorkerGroup({
+          label: "handler thread",
+          url: HANDLER_THREAD_URL,
+          log,
+          startMessage: (index): ToHandler => ({
+            t: "start",
+            index,
+            config: plan.config,
+            modules,
+            links: this.rings.map((row) => row[index]!),
+          }),
+          beforeRestart: (j) => {
+            for (let i = 0; i < this.rings.length; i++) {
+              const pair = (this.rings[i]![j] = this.newPair());
+              this.io.sendTo(i, { t: "pool-handler", handler: j, rings: pair } satisfies ToThread);
+            }
+          },
+        });
+  }
+
+  private newPair(): RingPair {
+    const bytes = this.plan.config.worker.ring_bytes;
+    return { req: Ring.create(bytes).sab, res: Ring.create(bytes).sab };
   }
 
   /** Listen entries with their actual ports, once start() has resolved. */
@@ -49,120 +89,23 @@ export class ThreadSupervisor {
     return this.bindings;
   }
 
-  get threadCount(): number {
-    return this.threads.length;
-  }
-
-  /** Starts every thread; rejects (after stopping those that started) if any cannot start. */
+  /** Starts every thread; rejects (after the caller stops those that started) if any cannot start. */
   async start(): Promise<void> {
-    const first = this.spawn(0, 0);
-    const ports = await this.whenListening(first);
+    if (this.handlers) {
+      await Promise.all(Array.from({ length: this.plan.config.worker.threads }, (_, j) => this.handlers!.startOne(j)));
+      this.handlers.markStarted();
+    }
+    const ports = await this.io.startOne(0);
     this.bindings = this.bindings.map((b, i) => (b.entry.port === 0 ? { ...b, entry: withPort(b.entry, ports[i]!) } : b));
-    const rest: ThreadHandle[] = [];
-    for (let i = 1; i < this.plan.threads; i++) rest.push(this.spawn(i, 0));
-    await Promise.all(rest.map((t) => this.whenListening(t)));
-    this.started = true;
+    const rest: Promise<number[]>[] = [];
+    for (let i = 1; i < this.plan.threads; i++) rest.push(this.io.startOne(i));
+    await Promise.all(rest);
+    this.io.markStarted();
   }
 
-  private whenListening(t: ThreadHandle): Promise<number[]> {
-    return new Promise((resolve, reject) => {
-      t.onListening = resolve;
-      t.onFailed = (message) => {
-        reject(new GrocketdError(ErrorCodes.THREAD_START, `I/O thread ${t.index} could not start: ${message}`));
-      };
-    });
-  }
-
-  private spawn(index: number, failures: number): ThreadHandle {
-    const worker = new Worker(IO_THREAD_URL);
-    const t: ThreadHandle = { index, worker, listening: false, stopping: false, startedAt: performance.now(), failures, lastError: undefined };
-    this.threads[index] = t;
-    worker.addEventListener("message", (ev: MessageEvent<FromThread>) => this.onMessage(t, ev.data));
-    worker.addEventListener("error", (ev) => {
-      t.lastError = (ev as ErrorEvent).message;
-    });
-    worker.addEventListener("close", (ev) => this.onExit(t, (ev as CloseEvent & { code?: number }).code ?? 0));
-    const msg: ToThread = {
-      t: "start",
-      index,
-      config: this.plan.config,
-      modules: this.plan.modules.map((m) => ({ file: m.file, name: m.def.name })),
-      bindings: this.bindings,
-    };
-    worker.postMessage(msg);
-    return t;
-  }
-
-  private onMessage(t: ThreadHandle, m: FromThread): void {
-    if (this.threads[t.index] !== t) return;
-    if (m.t === "listening") {
-      t.listening = true;
-      if (t.failures > 0) this.log.info(`I/O thread ${t.index} is serving again`);
-      t.onListening?.(m.ports);
-    } else if (m.t === "start-failed") {
-      t.lastError = m.message;
-      if (t.onFailed) t.onFailed(m.message);
-      else this.log.error(`I/O thread ${t.index} could not start`, { error: m.message });
-      t.worker.terminate();
-    } else if (m.t === "stopped") {
-      t.onStopped?.();
-    }
-  }
-
-  private onExit(t: ThreadHandle, code: number): void {
-    if (this.threads[t.index] !== t) return;
-    if (t.stopping || this.stopping) {
-      t.onStopped?.();
-      return;
-    }
-    if (!this.started) {
-      // Still starting up: fail the start instead of looping.
-      t.onFailed?.(t.lastError ?? `exited with code ${code}`);
-      return;
-    }
-    const lived = performance.now() - t.startedAt;
-    const failures = lived >= STABLE_MS ? 0 : t.failures + 1;
-    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.max(0, failures - 1));
-    this.log.warn(`I/O thread ${t.index} exited unexpectedly; restarting in ${delay} ms`, {
-      code,
-      error: t.lastError,
-      restarts_in_a_row: failures,
-    });
-    t.restartTimer = setTimeout(() => {
-      if (this.stopping) return;
-      const next = this.spawn(t.index, Math.max(1, failures));
-      next.onFailed = undefined;
-    }, delay);
-  }
-
-  /** Asks every thread to drain and stop; waits for them, cutting stragglers after drainMs plus a grace period. */
+  /** Drains and stops the I/O threads, then the handler threads. */
   async stop(drainMs: number): Promise<void> {
-    this.stopping = true;
-    const waits: Promise<void>[] = [];
-    for (const t of this.threads) {
-      if (!t) continue;
-      clearTimeout(t.restartTimer);
-      t.stopping = true;
-      waits.push(
-        new Promise<void>((resolve) => {
-          const timer = setTimeout(() => {
-            this.log.warn(`I/O thread ${t.index} did not stop in time; terminating it`);
-            resolve();
-          }, drainMs + 3000);
-          t.onStopped = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        }),
-      );
-      const msg: ToThread = { t: "stop", drainMs };
-      try {
-        t.worker.postMessage(msg);
-      } catch {
-        t.onStopped?.();
-      }
-    }
-    await Promise.all(waits);
-    for (const t of this.threads) t?.worker.terminate();
+    await this.io.stop(drainMs);
+    await this.handlers?.stop(drainMs);
   }
 }

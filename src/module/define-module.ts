@@ -1,15 +1,18 @@
 /**
  * @module module/define-module
  * `defineModule` is the one function a module author calls: it gives full type inference for the hooks (the
- * per-connection state type flows from `accept` into `check`, `proc` and `close`) and brands the object so the loader
- * can tell a module from any other default export. Validation happens at load (module/manifest.ts), not here.
+ * per-connection state type flows from `accept` into `check`, `proc` and `close`; the type of `configSchema` flows
+ * into `ctx.moduleConfig`) and brands the object so the loader can tell a module from any other default export.
+ * Validation happens at load (module/manifest.ts), not here.
  */
-import type { ModuleDefinition } from "./types.ts";
+import type { ModuleConfigSchema, ModuleDefinition } from "./types.ts";
 
 export const kModule: unique symbol = Symbol.for("grocketd.module") as never;
 
 /** What `defineModule` returns; the default export of a module file. */
-export type GrocketdModule<S = unknown> = ModuleDefinition<S> & { readonly [kModule]: true };
+export type GrocketdModule<S = unknown, CS extends ModuleConfigSchema = ModuleConfigSchema> = ModuleDefinition<S, CS> & {
+  readonly [kModule]: true;
+};
 
 /**
  * Declares a module. The default export of a module file must be its result.
@@ -23,7 +26,9 @@ export type GrocketdModule<S = unknown> = ModuleDefinition<S> & { readonly [kMod
  * });
  * ```
  */
-export function defineModule<S = undefined>(def: ModuleDefinition<S>): GrocketdModule<S> {
+export function defineModule<S = undefined, CS extends ModuleConfigSchema = ModuleConfigSchema>(
+  def: ModuleDefinition<S, CS>,
+): GrocketdModule<S, CS> {
   return Object.freeze({ ...def, [kModule]: true as const });
 }
 

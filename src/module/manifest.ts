@@ -1,8 +1,9 @@
 /**
  * @module module/manifest
  * Validates a module's default export once, at load, before any port opens: identity fields, the runtime API range,
- * that hooks are functions, that unknown fields are typos, and that the module serves something.
- * Every problem names the module file, the field, what was expected and what was found.
+ * that hooks are functions, that unknown fields are typos, the libraries it provides and requires, its config
+ * schema, and that the module serves (or provides) something.
+ * Every problem names the module file, the field (a dotted path for nested ones), what was expected and what was found.
  */
 import { z } from "zod";
 import { ErrorCodes, GrocketdError } from "../errors.ts";
@@ -12,15 +13,54 @@ import { isSemverRange, isSemverVersion, satisfies } from "./semver.ts";
 import type { ModuleDefinition } from "./types.ts";
 
 const hook = z.custom<(...args: never[]) => unknown>((v) => typeof v === "function", { message: "expected a function" });
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const nameRule = 'letters, digits, ".", "_" or "-" (1-64 characters)';
+const semverVersion = z.string({ message: "expected a string" }).refine(isSemverVersion, { message: 'expected a semver version like "1.2.3"' });
+const semverRange = z.string({ message: "expected a string" }).refine(isSemverRange, { message: 'expected a semver range like "^1.0.0"' });
+
+/** The name of the runtime's own library; no module may provide it. */
+export const RUNTIME_LIBRARY = "grocketd";
+
+/** Duck-typed so a schema made by another copy of zod is accepted too; `shape` lists the keys for typo checks. */
+export function isZodObjectLike(v: unknown): v is z.ZodObject {
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    typeof (v as { safeParse?: unknown }).safeParse === "function" &&
+    typeof (v as { shape?: unknown }).shape === "object"
+  );
+}
+
+const classFields = ["create", "singleton", "release"] as const;
+const classSchema = z.strictObject(
+  { create: hook, singleton: z.boolean({ message: "expected true or false" }).optional(), release: hook.optional() },
+  { message: "expected a class { create, singleton?, release? }" },
+);
+const libraryFields = ["version", "classes"] as const;
+const librarySchema = z.strictObject(
+  {
+    version: semverVersion,
+    classes: z.record(
+      z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]*$/, { message: 'expected a class name like "Store" (letters, digits, "_", "$")' }),
+      classSchema,
+      { message: "expected a table of classes { Name: { create, ... } }" },
+    ),
+  },
+  { message: "expected a library { version, classes }" },
+);
+const libraryName = z.string().regex(NAME_RE, { message: `expected a library name of ${nameRule}, like "kv"` });
 
 const manifestSchema = z.strictObject({
-  name: z.string({ message: "expected a string" }).regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
-    message: 'expected a name of letters, digits, ".", "_" or "-" (1-64 characters), like "echo"',
-  }),
-  version: z.string({ message: "expected a string" }).refine(isSemverVersion, { message: 'expected a semver version like "1.2.3"' }),
+  name: z.string({ message: "expected a string" }).regex(NAME_RE, { message: `expected a name of ${nameRule}, like "echo"` }),
+  version: semverVersion,
   grocketd: z.string({ message: "expected a string" }).refine(isSemverRange, { message: 'expected a semver range like "^0.1.0"' }),
   description: z.string({ message: "expected a string" }).optional(),
   config: hook.optional(),
+  configSchema: z
+    .custom<z.ZodObject>(isZodObjectLike, { message: "expected a zod object schema like z.object({ ... })" })
+    .optional(),
+  provides: z.record(libraryName, librarySchema, { message: "expected a table of libraries { name: { version, classes } }" }).optional(),
+  requires: z.record(libraryName, semverRange, { message: 'expected a table of library ranges like { kv: "^1.0.0" }' }).optional(),
   init: hook.optional(),
   term: hook.optional(),
   accept: hook.optional(),
@@ -32,6 +72,29 @@ const manifestSchema = z.strictObject({
 
 /** Fields a module may have; the error for a typo lists them. */
 export const manifestFields: readonly string[] = Object.keys(manifestSchema.shape);
+
+/** The fields allowed where an unknown one was found (top level, a library, a class). */
+function knownAt(path: readonly string[]): readonly string[] {
+  if (path[0] === "provides" && path.length === 2) return libraryFields;
+  if (path[0] === "provides" && path.length === 4) return classFields;
+  return manifestFields;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const p of path) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
+function shown(v: unknown): string {
+  if (v === undefined) return "nothing";
+  if (typeof v === "function") return "a function";
+  if (isZodObjectLike(v)) return "a zod schema";
+  return formatValue(v);
+}
 
 /** Returns the definition, or throws one GrocketdError listing every problem with this module. */
 export function validateManifest(value: unknown, file: string): ModuleDefinition<unknown> {
@@ -45,17 +108,28 @@ export function validateManifest(value: unknown, file: string): ModuleDefinition
   const r = manifestSchema.safeParse(value);
   if (!r.success) {
     for (const issue of r.error.issues) {
+      const path = issue.path.map(String);
       if (issue.code === "unrecognized_keys") {
-        for (const k of issue.keys) problems.push(`${file}: field "${k}": unknown field (known: ${manifestFields.join(", ")})`);
+        for (const k of issue.keys) {
+          problems.push(`${file}: field "${[...path, k].join(".")}": unknown field (known: ${knownAt(path).join(", ")})`);
+        }
         continue;
       }
-      const field = issue.path.map(String).join(".");
-      const got = (value as Record<string, unknown>)[field];
-      problems.push(`${file}: field "${field}": ${issue.message}, got ${got === undefined ? "nothing" : formatValue(typeof got === "function" ? "a function" : got)}`);
+      const field = path.join(".");
+      if (issue.code === "invalid_key") {
+        const why = issue.issues[0]?.message ?? issue.message;
+        problems.push(`${file}: field "${field}": ${why}, got ${formatValue(path[path.length - 1])}`);
+        continue;
+      }
+      problems.push(`${file}: field "${field}": ${issue.message}, got ${shown(valueAt(value, issue.path))}`);
     }
   }
   const def = value as ModuleDefinition<unknown>;
-  if (typeof def.proc !== "function" && typeof def.http !== "function") {
+  const provides = typeof def.provides === "object" && def.provides !== null ? def.provides : {};
+  if (Object.hasOwn(provides, RUNTIME_LIBRARY)) {
+    problems.push(`${file}: field "provides.${RUNTIME_LIBRARY}": "${RUNTIME_LIBRARY}" is the runtime's own library; a module cannot provide it`);
+  }
+  if (typeof def.proc !== "function" && typeof def.http !== "function" && Object.keys(provides).length === 0) {
     problems.push(`${file}: field "proc": a module needs a proc or an http hook, it has neither`);
   }
   if (problems.length > 0) throw new GrocketdError(ErrorCodes.MODULE_MANIFEST, problems.join("\n"), { problems });

@@ -3,9 +3,11 @@
  * The module contract as TypeScript types: what an author writes (`ModuleDefinition`) and what the runtime hands
  * to the hooks (`Conn`, `HookContext`). Kept free of runtime code so modules import only types from here.
  */
+import type { z } from "zod";
 import type { Config, ConfigLayer } from "../config/keys.ts";
 import type { Logger } from "../log/logger.ts";
 import type { HttpHook } from "../http/http-types.ts";
+import type { LibraryDefinition, LibraryHandle, RuntimeLibrary } from "./library-types.ts";
 
 /** What `proc` may answer: bytes, a string (sent as UTF-8), or nothing (no reply for this packet). */
 export type Reply = Uint8Array | string | null | undefined | void;
@@ -39,20 +41,35 @@ export interface Conn<S = undefined> {
   drop(): void;
 }
 
-export type Role = "master" | "process" | "thread";
+/** Where a hook runs: the master, a child process, an I/O thread, or a handler thread of the pool. */
+export type Role = "master" | "process" | "thread" | "handler";
+
+/** A module's own config section `[modules.<name>]`: a zod object schema (unknown keys are refused at start-up). */
+export type ModuleConfigSchema = z.ZodObject;
 
 /** Passed to `init` and `term`: once in the master, once per process (multi-process mode), once per I/O thread. */
-export interface HookContext {
+export interface HookContext<MC = Record<string, unknown>> {
   readonly role: Role;
   /** Thread or process index; 0 for the master. */
   readonly index: number;
   readonly config: Readonly<Config>;
   /** A logger whose lines carry the module's name. */
   readonly log: Logger;
+  /** The module's own section `[modules.<name>]`, validated by its `configSchema` (defaults applied). */
+  readonly moduleConfig: Readonly<MC>;
+  /** The runtime's library: config getters, logger, counters, ports, thread, role, `stopping`. */
+  readonly grocketd: RuntimeLibrary;
+  /**
+   * A library this module declared in `requires` (or provides itself), typed by the provider's exported type:
+   * `ctx.require<KvLibrary>("kv").singleton("Store")`. The handle stays valid on this thread after `init`.
+   */
+  require(name: "grocketd"): RuntimeLibrary;
+  require<L extends LibraryDefinition = LibraryDefinition>(name: string): LibraryHandle<L>;
 }
 
 /**
- * A grocketd module. Every hook is optional, but a module needs `proc` or `http`.
+ * A grocketd module. Every hook is optional, but a module needs `proc` or `http` (or `provides`: a library-only
+ * module).
  *
  * @example
  * ```ts
@@ -64,7 +81,7 @@ export interface HookContext {
  * });
  * ```
  */
-export interface ModuleDefinition<S = undefined> {
+export interface ModuleDefinition<S = undefined, CS extends ModuleConfigSchema = ModuleConfigSchema> {
   /** Module name, used in logs and to pick the module for a listen entry (`?module=name`). */
   readonly name: string;
   /** The module's own semver version. */
@@ -74,8 +91,15 @@ export interface ModuleDefinition<S = undefined> {
   readonly description?: string;
   /** Configuration used when no file sets the keys (below the file, environment and flags in precedence). */
   config?(): ConfigLayer;
-  init?(ctx: HookContext): void | Promise<void>;
-  term?(ctx: HookContext): void | Promise<void>;
+  /** Schema of the module's own config section `[modules.<name>]`; without one, such a section is refused. */
+  readonly configSchema?: CS;
+  /** Libraries this module provides to others: `{ kv: defineLibrary({ version: "1.2.0", classes: {...} }) }`. */
+  readonly provides?: { readonly [library: string]: LibraryDefinition };
+  /** Libraries this module needs, by semver range: `{ kv: "^1.0.0" }`. Providers are `init`ed first. */
+  readonly requires?: { readonly [library: string]: string };
+  /** Called in dependency order (providers before the modules that require them); `term` in reverse. */
+  init?(ctx: HookContext<z.output<CS>>): void | Promise<void>;
+  term?(ctx: HookContext<z.output<CS>>): void | Promise<void>;
   /** A TCP connection arrived. Return `false` to reject it; anything else becomes `conn.state`. */
   accept?(conn: Conn<undefined>): S | false;
   /** The connection is gone; called exactly once per accepted connection, after its last reply. */

@@ -67,7 +67,7 @@ describe("configuration", () => {
 
   test("an unknown section is reported with the list of sections", async () => {
     const p = await problems(cli({ config: file("sec.toml", `[iox]\nthreads = 1\n`) }));
-    expect(p[0]).toMatch(/line 1: iox: unknown key; known sections: \[server\], \[io\], \[http\], \[log\]/);
+    expect(p[0]).toMatch(/line 1: iox: unknown key; known sections: \[server\], \[io\], \[worker\], \[http\], \[log\]/);
   });
 
   test("a bad value names the key, the value, the file and line, and what was expected", async () => {

@@ -29,7 +29,7 @@ export function startInProcess<S>(
   const ctx = new IoContext(0, config, log);
   const protocol = opts.protocol ?? "tcp";
   const entry = parseListenUrl(`${protocol}://127.0.0.1:0`) as ListenEntry;
-  const svc = { def: def as ModuleDefinition<unknown>, log, maxPacket: config.io.max_packet, highWater: config.io.high_water };
+  const svc = { def: def as ModuleDefinition<unknown>, moduleIndex: 0, log, maxPacket: config.io.max_packet, highWater: config.io.high_water };
   const listener = protocol === "http" ? listenHttp(ctx, entry, svc) : listenTcp(ctx, entry, svc);
   const stopHk = startHousekeeping(ctx);
   return {

@@ -4,6 +4,7 @@
  * between reads and the ordered slots that keep async replies in packet order.
  */
 import type { Reply } from "../../module/types.ts";
+import { K_PACKET, K_REJECT, K_REPLY, R_CLOSE, R_DROP, R_EMPTY, R_FAIL, R_PART } from "../../pool/pool-protocol.ts";
 import { PAUSE_INFLIGHT, StreamConnection } from "../stream-connection.ts";
 
 /** Beyond this many unanswered async packets a connection stops reading until some settle. */
@@ -35,6 +36,10 @@ export class TcpConnection extends StreamConnection {
   private slots: Slot[] = [];
   private slotHead = 0;
   private flushScheduled = false;
+  /** Pool mode: replies owed by the handler thread, by sequence number; parts of a reply larger than one record. */
+  private pooled: Map<number, Slot> | null = null;
+  private parts: Map<number, Uint8Array[]> | null = null;
+  private poolSeq = 0;
 
   busy(): boolean {
     return this.inflight > 0;
@@ -80,6 +85,60 @@ export class TcpConnection extends StreamConnection {
     }
   }
 
+  // ---- pool mode ----
+
+  /** Sends a packet to the handler thread; its reply takes its place in line now (like an async reply). */
+  poolPacket(packet: Uint8Array): void {
+    const seq = (this.poolSeq = (this.poolSeq + 1) | 0);
+    const slot: Slot = { state: PENDING, value: undefined };
+    this.slots.push(slot);
+    (this.pooled ??= new Map()).set(seq, slot);
+    if (++this.inflight >= MAX_INFLIGHT) this.pauseFor(PAUSE_INFLIGHT);
+    this.link!.send(K_PACKET, this.poolNo, seq, 0, packet, 0, packet.length);
+  }
+
+  poolRecord(kind: number, seq: number, flags: number, bytes: Uint8Array, off: number, len: number): void {
+    if (kind === K_REJECT) {
+      this.terminate("refused by accept");
+      return;
+    }
+    if (kind !== K_REPLY) return;
+    const slot = this.pooled?.get(seq);
+    if (slot === undefined) return;
+    if ((flags & R_PART) !== 0) {
+      ((this.parts ??= new Map()).get(seq) ?? this.parts.set(seq, []).get(seq)!).push(bytes.slice(off, off + len));
+      return;
+    }
+    this.pooled!.delete(seq);
+    if ((flags & R_FAIL) !== 0) {
+      this.settle(slot, FAILED, new Error(new TextDecoder().decode(bytes.subarray(off, off + len))));
+      return;
+    }
+    let value: Uint8Array | undefined = (flags & R_EMPTY) !== 0 ? undefined : bytes.slice(off, off + len);
+    const parts = this.parts?.get(seq);
+    if (parts !== undefined) {
+      this.parts!.delete(seq);
+      if (value !== undefined) parts.push(value);
+      value = Buffer.concat(parts);
+    }
+    this.settle(slot, READY, value);
+    if ((flags & R_DROP) !== 0) this.drop();
+    else if ((flags & R_CLOSE) !== 0) this.close();
+  }
+
+  handlerLost(): void {
+    // Nothing owed will come: close cleanly with what was already answered.
+    this.slots = [];
+    this.slotHead = 0;
+    this.pooled = null;
+    this.parts = null;
+    this.inflight = 0;
+    this.resumeFor(PAUSE_INFLIGHT);
+    this.dropping = true;
+    if (this.closed) this.runCloseHook();
+    else this.close();
+  }
+
   // ---- replies ----
 
   /** Routes one synchronous reply: straight to the cork unless async replies are still owed before it. */
@@ -105,7 +164,7 @@ export class TcpConnection extends StreamConnection {
     );
   }
 
-  private settle(slot: Slot, state: number, value: unknown): void {
+  protected settle(slot: Slot, state: number, value: unknown): void {
     slot.state = state;
     slot.value = value;
     this.inflight--;

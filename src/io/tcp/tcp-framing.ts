@@ -15,7 +15,16 @@ import type { Reply } from "../../module/types.ts";
 import type { TcpConnection } from "./tcp-connection.ts";
 
 type Check = (buf: Uint8Array, start: number, end: number, conn: TcpConnection) => number;
-type Proc = (packet: Uint8Array, conn: TcpConnection) => Reply | PromiseLike<Reply>;
+type Proc = (packet: Uint8Array, conn: TcpConnection) => Reply | PromiseLike<Reply> | typeof POOLED;
+
+/** What the pool-mode proc returns: the packet went to a handler thread and its reply slot is reserved. */
+export const POOLED: unique symbol = Symbol("pooled");
+
+/** The proc of pool mode: the packet is copied into the ring to its handler thread. */
+export const poolProc = (packet: Uint8Array, c: TcpConnection): typeof POOLED => {
+  c.poolPacket(packet);
+  return POOLED;
+};
 
 /** Returns the `data` handler for one listener; the hooks are bound once so the hot path stays monomorphic. */
 export function createDataHandler(checkHook: unknown, procHook: unknown, maxPacket: number, highWater: number) {
@@ -24,14 +33,14 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
 
   /** Calls proc on buf[off..off+n) (`packet` is that range, or buf itself) and routes its reply. */
   function dispatch(c: TcpConnection, packet: Uint8Array, buf: Uint8Array, off: number, n: number): void {
-    let r: Reply | PromiseLike<Reply>;
+    let r: Reply | PromiseLike<Reply> | typeof POOLED;
     try {
       r = proc(packet, c);
     } catch (err) {
       c.fail("proc threw; closing connection", err);
       return;
     }
-    if (r === undefined || r === null || c.dropping) return;
+    if (r === POOLED || r === undefined || r === null || c.dropping) return;
     if (r === packet) {
       c.replyRange(packet, buf, off, n);
     } else if (typeof r === "string" || r instanceof Uint8Array) {

@@ -9,12 +9,14 @@ import type { ListenEntry } from "../../config/listen-url.ts";
 import type { IoContext } from "../io-context.ts";
 import type { StreamService } from "../stream-connection.ts";
 import { TcpConnection } from "./tcp-connection.ts";
-import { createDataHandler } from "./tcp-framing.ts";
+import { createDataHandler, poolProc } from "./tcp-framing.ts";
 
 type ListenOptions = TCPSocketListenOptions<TcpConnection> & { reusePort?: boolean };
 
 export function listenTcp(io: IoContext, entry: ListenEntry, svc: StreamService): TCPSocketListener<TcpConnection> {
-  const { onData, pump } = createDataHandler(svc.def.check, svc.def.proc, svc.maxPacket, svc.highWater);
+  // Pool mode: check still frames here, on the I/O thread; proc runs on a handler thread.
+  const proc = io.pool !== null ? poolProc : svc.def.proc;
+  const { onData, pump } = createDataHandler(svc.def.check, proc, svc.maxPacket, svc.highWater);
   const opts: ListenOptions = {
     hostname: entry.hostname,
     port: entry.port,

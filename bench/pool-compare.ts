@@ -1,0 +1,88 @@
+// `bun run bench:pool`: the handler pool (worker.disabled = false) against inline handlers, in one run, with the kiss
+// client at 64 connections. Two cases:
+//  1. a handler that does no work (modules/echo.ts): pool requests/s as a ratio of inline (target ≥ 0.6);
+//  2. a handler that blocks for 2 ms on one packet in 100 (bench/modules/blocking-echo.ts): pool with 4 handler
+//     threads must beat inline in requests/s and in p99 latency.
+// One I/O thread in every run; rounds alternate the order; medians are reported.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "./lib/cli-args.ts";
+import { type LoadSpec, type RunRecord, type ServerSpec, measureRound } from "./lib/compare-runs.ts";
+import { median, spread } from "./lib/stats.ts";
+
+const USAGE = "usage: bun bench/pool-compare.ts [--rounds 5] [--duration 4] [--connections 64] [--pipeline 1] [--json]";
+const a = parseArgs(process.argv.slice(2), { rounds: "number", duration: "number", connections: "number", pipeline: "number", json: "boolean" }, USAGE);
+const rounds = a.rounds ?? 5;
+const load: LoadSpec = {
+  connections: a.connections ?? 64,
+  pipeline: a.pipeline ?? 1,
+  durationSec: a.duration ?? 4,
+  idleSec: 1,
+  clientThreads: 1,
+  timeoutSec: 5,
+};
+const root = resolve(import.meta.dir, "..");
+const dir = mkdtempSync(join(tmpdir(), "grocketd-pool-bench-"));
+
+function spec(name: string, module: string, pool: boolean, handlers: number): ServerSpec {
+  const cfg = join(dir, `${name}.toml`);
+  writeFileSync(
+    cfg,
+    `[server]\nmodules = [${JSON.stringify(resolve(root, module))}]\nlisten = ["tcp://127.0.0.1:0"]\n[io]\nthreads = 1\n` +
+      `[worker]\ndisabled = ${!pool}\nthreads = ${handlers}\n[log]\nlevel = "info"\n`,
+  );
+  return { name, cmd: [process.execPath, "src/grocketd.ts", "--config", cfg] };
+}
+
+const cases = [
+  { title: "no-op handler (echo)", a: spec("inline", "modules/echo.ts", false, 1), b: spec("pool-1", "modules/echo.ts", true, 1) },
+  {
+    title: "handler blocking 2 ms on 1 packet in 100",
+    a: spec("inline-blocking", "bench/modules/blocking-echo.ts", false, 1),
+    b: spec("pool-4-blocking", "bench/modules/blocking-echo.ts", true, 4),
+  },
+];
+
+const results: Record<string, RunRecord[]> = {};
+try {
+  for (let r = 1; r <= rounds; r++) {
+    for (const c of cases) {
+      const order = r % 2 === 1 ? [c.a, c.b] : [c.b, c.a];
+      for (const s of order) {
+        const rec = await measureRound(s, load, r, root);
+        (results[s.name] ??= []).push(rec);
+        process.stderr.write(
+          `round ${r}/${rounds} ${s.name.padEnd(16)} ${Math.round(rec.reqPerSec).toLocaleString("en-US").padStart(9)} req/s  p99 ${Math.round(rec.latencyP99Us)} µs  mismatches ${rec.mismatches}\n`,
+        );
+      }
+    }
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const fmt = (xs: number[]) => {
+  const s = spread(xs);
+  return `${Math.round(s.median).toLocaleString("en-US")} (${Math.round(s.min).toLocaleString("en-US")}–${Math.round(s.max).toLocaleString("en-US")})`;
+};
+const out: Record<string, unknown> = {};
+let mismatches = 0;
+console.log(`\nhandler pool vs inline: ${load.connections} connections, pipeline ${load.pipeline}, ${rounds} rounds × ${load.durationSec} s, 1 I/O thread\n`);
+for (const c of cases) {
+  const A = results[c.a.name]!;
+  const B = results[c.b.name]!;
+  mismatches += [...A, ...B].reduce((n, x) => n + x.mismatches, 0);
+  const ratio = median(B.map((x, i) => x.reqPerSec / A[i]!.reqPerSec));
+  console.log(c.title);
+  console.log(`  ${c.a.name.padEnd(16)} req/s ${fmt(A.map((x) => x.reqPerSec))}   p99 µs ${fmt(A.map((x) => x.latencyP99Us))}`);
+  console.log(`  ${c.b.name.padEnd(16)} req/s ${fmt(B.map((x) => x.reqPerSec))}   p99 µs ${fmt(B.map((x) => x.latencyP99Us))}`);
+  console.log(`  ratio ${c.b.name}/${c.a.name} req/s: ${ratio.toFixed(2)}`);
+  out[c.title] = { ratio, a: A, b: B };
+}
+const noop = median(results["pool-1"]!.map((x, i) => x.reqPerSec / results["inline"]![i]!.reqPerSec));
+const blkRps = median(results["pool-4-blocking"]!.map((x) => x.reqPerSec)) > median(results["inline-blocking"]!.map((x) => x.reqPerSec));
+const blkP99 = median(results["pool-4-blocking"]!.map((x) => x.latencyP99Us)) < median(results["inline-blocking"]!.map((x) => x.latencyP99Us));
+console.log(`\ntargets: no-op pool ≥ 0.6× inline: ${noop.toFixed(2)} ${noop >= 0.6 ? "MET" : "NOT MET"}; blocking: pool beats inline in req/s ${blkRps ? "MET" : "NOT MET"}, in p99 ${blkP99 ? "MET" : "NOT MET"}; mismatches ${mismatches}`);
+if (a.json) console.log(JSON.stringify(out));
+process.exit(mismatches === 0 ? 0 : 1);

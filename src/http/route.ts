@@ -1,0 +1,18 @@
+/**
+ * @module http/route
+ * Which part of a module answers a request: binary over HTTP (a POST to `http.binary_path` on a module with `proc`),
+ * its `http` hook, or nobody. Shared by the inline server and the handler pool so both decide alike.
+ */
+import type { ModuleDefinition } from "../module/types.ts";
+
+export const ROUTE_HOOK = 0;
+export const ROUTE_BINARY = 1;
+/** The binary path with another method: 405 with `Allow: POST` (RFC 9110 §15.5.6). */
+export const ROUTE_BINARY_METHOD = 2;
+export const ROUTE_NOT_FOUND = 3;
+
+export function routeOf(def: ModuleDefinition<unknown>, binaryPath: string, req: { readonly method: string; readonly path: string }): number {
+  // The path is decoded only for modules that have a binary path to compare it with.
+  if (binaryPath !== "" && def.proc !== undefined && req.path === binaryPath) return req.method === "POST" ? ROUTE_BINARY : ROUTE_BINARY_METHOD;
+  return def.http === undefined ? ROUTE_NOT_FOUND : ROUTE_HOOK;
+}

@@ -1,0 +1,50 @@
+/**
+ * @module module/config-getters
+ * `getInt/getString/getBool(section, key, default)` of the runtime library (the original's `config_get_*`), over the
+ * validated configuration. Unlike the original they refuse an unknown section or key and a value of another type:
+ * the config itself was validated at start-up, so such a call is a typo in the module, best caught at its `init`.
+ */
+import { keysOf, sectionNames, type Config, type SectionName } from "../config/keys.ts";
+import { formatValue } from "../config/schema.ts";
+import { ErrorCodes, GrocketdError } from "../errors.ts";
+import type { RuntimeLibrary } from "./library-types.ts";
+
+export type ConfigGetters = Pick<RuntimeLibrary, "getInt" | "getString" | "getBool">;
+
+/** `moduleKeys`: for each module with a config schema, the keys of its section. */
+export function configGetters(config: Readonly<Config>, moduleKeys: ReadonlyMap<string, readonly string[]>): ConfigGetters {
+  const fail = (message: string): never => {
+    throw new GrocketdError(ErrorCodes.CONFIG, message);
+  };
+  const lookup = (section: string, key: string): unknown => {
+    let known: readonly string[];
+    let values: Record<string, unknown> | undefined;
+    if (section.startsWith("modules.")) {
+      const name = section.slice("modules.".length);
+      const keys = moduleKeys.get(name);
+      if (!keys) {
+        const have = [...moduleKeys.keys()].map((m) => `modules.${m}`);
+        return fail(`config section "${section}" does not exist (module sections: ${have.join(", ") || "none; a module declares one with configSchema"})`);
+      }
+      known = keys;
+      values = config.modules[name];
+    } else if ((sectionNames() as string[]).includes(section)) {
+      known = Object.keys(keysOf(section as SectionName));
+      values = config[section as SectionName] as Record<string, unknown>;
+    } else {
+      return fail(`config section "${section}" does not exist (sections: ${[...sectionNames(), "modules.<name>"].join(", ")})`);
+    }
+    if (!known.includes(key)) return fail(`config key "${section}.${key}" does not exist (keys in [${section}]: ${known.join(", ")})`);
+    return values?.[key];
+  };
+  const typed = <T>(what: string, ok: (v: unknown) => v is T) => (section: string, key: string, def: T): T => {
+    const v = lookup(section, key);
+    if (v === undefined) return def;
+    return ok(v) ? v : fail(`config "${section}.${key}" is ${formatValue(v)}, not ${what}`);
+  };
+  return {
+    getInt: typed("an integer", (v): v is number => typeof v === "number" && Number.isInteger(v)),
+    getString: typed("a string", (v): v is string => typeof v === "string"),
+    getBool: typed("a boolean", (v): v is boolean => typeof v === "boolean"),
+  };
+}

@@ -1,0 +1,205 @@
+/**
+ * @module pool/handler-thread
+ * Entry point of a handler thread (`worker.disabled = false`): imports its own copy of the modules, calls their
+ * `init` (role "handler"), and serves the records every I/O thread sends it over its ring pair — `accept`/`close`
+ * for connections pinned to it, `proc` for packets, the `http` hook (or binary over HTTP) for requests — sending
+ * each answer back as a record. Handlers may be async and may block: only this thread waits.
+ */
+import { describeError, ErrorCodes, isGrocketdError } from "../errors.ts";
+import { createLogger, RateLimitedLog, type Logger } from "../log/logger.ts";
+import { loadModule, type LoadedModule } from "../module/load-module.ts";
+import { ModuleRuntime } from "../module/module-runtime.ts";
+import type { Reply } from "../module/types.ts";
+import type { FromThread, RingPair, ToHandler } from "../io/messages.ts";
+import type { Config } from "../config/keys.ts";
+import {
+  K_ACK, K_CLOSE, K_HTTP_REQ, K_HTTP_RES, K_OPEN, K_PACKET, K_REJECT, K_REPLY, R_CLOSE, R_DROP, R_EMPTY, R_FAIL, R_PART,
+  Reader, readConnInfo, readRequest, responseSize, writeResponse, type PoolResponse,
+} from "./pool-protocol.ts";
+import { PooledConn } from "./pooled-conn.ts";
+import { RingLink } from "./ring-link.ts";
+import { serveHttp } from "./serve-http.ts";
+
+declare const self: Worker;
+const post = (m: FromThread): void => self.postMessage(m);
+
+let index = 0;
+let config: Config;
+let log: Logger;
+let noisy: RateLimitedLog;
+let modules: LoadedModule[] = [];
+let runtime: ModuleRuntime | undefined;
+/** Per I/O thread: its link and its connections (by their number on that thread). */
+const links: Array<{ link: RingLink; conns: Map<number, PooledConn> }> = [];
+const enc = new TextEncoder();
+
+function replyFlags(c: PooledConn): number {
+  return (c.closeRequested ? R_CLOSE : 0) | (c.dropRequested ? R_DROP : 0);
+}
+
+function sendReply(link: RingLink, c: PooledConn, seq: number, v: unknown): void {
+  if (v === undefined || v === null) {
+    link.send(K_REPLY, c.no, seq, R_EMPTY | replyFlags(c));
+    return;
+  }
+  if (typeof v !== "string" && !(v instanceof Uint8Array)) {
+    sendFailure(link, c, seq, new TypeError("proc returned something that is not a Uint8Array, a string, nothing or a Promise"));
+    return;
+  }
+  const b = typeof v === "string" ? enc.encode(v) : v;
+  const max = link.maxPayload;
+  let off = 0;
+  for (; b.length - off > max; off += max) link.send(K_REPLY, c.no, seq, R_PART, b, off, max);
+  link.send(K_REPLY, c.no, seq, replyFlags(c), b, off, b.length - off);
+}
+
+function sendFailure(link: RingLink, c: PooledConn, seq: number, err: unknown): void {
+  const msg = enc.encode(describeError(err));
+  link.send(K_REPLY, c.no, seq, R_FAIL, msg, 0, msg.length);
+}
+
+function settled(link: RingLink, c: PooledConn, conns: Map<number, PooledConn>): void {
+  if (--c.inflight === 0 && c.gone) runClose(c, conns);
+}
+
+function runClose(c: PooledConn, conns: Map<number, PooledConn>): void {
+  if (c.closeHookDone || !c.accepted) return;
+  c.closeHookDone = true;
+  conns.delete(c.no);
+  const close = modules[c.module]?.def.close;
+  if (close === undefined) return;
+  try {
+    close(c);
+  } catch (err) {
+    noisy.error("close hook threw", { module: modules[c.module]!.def.name, conn: c.id, error: describeError(err) });
+  }
+}
+
+function onPacket(link: RingLink, conns: Map<number, PooledConn>, c: PooledConn, seq: number, packet: Uint8Array): void {
+  const def = modules[c.module]!.def;
+  if (def.proc === undefined) return sendFailure(link, c, seq, new Error(`module ${def.name} has no proc hook`));
+  let r: Reply | PromiseLike<Reply>;
+  try {
+    r = def.proc!(packet, c);
+  } catch (err) {
+    // Logged once, by the I/O thread, when the failure reaches the connection.
+    sendFailure(link, c, seq, err);
+    return;
+  }
+  if (r !== null && typeof r === "object" && typeof (r as PromiseLike<Reply>).then === "function") {
+    c.inflight++;
+    (r as PromiseLike<Reply>).then(
+      (v) => {
+        sendReply(link, c, seq, v);
+        settled(link, c, conns);
+      },
+      (err) => {
+        sendFailure(link, c, seq, err);
+        settled(link, c, conns);
+      },
+    );
+    return;
+  }
+  sendReply(link, c, seq, r);
+}
+
+function attach(io: number, pair: RingPair): void {
+  const conns = new Map<number, PooledConn>();
+  const link = new RingLink(
+    pair,
+    "handler",
+    (kind, no, seq, _flags, bytes, off, len) => {
+      if (kind === K_PACKET) {
+        const c = conns.get(no);
+        if (c === undefined || c.closeRequested) link.send(K_REPLY, no, seq, R_EMPTY);
+        // A copy: the ring's memory is reused as soon as this returns, and an async proc may read it later.
+        else onPacket(link, conns, c, seq, bytes.slice(off, off + len));
+      } else if (kind === K_OPEN) {
+        const info = readConnInfo(new Reader(bytes, off));
+        const c = new PooledConn(info, no, info.module);
+        conns.set(no, c);
+        const accept = modules[c.module]?.def.accept;
+        let ok: unknown = true;
+        if (accept !== undefined) {
+          try {
+            ok = accept(c as never);
+          } catch (err) {
+            noisy.error("accept threw; connection refused", { conn: c.id, error: describeError(err) });
+            ok = false;
+          }
+        }
+        if (ok === false) {
+          conns.delete(no);
+          link.send(K_REJECT, no, 0, 0);
+        } else {
+          if (accept !== undefined) c.state = ok;
+          c.accepted = true;
+        }
+      } else if (kind === K_CLOSE) {
+        const c = conns.get(no);
+        if (c === undefined) return;
+        c.gone = true;
+        c.response?.abort();
+        if (c.inflight === 0) runClose(c, conns);
+      } else if (kind === K_HTTP_REQ) {
+        const c = conns.get(no);
+        if (c === undefined) return;
+        const req = readRequest(new Reader(bytes, off));
+        c.inflight++;
+        serveHttp(modules[c.module]!.def, config.http, c, req, link.maxPayload - 64 - req.url.length, noisy, (flags, r: PoolResponse) => {
+          link.sendEncoded(K_HTTP_RES, no, seq, flags | replyFlags(c), responseSize(r), (w) => writeResponse(w, r));
+        }, () => settled(link, c, conns));
+      } else if (kind === K_ACK) {
+        conns.get(no)?.response?.ack();
+      }
+    },
+    (err) => log.error("handler ring record failed", { io, error: describeError(err) }),
+  );
+  const old = links[io];
+  if (old) {
+    // That I/O thread was replaced: its connections are gone; close hooks run for the accepted ones.
+    void old.link.stop();
+    for (const c of old.conns.values()) {
+      c.gone = true;
+      c.response?.abort();
+      if (c.inflight === 0) runClose(c, old.conns);
+    }
+  }
+  links[io] = { link, conns };
+  link.start();
+}
+
+async function start(msg: Extract<ToHandler, { t: "start" }>): Promise<void> {
+  index = msg.index;
+  config = msg.config;
+  log = createLogger({ level: config.log.level, format: config.log.format, where: `handler-${index}` });
+  noisy = new RateLimitedLog(log, 20);
+  process.on("unhandledRejection", (reason) => log.error("unhandled promise rejection in module code", { error: describeError(reason) }));
+  try {
+    for (const ref of msg.modules) modules.push(await loadModule(ref.file));
+    runtime = new ModuleRuntime(modules, { role: "handler", index, config, log });
+    await runtime.init(`handler thread ${index}`);
+    msg.links.forEach((pair, io) => attach(io, pair));
+    post({ t: "listening", ports: [] });
+  } catch (err) {
+    post({ t: "start-failed", code: isGrocketdError(err) ? err.code : ErrorCodes.THREAD_START, message: describeError(err) });
+  }
+}
+
+async function stop(drainMs: number): Promise<void> {
+  // The I/O threads have drained already (the master stops them first); finish what is still running.
+  if (runtime) runtime.stopping = true;
+  const deadline = performance.now() + drainMs;
+  const busy = () => links.some((l) => [...l.conns.values()].some((c) => c.inflight > 0));
+  while (busy() && performance.now() < deadline) await Bun.sleep(5);
+  for (const l of links) await l.link.stop();
+  await runtime?.term();
+  post({ t: "stopped" });
+}
+
+self.onmessage = (ev: MessageEvent<ToHandler>) => {
+  const msg = ev.data;
+  if (msg.t === "start") void start(msg);
+  else if (msg.t === "stop") void stop(msg.drainMs);
+  else if (msg.t === "pool-io") attach(msg.io, msg.rings);
+};

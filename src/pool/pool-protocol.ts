@@ -1,0 +1,222 @@
+/**
+ * @module pool/pool-protocol
+ * The records I/O threads and handler threads exchange over their ring pair (no postMessage on the data path).
+ * Every record carries four int32 fields — kind, connection, sequence, flags — then a payload:
+ *
+ *   I/O → handler   OPEN        conn info (ids, addresses)            accept runs on the handler, state lives there
+ *                   PACKET      one framed packet (seq numbers it)    proc
+ *                   CLOSE       the connection is gone                close, after its in-flight procs settle
+ *                   HTTP_REQ    one parsed request (seq)              http hook
+ *                   ACK         a streamed chunk left the I/O thread   the handler may write more
+ *   handler → I/O   REPLY       proc's answer for seq (flags: CLOSE, DROP, FAIL, EMPTY)
+ *                   REJECT      accept refused the connection
+ *                   HTTP_RES    a response, whole or streamed (flags: WHOLE, CHUNK, END, FAIL, CLOSE)
+ *
+ * Connection numbers are per I/O thread (an int32 counter), so a handler keys its maps by (I/O thread, conn).
+ */
+
+export const FIELDS = 4;
+export const F_KIND = 0;
+export const F_CONN = 1;
+export const F_SEQ = 2;
+export const F_FLAGS = 3;
+
+export const K_OPEN = 1;
+export const K_PACKET = 2;
+export const K_CLOSE = 3;
+export const K_HTTP_REQ = 4;
+export const K_ACK = 5;
+export const K_REPLY = 11;
+export const K_REJECT = 12;
+export const K_HTTP_RES = 13;
+
+/** REPLY / HTTP_RES flags. */
+export const R_CLOSE = 1;
+export const R_DROP = 2;
+export const R_FAIL = 4;
+export const R_EMPTY = 8;
+export const R_WHOLE = 16;
+export const R_CHUNK = 32;
+export const R_END = 64;
+/** REPLY: more parts of this reply follow (a reply larger than one ring record). */
+export const R_PART = 128;
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** A little cursor writer over a byte area (the ring's, for zero-copy records, or a scratch buffer). */
+export class Writer {
+  dv: DataView;
+  constructor(
+    public buf: Uint8Array,
+    public off: number,
+  ) {
+    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  u8(v: number): void {
+    this.dv.setUint8(this.off++, v);
+  }
+  u16(v: number): void {
+    this.dv.setUint16(this.off, v);
+    this.off += 2;
+  }
+  u32(v: number): void {
+    this.dv.setUint32(this.off, v);
+    this.off += 4;
+  }
+  f64(v: number): void {
+    this.dv.setFloat64(this.off, v);
+    this.off += 8;
+  }
+  /** latin1 string with a u32 length (header fields are octets, RFC 9110 §5.5). */
+  latin1(s: string): void {
+    this.u32(s.length);
+    for (let i = 0; i < s.length; i++) this.buf[this.off + i] = s.charCodeAt(i);
+    this.off += s.length;
+  }
+  bytes(b: Uint8Array): void {
+    this.u32(b.length);
+    this.buf.set(b, this.off);
+    this.off += b.length;
+  }
+}
+
+export class Reader {
+  dv: DataView;
+  constructor(
+    public buf: Uint8Array,
+    public off: number,
+  ) {
+    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  u8(): number {
+    return this.dv.getUint8(this.off++);
+  }
+  u16(): number {
+    const v = this.dv.getUint16(this.off);
+    this.off += 2;
+    return v;
+  }
+  u32(): number {
+    const v = this.dv.getUint32(this.off);
+    this.off += 4;
+    return v;
+  }
+  f64(): number {
+    const v = this.dv.getFloat64(this.off);
+    this.off += 8;
+    return v;
+  }
+  latin1(): string {
+    const n = this.u32();
+    const s = (Buffer.from(this.buf.buffer, this.buf.byteOffset + this.off, n) as Buffer & { latin1Slice(a: number, b: number): string }).latin1Slice(0, n);
+    this.off += n;
+    return s;
+  }
+  /** A copy: ring memory is reused once the poll handler returns. */
+  bytes(): Uint8Array {
+    const n = this.u32();
+    const b = this.buf.slice(this.off, this.off + n);
+    this.off += n;
+    return b;
+  }
+}
+
+/** What a handler needs to know of a connection (sent once, in OPEN). */
+export interface ConnInfo {
+  /** Index of the module serving the listener, in the configuration's module list. */
+  module: number;
+  id: number;
+  protocol: "tcp" | "http" | "udp";
+  remoteAddress: string;
+  remotePort: number;
+  localPort: number;
+  thread: number;
+}
+
+const PROTOCOLS = ["tcp", "http", "udp"] as const;
+
+export function connInfoSize(info: ConnInfo): number {
+  return 2 + 8 + 1 + 4 + info.remoteAddress.length * 3 + 2 + 2 + 2;
+}
+
+export function writeConnInfo(w: Writer, info: ConnInfo): void {
+  w.u16(info.module);
+  w.f64(info.id);
+  w.u8(PROTOCOLS.indexOf(info.protocol));
+  const addr = enc.encode(info.remoteAddress);
+  w.bytes(addr);
+  w.u16(info.remotePort);
+  w.u16(info.localPort);
+  w.u16(info.thread);
+}
+
+export function readConnInfo(r: Reader): ConnInfo {
+  const module = r.u16();
+  const id = r.f64();
+  const protocol = PROTOCOLS[r.u8()] ?? "tcp";
+  const remoteAddress = dec.decode(r.bytes());
+  return { module, id, protocol, remoteAddress, remotePort: r.u16(), localPort: r.u16(), thread: r.u16() };
+}
+
+/** A request as it crosses to a handler. */
+export interface PoolRequest {
+  method: string;
+  url: string;
+  versionMajor: number;
+  versionMinor: number;
+  /** [lower-case name, value] pairs, in order. */
+  headers: Array<[string, string]>;
+  body: Uint8Array;
+}
+
+export function requestSize(r: PoolRequest): number {
+  let n = 4 + r.method.length + 4 + r.url.length + 2 + 2 + 4 + r.body.length;
+  for (const [k, v] of r.headers) n += 8 + k.length + v.length;
+  return n;
+}
+
+export function writeRequest(w: Writer, r: PoolRequest): void {
+  w.latin1(r.method);
+  w.latin1(r.url);
+  w.u8(r.versionMajor);
+  w.u8(r.versionMinor);
+  w.u16(r.headers.length);
+  for (const [k, v] of r.headers) {
+    w.latin1(k);
+    w.latin1(v);
+  }
+  w.bytes(r.body);
+}
+
+export function readRequest(rd: Reader): PoolRequest {
+  const method = rd.latin1();
+  const url = rd.latin1();
+  const versionMajor = rd.u8();
+  const versionMinor = rd.u8();
+  const n = rd.u16();
+  const headers: Array<[string, string]> = [];
+  for (let i = 0; i < n; i++) headers.push([rd.latin1(), rd.latin1()]);
+  return { method, url, versionMajor, versionMinor, headers, body: rd.bytes() };
+}
+
+/** A response (or a streamed part of one) as it crosses back: status, header lines "Name: v\r\n...", body. */
+export interface PoolResponse {
+  status: number;
+  lines: string;
+  body: Uint8Array;
+}
+
+export function responseSize(r: PoolResponse): number {
+  return 2 + 4 + r.lines.length + 4 + r.body.length;
+}
+
+export function writeResponse(w: Writer, r: PoolResponse): void {
+  w.u16(r.status);
+  w.latin1(r.lines);
+  w.bytes(r.body);
+}
+
+export function readResponse(rd: Reader): PoolResponse {
+  return { status: rd.u16(), lines: rd.latin1(), body: rd.bytes() };
+}

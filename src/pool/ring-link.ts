@@ -1,0 +1,155 @@
+/**
+ * @module pool/ring-link
+ * One side of a ring pair between an I/O thread and a handler thread: sends records on the outgoing ring and runs
+ * a consumer on the incoming one. A send never blocks and never drops: when the ring is full the record (copied)
+ * waits in a backlog, in order, until `waitForSpace` says the other side has made room; the owner is told through
+ * `onBlocked`/`onUnblocked` so it can pause the sockets that feed this ring.
+ */
+import type { RingPair } from "../io/messages.ts";
+import { RecordRing } from "../ring/record-ring.ts";
+import { Ring } from "../ring/ring.ts";
+import type { RingConsumer } from "../ring/ring-consumer.ts";
+import { FIELDS, Writer } from "./pool-protocol.ts";
+
+/** Called per incoming record; `bytes[off..off+len)` is the payload, valid only during the call. */
+export type PoolRecordHandler = (kind: number, conn: number, seq: number, flags: number, bytes: Uint8Array, off: number, len: number) => void;
+
+interface Parked {
+  kind: number;
+  conn: number;
+  seq: number;
+  flags: number;
+  payload: Uint8Array;
+}
+
+const FIELD_BYTES = FIELDS * 4;
+
+export class RingLink {
+  private readonly tx: RecordRing;
+  private readonly rxRing: Ring;
+  private readonly rx32: Int32Array;
+  private readonly f = new Int32Array(FIELDS);
+  private readonly w: Writer;
+  private backlog: Parked[] = [];
+  private consumer: RingConsumer | null = null;
+  private closed = false;
+  onBlocked: () => void = () => {};
+  onUnblocked: () => void = () => {};
+
+  constructor(
+    pair: RingPair,
+    /** "io": we send on req and read res; "handler": the reverse. */
+    side: "io" | "handler",
+    private readonly onRecord: PoolRecordHandler,
+    private readonly onError: (err: unknown) => void,
+  ) {
+    const txSab = side === "io" ? pair.req : pair.res;
+    const rxSab = side === "io" ? pair.res : pair.req;
+    this.tx = new RecordRing(Ring.attach(txSab), FIELDS);
+    this.rxRing = Ring.attach(rxSab);
+    this.rx32 = new Int32Array(this.rxRing.bytes.buffer, this.rxRing.bytes.byteOffset, this.rxRing.capacity >>> 2);
+    this.w = new Writer(this.tx.ring.bytes, 0);
+  }
+
+  /** Largest payload one record can carry. */
+  get maxPayload(): number {
+    return this.tx.maxPayloadBytes;
+  }
+
+  get blocked(): boolean {
+    return this.backlog.length > 0;
+  }
+
+  /** Bytes waiting in the outgoing ring (for statistics). */
+  depth(): number {
+    return this.tx.ring.depth();
+  }
+
+  start(): void {
+    const rx32 = this.rx32;
+    const onRecord = this.onRecord;
+    this.consumer = this.rxRing.startConsumer(
+      (bytes, off, len) => {
+        const b = off >> 2;
+        onRecord(rx32[b]!, rx32[b + 1]!, rx32[b + 2]!, rx32[b + 3]!, bytes, off + FIELD_BYTES, len - FIELD_BYTES);
+      },
+      { spin: 32, onError: this.onError },
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.closed = true;
+    await this.consumer?.stop();
+  }
+
+  /** Sends a record whose payload is `src[off..off+len)` (or empty). Returns false when it had to wait in the backlog. */
+  send(kind: number, conn: number, seq: number, flags: number, src?: Uint8Array, off = 0, len = 0): boolean {
+    if (this.backlog.length === 0) {
+      const f = this.f;
+      f[0] = kind;
+      f[1] = conn;
+      f[2] = seq;
+      f[3] = flags;
+      const at = this.tx.reserve(f, len);
+      if (at >= 0) {
+        if (len > 0) this.tx.ring.bytes.set(off === 0 && len === src!.length ? src! : src!.subarray(off, off + len), at);
+        this.tx.commit();
+        return true;
+      }
+    }
+    this.park(kind, conn, seq, flags, len === 0 ? EMPTY : src!.slice(off, off + len));
+    return false;
+  }
+
+  /** Sends a record whose payload (at most `size` bytes) is written by `write` straight into the ring. */
+  sendEncoded(kind: number, conn: number, seq: number, flags: number, size: number, write: (w: Writer) => void): boolean {
+    if (this.backlog.length === 0) {
+      const f = this.f;
+      f[0] = kind;
+      f[1] = conn;
+      f[2] = seq;
+      f[3] = flags;
+      const at = this.tx.reserve(f, size);
+      if (at >= 0) {
+        const w = this.w;
+        w.off = at;
+        write(w);
+        this.tx.commit(w.off - at);
+        return true;
+      }
+    }
+    const scratch = new Uint8Array(size);
+    const w = new Writer(scratch, 0);
+    write(w);
+    this.park(kind, conn, seq, flags, scratch.subarray(0, w.off));
+    return false;
+  }
+
+  private park(kind: number, conn: number, seq: number, flags: number, payload: Uint8Array): void {
+    const first = this.backlog.length === 0;
+    this.backlog.push({ kind, conn, seq, flags, payload });
+    if (first) {
+      this.onBlocked();
+      void this.drainBacklog();
+    }
+  }
+
+  private async drainBacklog(): Promise<void> {
+    const f = this.f;
+    while (this.backlog.length > 0 && !this.closed) {
+      const p = this.backlog[0]!;
+      f[0] = p.kind;
+      f[1] = p.conn;
+      f[2] = p.seq;
+      f[3] = p.flags;
+      if (this.tx.push(f, p.payload)) {
+        this.backlog.shift();
+        continue;
+      }
+      await this.tx.ring.waitForSpace(this.tx.fieldBytes + p.payload.length);
+    }
+    if (!this.closed) this.onUnblocked();
+  }
+}
+
+const EMPTY = new Uint8Array(0);

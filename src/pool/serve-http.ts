@@ -1,0 +1,96 @@
+/**
+ * @module pool/serve-http
+ * One HTTP request on a handler thread: routed like the inline server (binary over HTTP, the `http` hook, 404/405),
+ * answered through a PooledResponse that sends records back. A handler that throws, rejects or returns without
+ * answering becomes a FAIL record; the I/O thread answers 500 (or cuts a half-sent stream) and logs it once.
+ */
+import type { Config } from "../config/keys.ts";
+import { runBinaryOverHttp } from "../http/binary-over-http.ts";
+import { cannedError } from "../http/http-errors.ts";
+import type { HttpResult } from "../http/http-types.ts";
+import { ROUTE_BINARY, ROUTE_BINARY_METHOD, ROUTE_NOT_FOUND, routeOf } from "../http/route.ts";
+import type { RateLimitedLog } from "../log/logger.ts";
+import type { ModuleDefinition } from "../module/types.ts";
+import { R_DROP, R_FAIL, type PoolRequest } from "./pool-protocol.ts";
+import type { PooledConn } from "./pooled-conn.ts";
+import { PooledRequest, PooledResponse, type EmitResponse } from "./pooled-http.ts";
+
+const EMPTY = new Uint8Array(0);
+const enc = new TextEncoder();
+
+export function serveHttp(
+  def: ModuleDefinition<unknown>,
+  http: Config["http"],
+  c: PooledConn,
+  r: PoolRequest,
+  maxBody: number,
+  noisy: RateLimitedLog,
+  emit: EmitResponse,
+  done: () => void,
+): void {
+  let ended = false;
+  const finish = () => {
+    if (ended) return;
+    ended = true;
+    c.response = null;
+    done();
+  };
+  const req = new PooledRequest(r, c);
+  const res = new PooledResponse(emit, c, finish);
+  res.maxBody = Math.max(1024, maxBody);
+  c.response = res;
+
+  const fail = (err: unknown) => {
+    if (ended) {
+      noisy.error("http hook failed after its response was sent", { module: def.name, conn: c.id, error: String(err) });
+      return;
+    }
+    const msg = err instanceof Error ? err.message : String(err);
+    emit(R_FAIL, { status: 500, lines: "", body: enc.encode(msg) });
+    finish();
+  };
+  const error = (status: 400 | 404 | 405) => {
+    res.status(status).header("Content-Type", "text/plain; charset=utf-8").send(cannedError(status).body);
+  };
+  const complete = (v: HttpResult) => {
+    if (res.finished) return;
+    if (v !== undefined && v !== null) {
+      try {
+        res.send(v as string | Uint8Array);
+      } catch (err) {
+        fail(err);
+      }
+      return;
+    }
+    if (!res.headersSent) fail(new Error("the http hook finished without sending a response"));
+  };
+  const answer = (v: HttpResult | Promise<HttpResult> | Promise<Uint8Array>) => {
+    if (v !== null && typeof v === "object" && typeof (v as Promise<HttpResult>).then === "function") {
+      (v as Promise<HttpResult>).then(complete, fail);
+    } else complete(v as HttpResult);
+  };
+
+  try {
+    const route = routeOf(def, http.binary_path, req);
+    if (route === ROUTE_NOT_FOUND) return error(404);
+    if (route === ROUTE_BINARY_METHOD) {
+      res.header("Allow", "POST");
+      return error(405);
+    }
+    if (route === ROUTE_BINARY) {
+      const out = runBinaryOverHttp(def, Object.assign(c, { dropping: c.dropRequested }), req.body);
+      if (out.kind === "dropped" || c.dropRequested) {
+        emit(R_DROP, { status: 200, lines: "", body: EMPTY });
+        return finish();
+      }
+      if (out.kind === "bad") {
+        noisy.warn("binary over HTTP: bad packet data; answering 400", { module: def.name, conn: c.id, why: out.why });
+        return error(400);
+      }
+      return answer(out.bytes);
+    }
+    answer(def.http!(req, res));
+  } catch (err) {
+    fail(err);
+  }
+}

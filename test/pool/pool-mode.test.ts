@@ -1,0 +1,151 @@
+// worker.disabled = false: packets and requests go to handler threads over SharedArrayBuffer rings. Replies stay
+// in order per connection, accept/close/state live on the handler, a dead handler is replaced and its in-flight
+// connections get a clean close (TCP) or 503 (HTTP), and SIGTERM drains the rings.
+import { afterEach, describe, expect, test } from "bun:test";
+import { resolve } from "node:path";
+import { ROOT, startGrocketd, type Running } from "../helpers/grocketd.ts";
+import { connect } from "../helpers/tcp-client.ts";
+import { exchange } from "../helpers/http-client.ts";
+import { runKissClient } from "../../bench/lib/kiss-client.ts";
+
+const PROBE = resolve(import.meta.dir, "../fixtures/modules/pool-probe.ts");
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+let running: Running | undefined;
+afterEach(async () => {
+  await running?.stop("SIGKILL");
+  running = undefined;
+});
+
+function pool(args: string[], handlers = 2, extra: Record<string, string> = {}) {
+  return startGrocketd(args, {
+    env: { GROCKETD_WORKER_DISABLED: "false", GROCKETD_WORKER_THREADS: String(handlers), ...extra },
+    expectListening: args.filter((a) => a.includes("://")).length,
+  });
+}
+
+describe("handler pool", () => {
+  test("kiss echo through the pool: 64 connections, pipelined, zero mismatches, 2 I/O threads", async () => {
+    running = await pool(["--module", resolve(ROOT, "modules/echo.ts"), "--listen", "tcp://127.0.0.1:0", "--threads", "2"], 2);
+    const summary = await runKissClient({ port: running.ports[0]!, connections: 64, pipeline: 4, requests: 20_000, progress: false });
+    expect(summary.mismatches).toBe(0);
+    expect(summary.failedConnections).toBe(0);
+    expect(summary.requests).toBe(20_000);
+  });
+
+  test("procs run on handler threads; accept state lives there; replies keep order under random async delays", async () => {
+    running = await pool(["--module", PROBE, "--listen", "tcp://127.0.0.1:0", "--threads", "1"], 3);
+    const port = running.ports[0]!;
+    const c = await connect(port);
+    c.write("who\n");
+    expect(text(await c.waitBytes(1))).toMatch(/^who handler-\d 1\n$/);
+    const lines = Array.from({ length: 30 }, (_, i) => `sleep ${(i * 37) % 25}\n`);
+    c.write(lines.join(""));
+    const want = lines.map((l, i) => `${l.trim()} ${i + 2}\n`).join("");
+    const got = text(await c.waitBytes(text(c.received()).length + want.length));
+    expect(got.slice(got.indexOf("\n") + 1)).toBe(want);
+    c.end();
+  });
+
+  test("a blocking handler does not stall reading: other connections on other handlers are served meanwhile", async () => {
+    running = await pool(["--module", PROBE, "--listen", "tcp://127.0.0.1:0", "--threads", "1"], 2);
+    const port = running.ports[0]!;
+    const blocked = await connect(port);
+    const other = await connect(port); // connections alternate between the two handlers
+    blocked.write("block 800\n");
+    await Bun.sleep(50);
+    const t0 = performance.now();
+    other.write("hi\n");
+    await other.waitBytes(3);
+    expect(performance.now() - t0).toBeLessThan(500);
+    expect(text(await blocked.waitBytes(10, 3000))).toBe("block 800\n");
+  });
+
+  test("HTTP through the pool: hook result, async, streamed, 404-free routing, 500 on a throw", async () => {
+    running = await pool(["--module", PROBE, "--listen", "http://127.0.0.1:0", "--threads", "1"], 2);
+    const port = running.ports[0]!;
+    const req = (p: string) => `GET ${p} HTTP/1.1\r\nHost: x\r\n\r\n`;
+    const post = `POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello`;
+    const { c, responses } = await exchange(port, req("/where") + req("/slow?ms=30") + req("/stream") + req("/boom") + post, 5);
+    expect(responses[0]!.text).toMatch(/^handler-\d$/);
+    expect(responses[1]!.text).toMatch(/^slow handler-\d$/);
+    expect(responses[2]!.headers["transfer-encoding"]).toBe("chunked");
+    expect(responses[2]!.text).toBe("part 0\npart 1\npart 2\npart 3\npart 4\n");
+    expect(responses[3]!.status).toBe(500);
+    expect(responses[4]!.text).toBe("echo POST hello");
+    c.end();
+    await running.waitFor(/http hook failed; answering 500.*handler boom/);
+  });
+
+  test("binary over HTTP through the pool", async () => {
+    running = await pool(["--module", resolve(ROOT, "modules/echo.ts"), "--listen", "http://127.0.0.1:0", "--threads", "1"], 1);
+    const body = new Uint8Array(88).fill(0x41);
+    const { c, responses } = await exchange(running.ports[0]!, Buffer.concat([Buffer.from(`POST /binary HTTP/1.1\r\nHost: x\r\nContent-Length: 88\r\n\r\n`), body]));
+    expect(responses[0]!.body).toEqual(body);
+    c.end();
+  });
+
+  test("a handler thread killed mid-load is replaced: its in-flight TCP connections close cleanly, HTTP gets 503, others go on", async () => {
+    running = await pool(["--module", PROBE, "--listen", "tcp://127.0.0.1:0", "--listen", "http://127.0.0.1:0", "--threads", "1"], 2);
+    const [tcp, http] = running.ports as [number, number];
+    const victim = await connect(tcp);
+    victim.write("who\n");
+    const handler = text(await victim.waitBytes(1)).split(" ")[1]!;
+    const slow = await connect(tcp);
+    // Find a second connection pinned to the same handler, with a reply in flight when the handler dies.
+    const conns = [];
+    for (let i = 0; i < 6; i++) {
+      const c = await connect(tcp);
+      c.write("who\n");
+      const owner = text(await c.waitBytes(1)).split(" ")[1]!;
+      conns.push({ c, owner });
+    }
+    const same = conns.find((x) => x.owner === handler)!;
+    const survivor = conns.find((x) => x.owner !== handler)!;
+    const before = same.c.received().length;
+    same.c.write("sleep 3000\n");
+    await Bun.sleep(50);
+    victim.write("crash\n");
+    await same.c.closed; // in flight on the dead handler: closed, not left hanging
+    expect(same.c.received().length).toBe(before);
+    await running.waitFor(/handler thread \d exited unexpectedly; restarting/);
+    await running.waitFor(/handler thread \d is serving again/);
+    // The survivor's handler was not touched.
+    survivor.c.write("again\n");
+    expect(text(await survivor.c.waitBytes(survivor.c.received().length + 6))).toContain("again");
+    // New connections are served again by both handlers.
+    for (let i = 0; i < 4; i++) {
+      const n = await connect(tcp);
+      n.write("ping\n");
+      expect(text(await n.waitBytes(5))).toMatch(/^ping handler-\d 1\n$/);
+      n.end();
+    }
+    // HTTP: a request in flight on a handler that dies is answered 503.
+    const { responses } = await exchange(http, "GET /crash HTTP/1.1\r\nHost: x\r\n\r\n");
+    expect(responses[0]!.status).toBe(503);
+    slow.end();
+  });
+
+  test("SIGTERM with replies in flight on handler threads: all delivered, exit 0", async () => {
+    running = await pool(["--module", PROBE, "--listen", "tcp://127.0.0.1:0", "--threads", "1"], 2);
+    const clients = await Promise.all(Array.from({ length: 6 }, () => connect(running!.ports[0]!)));
+    for (const c of clients) c.write("sleep 300\nsleep 100\n");
+    await Bun.sleep(80);
+    const code = running.stop("SIGTERM");
+    const got = await Promise.all(clients.map((c) => c.waitBytes(1, 5000).then(async () => (await c.closed, text(c.received())))));
+    for (const g of got) expect(g).toMatch(/^sleep 300 1\nsleep 100 2\n$/);
+    expect(await code).toBe(0);
+  });
+});
+
+describe("handler pool backpressure", () => {
+  test("a full ring pauses the sockets that feed it; nothing is lost or reordered", async () => {
+    running = await pool(["--module", PROBE, "--listen", "tcp://127.0.0.1:0", "--threads", "1"], 1, { GROCKETD_WORKER_RING_BYTES: "65536" });
+    const c = await connect(running.ports[0]!);
+    c.write("block 300\n"); // the handler is stuck while the ring fills
+    const lines = Array.from({ length: 6000 }, (_, i) => `line-${String(i).padStart(6, "0")}-${"x".repeat(40)}\n`);
+    c.write(lines.join("")); // ~330 KB: five times the ring
+    const want = "block 300\n" + lines.map((l, i) => `${l.trim()} handler-0 ${i + 2}\n`).join("");
+    expect(text(await c.waitBytes(want.length, 15_000))).toBe(want);
+    c.end();
+  });
+});
