@@ -29,6 +29,10 @@ export const ErrorCodes = {
   LISTEN: "GRK_ERR_LISTEN",
   /** An I/O thread failed to start. */
   THREAD_START: "GRK_ERR_THREAD_START",
+  /** The access log (access_log.path) cannot be opened. */
+  ACCESS_LOG: "GRK_ERR_ACCESS_LOG",
+  /** The status listener (status.listen) cannot listen. */
+  STATUS: "GRK_ERR_STATUS",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes] | `GRK_ERR_${string}`;

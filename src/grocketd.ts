@@ -1,19 +1,23 @@
 /**
  * @module grocketd
- * The command: `bun run grocketd [--config FILE] [--module FILE ...] [--listen URL ...] [--threads N] [--check]`.
+ * The command: `bun run grocketd [--config FILE] [--module FILE ...] [--listen URL ...] [--threads N] [--check]`,
+ * and `bun run grocketd reload` to make a running master reload.
  * Parses flags, builds and validates the start plan (exiting non-zero with every reason before any port opens),
  * then hands over to the master.
  */
 import { parseCli, usage } from "./cli/args.ts";
+import { sendReload } from "./cli/reload-command.ts";
 import { describeError, isGrocketdError } from "./errors.ts";
 import { createLogger } from "./log/logger.ts";
 import { runMaster } from "./master/master.ts";
+import { StatusListener } from "./status/status-server.ts";
 import { buildStartPlan, type StartPlan } from "./master/start-plan.ts";
 import { API_VERSION, VERSION } from "./version.ts";
+import { CHILD_PROCESS_ARG } from "./entry-path.ts";
 
-function fail(err: unknown): never {
+function fail(err: unknown, what = "cannot start"): never {
   const lines = isGrocketdError(err) ? err.problems : [describeError(err)];
-  process.stderr.write(`grocketd: cannot start:\n${lines.map((l) => `  - ${l}`).join("\n")}\n`);
+  process.stderr.write(`grocketd: ${what}:\n${lines.map((l) => `  - ${l}`).join("\n")}\n`);
   process.exit(isGrocketdError(err) && err.code === "GRK_ERR_CLI" ? 2 : 1);
 }
 
@@ -45,6 +49,15 @@ async function main(): Promise<void> {
     process.stdout.write(`grocketd ${VERSION} (module API ${API_VERSION}, Bun ${Bun.version})\n`);
     return;
   }
+  if (cli.command === "reload") {
+    try {
+      const pid = sendReload(cli, process.env, process.cwd());
+      process.stdout.write(`grocketd: reload requested (SIGHUP sent to ${pid}); the master's log says how it went\n`);
+      return;
+    } catch (err) {
+      fail(err, "cannot reload");
+    }
+  }
   let plan;
   try {
     plan = await buildStartPlan(cli, process.env, process.cwd());
@@ -62,8 +75,18 @@ async function main(): Promise<void> {
     return;
   }
   const log = createLogger({ level: plan.config.log.level, format: plan.config.log.format, where: "master" });
-  const code = await runMaster(plan, log);
+  // The status listener (if configured) answers from before the threads start until the master is done draining.
+  let status: StatusListener | null;
+  try {
+    status = StatusListener.start(plan.config, log);
+  } catch (err) {
+    fail(err);
+  }
+  const code = await runMaster(plan, log, { cli, env: { ...process.env }, cwd: process.cwd() }, status?.events);
+  status?.stop();
   process.exit(code);
 }
 
-await main();
+// The single binary starts its multi-process children as itself (entry-path.ts CHILD_PROCESS_ARG).
+if (process.argv[2] === CHILD_PROCESS_ARG) await import("./master/child-main.ts");
+else await main();

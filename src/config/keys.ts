@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { parseListenUrl } from "./listen-url.ts";
+import { cpuCount } from "./cpu-count.ts";
 
 export interface KeySpec<T = unknown> {
   readonly schema: z.ZodType<T>;
@@ -28,15 +29,40 @@ const listenUrl = z.string().superRefine((v, ctx) => {
   if (typeof r === "string") ctx.addIssue({ code: "custom", message: r });
 });
 
+/** "" (off) or http://host:port, without ?module=. */
+const statusUrl = z.string().superRefine((v, ctx) => {
+  if (v === "") return;
+  const r = parseListenUrl(v);
+  if (typeof r === "string") ctx.addIssue({ code: "custom", message: r });
+  else if (r.protocol !== "http" || r.module !== undefined) ctx.addIssue({ code: "custom", message: 'expected "http://host:port" or "" (off)' });
+});
+
+/** A CPU number that exists here; the environment gives strings ("0,1"), hence the conversion. */
+const cpuNumber = z.preprocess(
+  (v) => (typeof v === "string" && /^\s*\d+\s*$/.test(v) ? Number(v) : v),
+  z.number().int().min(0).superRefine((n, ctx) => {
+    const count = cpuCount();
+    if (n >= count) ctx.addIssue({ code: "custom", message: `CPU ${n} does not exist (this machine has CPUs 0-${count - 1})` });
+  }),
+);
+
 export const configKeys = {
   server: {
     listen: key(z.array(listenUrl).min(1, "at least one listen URL is needed"), ["tcp://0.0.0.0:8000", "http://0.0.0.0:8080"],
-      "Listen URLs: `tcp://host:port`, `udp://host:port`, `http://host:port`; add `?module=name` when several modules are loaded. Port 0 picks a free port (shared by all threads).",
+      "Listen URLs: `tcp://host:port`, `udp://host:port`, `http://host:port`, and over TLS `tls://host:port` (packets) and `https://host:port` (see [tls]); add `?module=name` when several modules are loaded. Port 0 picks a free port (shared by all threads).",
       "[listen] 0..15"),
     modules: key(z.array(z.string().min(1)), [],
       "Module files to load (paths relative to the config file). Empty: the bundled demo `modules/echo.ts`.", "server.module"),
     drain_ms: key(int(0, 3_600_000), 5000,
-      "On SIGTERM/SIGINT: how long in-flight replies may take before connections are cut (milliseconds)."),
+      "On SIGTERM/SIGINT, and for the old generation on reload: how long in-flight replies may take before connections are cut (milliseconds)."),
+    processes: key(int(1, 256), 1,
+      "Child processes, each with its own I/O threads (and handler pool), sharing the ports with SO_REUSEPORT. 1 = the master's own threads serve, no child processes.",
+      "daemon"),
+    restart_limit: key(int(0, 1_000_000), 5,
+      "A thread or child process that dies more than this many times within server.restart_window_ms is not restarted again (crash loop). 0 = always restart."),
+    restart_window_ms: key(int(1000, 86_400_000), 60_000, "The window of server.restart_limit (milliseconds)."),
+    pid_file: key(z.string(), "",
+      "Where the master writes its process id (removed at exit), so `grocketd reload` can find it. \"\" = none."),
   },
   io: {
     threads: key(int(0, 1024), 0, "I/O threads, each listening on every port with SO_REUSEPORT. 0 = one per CPU core.",
@@ -48,6 +74,9 @@ export const configKeys = {
       "Output high-water mark per connection (bytes): above it the connection stops reading until its queue drains below half."),
     idle_timeout_ms: key(int(0, 86_400_000), 60_000,
       "Close a connection with no reads, no write progress and no pending reply for this long (milliseconds). 0 = never."),
+    cpu_affinity: key(z.array(cpuNumber), [] as number[],
+      "CPUs to pin the I/O threads to (Linux): thread i (of each process) runs only on CPU `cpu_affinity[i % n]`. Empty = no pinning. Elsewhere, or if pinning fails, a warning and no effect.",
+      "thread_affinity"),
   },
   worker: {
     disabled: key(z.boolean(), true,
@@ -82,6 +111,25 @@ export const configKeys = {
     level: key(z.enum(["debug", "info", "warn", "error", "silent"]), "info" as const, "Lowest level written: debug, info, warn, error or silent.",
       "log.level"),
     format: key(z.enum(["text", "json"]), "text" as const, "`text` (one readable line) or `json` (one object per line)."),
+  },
+  tls: {
+    cert: key(z.string(), "",
+      "Certificate file (PEM) for `tls://` and `https://` listen entries, leaf first, then intermediates; relative to the config file (to the working directory from the environment). Required when such an entry is listed; checked at start-up."),
+    key: key(z.string(), "", "Private key file (PEM) of tls.cert; relative like tls.cert. Required with tls.cert."),
+    ca: key(z.string(), "", "Optional file (PEM) of further CA certificates sent with tls.cert to complete its chain. \"\" = none."),
+    passphrase: key(z.string(), "", "Passphrase of an encrypted tls.key. \"\" = the key is not encrypted."),
+  },
+  status: {
+    listen: key(statusUrl, "",
+      "Status listener, `http://host:port` (port 0 picks a free one; the log says which): `/status` (JSON), `/metrics` (Prometheus text), `/healthz`, `/readyz`. Served by the master, apart from the data path; keep it on loopback or a management network. \"\" = off. See [status.md](status.md)."),
+  },
+  access_log: {
+    path: key(z.string(), "",
+      "Access log: one line per HTTP request and per TCP connection (at close). A file (appended to, relative to the working directory), `-` for stdout, or \"\" = off. See [access-log.md](access-log.md)."),
+    format: key(z.enum(["text", "json"]), "text" as const, "`text` (space-separated fields, like nginx's combined) or `json` (one object per line)."),
+    buffer_bytes: key(int(4 * KiB, 1024 * MiB), 1 * MiB,
+      "Per I/O thread: most unwritten access log bytes held in memory. When the disk or stdout cannot keep up, further lines are dropped and counted (`grocketd_access_log_dropped_total`), never waited for."),
+    flush_ms: key(int(10, 60_000), 250, "Per I/O thread: how often buffered access log lines are written (milliseconds); 64 KiB of lines are written at once."),
   },
 } satisfies Record<string, Record<string, KeySpec<any>>>;
 

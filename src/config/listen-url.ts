@@ -1,10 +1,11 @@
 /**
  * @module config/listen-url
- * Listen entries are URLs: `tcp://host:port`, `udp://host:port`, `http://host:port`, optionally `?module=name` to
- * say which module serves the port when several are loaded. Parsed once at start-up, never per connection.
+ * Listen entries are URLs: `tcp://host:port`, `udp://host:port`, `http://host:port`, and their TLS forms `tls://`
+ * (the packet protocol over TLS) and `https://`, optionally `?module=name` to say which module serves the port when
+ * several are loaded. Parsed once at start-up, never per connection.
  */
 
-export type ListenProtocol = "tcp" | "udp" | "http";
+export type ListenProtocol = "tcp" | "udp" | "http" | "tls" | "https";
 
 export interface ListenEntry {
   /** The URL as written (with a resolved port once the first thread has bound port 0). */
@@ -17,7 +18,17 @@ export interface ListenEntry {
   readonly module: string | undefined;
 }
 
-const protocols: readonly ListenProtocol[] = ["tcp", "udp", "http"];
+const protocols: readonly ListenProtocol[] = ["tcp", "udp", "http", "tls", "https"];
+
+/** True for the schemes served over TLS (certificate and key from the [tls] section). */
+export function isTlsProtocol(p: ListenProtocol): p is "tls" | "https" {
+  return p === "tls" || p === "https";
+}
+
+/** What is spoken inside: tls:// carries the module's packets like tcp://, https:// carries HTTP like http://. */
+export function innerProtocol(p: ListenProtocol): "tcp" | "udp" | "http" {
+  return p === "tls" ? "tcp" : p === "https" ? "http" : p;
+}
 
 /** Returns the parsed entry, or a string saying what is wrong with it. */
 export function parseListenUrl(text: string): ListenEntry | string {

@@ -50,7 +50,7 @@ export interface FileSource extends ConfigSource {
   readonly path: string;
 }
 
-/** Reads and parses a TOML config file; paths in `server.modules` become absolute, relative to the file. */
+/** Reads and parses a TOML config file; paths in `server.modules` and `tls.cert/key/ca` become absolute, relative to the file. */
 export function readConfigFile(path: string): FileSource {
   const abs = resolve(path);
   let text: string;
@@ -70,6 +70,14 @@ export function readConfigFile(path: string): FileSource {
   const server = (raw as { server?: { modules?: unknown } }).server;
   if (server && Array.isArray(server.modules)) {
     server.modules = server.modules.map((m) => (typeof m === "string" && !isAbsolute(m) ? resolve(dirname(abs), m) : m));
+  }
+  // TLS files, like modules, are relative to the file that names them ("" = not set, left alone).
+  const tls = (raw as { tls?: Record<string, unknown> }).tls;
+  if (tls && typeof tls === "object") {
+    for (const k of ["cert", "key", "ca"]) {
+      const v = tls[k];
+      if (typeof v === "string" && v !== "" && !isAbsolute(v)) tls[k] = resolve(dirname(abs), v);
+    }
   }
   return {
     path: abs,

@@ -7,8 +7,9 @@
 import type { Conn, ModuleDefinition, Reply } from "../module/types.ts";
 
 export type BinaryOutcome =
-  | { kind: "bytes"; bytes: Uint8Array }
-  | { kind: "later"; bytes: Promise<Uint8Array> }
+  /** `packets`: how many packets proc was given (statistics). */
+  | { kind: "bytes"; bytes: Uint8Array; packets: number }
+  | { kind: "later"; bytes: Promise<Uint8Array>; packets: number }
   | { kind: "bad"; why: string }
   | { kind: "dropped" };
 
@@ -34,8 +35,8 @@ export function runBinaryOverHttp(def: ModuleDefinition<unknown>, conn: Conn<unk
     replies.push(r as Reply | PromiseLike<Reply>);
     off += n;
   }
-  if (!async) return { kind: "bytes", bytes: concatReplies(replies as Reply[]) };
-  return { kind: "later", bytes: Promise.all(replies).then(concatReplies) };
+  if (!async) return { kind: "bytes", bytes: concatReplies(replies as Reply[]), packets: replies.length };
+  return { kind: "later", bytes: Promise.all(replies).then(concatReplies), packets: replies.length };
 }
 
 function concatReplies(replies: readonly Reply[]): Uint8Array {

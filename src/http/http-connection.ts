@@ -4,7 +4,10 @@
  * codings, limits, Expect), collects the body, calls the module, and keeps pipelined responses in order. Requests
  * are answered one at a time: a synchronous handler's response is corked with the others of the same read; while an
  * async handler runs, parsing pauses and the socket stops reading (the rest of the read waits in `rest`).
+ * Statistics: bytes per read event, one increment per request and per response (by status class); with the access
+ * log on, the request line and start time are kept until its response is finished, then one line is logged.
  */
+import type { AccessLog } from "../access-log/access-log.ts";
 import type { Config } from "../config/keys.ts";
 import { describeError } from "../errors.ts";
 import { PAUSE_WAIT, StreamConnection, type StreamService } from "../io/stream-connection.ts";
@@ -19,6 +22,9 @@ import type { HttpResult } from "./http-types.ts";
 import { Method, ParseResult, RequestParser, type ParserEvents } from "./llhttp/parser.ts";
 import { HttpRequestImpl } from "./request.ts";
 import { HttpResponseImpl, type ResponseSink } from "./response.ts";
+import {
+  S_BYTES_IN, S_ERR_BAD_DATA, S_ERR_HANDLER, S_ERR_HTTP_REJECTED, S_HTTP_REQUESTS, S_PACKETS, statusClassField,
+} from "../stats/stat-fields.ts";
 import { CLOSE, KEEP_ALIVE_10, KEEP_ALIVE_11, type ResponseEnv } from "./static-response.ts";
 
 export interface HttpService extends StreamService {
@@ -31,6 +37,8 @@ const IDLE = 0;
 const HEAD = 1;
 const BODY = 2;
 const CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n";
+/** Reload drain: an HTTP connection idle this long is closed rather than waited for. */
+const MOVE_ON_IDLE_MS = 1000;
 /** Fields checked on every request, located in one pass. */
 const CHECKED_FIELDS = ["host", "transfer-encoding", "expect"] as const;
 const F_HOST = 0;
@@ -62,6 +70,14 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
   private phase = IDLE;
   private phaseStart = 0;
   private drainWaiters: Array<() => void> | null = null;
+  /** Access log: when the current request's head began (performance.now(); 0 = at its completion), its request line. */
+  private logT0 = 0;
+  private logStart = 0;
+  private logMethod = "-";
+  private logTarget = "-";
+  private logVersion = "-";
+  /** A request was received and its line is not logged yet. */
+  private logPending = false;
 
   constructor(socket: never, io: StreamConnection["io"], svc: HttpService) {
     super(socket, io, svc);
@@ -87,6 +103,14 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
     super.close();
   }
 
+  /** Reload drain: the next response says `Connection: close`; an idle connection is closed by tick() after a while. */
+  moveOn(): void {
+    this.closeAfter = true;
+    this.movingOn = true;
+  }
+
+  private movingOn = false;
+
   override closeWhenDone(): void {
     this.closeAfter = true;
     // A request that is half received may still complete during the drain.
@@ -104,6 +128,8 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
 
   tick(now: number): void {
     if (this.waiting || this.closed) return;
+    // Idle for a while during a reload drain: the client is not sending, so closing cannot race a request.
+    if (this.movingOn && this.phase === IDLE && now - this.lastActive >= MOVE_ON_IDLE_MS) return this.close();
     const h = this.hs.http;
     if (this.phase === HEAD || (this.phase === IDLE && this.requests === 0)) {
       if (h.head_timeout_ms > 0 && now - this.phaseStart >= h.head_timeout_ms) {
@@ -132,6 +158,8 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
   onData(chunk: Uint8Array): void {
     if (this.stopReading) return;
     this.lastActive = this.io.clock;
+    this.io.stats[S_BYTES_IN] += chunk.length;
+    this.bytesIn += chunk.length;
     if (this.waiting) {
       // Paused, but Bun may still deliver what it had read: keep it for after the response.
       this.rest = this.rest === null ? new Uint8Array(chunk) : concat(this.rest, chunk);
@@ -147,6 +175,7 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
     if (this.phase === IDLE) {
       this.phase = HEAD;
       this.phaseStart = this.io.clock;
+      if (this.io.accessLog !== null) this.logT0 = performance.now();
     }
     const p = (this.parser ??= new RequestParser(this, {
       maxHeadBytes: this.hs.http.max_head_bytes,
@@ -202,6 +231,16 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
   /** Answers with a canned error and closes (after the responses before it). */
   private rejectRequest(status: RejectStatus, why: string): void {
     this.io.log.debug("request rejected", { conn: this.id, status, why });
+    const st = this.io.stats;
+    st[S_ERR_HTTP_REJECTED]++;
+    st[statusClassField(status)]++;
+    const al = this.io.accessLog;
+    if (al !== null) {
+      // The request line may be half parsed: it is not logged.
+      this.logMethod = this.logTarget = this.logVersion = "-";
+      this.logStart = this.logT0 === 0 ? performance.now() : this.logT0;
+      this.logLine(al, status, cannedError(status).body.length);
+    }
     this.phase = IDLE;
     this.closeAfter = true;
     this.stopReading = true;
@@ -279,6 +318,8 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
     const body = this.bodyView ?? (this.bodyBuf === null ? EMPTY : this.bodyBuf.subarray(0, this.bodyLen));
     this.bodyView = this.bodyBuf = null;
     this.requests++;
+    this.io.stats[S_HTTP_REQUESTS]++;
+    if (this.io.accessLog !== null) this.noteRequest(p);
     const max = this.hs.http.max_requests_per_connection;
     const keep = p.keepAlive && !this.closeAfter && !this.io.draining && !p.upgrade && (max === 0 || this.requests < max);
     const http10 = p.versionMinor === 0;
@@ -329,8 +370,11 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
       if (out.kind === "dropped") return;
       if (out.kind === "bad") {
         this.io.noisy.warn("binary over HTTP: bad packet data; answering 400", { module: def.name, conn: this.id, why: out.why });
+        this.io.stats[S_ERR_BAD_DATA]++;
         return this.respondError(400);
       }
+      this.io.stats[S_PACKETS] += out.packets;
+      this.packets += out.packets;
       return this.answer(out.bytes);
     }
     let r: HttpResult | Promise<HttpResult>;
@@ -401,11 +445,13 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
   }
 
   private lateFailure(err: unknown): void {
+    this.io.stats[S_ERR_HANDLER]++;
     this.io.noisy.error("http hook failed after its response was sent", { module: this.svc.def.name, conn: this.id, error: describeError(err) });
   }
 
   /** A throwing or rejecting handler: 500 for this request only; the connection stays usable. */
   private handlerFailed(err: unknown): void {
+    this.io.stats[S_ERR_HANDLER]++;
     this.io.noisy.error("http hook failed; answering 500", { module: this.svc.def.name, conn: this.id, error: describeError(err) });
     if (this.res.headersSent) {
       // Part of a streamed response is out: the only honest end is to cut the connection.
@@ -435,7 +481,7 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
 
   poolRecord(kind: number, _seq: number, flags: number, bytes: Uint8Array, off: number, _len: number): void {
     if (kind === K_REJECT) {
-      this.terminate("refused by accept");
+      this.refusedByHandler();
       return;
     }
     if (kind !== K_HTTP_RES || !this.waiting || this.closed) return;
@@ -510,6 +556,7 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
   }
 
   responseFinished(): void {
+    this.responseDone();
     if (!this.waiting) return; // answered inside the read event: onMessageComplete carries on
     this.waiting = false;
     if (this.closed) return this.afterClosed();
@@ -522,6 +569,47 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
     }
     // Go on with pipelined requests on a fresh turn, so a long pipeline cannot recurse.
     queueMicrotask(() => this.resumeParsing());
+  }
+
+  // ---- statistics and access log ----
+
+  /** A response is complete: count its status class and log its request. */
+  private responseDone(): void {
+    const f = statusClassField(this.res.statusCode);
+    if (f >= 0) this.io.stats[f]++;
+    const al = this.io.accessLog;
+    if (al !== null && this.logPending) this.logLine(al, this.res.statusCode, this.res.bodyBytes);
+  }
+
+  /** Access log on: keep the request line now, while the parser still holds it. */
+  private noteRequest(p: RequestParser): void {
+    this.logStart = this.logT0 === 0 ? performance.now() : this.logT0;
+    this.logT0 = 0;
+    this.logMethod = p.methodName();
+    this.logTarget = p.url();
+    this.logVersion = `${p.versionMajor}.${p.versionMinor}`;
+    this.logPending = true;
+  }
+
+  private logLine(al: AccessLog, status: number, bytesOut: number): void {
+    this.logPending = false;
+    al.http({
+      remoteAddress: this.remoteAddress,
+      remotePort: this.remotePort,
+      method: this.logMethod,
+      target: this.logTarget,
+      version: this.logVersion,
+      status,
+      bytesOut,
+      durationMs: performance.now() - this.logStart,
+      module: this.svc.def.name,
+      thread: this.thread,
+    });
+  }
+
+  /** Closed with a request unanswered: logged with the status already sent, or 499 (the client went away first). */
+  protected override logClosed(al: AccessLog): void {
+    if (this.logPending) this.logLine(al, this.res.headersSent ? this.res.statusCode : 499, this.res.bodyBytes);
   }
 
   private resumeParsing(): void {

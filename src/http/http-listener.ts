@@ -1,10 +1,11 @@
 /**
  * @module http/http-listener
- * Opens one `http://` listen entry in this I/O thread with SO_REUSEPORT (like tcp-listener), serving the module's
+ * Opens one `http://` (or `https://`) listen entry in this I/O thread with SO_REUSEPORT (like tcp-listener), serving the module's
  * `http` hook and binary-over-HTTP through HttpConnection.
  */
 import type { TCPSocketListener, TCPSocketListenOptions } from "bun";
 import type { ListenEntry } from "../config/listen-url.ts";
+import { tlsListenOption } from "../io/tls-options.ts";
 import type { IoContext } from "../io/io-context.ts";
 import type { StreamService } from "../io/stream-connection.ts";
 import { DateHeader } from "./date-header.ts";
@@ -27,6 +28,7 @@ export function listenHttp(io: IoContext, entry: ListenEntry, base: StreamServic
     hostname: entry.hostname,
     port: entry.port,
     reusePort: true,
+    tls: tlsListenOption(entry, io.config.tls), // tls:// and https:// only
     allowHalfOpen: true,
     socket: {
       binaryType: "uint8array",

@@ -41,8 +41,15 @@ export class HttpResponseImpl implements HttpResponse {
   private head = false;
   private chunked = false;
   private http10 = false;
+  /** Body bytes sent so far (headers and chunk framing excluded): the access log's bytes_out. */
+  bodyBytes = 0;
 
   constructor(private readonly sink: ResponseSink) {}
+
+  /** The status sent (or to be sent) for this request. */
+  get statusCode(): number {
+    return this.code;
+  }
 
   begin(variant: number, head: boolean, http10: boolean): void {
     this.http10 = http10;
@@ -53,6 +60,7 @@ export class HttpResponseImpl implements HttpResponse {
     this.variant = variant;
     this.head = head;
     this.chunked = false;
+    this.bodyBytes = 0;
   }
 
   get headersSent(): boolean {
@@ -114,6 +122,8 @@ export class HttpResponseImpl implements HttpResponse {
     this.phase = FINISHED;
     if (body instanceof StaticResponse) {
       if (this.code === 200 && this.lines === "") {
+        this.code = body.status;
+        if (!this.head) this.bodyBytes = body.body.length;
         this.sink.send(body.bytes(this.sink.env, this.connectionVariant(), this.head));
         this.sink.responseFinished();
         return;
@@ -124,13 +134,18 @@ export class HttpResponseImpl implements HttpResponse {
     const token = this.sink.beginBatch();
     if (typeof body === "string") {
       if (!this.hasType && body.length > 0) this.lines += "Content-Type: text/plain; charset=utf-8\r\n";
-      const len = noBody ? "" : `Content-Length: ${Buffer.byteLength(body, "utf8")}\r\n`;
+      const n = noBody ? 0 : Buffer.byteLength(body, "utf8");
+      const len = noBody ? "" : `Content-Length: ${n}\r\n`;
+      if (!this.head) this.bodyBytes = n;
       this.sink.send(this.head || noBody ? this.headText(len) : this.headText(len) + body);
     } else {
       const bytes = body ?? new Uint8Array(0);
       if (!this.hasType && bytes.length > 0) this.lines += "Content-Type: application/octet-stream\r\n";
       this.sink.send(this.headText(noBody ? "" : `Content-Length: ${bytes.length}\r\n`));
-      if (!this.head && !noBody && bytes.length > 0) this.sink.send(bytes);
+      if (!this.head && !noBody && bytes.length > 0) {
+        this.bodyBytes = bytes.length;
+        this.sink.send(bytes);
+      }
     }
     this.sink.endBatch(token);
     this.sink.responseFinished();
@@ -148,6 +163,7 @@ export class HttpResponseImpl implements HttpResponse {
     }
     const len = typeof chunk === "string" ? Buffer.byteLength(chunk, "utf8") : chunk.length;
     if (len > 0 && !this.head && !statusHasNoBody(this.code)) {
+      this.bodyBytes += len;
       if (this.chunked) this.sink.send(len.toString(16) + CRLF);
       this.sink.send(chunk);
       if (this.chunked) this.sink.send(CRLF);

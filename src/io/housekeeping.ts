@@ -3,7 +3,9 @@
  * The thread's timer: refreshes the coarse clock and closes idle connections. Bun's socket.timeout() fires once,
  * about 4 s late, and does not re-arm (research bun-platform §1), so timeouts are ours: one interval per thread,
  * ticking at a quarter of the shortest configured timeout (between 50 ms and 1 s); each connection checks its own.
+ * The same tick samples the handler-pool ring depths into the thread's stats (gauges no packet should pay for).
  */
+import { S_RING_FROM_HANDLERS, S_RING_TO_HANDLERS } from "../stats/stat-fields.ts";
 import type { IoContext } from "./io-context.ts";
 
 export function startHousekeeping(io: IoContext): () => void {
@@ -14,6 +16,11 @@ export function startHousekeeping(io: IoContext): () => void {
   const timer = setInterval(() => {
     const now = (io.clock = performance.now());
     for (const c of io.conns) c.tick(now);
+    if (io.pool !== null) {
+      const q = io.pool.queued();
+      io.stats[S_RING_TO_HANDLERS] = q.toHandlers;
+      io.stats[S_RING_FROM_HANDLERS] = q.fromHandlers;
+    }
   }, tick);
   return () => clearInterval(timer);
 }

@@ -2,19 +2,29 @@
  * @module io/io-context
  * What one I/O thread owns and shares between its listeners: the coarse clock, the input and cork buffers, the set
  * of open connections (for idle sweeps and draining), and the thread's identity and settings. One instance per
- * thread, created at start; nothing here is shared with other threads.
+ * thread, created at start; nothing here is shared with other threads except `stats`, this thread's counters in
+ * shared memory, which only this thread writes and the status listener reads (stats/stats-slot.ts).
  */
 import type { Config } from "../config/keys.ts";
 import { RateLimitedLog, type Logger } from "../log/logger.ts";
 import { Cork } from "./cork.ts";
 import type { PoolClient } from "../pool/pool-client.ts";
+import type { AccessLog } from "../access-log/access-log.ts";
+import { StatsSlot } from "../stats/stats-slot.ts";
 
 /** A connection as the thread's housekeeping sees it (idle sweep, drain). */
 export interface Housekept {
+  /** "tcp", "http", "udp": draining treats them differently on reload. */
+  readonly protocol?: string;
   /** True when nothing is in flight, queued or half-received: closing now loses nothing. */
   quiescent(): boolean;
   /** Close gracefully once quiescent (draining). */
   closeWhenDone(): void;
+  /**
+   * Reload: a newer generation serves, so this connection should move over soon, without racing a request the client
+   * may be sending (HTTP: `Connection: close` on the next response; closed only once idle for a while).
+   */
+  moveOn?(): void;
   /** Close now, whatever is pending. */
   terminate(reason: string): void;
   /** Timer check: idle timeout and protocol deadlines. */
@@ -33,6 +43,10 @@ export class IoContext {
   draining = false;
   /** The handler pool's client, when `worker.disabled = false`. */
   pool: PoolClient | null = null;
+  /** This thread's fixed counters (stats/stat-fields.ts): a slot of its own until the thread is given its shared one. */
+  stats: Float64Array = StatsSlot.detached().fields;
+  /** The access log, when `access_log.path` is set. */
+  accessLog: AccessLog | null = null;
   private nextId = 1;
   readonly noisy: RateLimitedLog;
 

@@ -13,10 +13,14 @@ import { ModuleRuntime } from "../module/module-runtime.ts";
 import { withPort } from "../config/listen-url.ts";
 import { startHousekeeping } from "./housekeeping.ts";
 import { IoContext } from "./io-context.ts";
-import type { FromThread, ToThread } from "./messages.ts";
+import type { FromThread, StopMode, ToThread } from "./messages.ts";
 import { listenTcp } from "./tcp/tcp-listener.ts";
 import { listenHttp } from "../http/http-listener.ts";
 import { PoolClient } from "../pool/pool-client.ts";
+import { pinThread } from "./cpu-affinity.ts";
+import { listenUdp } from "./udp/udp-listener.ts";
+import { StatsSlot } from "../stats/stats-slot.ts";
+import { openAccessLog } from "../access-log/access-log.ts";
 
 declare const self: Worker;
 
@@ -26,6 +30,7 @@ let io: IoContext | undefined;
 let log: Logger | undefined;
 let modules: LoadedModule[] = [];
 let listeners: Array<{ stop(closeActive?: boolean): void }> = [];
+let udpListeners: Array<{ stop(): void }> = [];
 let stopHousekeeping: (() => void) | undefined;
 let stopping = false;
 
@@ -33,17 +38,23 @@ let stopping = false;
 let runtime: ModuleRuntime | undefined;
 
 async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
-  log = createLogger({ level: msg.config.log.level, format: msg.config.log.format, where: `io-${msg.index}` });
+  log = createLogger({ level: msg.config.log.level, format: msg.config.log.format, where: msg.proc === null ? `io-${msg.index}` : `p${msg.proc}/io-${msg.index}` });
   io = new IoContext(msg.index, msg.config, log);
+  pinThread(msg.index, msg.config.io.cpu_affinity, log); // io.cpu_affinity; before any module code runs here
+  // Counters live in the slot the master gave this thread (a replacement carries on the dead thread's counts).
+  const slot = msg.stats ? StatsSlot.attach(msg.stats) : StatsSlot.detached();
+  slot.resetGauges();
+  io.stats = slot.fields;
   process.on("unhandledRejection", (reason) => {
     log!.error("unhandled promise rejection in module code", { error: describeError(reason) });
   });
   try {
     for (const ref of msg.modules) modules.push(await loadModule(ref.file));
     // `modules` stays in configuration order (listeners find theirs by name or index); init follows `requires`.
-    runtime = new ModuleRuntime(modules, { role: "thread", index: msg.index, config: msg.config, log, bindings: msg.bindings });
+    runtime = new ModuleRuntime(modules, { role: "thread", index: msg.index, config: msg.config, log, bindings: msg.bindings, stats: slot });
     await runtime.init(`thread ${msg.index}`);
     if (msg.pool !== null) io.pool = new PoolClient(msg.pool, log);
+    io.accessLog = await openAccessLog(msg.config, io.stats, log);
     const ports: number[] = [];
     for (const b of msg.bindings) {
       const moduleIndex = modules.findIndex((x) => x.def.name === b.module);
@@ -51,9 +62,15 @@ async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
       const svc = { def: m.def, moduleIndex, log: log.child(m.def.name), maxPacket: msg.config.io.max_packet, highWater: msg.config.io.high_water };
       try {
         let l: { port: number; stop(closeActive?: boolean): void };
-        if (b.entry.protocol === "tcp") l = listenTcp(io, b.entry, svc);
-        else if (b.entry.protocol === "http") l = listenHttp(io, b.entry, svc);
-        else throw new Error(`${b.entry.protocol}:// is not served by this build`);
+        if (b.entry.protocol === "tcp" || b.entry.protocol === "tls") l = listenTcp(io, b.entry, svc);
+        else if (b.entry.protocol === "http" || b.entry.protocol === "https") l = listenHttp(io, b.entry, svc);
+        else {
+          // A UDP socket is closed only after the drain: async replies still owed go out through it.
+          const u = await listenUdp(io, b.entry, svc);
+          udpListeners.push(u);
+          ports.push(u.port);
+          continue;
+        }
         listeners.push(l);
         ports.push(l.port);
       } catch (err) {
@@ -65,19 +82,31 @@ async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
     post({ t: "listening", ports });
   } catch (err) {
     for (const l of listeners) l.stop(true);
+    for (const u of udpListeners) u.stop();
+    await io.accessLog?.close();
     await runtime?.term(); // the modules that did init get their term and release their objects
     post({ t: "start-failed", code: isGrocketdError(err) ? err.code : ErrorCodes.THREAD_START, message: describeError(err) });
   }
 }
 
-async function stop(drainMs: number): Promise<void> {
+async function stop(drainMs: number, mode: StopMode): Promise<void> {
   if (stopping || !io) return;
   stopping = true;
   if (runtime) runtime.stopping = true;
   io.draining = true;
   for (const l of listeners) l.stop(false);
-  for (const c of [...io.conns]) c.closeWhenDone();
   const deadline = performance.now() + drainMs;
+  if (mode === "reload") {
+    // A newer generation serves new connections. HTTP clients are told to reconnect (Connection: close on their next
+    // response); a TCP session cannot move, so it is served on until shortly before the drain time runs out.
+    for (const c of [...io.conns]) {
+      if (c.moveOn) c.moveOn();
+      else if (c.protocol !== "tcp") c.closeWhenDone();
+    }
+    const lastCall = deadline - Math.min(1000, drainMs / 4);
+    while (io.conns.size > 0 && performance.now() < lastCall) await Bun.sleep(10);
+  }
+  for (const c of [...io.conns]) c.closeWhenDone();
   while (io.conns.size > 0 && performance.now() < deadline) await Bun.sleep(10);
   if (io.conns.size > 0) {
     log!.warn("drain time over; cutting connections", { open: io.conns.size, drain_ms: drainMs });
@@ -85,7 +114,9 @@ async function stop(drainMs: number): Promise<void> {
     const cut = performance.now() + 1000;
     while (io.conns.size > 0 && performance.now() < cut) await Bun.sleep(5);
   }
+  for (const u of udpListeners) u.stop();
   stopHousekeeping?.();
+  await io.accessLog?.close(); // the connections' last lines, written before the thread reports stopped
   await io.pool?.stop();
   await runtime?.term(); // reverse init order; logs failures and this thread's counters
   post({ t: "stopped" });
@@ -94,6 +125,6 @@ async function stop(drainMs: number): Promise<void> {
 self.onmessage = (ev: MessageEvent<ToThread>) => {
   const msg = ev.data;
   if (msg.t === "start") void start(msg);
-  else if (msg.t === "stop") void stop(msg.drainMs);
+  else if (msg.t === "stop") void stop(msg.drainMs, msg.mode);
   else if (msg.t === "pool-handler") io?.pool?.replace(msg.handler, msg.rings);
 };

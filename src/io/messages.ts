@@ -4,6 +4,7 @@
  */
 import type { Config } from "../config/keys.ts";
 import type { ListenEntry } from "../config/listen-url.ts";
+import type { StatsRef } from "../stats/stats-slot.ts";
 
 export interface ModuleRef {
   readonly file: string;
@@ -24,15 +25,22 @@ export interface RingPair {
   readonly res: SharedArrayBuffer;
 }
 
+/** Why threads stop: the server is stopping, or a newer generation has taken over (live reload). */
+export type StopMode = "stop" | "reload";
+
 export type ToThread =
-  | { t: "start"; index: number; config: Config; modules: ModuleRef[]; bindings: Binding[]; pool: RingPair[] | null }
-  | { t: "stop"; drainMs: number }
+  | {
+      t: "start"; index: number; proc: number | null; config: Config; modules: ModuleRef[]; bindings: Binding[]; pool: RingPair[] | null;
+      /** The thread's slot of shared counters (stats/stats-slot.ts); absent: counters are kept but nobody reads them. */
+      stats?: StatsRef;
+    }
+  | { t: "stop"; drainMs: number; mode: StopMode }
   /** Handler thread `handler` was replaced: its connections are lost; use these rings from now on. */
   | { t: "pool-handler"; handler: number; rings: RingPair };
 
 export type ToHandler =
-  | { t: "start"; index: number; config: Config; modules: ModuleRef[]; links: RingPair[] }
-  | { t: "stop"; drainMs: number }
+  | { t: "start"; index: number; proc: number | null; config: Config; modules: ModuleRef[]; links: RingPair[]; stats?: StatsRef }
+  | { t: "stop"; drainMs: number; mode: StopMode }
   /** I/O thread `io` was replaced: its connections are gone; use these rings from now on. */
   | { t: "pool-io"; io: number; rings: RingPair };
 

@@ -3,7 +3,9 @@
  * What every stream connection shares, TCP packets or HTTP: the `Conn` a module sees, the write path (one cork
  * per read event, a per-connection queue for what the kernel refused, resent on `drain`), read pausing with
  * reasons (output past high water, too many replies owed, a response in progress), and the close sequence that
- * calls the module's `close` exactly once, after the last reply.
+ * calls the module's `close` exactly once, after the last reply. It also keeps the thread's connection and byte
+ * counters (one typed-array increment per accept, close, write and drain) and each connection's own totals and
+ * close reason for the access log.
  */
 import type { Socket } from "bun";
 import { describeError } from "../errors.ts";
@@ -14,6 +16,8 @@ import { OutputQueue } from "./output-queue.ts";
 import { K_CLOSE, K_OPEN, connInfoSize, writeConnInfo } from "../pool/pool-protocol.ts";
 import type { PoolEndpoint } from "../pool/pool-client.ts";
 import type { RingLink } from "../pool/ring-link.ts";
+import type { AccessLog } from "../access-log/access-log.ts";
+import { S_BYTES_OUT, S_CONN_OPEN, S_CONN_REFUSED, S_CONN_TOTAL, S_ERR_BAD_DATA, S_ERR_HANDLER } from "../stats/stat-fields.ts";
 
 /** Why reading is paused; the socket reads again only when no reason is left. */
 export const PAUSE_OUTPUT = 1;
@@ -33,6 +37,15 @@ export interface StreamService {
 
 export type AnySocket = Socket<StreamConnection>;
 
+/** Access log close reasons for the free-text reasons terminate() is given. */
+const TERMINATE_REASON: Record<string, string> = {
+  "drain time over": "drain_timeout",
+  "idle with unread output": "idle_timeout",
+  "refused by accept": "refused",
+  "handler failed mid-response": "handler_error",
+  "handler thread died mid-response": "handler_lost",
+};
+
 export abstract class StreamConnection implements Conn<unknown>, Housekept, PoolEndpoint {
   abstract readonly protocol: Protocol;
   readonly id: number;
@@ -50,6 +63,15 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
   /** Replies not yet handed to the cork are discarded. */
   dropping = false;
   closed = false;
+
+  /** This connection's totals (the access log's TCP line); the thread's live sums are in io.stats. */
+  bytesIn = 0;
+  bytesOut = 0;
+  packets = 0;
+  /** performance.now() at accept, when the access log is on (durations); 0 otherwise. */
+  readonly openedAt: number;
+  /** Why it closed, first cause wins (access-log-format.ts lists them); "" = not closing yet. */
+  closeReason = "";
 
   /** Pool mode: this connection's number in ring records and the link to its handler thread. */
   poolNo = 0;
@@ -72,11 +94,13 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
     this.remotePort = (socket as unknown as { remotePort?: number }).remotePort ?? 0;
     this.localPort = socket.localPort;
     this.lastActive = io.clock;
+    this.openedAt = io.accessLog === null ? 0 : performance.now();
   }
 
   // ---- the module-facing API ----
 
   close(): void {
+    this.because("module");
     this.closing = true;
     this.stopReading = true;
     this.maybeFinish();
@@ -100,6 +124,8 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
 
   /** Runs the module's accept; returns false when the connection is refused. */
   accept(): boolean {
+    const st = this.io.stats;
+    st[S_CONN_TOTAL]++;
     const pool = this.io.pool;
     if (pool !== null) {
       // accept runs on the handler thread, next to the state it creates; a refusal comes back as a REJECT record.
@@ -107,6 +133,7 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
       const info = { module: this.svc.moduleIndex, id: this.id, protocol: this.protocol, remoteAddress: this.remoteAddress, remotePort: this.remotePort, localPort: this.localPort, thread: this.thread };
       link.sendEncoded(K_OPEN, this.poolNo, 0, 0, connInfoSize(info), (w) => writeConnInfo(w, info));
       this.accepted = true;
+      st[S_CONN_OPEN]++;
       this.io.conns.add(this);
       return true;
     }
@@ -117,14 +144,33 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
         r = accept(this as Conn<undefined>);
       } catch (err) {
         this.io.noisy.error("accept threw; connection refused", { module: this.svc.def.name, conn: this.id, error: describeError(err) });
-        return false;
+        st[S_ERR_HANDLER]++;
+        return this.refused();
       }
-      if (r === false) return false;
+      if (r === false) return this.refused();
       this.state = r;
     }
     this.accepted = true;
+    st[S_CONN_OPEN]++;
     this.io.conns.add(this);
     return true;
+  }
+
+  private refused(): false {
+    this.io.stats[S_CONN_REFUSED]++;
+    this.because("refused");
+    return false;
+  }
+
+  /** Pool mode: the handler thread's `accept` said no. */
+  protected refusedByHandler(): void {
+    this.io.stats[S_CONN_REFUSED]++;
+    this.terminate("refused by accept");
+  }
+
+  /** Records why the connection closes, unless a cause is already known. */
+  protected because(reason: string): void {
+    if (this.closeReason === "") this.closeReason = reason;
   }
 
   /** The socket is gone (either side closed it). */
@@ -134,15 +180,23 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
     this.stopReading = true;
     this.out = null;
     this.io.conns.delete(this);
+    if (this.accepted) this.io.stats[S_CONN_OPEN]--;
+    this.because("peer");
+    const al = this.io.accessLog;
+    if (al !== null && (this.accepted || this.closeReason === "refused")) this.logClosed(al);
     this.released();
     if (!this.busy()) this.runCloseHook();
   }
+
+  /** The access log line(s) owed when the connection is gone (TCP: one per connection). */
+  protected logClosed(_log: AccessLog): void {}
 
   /** Subclasses free per-connection buffers here. */
   protected released(): void {}
 
   /** The peer sent FIN: answer what it sent, then close (allowHalfOpen lets the replies still go out). */
   onPeerEnd(): void {
+    this.because("peer");
     this.close();
   }
 
@@ -170,8 +224,10 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
     this.socket.end();
   }
 
-  /** A hook failed or the input is bad: log, send what was already answered, close. */
-  fail(message: string, err?: unknown): void {
+  /** A hook failed or the input is bad: log, count (`kind`: S_ERR_BAD_DATA or S_ERR_HANDLER), send what was already answered, close. */
+  fail(message: string, err?: unknown, kind = S_ERR_BAD_DATA): void {
+    this.io.stats[kind]++;
+    this.because(kind === S_ERR_HANDLER ? "handler_error" : "bad_data");
     this.io.noisy.warn(message, {
       module: this.svc.def.name,
       conn: this.id,
@@ -182,6 +238,7 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
   }
 
   closeWhenDone(): void {
+    this.because("draining");
     this.closing = true;
     this.stopReading = true;
     this.maybeFinish();
@@ -189,6 +246,7 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
 
   terminate(reason: string): void {
     if (this.closed) return;
+    this.because(TERMINATE_REASON[reason] ?? "terminated");
     this.io.log.debug("connection terminated", { conn: this.id, reason });
     this.socket.terminate();
   }
@@ -201,6 +259,7 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
       return;
     }
     this.io.log.debug("idle timeout", { conn: this.id });
+    this.because("idle_timeout");
     this.close();
   }
 
@@ -282,6 +341,8 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
     }
     const w = this.socket.write(r);
     if (w < 0) return;
+    this.io.stats[S_BYTES_OUT] += w;
+    this.bytesOut += w;
     const total = Buffer.byteLength(r, "utf8");
     if (w < total) {
       const b = Buffer.from(r, "utf8");
@@ -296,7 +357,11 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
       return;
     }
     const w = this.socket.write(b, off, len);
-    if (w === len || w < 0) return;
+    if (w > 0) {
+      this.io.stats[S_BYTES_OUT] += w;
+      this.bytesOut += w;
+      if (w === len) return;
+    } else if (w < 0) return;
     this.enqueue(b, off + w, len - w);
   }
 
@@ -316,7 +381,11 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
     if (out === null || this.closed) return;
     const before = out.bytes;
     const empty = out.flush(this.socket);
-    if (out.bytes < before) this.lastActive = this.io.clock;
+    if (out.bytes < before) {
+      this.lastActive = this.io.clock;
+      this.io.stats[S_BYTES_OUT] += before - out.bytes;
+      this.bytesOut += before - out.bytes;
+    }
     if (out.bytes <= this.svc.highWater / 2) {
       this.resumeFor(PAUSE_OUTPUT);
       this.drained();

@@ -1,68 +1,198 @@
 /**
  * @module master/master
- * The master thread's life: module `init` (role master, in library dependency order), start the I/O threads,
- * report what it listens on, and on SIGTERM/SIGINT drain and stop them, call `term` (reverse order), and exit 0.
- * A second signal during the drain exits at once.
+ * The master's life. It calls the modules' master `init` (in library dependency order), starts a generation of the
+ * serving side (I/O threads here, or child processes), and then answers signals:
+ * - SIGTERM/SIGINT: drain and stop the serving side, call `term` (reverse order), exit 0; a second signal exits at once;
+ * - SIGHUP: live reload. The new configuration and modules are validated in a fresh Worker (the master cannot
+ *   re-import changed modules); if they are bad, the reasons are logged and the current generation keeps serving.
+ *   Otherwise a new generation starts on the same ports (SO_REUSEPORT), and only once it listens does the old one
+ *   stop accepting and drain. Master-role hooks are not re-run on reload (their module instances cannot be replaced).
  */
+import { unlinkSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { describeError } from "../errors.ts";
+import type { Binding } from "../io/messages.ts";
 import type { Logger } from "../log/logger.ts";
 import { ModuleRuntime } from "../module/module-runtime.ts";
 import { VERSION } from "../version.ts";
+import { planInWorker } from "./plan-in-worker.ts";
+import type { PlanRequest } from "./plan-worker.ts";
+import { carryPorts, planData, type PlanData } from "./plan-data.ts";
+import { ProcessSupervisor } from "./process-supervisor.ts";
+import type { Serving } from "./serving.ts";
 import type { StartPlan } from "./start-plan.ts";
 import { ThreadSupervisor } from "./thread-supervisor.ts";
 
-/** Runs the server until it is told to stop; resolves with the process exit code. */
-export async function runMaster(plan: StartPlan, log: Logger): Promise<number> {
-  log.info(`grocketd ${VERSION} starting`, {
-    threads: plan.threads,
-    modules: plan.modules.map((m) => `${m.def.name}@${m.def.version}`).join(","),
-    config: plan.configFile ?? "(none)",
-  });
-  let runtime: ModuleRuntime | undefined;
-  try {
-    // The start plan has resolved the libraries already; this cannot fail unless the plan was built by hand.
-    runtime = new ModuleRuntime(plan.modules, { role: "master", index: 0, config: plan.config, log, bindings: plan.bindings });
-    await runtime.init("the master");
-  } catch (err) {
-    log.error(describeError(err));
-    await runtime?.term();
-    return 1;
+interface Generation {
+  readonly number: number;
+  readonly plan: PlanData;
+  readonly serving: Serving;
+}
+
+/** Observers of the master's state (the status listener uses them for /readyz). */
+export interface MasterEvents {
+  ready?(generation: number): void;
+  draining?(): void;
+}
+
+export class Master {
+  private current: Generation | undefined;
+  private reloading = false;
+  private stopping = false;
+  private runtime: ModuleRuntime | undefined;
+  private finish: ((code: number) => void) | undefined;
+  private readonly done = new Promise<number>((r) => (this.finish = r));
+  private signals = 0;
+
+  constructor(
+    private readonly plan: StartPlan,
+    private readonly log: Logger,
+    /** How the plan was made, so a reload can make the next one the same way. */
+    private readonly source: PlanRequest,
+    private readonly events: MasterEvents = {},
+  ) {}
+
+  get generation(): number {
+    return this.current?.number ?? 0;
   }
 
-  const supervisor = new ThreadSupervisor(plan, log);
-  let exitCode = 0;
-  let stopRequested: ((signal: string) => void) | undefined;
-  const stopSignal = new Promise<string>((resolve) => (stopRequested = resolve));
-  let signals = 0;
-  const onSignal = (signal: string) => {
-    if (++signals > 1) {
-      log.warn(`${signal} again: exiting without waiting for the drain`);
+  private serve(plan: PlanData, number: number): Generation {
+    const onDead = () => {
+      this.log.error(`generation ${number} has nothing left that serves (crash loop); exiting`);
+      void this.stop("crash loop", 1);
+    };
+    const serving = plan.config.server.processes > 1 ? new ProcessSupervisor(plan, this.log, number, onDead) : new ThreadSupervisor(plan, this.log, onDead);
+    return { number, plan, serving };
+  }
+
+  private announce(g: Generation): void {
+    for (const b of g.serving.resolvedBindings) {
+      this.log.info(`listening on ${b.entry.url}`, {
+        module: b.module,
+        threads: g.plan.threads,
+        processes: g.plan.config.server.processes,
+        generation: g.number,
+      });
+    }
+  }
+
+  /** Runs until told to stop; resolves with the process exit code. */
+  async run(): Promise<number> {
+    const plan = this.plan;
+    this.log.info(`grocketd ${VERSION} starting`, {
+      threads: plan.threads,
+      processes: plan.config.server.processes,
+      modules: plan.modules.map((m) => `${m.def.name}@${m.def.version}`).join(","),
+      config: plan.configFile ?? "(none)",
+    });
+    try {
+      // The start plan has resolved the libraries already; this cannot fail unless the plan was built by hand.
+      this.runtime = new ModuleRuntime(plan.modules, { role: "master", index: 0, config: plan.config, log: this.log, bindings: plan.bindings });
+      await this.runtime.init("the master");
+    } catch (err) {
+      this.log.error(describeError(err));
+      await this.runtime?.term();
+      return 1;
+    }
+    process.on("SIGTERM", () => this.onSignal("SIGTERM"));
+    process.on("SIGINT", () => this.onSignal("SIGINT"));
+    process.on("SIGHUP", () => void this.reload("SIGHUP"));
+
+    const first = this.serve(planData(plan), 1);
+    try {
+      await first.serving.start();
+    } catch (err) {
+      this.log.error(describeError(err));
+      await first.serving.stop(0);
+      await this.runtime.term();
+      return 1;
+    }
+    this.current = first;
+    this.runtime.setBindings(first.serving.resolvedBindings); // port 0 entries now carry the actual port
+    this.announce(first);
+    const pidFile = plan.config.server.pid_file === "" ? undefined : resolve(plan.config.server.pid_file);
+    if (pidFile) writeFileSync(pidFile, `${process.pid}\n`);
+    this.events.ready?.(first.number);
+
+    const code = await this.done;
+    if (pidFile) {
+      try {
+        unlinkSync(pidFile);
+      } catch {
+        // already gone
+      }
+    }
+    return code;
+  }
+
+  private onSignal(signal: string): void {
+    if (++this.signals > 1) {
+      this.log.warn(`${signal} again: exiting without waiting for the drain`);
       process.exit(1);
     }
-    stopRequested?.(signal);
-  };
-  process.on("SIGTERM", () => onSignal("SIGTERM"));
-  process.on("SIGINT", () => onSignal("SIGINT"));
-
-  try {
-    await supervisor.start();
-  } catch (err) {
-    log.error(describeError(err));
-    await supervisor.stop(0);
-    await runtime.term();
-    return 1;
-  }
-  runtime.setBindings(supervisor.resolvedBindings); // port 0 entries now carry the actual port
-  for (const b of supervisor.resolvedBindings) {
-    log.info(`listening on ${b.entry.url}`, { module: b.module, threads: plan.threads });
+    void this.stop(signal, 0);
   }
 
-  const signal = await stopSignal;
-  const drainMs = plan.config.server.drain_ms;
-  log.info(`${signal}: stopping; draining connections`, { drain_ms: drainMs });
-  runtime.stopping = true;
-  await supervisor.stop(drainMs);
-  await runtime.term();
-  log.info("stopped");
-  return exitCode;
+  /** Drains and stops every generation, calls term, and ends run() with `code`. */
+  async stop(reason: string, code: number): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.events.draining?.();
+    const g = this.current;
+    const drainMs = g?.plan.config.server.drain_ms ?? this.plan.config.server.drain_ms;
+    this.log.info(`${reason}: stopping; draining connections`, { drain_ms: drainMs });
+    if (this.runtime) this.runtime.stopping = true;
+    await g?.serving.stop(drainMs);
+    await this.runtime?.term();
+    this.log.info("stopped");
+    this.finish?.(code);
+  }
+
+  /** Live reload: validate in a fresh Worker, start the next generation, then drain the old one. */
+  async reload(reason: string): Promise<boolean> {
+    if (this.stopping || this.current === undefined) return false;
+    if (this.reloading) {
+      this.log.warn(`${reason}: a reload is already in progress; ignored`);
+      return false;
+    }
+    this.reloading = true;
+    const old = this.current;
+    try {
+      this.log.info(`${reason}: reloading configuration and modules`, { generation: old.number });
+      const reply = await planInWorker(this.source);
+      if (!reply.ok) {
+        this.log.error(`reload refused; generation ${old.number} keeps serving`, { problems: reply.problems.length });
+        for (const p of reply.problems) this.log.error(`  ${p}`);
+        return false;
+      }
+      const bindings: Binding[] = carryPorts(reply.plan.bindings, old.serving.resolvedBindings, old.plan.bindings);
+      const next = this.serve({ ...reply.plan, bindings }, old.number + 1);
+      try {
+        await next.serving.start();
+      } catch (err) {
+        this.log.error(`reload failed; generation ${old.number} keeps serving`, { error: describeError(err) });
+        await next.serving.stop(0);
+        return false;
+      }
+      if (this.stopping) {
+        await next.serving.stop(0);
+        return false;
+      }
+      this.current = next;
+      this.runtime?.setBindings(next.serving.resolvedBindings);
+      this.announce(next);
+      this.log.info(`generation ${next.number} serving (${reply.modules.join(",")}); draining generation ${old.number}`);
+      this.events.ready?.(next.number);
+      await old.serving.stop(old.plan.config.server.drain_ms, "reload");
+      this.log.info(`generation ${old.number} stopped`);
+      return true;
+    } finally {
+      this.reloading = false;
+    }
+  }
+}
+
+/** Runs the server until it is told to stop; resolves with the process exit code. */
+export function runMaster(plan: StartPlan, log: Logger, source: PlanRequest, events?: MasterEvents): Promise<number> {
+  return new Master(plan, log, source, events).run();
 }

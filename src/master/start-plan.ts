@@ -11,13 +11,16 @@ import { ErrorCodes, GrocketdError, isGrocketdError, describeError } from "../er
 import type { CliOptions } from "../cli/args.ts";
 import type { Config, ConfigLayer } from "../config/keys.ts";
 import { checkSource, envSource, mergeLayers, readConfigFile, type ConfigSource, type FileSource } from "../config/load-config.ts";
-import { parseListenUrl, type ListenEntry } from "../config/listen-url.ts";
+import { innerProtocol, parseListenUrl, type ListenEntry } from "../config/listen-url.ts";
 import { resolveModuleSections, type SectionSource } from "../config/module-sections.ts";
 import { loadModules, type LoadedModule } from "../module/load-module.ts";
 import { resolveModules } from "../module/module-runtime.ts";
 import type { Binding } from "../io/messages.ts";
+import { entryPath } from "../entry-path.ts";
+import { checkTlsFiles } from "../config/tls-check.ts";
 
-export const BUNDLED_MODULE = resolve(import.meta.dir, "../../modules/echo.ts");
+/** The demo served when no module is named; embedded in the single binary too (entry-path.ts). */
+export const BUNDLED_MODULE = entryPath("modules/echo.ts");
 
 export interface StartPlan {
   readonly config: Config;
@@ -112,6 +115,11 @@ export async function buildStartPlan(cli: CliOptions, env: Record<string, string
   config.modules = moduleSections.sections;
   problems.push(...moduleSections.problems);
 
+  // 5b. TLS certificate files, when a tls:// or https:// entry is listed (paths become absolute for the threads).
+  const tlsSources = [{ layer: envChecked.layer, where: envSrc.source.where }];
+  if (fileSource) tlsSources.push({ layer: fileLayer, where: (key: string) => fileSource.where(key) });
+  problems.push(...checkTlsFiles(config, cwd, tlsSources));
+
   // 6. Who serves what.
   const bindings: Binding[] = [];
   if (modules.length > 0) {
@@ -131,18 +139,17 @@ export async function buildStartPlan(cli: CliOptions, env: Record<string, string
   return { config, modules, initOrder, bindings, threads, configFile };
 }
 
-/** tcp:// needs proc; http:// needs http, or proc for binary over HTTP. */
+/** tcp:// and tls:// need proc; http:// and https:// need http, or proc for binary over HTTP. */
 function canServe(m: LoadedModule, entry: ListenEntry): boolean {
-  if (entry.protocol === "http") return typeof m.def.http === "function" || typeof m.def.proc === "function";
+  if (innerProtocol(entry.protocol) === "http") return typeof m.def.http === "function" || typeof m.def.proc === "function";
   return typeof m.def.proc === "function";
 }
 
 function needs(entry: ListenEntry): string {
-  return entry.protocol === "http" ? "an http or proc hook" : "a proc hook";
+  return innerProtocol(entry.protocol) === "http" ? "an http or proc hook" : "a proc hook";
 }
 
 function bind(entry: ListenEntry, modules: readonly LoadedModule[]): Binding | string {
-  if (entry.protocol === "udp") return `udp:// listeners are not supported yet (tcp:// and http:// are)`;
   if (entry.module !== undefined) {
     const m = modules.find((x) => x.def.name === entry.module);
     if (!m) return `no loaded module is named "${entry.module}" (loaded: ${modules.map((x) => x.def.name).join(", ")})`;

@@ -8,28 +8,41 @@
  */
 import { withPort } from "../config/listen-url.ts";
 import type { Logger } from "../log/logger.ts";
-import type { Binding, RingPair, ToHandler, ToThread } from "../io/messages.ts";
+import type { Binding, RingPair, StopMode, ToHandler, ToThread } from "../io/messages.ts";
 import { Ring } from "../ring/ring.ts";
-import type { StartPlan } from "./start-plan.ts";
+import { statsRegistry, type StatsGroup } from "../stats/stats-registry.ts";
+import type { PlanData } from "./plan-data.ts";
+import { RestartPolicy } from "./restart-policy.ts";
 import { WorkerGroup } from "./worker-group.ts";
+import { entryUrl } from "../entry-path.ts";
+import type { Serving } from "./serving.ts";
 
-const IO_THREAD_URL = new URL("../io/io-thread.ts", import.meta.url).href;
-const HANDLER_THREAD_URL = new URL("../pool/handler-thread.ts", import.meta.url).href;
+// Through entry-path.ts so they also resolve inside the single binary (where import.meta.url names the bundle).
+const IO_THREAD_URL = entryUrl("src/io/io-thread.ts");
+const HANDLER_THREAD_URL = entryUrl("src/pool/handler-thread.ts");
 
-export class ThreadSupervisor {
+export class ThreadSupervisor implements Serving {
   private bindings: Binding[];
   private readonly io: WorkerGroup;
   private readonly handlers: WorkerGroup | null;
   /** rings[i][j]: I/O thread i ↔ handler thread j. */
   private readonly rings: RingPair[][] = [];
+  /** One slot of shared counters per thread, read by the status listener (stats/stats-registry.ts). */
+  private readonly stats: StatsGroup;
 
   constructor(
-    private readonly plan: StartPlan,
+    private readonly plan: PlanData,
     private readonly log: Logger,
+    /** Every I/O thread is in a crash loop: nothing is served any more. */
+    onDead: () => void = () => {},
+    /** Child process index (multi-process mode), for log labels; null in the master. */
+    proc: number | null = null,
   ) {
     this.bindings = [...plan.bindings];
     const pool = !plan.config.worker.disabled;
-    const modules = plan.modules.map((m) => ({ file: m.file, name: m.def.name }));
+    this.stats = statsRegistry().open(plan.threads, pool ? plan.config.worker.threads : 0);
+    const modules = [...plan.modules];
+    const policy = () => new RestartPolicy(plan.config.server.restart_limit, plan.config.server.restart_window_ms);
     if (pool) {
       for (let i = 0; i < plan.threads; i++) {
         this.rings.push([]);
@@ -40,13 +53,19 @@ export class ThreadSupervisor {
       label: "I/O thread",
       url: IO_THREAD_URL,
       log,
+      policy: policy(),
+      onGiveUp: () => {
+        if (this.io.alive === 0) onDead();
+      },
       startMessage: (index): ToThread => ({
         t: "start",
         index,
+        proc,
         config: plan.config,
         modules,
         bindings: this.bindings,
         pool: pool ? this.rings[index]! : null,
+        stats: this.stats.ref("io", index),
       }),
       beforeRestart: (i) => {
         if (!pool) return;
@@ -63,12 +82,18 @@ export class ThreadSupervisor {
           label: "handler thread",
           url: HANDLER_THREAD_URL,
           log,
+          policy: policy(),
+          onGiveUp: () => {
+            if (this.handlers!.alive === 0) onDead();
+          },
           startMessage: (index): ToHandler => ({
             t: "start",
             index,
+            proc,
             config: plan.config,
             modules,
             links: this.rings.map((row) => row[index]!),
+            stats: this.stats.ref("handler", index),
           }),
           beforeRestart: (j) => {
             for (let i = 0; i < this.rings.length; i++) {
@@ -104,8 +129,9 @@ export class ThreadSupervisor {
   }
 
   /** Drains and stops the I/O threads, then the handler threads. */
-  async stop(drainMs: number): Promise<void> {
-    await this.io.stop(drainMs);
-    await this.handlers?.stop(drainMs);
+  async stop(drainMs: number, mode: StopMode = "stop"): Promise<void> {
+    await this.io.stop(drainMs, mode);
+    await this.handlers?.stop(drainMs, mode);
+    this.stats.close();
   }
 }

@@ -1,18 +1,14 @@
 /**
  * @module master/worker-group
  * A set of supervised Bun Workers of one kind (I/O threads, handler threads): starts them, replaces one that dies
- * (exponential back-off from 100 ms to 30 s, reset once a worker has lived 10 s, a log line with the exit code and
- * the error), and stops them on shutdown with a bounded wait. What a worker is told at start is the caller's
- * business (`startMessage`), so a replacement can be handed fresh resources.
+ * (RestartPolicy: exponential back-off, a log line with the exit code and the error, no more restarts in a crash
+ * loop), and stops them on shutdown with a bounded wait. What a worker is told at start is the caller's business
+ * (`startMessage`), so a replacement can be handed fresh resources.
  */
 import { ErrorCodes, GrocketdError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
-import type { FromThread } from "../io/messages.ts";
-
-const BACKOFF_MIN_MS = 100;
-const BACKOFF_MAX_MS = 30_000;
-/** A worker that lived this long is healthy again: its next crash restarts after the shortest delay. */
-const STABLE_MS = 10_000;
+import type { FromThread, StopMode } from "../io/messages.ts";
+import type { RestartPolicy } from "./restart-policy.ts";
 
 export interface WorkerGroupOptions {
   /** "I/O thread", "handler thread": used in log lines. */
@@ -23,6 +19,9 @@ export interface WorkerGroupOptions {
   startMessage(index: number, restart: boolean): unknown;
   /** A replacement is about to be started (e.g. to hand out fresh rings); runs before startMessage. */
   beforeRestart?(index: number): void;
+  readonly policy: RestartPolicy;
+  /** Worker `index` is in a crash loop and will not be restarted. */
+  onGiveUp?(index: number): void;
 }
 
 interface Handle {
@@ -30,8 +29,9 @@ interface Handle {
   readonly worker: Worker;
   listening: boolean;
   stopping: boolean;
+  exited: boolean;
   readonly startedAt: number;
-  readonly failures: number;
+  readonly restarted: boolean;
   lastError: string | undefined;
   onListening?: (ports: number[]) => void;
   onFailed?: (message: string) => void;
@@ -52,7 +52,7 @@ export class WorkerGroup {
 
   /** Starts worker `index` and resolves with what it reports once ready (the ports it listens on). */
   startOne(index: number): Promise<number[]> {
-    const h = this.spawn(index, 0, false);
+    const h = this.spawn(index, false);
     return new Promise((resolve, reject) => {
       h.onListening = resolve;
       h.onFailed = (message) => reject(new GrocketdError(ErrorCodes.THREAD_START, `${this.opts.label} ${index} could not start: ${message}`));
@@ -73,9 +73,16 @@ export class WorkerGroup {
     }
   }
 
-  private spawn(index: number, failures: number, restart: boolean): Handle {
+  /** Workers that are alive and not given up on. */
+  get alive(): number {
+    return this.handles.filter((h) => h !== undefined && !this.gaveUp.has(h.index)).length;
+  }
+
+  private readonly gaveUp = new Set<number>();
+
+  private spawn(index: number, restart: boolean): Handle {
     const worker = new Worker(this.opts.url);
-    const h: Handle = { index, worker, listening: false, stopping: false, startedAt: performance.now(), failures, lastError: undefined };
+    const h: Handle = { index, worker, listening: false, stopping: false, exited: false, startedAt: performance.now(), restarted: restart, lastError: undefined };
     this.handles[index] = h;
     worker.addEventListener("message", (ev: MessageEvent<FromThread>) => this.onMessage(h, ev.data));
     worker.addEventListener("error", (ev) => {
@@ -90,7 +97,7 @@ export class WorkerGroup {
     if (this.handles[h.index] !== h) return;
     if (m.t === "listening") {
       h.listening = true;
-      if (h.failures > 0) this.opts.log.info(`${this.opts.label} ${h.index} is serving again`);
+      if (h.restarted) this.opts.log.info(`${this.opts.label} ${h.index} is serving again`);
       h.onListening?.(m.ports);
     } else if (m.t === "start-failed") {
       h.lastError = m.message;
@@ -103,6 +110,7 @@ export class WorkerGroup {
   }
 
   private onExit(h: Handle, code: number): void {
+    h.exited = true;
     if (this.handles[h.index] !== h) return;
     if (h.stopping || this.stopping) {
       h.onStopped?.();
@@ -112,28 +120,36 @@ export class WorkerGroup {
       h.onFailed?.(h.lastError ?? `exited with code ${code}`);
       return;
     }
-    const lived = performance.now() - h.startedAt;
-    const failures = lived >= STABLE_MS ? 1 : h.failures + 1;
-    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (failures - 1));
-    this.opts.log.warn(`${this.opts.label} ${h.index} exited unexpectedly; restarting in ${delay} ms`, {
+    const d = this.opts.policy.died(h.index, performance.now() - h.startedAt);
+    if (!d.restart) {
+      this.gaveUp.add(h.index);
+      this.opts.log.error(`${this.opts.label} ${h.index} exited ${d.deaths} times within the restart window: crash loop, not restarting it`, {
+        code,
+        error: h.lastError,
+      });
+      this.opts.onGiveUp?.(h.index);
+      return;
+    }
+    this.opts.log.warn(`${this.opts.label} ${h.index} exited unexpectedly; restarting in ${d.delay} ms`, {
       code,
       error: h.lastError,
-      restarts_in_a_row: failures,
+      restarts_in_a_row: d.inARow,
     });
     h.restartTimer = setTimeout(() => {
       if (this.stopping) return;
       this.opts.beforeRestart?.(h.index);
-      this.spawn(h.index, failures, true);
-    }, delay);
+      this.spawn(h.index, true);
+    }, d.delay);
   }
 
   /** Asks every worker to drain and stop; waits for them, cutting stragglers after drainMs plus a grace period. */
-  async stop(drainMs: number): Promise<void> {
+  async stop(drainMs: number, mode: StopMode = "stop"): Promise<void> {
     this.stopping = true;
     const waits: Promise<void>[] = [];
     for (const h of this.handles) {
       if (!h) continue;
       clearTimeout(h.restartTimer);
+      if (h.exited) continue; // died and not (yet) replaced: nothing to drain
       h.stopping = true;
       waits.push(
         new Promise<void>((resolve) => {
@@ -148,7 +164,7 @@ export class WorkerGroup {
         }),
       );
       try {
-        h.worker.postMessage({ t: "stop", drainMs });
+        h.worker.postMessage({ t: "stop", drainMs, mode });
       } catch {
         h.onStopped?.();
       }

@@ -1,24 +1,35 @@
 /**
  * @module module/counters
  * Counters that modules increment through the runtime library (`ctx.grocketd.counter("hits").add()`). One registry
- * per thread, never shared, so `add` is a plain field increment; `snapshot()` is what a status endpoint or the
- * master sums across threads (and what the thread logs at `term`).
+ * per thread. Given the thread's stats slot, each counter's value lives in shared memory (one writer: this thread),
+ * so the status listener reads it live with no message; `add` stays one typed-array increment. Without a slot
+ * (the master, tests) or once the slot's name table is full, the value lives in a cell of its own. `snapshot()` is
+ * what the thread logs at `term`.
  */
 import { ErrorCodes, GrocketdError } from "../errors.ts";
+import type { StatsSlot } from "../stats/stats-slot.ts";
 import type { Counter } from "./library-types.ts";
 
 const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}$/;
 
 class ThreadCounter implements Counter {
-  value = 0;
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    private readonly cells: Float64Array,
+    private readonly i: number,
+  ) {}
   add(n = 1): void {
-    this.value += n;
+    this.cells[this.i] += n;
+  }
+  get value(): number {
+    return this.cells[this.i]!;
   }
 }
 
 export class CounterRegistry {
   private readonly byKey = new Map<string, ThreadCounter>();
+
+  constructor(private readonly slot?: StatsSlot) {}
 
   /** The counter `<module>.<name>`, made on first use; the same object on every later call. */
   get(module: string, name: string): Counter {
@@ -31,7 +42,9 @@ export class CounterRegistry {
         `module "${module}": counter name ${JSON.stringify(name)}: expected letters, digits, "_", ".", ":" or "-" (1-64 characters)`,
       );
     }
-    c = new ThreadCounter(key);
+    // In the slot, a tab separates module and counter: both names may contain dots.
+    const i = this.slot?.moduleCounter(`${module}\t${name}`) ?? -1;
+    c = i >= 0 ? new ThreadCounter(key, this.slot!.moduleValues, i) : new ThreadCounter(key, new Float64Array(1), 0);
     this.byKey.set(key, c);
     return c;
   }

@@ -17,6 +17,7 @@ import type { LibraryHandle, PortInfo, RuntimeLibrary } from "./library-types.ts
 import type { LoadedModule } from "./load-module.ts";
 import { RUNTIME_LIBRARY } from "./manifest.ts";
 import { ObjectRegistry } from "./object-registry.ts";
+import type { StatsSlot } from "../stats/stats-slot.ts";
 import { resolveLibraries, type Resolution } from "./resolve-libraries.ts";
 import type { HookContext, Role } from "./types.ts";
 
@@ -28,6 +29,8 @@ export interface ModuleRuntimeOptions {
   /** The thread's logger; each module gets a child carrying its name. */
   readonly log: Logger;
   readonly bindings?: readonly Binding[];
+  /** The thread's stats slot: module counters are kept there, where the status listener reads them. */
+  readonly stats?: StatsSlot;
 }
 
 /** Library resolution over loaded modules (start plan, master and threads all use this). */
@@ -42,7 +45,7 @@ export function portsOf(bindings: readonly Binding[]): PortInfo[] {
 export class ModuleRuntime {
   /** The modules in init order. */
   readonly order: readonly LoadedModule[];
-  readonly counters = new CounterRegistry();
+  readonly counters: CounterRegistry;
   readonly objects = new ObjectRegistry();
   /** Set when the thread begins to drain; modules read it as `ctx.grocketd.stopping`. */
   stopping = false;
@@ -60,6 +63,7 @@ export class ModuleRuntime {
     const r = resolveModules(modules);
     if (!r.ok) throw new GrocketdError(ErrorCodes.LIBRARY, r.problems.join("\n"), { problems: r.problems });
     this.order = r.order.map((i) => modules[i]!);
+    this.counters = new CounterRegistry(opts.stats);
     const moduleKeys = new Map<string, readonly string[]>();
     for (const m of modules) {
       for (const [lib, def] of Object.entries(m.def.provides ?? {})) {

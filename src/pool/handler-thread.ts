@@ -13,12 +13,14 @@ import type { Reply } from "../module/types.ts";
 import type { FromThread, RingPair, ToHandler } from "../io/messages.ts";
 import type { Config } from "../config/keys.ts";
 import {
-  K_ACK, K_CLOSE, K_HTTP_REQ, K_HTTP_RES, K_OPEN, K_PACKET, K_REJECT, K_REPLY, R_CLOSE, R_DROP, R_EMPTY, R_FAIL, R_PART,
+  K_ACK, K_CLOSE, K_DATAGRAM, K_HTTP_REQ, K_HTTP_RES, K_OPEN, K_PACKET, K_REJECT, K_REPLY, R_CLOSE, R_DROP, R_EMPTY, R_FAIL, R_PART,
   Reader, readConnInfo, readRequest, responseSize, writeResponse, type PoolResponse,
 } from "./pool-protocol.ts";
 import { PooledConn } from "./pooled-conn.ts";
 import { RingLink } from "./ring-link.ts";
 import { serveHttp } from "./serve-http.ts";
+import { StatsSlot } from "../stats/stats-slot.ts";
+import { S_HTTP_REQUESTS, S_PACKETS } from "../stats/stat-fields.ts";
 
 declare const self: Worker;
 const post = (m: FromThread): void => self.postMessage(m);
@@ -32,6 +34,9 @@ let runtime: ModuleRuntime | undefined;
 /** Per I/O thread: its link and its connections (by their number on that thread). */
 const links: Array<{ link: RingLink; conns: Map<number, PooledConn> }> = [];
 const enc = new TextEncoder();
+/** This thread's counters in shared memory (packets and requests handled, module counters); see stats/stats-slot.ts. */
+let stats = StatsSlot.detached();
+let datagramIds = 0;
 
 function replyFlags(c: PooledConn): number {
   return (c.closeRequested ? R_CLOSE : 0) | (c.dropRequested ? R_DROP : 0);
@@ -76,6 +81,7 @@ function runClose(c: PooledConn, conns: Map<number, PooledConn>): void {
 }
 
 function onPacket(link: RingLink, conns: Map<number, PooledConn>, c: PooledConn, seq: number, packet: Uint8Array): void {
+  stats.fields[S_PACKETS]++;
   const def = modules[c.module]!.def;
   if (def.proc === undefined) return sendFailure(link, c, seq, new Error(`module ${def.name} has no proc hook`));
   let r: Reply | PromiseLike<Reply>;
@@ -114,10 +120,24 @@ function attach(io: number, pair: RingPair): void {
         if (c === undefined || c.closeRequested) link.send(K_REPLY, no, seq, R_EMPTY);
         // A copy: the ring's memory is reused as soon as this returns, and an async proc may read it later.
         else onPacket(link, conns, c, seq, bytes.slice(off, off + len));
+      } else if (kind === K_DATAGRAM) {
+        const base = conns.get(no);
+        if (base === undefined) return link.send(K_REPLY, no, seq, R_EMPTY);
+        // The sender of this datagram is the conn its proc sees; UDP has no accept, close or state.
+        const r = new Reader(bytes, off);
+        const remotePort = r.u16();
+        const remoteAddress = r.latin1();
+        const info = { module: base.module, id: ++datagramIds, protocol: "udp" as const, remoteAddress, remotePort, localPort: base.localPort, thread: base.thread };
+        const c = new PooledConn(info, no, base.module);
+        onPacket(link, conns, c, seq, bytes.slice(r.off, off + len));
       } else if (kind === K_OPEN) {
         const info = readConnInfo(new Reader(bytes, off));
         const c = new PooledConn(info, no, info.module);
         conns.set(no, c);
+        if (info.protocol === "udp") {
+          c.accepted = true;
+          return;
+        }
         const accept = modules[c.module]?.def.accept;
         let ok: unknown = true;
         if (accept !== undefined) {
@@ -145,6 +165,7 @@ function attach(io: number, pair: RingPair): void {
         const c = conns.get(no);
         if (c === undefined) return;
         const req = readRequest(new Reader(bytes, off));
+        stats.fields[S_HTTP_REQUESTS]++;
         c.inflight++;
         serveHttp(modules[c.module]!.def, config.http, c, req, link.maxPayload - 64 - req.url.length, noisy, (flags, r: PoolResponse) => {
           link.sendEncoded(K_HTTP_RES, no, seq, flags | replyFlags(c), responseSize(r), (w) => writeResponse(w, r));
@@ -172,12 +193,14 @@ function attach(io: number, pair: RingPair): void {
 async function start(msg: Extract<ToHandler, { t: "start" }>): Promise<void> {
   index = msg.index;
   config = msg.config;
-  log = createLogger({ level: config.log.level, format: config.log.format, where: `handler-${index}` });
+  log = createLogger({ level: config.log.level, format: config.log.format, where: msg.proc === null ? `handler-${index}` : `p${msg.proc}/handler-${index}` });
   noisy = new RateLimitedLog(log, 20);
+  if (msg.stats) stats = StatsSlot.attach(msg.stats);
+  stats.resetGauges();
   process.on("unhandledRejection", (reason) => log.error("unhandled promise rejection in module code", { error: describeError(reason) }));
   try {
     for (const ref of msg.modules) modules.push(await loadModule(ref.file));
-    runtime = new ModuleRuntime(modules, { role: "handler", index, config, log });
+    runtime = new ModuleRuntime(modules, { role: "handler", index, config, log, stats });
     await runtime.init(`handler thread ${index}`);
     msg.links.forEach((pair, io) => attach(io, pair));
     post({ t: "listening", ports: [] });

@@ -61,15 +61,27 @@ export class PoolClient {
     link.start();
   }
 
-  /** Pins a new connection to a handler; returns the link its records go through. */
-  attach(e: PoolEndpoint): RingLink {
-    const no = this.nextNo;
+  /** Pins a new connection to a handler (by its number, or to handler `lane`); returns the link its records go through. */
+  attach(e: PoolEndpoint, lane?: number): RingLink {
+    let no = this.nextNo;
+    // Numbers map to lanes by remainder, so a fixed lane takes the next number that maps to it.
+    if (lane !== undefined) while (no % this.lanes.length !== lane) no = no === 0x7fffffff ? 1 : no + 1;
     this.nextNo = no === 0x7fffffff ? 1 : no + 1;
     e.poolNo = no;
+    return this.link(e);
+  }
+
+  private link(e: PoolEndpoint): RingLink {
+    const no = e.poolNo;
     const lane = this.lanes[no % this.lanes.length]!;
     lane.endpoints.set(no, e);
     if (lane.link.blocked) e.ringBlocked();
     return lane.link;
+  }
+
+  /** The current link of an endpoint's lane (it changes when a handler thread is replaced). */
+  linkOf(e: PoolEndpoint): RingLink {
+    return this.lanes[e.poolNo % this.lanes.length]!.link;
   }
 
   detach(e: PoolEndpoint): void {
@@ -88,9 +100,20 @@ export class PoolClient {
     // Connections still in the old map (none should be) would point at a dead lane; new ones attach to the new lane.
   }
 
-  /** Bytes waiting in each outgoing ring (statistics). */
+  /** Records waiting in each outgoing ring (statistics). */
   depths(): number[] {
     return this.lanes.map((l) => l.link.depth());
+  }
+
+  /** Records waiting to reach the handler threads, and replies waiting to be read here, over every lane. */
+  queued(): { toHandlers: number; fromHandlers: number } {
+    let toHandlers = 0;
+    let fromHandlers = 0;
+    for (const l of this.lanes) {
+      toHandlers += l.link.outgoing();
+      fromHandlers += l.link.incoming();
+    }
+    return { toHandlers, fromHandlers };
   }
 
   async stop(): Promise<void> {

@@ -60,9 +60,19 @@ export class RingLink {
     return this.backlog.length > 0;
   }
 
-  /** Bytes waiting in the outgoing ring (for statistics). */
+  /** Records waiting in the outgoing ring (for statistics). */
   depth(): number {
     return this.tx.ring.depth();
+  }
+
+  /** Records waiting to go out: in the outgoing ring plus those parked behind it while it is full (statistics). */
+  outgoing(): number {
+    return this.tx.ring.depth() + this.backlog.length;
+  }
+
+  /** Records the other side has sent and this side has not read yet (statistics). */
+  incoming(): number {
+    return this.rxRing.depth();
   }
 
   start(): void {

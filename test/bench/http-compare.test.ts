@@ -1,7 +1,7 @@
 // Tests for the HTTP benchmark (bench/http-compare.ts, bench/lib/http-*.ts, bench/servers/*): parsing captured wrk
 // output, the raw-response check, the generated nginx config, ratios and medians, and one short smoke run.
 
-import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -12,7 +12,6 @@ import { expandCommand, parseOnly } from "../../bench/lib/http-servers.ts";
 import { PIPELINE_LUA, parseWrkBytes, parseWrkOutput, parseWrkTime, wrkCommand } from "../../bench/lib/http-wrk.ts";
 import { findNginx, nginxConfig } from "../../bench/servers/nginx-hello.ts";
 
-setDefaultTimeout(5000);
 const repo = resolve(import.meta.dir, "../..");
 
 // Captured from wrk 4.1 (Debian) on loopback.

@@ -1,7 +1,7 @@
 // Tests for the kiss client (bench/tcp-client.ts, bench/lib/kiss-*.ts): correct counts against the bare echo server,
 // split and coalesced replies, and failure reports against broken echoes (corrupted, reordered, closed, stalled).
 
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Socket, TCPSocketListener } from "bun";
 import { resolve } from "node:path";
 import { type ChildServer, startServer } from "../../bench/lib/child-server.ts";
@@ -9,7 +9,6 @@ import { runKissClient } from "../../bench/lib/kiss-client.ts";
 import { KISS_SIZE, allocKissSlots, writeKiss } from "../../bench/lib/kiss-packet.ts";
 import { LatencyHistogram } from "../../bench/lib/latency-histogram.ts";
 
-setDefaultTimeout(8000);
 
 const repo = resolve(import.meta.dir, "../..");
 let bare: ChildServer;

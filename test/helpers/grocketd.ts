@@ -39,8 +39,12 @@ function collect(proc: Subprocess<"ignore", "pipe", "pipe">): { text: () => stri
   return { text: () => text, changed: (cb) => listeners.push(cb) };
 }
 
-export async function startGrocketd(args: string[], opts: { env?: Record<string, string>; cwd?: string; expectListening?: number } = {}): Promise<Running> {
-  const proc = Bun.spawn([process.execPath, ENTRY, ...args], {
+export async function startGrocketd(
+  args: string[],
+  /** `command`: what to run instead of `bun src/grocketd.ts` (e.g. the single binary). */
+  opts: { env?: Record<string, string>; cwd?: string; expectListening?: number; command?: string[] } = {},
+): Promise<Running> {
+  const proc = Bun.spawn([...(opts.command ?? [process.execPath, ENTRY]), ...args], {
     cwd: opts.cwd ?? ROOT,
     env: cleanEnv(opts.env),
     stdin: "ignore",

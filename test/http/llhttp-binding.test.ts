@@ -2,14 +2,13 @@
  * The thin llhttp binding: split/pipeline equivalence, limits, llhttp's strict rejections, pause/upgrade,
  * callback failures, and the errno/method/struct tables checked against the pinned binary.
  */
-import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { HPE, METHOD_NAMES, ParseResult, RequestParser } from "../../src/http/llhttp/parser.ts";
 import { instantiateLlhttp } from "../../src/http/llhttp/wasm-loader.ts";
 import {
   LIMITS, type Msg, Recorder, bytewise, latin1, parsePieces, prng, randomCuts, splitAt,
 } from "./llhttp-harness.ts";
 
-setDefaultTimeout(5000);
 
 const PIPELINE = latin1(
   "GET /api/v1/users/12345?fields=name HTTP/1.1\r\nHost: example.com\r\nUser-Agent: grk-test/1.0\r\n" +

@@ -149,3 +149,24 @@ describe("handler pool backpressure", () => {
     c.end();
   });
 });
+
+describe("handler pool over UDP", () => {
+  test("kiss packets over UDP are answered by handler threads, several per datagram", async () => {
+    running = await pool(["--module", resolve(ROOT, "modules/echo.ts"), "--listen", "udp://127.0.0.1:0", "--threads", "1"], 2);
+    const port = running.ports[0]!;
+    const { kisses } = await import("../helpers/kiss.ts");
+    const got: Uint8Array[] = [];
+    const sock = await Bun.udpSocket({ hostname: "127.0.0.1", socket: { data: (_s, d) => void got.push(new Uint8Array(d)) } });
+    try {
+      for (let i = 0; i < 10; i++) sock.send(kisses(i * 3 + 1, 3), port, "127.0.0.1");
+      const end = performance.now() + 3000;
+      while (got.length < 30 && performance.now() < end) await Bun.sleep(5);
+      expect(got.length).toBe(30);
+      const ids = got.map((g) => Number(new TextDecoder().decode(g.subarray(0, g.indexOf(0x20))))).sort((a, b) => a - b);
+      expect(ids).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+      expect(got.every((g) => g.length === 44)).toBe(true);
+    } finally {
+      sock.close();
+    }
+  });
+});

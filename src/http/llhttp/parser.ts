@@ -30,6 +30,10 @@
 import { F, HPE, LLHTTP_T, LLHTTP_TYPE_REQUEST, ParseResult, bindingReason, parseResultName } from "./constants.ts";
 import { LlhttpError, LlhttpErrorCodes } from "./llhttp-errors.ts";
 import { ParsedHead, Phase } from "./parsed-head.ts";
+import { fastScan, type FastHead } from "./fast-path.ts";
+
+/** The fast scan's result, reused for every request (one parser runs at a time on a thread). */
+const FAST: FastHead = { method: 0, versionMinor: 0, keepAlive: false, us: 0, ue: 0, headerCount: 0 };
 import type { LlhttpImports } from "./wasm-loader.ts";
 import { MAX_INPUT_BYTES, type WasmRuntime, llhttpRuntime } from "./wasm-runtime.ts";
 
@@ -51,6 +55,8 @@ export interface ParserLimits {
   readonly maxHeaders: number;
   /** Request-target length in bytes → UrlTooLong (414). */
   readonly maxUrlBytes: number;
+  /** Try the JavaScript scan for simple body-less requests before llhttp (fast-path.ts). Default true. */
+  readonly fastPath?: boolean;
 }
 
 /** Larger reads are fed in slices of at least this size after the carried head. */
@@ -94,6 +100,9 @@ export class RequestParser extends ParsedHead {
   private pending: Buffer = Buffer.alloc(0);
   private pendingLen = 0;
   private destroyLater = false;
+  private readonly fast: boolean;
+  /** Requests the fast scan delivered (statistics and tests). */
+  fastMessages = 0;
 
   constructor(events: ParserEvents, limits: ParserLimits) {
     for (const k of ["maxHeadBytes", "maxHeaders", "maxUrlBytes"] as const) {
@@ -108,6 +117,7 @@ export class RequestParser extends ParsedHead {
     this.maxHead = limits.maxHeadBytes;
     this.maxHeaders = limits.maxHeaders;
     this.maxUrl = limits.maxUrlBytes;
+    this.fast = limits.fastPath !== false;
     // HTTP_REQUEST by number: the package wrapper's TYPE[1] lookup yields BOTH and accepts responses (llhttp-eval §2).
     this.ptr = R.allocParser(LLHTTP_TYPE_REQUEST);
     this.buf = R.mem;
@@ -246,7 +256,21 @@ export class RequestParser extends ParsedHead {
       this.pendingLen = 0;
     }
     if (!this.detached) this.buf = R.mem;
-    const start = R.inPtr + pl;
+    let start = R.inPtr + pl;
+    if (pl === 0 && this.fast && this.phase === IDLE) {
+      // Simple body-less requests first, in JavaScript; llhttp takes over at the first one that is not.
+      const end = start + n;
+      while (start < end) {
+        const next = fastScan(R.mem, start, end, this.maxHead, this.maxUrl, this.maxHeaders, this.hdr, FAST);
+        if (next < 0) break;
+        const rc = this.fastMessage(chunkOff + (next - R.inPtr));
+        if (rc !== 0 || this.destroyLater) return this.afterCallbacks(rc);
+        start = next;
+      }
+      if (start === end) return 0;
+      chunkOff += start - R.inPtr;
+      n = end - start;
+    }
     const seq = this.msgSeq;
     cur = this;
     let rc: number;
@@ -263,10 +287,66 @@ export class RequestParser extends ParsedHead {
       this.err = rc = this.stopCode !== 0 ? this.stopCode : rc;
       if (rc === HPE.PAUSED && this.phase === BODY) this.detachHead();
     }
+    return this.afterCallbacks(rc);
+  }
+
+  /** A callback may have asked to destroy the parser (its connection closed under it): do it now that llhttp is out. */
+  private afterCallbacks(rc: number): number {
     if (this.destroyLater) {
       this.destroyLater = false;
       this.destroy();
     }
+    return rc;
+  }
+
+  /**
+   * Delivers a request the fast scan found at [from, to) as llhttp would: the same recorded offsets and state, then
+   * onHeadersComplete and onMessageComplete with the same return-value rules (a pause or stop records the position
+   * after this message, as llhttp's error_pos would).
+   */
+  private fastMessage(offAfter: number): number {
+    const f = FAST;
+    this.fastMessages++;
+    this.msgSeq++;
+    this.kind = K_NONE;
+    this.preUrl = this.trailerBytes = this.trailerCount = 0;
+    this.us = f.us;
+    this.ue = f.ue;
+    this.headerCount = f.headerCount;
+    this.method = f.method;
+    this.versionMajor = 1;
+    this.versionMinor = f.versionMinor;
+    this.keepAlive = f.keepAlive;
+    this.upgrade = this.chunked = false;
+    this.contentLength = -1;
+    this.detached = false;
+    this.buf = R.mem;
+    this.phase = BODY;
+    let rc: number;
+    cur = this;
+    try {
+      rc = this.events.onHeadersComplete(this);
+    } catch (err) {
+      rc = this.threw(err);
+    }
+    if (rc === 0 || rc === 1) {
+      this.phase = IDLE;
+      try {
+        rc = this.events.onMessageComplete(this);
+      } catch (err) {
+        rc = this.threw(err);
+      }
+      if (rc === 0) {
+        cur = null;
+        return 0;
+      }
+      if (rc === -1 && this.stopCode === 0) rc = HPE.CB_MESSAGE_COMPLETE;
+    } else if (rc === -1 && this.stopCode === 0) rc = HPE.CB_HEADERS_COMPLETE;
+    cur = null;
+    if (rc === -1) rc = this.stopCode;
+    this.errOff = offAfter;
+    this.err = rc;
+    if (rc === HPE.PAUSED && this.phase === BODY) this.detachHead();
     return rc;
   }
 

@@ -12,7 +12,10 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
+// The package's JS file as a file import: from source this is its path in node_modules (read lazily, below); in the
+// single binary (`bun run build`) the bundler embeds the file and this is its path in Bun's embedded file system.
+import * as llhttpJsFile from "llhttp-wasm/out/index.js" with { type: "file" };
+import llhttpPackage from "llhttp-wasm/package.json" with { type: "json" };
 import { LlhttpError, LlhttpErrorCodes } from "./llhttp-errors.ts";
 
 export const LLHTTP_PACKAGE = "llhttp-wasm";
@@ -136,15 +139,13 @@ function diffNames(what: string, expected: readonly string[], actual: readonly s
   if (extra.length > 0) out.push(`unexpected ${what}: ${extra.join(", ")}`);
 }
 
-/** Reads the base64 binary out of the installed package (resolved, never a hard-coded node_modules path). */
+/** Reads the base64 binary out of the installed package (resolved by the import above, never a hard-coded path). */
 export function readLlhttpPackageBinary(): { bytes: Uint8Array; source: LlhttpBinarySource } {
-  const req = createRequire(import.meta.url);
   let file = "(unresolved)";
   let version = "unknown";
   try {
-    file = req.resolve(LLHTTP_PACKAGE);
-    const pkg = JSON.parse(readFileSync(req.resolve(`${LLHTTP_PACKAGE}/package.json`), "utf8")) as { version?: unknown };
-    if (typeof pkg.version === "string") version = pkg.version;
+    file = (llhttpJsFile as unknown as { default: string }).default;
+    if (typeof llhttpPackage.version === "string") version = llhttpPackage.version;
     const text = readFileSync(file, "latin1");
     const m = /\bbinaryString\s*=\s*"([A-Za-z0-9+/=]+)"/.exec(text);
     if (m === null) throw new Error(`no \`binaryString = "<base64>"\` in ${file}`);

@@ -1,8 +1,10 @@
 /**
  * @module io/tcp/tcp-connection
  * One TCP connection of a packet module: on top of the shared stream connection it carries the partial packet
- * between reads and the ordered slots that keep async replies in packet order.
+ * between reads and the ordered slots that keep async replies in packet order, and its access log line at close.
  */
+import type { AccessLog } from "../../access-log/access-log.ts";
+import { S_ERR_HANDLER } from "../../stats/stat-fields.ts";
 import type { Reply } from "../../module/types.ts";
 import { K_PACKET, K_REJECT, K_REPLY, R_CLOSE, R_DROP, R_EMPTY, R_FAIL, R_PART } from "../../pool/pool-protocol.ts";
 import { PAUSE_INFLIGHT, StreamConnection } from "../stream-connection.ts";
@@ -53,21 +55,40 @@ export class TcpConnection extends StreamConnection {
     this.checkIdle(now);
   }
 
+  protected override logClosed(log: AccessLog): void {
+    log.tcp({
+      remoteAddress: this.remoteAddress,
+      remotePort: this.remotePort,
+      durationMs: this.openedAt === 0 ? 0 : performance.now() - this.openedAt,
+      packets: this.packets,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      module: this.svc.def.name,
+      thread: this.thread,
+      reason: this.closeReason,
+    });
+  }
+
   protected override released(): void {
     this.pend = null;
     this.pendLen = 0;
   }
 
   override onPeerEnd(): void {
+    this.because("peer");
     this.pend = null;
     this.pendLen = 0;
     this.close();
   }
 
+  /** Draining with a packet half received: read until it completes, then stop. */
+  finishPacketThenStop = false;
+
   override closeWhenDone(): void {
     this.closing = true;
     // A half-received packet may still complete during the drain; otherwise stop reading now.
     if (this.pendLen === 0) this.stopReading = true;
+    else this.finishPacketThenStop = true;
     this.maybeFinish();
   }
 
@@ -99,7 +120,7 @@ export class TcpConnection extends StreamConnection {
 
   poolRecord(kind: number, seq: number, flags: number, bytes: Uint8Array, off: number, len: number): void {
     if (kind === K_REJECT) {
-      this.terminate("refused by accept");
+      this.refusedByHandler();
       return;
     }
     if (kind !== K_REPLY) return;
@@ -127,6 +148,7 @@ export class TcpConnection extends StreamConnection {
   }
 
   handlerLost(): void {
+    this.because("handler_lost");
     // Nothing owed will come: close cleanly with what was already answered.
     this.slots = [];
     this.slotHead = 0;
@@ -198,7 +220,7 @@ export class TcpConnection extends StreamConnection {
       if (s.state === FAILED) {
         this.slots = [];
         this.slotHead = 0;
-        this.fail("proc rejected; closing connection", s.value);
+        this.fail("proc rejected; closing connection", s.value, S_ERR_HANDLER);
         return;
       }
       const v = s.value;
@@ -207,7 +229,7 @@ export class TcpConnection extends StreamConnection {
       else {
         this.slots = [];
         this.slotHead = 0;
-        this.fail("proc resolved to something that is not a Uint8Array, a string or nothing; closing connection");
+        this.fail("proc resolved to something that is not a Uint8Array, a string or nothing; closing connection", undefined, S_ERR_HANDLER);
         return;
       }
     }

@@ -10,8 +10,10 @@
  * - bytes of a packet split across reads are appended to a per-connection buffer; nothing is copied when a read
  *   leaves no bytes over.
  * When a `proc` returns a Promise, the buffer its packet lives in is "loaned" to it and replaced, never overwritten.
+ * Statistics cost one increment per read event (bytes in) and one per packet, on the thread and on the connection.
  */
 import type { Reply } from "../../module/types.ts";
+import { S_BYTES_IN, S_ERR_HANDLER, S_PACKETS } from "../../stats/stat-fields.ts";
 import type { TcpConnection } from "./tcp-connection.ts";
 
 type Check = (buf: Uint8Array, start: number, end: number, conn: TcpConnection) => number;
@@ -34,10 +36,12 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
   /** Calls proc on buf[off..off+n) (`packet` is that range, or buf itself) and routes its reply. */
   function dispatch(c: TcpConnection, packet: Uint8Array, buf: Uint8Array, off: number, n: number): void {
     let r: Reply | PromiseLike<Reply> | typeof POOLED;
+    c.io.stats[S_PACKETS]++;
+    c.packets++;
     try {
       r = proc(packet, c);
     } catch (err) {
-      c.fail("proc threw; closing connection", err);
+      c.fail("proc threw; closing connection", err, S_ERR_HANDLER);
       return;
     }
     if (r === POOLED || r === undefined || r === null || c.dropping) return;
@@ -49,7 +53,7 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
       c.io.loaned = true;
       c.replyLater(r as PromiseLike<Reply>);
     } else {
-      c.fail("proc returned something that is not a Uint8Array, a string, nothing or a Promise; closing connection");
+      c.fail("proc returned something that is not a Uint8Array, a string, nothing or a Promise; closing connection", undefined, S_ERR_HANDLER);
     }
   }
 
@@ -95,7 +99,7 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
         c.backlogged = true;
         return off;
       }
-      if (c.io.draining) {
+      if (c.finishPacketThenStop) {
         // Draining: finish the packet that was half-received when the stop came, then read no more.
         c.stopReading = true;
         return end;
@@ -148,6 +152,8 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
     c.lastActive = io.clock;
     c.inEvent = true;
     const len = chunk.length;
+    io.stats[S_BYTES_IN] += len;
+    c.bytesIn += len;
     let buf: Uint8Array;
     let off: number;
     let end: number;

@@ -1,11 +1,12 @@
 /**
  * @module io/tcp/tcp-listener
- * Opens one `tcp://` listen entry in this I/O thread with SO_REUSEPORT, so every thread accepts on the same port
+ * Opens one `tcp://` (or `tls://`) listen entry in this I/O thread with SO_REUSEPORT, so every thread accepts on the same port
  * and the kernel spreads connections. `reusePort` is honoured by Bun.listen at run time although bun-types leaves it
  * out of TCPSocketListenOptions (research bun-platform §2), hence the local type below.
  */
 import type { TCPSocketListener, TCPSocketListenOptions } from "bun";
 import type { ListenEntry } from "../../config/listen-url.ts";
+import { tlsListenOption } from "../tls-options.ts";
 import type { IoContext } from "../io-context.ts";
 import type { StreamService } from "../stream-connection.ts";
 import { TcpConnection } from "./tcp-connection.ts";
@@ -21,6 +22,7 @@ export function listenTcp(io: IoContext, entry: ListenEntry, svc: StreamService)
     hostname: entry.hostname,
     port: entry.port,
     reusePort: true,
+    tls: tlsListenOption(entry, io.config.tls), // tls:// and https:// only
     // Keep the socket writable after the peer's FIN so replies to what it sent still go out.
     allowHalfOpen: true,
     socket: {

@@ -1,0 +1,197 @@
+/**
+ * @module io/udp/udp-framing
+ * The UDP read path: one datagram holds one or more whole packets, cut by the module's `check`; each packet goes
+ * to `proc` and each reply is queued as its own datagram back to the sender. A datagram is dropped whole (counted,
+ * rate-limited log line) when it is larger than io.max_packet, empty, or when `check` finds anything but whole
+ * packets in it: 0 or more than what is left (a partial packet), a negative number, or a throw. Replies to packets
+ * before the bad one in the same datagram still go out: they were answered before the bad bytes were seen. A throwing
+ * or rejecting `proc`, or one returning a wrong type, costs only that reply. The socket never stops.
+ *
+ * Allocation per datagram: none for a datagram that is one packet answered synchronously (the datagram itself is
+ * the packet, the conn is reused); a view per packet when a datagram holds several.
+ */
+import { describeError } from "../../errors.ts";
+import type { Reply } from "../../module/types.ts";
+import type { IoContext } from "../io-context.ts";
+import type { UdpService } from "./udp-conn.ts";
+import { UdpConn } from "./udp-conn.ts";
+import type { UdpReplyBatch } from "./udp-reply-batch.ts";
+
+/** The largest UDP payload over IPv4; a larger reply cannot be sent as one datagram. */
+export const MAX_UDP_PAYLOAD = 65_507;
+
+export interface UdpStats {
+  /** Datagrams received. */
+  datagrams: number;
+  /** Packets framed and handed to proc. */
+  packets: number;
+  /** Datagrams dropped because check found no whole packets (partial, negative, throw) or they were empty. */
+  bad: number;
+  /** Datagrams dropped for being larger than io.max_packet (or cut short by the receive buffer). */
+  oversized: number;
+  /** Reply datagrams the kernel took. */
+  replies: number;
+  /** Replies lost to the handler: proc threw, rejected, returned a wrong type or a reply too large for UDP. */
+  errors: number;
+  /** Replies that did not leave: refused by the kernel, or settled after the socket closed. */
+  unsent: number;
+  /** Errors reported by the socket itself. */
+  socketErrors: number;
+}
+
+export function newUdpStats(): UdpStats {
+  return { datagrams: 0, packets: 0, bad: 0, oversized: 0, replies: 0, errors: 0, unsent: 0, socketErrors: 0 };
+}
+
+type Check = (buf: Uint8Array, start: number, end: number, conn: UdpConn) => number;
+type Proc = (packet: Uint8Array, conn: UdpConn) => Reply | PromiseLike<Reply>;
+
+export interface UdpFramingHost {
+  /** Async replies owed went from 0 to more (true) or back to 0 (false). */
+  owing(owed: boolean): void;
+  /** The socket is closed: late async replies are counted as unsent. */
+  readonly closed: boolean;
+}
+
+export interface DatagramHandler {
+  onDatagram(d: Uint8Array, port: number, address: string): void;
+  /** A datagram cut short by the receive buffer. */
+  onTruncated(port: number, address: string): void;
+  /** Sets the local port conns report, once the socket is bound. */
+  bound(port: number): void;
+  /** Async replies not yet settled. */
+  readonly owed: number;
+}
+
+export function createDatagramHandler(io: IoContext, svc: UdpService, stats: UdpStats, batch: UdpReplyBatch, host: UdpFramingHost): DatagramHandler {
+  const check = svc.def.check as Check | undefined;
+  const proc = svc.def.proc as Proc;
+  const maxPacket = svc.maxPacket;
+  const module = svc.def.name;
+  let localPort = 0;
+  let conn = new UdpConn(0, io.index);
+  let owed = 0;
+
+  function warn(msg: string, c: UdpConn, bytes: number, err?: unknown): void {
+    io.noisy.warn(msg, {
+      module,
+      remote: `${c.remoteAddress}:${c.remotePort}`,
+      bytes,
+      error: err === undefined ? undefined : describeError(err),
+    });
+  }
+
+  function queue(r: Uint8Array | string, port: number, address: string, c: UdpConn): void {
+    if (r.length === 0) return; // nothing to say: no datagram, as an empty TCP reply writes nothing
+    if (r.length > MAX_UDP_PAYLOAD && typeof r !== "string") {
+      stats.errors++;
+      warn(`reply of ${r.length} bytes does not fit in a UDP datagram; reply dropped`, c, r.length);
+      return;
+    }
+    batch.add(r, port, address);
+  }
+
+  function settle(c: UdpConn, r: unknown, err: unknown, failed: boolean): void {
+    if (failed) {
+      stats.errors++;
+      warn("proc rejected; reply dropped", c, 0, err);
+    } else if (r !== undefined && r !== null && !c.dropping) {
+      if (typeof r === "string" || r instanceof Uint8Array) {
+        if (host.closed) stats.unsent++;
+        else queue(r, c.remotePort, c.remoteAddress, c);
+      } else {
+        stats.errors++;
+        warn("proc resolved to something that is not a Uint8Array, a string or nothing; reply dropped", c, 0);
+      }
+    }
+    if (--owed === 0) host.owing(false);
+  }
+
+  function dispatch(c: UdpConn, packet: Uint8Array): void {
+    stats.packets++;
+    let r: Reply | PromiseLike<Reply>;
+    try {
+      r = proc(packet, c);
+    } catch (err) {
+      stats.errors++;
+      warn("proc threw; reply dropped", c, packet.length, err);
+      return;
+    }
+    if (r === undefined || r === null || c.dropping) return;
+    if (typeof r === "string" || r instanceof Uint8Array) {
+      queue(r, c.remotePort, c.remoteAddress, c);
+    } else if (typeof (r as PromiseLike<Reply>).then === "function") {
+      // The proc keeps `c` (and `packet`, a view of this datagram's own memory) until the Promise settles.
+      c.loaned = true;
+      if (owed++ === 0) host.owing(true);
+      (r as PromiseLike<Reply>).then(
+        (v) => settle(c, v, undefined, false),
+        (e: unknown) => settle(c, undefined, e, true),
+      );
+    } else {
+      stats.errors++;
+      warn("proc returned something that is not a Uint8Array, a string, nothing or a Promise; reply dropped", c, packet.length);
+    }
+  }
+
+  function onDatagram(d: Uint8Array, port: number, address: string): void {
+    stats.datagrams++;
+    // Draining: answer nothing new; async replies already owed still go out.
+    if (io.draining) return;
+    const len = d.length;
+    const c = conn;
+    c.reset(io.newConnId(), address, port);
+    if (len > maxPacket) {
+      stats.oversized++;
+      warn(`datagram of ${len} bytes is larger than io.max_packet (${maxPacket}); dropped`, c, len);
+      return;
+    }
+    if (len === 0) {
+      stats.bad++;
+      warn("empty datagram (no packet in it); dropped", c, 0);
+      return;
+    }
+    if (check === undefined) dispatch(c, d);
+    else {
+      let off = 0;
+      for (;;) {
+        let n: number;
+        try {
+          n = check(d, off, len, c);
+        } catch (err) {
+          stats.bad++;
+          warn("check threw (bad data); rest of datagram dropped", c, len, err);
+          break;
+        }
+        if (!(n > 0) || n > len - off) {
+          stats.bad++;
+          const why = n === 0 || n > len - off ? `a partial packet at byte ${off} (check returned ${n})` : `bad data at byte ${off} (check returned ${n})`;
+          warn(`datagram holds ${why}; rest of datagram dropped`, c, len);
+          break;
+        }
+        dispatch(c, off === 0 && n === len ? d : d.subarray(off, off + n));
+        off += n;
+        if (off >= len || c.stopped) break;
+      }
+    }
+    // An async proc holds this conn: leave it to it and take a fresh one for the next datagram.
+    if (c.loaned) conn = new UdpConn(localPort, io.index);
+  }
+
+  return {
+    onDatagram,
+    onTruncated(port, address) {
+      stats.datagrams++;
+      stats.oversized++;
+      conn.reset(io.newConnId(), address, port);
+      warn("datagram larger than the receive buffer (truncated); dropped", conn, 0);
+    },
+    bound(port) {
+      localPort = port;
+      conn = new UdpConn(port, io.index);
+    },
+    get owed() {
+      return owed;
+    },
+  };
+}

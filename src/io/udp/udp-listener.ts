@@ -1,0 +1,122 @@
+/**
+ * @module io/udp/udp-listener
+ * Opens one `udp://` listen entry in this I/O thread. Every I/O thread binds the same port with SO_REUSEPORT, so
+ * the kernel spreads datagrams over the threads by the sender's address and port (one client socket always lands on
+ * the same thread). Each datagram is framed by the module's `check` and answered by `proc` (udp-framing.ts); the
+ * replies of one event-loop turn leave in one batched send (udp-reply-batch.ts).
+ *
+ * There are no connections: `accept`/`close` hooks do not run. For a graceful stop the listener takes part in the
+ * thread's drain through `io.conns`, but only while async replies are owed: with `io.draining` set, new datagrams
+ * are ignored and the listener closes once the owed replies have left (or when the drain time cuts it).
+ */
+import type { ListenEntry } from "../../config/listen-url.ts";
+import { describeError, ErrorCodes, GrocketdError } from "../../errors.ts";
+import type { Housekept, IoContext } from "../io-context.ts";
+import type { UdpService } from "./udp-conn.ts";
+import { createDatagramHandler, newUdpStats, type UdpStats } from "./udp-framing.ts";
+import { UdpReplyBatch } from "./udp-reply-batch.ts";
+import { bunHonoursReusePort, openBunTransport, openDgramTransport, type UdpBackend, type UdpTransport } from "./udp-transport.ts";
+import { udpPoolProc } from "../../pool/udp-pool-bridge.ts";
+
+export type { UdpStats } from "./udp-framing.ts";
+export type { UdpBackend } from "./udp-transport.ts";
+export type { UdpService } from "./udp-conn.ts";
+
+export interface UdpListenOptions {
+  /**
+   * "auto" (default): Bun.udpSocket with SO_REUSEPORT when this Bun honours it, else node:dgram. "bun" / "dgram"
+   * force one (benchmarks and tests).
+   */
+  backend?: "auto" | UdpBackend;
+}
+
+export interface UdpListener {
+  /** The bound port (the one picked by the kernel when the entry says port 0). */
+  readonly port: number;
+  readonly backend: UdpBackend;
+  /** Live counters of this listener (this thread only). */
+  readonly stats: Readonly<UdpStats>;
+  /** Closes the socket now; async replies that settle later are counted as unsent. Idempotent. */
+  stop(): void;
+}
+
+export async function listenUdp(io: IoContext, entry: ListenEntry, svc: UdpService, opts: UdpListenOptions = {}): Promise<UdpListener> {
+  const module = svc.def.name;
+  if (typeof svc.def.proc !== "function") {
+    throw new GrocketdError(ErrorCodes.LISTEN, `${entry.url}: module "${module}" has no proc hook, which udp:// needs`);
+  }
+  const stats = newUdpStats();
+  let transport: UdpTransport | null = null;
+  let closed = false;
+  let closing = false;
+
+  const batch = new UdpReplyBatch(stats, (count) =>
+    io.noisy.warn("UDP replies refused by the kernel; dropped", { module, port: transport?.port, count }),
+  );
+
+  const stop = (): void => {
+    if (closed) return;
+    closed = true;
+    io.conns.delete(keeper);
+    batch.flush();
+    batch.attach(null);
+    transport?.close();
+  };
+
+  // Takes part in the thread's drain only while async replies are owed (see the header).
+  const keeper: Housekept = {
+    quiescent: () => handler.owed === 0,
+    closeWhenDone() {
+      closing = true;
+      if (handler.owed === 0) stop();
+    },
+    terminate: () => stop(),
+    tick() {},
+  };
+
+  // Pool mode: each packet crosses to a handler thread; to the read path that is an async proc.
+  let boundPort = 0;
+  const served: UdpService =
+    io.pool === null
+      ? svc
+      : { ...svc, def: { ...svc.def, proc: udpPoolProc(io.pool, (svc as { moduleIndex?: number }).moduleIndex ?? 0, () => boundPort, io.index) } };
+  const handler = createDatagramHandler(io, served, stats, batch, {
+    owing(owed) {
+      if (owed) io.conns.add(keeper);
+      else {
+        io.conns.delete(keeper);
+        if (closing) stop();
+      }
+    },
+    get closed() {
+      return closed;
+    },
+  });
+
+  const onError = (err: Error): void => {
+    stats.socketErrors++;
+    io.noisy.warn("UDP socket error", { module, port: transport?.port, error: describeError(err) });
+  };
+
+  const want = opts.backend ?? "auto";
+  try {
+    if (want === "dgram" || (want === "auto" && !(await bunHonoursReusePort(entry.hostname)))) {
+      if (want === "auto") io.log.info("Bun.udpSocket does not set SO_REUSEPORT here; serving UDP through node:dgram", { url: entry.url });
+      transport = await openDgramTransport(entry.hostname, entry.port, handler.onDatagram, onError);
+    } else {
+      transport = await openBunTransport(entry.hostname, entry.port, handler.onDatagram, handler.onTruncated, onError);
+    }
+  } catch (err) {
+    throw new GrocketdError(ErrorCodes.LISTEN, `cannot listen on ${entry.url}: ${describeError(err)}`, { cause: err });
+  }
+  handler.bound(transport.port);
+  boundPort = transport.port;
+  batch.attach(transport);
+  const t = transport;
+  return {
+    port: t.port,
+    backend: t.backend,
+    stats,
+    stop,
+  };
+}

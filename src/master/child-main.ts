@@ -1,0 +1,56 @@
+/**
+ * @module master/child-main
+ * Entry point of a child process (`server.processes` > 1): told its plan over IPC by the master, it imports the
+ * modules, calls their `init` with role "process", runs its own I/O threads (and handler pool), and drains and exits
+ * when the master says stop. Signals are the master's business: a Ctrl-C that reaches the whole process group is
+ * ignored here, since the master will ask for a graceful stop.
+ */
+import { describeError } from "../errors.ts";
+import { createLogger } from "../log/logger.ts";
+import { loadModules } from "../module/load-module.ts";
+import { ModuleRuntime } from "../module/module-runtime.ts";
+import type { FromChild, ToChild } from "./child-messages.ts";
+import type { StopMode } from "../io/messages.ts";
+import { ThreadSupervisor } from "./thread-supervisor.ts";
+
+const send = (m: FromChild): void => void process.send?.(m);
+let supervisor: ThreadSupervisor | undefined;
+let runtime: ModuleRuntime | undefined;
+let stopping = false;
+
+process.on("SIGINT", () => {});
+
+async function start(msg: Extract<ToChild, { t: "start" }>): Promise<void> {
+  const { plan, index } = msg;
+  const log = createLogger({ level: plan.config.log.level, format: plan.config.log.format, where: `p${index}` });
+  try {
+    const modules = await loadModules(plan.modules.map((m) => m.file));
+    runtime = new ModuleRuntime(modules, { role: "process", index, config: plan.config, log, bindings: plan.bindings });
+    await runtime.init(`process ${index}`);
+    supervisor = new ThreadSupervisor(plan, log, () => process.exit(1), index);
+    await supervisor.start();
+    runtime.setBindings(supervisor.resolvedBindings);
+    send({ t: "listening", ports: supervisor.resolvedBindings.map((b) => b.entry.port) });
+  } catch (err) {
+    send({ t: "start-failed", message: describeError(err) });
+    await supervisor?.stop(0);
+    process.exit(1);
+  }
+  process.on("SIGTERM", () => void stop(plan.config.server.drain_ms));
+}
+
+async function stop(drainMs: number, mode: StopMode = "stop"): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  if (runtime) runtime.stopping = true;
+  await supervisor?.stop(drainMs, mode);
+  await runtime?.term();
+  send({ t: "stopped" });
+  // Give the IPC message a moment to leave before the process does.
+  setTimeout(() => process.exit(0), 20);
+}
+
+process.on("message", (msg: ToChild) => {
+  if (msg.t === "start") void start(msg);
+  else if (msg.t === "stop") void stop(msg.drainMs, msg.mode);
+});

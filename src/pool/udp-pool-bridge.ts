@@ -1,0 +1,96 @@
+/**
+ * @module pool/udp-pool-bridge
+ * UDP in pool mode: each packet of a datagram crosses to a handler thread as a DATAGRAM record (the sender travels
+ * with it) and its reply comes back as a REPLY; to the UDP read path this looks like an async `proc`, so owed
+ * replies, drain and sending work unchanged. Senders are pinned to a handler by address and port, so one client's
+ * datagrams are handled in order by one thread. A handler thread that dies fails its owed replies (they are dropped
+ * and counted, as a throwing proc's would be).
+ */
+import type { Conn, Reply } from "../module/types.ts";
+import type { PoolClient, PoolEndpoint } from "./pool-client.ts";
+import { K_DATAGRAM, K_OPEN, K_REPLY, R_EMPTY, R_FAIL, R_PART, Writer, connInfoSize, writeConnInfo } from "./pool-protocol.ts";
+
+interface Owed {
+  resolve(v: Reply): void;
+  reject(err: unknown): void;
+  parts?: Uint8Array[];
+}
+
+/** One per handler lane: the endpoint that owns this listener's records on that lane. */
+class Lane implements PoolEndpoint {
+  poolNo = 0;
+  private seq = 0;
+  readonly owed = new Map<number, Owed>();
+
+  constructor(
+    private readonly pool: PoolClient,
+    private readonly index: number,
+    private readonly open: (lane: Lane) => void,
+  ) {
+    pool.attach(this, index);
+    open(this);
+  }
+
+  send(packet: Uint8Array, conn: Conn<undefined>): Promise<Reply> {
+    const seq = (this.seq = (this.seq + 1) | 0);
+    const address = conn.remoteAddress;
+    return new Promise<Reply>((resolve, reject) => {
+      this.owed.set(seq, { resolve, reject });
+      this.pool.linkOf(this).sendEncoded(K_DATAGRAM, this.poolNo, seq, 0, 2 + 4 + address.length + packet.length, (w: Writer) => {
+        w.u16(conn.remotePort);
+        w.latin1(address);
+        w.buf.set(packet, w.off);
+        w.off += packet.length;
+      });
+    });
+  }
+
+  poolRecord(kind: number, seq: number, flags: number, bytes: Uint8Array, off: number, len: number): void {
+    if (kind !== K_REPLY) return;
+    const o = this.owed.get(seq);
+    if (o === undefined) return;
+    if ((flags & R_PART) !== 0) {
+      (o.parts ??= []).push(bytes.slice(off, off + len));
+      return;
+    }
+    this.owed.delete(seq);
+    if ((flags & R_FAIL) !== 0) return o.reject(new Error(new TextDecoder().decode(bytes.subarray(off, off + len))));
+    if ((flags & R_EMPTY) !== 0) return o.resolve(undefined);
+    const last = bytes.slice(off, off + len);
+    o.resolve(o.parts ? Buffer.concat([...o.parts, last]) : last);
+  }
+
+  handlerLost(): void {
+    const err = new Error("the handler thread died");
+    for (const o of this.owed.values()) o.reject(err);
+    this.owed.clear();
+    // The listener lives on: join the replacement's lane once it is open (right after this returns).
+    queueMicrotask(() => {
+      this.pool.attach(this, this.index);
+      this.open(this);
+    });
+  }
+
+  // A full ring backs the UDP socket up in the kernel; datagrams beyond its buffer are lost, as UDP allows.
+  ringBlocked(): void {}
+  ringUnblocked(): void {}
+}
+
+/** The `proc` a UDP listener uses in pool mode. */
+export function udpPoolProc(pool: PoolClient, moduleIndex: number, localPort: () => number, thread: number): (packet: Uint8Array, conn: Conn<undefined>) => Promise<Reply> {
+  const lanes: Lane[] = [];
+  for (let j = 0; j < pool.handlers; j++) {
+    lanes.push(
+      new Lane(pool, j, (lane) => {
+        const info = { module: moduleIndex, id: 0, protocol: "udp" as const, remoteAddress: "", remotePort: 0, localPort: localPort(), thread };
+        pool.linkOf(lane).sendEncoded(K_OPEN, lane.poolNo, 0, 0, connInfoSize(info), (w) => writeConnInfo(w, info));
+      }),
+    );
+  }
+  return (packet, conn) => {
+    let h = conn.remotePort;
+    const a = conn.remoteAddress;
+    for (let i = 0; i < a.length; i++) h = (h * 31 + a.charCodeAt(i)) | 0;
+    return lanes[(h >>> 0) % lanes.length]!.send(packet, conn);
+  };
+}

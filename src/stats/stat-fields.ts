@@ -1,0 +1,100 @@
+/**
+ * @module stats/stat-fields
+ * The fixed counters every thread keeps in its slot of shared memory (stats-slot.ts): their indices, used on the
+ * hot path as plain constants, and one table that says what each one means, so the status JSON, the Prometheus
+ * text and the documentation cannot disagree. Counters only grow (a restarted thread continues where the dead one
+ * stopped); gauges are set by their thread and start again at zero when a thread is replaced.
+ */
+
+// I/O threads (connections and traffic).
+/** Connections accepted (counted before the module's `accept` runs). */
+export const S_CONN_TOTAL = 0;
+/** Connections open now (gauge). */
+export const S_CONN_OPEN = 1;
+/** Connections refused: the module's `accept` returned false or threw (on the I/O or the handler thread). */
+export const S_CONN_REFUSED = 2;
+/** Packets framed by `check` and handed to `proc` (TCP and binary over HTTP); handler threads: packets handled. */
+export const S_PACKETS = 3;
+/** HTTP requests received whole; handler threads: requests handled. */
+export const S_HTTP_REQUESTS = 4;
+/** Bytes read from sockets (counted per read event). */
+export const S_BYTES_IN = 5;
+/** Bytes the kernel accepted from us (counted per write, and per drain of a connection's queue). */
+export const S_BYTES_OUT = 6;
+/** A module hook failed: `proc` threw or rejected, `http` failed, `accept` or `close` threw. */
+export const S_ERR_HANDLER = 7;
+/** Bad input: `check` said bad data or threw, a packet over io.max_packet. */
+export const S_ERR_BAD_DATA = 8;
+/** HTTP requests refused by the server before the module saw them (400, 408, 413, 414, 431, 501, 505, ...). */
+export const S_ERR_HTTP_REJECTED = 9;
+/** HTTP responses by status class: S_HTTP_1XX + (status / 100 | 0) - 1. */
+export const S_HTTP_1XX = 10;
+export const S_HTTP_2XX = 11;
+export const S_HTTP_3XX = 12;
+export const S_HTTP_4XX = 13;
+export const S_HTTP_5XX = 14;
+/** Records waiting in this I/O thread's rings to the handler threads, plus those parked behind a full ring (gauge). */
+export const S_RING_TO_HANDLERS = 15;
+/** Records the handler threads have sent this I/O thread and it has not read yet (gauge). */
+export const S_RING_FROM_HANDLERS = 16;
+/** Access log lines accepted into the thread's buffer. */
+export const S_ACCESS_LINES = 17;
+/** Access log lines dropped because the buffer was full (the disk or stdout could not keep up) or a write failed. */
+export const S_ACCESS_DROPPED = 18;
+/** Fixed fields per slot, with room to add counters without changing the slot layout. */
+export const FIXED_FIELDS = 32;
+
+export type FieldKind = "counter" | "gauge";
+
+/** One Prometheus metric family over fixed fields; `labels[i]` is the label set of `fields[i]`. */
+export interface Family {
+  /** Metric name without the `grocketd_` prefix. */
+  readonly name: string;
+  readonly kind: FieldKind;
+  readonly help: string;
+  readonly fields: readonly number[];
+  readonly labels?: readonly Record<string, string>[];
+}
+
+/** What I/O threads count, per thread (label `thread`) and summed (`grocketd_server_<name>`). */
+export const IO_FAMILIES: readonly Family[] = [
+  { name: "connections_total", kind: "counter", help: "Connections accepted.", fields: [S_CONN_TOTAL] },
+  { name: "connections_open", kind: "gauge", help: "Connections open now.", fields: [S_CONN_OPEN] },
+  { name: "connections_refused_total", kind: "counter", help: "Connections refused by the module's accept (or accept threw).", fields: [S_CONN_REFUSED] },
+  { name: "packets_total", kind: "counter", help: "Packets framed by check and handed to proc (TCP, binary over HTTP).", fields: [S_PACKETS] },
+  { name: "http_requests_total", kind: "counter", help: "HTTP requests received whole.", fields: [S_HTTP_REQUESTS] },
+  {
+    name: "http_responses_total", kind: "counter", help: "HTTP responses sent, by status class.",
+    fields: [S_HTTP_1XX, S_HTTP_2XX, S_HTTP_3XX, S_HTTP_4XX, S_HTTP_5XX],
+    labels: [{ class: "1xx" }, { class: "2xx" }, { class: "3xx" }, { class: "4xx" }, { class: "5xx" }],
+  },
+  { name: "received_bytes_total", kind: "counter", help: "Bytes read from client sockets.", fields: [S_BYTES_IN] },
+  { name: "sent_bytes_total", kind: "counter", help: "Bytes written to client sockets (accepted by the kernel).", fields: [S_BYTES_OUT] },
+  {
+    name: "errors_total", kind: "counter", help: "Errors: module hook failures, bad input data, HTTP requests refused by the server.",
+    fields: [S_ERR_HANDLER, S_ERR_BAD_DATA, S_ERR_HTTP_REJECTED],
+    labels: [{ kind: "handler" }, { kind: "bad_data" }, { kind: "http_rejected" }],
+  },
+  {
+    name: "ring_depth", kind: "gauge", help: "Records waiting in the handler-pool rings of an I/O thread (sampled at most 1 s ago).",
+    fields: [S_RING_TO_HANDLERS, S_RING_FROM_HANDLERS],
+    labels: [{ direction: "to_handlers" }, { direction: "from_handlers" }],
+  },
+  { name: "access_log_lines_total", kind: "counter", help: "Access log lines buffered for writing.", fields: [S_ACCESS_LINES] },
+  { name: "access_log_dropped_total", kind: "counter", help: "Access log lines dropped (buffer full or write failed).", fields: [S_ACCESS_DROPPED] },
+];
+
+/** What handler threads count (`worker.disabled = false`), per handler thread (label `handler`). */
+export const HANDLER_FAMILIES: readonly Family[] = [
+  { name: "handler_packets_total", kind: "counter", help: "Packets run by proc on a handler thread.", fields: [S_PACKETS] },
+  { name: "handler_http_requests_total", kind: "counter", help: "HTTP requests run on a handler thread.", fields: [S_HTTP_REQUESTS] },
+];
+
+/** Fields that are gauges: not carried over when a thread's counters are retired. */
+export const GAUGES: ReadonlySet<number> = new Set(IO_FAMILIES.filter((f) => f.kind === "gauge").flatMap((f) => f.fields));
+
+/** Index of the status-class counter for an HTTP status (1xx..5xx); -1 outside 100-599. */
+export function statusClassField(status: number): number {
+  const c = (status / 100) | 0;
+  return c >= 1 && c <= 5 ? S_HTTP_1XX + c - 1 : -1;
+}

@@ -1,0 +1,146 @@
+/**
+ * @module stats/stats-registry
+ * The process's counters, as the status listener reads them. Every set of threads (one ThreadSupervisor: a
+ * generation of I/O threads and handler threads) opens a group, one SharedArrayBuffer with a slot per thread (see
+ * stats-slot.ts), and closes it when its threads have stopped. Closing folds the group's counters into a per-thread
+ * "retired" total, so the sums (and each thread's series) keep growing across reloads and restarts instead of
+ * starting again at zero; gauges are dropped with their threads. Child processes (`server.processes` > 1) have
+ * registries of their own; their snapshots can be handed to the master's registry with setRemote().
+ *
+ * One registry per process, reached through statsRegistry(): the supervisors that open groups and the status
+ * listener that reads them are started far apart, and a process-wide object keeps the wiring out of the master.
+ */
+
+import { FIXED_FIELDS, GAUGES } from "./stat-fields.ts";
+import { SLOT_BYTES, StatsSlot, type StatsRef } from "./stats-slot.ts";
+
+export type ThreadRole = "io" | "handler";
+
+/** One thread's counters (or, merged, every thread that had this role and index). Plain data: crosses IPC. */
+export interface ThreadStats {
+  readonly role: ThreadRole;
+  readonly index: number;
+  /** Child process index in multi-process mode; absent for the process's own threads. */
+  readonly process?: number;
+  /** The fixed fields, by stat-fields.ts index. */
+  readonly fields: number[];
+  /** Module counters, "<module>\t<counter>" → value (a tab, since both names may contain dots). */
+  readonly modules: Record<string, number>;
+}
+
+/** The slots of one set of threads: I/O threads first, then handler threads. */
+export class StatsGroup {
+  readonly sab: SharedArrayBuffer;
+  private readonly slots: StatsSlot[] = [];
+
+  constructor(
+    readonly ioThreads: number,
+    readonly handlerThreads: number,
+    private readonly onClose: (g: StatsGroup) => void,
+  ) {
+    this.sab = new SharedArrayBuffer(Math.max(1, ioThreads + handlerThreads) * SLOT_BYTES);
+    for (let s = 0; s < ioThreads + handlerThreads; s++) this.slots.push(StatsSlot.attach({ sab: this.sab, slot: s }));
+  }
+
+  /** What the start message of a thread carries. */
+  ref(role: ThreadRole, index: number): StatsRef {
+    return { sab: this.sab, slot: role === "io" ? index : this.ioThreads + index };
+  }
+
+  read(): ThreadStats[] {
+    return this.slots.map((s, i) => {
+      const io = i < this.ioThreads;
+      return { role: io ? "io" : "handler", index: io ? i : i - this.ioThreads, ...s.read() };
+    });
+  }
+
+  /** The threads have stopped: their counters become part of the retired totals. */
+  close(): void {
+    this.onClose(this);
+  }
+}
+
+const keyOf = (t: Pick<ThreadStats, "role" | "index" | "process">): string => `${t.process ?? ""}/${t.role}/${t.index}`;
+
+function empty(t: Pick<ThreadStats, "role" | "index" | "process">): ThreadStats {
+  const base = { role: t.role, index: t.index, fields: new Array<number>(FIXED_FIELDS).fill(0), modules: {} };
+  return t.process === undefined ? base : { ...base, process: t.process };
+}
+
+/** Adds b into a (in place); `gauges` false leaves gauges out (retiring). */
+function addInto(a: ThreadStats, b: ThreadStats, gauges: boolean): void {
+  for (let i = 0; i < FIXED_FIELDS; i++) if (gauges || !GAUGES.has(i)) a.fields[i] = a.fields[i]! + (b.fields[i] ?? 0);
+  for (const [k, v] of Object.entries(b.modules)) a.modules[k] = (a.modules[k] ?? 0) + v;
+}
+
+export class StatsRegistry {
+  private readonly groups = new Set<StatsGroup>();
+  private readonly retired = new Map<string, ThreadStats>();
+  private readonly remote = new Map<number, ThreadStats[]>();
+
+  /** Slots for a set of threads; close() the group once they have stopped. */
+  open(ioThreads: number, handlerThreads: number): StatsGroup {
+    const g = new StatsGroup(ioThreads, handlerThreads, (x) => this.retire(x.read(), x));
+    this.groups.add(g);
+    return g;
+  }
+
+  private retire(threads: readonly ThreadStats[], group?: StatsGroup): void {
+    if (group !== undefined && !this.groups.delete(group)) return;
+    for (const t of threads) {
+      const k = keyOf(t);
+      const r = this.retired.get(k) ?? empty(t);
+      addInto(r, t, false);
+      this.retired.set(k, r);
+    }
+  }
+
+  /** The latest snapshot of child process `proc` (its own registry's snapshot()). */
+  setRemote(proc: number, threads: readonly ThreadStats[]): void {
+    this.remote.set(proc, threads.map((t) => ({ ...t, process: proc })));
+  }
+
+  /** Child process `proc` is gone: its last counters stay in the totals; a replacement starts from them. */
+  retireRemote(proc: number): void {
+    const last = this.remote.get(proc);
+    if (last === undefined) return;
+    this.remote.delete(proc);
+    this.retire(last);
+  }
+
+  /** Every thread's counters, retired ones folded in, one entry per (process, role, index), in that order. */
+  snapshot(): ThreadStats[] {
+    const merged = new Map<string, ThreadStats>();
+    const take = (t: ThreadStats, gauges: boolean) => {
+      const k = keyOf(t);
+      let m = merged.get(k);
+      if (m === undefined) merged.set(k, (m = empty(t)));
+      addInto(m, t, gauges);
+    };
+    for (const t of this.retired.values()) take(t, false);
+    for (const g of this.groups) for (const t of g.read()) take(t, true);
+    for (const list of this.remote.values()) for (const t of list) take(t, true);
+    return [...merged.values()].sort(
+      (a, b) => (a.process ?? -1) - (b.process ?? -1) || (a.role === b.role ? 0 : a.role === "io" ? -1 : 1) || a.index - b.index,
+    );
+  }
+
+  /** Threads running now, by role (a generation being replaced and its successor count once). */
+  running(): { io: number; handler: number } {
+    const io = new Set<string>();
+    const handler = new Set<string>();
+    for (const g of this.groups) {
+      for (let i = 0; i < g.ioThreads; i++) io.add(`/${i}`);
+      for (let j = 0; j < g.handlerThreads; j++) handler.add(`/${j}`);
+    }
+    for (const [p, list] of this.remote) for (const t of list) (t.role === "io" ? io : handler).add(`${p}/${t.index}`);
+    return { io: io.size, handler: handler.size };
+  }
+}
+
+let registry: StatsRegistry | undefined;
+
+/** This process's registry. */
+export function statsRegistry(): StatsRegistry {
+  return (registry ??= new StatsRegistry());
+}

@@ -1,0 +1,79 @@
+// `bun run build`: the single executable, smoke-tested as CI runs it. It is built into a temp dir (about 100 MB,
+// deleted afterwards), started from another directory with no module named — so the embedded demo module, the
+// embedded llhttp WASM and the Worker entries inside the binary must all be found — and must echo kiss packets over
+// TCP and binary over HTTP, then exit 0 on SIGTERM. A static check keeps the build's entry list in step with the
+// files the runtime starts by path.
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { buildBinary, ENTRYPOINTS, REPO_ROOT } from "../../src/build/build-binary.ts";
+import { startGrocketd, type Running } from "../helpers/grocketd.ts";
+import { kisses } from "../helpers/kiss.ts";
+import { connect } from "../helpers/tcp-client.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "grocketd-binary-"));
+const binary = join(dir, "grocketd");
+let running: Running | undefined;
+afterAll(async () => {
+  await running?.stop("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function sourceFiles(d: string): string[] {
+  return readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourceFiles(join(d, e.name)) : e.name.endsWith(".ts") ? [join(d, e.name)] : [],
+  );
+}
+
+describe("single binary", () => {
+  test("every file the runtime starts by path (entryUrl/entryPath) is a build entry point", () => {
+    const used = new Set<string>();
+    for (const f of sourceFiles(join(REPO_ROOT, "src"))) {
+      for (const m of readFileSync(f, "utf8").matchAll(/\bentry(?:Url|Path)\("([^"]+)"\)/g)) used.add(m[1]!);
+    }
+    expect(used.size).toBeGreaterThan(0);
+    for (const u of used) expect(ENTRYPOINTS).toContain(u);
+    // ...and nothing still builds a Worker URL relative to import.meta.url, which points into the bundle when compiled.
+    // (A child process entry is fine: childProcessCommand uses its path only when running from source.)
+    const stale = sourceFiles(join(REPO_ROOT, "src"))
+      .filter((f) => {
+        const code = readFileSync(f, "utf8").split("\n").filter((l) => !/^\s*(\*|\/\/|\/\*)/.test(l)).join("\n");
+        return /new URL\("\.{1,2}\/[^"]+\.ts", import\.meta\.url\)/.test(code) && !code.includes("childProcessCommand(");
+      })
+      .map((f) => relative(REPO_ROOT, f));
+    expect(stale).toEqual([]);
+  });
+
+  test("builds, serves kiss over TCP and binary over HTTP with the embedded echo module, exits 0 on SIGTERM", async () => {
+    const built = await buildBinary(binary);
+    expect(built.output).not.toContain("error");
+    expect(built.code).toBe(0);
+    console.log(`built ${(statSync(binary).size / 1e6).toFixed(0)} MB in ${Math.round(built.ms)} ms`);
+    const check = Bun.spawnSync([binary, "--check", "--listen", "tcp://127.0.0.1:0"], { cwd: dir, env: { PATH: process.env.PATH ?? "" } });
+    expect(check.exitCode).toBe(0);
+    expect(check.stdout.toString()).toContain("module echo@1.0.0 (/$bunfs/root/modules/echo.js)"); // embedded, not read from disk
+
+    running = await startGrocketd(["--listen", "tcp://127.0.0.1:0", "--listen", "http://127.0.0.1:0", "--threads", "1"], {
+      command: [binary],
+      cwd: dir, // no grocketd.toml, no modules/, no node_modules here
+      expectListening: 2,
+    });
+    const [tcpPort, httpPort] = running.ports;
+    expect(running.output()).toContain("modules=echo@1.0.0");
+
+    const c = await connect(tcpPort!);
+    const sent = kisses(1, 50);
+    c.write(sent);
+    expect(Buffer.from((await c.waitBytes(sent.length)).subarray(0, sent.length)).equals(Buffer.from(sent))).toBe(true);
+    c.end();
+
+    const body = kisses(100, 3);
+    const res = await fetch(`http://127.0.0.1:${httpPort}/binary`, { method: "POST", body });
+    expect(res.status).toBe(200);
+    expect(Buffer.from(await res.arrayBuffer()).equals(Buffer.from(body))).toBe(true);
+
+    expect(await running.stop("SIGTERM")).toBe(0);
+    running = undefined;
+  }, 120_000);
+});

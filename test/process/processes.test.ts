@@ -1,0 +1,73 @@
+// server.processes: child processes with their own I/O threads on shared ports, supervised by the master
+// (restart with back-off, crash-loop limit), and stopped together on SIGTERM with in-flight replies delivered.
+import { afterEach, describe, expect, test } from "bun:test";
+import { resolve } from "node:path";
+import { startGrocketd, runGrocketd, type Running } from "../helpers/grocketd.ts";
+import { connect } from "../helpers/tcp-client.ts";
+
+const FIX = resolve(import.meta.dir, "../fixtures/modules");
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+let running: Running | undefined;
+afterEach(async () => {
+  await running?.stop("SIGKILL");
+  running = undefined;
+});
+
+function childPids(pid: number): number[] {
+  const out = Bun.spawnSync(["pgrep", "-P", String(pid)]).stdout.toString().trim();
+  return out === "" ? [] : out.split("\n").map(Number);
+}
+
+async function ask(port: number, line: string): Promise<string> {
+  const c = await connect(port);
+  c.write(line);
+  const got = text(await c.waitBytes(line.length, 3000));
+  c.end();
+  return got;
+}
+
+describe("multi-process mode", () => {
+  test("two child processes serve one port; init runs as process 0 and 1; a killed child is replaced", async () => {
+    running = await startGrocketd(["--module", `${FIX}/slow-echo.ts`, "--listen", "tcp://127.0.0.1:0", "--threads", "1"], {
+      env: { GROCKETD_SERVER_PROCESSES: "2", SLOW_MS: "1" },
+    });
+    const port = running.ports[0]!;
+    await running.waitFor(/init process 0[\s\S]*init process 1|init process 1[\s\S]*init process 0/);
+    expect(running.output()).toMatch(/init master 0/);
+    const kids = childPids(running.pid);
+    expect(kids).toHaveLength(2);
+    process.kill(kids[0]!, "SIGKILL");
+    // Connections queued on the killed child's socket die with it (unless net.ipv4.tcp_migrate_req is set);
+    // from the moment the master has noticed, the other child answers while the first is replaced.
+    await running.waitFor(/process \d exited unexpectedly \(signal SIGKILL\); restarting in \d+ ms/);
+    for (let i = 0; i < 10; i++) expect(await ask(port, `x${i}\n`)).toBe(`x${i}\n`);
+    await running.waitFor(/process \d is serving again/);
+    expect(childPids(running.pid)).toHaveLength(2);
+  });
+
+  test("SIGTERM stops every process after their in-flight replies, exit 0", async () => {
+    running = await startGrocketd(["--module", `${FIX}/slow-echo.ts`, "--listen", "tcp://127.0.0.1:0", "--threads", "1"], {
+      env: { GROCKETD_SERVER_PROCESSES: "2", SLOW_MS: "400" },
+    });
+    const clients = await Promise.all(Array.from({ length: 6 }, () => connect(running!.ports[0]!)));
+    for (const [i, c] of clients.entries()) c.write(`req ${i}\n`);
+    await Bun.sleep(100);
+    const code = running.stop("SIGTERM");
+    const got = await Promise.all(clients.map((c) => c.waitBytes(6, 5000).then(text)));
+    expect(got).toEqual(clients.map((_, i) => `req ${i}\n`));
+    expect(await code).toBe(0);
+    expect(running.output().match(/term process \d/g)).toHaveLength(2);
+  });
+
+  test("a crash loop is reported and stops restarting after server.restart_limit; the master exits 1", async () => {
+    const r = await runGrocketd(["--module", `${FIX}/crash-loop.ts`, "--listen", "tcp://127.0.0.1:0", "--threads", "1"], {
+      env: { GROCKETD_SERVER_RESTART_LIMIT: "2" },
+      timeoutMs: 20_000,
+    });
+    expect(r.code).toBe(1);
+    const out = r.stdout + r.stderr;
+    expect(out.match(/I\/O thread 0 exited unexpectedly; restarting/g)).toHaveLength(2);
+    expect(out).toMatch(/I\/O thread 0 exited 3 times within the restart window: crash loop, not restarting it/);
+    expect(out).toMatch(/nothing left that serves \(crash loop\); exiting/);
+  }, 30_000);
+});
