@@ -268,7 +268,13 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
   onHeadersComplete(p: RequestParser): number {
     // RFC 9110 §2.5 / §15.6.6: only HTTP/1.x is served here; llhttp accepts "HTTP/2.0" on a request line.
     if (p.versionMajor !== 1) return this.stop(505);
-    p.locate(CHECKED_FIELDS, FIRST, COUNT);
+    if (p.fast) {
+      // The fast scan already counted these (and let no Transfer-Encoding through).
+      COUNT[F_HOST] = p.fastHosts;
+      COUNT[F_TE] = 0;
+      COUNT[F_EXPECT] = p.fastExpect < 0 ? 0 : 1;
+      FIRST[F_EXPECT] = p.fastExpect;
+    } else p.locate(CHECKED_FIELDS, FIRST, COUNT);
     // RFC 9112 §3.2: a client MUST send Host in HTTP/1.1; a server MUST answer 400 if it is missing or repeated.
     const hosts = COUNT[F_HOST]!;
     if (hosts > 1 || (hosts === 0 && p.versionMinor >= 1)) return this.stop(400);

@@ -97,6 +97,7 @@ describe("rejections", () => {
 
   test("RFC 9110 §10.1.1: an Expect other than 100-continue → 417", async () => {
     expect(await status("POST / HTTP/1.1\r\n" + H + "Expect: fancy\r\nContent-Length: 1\r\n\r\nx")).toBe(417);
+    expect(await status("GET / HTTP/1.1\r\n" + H + "Expect: fancy\r\n\r\n")).toBe(417); // body-less: the fast scan's path
   });
 
   test("a refused request after good ones: the good responses come first, then the error, then close", async () => {

@@ -25,6 +25,9 @@ export interface FastHead {
   us: number;
   ue: number;
   headerCount: number;
+  /** Host fields seen, and the index of the first Expect field (-1): the server checks both on every request. */
+  hosts: number;
+  expect: number;
 }
 
 const TCHAR = new Uint8Array(256);
@@ -89,6 +92,8 @@ export function fastScan(b: Uint8Array, p: number, end: number, maxHead: number,
   let count = 0;
   let keepAlive = minor === 1;
   let connection = false;
+  let hosts = 0;
+  let expect = -1;
   for (;;) {
     if (p + 1 >= end) return -1;
     if (b[p] === CR) {
@@ -110,6 +115,8 @@ export function fastScan(b: Uint8Array, p: number, end: number, maxHead: number,
     if (count === maxHeaders || p - start > maxHead) return -1;
     // Framing and connection fields are llhttp's to interpret (RFC 9112 §6, §9.6).
     const n = ne - ns;
+    if (n === 4 && is(b, ns, ne, "host")) hosts++;
+    else if (n === 6 && expect < 0 && is(b, ns, ne, "expect")) expect = count;
     if (n === 14 && is(b, ns, ne, "content-length")) return -1;
     if (n === 17 && is(b, ns, ne, "transfer-encoding")) return -1;
     if (n === 7 && is(b, ns, ne, "upgrade")) return -1;
@@ -139,5 +146,7 @@ export function fastScan(b: Uint8Array, p: number, end: number, maxHead: number,
   out.us = us;
   out.ue = ue;
   out.headerCount = count;
+  out.hosts = hosts;
+  out.expect = expect;
   return p;
 }

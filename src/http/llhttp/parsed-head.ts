@@ -33,6 +33,10 @@ export class ParsedHead {
   chunked = false;
   /** Number of header fields of the current request (trailers are not recorded). */
   headerCount = 0;
+  /** The request came through the fast scan, which also counted its Host fields and found its Expect field. */
+  fast = false;
+  fastHosts = 0;
+  fastExpect = -1;
 
   /** The buffer the offsets index: WASM memory while live, `own` after detachHead(). */
   protected buf: LatinBuffer = EMPTY;
@@ -148,8 +152,9 @@ export class ParsedHead {
     for (let i = 0, n = this.headerCount; i < n; i++) {
       const s = h[i * 4]!;
       const e = h[i * 4 + 1]!;
+      const len = e - s;
       for (let k = 0; k < names.length; k++) {
-        if (nameEquals(b, s, e, names[k]!)) {
+        if (names[k]!.length === len && nameEquals(b, s, e, names[k]!)) {
           if (counts[k]++ === 0) first[k] = i;
           break;
         }

@@ -33,7 +33,7 @@ import { ParsedHead, Phase } from "./parsed-head.ts";
 import { fastScan, type FastHead } from "./fast-path.ts";
 
 /** The fast scan's result, reused for every request (one parser runs at a time on a thread). */
-const FAST: FastHead = { method: 0, versionMinor: 0, keepAlive: false, us: 0, ue: 0, headerCount: 0 };
+const FAST: FastHead = { method: 0, versionMinor: 0, keepAlive: false, us: 0, ue: 0, headerCount: 0, hosts: 0, expect: -1 };
 import type { LlhttpImports } from "./wasm-loader.ts";
 import { MAX_INPUT_BYTES, type WasmRuntime, llhttpRuntime } from "./wasm-runtime.ts";
 
@@ -100,7 +100,7 @@ export class RequestParser extends ParsedHead {
   private pending: Buffer = Buffer.alloc(0);
   private pendingLen = 0;
   private destroyLater = false;
-  private readonly fast: boolean;
+  private readonly fastOn: boolean;
   /** Requests the fast scan delivered (statistics and tests). */
   fastMessages = 0;
 
@@ -117,7 +117,7 @@ export class RequestParser extends ParsedHead {
     this.maxHead = limits.maxHeadBytes;
     this.maxHeaders = limits.maxHeaders;
     this.maxUrl = limits.maxUrlBytes;
-    this.fast = limits.fastPath !== false;
+    this.fastOn = limits.fastPath !== false;
     // HTTP_REQUEST by number: the package wrapper's TYPE[1] lookup yields BOTH and accepts responses (llhttp-eval §2).
     this.ptr = R.allocParser(LLHTTP_TYPE_REQUEST);
     this.buf = R.mem;
@@ -257,7 +257,7 @@ export class RequestParser extends ParsedHead {
     }
     if (!this.detached) this.buf = R.mem;
     let start = R.inPtr + pl;
-    if (pl === 0 && this.fast && this.phase === IDLE) {
+    if (pl === 0 && this.fastOn && this.phase === IDLE) {
       // Simple body-less requests first, in JavaScript; llhttp takes over at the first one that is not.
       const end = start + n;
       while (start < end) {
@@ -317,6 +317,9 @@ export class RequestParser extends ParsedHead {
     this.versionMajor = 1;
     this.versionMinor = f.versionMinor;
     this.keepAlive = f.keepAlive;
+    this.fast = true;
+    this.fastHosts = f.hosts;
+    this.fastExpect = f.expect;
     this.upgrade = this.chunked = false;
     this.contentLength = -1;
     this.detached = false;
@@ -400,6 +403,7 @@ export class RequestParser extends ParsedHead {
       wasm_on_message_begin(): number {
         const c = cur!;
         c.msgSeq++;
+        c.fast = false;
         c.phase = HEAD;
         c.kind = K_NONE;
         c.headerCount = c.preUrl = c.trailerBytes = c.trailerCount = 0;
