@@ -4,7 +4,7 @@
  * everything else the read event produced; streamed responses use chunked coding on HTTP/1.1 (RFC 9112 §7.1) and
  * a close-delimited body on HTTP/1.0 (RFC 9112 §6.3), with backpressure through `write()`'s result and `drained()`.
  */
-import { checkHeader } from "./header-check.ts";
+import { ResponseHead } from "./response-head.ts";
 import type { HttpResponse } from "./http-types.ts";
 import { CLOSE, StaticResponse, connectionLine, type ResponseEnv } from "./static-response.ts";
 import { statusHasNoBody, statusText } from "./status-text.ts";
@@ -32,10 +32,7 @@ const FINISHED = 2;
 const CRLF = "\r\n";
 const LAST_CHUNK = "0\r\n\r\n";
 
-export class HttpResponseImpl implements HttpResponse {
-  private code = 200;
-  private lines = "";
-  private hasType = false;
+export class HttpResponseImpl extends ResponseHead implements HttpResponse {
   private phase = FRESH;
   private variant = 0;
   private head = false;
@@ -44,7 +41,9 @@ export class HttpResponseImpl implements HttpResponse {
   /** Body bytes sent so far (headers and chunk framing excluded): the access log's bytes_out. */
   bodyBytes = 0;
 
-  constructor(private readonly sink: ResponseSink) {}
+  constructor(private readonly sink: ResponseSink) {
+    super();
+  }
 
   /** The status sent (or to be sent) for this request. */
   get statusCode(): number {
@@ -53,9 +52,7 @@ export class HttpResponseImpl implements HttpResponse {
 
   begin(variant: number, head: boolean, http10: boolean): void {
     this.http10 = http10;
-    this.code = 200;
-    this.lines = "";
-    this.hasType = false;
+    this.resetHead();
     this.phase = FRESH;
     this.variant = variant;
     this.head = head;
@@ -71,29 +68,8 @@ export class HttpResponseImpl implements HttpResponse {
     return this.phase === FINISHED;
   }
 
-  status(code: number): this {
-    if (this.phase !== FRESH) throw new Error("status(): headers already sent");
-    if (!Number.isInteger(code) || code < 200 || code > 999) throw new RangeError(`status(): ${code} is not a final status code (200-999)`);
-    this.code = code;
-    return this;
-  }
-
-  header(name: string, value: string | number): this {
-    if (this.phase !== FRESH) throw new Error("header(): headers already sent");
-    const v = String(value);
-    checkHeader(name, v);
-    const lower = name.toLowerCase();
-    if (lower === "content-length" || lower === "transfer-encoding" || lower === "date") {
-      throw new TypeError(`header(): "${name}" is set by grocketd`);
-    }
-    if (lower === "connection") {
-      // Only "close" means something a handler can ask for (RFC 9110 §7.6.1); keep-alive is decided by the runtime.
-      if (/\bclose\b/i.test(v)) this.variant = CLOSE;
-      return this;
-    }
-    if (lower === "content-type") this.hasType = true;
-    this.lines += `${name}: ${v}\r\n`;
-    return this;
+  protected askClose(): void {
+    this.variant = CLOSE;
   }
 
   /** Pool mode: status and header lines as a handler thread built (and validated) them. */

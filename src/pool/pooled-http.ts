@@ -4,7 +4,7 @@
  * records — whole (`send`), or streamed (`write`/`end`) with a window of two unacknowledged chunks so a slow client
  * slows the handler down instead of filling the I/O thread's memory.
  */
-import { checkHeader } from "../http/header-check.ts";
+import { ResponseHead } from "../http/response-head.ts";
 import type { HttpHeaders, HttpRequest, HttpResponse } from "../http/http-types.ts";
 import { targetPath, targetQuery } from "../http/request-target.ts";
 import { StaticResponse } from "../http/static-response.ts";
@@ -85,10 +85,7 @@ const FRESH = 0;
 const STREAMING = 1;
 const FINISHED = 2;
 
-export class PooledResponse implements HttpResponse {
-  private code = 200;
-  private lines = "";
-  private hasType = false;
+export class PooledResponse extends ResponseHead implements HttpResponse {
   private phase = FRESH;
   private unacked = 0;
   private waiters: Array<() => void> = [];
@@ -99,7 +96,9 @@ export class PooledResponse implements HttpResponse {
     private readonly emit: EmitResponse,
     private readonly conn: PooledConn,
     private readonly onFinished: () => void,
-  ) {}
+  ) {
+    super();
+  }
 
   get headersSent(): boolean {
     return this.phase !== FRESH;
@@ -108,26 +107,8 @@ export class PooledResponse implements HttpResponse {
     return this.phase === FINISHED;
   }
 
-  status(code: number): this {
-    if (this.phase !== FRESH) throw new Error("status(): headers already sent");
-    if (!Number.isInteger(code) || code < 200 || code > 999) throw new RangeError(`status(): ${code} is not a final status code (200-999)`);
-    this.code = code;
-    return this;
-  }
-
-  header(name: string, value: string | number): this {
-    if (this.phase !== FRESH) throw new Error("header(): headers already sent");
-    const v = String(value);
-    checkHeader(name, v);
-    const lower = name.toLowerCase();
-    if (lower === "content-length" || lower === "transfer-encoding" || lower === "date") throw new TypeError(`header(): "${name}" is set by grocketd`);
-    if (lower === "connection") {
-      if (/\bclose\b/i.test(v)) this.conn.closeRequested = true;
-      return this;
-    }
-    if (lower === "content-type") this.hasType = true;
-    this.lines += `${name}: ${v}\r\n`;
-    return this;
+  protected askClose(): void {
+    this.conn.closeRequested = true;
   }
 
   send(body?: string | Uint8Array | StaticResponse): void {

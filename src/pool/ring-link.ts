@@ -95,12 +95,7 @@ export class RingLink {
   /** Sends a record whose payload is `src[off..off+len)` (or empty). Returns false when it had to wait in the backlog. */
   send(kind: number, conn: number, seq: number, flags: number, src?: Uint8Array, off = 0, len = 0): boolean {
     if (this.backlog.length === 0) {
-      const f = this.f;
-      f[0] = kind;
-      f[1] = conn;
-      f[2] = seq;
-      f[3] = flags;
-      const at = this.tx.reserve(f, len);
+      const at = this.tx.reserve(this.fields(kind, conn, seq, flags), len);
       if (at >= 0) {
         if (len > 0) this.tx.ring.bytes.set(off === 0 && len === src!.length ? src! : src!.subarray(off, off + len), at);
         this.tx.commit();
@@ -114,12 +109,7 @@ export class RingLink {
   /** Sends a record whose payload (at most `size` bytes) is written by `write` straight into the ring. */
   sendEncoded(kind: number, conn: number, seq: number, flags: number, size: number, write: (w: Writer) => void): boolean {
     if (this.backlog.length === 0) {
-      const f = this.f;
-      f[0] = kind;
-      f[1] = conn;
-      f[2] = seq;
-      f[3] = flags;
-      const at = this.tx.reserve(f, size);
+      const at = this.tx.reserve(this.fields(kind, conn, seq, flags), size);
       if (at >= 0) {
         const w = this.w;
         w.off = at;
@@ -135,6 +125,16 @@ export class RingLink {
     return false;
   }
 
+  /** The record's four fields in the reused scratch array. */
+  private fields(kind: number, conn: number, seq: number, flags: number): Int32Array {
+    const f = this.f;
+    f[0] = kind;
+    f[1] = conn;
+    f[2] = seq;
+    f[3] = flags;
+    return f;
+  }
+
   private park(kind: number, conn: number, seq: number, flags: number, payload: Uint8Array): void {
     const first = this.backlog.length === 0;
     this.backlog.push({ kind, conn, seq, flags, payload });
@@ -145,14 +145,9 @@ export class RingLink {
   }
 
   private async drainBacklog(): Promise<void> {
-    const f = this.f;
     while (this.backlog.length > 0 && !this.closed) {
       const p = this.backlog[0]!;
-      f[0] = p.kind;
-      f[1] = p.conn;
-      f[2] = p.seq;
-      f[3] = p.flags;
-      if (this.tx.push(f, p.payload)) {
+      if (this.tx.push(this.fields(p.kind, p.conn, p.seq, p.flags), p.payload)) {
         this.backlog.shift();
         continue;
       }

@@ -1,0 +1,50 @@
+/**
+ * @module http/response-head
+ * What a handler may set before a response starts — status and header fields — checked the same way whether the
+ * response is written on the I/O thread or built on a handler thread: a final status code, names that are tokens and
+ * values without CR/LF/NUL (RFC 9110 §5), framing and Date fields reserved to the runtime, and `Connection: close`
+ * turned into a request to close (keep-alive is the runtime's decision, RFC 9110 §7.6.1).
+ */
+import { checkHeader } from "./header-check.ts";
+
+export abstract class ResponseHead {
+  protected code = 200;
+  /** Header lines "Name: value\r\n" in the order given. */
+  protected lines = "";
+  protected hasType = false;
+
+  /** True once the status line has been sent (status and headers can no longer change). */
+  abstract get headersSent(): boolean;
+  /** The handler asked for `Connection: close`. */
+  protected abstract askClose(): void;
+
+  protected resetHead(): void {
+    this.code = 200;
+    this.lines = "";
+    this.hasType = false;
+  }
+
+  status(code: number): this {
+    if (this.headersSent) throw new Error("status(): headers already sent");
+    if (!Number.isInteger(code) || code < 200 || code > 999) throw new RangeError(`status(): ${code} is not a final status code (200-999)`);
+    this.code = code;
+    return this;
+  }
+
+  header(name: string, value: string | number): this {
+    if (this.headersSent) throw new Error("header(): headers already sent");
+    const v = String(value);
+    checkHeader(name, v);
+    const lower = name.toLowerCase();
+    if (lower === "content-length" || lower === "transfer-encoding" || lower === "date") {
+      throw new TypeError(`header(): "${name}" is set by grocketd`);
+    }
+    if (lower === "connection") {
+      if (/\bclose\b/i.test(v)) this.askClose();
+      return this;
+    }
+    if (lower === "content-type") this.hasType = true;
+    this.lines += `${name}: ${v}\r\n`;
+    return this;
+  }
+}

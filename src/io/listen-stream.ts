@@ -1,0 +1,64 @@
+/**
+ * @module io/listen-stream
+ * Opens one stream listen entry (tcp, tls, http, https) in this I/O thread with SO_REUSEPORT, so every thread
+ * accepts on the same port and the kernel spreads connections, and wires Bun's socket events to a connection object.
+ * `reusePort` is honoured by Bun.listen at run time although bun-types leaves it out of TCPSocketListenOptions
+ * (research bun-platform §2), hence the local type below.
+ */
+import type { Socket, TCPSocketListener, TCPSocketListenOptions } from "bun";
+import type { ListenEntry } from "../config/listen-url.ts";
+import type { IoContext } from "./io-context.ts";
+import type { StreamConnection } from "./stream-connection.ts";
+import { tlsListenOption } from "./tls-options.ts";
+
+export interface StreamListenHooks<C extends StreamConnection> {
+  /** A new connection object for an accepted socket. */
+  create(socket: Socket<C>): C;
+  /** Called after the module accepted it. */
+  opened?(c: C): void;
+  /** One read; the chunk must not be viewed (research calibration §A): copy it or pass it on whole. */
+  data(c: C, chunk: Uint8Array): void;
+}
+
+type ListenOptions<C> = TCPSocketListenOptions<C> & { reusePort?: boolean };
+
+export function listenStream<C extends StreamConnection>(io: IoContext, entry: ListenEntry, hooks: StreamListenHooks<C>): TCPSocketListener<C> {
+  const { create, opened, data } = hooks;
+  const opts: ListenOptions<C> = {
+    hostname: entry.hostname,
+    port: entry.port,
+    reusePort: true,
+    tls: tlsListenOption(entry, io.config.tls), // tls:// and https:// only
+    // Keep the socket writable after the peer's FIN so replies to what it sent still go out.
+    allowHalfOpen: true,
+    socket: {
+      binaryType: "uint8array",
+      open(s) {
+        const c = create(s);
+        s.data = c;
+        if (io.draining || !c.accept()) {
+          c.stopReading = true;
+          s.terminate();
+          return;
+        }
+        opened?.(c);
+      },
+      data(s, chunk) {
+        data(s.data, chunk as unknown as Uint8Array);
+      },
+      drain(s) {
+        s.data.onDrain();
+      },
+      end(s) {
+        s.data?.onPeerEnd();
+      },
+      close(s) {
+        s.data?.onClose();
+      },
+      error(s, err) {
+        io.log.debug("socket error", { conn: s.data?.id, error: err.message });
+      },
+    },
+  };
+  return Bun.listen<C>(opts);
+}
