@@ -36,7 +36,8 @@ export class IoContext {
   clock = performance.now();
   readonly cork = new Cork();
   /** Per-thread input buffer that reads are copied into when a chunk holds more or less than one packet. */
-  inBuf = new Uint8Array(64 * 1024);
+  // A Buffer, not a plain Uint8Array: its subarray (one per packet handed to proc) is measurably cheaper in Bun.
+  inBuf: Uint8Array = Buffer.allocUnsafeSlow(64 * 1024);
   /** Set when an async reply holds a view into inBuf or a pending buffer: those must not be reused. */
   loaned = false;
   readonly conns = new Set<Housekept>();
@@ -66,7 +67,7 @@ export class IoContext {
   growInBuf(min: number): Uint8Array {
     let size = this.inBuf.length;
     while (size < min) size *= 2;
-    this.inBuf = new Uint8Array(size);
+    this.inBuf = Buffer.allocUnsafeSlow(size);
     return this.inBuf;
   }
 }

@@ -12,11 +12,14 @@ import { ModuleRuntime } from "../module/module-runtime.ts";
 import type { FromChild, ToChild } from "./child-messages.ts";
 import type { StopMode } from "../io/messages.ts";
 import { ThreadSupervisor } from "./thread-supervisor.ts";
+import { pushStats } from "../stats/stats-push.ts";
 
 const send = (m: FromChild): void => void process.send?.(m);
 let supervisor: ThreadSupervisor | undefined;
 let runtime: ModuleRuntime | undefined;
 let stopping = false;
+/** Sends this process's counters to the master's status listener (stats/stats-push.ts). */
+let statsPushed: (() => void) | undefined;
 
 process.on("SIGINT", () => {});
 
@@ -31,6 +34,7 @@ async function start(msg: Extract<ToChild, { t: "start" }>): Promise<void> {
     await supervisor.start();
     runtime.setBindings(supervisor.resolvedBindings);
     send({ t: "listening", ports: supervisor.resolvedBindings.map((b) => b.entry.port) });
+    statsPushed = pushStats(send);
   } catch (err) {
     send({ t: "start-failed", message: describeError(err) });
     await supervisor?.stop(0);
@@ -45,6 +49,7 @@ async function stop(drainMs: number, mode: StopMode = "stop"): Promise<void> {
   if (runtime) runtime.stopping = true;
   await supervisor?.stop(drainMs, mode);
   await runtime?.term();
+  statsPushed?.();
   send({ t: "stopped" });
   // Give the IPC message a moment to leave before the process does.
   setTimeout(() => process.exit(0), 20);

@@ -15,6 +15,7 @@ import type { PlanData } from "./plan-data.ts";
 import { RestartPolicy } from "./restart-policy.ts";
 import { childProcessCommand } from "../entry-path.ts";
 import type { Serving } from "./serving.ts";
+import { statsRegistry } from "../stats/stats-registry.ts";
 
 const CHILD_ENTRY = new URL("./child-main.ts", import.meta.url).pathname;
 
@@ -95,10 +96,13 @@ export class ProcessSupervisor implements Serving {
       else this.log.error(`process ${c.index} could not start`, { error: m.message });
     } else if (m.t === "stopped") {
       c.onStopped?.();
+    } else if (m.t === "stats") {
+      statsRegistry().setRemote(c.proc.pid, c.index, m.threads);
     }
   }
 
   private onExit(c: Child, code: number | null, signal: string | null): void {
+    statsRegistry().retireRemote(c.proc.pid); // its last counters stay in the status listener's totals
     if (this.children[c.index] !== c) return;
     if (c.stopping || this.stopping) {
       c.onStopped?.();

@@ -1,9 +1,9 @@
 /**
  * @module stats/stat-fields
  * The fixed counters every thread keeps in its slot of shared memory (stats-slot.ts): their indices, used on the
- * hot path as plain constants, and one table that says what each one means, so the status JSON, the Prometheus
- * text and the documentation cannot disagree. Counters only grow (a restarted thread continues where the dead one
- * stopped); gauges are set by their thread and start again at zero when a thread is replaced.
+ * hot path as plain constants, and the metric families that name and explain them (`/metrics`; docs/status.md
+ * describes the same). Counters only grow (a restarted thread continues where the dead one stopped); gauges are set
+ * by their thread and start again at zero when a thread is replaced.
  */
 
 // I/O threads (connections and traffic).

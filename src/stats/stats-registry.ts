@@ -5,7 +5,8 @@
  * stats-slot.ts), and closes it when its threads have stopped. Closing folds the group's counters into a per-thread
  * "retired" total, so the sums (and each thread's series) keep growing across reloads and restarts instead of
  * starting again at zero; gauges are dropped with their threads. Child processes (`server.processes` > 1) have
- * registries of their own; their snapshots can be handed to the master's registry with setRemote().
+ * registries of their own and send their snapshots to the master (stats-push.ts), which keeps the latest per child
+ * process (setRemote) and, when that process exits, folds it into the retired totals like a stopped group.
  *
  * One registry per process, reached through statsRegistry(): the supervisors that open groups and the status
  * listener that reads them are started far apart, and a process-wide object keeps the wiring out of the master.
@@ -76,6 +77,7 @@ function addInto(a: ThreadStats, b: ThreadStats, gauges: boolean): void {
 export class StatsRegistry {
   private readonly groups = new Set<StatsGroup>();
   private readonly retired = new Map<string, ThreadStats>();
+  /** Latest snapshot per child process, by its pid (during a reload two children share an index). */
   private readonly remote = new Map<number, ThreadStats[]>();
 
   /** Slots for a set of threads; close() the group once they have stopped. */
@@ -95,16 +97,16 @@ export class StatsRegistry {
     }
   }
 
-  /** The latest snapshot of child process `proc` (its own registry's snapshot()). */
-  setRemote(proc: number, threads: readonly ThreadStats[]): void {
-    this.remote.set(proc, threads.map((t) => ({ ...t, process: proc })));
+  /** The latest snapshot of a child process (its own registry's snapshot()); `index` is its server.processes index. */
+  setRemote(pid: number, index: number, threads: readonly ThreadStats[]): void {
+    this.remote.set(pid, threads.map((t) => ({ ...t, process: index })));
   }
 
-  /** Child process `proc` is gone: its last counters stay in the totals; a replacement starts from them. */
-  retireRemote(proc: number): void {
-    const last = this.remote.get(proc);
+  /** Child process `pid` is gone: its last counters stay in the totals; a replacement adds to them. */
+  retireRemote(pid: number): void {
+    const last = this.remote.get(pid);
     if (last === undefined) return;
-    this.remote.delete(proc);
+    this.remote.delete(pid);
     this.retire(last);
   }
 
@@ -133,7 +135,7 @@ export class StatsRegistry {
       for (let i = 0; i < g.ioThreads; i++) io.add(`/${i}`);
       for (let j = 0; j < g.handlerThreads; j++) handler.add(`/${j}`);
     }
-    for (const [p, list] of this.remote) for (const t of list) (t.role === "io" ? io : handler).add(`${p}/${t.index}`);
+    for (const list of this.remote.values()) for (const t of list) (t.role === "io" ? io : handler).add(`${t.process}/${t.index}`);
     return { io: io.size, handler: handler.size };
   }
 }

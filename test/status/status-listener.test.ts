@@ -116,6 +116,51 @@ describe("status listener", () => {
     expect(sampleValue(b, "grocketd_uptime_seconds")).toBeGreaterThan(sampleValue(a, "grocketd_uptime_seconds"));
   });
 
+  test("pool mode: handler threads report what they ran; module counters come from where the module ran", async () => {
+    const { status, tcp, http } = await start({ GROCKETD_WORKER_DISABLED: "false", GROCKETD_WORKER_THREADS: "2" });
+    await kissRound(tcp, 6);
+    await fetch(`http://127.0.0.1:${http}/p`, { headers: { Connection: "close" } }).then((r) => r.text());
+    const s = await statusWhen(status, (x) => x.connections.open === 0 && x.modules["counted.requests"] === 1);
+    expect(s.threads).toEqual({ io: 2, handler: 2 });
+    expect(s.requests).toEqual({ packets: 6, http: 1, total: 7 });
+    const handlers = s.per_thread.filter((t: any) => t.role === "handler");
+    expect(handlers.map((t: any) => t.thread)).toEqual([0, 1]);
+    expect(handlers.reduce((n: number, t: any) => n + t.packets, 0)).toBe(6);
+    expect(handlers.reduce((n: number, t: any) => n + t.http_requests, 0)).toBe(1);
+    expect(s.modules).toEqual({ "counted.packets": 6, "counted.requests": 1 });
+    const m = parsePrometheus(await (await fetch(`${status}/metrics`)).text());
+    expect(sampleSum(m, "grocketd_handler_packets_total")).toBe(6);
+    expect(m.get("grocketd_ring_depth")!.samples).toHaveLength(4); // 2 I/O threads x 2 directions
+  });
+
+  test("multi-process mode: child processes' counters reach the master's listener, labelled by process", async () => {
+    const { status, tcp } = await start({ GROCKETD_SERVER_PROCESSES: "2", GROCKETD_IO_THREADS: "1" });
+    for (let i = 0; i < 4; i++) await kissRound(tcp, 5);
+    // Children push every second.
+    const s = await statusWhen(status, (x) => x.requests.packets === 20 && x.connections.open === 0, 8000);
+    expect(s.processes).toBe(2);
+    expect(s.requests.packets).toBe(20);
+    expect(s.modules["counted.packets"]).toBe(20);
+    const m = parsePrometheus(await (await fetch(`${status}/metrics`)).text());
+    expect(sampleValue(m, "grocketd_server_packets_total")).toBe(20);
+    expect(new Set(m.get("grocketd_packets_total")!.samples.map((x) => x.labels.process)).size).toBeGreaterThanOrEqual(1);
+    expect(m.get("grocketd_packets_total")!.samples.every((x) => x.labels.process !== undefined && x.labels.thread !== undefined)).toBe(true);
+  });
+
+  test("live reload: the generation moves on, readiness holds, counters keep the old generation's counts", async () => {
+    const { r, status, tcp } = await start();
+    await kissRound(tcp, 3);
+    r.proc.kill("SIGHUP");
+    expect((await statusWhen(status, (x) => x.generation === 2, 15_000)).generation).toBe(2);
+    expect((await fetch(`${status}/readyz`)).status).toBe(200);
+    await kissRound(tcp, 2);
+    const s = await statusWhen(status, (x) => x.requests.packets === 5 && x.connections.open === 0);
+    expect(s.generation).toBe(2);
+    expect(s.requests.packets).toBe(5);
+    expect(s.modules["counted.packets"]).toBe(5);
+    expect(s.threads.io).toBe(2);
+  });
+
   test("/healthz, /readyz, unknown paths and methods", async () => {
     const { status } = await start();
     const h = await fetch(`${status}/healthz`);

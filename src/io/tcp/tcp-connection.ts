@@ -4,7 +4,7 @@
  * between reads and the ordered slots that keep async replies in packet order, and its access log line at close.
  */
 import type { AccessLog } from "../../access-log/access-log.ts";
-import { S_ERR_HANDLER } from "../../stats/stat-fields.ts";
+import { S_ERR_HANDLER, S_PACKETS } from "../../stats/stat-fields.ts";
 import type { Reply } from "../../module/types.ts";
 import { K_PACKET, K_REJECT, K_REPLY, R_CLOSE, R_DROP, R_EMPTY, R_FAIL, R_PART } from "../../pool/pool-protocol.ts";
 import { PAUSE_INFLIGHT, StreamConnection } from "../stream-connection.ts";
@@ -38,6 +38,7 @@ export class TcpConnection extends StreamConnection {
   private slots: Slot[] = [];
   private slotHead = 0;
   private flushScheduled = false;
+  private packetsCounted = 0;
   /** Pool mode: replies owed by the handler thread, by sequence number; parts of a reply larger than one record. */
   private pooled: Map<number, Slot> | null = null;
   private parts: Map<number, Uint8Array[]> | null = null;
@@ -85,6 +86,7 @@ export class TcpConnection extends StreamConnection {
   finishPacketThenStop = false;
 
   override closeWhenDone(): void {
+    this.because("draining");
     this.closing = true;
     // A half-received packet may still complete during the drain; otherwise stop reading now.
     if (this.pendLen === 0) this.stopReading = true;
@@ -241,6 +243,11 @@ export class TcpConnection extends StreamConnection {
 
   /** End of a read event or an async flush: one write for everything corked, then housekeeping. */
   endEvent(): void {
+    // Packets are counted per connection in the framing loop and added to the thread's total once per event.
+    if (this.packets !== this.packetsCounted) {
+      this.io.stats[S_PACKETS] += this.packets - this.packetsCounted;
+      this.packetsCounted = this.packets;
+    }
     this.flushCork();
     if (this.inflight < MAX_INFLIGHT / 2) this.resumeFor(PAUSE_INFLIGHT);
     if (this.closing) this.maybeFinish();

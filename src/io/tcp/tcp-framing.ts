@@ -13,7 +13,7 @@
  * Statistics cost one increment per read event (bytes in) and one per packet, on the thread and on the connection.
  */
 import type { Reply } from "../../module/types.ts";
-import { S_BYTES_IN, S_ERR_HANDLER, S_PACKETS } from "../../stats/stat-fields.ts";
+import { S_BYTES_IN, S_ERR_HANDLER } from "../../stats/stat-fields.ts";
 import type { TcpConnection } from "./tcp-connection.ts";
 
 type Check = (buf: Uint8Array, start: number, end: number, conn: TcpConnection) => number;
@@ -36,8 +36,7 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
   /** Calls proc on buf[off..off+n) (`packet` is that range, or buf itself) and routes its reply. */
   function dispatch(c: TcpConnection, packet: Uint8Array, buf: Uint8Array, off: number, n: number): void {
     let r: Reply | PromiseLike<Reply> | typeof POOLED;
-    c.io.stats[S_PACKETS]++;
-    c.packets++;
+    c.packets++; // the thread's total is added once per read event (onData)
     try {
       r = proc(packet, c);
     } catch (err) {
@@ -93,9 +92,10 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
       off += n;
       if (off === end) return off;
       if (c.stopReading) return end;
-      if (c.io.cork.size > highWater) {
-        // One read can hold thousands of packets: stop answering once this event's output passes the high-water
-        // mark; the rest waits in the pending buffer and is framed again when the client has read (onDrain).
+      if (c.io.cork.size + c.queuedBytes > highWater) {
+        // One read can hold thousands of packets: stop answering once this event's output, with what is still queued
+        // from earlier events, passes the high-water mark; the rest waits in the pending buffer and is framed again
+        // when the client has read (onDrain). So queued output stays under high water plus one reply.
         c.backlogged = true;
         return off;
       }
@@ -124,7 +124,7 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
       if (off > 0) buf.copyWithin(0, off, end);
     } else {
       let p = c.pend;
-      if (p === null || p === buf || p.length < rest) p = new Uint8Array(Math.max(4096, rest * 2));
+      if (p === null || p === buf || p.length < rest) p = Buffer.allocUnsafeSlow(Math.max(4096, rest * 2));
       p.set(buf.subarray(off, end), 0);
       c.pend = p;
     }
@@ -186,7 +186,7 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
         // Not even one whole packet yet: keep the bytes for the next read.
         if (n > maxPacket) c.fail(`packet of ${n} bytes is larger than io.max_packet (${maxPacket}); closing connection`);
         else {
-          const p = c.pend !== null && c.pend.length >= len ? c.pend : new Uint8Array(Math.max(4096, len * 2));
+          const p = c.pend !== null && c.pend.length >= len ? c.pend : Buffer.allocUnsafeSlow(Math.max(4096, len * 2));
           p.set(chunk, 0);
           c.pend = p;
           c.pendLen = len;
@@ -204,7 +204,7 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
       const need = c.pendLen + len;
       let p = c.pend!;
       if (p.length < need) {
-        const grown = new Uint8Array(Math.max(need, p.length * 2));
+        const grown = Buffer.allocUnsafeSlow(Math.max(need, p.length * 2));
         grown.set(p.subarray(0, c.pendLen), 0);
         p = grown;
         c.pend = p;
@@ -223,7 +223,7 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
     }
     if (io.loaned) {
       // An async proc holds a view into this buffer: give the thread a fresh one rather than overwrite it.
-      if (buf === io.inBuf) io.inBuf = new Uint8Array(io.inBuf.length);
+      if (buf === io.inBuf) io.inBuf = Buffer.allocUnsafeSlow(io.inBuf.length);
       io.loaned = false;
     }
     if (c.backlogged) c.continueBacklog();

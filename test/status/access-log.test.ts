@@ -1,0 +1,182 @@
+// The access log: one line per HTTP request and per TCP connection, in the formats docs/access-log.md documents,
+// written while the server runs (and the rest at stop); a writer that cannot keep up drops and counts lines instead
+// of blocking; an unwritable path stops the start.
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { AccessLog } from "../../src/access-log/access-log.ts";
+import { escapeField, formatRemote, httpLine, tcpLine } from "../../src/access-log/access-log-format.ts";
+import type { LineSink } from "../../src/access-log/line-sink.ts";
+import { createLogger } from "../../src/log/logger.ts";
+import { S_ACCESS_DROPPED, S_ACCESS_LINES } from "../../src/stats/stat-fields.ts";
+import { runGrocketd, startGrocketd, type Running } from "../helpers/grocketd.ts";
+import { kisses } from "../helpers/kiss.ts";
+import { connect } from "../helpers/tcp-client.ts";
+
+const COUNTED = resolve(import.meta.dir, "../fixtures/modules/counted.ts");
+// Made when a test of this file runs (not at import: a filtered run would leave it behind).
+let dir = "";
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "grocketd-access-"));
+});
+let running: Running | undefined;
+afterEach(async () => {
+  await running?.stop("SIGKILL");
+  running = undefined;
+});
+afterAll(() => {
+  if (dir !== "") rmSync(dir, { recursive: true, force: true });
+});
+
+// The documented text format (docs/access-log.md).
+const HTTP_TEXT = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) http (\S+) "(?:(\S+) (\S+) HTTP\/(\d\.\d)|-)" (\d{3}) (\d+) (\d+\.\d{3}) (\S+) (\d+)$/;
+const TCP_TEXT = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) tcp (\S+) (\d+\.\d{3}) (\d+) (\d+) (\d+) (\S+) (\d+) ([a-z_]+)$/;
+
+async function fileWhen(path: string, ok: (text: string) => boolean, timeoutMs = 5000): Promise<string> {
+  const end = performance.now() + timeoutMs;
+  for (;;) {
+    let text = "";
+    try {
+      text = readFileSync(path, "utf8");
+    } catch {
+      // not created yet
+    }
+    if (ok(text) || performance.now() > end) return text;
+    await Bun.sleep(25);
+  }
+}
+
+/** Drives the traffic every process test logs: 3 HTTP requests, a refused one, a binary POST, one TCP session. */
+async function traffic(tcp: number, http: number): Promise<void> {
+  const close = { headers: { Connection: "close" } };
+  await fetch(`http://127.0.0.1:${http}/a?x=1`, close).then((r) => r.text());
+  await fetch(`http://127.0.0.1:${http}/fail`, close).then((r) => r.text());
+  await fetch(`http://127.0.0.1:${http}/binary`, { method: "POST", body: kisses(1, 2), ...close }).then((r) => r.arrayBuffer());
+  const bad = await connect(http);
+  bad.write("GET / HTTP/1.1\r\n\r\n"); // no Host: 400, refused by the server
+  await bad.closed;
+  const c = await connect(tcp);
+  c.write(kisses(1, 3));
+  await c.waitBytes(3 * 44, 5000);
+  c.end();
+  await c.closed;
+}
+
+describe("access log", () => {
+  test("text: a line per HTTP request and per TCP connection, written while running", async () => {
+    const path = join(dir, "text.log");
+    running = await startGrocketd(["-m", COUNTED, "--listen", "tcp://127.0.0.1:0", "--listen", "http://127.0.0.1:0", "--threads", "2"], {
+      env: { GROCKETD_ACCESS_LOG_PATH: path },
+      expectListening: 2,
+    });
+    await traffic(running.ports[0]!, running.ports[1]!);
+    // Written by the periodic flush, before any stop.
+    const text = await fileWhen(path, (t) => t.split("\n").length > 5);
+    const lines = text.trimEnd().split("\n");
+    expect(lines).toHaveLength(5);
+    const http = lines.filter((l) => l.includes(" http ")).map((l) => HTTP_TEXT.exec(l));
+    expect(http.every((m) => m !== null)).toBe(true);
+    const byTarget = new Map(http.map((m) => [m![4] ?? "-", m!]));
+    const a = byTarget.get("/a?x=1")!;
+    expect([a[2]!.startsWith("127.0.0.1:"), a[3], a[5], a[6], a[7], a[9]]).toEqual([true, "GET", "1.1", "200", "5", "counted"]);
+    expect(["0", "1"]).toContain(a[10]!);
+    expect(Math.abs(Date.parse(a[1]!) - Date.now())).toBeLessThan(60_000);
+    expect(byTarget.get("/fail")![6]).toBe("500");
+    const bin = byTarget.get("/binary")!;
+    expect([bin[3], bin[6], bin[7]]).toEqual(["POST", "200", "88"]);
+    const refused = byTarget.get("-")!;
+    expect([refused[6], refused[9]]).toEqual(["400", "counted"]);
+    const tcp = lines.filter((l) => l.includes(" tcp ")).map((l) => TCP_TEXT.exec(l));
+    expect(tcp).toHaveLength(1);
+    const t = tcp[0]!;
+    expect([t[4], t[5], t[6], t[7], t[9]]).toEqual(["3", "132", "132", "counted", "peer"]);
+    expect(Number(t[3])).toBeGreaterThanOrEqual(0);
+    expect(await running.stop("SIGTERM")).toBe(0);
+  });
+
+  test("json: the same lines as JSON objects with fixed keys; the last ones are written at stop", async () => {
+    const path = join(dir, "json.log");
+    running = await startGrocketd(["-m", COUNTED, "--listen", "tcp://127.0.0.1:0", "--listen", "http://127.0.0.1:0", "--threads", "1"], {
+      env: { GROCKETD_ACCESS_LOG_PATH: path, GROCKETD_ACCESS_LOG_FORMAT: "json", GROCKETD_ACCESS_LOG_FLUSH_MS: "60000" },
+      expectListening: 2,
+    });
+    await traffic(running.ports[0]!, running.ports[1]!);
+    expect(await running.stop("SIGTERM")).toBe(0); // flush_ms is a minute: only the stop writes them
+    const lines = readFileSync(path, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(5);
+    const a = lines.find((l) => l.target === "/a?x=1");
+    expect(Object.keys(a)).toEqual(["time", "kind", "remote", "method", "target", "version", "status", "bytes_out", "duration_ms", "module", "thread"]);
+    expect(a).toMatchObject({ kind: "http", method: "GET", version: "1.1", status: 200, bytes_out: 5, module: "counted", thread: 0 });
+    const t = lines.find((l) => l.kind === "tcp");
+    expect(Object.keys(t)).toEqual(["time", "kind", "remote", "duration_ms", "packets", "bytes_in", "bytes_out", "module", "thread", "reason"]);
+    expect(t).toMatchObject({ packets: 3, bytes_in: 132, bytes_out: 132, module: "counted", thread: 0, reason: "peer" });
+  });
+
+  test("an access log that cannot be opened stops the start and says why", async () => {
+    const r = await runGrocketd(["-m", COUNTED, "--listen", "tcp://127.0.0.1:0", "--threads", "1"], {
+      env: { GROCKETD_ACCESS_LOG_PATH: join(dir, "no-such-dir", "x.log") },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toMatch(/access_log\.path: cannot open .*no-such-dir/);
+  });
+});
+
+describe("access log writer", () => {
+  const log = createLogger({ level: "silent", format: "text", where: "test" });
+  const entry = { remoteAddress: "10.0.0.1", remotePort: 5, durationMs: 1, packets: 1, bytesIn: 2, bytesOut: 3, module: "m", thread: 0, reason: "peer" };
+
+  test("a writer that cannot keep up: lines past buffer_bytes are dropped and counted; nothing blocks; close gives up", async () => {
+    let writes = 0;
+    const stalled: LineSink = { where: "stalled", write: () => (writes++, new Promise(() => {})), close: async () => {} };
+    const stats = new Float64Array(32);
+    const al = new AccessLog(stalled, { format: "text", bufferBytes: 4096, flushMs: 10 }, stats, log);
+    const t0 = performance.now();
+    for (let i = 0; i < 1000; i++) al.tcp(entry);
+    expect(performance.now() - t0).toBeLessThan(200);
+    await Bun.sleep(30);
+    expect(writes).toBe(1); // one write in flight at a time
+    expect(stats[S_ACCESS_LINES]! + stats[S_ACCESS_DROPPED]!).toBe(1000);
+    expect(stats[S_ACCESS_DROPPED]!).toBeGreaterThan(900);
+    const c0 = performance.now();
+    await al.close(100);
+    expect(performance.now() - c0).toBeLessThan(1000);
+  });
+
+  test("batches are written in order, one write at a time; a failed write drops (and counts) its lines", async () => {
+    const got: string[] = [];
+    let fail = true;
+    const sink: LineSink = {
+      where: "mem",
+      write: async (t) => {
+        await Bun.sleep(1);
+        if (fail) {
+          fail = false;
+          throw new Error("disk full");
+        }
+        got.push(t);
+      },
+      close: async () => {},
+    };
+    const stats = new Float64Array(32);
+    const al = new AccessLog(sink, { format: "text", bufferBytes: 1 << 20, flushMs: 5 }, stats, log);
+    al.tcp({ ...entry, packets: 0 });
+    await Bun.sleep(30); // the first batch fails
+    for (let i = 1; i <= 50; i++) al.tcp({ ...entry, packets: i });
+    await al.close();
+    const packets = got.join("").trimEnd().split("\n").map((l) => Number(TCP_TEXT.exec(l)![4]));
+    expect(packets).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(stats[S_ACCESS_DROPPED]).toBe(1);
+    expect(stats[S_ACCESS_LINES]).toBe(51);
+  });
+
+  test("formats: escaping keeps one request per line; IPv6 remotes are bracketed", () => {
+    expect(escapeField('/a b"c\\d\x01é')).toBe("/a\\x20b\\x22c\\x5cd\\x01\\xe9");
+    expect(formatRemote("::1", 80)).toBe("[::1]:80");
+    expect(formatRemote("", 0)).toBe("-");
+    const h = { remoteAddress: "127.0.0.1", remotePort: 1, method: "GET", target: '/"x"', version: "1.1", status: 200, bytesOut: 0, durationMs: 0.1234, module: "m", thread: 1 };
+    expect(httpLine("text", "T", h)).toBe('T http 127.0.0.1:1 "GET /\\x22x\\x22 HTTP/1.1" 200 0 0.123 m 1\n');
+    expect(JSON.parse(httpLine("json", "T", h))).toMatchObject({ target: '/"x"', duration_ms: 0.123 });
+    expect(tcpLine("text", "T", entry)).toBe("T tcp 10.0.0.1:5 1.000 1 2 3 m 0 peer\n");
+  });
+});

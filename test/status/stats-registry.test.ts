@@ -1,0 +1,126 @@
+// Counters in shared memory: a thread's slot (fixed fields, module counters named in the slot), the registry that
+// sums groups of threads and keeps their counts when a generation stops, and the Prometheus text made from them.
+import { describe, expect, test } from "bun:test";
+import { CounterRegistry } from "../../src/module/counters.ts";
+import { S_CONN_OPEN, S_CONN_TOTAL, S_HTTP_REQUESTS, S_PACKETS } from "../../src/stats/stat-fields.ts";
+import { StatsRegistry } from "../../src/stats/stats-registry.ts";
+import { MODULE_COUNTERS, StatsSlot } from "../../src/stats/stats-slot.ts";
+import { metricsText } from "../../src/status/metrics-text.ts";
+import { statusJson, type StatusState } from "../../src/status/status-report.ts";
+import { parsePrometheus, sampleValue } from "../helpers/prometheus.ts";
+
+const state: StatusState = { phase: "ready", generation: 3, processes: 1, startedAt: Date.now() - 1000 };
+
+describe("stats slots and registry", () => {
+  test("a thread writes its slot; the registry reads every slot; module counters are named in shared memory", async () => {
+    const reg = new StatsRegistry();
+    const g = reg.open(2, 1);
+    // As a thread would: attach its slot (in a Worker this is the same SharedArrayBuffer).
+    const io1 = StatsSlot.attach(g.ref("io", 1));
+    io1.fields[S_CONN_TOTAL] += 4;
+    io1.fields[S_CONN_OPEN] = 2;
+    const counters = new CounterRegistry(io1);
+    counters.get("kv.store", "hits.total").add(5); // dots in both names survive
+    const h0 = StatsSlot.attach(g.ref("handler", 0));
+    h0.fields[S_PACKETS] = 7;
+    const snap = reg.snapshot();
+    expect(snap.map((t) => `${t.role}/${t.index}`)).toEqual(["io/0", "io/1", "handler/0"]);
+    expect(snap[1]!.fields[S_CONN_TOTAL]).toBe(4);
+    expect(snap[1]!.modules).toEqual({ "kv.store\thits.total": 5 });
+    expect(snap[2]!.fields[S_PACKETS]).toBe(7);
+    expect(reg.running()).toEqual({ io: 2, handler: 1 });
+  });
+
+  test("in a Worker: increments land in the master's view of the slot", async () => {
+    const reg = new StatsRegistry();
+    const g = reg.open(1, 0);
+    const src = `self.onmessage = (e) => { const f = new Float64Array(e.data.sab, e.data.slot * e.data.bytes, 32); for (let i = 0; i < 1000; i++) f[${S_PACKETS}]++; postMessage("done"); };`;
+    const w = new Worker(URL.createObjectURL(new Blob([src], { type: "application/javascript" })));
+    const { SLOT_BYTES } = await import("../../src/stats/stats-slot.ts");
+    await new Promise<void>((res) => {
+      w.onmessage = () => res();
+      w.postMessage({ ...g.ref("io", 0), bytes: SLOT_BYTES });
+    });
+    w.terminate();
+    expect(reg.snapshot()[0]!.fields[S_PACKETS]).toBe(1000);
+  });
+
+  test("a stopped group's counters stay in the totals (gauges do not); the next generation adds to them", () => {
+    const reg = new StatsRegistry();
+    const g1 = reg.open(1, 0);
+    const a = StatsSlot.attach(g1.ref("io", 0));
+    a.fields[S_CONN_TOTAL] = 10;
+    a.fields[S_CONN_OPEN] = 3;
+    new CounterRegistry(a).get("m", "c").add(2);
+    const g2 = reg.open(1, 0); // a reload: both generations run for a while
+    const b = StatsSlot.attach(g2.ref("io", 0));
+    b.fields[S_CONN_TOTAL] = 1;
+    b.fields[S_CONN_OPEN] = 1;
+    expect(reg.running()).toEqual({ io: 1, handler: 0 });
+    expect(reg.snapshot()[0]!.fields[S_CONN_TOTAL]).toBe(11);
+    g1.close();
+    g1.close(); // idempotent
+    const s = reg.snapshot();
+    expect(s).toHaveLength(1);
+    expect(s[0]!.fields[S_CONN_TOTAL]).toBe(11);
+    expect(s[0]!.fields[S_CONN_OPEN]).toBe(1);
+    expect(s[0]!.modules).toEqual({ "m\tc": 2 });
+  });
+
+  test("a replacement thread takes over its slot: counts and module counter names carry on, gauges restart", () => {
+    const reg = new StatsRegistry();
+    const g = reg.open(1, 0);
+    const dead = StatsSlot.attach(g.ref("io", 0));
+    dead.fields[S_CONN_TOTAL] = 5;
+    dead.fields[S_CONN_OPEN] = 5;
+    new CounterRegistry(dead).get("m", "c").add(4);
+    const next = StatsSlot.attach(g.ref("io", 0));
+    next.resetGauges();
+    new CounterRegistry(next).get("m", "c").add(1);
+    const s = reg.snapshot()[0]!;
+    expect([s.fields[S_CONN_TOTAL], s.fields[S_CONN_OPEN], s.modules["m\tc"]]).toEqual([5, 0, 5]);
+  });
+
+  test("past MODULE_COUNTERS names a counter still counts (for the term log) but is not exported", () => {
+    const slot = StatsSlot.detached();
+    const reg = new CounterRegistry(slot);
+    for (let i = 0; i <= MODULE_COUNTERS; i++) reg.get("m", `c${i}`).add(i);
+    expect(reg.snapshot()[`m.c${MODULE_COUNTERS}`]).toBe(MODULE_COUNTERS);
+    expect(Object.keys(slot.read().modules)).toHaveLength(MODULE_COUNTERS);
+  });
+
+  test("child process snapshots: summed with a process label; kept in the totals when the child goes", () => {
+    const reg = new StatsRegistry();
+    const fields = (packets: number) => Object.assign(new Array(32).fill(0), { [S_PACKETS]: packets, [S_CONN_OPEN]: 1 });
+    reg.setRemote(1000, 0, [{ role: "io", index: 0, fields: fields(3), modules: {} }]);
+    reg.setRemote(1001, 1, [{ role: "io", index: 0, fields: fields(4), modules: {} }]);
+    expect(reg.running()).toEqual({ io: 2, handler: 0 });
+    let text = metricsText({ ...state, processes: 2 }, reg.snapshot(), reg.running());
+    let m = parsePrometheus(text);
+    expect(sampleValue(m, "grocketd_packets_total", { process: "1", thread: "0" })).toBe(4);
+    expect(sampleValue(m, "grocketd_server_packets_total")).toBe(7);
+    reg.retireRemote(1001);
+    m = parsePrometheus(metricsText(state, reg.snapshot(), reg.running()));
+    expect(sampleValue(m, "grocketd_server_packets_total")).toBe(7);
+    expect(sampleValue(m, "grocketd_server_connections_open")).toBe(1);
+  });
+
+  test("metrics text: strict format with handler threads and module counters; /status JSON agrees", () => {
+    const reg = new StatsRegistry();
+    const g = reg.open(2, 2);
+    StatsSlot.attach(g.ref("io", 0)).fields[S_PACKETS] = 2;
+    StatsSlot.attach(g.ref("io", 1)).fields[S_PACKETS] = 3;
+    StatsSlot.attach(g.ref("handler", 1)).fields[S_HTTP_REQUESTS] = 9;
+    new CounterRegistry(StatsSlot.attach(g.ref("handler", 0))).get("app", "hits:x-y.z").add(1);
+    const m = parsePrometheus(metricsText(state, reg.snapshot(), reg.running()));
+    expect(sampleValue(m, "grocketd_server_packets_total")).toBe(5);
+    expect(sampleValue(m, "grocketd_handler_http_requests_total", { handler: "1" })).toBe(9);
+    expect(sampleValue(m, "grocketd_module_counter_total", { module: "app", counter: "hits:x-y.z", role: "handler", thread: "0" })).toBe(1);
+    expect(sampleValue(m, "grocketd_generation")).toBe(3);
+    const j = statusJson(state, reg.snapshot(), reg.running()) as any;
+    expect(j.requests.packets).toBe(5); // handler threads' counts are not added to the I/O sums
+    expect(j.threads).toEqual({ io: 2, handler: 2 });
+    expect(j.modules).toEqual({ "app.hits:x-y.z": 1 });
+    expect(j.per_thread[3]).toEqual({ role: "handler", thread: 1, packets: 0, http_requests: 9, modules: {} });
+  });
+});
