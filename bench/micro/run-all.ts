@@ -3,12 +3,14 @@
  * then the ring's cross-thread timed loops, which mitata cannot drive.
  */
 import { run } from "mitata";
-import "./framing.bench.ts";
+import { measureReadLoops } from "./framing.bench.ts";
 import "./http-server.bench.ts";
 import "./llhttp.bench.ts";
 import { measureThroughput, measureRoundTrip, stopPeers } from "./ring.bench.ts";
 
 await run();
+console.log("\ntcp read event, steady loop (median of 5 × 500k events)");
+for (const r of measureReadLoops()) console.log(`  ${r.name}: ${r.usPerEvent.toFixed(3)} µs/event`);
 console.log("\nring across two threads (consumer on Atomics.waitAsync)");
 for (const size of [64, 1024]) {
   const r = await measureThroughput(size);

@@ -31,13 +31,25 @@ export interface Housekept {
   tick(now: number): void;
 }
 
+/** Offsets below this get cached packet views: covers reads of up to 16 KiB of small packets, in 128 KiB per thread. */
+const VIEW_CACHE = 16 * 1024;
+
 export class IoContext {
   /** Coarse monotonic clock (ms), refreshed by the housekeeping tick: cheaper than performance.now() per event. */
   clock = performance.now();
   readonly cork = new Cork();
   /** Per-thread input buffer that reads are copied into when a chunk holds more or less than one packet. */
   // A Buffer, not a plain Uint8Array: its subarray (one per packet handed to proc) is measurably cheaper in Bun.
+  // Replace it only through replaceInBuf(), which also forgets the views cached for it.
   inBuf: Uint8Array = Buffer.allocUnsafeSlow(64 * 1024);
+  /**
+   * Views of inBuf already handed to proc, by start offset. Making a view is the largest JS cost per packet in a busy
+   * server (about 0.1 µs, a CPU profile at pipeline 16 put it above everything but the write syscall); with
+   * fixed-size packets, every read lays them out at the same offsets, so the same views serve every read. A packet
+   * is only valid during proc (inBuf is overwritten by the next read), so reusing the view object changes nothing a
+   * module may rely on. Variable-size packets miss and pay one array load.
+   */
+  private views: (Uint8Array | null)[] = new Array<Uint8Array | null>(VIEW_CACHE).fill(null);
   /** Set when an async reply holds a view into inBuf or a pending buffer: those must not be reused. */
   loaned = false;
   readonly conns = new Set<Housekept>();
@@ -64,10 +76,20 @@ export class IoContext {
     return this.nextId++ * 1024 + this.index;
   }
 
-  growInBuf(min: number): Uint8Array {
+  /** The view inBuf[off..off+n) to hand to proc. */
+  packetView(off: number, n: number): Uint8Array {
+    if (off >= VIEW_CACHE) return this.inBuf.subarray(off, off + n);
+    const v = this.views[off]!;
+    if (v !== null && v.length === n) return v;
+    return (this.views[off] = this.inBuf.subarray(off, off + n));
+  }
+
+  /** A fresh input buffer of at least `min` bytes: the old one is loaned to an async reply, or too small. */
+  replaceInBuf(min: number): Uint8Array {
     let size = this.inBuf.length;
     while (size < min) size *= 2;
     this.inBuf = Buffer.allocUnsafeSlow(size);
+    this.views.fill(null);
     return this.inBuf;
   }
 }

@@ -88,11 +88,13 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
         c.fail(`packet of ${n} bytes is larger than io.max_packet (${maxPacket}); closing connection`);
         return end;
       }
-      dispatch(c, off === 0 && n === buf.length ? buf : buf.subarray(off, off + n), buf, off, n);
+      const io = c.io;
+      const packet = buf === io.inBuf ? io.packetView(off, n) : off === 0 && n === buf.length ? buf : buf.subarray(off, off + n);
+      dispatch(c, packet, buf, off, n);
       off += n;
       if (off === end) return off;
       if (c.stopReading) return end;
-      if (c.io.cork.size + c.queuedBytes > highWater) {
+      if (io.cork.size + c.queuedBytes > highWater) {
         // One read can hold thousands of packets: stop answering once this event's output, with what is still queued
         // from earlier events, passes the high-water mark; the rest waits in the pending buffer and is framed again
         // when the client has read (onDrain). So queued output stays under high water plus one reply.
@@ -196,7 +198,7 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
         c.endEvent();
         return;
       }
-      buf = io.inBuf.length >= len ? io.inBuf : io.growInBuf(len);
+      buf = io.inBuf.length >= len ? io.inBuf : io.replaceInBuf(len);
       buf.set(chunk, 0);
       end = len;
       off = frame(c, buf, 0, len, n);
@@ -223,7 +225,7 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
     }
     if (io.loaned) {
       // An async proc holds a view into this buffer: give the thread a fresh one rather than overwrite it.
-      if (buf === io.inBuf) io.inBuf = Buffer.allocUnsafeSlow(io.inBuf.length);
+      if (buf === io.inBuf) io.replaceInBuf(0);
       io.loaned = false;
     }
     if (c.backlogged) c.continueBacklog();
