@@ -113,7 +113,8 @@ export interface ModuleDefinition<S = undefined, CS extends ModuleConfigSchema =
   check?(buf: Uint8Array, start: number, end: number, conn: Conn<S>): number;
   /**
    * One whole packet in, the reply out. `packet` is a view into the runtime's buffers, valid until `proc` returns or,
-   * when it returns a Promise, until that settles; copy it (`packet.slice()`) to keep it longer. Replies leave in
+   * when it returns a Promise, until that settles; copy it (`packet.slice()`) to keep it longer (the view object itself
+   * may be handed out again for a later packet at the same place in the buffer). Replies leave in
    * packet order per connection even when async replies finish out of order. A throw or rejection is logged and
    * closes the connection.
    */
