@@ -33,6 +33,11 @@ export class RingLink {
   private backlog: Parked[] = [];
   private consumer: RingConsumer | null = null;
   private closed = false;
+  private flushQueued = false;
+  private readonly flushNow = (): void => {
+    this.flushQueued = false;
+    this.tx.ring.flush();
+  };
   onBlocked: () => void = () => {};
   onUnblocked: () => void = () => {};
 
@@ -49,6 +54,15 @@ export class RingLink {
     this.rxRing = Ring.attach(rxSab);
     this.rx32 = new Int32Array(this.rxRing.bytes.buffer, this.rxRing.bytes.byteOffset, this.rxRing.capacity >>> 2);
     this.w = new Writer(this.tx.ring.bytes, 0);
+    // Records go out once per event-loop turn: every packet read in one turn wakes the other thread at most once.
+    this.tx.ring.deferPublish = true;
+  }
+
+  /** Publishes what this turn committed, after the turn's I/O callbacks have run. */
+  private committed(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    setImmediate(this.flushNow);
   }
 
   /** Largest payload one record can carry. */
@@ -88,6 +102,7 @@ export class RingLink {
   }
 
   async stop(): Promise<void> {
+    this.tx.ring.flush(); // nothing committed may be left unpublished by a thread that is about to stop
     this.closed = true;
     await this.consumer?.stop();
   }
@@ -99,6 +114,7 @@ export class RingLink {
       if (at >= 0) {
         if (len > 0) this.tx.ring.bytes.set(off === 0 && len === src!.length ? src! : src!.subarray(off, off + len), at);
         this.tx.commit();
+        this.committed();
         return true;
       }
     }
@@ -115,6 +131,7 @@ export class RingLink {
         w.off = at;
         write(w);
         this.tx.commit(w.off - at);
+        this.committed();
         return true;
       }
     }
@@ -149,6 +166,7 @@ export class RingLink {
       const p = this.backlog[0]!;
       if (this.tx.push(this.fields(p.kind, p.conn, p.seq, p.flags), p.payload)) {
         this.backlog.shift();
+        this.committed();
         continue;
       }
       await this.tx.ring.waitForSpace(this.tx.fieldBytes + p.payload.length);

@@ -169,7 +169,21 @@ export class Ring {
     this.#head = (this.#head + recordSize(n)) | 0;
     this.#pushed = (this.#pushed + 1) | 0;
     Atomics.store(this.#h, I_PUSHED, this.#pushed);
-    this.#publishHead();
+    if (this.deferPublish) this.#unpublished = true;
+    else this.#publishHead();
+  }
+
+  /**
+   * With `deferPublish`, commit() leaves records invisible until flush(), so a burst of records costs the consumer
+   * one wake-up instead of one per record. The owner must call flush() soon (pool/ring-link.ts: once per event-loop
+   * turn).
+   */
+  deferPublish = false;
+  #unpublished = false;
+
+  /** Publishes every committed record (deferPublish mode); wakes the consumer if it sleeps. */
+  flush(): void {
+    if (this.#unpublished) this.#publishHead();
   }
 
   /** Copies `src[off, off + len)` into the ring as one record. False when full (nothing written, nothing lost). */
@@ -223,6 +237,7 @@ export class Ring {
   }
 
   #publishHead(): void {
+    this.#unpublished = false;
     const h = this.#h;
     Atomics.store(h, I_HEAD, this.#head);
     if (Atomics.load(h, I_CONSUMER_SLEEPING) !== 0) {

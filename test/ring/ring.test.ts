@@ -193,6 +193,22 @@ describe("Ring, one thread", () => {
     expect(await second).toBe(true);
   });
 
+  test("deferPublish: committed records stay invisible until flush, which wakes a sleeping consumer once", async () => {
+    const r = Ring.create(4096);
+    r.deferPublish = true;
+    const woken = r.waitForData(2000);
+    for (let i = 0; i < 5; i++) expect(r.push(bytesOf(i, 10))).toBe(true);
+    expect(r.poll(() => {})).toBe(0); // nothing published yet
+    r.flush();
+    expect(await woken).toBe(true);
+    expect(r.stats().consumerWakeups).toBe(1);
+    const got = drain(r);
+    expect(got).toEqual([0, 1, 2, 3, 4].map((i) => bytesOf(i, 10)));
+    r.flush(); // nothing new: no wake-up, nothing published
+    expect(r.stats().consumerWakeups).toBe(1);
+    expect(r.poll(() => {})).toBe(0);
+  });
+
   test("a record of the largest size fits even when the head is mid-ring", () => {
     const r = Ring.create(256);
     r.push(bytesOf(0, 100));
