@@ -3,7 +3,7 @@
  * The master's life. It calls the modules' master `init` (in library dependency order), starts a generation of the
  * serving side (I/O threads here, or child processes), and then answers signals:
  * - SIGTERM/SIGINT: drain and stop the serving side, call `term` (reverse order), exit 0; a second signal exits at once;
- * - SIGHUP: live reload. The new configuration and modules are validated in a fresh Worker (the master cannot
+ * - SIGHUP (or `POST /reload` on the status listener): live reload. The new configuration and modules are validated in a fresh Worker (the master cannot
  *   re-import changed modules); if they are bad, the reasons are logged and the current generation keeps serving.
  *   Otherwise a new generation starts on the same ports (SO_REUSEPORT), and only once it listens does the old one
  *   stop accepting and drain. Master-role hooks are not re-run on reload (their module instances cannot be replaced).
@@ -29,15 +29,28 @@ interface Generation {
   readonly serving: Serving;
 }
 
-/** Observers of the master's state (the status listener uses them for /readyz). */
+/** Observers of the master's state (the status listener uses them for /readyz and POST /reload). */
 export interface MasterEvents {
   ready?(generation: number): void;
   draining?(): void;
+  /** Once the master runs: how an observer asks for a reload. */
+  attach?(control: MasterControl): void;
+}
+
+/** What a reload came to, once the new generation serves (the old one may still be draining) or it was refused. */
+export type ReloadOutcome =
+  | { ok: true; generation: number; draining: number }
+  | { ok: false; reason: string; problems: string[] };
+
+export interface MasterControl {
+  reload(reason: string): Promise<ReloadOutcome>;
 }
 
 export class Master {
   private current: Generation | undefined;
   private reloading = false;
+  /** The previous generation's drain after a reload; a stop waits for it too. */
+  private oldDrain: Promise<void> | undefined;
   private stopping = false;
   private runtime: ModuleRuntime | undefined;
   private finish: ((code: number) => void) | undefined;
@@ -97,6 +110,7 @@ export class Master {
     process.on("SIGTERM", () => this.onSignal("SIGTERM"));
     process.on("SIGINT", () => this.onSignal("SIGINT"));
     process.on("SIGHUP", () => void this.reload("SIGHUP"));
+    this.events.attach?.({ reload: (reason) => this.reload(reason) });
 
     const first = this.serve(planData(plan), 1);
     try {
@@ -142,20 +156,25 @@ export class Master {
     const drainMs = g?.plan.config.server.drain_ms ?? this.plan.config.server.drain_ms;
     this.log.info(`${reason}: stopping; draining connections`, { drain_ms: drainMs });
     if (this.runtime) this.runtime.stopping = true;
-    await g?.serving.stop(drainMs);
+    await Promise.all([g?.serving.stop(drainMs), this.oldDrain]);
     await this.runtime?.term();
     this.log.info("stopped");
     this.finish?.(code);
   }
 
-  /** Live reload: validate in a fresh Worker, start the next generation, then drain the old one. */
-  async reload(reason: string): Promise<boolean> {
-    if (this.stopping || this.current === undefined) return false;
+  /**
+   * Live reload: validate in a fresh Worker, start the next generation, then drain the old one. Resolves once the
+   * new generation serves (the old one drains in the background) or the reload was refused.
+   */
+  async reload(reason: string): Promise<ReloadOutcome> {
+    const refuse = (why: string, problems: string[] = []): ReloadOutcome => ({ ok: false, reason: why, problems });
+    if (this.stopping || this.current === undefined) return refuse(this.stopping ? "stopping" : "still starting");
     if (this.reloading) {
       this.log.warn(`${reason}: a reload is already in progress; ignored`);
-      return false;
+      return refuse("a reload is already in progress");
     }
     this.reloading = true;
+    let draining = false;
     const old = this.current;
     try {
       this.log.info(`${reason}: reloading configuration and modules`, { generation: old.number });
@@ -163,7 +182,7 @@ export class Master {
       if (!reply.ok) {
         this.log.error(`reload refused; generation ${old.number} keeps serving`, { problems: reply.problems.length });
         for (const p of reply.problems) this.log.error(`  ${p}`);
-        return false;
+        return refuse(`reload refused; generation ${old.number} keeps serving`, reply.problems);
       }
       const bindings: Binding[] = carryPorts(reply.plan.bindings, old.serving.resolvedBindings, old.plan.bindings);
       const next = this.serve({ ...reply.plan, bindings }, old.number + 1);
@@ -172,22 +191,26 @@ export class Master {
       } catch (err) {
         this.log.error(`reload failed; generation ${old.number} keeps serving`, { error: describeError(err) });
         await next.serving.stop(0);
-        return false;
+        return refuse(`reload failed; generation ${old.number} keeps serving`, [describeError(err)]);
       }
       if (this.stopping) {
         await next.serving.stop(0);
-        return false;
+        return refuse("stopping");
       }
       this.current = next;
       this.runtime?.setBindings(next.serving.resolvedBindings);
       this.announce(next);
       this.log.info(`generation ${next.number} serving (${reply.modules.join(",")}); draining generation ${old.number}`);
       this.events.ready?.(next.number);
-      await old.serving.stop(old.plan.config.server.drain_ms, "reload");
-      this.log.info(`generation ${old.number} stopped`);
-      return true;
+      draining = true;
+      this.oldDrain = old.serving.stop(old.plan.config.server.drain_ms, "reload").then(() => {
+        this.log.info(`generation ${old.number} stopped`);
+        this.reloading = false;
+        this.oldDrain = undefined;
+      });
+      return { ok: true, generation: next.number, draining: old.number };
     } finally {
-      this.reloading = false;
+      if (!draining) this.reloading = false;
     }
   }
 }

@@ -8,6 +8,8 @@
  *   GET /metrics  Prometheus text format 0.0.4
  *   GET /healthz  200 while the process runs (liveness)
  *   GET /readyz   200 once every thread listens, 503 before that and while draining (readiness)
+ *   POST /reload  live reload, like SIGHUP; answers once the new generation serves (200) or with the reasons it was
+ *                 refused (409). Whoever can reach the listener can reload: keep it on loopback or a private network.
  * The master tells it where it is through `events` (ready after a generation starts, draining on SIGTERM/SIGINT).
  */
 import type { Server } from "bun";
@@ -15,18 +17,19 @@ import type { Config } from "../config/keys.ts";
 import { parseListenUrl, formatListenUrl } from "../config/listen-url.ts";
 import { describeError, ErrorCodes, GrocketdError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
-import type { MasterEvents } from "../master/master.ts";
+import type { MasterControl, MasterEvents } from "../master/master.ts";
 import { statsRegistry, type StatsRegistry } from "../stats/stats-registry.ts";
 import { metricsText, METRICS_CONTENT_TYPE } from "./metrics-text.ts";
 import { statusJson, type StatusState } from "./status-report.ts";
 
 const NO_STORE = { "Cache-Control": "no-store" };
-const ROUTES = "GET /status, /metrics, /healthz, /readyz\n";
+const ROUTES = "GET /status, /metrics, /healthz, /readyz; POST /reload\n";
 
 export class StatusListener {
   readonly state: StatusState;
   /** Hand these to the master: they move /readyz. */
   readonly events: MasterEvents;
+  private control: MasterControl | null = null;
 
   private constructor(
     private readonly server: Server<undefined>,
@@ -41,6 +44,9 @@ export class StatusListener {
       },
       draining: () => {
         this.state.phase = "draining";
+      },
+      attach: (control) => {
+        this.control = control;
       },
     };
   }
@@ -65,8 +71,8 @@ export class StatusListener {
       server = Bun.serve({
         hostname: entry.hostname,
         port: entry.port,
-        // Answers are small and computed on demand; keep the listener cheap for the master.
-        idleTimeout: 10,
+        // Answers are computed on demand; POST /reload answers only once the new generation serves (seconds).
+        idleTimeout: 60,
         fetch: (req) => self!.answer(req),
         error: (err) => {
           log.error("status listener: request failed", { error: describeError(err) });
@@ -82,11 +88,15 @@ export class StatusListener {
     return self;
   }
 
-  private answer(req: Request): Response {
+  private answer(req: Request): Response | Promise<Response> {
+    const path = new URL(req.url).pathname;
+    if (path === "/reload") {
+      if (req.method !== "POST") return new Response("method not allowed\n", { status: 405, headers: { Allow: "POST" } });
+      return this.reload();
+    }
     if (req.method !== "GET" && req.method !== "HEAD") {
       return new Response("method not allowed\n", { status: 405, headers: { Allow: "GET, HEAD" } });
     }
-    const path = new URL(req.url).pathname;
     switch (path) {
       case "/healthz":
         return new Response("ok\n", { headers: NO_STORE });
@@ -105,6 +115,14 @@ export class StatusListener {
       default:
         return new Response(`not found; try ${ROUTES}`, { status: 404 });
     }
+  }
+
+  private async reload(): Promise<Response> {
+    if (this.control === null) return Response.json({ reloaded: false, reason: "still starting", problems: [] }, { status: 503, headers: NO_STORE });
+    const r = await this.control.reload("POST /reload");
+    return r.ok
+      ? Response.json({ reloaded: true, generation: r.generation, draining: r.draining }, { headers: NO_STORE })
+      : Response.json({ reloaded: false, reason: r.reason, problems: r.problems }, { status: 409, headers: NO_STORE });
   }
 
   stop(): void {

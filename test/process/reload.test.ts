@@ -128,6 +128,34 @@ describe("live reload", () => {
     expect(bad.stderr).toMatch(/cannot read pid file .*nope\.pid/);
   });
 
+  test("POST /reload on the status listener reloads and answers with the new generation, or 409 with the reasons", async () => {
+    writeModule("v1");
+    writeConfig();
+    running = await startGrocketd(["--config", configFile], { expectListening: 2, env: { GROCKETD_STATUS_LISTEN: "http://127.0.0.1:0" } });
+    const status = (await running.waitFor(/status listener on (http:\/\/127\.0\.0\.1:\d+)/))[1]!;
+    const http = running.ports[1]!;
+    expect((await fetch(`${status}/reload`)).status).toBe(405); // GET must not reload
+    writeModule("v2");
+    const ok = await fetch(`${status}/reload`, { method: "POST" });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ reloaded: true, generation: 2, draining: 1 });
+    expect(await eventually(() => version(http), "v2")).toBe("v2");
+    writeFileSync(configFile, readFileSync(configFile, "utf8").replace("threads = 2", "threads = -5"));
+    const refused = await fetch(`${status}/reload`, { method: "POST" });
+    const body = (await refused.json()) as { reloaded: boolean; reason: string; problems: string[] };
+    // The drain of generation 1 may still run: then this reload is refused as "in progress"; retry until it is judged.
+    let judged = body;
+    for (let i = 0; judged.reason === "a reload is already in progress" && i < 100; i++) {
+      await Bun.sleep(50);
+      judged = (await (await fetch(`${status}/reload`, { method: "POST" })).json()) as typeof body;
+    }
+    expect(refused.status).toBe(409);
+    expect(judged.reloaded).toBe(false);
+    expect(judged.reason).toBe("reload refused; generation 2 keeps serving");
+    expect(judged.problems.join("\n")).toMatch(/io\.threads = -5/);
+    expect(await version(http)).toBe("v2");
+  });
+
   test.skipIf(process.platform !== "linux")("under steady HTTP and TCP load, a reload loses nothing (zero failed requests)", async () => {
     if (!canMigrate) {
       console.warn(`skipped the zero-failure assertion: cannot set ${MIGRATE} (needs root on Linux ≥ 5.14)`);
