@@ -13,13 +13,16 @@ export const S_CONN_TOTAL = 0;
 export const S_CONN_OPEN = 1;
 /** Connections refused: the module's `accept` returned false or threw (on the I/O or the handler thread). */
 export const S_CONN_REFUSED = 2;
-/** Packets framed by `check` and handed to `proc` (TCP and binary over HTTP); handler threads: packets handled. */
+/** Packets framed by `check` and handed to `proc` (TCP, TLS, UDP, binary over HTTP); handler threads: handled. */
 export const S_PACKETS = 3;
 /** HTTP requests received whole; handler threads: requests handled. */
 export const S_HTTP_REQUESTS = 4;
 /** Bytes read from sockets (counted per read event). */
 export const S_BYTES_IN = 5;
-/** Bytes the kernel accepted from us (counted per write, and per drain of a connection's queue). */
+/**
+ * Bytes the kernel accepted from us (counted per write, and per drain of a connection's queue; UDP: reply bytes handed
+ * to the socket).
+ */
 export const S_BYTES_OUT = 6;
 /** A module hook failed: `proc` threw or rejected, `http` failed, `accept` or `close` threw. */
 export const S_ERR_HANDLER = 7;
@@ -61,7 +64,7 @@ export const IO_FAMILIES: readonly Family[] = [
   { name: "connections_total", kind: "counter", help: "Connections accepted.", fields: [S_CONN_TOTAL] },
   { name: "connections_open", kind: "gauge", help: "Connections open now.", fields: [S_CONN_OPEN] },
   { name: "connections_refused_total", kind: "counter", help: "Connections refused by the module's accept (or accept threw).", fields: [S_CONN_REFUSED] },
-  { name: "packets_total", kind: "counter", help: "Packets framed by check and handed to proc (TCP, binary over HTTP).", fields: [S_PACKETS] },
+  { name: "packets_total", kind: "counter", help: "Packets framed by check and handed to proc (TCP, TLS, UDP, binary over HTTP).", fields: [S_PACKETS] },
   { name: "http_requests_total", kind: "counter", help: "HTTP requests received whole.", fields: [S_HTTP_REQUESTS] },
   {
     name: "http_responses_total", kind: "counter", help: "HTTP responses sent, by status class.",

@@ -5,6 +5,7 @@ import echo from "../../modules/echo.ts";
 import { defineModule } from "../../src/index.ts";
 import { kiss, kisses } from "../helpers/kiss.ts";
 import { startUdpServer, text, udpClient, type UdpClient, type UdpServer } from "./udp-harness.ts";
+import { S_BYTES_IN, S_BYTES_OUT, S_ERR_BAD_DATA, S_ERR_HANDLER, S_PACKETS } from "../../src/stats/stat-fields.ts";
 
 let server: UdpServer | undefined;
 const clients: UdpClient[] = [];
@@ -35,6 +36,9 @@ describe("udp bad data", () => {
     expect(got).toEqual([2, 3, 9].map((i) => text(kiss(i))).sort());
     expect((await c.settle(30)).length).toBe(3);
     expect(server.listener.stats).toMatchObject({ datagrams: 3, packets: 3, bad: 2, replies: 3 });
+    // The thread's shared counters (the status listener's /status and /metrics) see UDP as they see TCP.
+    const st = server.io.stats;
+    expect([st[S_PACKETS], st[S_ERR_BAD_DATA], st[S_BYTES_IN], st[S_BYTES_OUT]]).toEqual([3, 2, 30 + 108 + 44, 3 * 44]);
     expect(warnings(server).filter((l) => l.includes("partial packet")).length).toBe(2);
     expect(warnings(server)[0]).toContain("module=echo");
   });
@@ -120,6 +124,7 @@ describe("udp bad data", () => {
     expect(got).toEqual(["aa", "bb", "cc", "dd"]);
     expect((await c.settle(30)).length).toBe(4);
     expect(server.listener.stats).toMatchObject({ packets: 7, errors: 3, replies: 4, bad: 0 });
+    expect([server.io.stats[S_PACKETS], server.io.stats[S_ERR_HANDLER], server.io.stats[S_ERR_BAD_DATA]]).toEqual([7, 3, 0]);
     const w = warnings(server).join("\n");
     expect(w).toContain("proc threw; reply dropped");
     expect(w).toContain("error=\"proc failed\"");

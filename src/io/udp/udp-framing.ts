@@ -7,11 +7,15 @@
  * before the bad one in the same datagram still go out: they were answered before the bad bytes were seen. A throwing
  * or rejecting `proc`, or one returning a wrong type, costs only that reply. The socket never stops.
  *
+ * Counted into the thread's shared counters like TCP (packets, bytes in, reply bytes handed to the socket, bad data,
+ * handler errors), so the status listener sees UDP traffic too.
+ *
  * Allocation per datagram: none for a datagram that is one packet answered synchronously (the datagram itself is
  * the packet, the conn is reused); a view per packet when a datagram holds several.
  */
 import { describeError } from "../../errors.ts";
 import type { Reply } from "../../module/types.ts";
+import { S_BYTES_IN, S_BYTES_OUT, S_ERR_BAD_DATA, S_ERR_HANDLER, S_PACKETS } from "../../stats/stat-fields.ts";
 import type { IoContext } from "../io-context.ts";
 import type { UdpService } from "./udp-conn.ts";
 import { UdpConn } from "./udp-conn.ts";
@@ -85,15 +89,18 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
     if (r.length === 0) return; // nothing to say: no datagram, as an empty TCP reply writes nothing
     if (r.length > MAX_UDP_PAYLOAD && typeof r !== "string") {
       stats.errors++;
+      io.stats[S_ERR_HANDLER]++;
       warn(`reply of ${r.length} bytes does not fit in a UDP datagram; reply dropped`, c, r.length);
       return;
     }
+    io.stats[S_BYTES_OUT] += typeof r === "string" ? Buffer.byteLength(r) : r.length;
     batch.add(r, port, address);
   }
 
   function settle(c: UdpConn, r: unknown, err: unknown, failed: boolean): void {
     if (failed) {
       stats.errors++;
+      io.stats[S_ERR_HANDLER]++;
       warn("proc rejected; reply dropped", c, 0, err);
     } else if (r !== undefined && r !== null && !c.dropping) {
       if (typeof r === "string" || r instanceof Uint8Array) {
@@ -101,6 +108,7 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
         else queue(r, c.remotePort, c.remoteAddress, c);
       } else {
         stats.errors++;
+        io.stats[S_ERR_HANDLER]++;
         warn("proc resolved to something that is not a Uint8Array, a string or nothing; reply dropped", c, 0);
       }
     }
@@ -109,11 +117,13 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
 
   function dispatch(c: UdpConn, packet: Uint8Array): void {
     stats.packets++;
+    io.stats[S_PACKETS]++;
     let r: Reply | PromiseLike<Reply>;
     try {
       r = proc(packet, c);
     } catch (err) {
       stats.errors++;
+      io.stats[S_ERR_HANDLER]++;
       warn("proc threw; reply dropped", c, packet.length, err);
       return;
     }
@@ -130,12 +140,14 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
       );
     } else {
       stats.errors++;
+      io.stats[S_ERR_HANDLER]++;
       warn("proc returned something that is not a Uint8Array, a string, nothing or a Promise; reply dropped", c, packet.length);
     }
   }
 
   function onDatagram(d: Uint8Array, port: number, address: string): void {
     stats.datagrams++;
+    io.stats[S_BYTES_IN] += d.length;
     // Draining: answer nothing new; async replies already owed still go out.
     if (io.draining) return;
     const len = d.length;
@@ -143,11 +155,13 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
     c.reset(io.newConnId(), address, port);
     if (len > maxPacket) {
       stats.oversized++;
+      io.stats[S_ERR_BAD_DATA]++;
       warn(`datagram of ${len} bytes is larger than io.max_packet (${maxPacket}); dropped`, c, len);
       return;
     }
     if (len === 0) {
       stats.bad++;
+      io.stats[S_ERR_BAD_DATA]++;
       warn("empty datagram (no packet in it); dropped", c, 0);
       return;
     }
@@ -160,11 +174,13 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
           n = check(d, off, len, c);
         } catch (err) {
           stats.bad++;
+          io.stats[S_ERR_BAD_DATA]++;
           warn("check threw (bad data); rest of datagram dropped", c, len, err);
           break;
         }
         if (!(n > 0) || n > len - off) {
           stats.bad++;
+          io.stats[S_ERR_BAD_DATA]++;
           const why = n === 0 || n > len - off ? `a partial packet at byte ${off} (check returned ${n})` : `bad data at byte ${off} (check returned ${n})`;
           warn(`datagram holds ${why}; rest of datagram dropped`, c, len);
           break;
@@ -183,6 +199,7 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
     onTruncated(port, address) {
       stats.datagrams++;
       stats.oversized++;
+      io.stats[S_ERR_BAD_DATA]++;
       conn.reset(io.newConnId(), address, port);
       warn("datagram larger than the receive buffer (truncated); dropped", conn, 0);
     },
