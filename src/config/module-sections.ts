@@ -8,6 +8,7 @@
 import type { z } from "zod";
 import type { ModuleSections } from "./keys.ts";
 import { formatValue } from "./schema.ts";
+import { valueAt } from "./value-at.ts";
 
 export interface SectionOwner {
   readonly name: string;
@@ -19,15 +20,6 @@ export interface SectionOwner {
 export interface SectionSource {
   readonly sections: ModuleSections | undefined;
   where(key: string): string;
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = root;
-  for (const p of path) {
-    if (v === null || typeof v !== "object") return undefined;
-    v = (v as Record<PropertyKey, unknown>)[p];
-  }
-  return v;
 }
 
 /** Returns each schema-owning module's validated section (defaults applied) and every problem found. */

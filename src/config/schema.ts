@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { keysOf, sectionNames, type ConfigLayer } from "./keys.ts";
+import { valueAt } from "./value-at.ts";
 
 let layerSchema: z.ZodType<ConfigLayer> | undefined;
 
@@ -35,15 +36,6 @@ export interface LayerIssue {
   value?: unknown;
   /** For unknown keys: the key itself is the problem. */
   unknownKey?: boolean;
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = root;
-  for (const p of path) {
-    if (v === null || typeof v !== "object") return undefined;
-    v = (v as Record<PropertyKey, unknown>)[p];
-  }
-  return v;
 }
 
 /** Validates one layer; returns the typed layer or the list of issues (all of them, not only the first). */

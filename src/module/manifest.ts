@@ -11,6 +11,7 @@ import { API_VERSION } from "../version.ts";
 import { formatValue } from "../config/schema.ts";
 import { isSemverRange, isSemverVersion, satisfies } from "./semver.ts";
 import type { ModuleDefinition } from "./types.ts";
+import { valueAt } from "../config/value-at.ts";
 
 const hook = z.custom<(...args: never[]) => unknown>((v) => typeof v === "function", { message: "expected a function" });
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -78,15 +79,6 @@ function knownAt(path: readonly string[]): readonly string[] {
   if (path[0] === "provides" && path.length === 2) return libraryFields;
   if (path[0] === "provides" && path.length === 4) return classFields;
   return manifestFields;
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = root;
-  for (const p of path) {
-    if (v === null || typeof v !== "object") return undefined;
-    v = (v as Record<PropertyKey, unknown>)[p];
-  }
-  return v;
 }
 
 function shown(v: unknown): string {
