@@ -35,8 +35,9 @@ export interface Conn<S = undefined> {
    */
   close(): void;
   /**
-   * Close without answering: the reply to the current packet (and any async reply still pending) is discarded;
-   * replies already produced for earlier packets are written first.
+   * Close without answering: the reply to the current packet and to any later one is discarded; replies owed for
+   * earlier packets (async ones still pending included) are written first. Called after an `await` in an async
+   * `proc`, return nothing from it: inline, the runtime cannot tell which pending reply is the current one.
    */
   drop(): void;
 }
@@ -113,10 +114,11 @@ export interface ModuleDefinition<S = undefined, CS extends ModuleConfigSchema =
   check?(buf: Uint8Array, start: number, end: number, conn: Conn<S>): number;
   /**
    * One whole packet in, the reply out. `packet` is a view into the runtime's buffers, valid until `proc` returns or,
-   * when it returns a Promise, until that settles; copy it (`packet.slice()`) to keep it longer (the view object itself
+   * when it returns a Promise, until that settles; copy it (`new Uint8Array(packet)`; on a Buffer `slice()` is
+   * only another view) to keep it longer (the view object itself
    * may be handed out again for a later packet at the same place in the buffer). Replies leave in
    * packet order per connection even when async replies finish out of order. A throw or rejection is logged and
-   * closes the connection.
+   * closes the connection once the replies owed for earlier packets are written.
    */
   proc?(packet: Uint8Array, conn: Conn<S>): Reply | Promise<Reply>;
   /**

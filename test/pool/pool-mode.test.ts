@@ -46,6 +46,14 @@ describe("handler pool", () => {
     c.end();
   });
 
+  test("drop() on a handler thread: replies owed for earlier packets still go out, then the connection closes", async () => {
+    running = await pool(["--module", PROBE, "--listen", "tcp://127.0.0.1:0", "--threads", "1"], 2);
+    const c = await connect(running.ports[0]!);
+    c.write("sleep 80\nhi\ndrop\nafter\n");
+    await c.closed;
+    expect(text(c.received())).toMatch(/^sleep 80 1\nhi handler-\d 2\n$/);
+  });
+
   test("a blocking handler does not stall reading: other connections on other handlers are served meanwhile", async () => {
     running = await pool(["--module", PROBE, "--listen", "tcp://127.0.0.1:0", "--threads", "1"], 2);
     const port = running.ports[0]!;

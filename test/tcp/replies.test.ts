@@ -155,6 +155,61 @@ describe("replies", () => {
     expect(server.logs.join("\n")).toMatch(/proc rejected; closing connection.*error=refused/);
   });
 
+  test("a sync reply waiting behind an async one is not overwritten by later reads on other connections", async () => {
+    server = startInProcess(
+      defineModule({
+        name: "wait-in-line",
+        version: "1.0.0",
+        grocketd: "^0.1.0",
+        check: lineCheck,
+        proc(p) {
+          if (text(p) === "slow\n") return Bun.sleep(60).then(() => "SLOW\n");
+          return p; // a view of the thread's input buffer, held in line until "slow" settles
+        },
+      }),
+    );
+    const a = await connect(server.port);
+    const b = await connect(server.port);
+    a.write("slow\n");
+    await Bun.sleep(10);
+    a.write("b1\nb2\n");
+    await Bun.sleep(10);
+    b.write("zz\nzz\n"); // lands at the same offsets of the same thread buffer
+    expect(text(await b.waitBytes(6))).toBe("zz\nzz\n");
+    expect(text(await a.waitBytes(11))).toBe("SLOW\nb1\nb2\n");
+    a.end();
+    b.end();
+  });
+
+  test("drop() and a throwing proc still send the async replies owed for earlier packets, then close", async () => {
+    server = startInProcess(
+      defineModule({
+        name: "late-then-drop",
+        version: "1.0.0",
+        grocketd: "^0.1.0",
+        check: lineCheck,
+        proc(p, conn) {
+          const t = text(p);
+          if (t.startsWith("slow")) return Bun.sleep(40).then(() => t.toUpperCase());
+          if (t === "drop\n") {
+            conn.drop();
+            return "never\n";
+          }
+          if (t === "boom\n") throw new Error("kaboom");
+          return p;
+        },
+      }),
+    );
+    const a = await connect(server.port);
+    a.write("slow1\nx\nslow2\ndrop\nafter\n");
+    await a.closed;
+    expect(text(a.received())).toBe("SLOW1\nx\nSLOW2\n");
+    const b = await connect(server.port);
+    b.write("slow3\nboom\nafter\n");
+    await b.closed;
+    expect(text(b.received())).toBe("SLOW3\n");
+  });
+
   test("a proc returning a wrong type is reported and closes the connection", async () => {
     server = startInProcess(
       defineModule({ name: "wrong", version: "1.0.0", grocketd: "^0.1.0", proc: () => 42 as unknown as string }),

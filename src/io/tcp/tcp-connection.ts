@@ -37,6 +37,8 @@ export class TcpConnection extends StreamConnection {
 
   private slots: Slot[] = [];
   private slotHead = 0;
+  /** Once dropping, slots from this index on are discarded; the replies owed before it are still written. */
+  private dropCut = 0;
   private flushScheduled = false;
   private packetsCounted = 0;
   /** Pool mode: replies owed by the handler thread, by sequence number; parts of a reply larger than one record. */
@@ -45,7 +47,9 @@ export class TcpConnection extends StreamConnection {
   private poolSeq = 0;
 
   busy(): boolean {
-    return this.inflight > 0;
+    // Settled replies not yet moved to the cork count too: a close() arriving with the last reply must not end the
+    // socket before the flush that writes it.
+    return this.inflight > 0 || this.flushScheduled;
   }
 
   quiescent(): boolean {
@@ -133,6 +137,8 @@ export class TcpConnection extends StreamConnection {
       return;
     }
     this.pooled!.delete(seq);
+    // The handler's proc called drop(): this reply and later ones are discarded, earlier ones still go out.
+    if ((flags & R_DROP) !== 0) this.dropFrom(this.slots.indexOf(slot, this.slotHead));
     if ((flags & R_FAIL) !== 0) {
       this.settle(slot, FAILED, new Error(new TextDecoder().decode(bytes.subarray(off, off + len))));
       return;
@@ -145,8 +151,7 @@ export class TcpConnection extends StreamConnection {
       value = Buffer.concat(parts);
     }
     this.settle(slot, READY, value);
-    if ((flags & R_DROP) !== 0) this.drop();
-    else if ((flags & R_CLOSE) !== 0) this.close();
+    if ((flags & R_CLOSE) !== 0) this.close();
   }
 
   handlerLost(): void {
@@ -165,16 +170,38 @@ export class TcpConnection extends StreamConnection {
 
   // ---- replies ----
 
+  /**
+   * Close without answering further: the packet being handled now and later ones get no reply, but replies owed for
+   * earlier packets (async ones still pending included) are written first. A throwing proc comes here too.
+   */
+  override drop(): void {
+    this.dropFrom(this.slots.length);
+  }
+
+  private dropFrom(cut: number): void {
+    if (!this.dropping) this.dropCut = cut < 0 ? this.slots.length : cut;
+    super.drop();
+  }
+
   /** Routes one synchronous reply: straight to the cork unless async replies are still owed before it. */
   reply(r: Uint8Array | string): void {
     if (this.slots.length === 0) this.io.cork.add(r);
-    else this.slots.push({ state: READY, value: r });
+    else this.waitInLine(r);
   }
 
   /** A synchronous reply that is the packet itself, buf[off..off+n): corked as a range when nothing is owed before it. */
   replyRange(r: Uint8Array, buf: Uint8Array, off: number, n: number): void {
     if (this.slots.length === 0) this.io.cork.addRange(buf, off, n);
-    else this.slots.push({ state: READY, value: r });
+    else this.waitInLine(r);
+  }
+
+  /**
+   * A sync reply queued behind a pending async one. Bytes are copied: they may be a view of the thread's input
+   * buffer or of this connection's pending bytes (proc returned its packet or a part of it), which the next read
+   * overwrites long before the reply ahead settles. Only this slow path pays for the copy.
+   */
+  private waitInLine(r: Uint8Array | string): void {
+    this.slots.push({ state: READY, value: typeof r === "string" ? r : new Uint8Array(r) }); // (Buffer#slice would be a view)
   }
 
   /** An async reply: its place in line is reserved now, its bytes are written when it and all before it settle. */
@@ -205,7 +232,10 @@ export class TcpConnection extends StreamConnection {
 
   private flushSettled(): void {
     this.flushScheduled = false;
-    if (this.closed) return;
+    if (this.closed) {
+      if (this.inflight === 0) this.runCloseHook(); // onClose left it to us (busy while this flush was owed)
+      return;
+    }
     this.inEvent = true;
     this.drainSlots();
     this.inEvent = false;
@@ -218,6 +248,11 @@ export class TcpConnection extends StreamConnection {
     while (this.slotHead < slots.length) {
       const s = slots[this.slotHead]!;
       if (s.state === PENDING) break;
+      // Owed after a drop: discarded, failures included (the connection is closing anyway).
+      if (this.dropping && this.slotHead >= this.dropCut) {
+        this.slotHead++;
+        continue;
+      }
       this.slotHead++;
       if (s.state === FAILED) {
         this.slots = [];
@@ -226,7 +261,7 @@ export class TcpConnection extends StreamConnection {
         return;
       }
       const v = s.value;
-      if (v === undefined || v === null || this.dropping) continue;
+      if (v === undefined || v === null) continue;
       if (typeof v === "string" || v instanceof Uint8Array) this.io.cork.add(v);
       else {
         this.slots = [];
