@@ -62,6 +62,8 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
   private bodyLen = 0;
   /** A response is in progress past the read event that dispatched it. */
   private waiting = false;
+  /** The current request's hook returned a Promise (it may still run, and read req.body, after answering). */
+  private hookAsync = false;
   /** Bytes read after the request being answered, parsed once its response is finished. */
   private rest: Uint8Array | null = null;
   /** This connection closes after the current response. */
@@ -321,7 +323,11 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
   onMessageComplete(p: RequestParser): number {
     this.phase = IDLE;
     this.phaseStart = this.io.clock;
-    const body = this.bodyView ?? (this.bodyBuf === null ? EMPTY : this.bodyBuf.subarray(0, this.bodyLen));
+    const view = this.bodyView;
+    // A body that arrived in one read is a view of WASM memory: pool mode copies it into the ring right away; a hook
+    // gets it from the thread's body arena instead, since it may keep req.body across an await (see loanBody).
+    const body = view !== null ? (this.link === null ? this.io.arenaBody(view) : view) : this.bodyBuf === null ? EMPTY : this.bodyBuf.subarray(0, this.bodyLen);
+    const inArena = view !== null && this.link === null;
     this.bodyView = this.bodyBuf = null;
     this.requests++;
     this.io.stats[S_HTTP_REQUESTS]++;
@@ -339,10 +345,11 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
       this.pauseFor(PAUSE_WAIT);
       return ParseResult.Paused;
     }
+    this.hookAsync = false;
     this.dispatch(body);
+    if (inArena && (this.hookAsync || this.waiting)) this.io.loanBody();
     if (this.waiting) {
       this.req.detach();
-      if (body.length > 0 && this.req.body === body) this.req.body = body.slice();
       this.pauseFor(PAUSE_WAIT);
       return ParseResult.Paused;
     }
@@ -394,6 +401,7 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
 
   private answer(r: HttpResult | Promise<HttpResult> | Promise<Uint8Array>): void {
     if (r !== null && typeof r === "object" && typeof (r as Promise<HttpResult>).then === "function") {
+      this.hookAsync = true;
       if (this.res.finished) {
         (r as Promise<HttpResult>).then(undefined, (err) => this.lateFailure(err));
         return;

@@ -52,6 +52,12 @@ export class IoContext {
   private views: (Uint8Array | null)[] = new Array<Uint8Array | null>(VIEW_CACHE).fill(null);
   /** Set when an async reply holds a view into inBuf or a pending buffer: those must not be reused. */
   loaned = false;
+  /**
+   * HTTP request bodies that arrived whole in one read, copied out of llhttp's WASM memory (which the next read on
+   * any connection of this thread overwrites). Reused by every request whose hook finishes synchronously; a hook that
+   * goes async may hold `req.body` across its await, so it keeps this buffer and the next body gets a new one.
+   */
+  private bodyArena: Uint8Array | null = null;
   readonly conns = new Set<Housekept>();
   draining = false;
   /** The handler pool's client, when `worker.disabled = false`. */
@@ -82,6 +88,19 @@ export class IoContext {
     const v = this.views[off]!;
     if (v !== null && v.length === n) return v;
     return (this.views[off] = this.inBuf.subarray(off, off + n));
+  }
+
+  /** `v` copied into the body arena; the view returned is valid until the next body unless loanBody() is called. */
+  arenaBody(v: Uint8Array): Uint8Array {
+    let a = this.bodyArena;
+    if (a === null || a.length < v.length) a = this.bodyArena = new Uint8Array(Math.max(16 * 1024, v.length));
+    a.set(v, 0);
+    return a.subarray(0, v.length);
+  }
+
+  /** The last arena body is held by a hook that went async: never overwrite it. */
+  loanBody(): void {
+    this.bodyArena = null;
   }
 
   /** A fresh input buffer of at least `min` bytes: the old one is loaned to an async reply, or too small. */

@@ -198,4 +198,33 @@ describe("binary over HTTP", () => {
     expect(responses[2]!.headers.allow).toBe("POST");
     c.end();
   });
+
+  test("an async hook that holds req.body across an await sees its own body while other requests are parsed", async () => {
+    const port = http({
+      name: "hold-body",
+      version: "1.0.0",
+      grocketd: "^0.1.0",
+      async http(req) {
+        const body = req.body; // taken before the await: must not be overwritten by later reads
+        await Bun.sleep(req.path === "/slow" ? 40 : 1);
+        return new Uint8Array(body);
+      },
+      proc: async (p: Uint8Array) => (await Bun.sleep(30), p),
+    });
+    const post = (path: string, b: string) => `POST ${path} HTTP/1.1\r\nHost: h\r\nContent-Length: ${b.length}\r\n\r\n${b}`;
+    const a = await connect(port);
+    a.write(post("/slow", "first body, held"));
+    const bin = await connect(port);
+    bin.write(post("/binary", "binary packet one"));
+    await Bun.sleep(10);
+    const b = await connect(port);
+    b.write(post("/fast", "XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX") + post("/fast", "YYYYYYYYYYYYYYYYYYYYYYYYYYYYYY"));
+    const [r1] = await waitResponses(a, 1);
+    const [r2] = await waitResponses(bin, 1);
+    const rb = await waitResponses(b, 2);
+    expect(r1!.text).toBe("first body, held");
+    expect(r2!.text).toBe("binary packet one");
+    expect(rb.map((r) => r.text)).toEqual(["X".repeat(40), "Y".repeat(30)]);
+    for (const c of [a, bin, b]) c.end();
+  });
 });
