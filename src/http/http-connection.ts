@@ -211,7 +211,7 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
       this.rejectRequest(500, "internal error in the request parser callbacks");
       return;
     }
-    const status = statusForParseError(rc, p.headerIndex("content-length") >= 0, firstLine(chunk));
+    const status = statusForParseError(rc, p.headerIndex("content-length") >= 0, p.errorToken(), p.errorByte());
     this.rejectRequest(status, `${p.errorName()}: ${p.errorReason()}`);
   }
 
@@ -651,12 +651,6 @@ function onlyChunked(p: RequestParser): boolean {
   return true;
 }
 
-/** The start of a read up to its first CR or LF (at most 200 bytes), for choosing an error status. */
-function firstLine(chunk: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < chunk.length && i < 200 && chunk[i] !== 0x0d && chunk[i] !== 0x0a; i++) s += String.fromCharCode(chunk[i]!);
-  return s;
-}
 
 function describeRejection(status: number): string {
   return `refused with ${status}`;

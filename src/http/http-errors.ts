@@ -40,12 +40,12 @@ export function cannedError(status: RejectStatus): StaticResponse {
 const TCHAR = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
- * The status for a parse result. `firstLine` is the start of the read (up to its first CRLF), used to tell an
- * unknown but well-formed method (501, RFC 9110 §9.1) or version (505) from garbage (400).
+ * The status for a parse result. `token` is the request-line token llhttp stopped in (RequestParser#errorToken: the
+ * failing request's own method or version, however its bytes were split over reads), used to tell an unknown but
+ * well-formed method (501, RFC 9110 §9.1) or version (505, RFC 9110 §15.6.6) from garbage (400, RFC 9112 §3);
+ * `stoppedAt` is the byte llhttp stopped at (RequestParser#errorByte).
  */
-export function statusForParseError(rc: number, hasContentLength: boolean, firstLine: string): RejectStatus {
-  const sp = firstLine.indexOf(" ");
-  const methodText = sp < 0 ? firstLine : firstLine.slice(0, sp);
+export function statusForParseError(rc: number, hasContentLength: boolean, token: string, stoppedAt: number): RejectStatus {
   switch (rc) {
     case ParseResult.UrlTooLong:
       return 414;
@@ -55,15 +55,18 @@ export function statusForParseError(rc: number, hasContentLength: boolean, first
     case ParseResult.CallbackThrew:
       return 500;
     case HPE.INVALID_METHOD:
-      return TCHAR.test(methodText) ? 501 : 400;
+      // RFC 9110 §9.1: method = token; a token we do not implement is 501.
+      return TCHAR.test(token) ? 501 : 400;
     case HPE.INVALID_TRANSFER_ENCODING:
       // RFC 9112 §6.1: a coding we do not understand is 501; TE together with Content-Length is smuggling, 400.
       return hasContentLength ? 400 : 501;
     case HPE.PAUSED_H2_UPGRADE:
       return 505;
     case HPE.INVALID_VERSION:
-      // RFC 9112 §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT; a well-formed one we do not speak is 505.
-      return /^HTTP\/\d\.\d$/.test(firstLine.slice(firstLine.lastIndexOf(" ") + 1)) ? 505 : 400;
+      // RFC 9112 §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT; a well-formed one we do not speak is 505. llhttp
+      // refuses an unsupported version right after its last digit (at CR, LF or the end of the read); a stop at
+      // anything else there (" HTTP/1.1 extra") is malformed syntax.
+      return (stoppedAt === 0x0d || stoppedAt === 0x0a || stoppedAt === -1) && /^HTTP\/\d\.\d$/.test(token) ? 505 : 400;
     default:
       return 400;
   }

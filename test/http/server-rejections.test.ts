@@ -100,7 +100,32 @@ describe("rejections", () => {
     expect(await status("GET / HTTP/1.1\r\n" + H + "Expect: fancy\r\n\r\n")).toBe(417); // body-less: the fast scan's path
   });
 
-  test("a refused request after good ones: the good responses come first, then the error, then close", async () => {
+  test("RFC 9110 §9.1, §15.6.6 / RFC 9112 §2.3, §3: the status is the refused request's own, at every split and after pipelined ones", async () => {
+    const GOOD = "GET /ok HTTP/1.1\r\n" + H + "\r\n";
+    const cases: Array<[string, number]> = [
+      ["GET / HTTP/9.9\r\n" + H + "\r\n", 505], // well-formed version we do not speak
+      ["GET / HTTP/x.1\r\n" + H + "\r\n", 400], // not an HTTP-version at all
+      ["BREW / HTTP/1.1\r\n" + H + "\r\n", 501], // a token method we do not implement
+      ["G{T / HTTP/1.1\r\n" + H + "\r\n", 400], // not a token
+      ["GET / HTTP/1.1 extra\r\n" + H + "\r\n", 400], // a version followed by more than CRLF
+    ];
+    for (const [bad, want] of cases) {
+      for (const req of [bad, GOOD + bad]) {
+        const good = req === bad ? 0 : 1;
+        for (let cut = 1; cut < req.length; cut++) {
+          const c = await connect(port);
+          c.write(req.slice(0, cut));
+          await Bun.sleep(1);
+          c.write(req.slice(cut));
+          await c.closed;
+          const got = parseResponses(c.received()).responses.map((r) => r.status);
+          expect({ req, cut, got }).toEqual({ req, cut, got: [...Array<number>(good).fill(200), want] });
+        }
+      }
+    }
+  }, 30_000);
+
+  test("RFC 9112 §9.3.2: a refused request after pipelined good ones: the good responses come first, then the error, then close", async () => {
     const c = await connect(port);
     c.write("GET /1 HTTP/1.1\r\n" + H + "\r\nGET /2 HTTP/1.1\r\n" + H + "\r\nGET / HTTP/9.9\r\n" + H + "\r\n");
     await c.closed;
@@ -135,7 +160,7 @@ describe("timeouts", () => {
     }
   });
 
-  test("an idle keep-alive connection is closed after http.keep_alive_timeout_ms, without a response", async () => {
+  test("RFC 9112 §9.5: an idle keep-alive connection is closed after http.keep_alive_timeout_ms, without a response", async () => {
     const s = startInProcess(ok, {}, { protocol: "http", http: { keep_alive_timeout_ms: 200 } });
     try {
       const c = await connect(s.port);

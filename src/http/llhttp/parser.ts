@@ -89,6 +89,9 @@ export class RequestParser extends ParsedHead {
   private readonly maxUrl: number;
   private err = 0;
   private errOff = 0;
+  /** After an llhttp error: its position in WASM memory (-1: unknown) and the end of the data fed. */
+  private errAt = -1;
+  private errEnd = 0;
   /** Set by a callback that returned -1 on the binding's behalf (limit or throw). */
   private stopCode = 0;
   private kind = K_NONE;
@@ -226,6 +229,30 @@ export class RequestParser extends ParsedHead {
     return this.errOff;
   }
 
+  /**
+   * The request-line token (up to a space or line end, latin1) that llhttp stopped in, read from WASM memory after
+   * an error of execute(): the method for HPE_INVALID_METHOD, the version for HPE_INVALID_VERSION. The head from the
+   * request-target on is carried between reads, so a version split over reads is whole here; a method's bytes from
+   * earlier reads were valid method characters, so the part from the bad byte on tells a token from garbage. "" when
+   * unknown.
+   */
+  /** The byte llhttp stopped at after an error of execute(); -1 when it stopped at the end of the data (or unknown). */
+  errorByte(): number {
+    const at = this.errAt;
+    return at < 0 || at >= this.errEnd ? -1 : R.mem[at]!;
+  }
+
+  errorToken(): string {
+    const at = this.errAt;
+    if (at < 0) return "";
+    const m = R.mem;
+    let from = at;
+    while (from > R.inPtr && at - from < 64 && !isDelim(m[from - 1]!)) from--;
+    let to = at;
+    while (to < this.errEnd && to - from < 64 && !isDelim(m[to]!)) to++;
+    return m.latin1Slice(from, to);
+  }
+
   private enter(): void {
     if (cur !== null) {
       throw new LlhttpError(LlhttpErrorCodes.REENTRANT, "RequestParser called from inside a parser callback");
@@ -284,6 +311,8 @@ export class RequestParser extends ParsedHead {
     } else {
       const pos = e.llhttp_get_error_pos(this.ptr);
       this.errOff = pos >= start ? chunkOff + (pos - start) : chunkOff;
+      this.errAt = pos >= R.inPtr && pos <= start + n ? pos : -1;
+      this.errEnd = start + n;
       this.err = rc = this.stopCode !== 0 ? this.stopCode : rc;
       if (rc === HPE.PAUSED && this.phase === BODY) this.detachHead();
     }
@@ -378,6 +407,7 @@ export class RequestParser extends ParsedHead {
 
   private fail(code: number, off: number): number {
     this.err = code;
+    this.errAt = -1;
     this.errOff = off;
     return code;
   }
@@ -509,4 +539,9 @@ export class RequestParser extends ParsedHead {
       },
     };
   }
+}
+
+/** SP, HTAB, CR, LF: where a request-line token ends. */
+function isDelim(b: number): boolean {
+  return b === 0x20 || b === 0x0d || b === 0x0a || b === 0x09;
 }
