@@ -9,12 +9,15 @@ import type { IoContext } from "../io/io-context.ts";
 import { listenStream } from "../io/listen-stream.ts";
 import type { StreamService } from "../io/stream-connection.ts";
 import { DateHeader } from "./date-header.ts";
+import { llhttpModule } from "./llhttp/wasm-loader.ts";
 import { HttpConnection, type HttpService } from "./http-connection.ts";
 
 /** One Date header per thread, shared by its HTTP listeners. */
 let date: DateHeader | undefined;
 
 export function listenHttp(io: IoContext, entry: ListenEntry, base: StreamService): TCPSocketListener<HttpConnection> {
+  // Compile and verify llhttp now (SHA-256, imports, exports): a wrong install fails the thread's start, not a request.
+  llhttpModule();
   const d = (date ??= new DateHeader());
   const server = io.config.http.server_header;
   const svc: HttpService = {

@@ -18,6 +18,7 @@ import { resolveModules } from "../module/module-runtime.ts";
 import type { Binding } from "../io/messages.ts";
 import { entryPath } from "../entry-path.ts";
 import { checkTlsFiles } from "../config/tls-check.ts";
+import { llhttpModule } from "../http/llhttp/wasm-loader.ts";
 
 /** The demo served when no module is named; embedded in the single binary too (entry-path.ts). */
 export const BUNDLED_MODULE = entryPath("modules/echo.ts");
@@ -44,7 +45,15 @@ function flagSource(cli: CliOptions, cwd: string): ConfigSource {
   return { raw, where: (key) => `flag ${flagOf[key.replace(/\[\d+\]$/, "")] ?? "?"}` };
 }
 
-export async function buildStartPlan(cli: CliOptions, env: Record<string, string | undefined>, cwd: string): Promise<StartPlan> {
+/** What the plan checks beyond config and modules; replaceable in tests. */
+export interface PlanChecks {
+  /** Verifies the installed llhttp WASM binary (SHA-256, imports, exports); throws with package, version, expected and actual. */
+  httpParser(): void;
+}
+
+const DEFAULT_CHECKS: PlanChecks = { httpParser: () => void llhttpModule() };
+
+export async function buildStartPlan(cli: CliOptions, env: Record<string, string | undefined>, cwd: string, checks: PlanChecks = DEFAULT_CHECKS): Promise<StartPlan> {
   const problems: string[] = [];
 
   // 1. Sources that do not depend on the modules.
@@ -129,6 +138,16 @@ export async function buildStartPlan(cli: CliOptions, env: Record<string, string
       const b = bind(entry, modules);
       if (typeof b === "string") problems.push(`server.listen: ${url}: ${b}`);
       else bindings.push(b);
+    }
+  }
+
+  // 7. The HTTP parser is checked here, before any thread starts (and by --check), not at the first request.
+  const http = bindings.find((b) => b.entry.protocol === "http" || b.entry.protocol === "https");
+  if (http !== undefined) {
+    try {
+      checks.httpParser();
+    } catch (err) {
+      problems.push(`server.listen: ${http.entry.url} needs the llhttp parser: ${describeError(err)}`);
     }
   }
 

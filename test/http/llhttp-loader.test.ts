@@ -4,6 +4,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { isGrocketdError } from "../../src/errors.ts";
+import { buildStartPlan } from "../../src/master/start-plan.ts";
 import { type LlhttpError } from "../../src/http/llhttp/llhttp-errors.ts";
 import {
   LLHTTP_EXPORTS, LLHTTP_WASM_SHA256, PINNED_LLHTTP_BINARY, llhttpModule, readLlhttpPackageBinary, verifyLlhttpBinary,
@@ -61,5 +62,24 @@ describe("llhttp wasm loader", () => {
     expect(e1.message).toContain("missing exports: memory, _initialize");
     const e2 = catchErr(() => verifyLlhttpBinary(Uint8Array.of(1, 2, 3)));
     expect(e2.message).toContain("not a valid WebAssembly module");
+  });
+
+  test("start-up (and --check) refuses an http:// entry when the binary fails its check; tcp-only plans skip it", async () => {
+    const bad = Uint8Array.from(bytes);
+    bad[bad.length - 1] ^= 0xff;
+    const checks = { httpParser: () => void verifyLlhttpBinary(bad, PINNED_LLHTTP_BINARY, source) };
+    const cli = (listen: string[]) => ({ modules: [], listen, check: true, help: false, version: false });
+    let refused: unknown;
+    try {
+      await buildStartPlan(cli(["tcp://127.0.0.1:0", "http://127.0.0.1:0"]), {}, "/", checks);
+    } catch (err) {
+      refused = err;
+    }
+    expect(isGrocketdError(refused)).toBe(true);
+    const problems = (refused as { problems: string[] }).problems;
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^server\.listen: http:\/\/127\.0\.0\.1:0 needs the llhttp parser: .*llhttp-wasm@1\.0\.3.*SHA-256 is [0-9a-f]{64}, expected [0-9a-f]{64}/);
+    const plan = await buildStartPlan(cli(["tcp://127.0.0.1:0"]), {}, "/", checks);
+    expect(plan.bindings.map((b) => b.entry.protocol)).toEqual(["tcp"]);
   });
 });
