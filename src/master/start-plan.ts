@@ -18,6 +18,7 @@ import { resolveModules } from "../module/module-runtime.ts";
 import type { Binding } from "../io/messages.ts";
 import { entryPath } from "../entry-path.ts";
 import { checkTlsFiles } from "../config/tls-check.ts";
+import { checkPoolFit } from "../config/pool-fit.ts";
 import { llhttpModule } from "../http/llhttp/wasm-loader.ts";
 
 /** The demo served when no module is named; embedded in the single binary too (entry-path.ts). */
@@ -140,6 +141,10 @@ export async function buildStartPlan(cli: CliOptions, env: Record<string, string
       else bindings.push(b);
     }
   }
+
+  // 6b. Pool mode: the largest packet and request must fit one ring record.
+  const uses = (...ps: string[]) => bindings.some((b) => ps.includes(b.entry.protocol));
+  problems.push(...checkPoolFit(config, uses("tcp", "tls"), uses("http", "https")));
 
   // 7. The HTTP parser is checked here, before any thread starts (and by --check), not at the first request.
   const http = bindings.find((b) => b.entry.protocol === "http" || b.entry.protocol === "https");

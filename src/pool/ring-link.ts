@@ -7,6 +7,8 @@
  */
 import type { RingPair } from "../io/messages.ts";
 import { RecordRing } from "../ring/record-ring.ts";
+import { RECORD_HEADER_BYTES, normalizeCapacity } from "../ring/ring-layout.ts";
+import { RingError, RingErrorCodes } from "../ring/ring-errors.ts";
 import { Ring } from "../ring/ring.ts";
 import type { RingConsumer } from "../ring/ring-consumer.ts";
 import { FIELDS, Writer } from "./pool-protocol.ts";
@@ -23,6 +25,11 @@ interface Parked {
 }
 
 const FIELD_BYTES = FIELDS * 4;
+
+/** The largest record payload a link over rings of `ringBytes` (worker.ring_bytes) can carry. */
+export function maxPoolPayload(ringBytes: number): number {
+  return normalizeCapacity(ringBytes) - RECORD_HEADER_BYTES - FIELD_BYTES;
+}
 
 export class RingLink {
   private readonly tx: RecordRing;
@@ -109,6 +116,7 @@ export class RingLink {
 
   /** Sends a record whose payload is `src[off..off+len)` (or empty). Returns false when it had to wait in the backlog. */
   send(kind: number, conn: number, seq: number, flags: number, src?: Uint8Array, off = 0, len = 0): boolean {
+    this.fits(len);
     if (this.backlog.length === 0) {
       const at = this.tx.reserve(this.fields(kind, conn, seq, flags), len);
       if (at >= 0) {
@@ -124,6 +132,7 @@ export class RingLink {
 
   /** Sends a record whose payload (at most `size` bytes) is written by `write` straight into the ring. */
   sendEncoded(kind: number, conn: number, seq: number, flags: number, size: number, write: (w: Writer) => void): boolean {
+    this.fits(size);
     if (this.backlog.length === 0) {
       const at = this.tx.reserve(this.fields(kind, conn, seq, flags), size);
       if (at >= 0) {
@@ -140,6 +149,18 @@ export class RingLink {
     write(w);
     this.park(kind, conn, seq, flags, scratch.subarray(0, w.off));
     return false;
+  }
+
+  /**
+   * A record that can never fit is refused here, synchronously, to the caller (whose connection fails cleanly): parked
+   * behind a full ring it would only fail later, inside the backlog drain, and jam every record behind it.
+   */
+  private fits(len: number): void {
+    const max = this.tx.maxPayloadBytes;
+    if (len > max) {
+      throw new RingError(RingErrorCodes.RECORD_TOO_LARGE,
+        `a pool record of ${len} bytes does not fit rings of ${this.tx.ring.capacity} bytes (at most ${max}); raise worker.ring_bytes`);
+    }
   }
 
   /** The record's four fields in the reused scratch array. */

@@ -131,6 +131,19 @@ describe("configuration", () => {
     });
   });
 
+  test("pool mode: a ring too small for the largest packet or request is refused, naming the keys and values", async () => {
+    const pool = { GROCKETD_WORKER_DISABLED: "false", GROCKETD_WORKER_RING_BYTES: "65536" };
+    const both = cli({ listen: ["tcp://127.0.0.1:0", "http://127.0.0.1:0"] });
+    const got = await problems(both, pool);
+    expect(got).toEqual([
+      "worker.ring_bytes = 65536: a ring record carries at most 65512 bytes, but io.max_packet = 1048576 needs 1048576; raise worker.ring_bytes to at least 2097152 or lower the limit",
+      "worker.ring_bytes = 65536: a ring record carries at most 65512 bytes, but a whole HTTP request (http.max_head_bytes = 16384 + http.max_body_bytes = 1048576) needs 1065024; raise worker.ring_bytes to at least 2097152 or lower the limit",
+    ]);
+    // Fitting limits pass; inline mode does not care.
+    await buildStartPlan(cli({ listen: ["tcp://127.0.0.1:0"] }), { ...pool, GROCKETD_IO_MAX_PACKET: "65512" }, dir);
+    await buildStartPlan(both, { GROCKETD_WORKER_RING_BYTES: "65536" }, dir);
+  });
+
   test("listen URLs: IPv6, module option, bad ports", () => {
     expect(parseListenUrl("tcp://[::1]:9000?module=echo")).toMatchObject({ hostname: "::1", port: 9000, module: "echo", url: "tcp://[::1]:9000?module=echo" });
     expect(parseListenUrl("http://127.0.0.1:80")).toMatchObject({ protocol: "http", port: 80 });
