@@ -127,4 +127,5 @@ self.onmessage = (ev: MessageEvent<ToThread>) => {
   if (msg.t === "start") void start(msg);
   else if (msg.t === "stop") void stop(msg.drainMs, msg.mode);
   else if (msg.t === "pool-handler") io?.pool?.replace(msg.handler, msg.rings);
+  else if (msg.t === "pool-handler-lost") io?.pool?.lost(msg.handler);
 };

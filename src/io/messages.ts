@@ -36,7 +36,9 @@ export type ToThread =
     }
   | { t: "stop"; drainMs: number; mode: StopMode }
   /** Handler thread `handler` was replaced: its connections are lost; use these rings from now on. */
-  | { t: "pool-handler"; handler: number; rings: RingPair };
+  | { t: "pool-handler"; handler: number; rings: RingPair }
+  /** Handler thread `handler` died: fail its connections now and pin no new ones to it until it is replaced. */
+  | { t: "pool-handler-lost"; handler: number };
 
 export type ToHandler =
   | { t: "start"; index: number; proc: number | null; config: Config; modules: ModuleRef[]; links: RingPair[]; stats?: StatsRef }

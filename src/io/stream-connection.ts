@@ -130,6 +130,10 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
     if (pool !== null) {
       // accept runs on the handler thread, next to the state it creates; a refusal comes back as a REJECT record.
       const link = (this.link = pool.attach(this));
+      if (link === null) {
+        this.io.noisy.warn("no handler thread is alive (all are restarting); connection refused", { module: this.svc.def.name });
+        return this.refused();
+      }
       const info = { module: this.svc.moduleIndex, id: this.id, protocol: this.protocol, remoteAddress: this.remoteAddress, remotePort: this.remotePort, localPort: this.localPort, thread: this.thread };
       link.sendEncoded(K_OPEN, this.poolNo, 0, 0, connInfoSize(info), (w) => writeConnInfo(w, info));
       this.accepted = true;

@@ -86,6 +86,10 @@ export class ThreadSupervisor implements Serving {
           onGiveUp: () => {
             if (this.handlers!.alive === 0) onDead();
           },
+          // The I/O threads fail its connections over now: waiting out the restart back-off would leave them hanging.
+          onDied: (j) => {
+            for (let i = 0; i < this.rings.length; i++) this.io.sendTo(i, { t: "pool-handler-lost", handler: j } satisfies ToThread);
+          },
           startMessage: (index): ToHandler => ({
             t: "start",
             index,

@@ -22,6 +22,8 @@ export interface WorkerGroupOptions {
   readonly policy: RestartPolicy;
   /** Worker `index` is in a crash loop and will not be restarted. */
   onGiveUp?(index: number): void;
+  /** Worker `index` died unexpectedly (called at once, before any restart back-off or giving up). */
+  onDied?(index: number): void;
 }
 
 interface Handle {
@@ -120,6 +122,7 @@ export class WorkerGroup {
       h.onFailed?.(h.lastError ?? `exited with code ${code}`);
       return;
     }
+    this.opts.onDied?.(h.index);
     const d = this.opts.policy.died(h.index, performance.now() - h.startedAt);
     if (!d.restart) {
       this.gaveUp.add(h.index);

@@ -3,7 +3,8 @@
  * The I/O thread's side of the handler pool: one ring link per handler thread, connections pinned to a handler by
  * number (so their replies stay in order), records from each handler routed back to their connection. When a ring is
  * full the sockets pinned to it stop reading until there is room; when a handler thread dies, its connections are
- * told (they close cleanly, or answer 503) and the link switches to the replacement's fresh rings.
+ * told at once (they close cleanly, or answer 503), new connections go to the live handlers, and the lane switches
+ * to the replacement's fresh rings when it starts.
  */
 import { describeError } from "../errors.ts";
 import type { RingPair } from "../io/messages.ts";
@@ -26,6 +27,10 @@ export interface PoolEndpoint {
 interface Lane {
   link: RingLink;
   endpoints: Map<number, PoolEndpoint>;
+  /** False from the moment its handler thread is known dead until its replacement's rings arrive. */
+  alive: boolean;
+  /** Run when the lane is open again (fixed-lane endpoints waiting to rejoin it). */
+  reopen: Array<() => void>;
 }
 
 export class PoolClient {
@@ -57,15 +62,30 @@ export class PoolClient {
     link.onUnblocked = () => {
       for (const e of endpoints.values()) e.ringUnblocked();
     };
-    this.lanes[j] = { link, endpoints };
+    const waiting = this.lanes[j]?.reopen ?? [];
+    this.lanes[j] = { link, endpoints, alive: true, reopen: [] };
     link.start();
+    for (const f of waiting) f();
   }
 
-  /** Pins a new connection to a handler (by its number, or to handler `lane`); returns the link its records go through. */
-  attach(e: PoolEndpoint, lane?: number): RingLink {
+  /** True while handler `j` is serving (not dead and waiting for its replacement). */
+  isOpen(j: number): boolean {
+    return this.lanes[j]?.alive === true;
+  }
+
+  /**
+   * Pins a new connection to a live handler (by its number, or to handler `lane`); returns the link its records go
+   * through, or null when no handler is alive (every one died and none is replaced yet: the caller refuses).
+   */
+  attach(e: PoolEndpoint, lane?: number): RingLink | null {
+    const n = this.lanes.length;
     let no = this.nextNo;
-    // Numbers map to lanes by remainder, so a fixed lane takes the next number that maps to it.
-    if (lane !== undefined) while (no % this.lanes.length !== lane) no = no === 0x7fffffff ? 1 : no + 1;
+    // Numbers map to lanes by remainder, so a fixed lane takes the next number that maps to it; a free connection
+    // skips lanes whose handler is dead, so it is never pinned to a thread that cannot answer.
+    for (let tries = 0; lane !== undefined ? no % n !== lane : !this.lanes[no % n]!.alive; tries++) {
+      if (tries >= n && lane === undefined) return null;
+      no = no === 0x7fffffff ? 1 : no + 1;
+    }
     this.nextNo = no === 0x7fffffff ? 1 : no + 1;
     e.poolNo = no;
     return this.link(e);
@@ -88,16 +108,33 @@ export class PoolClient {
     this.lanes[e.poolNo % this.lanes.length]?.endpoints.delete(e.poolNo);
   }
 
-  /** Handler thread j was replaced: fail its connections over, switch to the new rings. */
+  /** Runs `f` once handler `j` serves again (at once, on a later microtask, if it is serving now). */
+  whenOpen(j: number, f: () => void): void {
+    const lane = this.lanes[j];
+    if (lane === undefined) return;
+    if (lane.alive) queueMicrotask(f);
+    else lane.reopen.push(f);
+  }
+
+  /**
+   * Handler thread j died: everything pinned to it is lost with it (its accept state and owed replies lived there),
+   * so its connections are told now — not after the restart back-off — and new ones go to live handlers meanwhile.
+   */
+  lost(j: number): void {
+    const lane = this.lanes[j];
+    if (lane === undefined || !lane.alive) return;
+    lane.alive = false;
+    void lane.link.stop();
+    this.log.warn(`handler thread ${j} died; closing the connections pinned to it`, { connections: lane.endpoints.size });
+    const pinned = [...lane.endpoints.values()];
+    lane.endpoints.clear();
+    for (const e of pinned) e.handlerLost();
+  }
+
+  /** Handler thread j was replaced: switch to the new rings (its old connections were failed over by lost()). */
   replace(j: number, pair: RingPair): void {
-    const old = this.lanes[j];
-    if (old) {
-      void old.link.stop();
-      this.log.warn(`handler thread ${j} was replaced; closing the connections pinned to it`, { connections: old.endpoints.size });
-      for (const e of [...old.endpoints.values()]) e.handlerLost();
-    }
+    this.lost(j); // in case the news of its death has not arrived
     this.open(j, pair);
-    // Connections still in the old map (none should be) would point at a dead lane; new ones attach to the new lane.
   }
 
   /** Records waiting in each outgoing ring (statistics). */

@@ -4,7 +4,7 @@
  * with it) and its reply comes back as a REPLY; to the UDP read path this looks like an async `proc`, so owed
  * replies, drain and sending work unchanged. Senders are pinned to a handler by address and port, so one client's
  * datagrams are handled in order by one thread. A handler thread that dies fails its owed replies (they are dropped
- * and counted, as a throwing proc's would be).
+ * and counted, as a throwing proc's would be); until it is replaced its senders go to the next live handler.
  */
 import type { Conn, Reply } from "../module/types.ts";
 import type { PoolClient, PoolEndpoint } from "./pool-client.ts";
@@ -64,11 +64,15 @@ class Lane implements PoolEndpoint {
     const err = new Error("the handler thread died");
     for (const o of this.owed.values()) o.reject(err);
     this.owed.clear();
-    // The listener lives on: join the replacement's lane once it is open (right after this returns).
-    queueMicrotask(() => {
+    // The listener lives on: rejoin this lane when the replacement's rings arrive (meanwhile others serve).
+    this.pool.whenOpen(this.index, () => {
       this.pool.attach(this, this.index);
       this.open(this);
     });
+  }
+
+  get alive(): boolean {
+    return this.pool.isOpen(this.index);
   }
 
   // A full ring backs the UDP socket up in the kernel; datagrams beyond its buffer are lost, as UDP allows.
@@ -87,10 +91,13 @@ export function udpPoolProc(pool: PoolClient, moduleIndex: number, localPort: ()
       }),
     );
   }
+  const n = lanes.length;
   return (packet, conn) => {
     let h = conn.remotePort;
     const a = conn.remoteAddress;
     for (let i = 0; i < a.length; i++) h = (h * 31 + a.charCodeAt(i)) | 0;
-    return lanes[(h >>> 0) % lanes.length]!.send(packet, conn);
+    // A sender whose handler is dead (restarting) goes to the next live one: UDP keeps no per-sender state.
+    for (let k = 0, j = (h >>> 0) % n; k < n; k++, j = (j + 1) % n) if (lanes[j]!.alive) return lanes[j]!.send(packet, conn);
+    return Promise.reject(new Error("no handler thread is alive (all are restarting)"));
   };
 }

@@ -133,6 +133,44 @@ describe("handler pool", () => {
     slow.end();
   });
 
+  test("a handler given up on (crash loop) fails its connections at once; new connections go to the live handler", async () => {
+    running = await pool(["--module", PROBE, "--listen", "tcp://127.0.0.1:0", "--threads", "1"], 2, { GROCKETD_SERVER_RESTART_LIMIT: "1" });
+    const tcp = running.ports[0]!;
+    /** Connections until one is pinned to `want` (or to any handler when omitted). */
+    const pinnedTo = async (want?: string) => {
+      for (;;) {
+        const c = await connect(tcp);
+        c.write("who\n");
+        const owner = text(await c.waitBytes(1)).split(" ")[1]!;
+        if (want === undefined || owner === want) return { c, owner };
+        c.end();
+      }
+    };
+    const first = await pinnedTo();
+    const doomed = first.owner;
+    first.c.write("crash\n");
+    await running.waitFor(/handler thread \d is serving again/);
+    // Second death within the window: restart_limit 1 makes it a crash loop, never restarted.
+    const waiting = await pinnedTo(doomed);
+    const before = waiting.c.received().length;
+    waiting.c.write("sleep 10000\n");
+    const killer = await pinnedTo(doomed);
+    const t0 = performance.now();
+    killer.c.write("crash\n");
+    await waiting.c.closed; // was a hang until the drain: nothing will ever answer it
+    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(waiting.c.received().length).toBe(before);
+    await running.waitFor(/crash loop, not restarting it/);
+    for (let i = 0; i < 4; i++) {
+      const n = await connect(tcp);
+      n.write("ping\n");
+      const got = text(await n.waitBytes(5));
+      expect(got).toMatch(/^ping handler-\d 1\n$/);
+      expect(got).not.toContain(doomed);
+      n.end();
+    }
+  });
+
   test("SIGTERM with replies in flight on handler threads: all delivered, exit 0", async () => {
     running = await pool(["--module", PROBE, "--listen", "tcp://127.0.0.1:0", "--threads", "1"], 2);
     const clients = await Promise.all(Array.from({ length: 6 }, () => connect(running!.ports[0]!)));
@@ -147,7 +185,7 @@ describe("handler pool", () => {
 
 describe("handler pool backpressure", () => {
   test("a full ring pauses the sockets that feed it; nothing is lost or reordered", async () => {
-    running = await pool(["--module", PROBE, "--listen", "tcp://127.0.0.1:0", "--threads", "1"], 1, { GROCKETD_WORKER_RING_BYTES: "65536" });
+    running = await pool(["--module", PROBE, "--listen", "tcp://127.0.0.1:0", "--threads", "1"], 1, { GROCKETD_WORKER_RING_BYTES: "65536", GROCKETD_IO_MAX_PACKET: "4096" });
     const c = await connect(running.ports[0]!);
     c.write("block 300\n"); // the handler is stuck while the ring fills
     const lines = Array.from({ length: 6000 }, (_, i) => `line-${String(i).padStart(6, "0")}-${"x".repeat(40)}\n`);
