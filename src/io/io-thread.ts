@@ -30,7 +30,7 @@ let io: IoContext | undefined;
 let log: Logger | undefined;
 let modules: LoadedModule[] = [];
 let listeners: Array<{ stop(closeActive?: boolean): void }> = [];
-let udpListeners: Array<{ stop(): void }> = [];
+let udpListeners: Array<{ stop(): void; closeWhenDone(): void }> = [];
 let stopHousekeeping: (() => void) | undefined;
 let stopping = false;
 
@@ -99,6 +99,8 @@ async function stop(drainMs: number, mode: StopMode): Promise<void> {
   if (mode === "reload") {
     // A newer generation serves new connections. HTTP clients are told to reconnect (Connection: close on their next
     // response); a TCP session cannot move, so it is served on until shortly before the drain time runs out.
+    // UDP: the new generation's sockets share the port, so the old ones close as soon as they owe no replies.
+    for (const u of udpListeners) u.closeWhenDone();
     for (const c of [...io.conns]) {
       if (c.moveOn) c.moveOn();
       else if (c.protocol !== "tcp") c.closeWhenDone();

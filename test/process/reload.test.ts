@@ -8,6 +8,7 @@ import { ROOT, runGrocketd, startGrocketd, type Running } from "../helpers/grock
 import { connect } from "../helpers/tcp-client.ts";
 import { exchange } from "../helpers/http-client.ts";
 import { httpLoad } from "../helpers/http-load.ts";
+import { text, udpClient } from "../udp/udp-harness.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "grocketd-reload-"));
 const moduleFile = join(dir, "versioned.ts");
@@ -90,6 +91,34 @@ describe("live reload", () => {
     expect(running.output()).toMatch(/term thread \d v1[\s\S]*term thread \d v1/);
     expect(running.output()).not.toMatch(/init master 0 v2/); // master hooks are not re-run
     fresh.end();
+  });
+
+  test("UDP across a reload: the draining generation's sockets close at once, so every sender is answered by the new one", async () => {
+    writeModule("v1");
+    writeConfig();
+    writeFileSync(configFile, readFileSync(configFile, "utf8").replace(`"http://127.0.0.1:0"]`, `"http://127.0.0.1:0", "udp://127.0.0.1:0"]`));
+    running = await startGrocketd(["--config", configFile], { expectListening: 3 });
+    const [tcp, , udpPort] = running.ports as [number, number, number];
+    const old = await connect(tcp); // keeps generation 1 draining for most of its drain_ms
+    old.write("a\n");
+    await old.waitBytes(5);
+    // Senders on many source ports: SO_REUSEPORT spreads them over both threads of whichever generations are bound.
+    const clients = await Promise.all(Array.from({ length: 24 }, () => udpClient(udpPort)));
+    for (const [i, c] of clients.entries()) c.send(`before ${i}\n`);
+    for (const c of clients) await c.waitFor(1);
+    writeModule("v2");
+    process.kill(running.pid, "SIGHUP");
+    await running.waitFor(/generation 2 serving \(versioned@1\.0\.0\); draining generation 1/);
+    await Bun.sleep(100);
+    // Generation 1 is still draining (its TCP session is open) but no longer holds the UDP port.
+    for (const [i, c] of clients.entries()) c.send(`after ${i}\n`);
+    for (const [i, c] of clients.entries()) {
+      await c.waitFor(2, 1500);
+      expect(text(c.got[1]!)).toBe(`v2 after ${i}\n`);
+    }
+    expect(old.isClosed()).toBe(false);
+    for (const c of clients) c.close();
+    old.end();
   });
 
   test("a bad configuration on reload is refused with the reasons; the old generation keeps serving", async () => {

@@ -148,8 +148,6 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
   function onDatagram(d: Uint8Array, port: number, address: string): void {
     stats.datagrams++;
     io.stats[S_BYTES_IN] += d.length;
-    // Draining: answer nothing new; async replies already owed still go out.
-    if (io.draining) return;
     const len = d.length;
     const c = conn;
     c.reset(io.newConnId(), address, port);

@@ -5,9 +5,11 @@
  * the same thread). Each datagram is framed by the module's `check` and answered by `proc` (udp-framing.ts); the
  * replies of one event-loop turn leave in one batched send (udp-reply-batch.ts).
  *
- * There are no connections: `accept`/`close` hooks do not run. For a graceful stop the listener takes part in the
- * thread's drain through `io.conns`, but only while async replies are owed: with `io.draining` set, new datagrams
- * are ignored and the listener closes once the owed replies have left (or when the drain time cuts it).
+ * There are no connections: `accept`/`close` hooks do not run. While the socket is bound, the kernel keeps handing
+ * it a share of the port's datagrams, so it answers them through a drain too (ignoring them would lose them). On a
+ * stop it closes at the end of the thread's drain; it takes part in that drain through `io.conns` only while async
+ * replies are owed. On a reload it closes as soon as nothing is owed (closeWhenDone), so the new generation serves
+ * the port alone.
  */
 import type { ListenEntry } from "../../config/listen-url.ts";
 import { describeError, ErrorCodes, GrocketdError } from "../../errors.ts";
@@ -38,6 +40,8 @@ export interface UdpListener {
   readonly stats: Readonly<UdpStats>;
   /** Closes the socket now; async replies that settle later are counted as unsent. Idempotent. */
   stop(): void;
+  /** Closes the socket once no async reply is owed (at once if none is). */
+  closeWhenDone(): void;
 }
 
 export async function listenUdp(io: IoContext, entry: ListenEntry, svc: UdpService, opts: UdpListenOptions = {}): Promise<UdpListener> {
@@ -118,5 +122,6 @@ export async function listenUdp(io: IoContext, entry: ListenEntry, svc: UdpServi
     backend: t.backend,
     stats,
     stop,
+    closeWhenDone: () => keeper.closeWhenDone(),
   };
 }
