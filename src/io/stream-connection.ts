@@ -24,6 +24,7 @@ export const PAUSE_OUTPUT = 1;
 export const PAUSE_INFLIGHT = 2;
 export const PAUSE_WAIT = 4;
 export const PAUSE_RING = 8;
+export const PAUSE_BACKLOG = 16;
 
 /** The module hooks and limits one listener serves its connections with. */
 export interface StreamService {

@@ -107,23 +107,38 @@ describe("connections", () => {
     );
     const slow = await connect(server.port);
     slow.pause();
-    const total = 16 * 1024 * 1024;
+    const total = 64 * 1024 * 1024;
     const burst = kisses(1, 1000);
     let maxQueued = 0;
+    let maxPending = 0;
     let sent = 0;
-    // Keep offering data; the kernel buffers fill, the server stops reading, our own writes stall.
     const sampler = setInterval(() => {
-      for (const c of server!.io.conns) maxQueued = Math.max(maxQueued, (c as TcpConnection).queuedBytes);
+      for (const c of server!.io.conns) {
+        maxQueued = Math.max(maxQueued, (c as TcpConnection).queuedBytes);
+        maxPending = Math.max(maxPending, (c as TcpConnection).pendLen);
+      }
     }, 1);
-    while (sent < total) {
-      const w = slow.socket.write(burst, 0, burst.length);
-      sent += Math.max(0, w);
-      if (w < burst.length) break;
+    // Keep offering data, yielding whenever the kernel refuses more so the server (in this process) can read. A server
+    // without backpressure would keep reading and take all 64 MiB, queueing its echo. With it, the server stops
+    // reading, the kernel buffers fill (up to tcp_rmem's max, 32 MiB here), and our writes stall for good.
+    const until = performance.now() + 8000;
+    let at = 0;
+    let stalledSince = 0;
+    while (sent < total && performance.now() < until) {
+      const w = Math.max(0, slow.socket.write(burst, at, burst.length - at));
+      sent += w;
+      at = (at + w) % burst.length;
+      if (w > 0) stalledSince = 0;
+      else if (stalledSince === 0) stalledSince = performance.now();
+      else if (performance.now() - stalledSince > 400) break; // no progress for 400 ms: pushed back
+      if (at !== 0 || w === 0) await Bun.sleep(5);
     }
+    expect(stalledSince).toBeGreaterThan(0);
     await Bun.sleep(300);
     // The server's own queue stays within high water plus one read's worth of replies (<= 512 KiB chunk).
     expect(maxQueued).toBeLessThanOrEqual(highWater + 512 * 1024);
-    expect(sent).toBeLessThan(total); // the client was pushed back; nothing unbounded accumulated
+    expect(sent).toBeLessThan(total); // the client was pushed back
+    expect(maxPending).toBeLessThanOrEqual(1024 * 1024); // input held by the server stays bounded too
     const other = await connect(server.port);
     other.write(kiss(1));
     expect(await other.waitBytes(44)).toEqual(kiss(1));

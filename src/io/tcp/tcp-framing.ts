@@ -135,8 +135,9 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
 
   /** Frames bytes left pending by a backlogged event, once the output has drained (no new read involved). */
   function pump(c: TcpConnection): void {
-    if (c.stopReading || c.closed || c.pendLen === 0) return;
+    if (c.stopReading || c.closed) return;
     c.backlogged = false;
+    if (c.pendLen === 0) return c.backlogCleared();
     c.inEvent = true;
     const buf = c.pend!;
     const end = c.pendLen;
@@ -146,6 +147,7 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
     if (!c.closed && !c.stopReading) keepRest(c, buf, off, end);
     c.io.loaned = false;
     if (c.backlogged) c.continueBacklog();
+    else c.backlogCleared();
   }
 
   function onData(c: TcpConnection, chunk: Uint8Array): void {
