@@ -42,7 +42,7 @@ describe("http hook", () => {
     c.end();
   });
 
-  test("res.status/header/send; 204 has no body; header injection is refused", async () => {
+  test("RFC 9110 §15.3.5, §5.5: res.status/header/send; 204 has no body; header injection is refused", async () => {
     let injection = "";
     const port = http({
       name: "res",
@@ -103,7 +103,7 @@ describe("http hook", () => {
     c.end();
   });
 
-  test("async handlers with pipelining: responses strictly in request order", async () => {
+  test("RFC 9112 §9.3.2: async handlers with pipelining: responses strictly in request order", async () => {
     const port = http({
       name: "async",
       version: "1.0.0",
@@ -120,7 +120,7 @@ describe("http hook", () => {
     c.end();
   });
 
-  test("a streamed (chunked) response to a reader that stops reading keeps server memory bounded", async () => {
+  test("RFC 9112 §7.1: a streamed (chunked) response to a reader that stops reading keeps server memory bounded", async () => {
     const chunk = new Uint8Array(16 * 1024).fill(0x61);
     const total = 400; // 6.4 MiB
     let maxQueued = 0;
@@ -154,7 +154,7 @@ describe("http hook", () => {
     c.end();
   });
 
-  test("HTTP/1.0 streamed responses are close-delimited (no chunked coding in 1.0)", async () => {
+  test("RFC 9112 §6.3 (rule 8), §7: HTTP/1.0 streamed responses are close-delimited (no chunked coding in 1.0)", async () => {
     const port = http({
       name: "s10",
       version: "1.0.0",

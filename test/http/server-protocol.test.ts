@@ -62,6 +62,26 @@ describe("HTTP/1.1 framing", () => {
     c.end();
   });
 
+  test("RFC 9112 §9.3.2: the responses to a pipeline read in one event leave in one socket write", async () => {
+    const port = start();
+    const c = await connect(port);
+    c.write("GET /warm HTTP/1.1\r\nHost: h\r\n\r\n");
+    await waitResponses(c, 1);
+    const conn = [...server!.io.conns][0] as unknown as { socket: { write: (...a: unknown[]) => number }; endEvent(): void };
+    let writes = 0;
+    let events = 0;
+    const write = conn.socket.write.bind(conn.socket);
+    conn.socket.write = (...a: unknown[]) => (writes++, write(...a));
+    const endEvent = conn.endEvent.bind(conn);
+    conn.endEvent = () => (events++, endEvent());
+    c.write(PIPELINE.repeat(8));
+    expect((await waitResponses(c, 1 + 32)).map((r) => r.status)).toEqual(Array<number>(33).fill(200));
+    expect(events).toBeGreaterThan(0);
+    expect(events).toBeLessThan(8);
+    expect(writes).toBe(events);
+    c.end();
+  });
+
   test("RFC 9112 §2.1: the same pipeline fed one byte at a time", async () => {
     const port = start();
     const c = await connect(port);
@@ -74,7 +94,7 @@ describe("HTTP/1.1 framing", () => {
     c.end();
   });
 
-  test("req: path decoded except reserved characters, query decoded, headers case-insensitive, version", async () => {
+  test("RFC 9112 §3.2, RFC 9110 §4.2.3, §5.1: req: path decoded except reserved characters, query decoded, headers case-insensitive, version", async () => {
     const port = start();
     const { c, responses } = await exchange(port, PIPELINE, 4);
     const a = JSON.parse(responses[0]!.text);

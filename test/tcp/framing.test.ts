@@ -117,6 +117,27 @@ describe("framing", () => {
     c.end();
   });
 
+  test("every reply produced in one read event leaves in one socket write (corked)", async () => {
+    server = startInProcess(kissEcho);
+    const c = await connect(server.port);
+    c.write(kisses(1, 1)); // the connection exists server-side once its first packet is answered
+    await c.waitBytes(KISS_SIZE);
+    const conn = [...server.io.conns][0] as unknown as { socket: { write: (...a: unknown[]) => number }; endEvent(): void };
+    let writes = 0;
+    let events = 0;
+    const write = conn.socket.write.bind(conn.socket);
+    conn.socket.write = (...a: unknown[]) => (writes++, write(...a));
+    const endEvent = conn.endEvent.bind(conn);
+    conn.endEvent = () => (events++, endEvent());
+    const stream = kisses(2, 200);
+    c.write(stream);
+    expect(await c.waitBytes(KISS_SIZE + stream.length)).toEqual(Buffer.concat([kisses(1, 1), stream]));
+    expect(events).toBeGreaterThan(0);
+    expect(events).toBeLessThan(20); // 200 packets arrived in a few reads, not one by one
+    expect(writes).toBe(events);
+    c.end();
+  });
+
   test("a packet announced larger than io.max_packet closes that connection at once; others are unaffected", async () => {
     server = startInProcess(lpReverse, { max_packet: 1024 });
     const other = await connect(server.port);
