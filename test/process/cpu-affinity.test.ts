@@ -40,6 +40,16 @@ describe.skipIf(!linux)("io.cpu_affinity on Linux", () => {
     expect((await c.waitBytes(44)).length).toBe(44); // and it serves as usual
     c.end();
   });
+
+  test.skipIf(cpuCount() < 2)("a two-CPU list: thread i goes to cpu_affinity[i % 2] (threads 0 and 2 share a CPU)", async () => {
+    const config = join(dir, "affinity-two.toml");
+    writeFileSync(config, `[server]\nlisten = ["tcp://127.0.0.1:0"]\n[io]\nthreads = 3\ncpu_affinity = [1, 0]\n`);
+    running = await startGrocketd(["--config", config]);
+    for (const i of [0, 1, 2]) await running.waitFor(new RegExp(`I/O thread ${i} pinned`));
+    const pinned = [...running.output().matchAll(/I\/O thread (\d) pinned to CPU (\d+) tid=(\d+)/g)];
+    expect(pinned.map((m) => [m[1], m[2]]).sort()).toEqual([["0", "1"], ["1", "0"], ["2", "1"]]);
+    for (const m of pinned) expect(allowed(`/proc/${running.pid}/task/${m[3]}/status`)).toBe(m[2]);
+  });
 });
 
 test("a CPU number this machine does not have is refused, naming the key, the value and the source", async () => {

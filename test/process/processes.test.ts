@@ -70,4 +70,18 @@ describe("multi-process mode", () => {
     expect(out).toMatch(/I\/O thread 0 exited 3 times within the restart window: crash loop, not restarting it/);
     expect(out).toMatch(/nothing left that serves \(crash loop\); exiting/);
   }, 30_000);
+
+  test("child processes in a crash loop: each restart is logged with its exit code, then given up on; the master exits 1", async () => {
+    const r = await runGrocketd(["--module", `${FIX}/process-crash-loop.ts`, "--listen", "tcp://127.0.0.1:0", "--threads", "1"], {
+      env: { GROCKETD_SERVER_PROCESSES: "2", GROCKETD_SERVER_RESTART_LIMIT: "1" },
+      timeoutMs: 20_000,
+    });
+    expect(r.code).toBe(1);
+    const out = r.stdout + r.stderr;
+    for (const i of [0, 1]) {
+      expect(out).toMatch(new RegExp(`process ${i} exited unexpectedly \\(exit code 3\\); restarting in 100 ms`));
+      expect(out).toMatch(new RegExp(`process ${i} died 2 times within the restart window \\(last: exit code 3\\): crash loop, not restarting it`));
+    }
+    expect(out).toMatch(/nothing left that serves \(crash loop\); exiting/);
+  }, 30_000);
 });

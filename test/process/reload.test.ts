@@ -186,10 +186,6 @@ describe("live reload", () => {
   });
 
   test.skipIf(process.platform !== "linux")("under steady HTTP and TCP load, a reload loses nothing (zero failed requests)", async () => {
-    if (!canMigrate) {
-      console.warn(`skipped the zero-failure assertion: cannot set ${MIGRATE} (needs root on Linux ≥ 5.14)`);
-      return;
-    }
     writeModule("v1");
     writeConfig();
     running = await startGrocketd(["--config", configFile], { expectListening: 2 });
@@ -212,7 +208,13 @@ describe("live reload", () => {
     await Bun.sleep(400);
     const r = await load.stop();
     await feeding;
-    expect(r.failures).toEqual([]);
+    if (canMigrate) expect(r.failures).toEqual([]);
+    else {
+      // Without tcp_migrate_req the kernel resets connections still queued on a closing listener (README): only
+      // such connection-level failures are allowed, never a wrong answer, and established sessions lose nothing.
+      console.warn(`zero-failure assertion relaxed: cannot set ${MIGRATE} (needs root on Linux ≥ 5.14); ${r.failures.length} connection resets`);
+      expect(r.failures.filter((f) => !f.startsWith("connect:") && f !== "connection closed with a request outstanding")).toEqual([]);
+    }
     expect(r.ok).toBeGreaterThan(100);
     expect(r.reconnects).toBeGreaterThan(0); // keep-alive clients were moved over with Connection: close
     for (const s of sessions) {

@@ -70,6 +70,7 @@ describe("threads and processes", () => {
     expect(await code).toBe(0);
     const out = running.output();
     expect(out).toMatch(/SIGTERM: stopping/);
+    expect(out).toMatch(/thread \d finished a reply while stopping/); // ctx.grocketd.stopping is set for the drain
     const order = [...out.matchAll(/(init|term) (master|thread) (\d)/g)].map((m) => `${m[1]} ${m[2]}`);
     expect(order.slice(0, 1)).toEqual(["init master"]);
     expect(order.filter((x) => x === "init thread")).toHaveLength(2);

@@ -7,6 +7,7 @@ import { formatListenUrl } from "../../src/config/listen-url.ts";
 import type { UdpStats } from "../../src/io/udp/udp-listener.ts";
 import type { FromThread, ToThread } from "../../bench/udp-grocketd-thread.ts";
 import { text, udpClient, type UdpClient } from "./udp-harness.ts";
+import { startGrocketd } from "../helpers/grocketd.ts";
 
 const MODULE = resolve(import.meta.dir, "thread-id-module.ts");
 
@@ -73,4 +74,18 @@ async function twoThreads(backend: "auto" | "dgram"): Promise<void> {
 describe("udp threads", () => {
   test("two I/O threads on one port both receive datagrams (Bun.udpSocket with SO_REUSEPORT)", () => twoThreads("auto"));
   test("the same with the node:dgram backend", () => twoThreads("dgram"));
+
+  test("the real command: `grocketd --threads 2 --listen udp://…` answers from both I/O threads", async () => {
+    const running = await startGrocketd(["--module", MODULE, "--listen", "udp://127.0.0.1:0", "--threads", "2"]);
+    try {
+      const cs = await Promise.all(Array.from({ length: 64 }, () => udpClient(running.ports[0]!)));
+      clients.push(...cs);
+      for (const c of cs) c.send("which thread?");
+      const seen = new Set<string>();
+      for (const c of cs) seen.add(text((await c.waitFor(1))[0]!));
+      expect([...seen].sort()).toEqual(["0", "1"]);
+    } finally {
+      await running.stop("SIGTERM");
+    }
+  });
 });
