@@ -1,7 +1,7 @@
 // `bun run build`: the single executable, smoke-tested as CI runs it. It is built into a temp dir (about 100 MB,
 // deleted afterwards), started from another directory with no module named — so the embedded demo module, the
 // embedded llhttp WASM and the Worker entries inside the binary must all be found — and must echo kiss packets over
-// TCP and binary over HTTP, then exit 0 on SIGTERM. A static check keeps the build's entry list in step with the
+// TCP and binary over HTTP, then exit 0 on SIGTERM; then again as two child processes with a handler pool. A static check keeps the build's entry list in step with the
 // files the runtime starts by path.
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -73,6 +73,23 @@ describe("single binary", () => {
     expect(res.status).toBe(200);
     expect(Buffer.from(await res.arrayBuffer()).equals(Buffer.from(body))).toBe(true);
 
+    expect(await running.stop("SIGTERM")).toBe(0);
+    running = undefined;
+
+    // The other entries inside the binary: child processes (it starts itself) and handler threads of the pool.
+    running = await startGrocketd(["--listen", "tcp://127.0.0.1:0", "--threads", "1"], {
+      command: [binary],
+      cwd: dir,
+      env: { GROCKETD_SERVER_PROCESSES: "2", GROCKETD_WORKER_DISABLED: "false", GROCKETD_WORKER_THREADS: "1" },
+    });
+    expect(running.output()).toMatch(/listening on tcp:\/\/127\.0\.0\.1:\d+ module=echo threads=1 processes=2/);
+    for (let i = 0; i < 4; i++) {
+      const p = await connect(running.ports[0]!);
+      const k = kisses(1 + i * 10, 10);
+      p.write(k);
+      expect(Buffer.from(await p.waitBytes(k.length)).equals(Buffer.from(k))).toBe(true);
+      p.end();
+    }
     expect(await running.stop("SIGTERM")).toBe(0);
     running = undefined;
   }, 120_000);
