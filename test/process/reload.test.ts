@@ -121,6 +121,30 @@ describe("live reload", () => {
     old.end();
   });
 
+  test("with server.processes = 2, a reload replaces the child processes; SIGTERM during the old one's drain stops both, exit 0", async () => {
+    writeModule("v1");
+    writeConfig();
+    running = await startGrocketd(["--config", configFile], { expectListening: 2, env: { GROCKETD_SERVER_PROCESSES: "2" } });
+    const [tcp, http] = running.ports as [number, number];
+    const old = await connect(tcp);
+    old.write("a\n");
+    expect(text(await old.waitBytes(5))).toBe("v1 a\n");
+    writeModule("v2");
+    process.kill(running.pid, "SIGHUP");
+    await running.waitFor(/generation 2 serving \(versioned@1\.0\.0\); draining generation 1/);
+    expect(await eventually(() => version(http), "v2")).toBe("v2");
+    expect(running.output().match(/init process \d v2/g)).toHaveLength(2); // two new children ran the new code
+    // Generation 1 is draining (its TCP session is open): SIGTERM now stops both generations cleanly.
+    old.write("b\n");
+    expect(text(await old.waitBytes(10))).toBe("v1 a\nv1 b\n");
+    const code = running.stop("SIGTERM");
+    await old.closed;
+    expect(await code).toBe(0);
+    expect(running.output().match(/term process \d v1/g)).toHaveLength(2);
+    expect(running.output().match(/term process \d v2/g)).toHaveLength(2);
+    running = undefined;
+  });
+
   test("a bad configuration on reload is refused with the reasons; the old generation keeps serving", async () => {
     writeModule("v1");
     writeConfig();
