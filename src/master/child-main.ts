@@ -2,8 +2,8 @@
  * @module master/child-main
  * Entry point of a child process (`server.processes` > 1): told its plan over IPC by the master, it imports the
  * modules, calls their `init` with role "process", runs its own I/O threads (and handler pool), and drains and exits
- * when the master says stop. Signals are the master's business: a Ctrl-C that reaches the whole process group is
- * ignored here, since the master will ask for a graceful stop.
+ * when the master says stop, or when the master is gone (its IPC channel closes). Signals are the master's business:
+ * a Ctrl-C that reaches the whole process group is ignored here, since the master will ask for a graceful stop.
  */
 import { describeError } from "../errors.ts";
 import { createLogger } from "../log/logger.ts";
@@ -25,6 +25,7 @@ process.on("SIGINT", () => {});
 
 async function start(msg: Extract<ToChild, { t: "start" }>): Promise<void> {
   const { plan, index } = msg;
+  drainMsOnOrphan = plan.config.server.drain_ms;
   const log = createLogger({ level: plan.config.log.level, format: plan.config.log.format, where: `p${index}` });
   try {
     const modules = await loadModules(plan.modules.map((m) => m.file));
@@ -54,6 +55,15 @@ async function stop(drainMs: number, mode: StopMode = "stop"): Promise<void> {
   // Give the IPC message a moment to leave before the process does.
   setTimeout(() => process.exit(0), 20);
 }
+
+// The master is gone (killed, crashed): nobody will supervise or stop this process, and it would hold the ports
+// forever. Drain like a SIGTERM and exit.
+process.on("disconnect", () => {
+  if (stopping) return;
+  console.error(`grocketd child ${process.pid}: the master is gone; draining and exiting`);
+  void stop(drainMsOnOrphan);
+});
+let drainMsOnOrphan = 0;
 
 process.on("message", (msg: ToChild) => {
   if (msg.t === "start") void start(msg);

@@ -1,6 +1,7 @@
 // server.processes: child processes with their own I/O threads on shared ports, supervised by the master
 // (restart with back-off, crash-loop limit), and stopped together on SIGTERM with in-flight replies delivered.
 import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { startGrocketd, runGrocketd, type Running } from "../helpers/grocketd.ts";
 import { connect } from "../helpers/tcp-client.ts";
@@ -84,4 +85,27 @@ describe("multi-process mode", () => {
     }
     expect(out).toMatch(/nothing left that serves \(crash loop\); exiting/);
   }, 30_000);
+
+  test.skipIf(process.platform !== "linux")("children of a master that is killed drain and exit instead of holding the port", async () => {
+    running = await startGrocketd(["--listen", "tcp://127.0.0.1:0", "--threads", "1"], { env: { GROCKETD_SERVER_PROCESSES: "2" } });
+    const master = running.pid;
+    const children = readdirSync("/proc")
+      .filter((d) => /^\d+$/.test(d))
+      .filter((d) => {
+        try {
+          return readFileSync(`/proc/${d}/stat`, "utf8").split(") ")[1]!.split(" ")[1] === String(master);
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+    expect(children).toHaveLength(2);
+    const port = running.ports[0]!;
+    await running.stop("SIGKILL");
+    running = undefined;
+    const alive = () => children.filter((pid) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z "));
+    for (let t = 0; t < 100 && alive().length > 0; t++) await Bun.sleep(50);
+    expect(alive()).toEqual([]);
+    await expect(connect(port)).rejects.toThrow(); // nobody holds the port any more
+  });
 });
