@@ -133,6 +133,44 @@ describe("handler pool", () => {
     slow.end();
   });
 
+  test("a handler killed under load: its connections end after an in-order prefix of replies, the others finish everything", async () => {
+    running = await pool(["--module", PROBE, "--listen", "tcp://127.0.0.1:0", "--threads", "1"], 2);
+    const tcp = running.ports[0]!;
+    const conns = await Promise.all(Array.from({ length: 16 }, () => connect(tcp)));
+    const LINES = 3000;
+    // Each connection streams numbered lines in bursts of 50 (pipelined) while the load runs.
+    const feeding = conns.map(async (c) => {
+      for (let i = 0; i < LINES && !c.isClosed(); i += 50) {
+        c.write(Array.from({ length: 50 }, (_, k) => `${i + k}\n`).join(""));
+        await Bun.sleep(2);
+      }
+    });
+    await Bun.sleep(60);
+    const killer = await connect(tcp);
+    killer.write("crash\n"); // kills whichever handler this connection is pinned to
+    await Promise.all(feeding);
+    const outcome = await Promise.all(
+      conns.map(async (c) => {
+        const done = await c.waitBytes(1, 5000).then(
+          () => Promise.race([c.closed.then(() => "closed"), Bun.sleep(4000).then(() => "open")]),
+          () => "closed",
+        );
+        const lines = text(c.received()).split("\n").filter(Boolean);
+        // Every reply is "<n> handler-<j> <count>" for n = 0, 1, 2, … in order, from one handler: no gap, no garbage.
+        const owners = new Set(lines.map((l) => l.split(" ")[1]));
+        lines.forEach((l, n) => expect(l).toMatch(new RegExp(`^${n} handler-\\d ${n + 1}$`)));
+        return { done, n: lines.length, owners: [...owners] };
+      }),
+    );
+    const dead = outcome.filter((o) => o.done === "closed");
+    const live = outcome.filter((o) => o.done === "open");
+    expect(dead.length).toBeGreaterThan(0); // pinned to the killed handler: closed cleanly, not hung
+    expect(live.length).toBeGreaterThan(0);
+    for (const o of live) expect(o.n).toBe(LINES); // the other handler's connections were served to the end
+    for (const o of dead) expect(o.n).toBeLessThan(LINES);
+    for (const c of conns) c.end();
+  }, 20_000);
+
   test("a handler given up on (crash loop) fails its connections at once; new connections go to the live handler", async () => {
     running = await pool(["--module", PROBE, "--listen", "tcp://127.0.0.1:0", "--threads", "1"], 2, { GROCKETD_SERVER_RESTART_LIMIT: "1" });
     const tcp = running.ports[0]!;
