@@ -8,6 +8,8 @@ import { listenTcp } from "../../src/io/tcp/tcp-listener.ts";
 import { listenHttp } from "../../src/http/http-listener.ts";
 import { createLogger, type LogLevel } from "../../src/log/logger.ts";
 import type { ModuleDefinition } from "../../src/module/types.ts";
+import type { RingPair } from "../../src/io/messages.ts";
+import { PoolClient } from "../../src/pool/pool-client.ts";
 
 export interface InProcessServer {
   port: number;
@@ -19,7 +21,7 @@ export interface InProcessServer {
 export function startInProcess<S>(
   def: ModuleDefinition<S>,
   io: Partial<Config["io"]> = {},
-  opts: { protocol?: "tcp" | "http"; http?: Partial<Config["http"]> } = {},
+  opts: { protocol?: "tcp" | "http"; http?: Partial<Config["http"]>; pool?: RingPair[] } = {},
 ): InProcessServer {
   const config = defaultConfig();
   Object.assign(config.io, io);
@@ -27,6 +29,8 @@ export function startInProcess<S>(
   const logs: string[] = [];
   const log = createLogger({ level: "debug" as LogLevel, format: "text", where: "io-0", sink: (_l, line) => logs.push(line) });
   const ctx = new IoContext(0, config, log);
+  // Pool mode with handler rings the test drives itself (no handler threads).
+  if (opts.pool) ctx.pool = new PoolClient(opts.pool, log);
   const protocol = opts.protocol ?? "tcp";
   const entry = parseListenUrl(`${protocol}://127.0.0.1:0`) as ListenEntry;
   const svc = { def: def as ModuleDefinition<unknown>, moduleIndex: 0, log, maxPacket: config.io.max_packet, highWater: config.io.high_water };
@@ -39,6 +43,7 @@ export function startInProcess<S>(
     stop() {
       stopHk();
       listener.stop(true);
+      void ctx.pool?.stop();
     },
   };
 }

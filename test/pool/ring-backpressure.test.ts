@@ -1,0 +1,61 @@
+// A full ring pauses the socket that feeds it (in-process: the test plays the handler thread and does not read its
+// ring at first). The server stops reading, so what it holds stays near one ring plus a read, however much the
+// client sends; once the handler reads again, every packet is answered in order.
+import { afterEach, expect, test } from "bun:test";
+import { defineModule } from "../../src/index.ts";
+import { Ring } from "../../src/ring/ring.ts";
+import { RingLink } from "../../src/pool/ring-link.ts";
+import { K_PACKET, K_REPLY } from "../../src/pool/pool-protocol.ts";
+import type { TcpConnection } from "../../src/io/tcp/tcp-connection.ts";
+import { PAUSE_RING } from "../../src/io/stream-connection.ts";
+import { startInProcess, type InProcessServer } from "../helpers/in-process.ts";
+import { connect } from "../helpers/tcp-client.ts";
+
+let server: InProcessServer | undefined;
+afterEach(() => {
+  server?.stop();
+  server = undefined;
+});
+
+const lines = defineModule({
+  name: "lines",
+  version: "1.0.0",
+  grocketd: "^0.1.0",
+  check: (b, s, e) => {
+    const i = b.indexOf(10, s);
+    return i < 0 || i >= e ? 0 : i - s + 1;
+  },
+  proc: (p) => p, // runs on "the handler" below
+});
+
+test("a full ring pauses the socket; reading resumes and nothing is lost or reordered once the handler catches up", async () => {
+  const pair = { req: Ring.create(64 * 1024).sab, res: Ring.create(64 * 1024).sab };
+  server = startInProcess(lines, { max_packet: 4096 }, { pool: [pair] });
+  // The handler side: echoes each packet as its reply.
+  const handler: RingLink = new RingLink(
+    pair,
+    "handler",
+    (kind, conn, seq, _f, bytes, off, len) => {
+      if (kind === K_PACKET) handler.send(K_REPLY, conn, seq, 0, bytes, off, len);
+    },
+    (e) => {
+      throw e;
+    },
+  );
+  const c = await connect(server.port);
+  const all = Array.from({ length: 100_000 }, (_, i) => `line ${i}\n`).join(""); // ~1.1 MB, 17 rings' worth
+  c.write(all);
+  await Bun.sleep(300);
+  const conn = [...server.io.conns][0] as unknown as TcpConnection & { isPausedFor(r: number): boolean };
+  expect(conn.isPausedFor(PAUSE_RING)).toBe(true);
+  const heldWhilePaused = conn.bytesIn;
+  expect(heldWhilePaused).toBeLessThan(all.length / 2); // stopped reading, not buffering everything
+  await Bun.sleep(100);
+  expect(conn.bytesIn).toBe(heldWhilePaused);
+  handler.start();
+  const got = await c.waitBytes(all.length, 10_000);
+  expect(new TextDecoder().decode(got)).toBe(all);
+  expect(conn.isPausedFor(PAUSE_RING)).toBe(false);
+  c.end();
+  await handler.stop();
+});
