@@ -269,8 +269,21 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
   }
 
   protected checkIdle(now: number): void {
+    if (this.cutIfUnread(now)) return;
     const idle = this.io.config.io.idle_timeout_ms;
     if (idle > 0 && now - this.lastActive >= idle && !this.busy()) this.idleTimeout();
+  }
+
+  /**
+   * Output has waited io.idle_timeout_ms without the peer reading any of it (and without new input): it will not read
+   * the rest. Cut, whatever else the connection waits for (an async reply, a streamed response), so a stalled client
+   * cannot hold memory and a handler for ever. Returns true when it cut.
+   */
+  protected cutIfUnread(now: number): boolean {
+    const idle = this.io.config.io.idle_timeout_ms;
+    if (idle <= 0 || this.out === null || this.out.bytes === 0 || now - this.lastActive < idle) return false;
+    this.terminate("idle with unread output");
+    return true;
   }
 
   // ---- pool ----

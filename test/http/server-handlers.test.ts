@@ -154,6 +154,63 @@ describe("http hook", () => {
     c.end();
   });
 
+  test("RFC 9112 §9.3.2: pipelined requests to a client that does not read are answered no faster than it reads", async () => {
+    const big = new Uint8Array(128 * 1024).fill(0x62);
+    let answered = 0;
+    const port = http(
+      { name: "big", version: "1.0.0", grocketd: "^0.1.0", http: () => (answered++, big) },
+      {},
+      { high_water: 64 * 1024 },
+    );
+    const c = await connect(port);
+    c.pause();
+    c.write(GET("/b").repeat(64)); // 8 MiB of answers in one read
+    await Bun.sleep(300);
+    const conn = [...server!.io.conns][0] as HttpConnection;
+    expect(conn.queuedBytes).toBeLessThanOrEqual(64 * 1024 + big.length + 512); // high water plus one response
+    expect(answered).toBeLessThan(64); // the rest wait unparsed
+    c.resume();
+    const got = await waitResponses(c, 64, [], 15_000);
+    expect(got.map((r) => r.status)).toEqual(Array<number>(64).fill(200));
+    expect(got.every((r) => r.body.length === big.length)).toBe(true);
+    expect(answered).toBe(64);
+    c.end();
+  });
+
+  test("a client that reads nothing for io.idle_timeout_ms while a response waits for it is cut (whole or streamed)", async () => {
+    const chunk = new Uint8Array(64 * 1024).fill(0x63);
+    let streamEnded = false;
+    const port = http(
+      {
+        name: "stalled",
+        version: "1.0.0",
+        grocketd: "^0.1.0",
+        http: async (req, res) => {
+          if (req.path === "/whole") return new Uint8Array(8 * 1024 * 1024);
+          try {
+            for (let i = 0; i < 1000; i++) if (!res.write(chunk)) await res.drained();
+            res.end();
+          } finally {
+            streamEnded = true;
+          }
+        },
+      },
+      { keep_alive_timeout_ms: 100 },
+      { high_water: 64 * 1024, idle_timeout_ms: 300 },
+    );
+    for (const path of ["/whole", "/stream"]) {
+      const c = await connect(port);
+      c.pause();
+      c.write(GET(path));
+      const t0 = performance.now();
+      await c.closed; // was never: tick() skipped connections with a response in progress
+      expect(performance.now() - t0).toBeLessThan(3000);
+      expect(server!.io.conns.size).toBe(0);
+    }
+    for (let i = 0; i < 50 && !streamEnded; i++) await Bun.sleep(10);
+    expect(streamEnded).toBe(true); // the streaming hook was released, not parked for ever
+  });
+
   test("RFC 9112 §6.3 (rule 8), §7: HTTP/1.0 streamed responses are close-delimited (no chunked coding in 1.0)", async () => {
     const port = http({
       name: "s10",
