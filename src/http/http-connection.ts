@@ -523,7 +523,14 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
       this.refusedByHandler();
       return;
     }
-    if (kind !== K_HTTP_RES || !this.waiting || this.closed) return;
+    if (kind !== K_HTTP_RES || !this.waiting) return;
+    if (this.closed) {
+      // The client left mid-request. A streaming handler waits for acks: give them, so it can finish. When the
+      // response ends, the handler's close hook is owed (K_CLOSE), which onClose left to us while it was busy.
+      if ((flags & R_CHUNK) !== 0) this.link!.send(K_ACK, this.poolNo, 0, 0);
+      if ((flags & (R_WHOLE | R_END | R_FAIL | R_DROP)) !== 0) this.afterClosed();
+      return;
+    }
     const r = readResponse(new Reader(bytes, off));
     const wasIn = this.inEvent;
     this.inEvent = true;

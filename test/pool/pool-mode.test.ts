@@ -84,6 +84,15 @@ describe("handler pool", () => {
     await running.waitFor(/http hook failed; answering 500.*handler boom/);
   });
 
+  test("an HTTP client that resets mid-request still gets its close hook run on the handler thread", async () => {
+    running = await pool(["--module", PROBE, "--listen", "http://127.0.0.1:0", "--threads", "1"], 1);
+    const c = await connect(running.ports[0]!);
+    c.write("GET /slow?ms=200 HTTP/1.1\r\nHost: x\r\n\r\n");
+    await Bun.sleep(50);
+    c.socket.terminate(); // RST while the handler still works on the request
+    await running.waitFor(/close hook http on handler-0/); // was never: the response's end found the conn closed
+  });
+
   test("binary over HTTP through the pool", async () => {
     running = await pool(["--module", resolve(ROOT, "modules/echo.ts"), "--listen", "http://127.0.0.1:0", "--threads", "1"], 1);
     const body = new Uint8Array(88).fill(0x41);
