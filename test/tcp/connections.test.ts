@@ -177,6 +177,37 @@ describe("connections", () => {
     c.end();
   });
 
+  test("a drain answers whole packets held back by a backlog, and a packet half received when it began, then closes", async () => {
+    const big = new Uint8Array(32 * 1024).fill(0x7a);
+    server = startInProcess(
+      defineModule({ name: "amplify", version: "1.0.0", grocketd: "^0.1.0", check: kissCheck, proc: (p) => (p[0] === 0x7e ? p : big) }),
+      { high_water: 64 * 1024 },
+    );
+    // Held back: 200 packets answered with 32 KiB each to a client that is not reading yet.
+    const held = await connect(server.port);
+    held.pause();
+    held.write(kisses(1, 200));
+    await Bun.sleep(200);
+    const hc = [...server.io.conns][0] as TcpConnection;
+    expect(hc.backlogged).toBe(true);
+    for (const c of [...server.io.conns]) c.closeWhenDone(); // what a SIGTERM drain does
+    held.resume();
+    await held.closed;
+    expect(held.received().length).toBe(200 * big.length); // was 122 of 200: the held ones were dropped
+    // Half received: the rest arrives during the drain; its packet is answered, then the connection closes.
+    const half = await connect(server.port);
+    const two = kisses(1, 2);
+    two[0] = two[KISS_SIZE] = 0x7e; // echoed as they are
+    half.write(two.subarray(0, KISS_SIZE + 20));
+    await half.waitBytes(KISS_SIZE);
+    for (const c of [...server.io.conns]) c.closeWhenDone();
+    await Bun.sleep(50);
+    expect(half.isClosed()).toBe(false); // waiting for the rest of its packet
+    half.write(two.subarray(KISS_SIZE + 20));
+    await half.closed;
+    expect(half.received()).toEqual(two);
+  });
+
   test("idle connections are closed after io.idle_timeout_ms; active ones stay open", async () => {
     server = startInProcess(
       defineModule({ name: "echo", version: "1.0.0", grocketd: "^0.1.0", check: kissCheck, proc: (p) => p }),

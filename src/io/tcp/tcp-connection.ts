@@ -81,21 +81,54 @@ export class TcpConnection extends StreamConnection {
 
   override onPeerEnd(): void {
     this.because("peer");
+    if (this.backlogged) {
+      // Whole packets it sent are still held back: answer them (allowHalfOpen keeps the socket writable), then close.
+      this.peerEnded = true;
+      this.finishPacketThenStop = true;
+      this.closing = true;
+      return;
+    }
     this.pend = null;
     this.pendLen = 0;
     this.close();
   }
 
-  /** Draining with a packet half received: read until it completes, then stop. */
+  /**
+   * Closing without losing what was received: whole packets held back by a backlog are answered, and a packet half
+   * received may still complete (bounded by the drain time); then reading stops and the connection finishes.
+   */
   finishPacketThenStop = false;
+  private peerEnded = false;
 
   override closeWhenDone(): void {
     this.because("draining");
     this.closing = true;
-    // A half-received packet may still complete during the drain; otherwise stop reading now.
-    if (this.pendLen === 0) this.stopReading = true;
+    if (this.pendLen === 0 && !this.backlogged) this.stopReading = true;
     else this.finishPacketThenStop = true;
     this.maybeFinish();
+  }
+
+  /** After a read event or a backlog pump: once nothing whole is held any more, a finishing connection stops reading. */
+  afterEvent(): void {
+    if (!this.finishPacketThenStop || this.backlogged || this.closed) return;
+    if (this.pendLen > 0 && !this.peerEnded) return; // a packet is still half received
+    this.finishPacketThenStop = false;
+    this.stopReading = true;
+    this.pend = null;
+    this.pendLen = 0;
+    this.maybeFinish();
+  }
+
+  /** The module (or an error, an idle timeout) closes: nothing more is answered, held packets included. */
+  override close(): void {
+    this.finishPacketThenStop = false;
+    super.close();
+  }
+
+  /** Finishing waits while held or half-received packets may still be answered (see finishPacketThenStop). */
+  override maybeFinish(): void {
+    if (this.finishPacketThenStop) return;
+    super.maybeFinish();
   }
 
   /** The backlog is answered: read again (unless something else holds reading). */

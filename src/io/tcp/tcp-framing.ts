@@ -101,11 +101,6 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
         c.backlogged = true;
         return off;
       }
-      if (c.finishPacketThenStop) {
-        // Draining: finish the packet that was half-received when the stop came, then read no more.
-        c.stopReading = true;
-        return end;
-      }
     }
   }
 
@@ -137,7 +132,10 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
   function pump(c: TcpConnection): void {
     if (c.stopReading || c.closed) return;
     c.backlogged = false;
-    if (c.pendLen === 0) return c.backlogCleared();
+    if (c.pendLen === 0) {
+      c.backlogCleared();
+      return c.afterEvent();
+    }
     c.inEvent = true;
     const buf = c.pend!;
     const end = c.pendLen;
@@ -148,6 +146,7 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
     c.io.loaned = false;
     if (c.backlogged) c.continueBacklog();
     else c.backlogCleared();
+    c.afterEvent();
   }
 
   function onData(c: TcpConnection, chunk: Uint8Array): void {
@@ -231,6 +230,7 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
       io.loaned = false;
     }
     if (c.backlogged) c.continueBacklog();
+    if (c.finishPacketThenStop) c.afterEvent();
   }
 
   return { onData, pump };
