@@ -227,7 +227,10 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
     const v = this.bodyView;
     if (v === null) return;
     this.bodyView = null;
-    const b = new Uint8Array(Math.max(v.length * 2, Math.min(this.expectedBody(), this.hs.http.max_body_bytes), 1024));
+    // Grown geometrically from what arrived, never sized from Content-Length alone: a head that announces 1 MiB and
+    // sends one byte must not make the server reserve 1 MiB per connection.
+    const cap = this.expectedBody() > 0 ? this.expectedBody() : this.hs.http.max_body_bytes;
+    const b = new Uint8Array(Math.max(v.length, Math.min(cap, Math.max(v.length * 2, 16 * 1024))));
     b.set(v, 0);
     this.bodyBuf = b;
   }

@@ -14,11 +14,15 @@ import { HttpConnection, type HttpService } from "./http-connection.ts";
 
 /** One Date header per thread, shared by its HTTP listeners. */
 let date: DateHeader | undefined;
+let dateTimer: ReturnType<typeof setInterval> | undefined;
 
 export function listenHttp(io: IoContext, entry: ListenEntry, base: StreamService): TCPSocketListener<HttpConnection> {
   // Compile and verify llhttp now (SHA-256, imports, exports): a wrong install fails the thread's start, not a request.
   llhttpModule();
   const d = (date ??= new DateHeader());
+  // Reads refresh it on the hot path; this keeps it right for responses sent later (async hooks, streams) on a thread
+  // that reads nothing meanwhile. Unref'd: it never keeps a thread alive.
+  dateTimer ??= setInterval(() => d.refresh(), 1000).unref();
   const server = io.config.http.server_header;
   const svc: HttpService = {
     ...base,

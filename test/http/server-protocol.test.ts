@@ -82,6 +82,19 @@ describe("HTTP/1.1 framing", () => {
     c.end();
   });
 
+  test("RFC 9112 §6.2: a body's buffer grows from what arrived, not from the Content-Length alone", async () => {
+    const port = start({ http: { max_body_bytes: 4 * 1024 * 1024 } });
+    const c = await connect(port);
+    c.write("POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 4000000\r\n\r\nx");
+    await Bun.sleep(50);
+    const conn = [...server!.io.conns][0] as unknown as { bodyBuf: Uint8Array | null };
+    expect(conn.bodyBuf!.length).toBeLessThanOrEqual(16 * 1024); // was 4 MB per such connection
+    c.write(Buffer.alloc(3_999_999, 0x79));
+    const [r] = await waitResponses(c, 1);
+    expect(JSON.parse(r!.text).body).toHaveLength(4_000_000);
+    c.end();
+  });
+
   test("RFC 9112 §2.1: the same pipeline fed one byte at a time", async () => {
     const port = start();
     const c = await connect(port);
