@@ -82,17 +82,24 @@ class Lane implements PoolEndpoint {
 
 /** The `proc` a UDP listener uses in pool mode. */
 export function udpPoolProc(pool: PoolClient, moduleIndex: number, localPort: () => number, thread: number): (packet: Uint8Array, conn: Conn<undefined>) => Promise<Reply> {
-  const lanes: Lane[] = [];
-  for (let j = 0; j < pool.handlers; j++) {
-    lanes.push(
-      new Lane(pool, j, (lane) => {
-        const info = { module: moduleIndex, id: 0, protocol: "udp" as const, remoteAddress: "", remotePort: 0, localPort: localPort(), thread };
-        pool.linkOf(lane).sendEncoded(K_OPEN, lane.poolNo, 0, 0, connInfoSize(info), (w) => writeConnInfo(w, info));
-      }),
-    );
-  }
-  const n = lanes.length;
+  // Made at the first datagram, not now: the socket is bound after this proc is built, and each lane's OPEN record
+  // tells the handler the local port its conns report.
+  let made: Lane[] | null = null;
+  const makeLanes = (): Lane[] => {
+    const lanes: Lane[] = [];
+    for (let j = 0; j < pool.handlers; j++) {
+      lanes.push(
+        new Lane(pool, j, (lane) => {
+          const info = { module: moduleIndex, id: 0, protocol: "udp" as const, remoteAddress: "", remotePort: 0, localPort: localPort(), thread };
+          pool.linkOf(lane).sendEncoded(K_OPEN, lane.poolNo, 0, 0, connInfoSize(info), (w) => writeConnInfo(w, info));
+        }),
+      );
+    }
+    return lanes;
+  };
+  const n = pool.handlers;
   return (packet, conn) => {
+    const lanes = (made ??= makeLanes());
     let h = conn.remotePort;
     const a = conn.remoteAddress;
     for (let i = 0; i < a.length; i++) h = (h * 31 + a.charCodeAt(i)) | 0;

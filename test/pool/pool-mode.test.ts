@@ -7,6 +7,7 @@ import { ROOT, startGrocketd, type Running } from "../helpers/grocketd.ts";
 import { connect } from "../helpers/tcp-client.ts";
 import { exchange } from "../helpers/http-client.ts";
 import { runKissClient } from "../../bench/lib/kiss-client.ts";
+import { udpClient } from "../udp/udp-harness.ts";
 
 const PROBE = resolve(import.meta.dir, "../fixtures/modules/pool-probe.ts");
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -261,5 +262,14 @@ describe("handler pool over UDP", () => {
     } finally {
       sock.close();
     }
+  });
+
+  test("a UDP conn on a handler thread reports the listener's local port and the sender's port", async () => {
+    running = await pool(["--module", resolve(import.meta.dir, "../fixtures/modules/conn-fields.ts"), "--listen", "udp://127.0.0.1:0", "--threads", "1"], 2);
+    const port = running.ports[0]!;
+    const c = await udpClient(port);
+    c.send("x");
+    expect(text((await c.waitFor(1))[0]!)).toBe(`udp ${port} ${c.port}`); // local port was 0 in pool mode
+    c.close();
   });
 });
