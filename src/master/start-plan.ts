@@ -13,7 +13,7 @@ import type { Config, ConfigLayer } from "../config/keys.ts";
 import { checkSource, envSource, mergeLayers, readConfigFile, type ConfigSource, type FileSource } from "../config/load-config.ts";
 import { innerProtocol, parseListenUrl, type ListenEntry } from "../config/listen-url.ts";
 import { resolveModuleSections, type SectionSource } from "../config/module-sections.ts";
-import { loadModules, type LoadedModule } from "../module/load-module.ts";
+import { loadModulesReport, type LoadedModule } from "../module/load-module.ts";
 import { resolveModules } from "../module/module-runtime.ts";
 import type { Binding } from "../io/messages.ts";
 import { entryPath } from "../entry-path.ts";
@@ -83,13 +83,10 @@ export async function buildStartPlan(cli: CliOptions, env: Record<string, string
   // 2. The modules, named by the highest source that names any.
   const named = flagChecked.layer.server?.modules ?? envChecked.layer.server?.modules ?? fileLayer.server?.modules;
   const paths = named && named.length > 0 ? named.map((p) => resolve(cwd, p)) : [BUNDLED_MODULE];
-  let modules: LoadedModule[] = [];
-  try {
-    modules = await loadModules(paths);
-  } catch (err) {
-    if (isGrocketdError(err)) problems.push(...err.problems);
-    else problems.push(describeError(err));
-  }
+  // The modules that load go on to library resolution even when others do not, so one run reports everything.
+  const loaded = await loadModulesReport(paths);
+  const modules: LoadedModule[] = loaded.modules;
+  problems.push(...loaded.problems);
 
   // 3. Libraries: every missing, out-of-range, duplicate or circular requirement, all at once.
   let initOrder: LoadedModule[] = modules;

@@ -30,6 +30,15 @@ export async function loadModule(path: string): Promise<LoadedModule> {
 
 /** Loads every module; reports the problems of all of them at once. */
 export async function loadModules(paths: readonly string[]): Promise<LoadedModule[]> {
+  const { modules, problems } = await loadModulesReport(paths);
+  if (problems.length > 0) {
+    throw new GrocketdError(ErrorCodes.MODULE_MANIFEST, problems.join("\n"), { problems });
+  }
+  return modules;
+}
+
+/** Loads every module it can: the ones that load, and the problems of the others (so --check can go on with them). */
+export async function loadModulesReport(paths: readonly string[]): Promise<{ modules: LoadedModule[]; problems: string[] }> {
   const out: LoadedModule[] = [];
   const problems: string[] = [];
   for (const p of paths) {
@@ -46,8 +55,5 @@ export async function loadModules(paths: readonly string[]): Promise<LoadedModul
     if (other) problems.push(`${m.file}: field "name": module name "${m.def.name}" is also used by ${other}`);
     seen.set(m.def.name, m.file);
   }
-  if (problems.length > 0) {
-    throw new GrocketdError(ErrorCodes.MODULE_MANIFEST, problems.join("\n"), { problems });
-  }
-  return out;
+  return { modules: out, problems };
 }

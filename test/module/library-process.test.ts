@@ -57,6 +57,16 @@ describe("libraries in the running server", () => {
     expect(start.stdout + start.stderr).not.toMatch(/listening on|init /);
   });
 
+  test("--check reports a module that fails validation together with the library problems of the others", async () => {
+    const needs = writeLibModule(dir, { name: "needs-gone", requires: { gone: "^1.0.0" } });
+    const check = await runGrocketd(["--check", "--module", `${FIX}/bad-version.ts`, "--module", needs, "--listen", "tcp://127.0.0.1:0?module=needs-gone"]);
+    expect(check.code).toBe(1);
+    const lines = check.stderr.split("\n").filter((l) => l.startsWith("  - "));
+    expect(lines).toHaveLength(2); // was only the first: the modules that loaded were dropped
+    expect(lines[0]).toMatch(/bad-version\.ts: field "version"/);
+    expect(lines[1]).toMatch(/library "gone": module "needs-gone" .* requires \^1\.0\.0, but no loaded module provides it/);
+  });
+
   test("init runs in dependency order in the master and every thread; term in reverse", async () => {
     const c = writeLibModule(dir, { name: "c", requires: { lb: "^2.0.0" } });
     const b = writeLibModule(dir, { name: "b", provides: { lb: "2.0.1" }, requires: { la: "~1.2.0" } });
