@@ -41,10 +41,14 @@ export type ToThread =
   | { t: "pool-handler-lost"; handler: number };
 
 export type ToHandler =
-  | { t: "start"; index: number; proc: number | null; config: Config; modules: ModuleRef[]; links: RingPair[]; stats?: StatsRef }
+  | { t: "start"; index: number; proc: number | null; config: Config; modules: ModuleRef[]; links: RingPair[]; stats?: StatsRef; bindings: Binding[] }
   | { t: "stop"; drainMs: number; mode: StopMode }
   /** I/O thread `io` was replaced: its connections are gone; use these rings from now on. */
-  | { t: "pool-io"; io: number; rings: RingPair };
+  | { t: "pool-io"; io: number; rings: RingPair }
+  /** The server is draining (the I/O threads go first): hooks see `stopping` from now on. */
+  | { t: "draining" }
+  /** The listen entries with their actual ports, once the I/O threads listen (`ctx.grocketd.ports`). */
+  | { t: "bindings"; bindings: Binding[] };
 
 export type FromThread =
   | { t: "listening"; ports: number[] }

@@ -98,6 +98,7 @@ export class ThreadSupervisor implements Serving {
             modules,
             links: this.rings.map((row) => row[index]!),
             stats: this.stats.ref("handler", index),
+            bindings: this.bindings, // ports are 0 until the I/O threads listen; then a "bindings" message follows
           }),
           beforeRestart: (j) => {
             for (let i = 0; i < this.rings.length; i++) {
@@ -130,12 +131,19 @@ export class ThreadSupervisor implements Serving {
     for (let i = 1; i < this.plan.threads; i++) rest.push(this.io.startOne(i));
     await Promise.all(rest);
     this.io.markStarted();
+    // Handler threads started before the ports were known.
+    for (let j = 0; j < (this.handlers?.size ?? 0); j++) this.handlers!.sendTo(j, { t: "bindings", bindings: this.bindings } satisfies ToHandler);
   }
 
-  /** Drains and stops the I/O threads, then the handler threads. */
+  /**
+   * Drains and stops the I/O threads, then the handler threads. Handlers hear of the drain at its start (their hooks
+   * see `stopping` with everyone else's) and get what is left of the drain time, so a stop stays within drainMs.
+   */
   async stop(drainMs: number, mode: StopMode = "stop"): Promise<void> {
+    const deadline = performance.now() + drainMs;
+    for (let j = 0; j < (this.handlers?.size ?? 0); j++) this.handlers!.sendTo(j, { t: "draining" } satisfies ToHandler);
     await this.io.stop(drainMs, mode);
-    await this.handlers?.stop(drainMs, mode);
+    await this.handlers?.stop(Math.max(0, deadline - performance.now()), mode);
     this.stats.close();
   }
 }

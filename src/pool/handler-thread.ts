@@ -200,7 +200,7 @@ async function start(msg: Extract<ToHandler, { t: "start" }>): Promise<void> {
   process.on("unhandledRejection", (reason) => log.error("unhandled promise rejection in module code", { error: describeError(reason) }));
   try {
     for (const ref of msg.modules) modules.push(await loadModule(ref.file));
-    runtime = new ModuleRuntime(modules, { role: "handler", index, config, log, stats });
+    runtime = new ModuleRuntime(modules, { role: "handler", index, config, log, stats, bindings: msg.bindings });
     await runtime.init(`handler thread ${index}`);
     msg.links.forEach((pair, io) => attach(io, pair));
     post({ t: "listening", ports: [] });
@@ -210,7 +210,8 @@ async function start(msg: Extract<ToHandler, { t: "start" }>): Promise<void> {
 }
 
 async function stop(drainMs: number): Promise<void> {
-  // The I/O threads have drained already (the master stops them first); finish what is still running.
+  // The I/O threads have drained already (the master stops them first, and passes what is left of the drain time);
+  // finish what is still running.
   if (runtime) runtime.stopping = true;
   const deadline = performance.now() + drainMs;
   const busy = () => links.some((l) => [...l.conns.values()].some((c) => c.inflight > 0));
@@ -225,4 +226,7 @@ self.onmessage = (ev: MessageEvent<ToHandler>) => {
   if (msg.t === "start") void start(msg);
   else if (msg.t === "stop") void stop(msg.drainMs);
   else if (msg.t === "pool-io") attach(msg.io, msg.rings);
+  else if (msg.t === "draining") {
+    if (runtime) runtime.stopping = true;
+  } else if (msg.t === "bindings") runtime?.setBindings(msg.bindings);
 };

@@ -219,6 +219,21 @@ describe("handler pool", () => {
     }
   });
 
+  test("handler threads know the actual ports, and see `stopping` as soon as the drain begins", async () => {
+    running = await pool(["--module", PROBE, "--listen", "tcp://127.0.0.1:0", "--listen", "http://127.0.0.1:0", "--threads", "1"], 1);
+    const c = await connect(running.ports[0]!);
+    c.write("ports\n");
+    expect(text(await c.waitBytes(6))).toStartWith(`ports ${running.ports.join(",")}\n`); // were empty on handlers
+    const before = c.received().length;
+    c.write("stopping 400\n");
+    await Bun.sleep(100);
+    const code = running.stop("SIGTERM");
+    await c.closed;
+    expect(text(c.received().subarray(before))).toBe("stopping true\n"); // was false: told only after the I/O drain
+    expect(await code).toBe(0);
+    running = undefined;
+  });
+
   test("SIGTERM with replies in flight on handler threads: all delivered, exit 0", async () => {
     running = await pool(["--module", PROBE, "--listen", "tcp://127.0.0.1:0", "--threads", "1"], 2);
     const clients = await Promise.all(Array.from({ length: 6 }, () => connect(running!.ports[0]!)));
