@@ -55,6 +55,8 @@ export const configKeys = {
       "Module files to load (paths relative to the config file). Empty: the bundled demo `modules/echo.ts`.", "server.module"),
     drain_ms: key(int(0, 3_600_000), 5000,
       "On SIGTERM/SIGINT, and for the old generation on reload: how long in-flight replies may take before connections are cut (milliseconds)."),
+    start_timeout_ms: key(int(0, 3_600_000), 60_000,
+      "How long a generation's threads and processes may take to start (module init included) before the start, or the reload, is given up (milliseconds). 0 = no limit."),
     processes: key(int(1, 256), 1,
       "Child processes, each with its own I/O threads (and handler pool), sharing the ports with SO_REUSEPORT. 1 = the master's own threads serve, no child processes.",
       "daemon"),

@@ -10,7 +10,8 @@
  */
 import { unlinkSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { describeError } from "../errors.ts";
+import { describeError, ErrorCodes, GrocketdError } from "../errors.ts";
+import type { Config } from "../config/keys.ts";
 import type { Binding } from "../io/messages.ts";
 import type { Logger } from "../log/logger.ts";
 import { ModuleRuntime } from "../module/module-runtime.ts";
@@ -31,7 +32,8 @@ interface Generation {
 
 /** Observers of the master's state (the status listener uses them for /readyz and POST /reload). */
 export interface MasterEvents {
-  ready?(generation: number): void;
+  /** A generation serves; `processes` is its server.processes. */
+  ready?(generation: number, processes: number): void;
   draining?(): void;
   /** Once the master runs: how an observer asks for a reload. */
   attach?(control: MasterControl): void;
@@ -114,7 +116,7 @@ export class Master {
 
     const first = this.serve(planData(plan), 1);
     try {
-      await first.serving.start();
+      await startWithin(first.serving, plan.config.server.start_timeout_ms);
     } catch (err) {
       this.log.error(describeError(err));
       await first.serving.stop(0);
@@ -126,7 +128,7 @@ export class Master {
     this.announce(first);
     const pidFile = plan.config.server.pid_file === "" ? undefined : resolve(plan.config.server.pid_file);
     if (pidFile) writeFileSync(pidFile, `${process.pid}\n`);
-    this.events.ready?.(first.number);
+    this.events.ready?.(first.number, plan.config.server.processes);
 
     const code = await this.done;
     if (pidFile) {
@@ -185,12 +187,15 @@ export class Master {
         return refuse(`reload refused; generation ${old.number} keeps serving`, reply.problems);
       }
       const bindings: Binding[] = carryPorts(reply.plan.bindings, old.serving.resolvedBindings, old.plan.bindings);
+      warnRestartOnly(this.log, old.plan.config, reply.plan.config);
       const next = this.serve({ ...reply.plan, bindings }, old.number + 1);
       try {
-        await next.serving.start();
+        await startWithin(next.serving, reply.plan.config.server.start_timeout_ms);
       } catch (err) {
         this.log.error(`reload failed; generation ${old.number} keeps serving`, { error: describeError(err) });
-        await next.serving.stop(0);
+        // Some of its threads may listen already and hold connections: drain them (clients move to the old
+        // generation) rather than cut them.
+        await next.serving.stop(reply.plan.config.server.drain_ms, "reload");
         return refuse(`reload failed; generation ${old.number} keeps serving`, [describeError(err)]);
       }
       if (this.stopping) {
@@ -201,7 +206,7 @@ export class Master {
       this.runtime?.setBindings(next.serving.resolvedBindings);
       this.announce(next);
       this.log.info(`generation ${next.number} serving (${reply.modules.join(",")}); draining generation ${old.number}`);
-      this.events.ready?.(next.number);
+      this.events.ready?.(next.number, reply.plan.config.server.processes);
       draining = true;
       this.oldDrain = old.serving.stop(old.plan.config.server.drain_ms, "reload").then(() => {
         this.log.info(`generation ${old.number} stopped`);
@@ -218,4 +223,41 @@ export class Master {
 /** Runs the server until it is told to stop; resolves with the process exit code. */
 export function runMaster(plan: StartPlan, log: Logger, source: PlanRequest, events?: MasterEvents): Promise<number> {
   return new Master(plan, log, source, events).run();
+}
+
+/** Starts a generation, giving up after `ms` (server.start_timeout_ms; 0 = wait for ever): a hung init must not hang a
+ * start, or a reload that then refuses every later one as "in progress". */
+async function startWithin(serving: { start(): Promise<unknown> }, ms: number): Promise<void> {
+  if (ms <= 0) {
+    await serving.start();
+    return;
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new GrocketdError(ErrorCodes.THREAD_START, `threads did not start within server.start_timeout_ms (${ms} ms)`)), ms);
+  });
+  try {
+    await Promise.race([serving.start(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Keys the master reads only at its own start: a reload applies them to the new threads and processes where they
+ * matter there (log.*), but not to the master itself. Say so rather than ignore them silently.
+ */
+const RESTART_ONLY: ReadonlyArray<readonly [string, string, string]> = [
+  ["status", "listen", "the status listener keeps its address until a restart"],
+  ["server", "pid_file", "the pid file stays where it is until a restart"],
+  ["log", "level", "the new threads use it; the master's own lines keep the old one until a restart"],
+  ["log", "format", "the new threads use it; the master's own lines keep the old one until a restart"],
+];
+
+function warnRestartOnly(log: Logger, was: Config, now: Config): void {
+  for (const [section, name, effect] of RESTART_ONLY) {
+    const a = (was as unknown as Record<string, Record<string, unknown>>)[section]![name];
+    const b = (now as unknown as Record<string, Record<string, unknown>>)[section]![name];
+    if (JSON.stringify(a) !== JSON.stringify(b)) log.warn(`reload: ${section}.${name} changed (${JSON.stringify(a)} → ${JSON.stringify(b)}): ${effect}`);
+  }
 }

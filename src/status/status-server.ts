@@ -38,8 +38,9 @@ export class StatusListener {
   ) {
     this.state = { phase: "starting", generation: 0, processes, startedAt: Date.now() };
     this.events = {
-      ready: (generation) => {
+      ready: (generation, processes) => {
         this.state.generation = generation;
+        this.state.processes = processes; // a reload may change server.processes
         if (this.state.phase === "starting") this.state.phase = "ready";
       },
       draining: () => {

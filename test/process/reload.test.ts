@@ -188,11 +188,15 @@ describe("live reload", () => {
     const status = (await running.waitFor(/status listener on (http:\/\/127\.0\.0\.1:\d+)/))[1]!;
     const http = running.ports[1]!;
     expect((await fetch(`${status}/reload`)).status).toBe(405); // GET must not reload
+    expect(((await (await fetch(`${status}/status`)).json()) as { processes: number }).processes).toBe(1);
     writeModule("v2");
+    writeFileSync(configFile, readFileSync(configFile, "utf8").replace("drain_ms = 3000", "drain_ms = 3000\nprocesses = 2").replace(pidFile, join(dir, "elsewhere.pid")));
     const ok = await fetch(`${status}/reload`, { method: "POST" });
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ reloaded: true, generation: 2, draining: 1 });
     expect(await eventually(() => version(http), "v2")).toBe("v2");
+    expect(((await (await fetch(`${status}/status`)).json()) as { processes: number }).processes).toBe(2); // was stuck at 1
+    await running.waitFor(/reload: server\.pid_file changed .*: the pid file stays where it is until a restart/);
     writeFileSync(configFile, readFileSync(configFile, "utf8").replace("threads = 2", "threads = -5"));
     const refused = await fetch(`${status}/reload`, { method: "POST" });
     const body = (await refused.json()) as { reloaded: boolean; reason: string; problems: string[] };
@@ -208,6 +212,21 @@ describe("live reload", () => {
     expect(judged.problems.join("\n")).toMatch(/io\.threads = -5/);
     expect(await version(http)).toBe("v2");
   });
+
+  test("a new generation whose init hangs is given up after server.start_timeout_ms; the old one serves and the next reload works", async () => {
+    writeModule("v1");
+    writeConfig();
+    running = await startGrocketd(["--config", configFile], { expectListening: 2, env: { GROCKETD_SERVER_START_TIMEOUT_MS: "800" } });
+    const http = running.ports[1]!;
+    writeFileSync(moduleFile, template.replace(/init: \(ctx\) => [^\n]*\n/, 'init: (ctx) => (ctx.role === "thread" ? new Promise<void>(() => {}) : undefined),\n'));
+    process.kill(running.pid, "SIGHUP");
+    await running.waitFor(/reload failed; generation 1 keeps serving.*did not start within server\.start_timeout_ms \(800 ms\)/);
+    expect(await version(http)).toBe("v1");
+    writeModule("v3");
+    process.kill(running.pid, "SIGHUP"); // not refused as "in progress": the hung reload is over
+    await running.waitFor(/generation 2 serving/); // the failed one took no number
+    expect(await eventually(() => version(http), "v3")).toBe("v3");
+  }, 30_000);
 
   test.skipIf(process.platform !== "linux")("under steady HTTP and TCP load, a reload loses nothing (zero failed requests)", async () => {
     writeModule("v1");
