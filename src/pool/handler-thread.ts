@@ -20,7 +20,7 @@ import { PooledConn } from "./pooled-conn.ts";
 import { RingLink } from "./ring-link.ts";
 import { serveHttp } from "./serve-http.ts";
 import { StatsSlot } from "../stats/stats-slot.ts";
-import { S_HTTP_REQUESTS, S_PACKETS } from "../stats/stat-fields.ts";
+import { S_ERR_HANDLER, S_HTTP_REQUESTS, S_PACKETS } from "../stats/stat-fields.ts";
 
 declare const self: Worker;
 const post = (m: FromThread): void => self.postMessage(m);
@@ -145,6 +145,7 @@ function attach(io: number, pair: RingPair): void {
             ok = accept(c as never);
           } catch (err) {
             noisy.error("accept threw; connection refused", { conn: c.id, error: describeError(err) });
+            stats.fields[S_ERR_HANDLER]++; // as inline: counted under errors.handler (the I/O thread counts the refusal)
             ok = false;
           }
         }

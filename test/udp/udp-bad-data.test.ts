@@ -137,13 +137,15 @@ describe("udp bad data", () => {
         name: "huge",
         version: "1.0.0",
         grocketd: "^0.1.0",
-        proc: (p) => (text(p) === "big" ? new Uint8Array(70_000) : p),
+        // 25 000 three-byte characters: 75 000 bytes of UTF-8 in a string of length 25 000.
+        proc: (p) => (text(p) === "big" ? new Uint8Array(70_000) : text(p) === "wide" ? "✓".repeat(25_000) : p),
       }),
     );
     const c = await client(server.port);
     c.send("big");
+    c.send("wide");
     c.send("small");
     expect(text((await c.waitFor(1))[0]!)).toBe("small");
-    expect(server.listener.stats).toMatchObject({ errors: 1, replies: 1 });
+    expect(server.listener.stats).toMatchObject({ errors: 2, replies: 1 });
   });
 });

@@ -87,13 +87,14 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
 
   function queue(r: Uint8Array | string, port: number, address: string, c: UdpConn): void {
     if (r.length === 0) return; // nothing to say: no datagram, as an empty TCP reply writes nothing
-    if (r.length > MAX_UDP_PAYLOAD && typeof r !== "string") {
+    const n = typeof r === "string" ? Buffer.byteLength(r) : r.length;
+    if (n > MAX_UDP_PAYLOAD) {
       stats.errors++;
       io.stats[S_ERR_HANDLER]++;
-      warn(`reply of ${r.length} bytes does not fit in a UDP datagram; reply dropped`, c, r.length);
+      warn(`reply of ${n} bytes does not fit in a UDP datagram; reply dropped`, c, n);
       return;
     }
-    io.stats[S_BYTES_OUT] += typeof r === "string" ? Buffer.byteLength(r) : r.length;
+    io.stats[S_BYTES_OUT] += n;
     batch.add(r, port, address);
   }
 
