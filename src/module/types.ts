@@ -37,7 +37,9 @@ export interface Conn<S = undefined> {
   /**
    * Close without answering: the reply to the current packet and to any later one is discarded; replies owed for
    * earlier packets (async ones still pending included) are written first. Called after an `await` in an async
-   * `proc`, return nothing from it: inline, the runtime cannot tell which pending reply is the current one.
+   * `proc`, return nothing from it: inline, the runtime cannot tell which pending reply is the current one, so the
+   * cut falls at the packets not yet handed to `proc` (replies already owed, this one's included, still go out).
+   * In pool mode the cut falls exactly at the packet whose `proc` called it.
    */
   drop(): void;
 }
