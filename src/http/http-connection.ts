@@ -10,7 +10,7 @@
 import type { AccessLog } from "../access-log/access-log.ts";
 import type { Config } from "../config/keys.ts";
 import { describeError } from "../errors.ts";
-import { PAUSE_BACKLOG, PAUSE_WAIT, StreamConnection, type StreamService } from "../io/stream-connection.ts";
+import { PAUSE_WAIT, StreamConnection, type StreamService } from "../io/stream-connection.ts";
 import {
   K_ACK, K_HTTP_REQ, K_HTTP_RES, K_REJECT, R_CHUNK, R_CLOSE, R_DROP, R_END, R_FAIL, R_WHOLE, Reader, readResponse, requestSize,
   writeRequest, type PoolRequest,
@@ -62,11 +62,6 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
   private bodyLen = 0;
   /** A response is in progress past the read event that dispatched it. */
   private waiting = false;
-  /**
-   * Pipelined requests wait unparsed (in `rest`) because the responses of this event, with what is still queued,
-   * passed the high-water mark: parsing goes on when the client has read (drained) — as TCP framing does.
-   */
-  private heldBack = false;
   /** The current request's hook returned a Promise (it may still run, and read req.body, after answering). */
   private hookAsync = false;
   /** Bytes read after the request being answered, parsed once its response is finished. */
@@ -97,11 +92,16 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
   // ---- StreamConnection ----
 
   busy(): boolean {
-    return this.waiting || this.heldBack;
+    return this.holding;
+  }
+
+  /** Input is not parsed now: a response is in progress (waiting) or the output is past high water (backlogged). */
+  private get holding(): boolean {
+    return this.waiting || this.backlogged;
   }
 
   quiescent(): boolean {
-    return !this.waiting && !this.heldBack && this.phase === IDLE && this.queuedBytes === 0 && this.rest === null;
+    return !this.holding && this.phase === IDLE && this.queuedBytes === 0 && this.rest === null;
   }
 
   override close(): void {
@@ -121,7 +121,7 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
   override closeWhenDone(): void {
     this.closeAfter = true;
     // A request that is half received may still complete during the drain.
-    if (this.phase === IDLE && !this.waiting && !this.heldBack) this.close();
+    if (this.phase === IDLE && !this.holding) this.close();
     else this.closing = true;
   }
 
@@ -129,14 +129,14 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
     this.parser?.destroy();
     this.parser = null;
     this.rest = null;
-    this.heldBack = false;
+    this.backlogged = false;
     this.bodyBuf = this.bodyView = null;
     for (const w of this.drainWaiters?.splice(0) ?? []) w();
   }
 
   tick(now: number): void {
     if (this.closed || this.cutIfUnread(now)) return;
-    if (this.waiting || this.heldBack) return;
+    if (this.holding) return;
     // Idle for a while during a reload drain: the client is not sending, so closing cannot race a request.
     if (this.movingOn && this.phase === IDLE && now - this.lastActive >= MOVE_ON_IDLE_MS) return this.close();
     const h = this.hs.http;
@@ -169,7 +169,7 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
     this.lastActive = this.io.clock;
     this.io.stats[S_BYTES_IN] += chunk.length;
     this.bytesIn += chunk.length;
-    if (this.waiting || this.heldBack) {
+    if (this.holding) {
       // Paused, but Bun may still deliver what it had read: keep it for after the response.
       this.rest = this.rest === null ? new Uint8Array(chunk) : concat(this.rest, chunk);
       return;
@@ -198,7 +198,7 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
     }
     if (rc === ParseResult.Paused) {
       // Paused by us: a response is in progress, or the connection closes after it.
-      if ((this.waiting || this.heldBack) && !this.closeAfter) {
+      if (this.holding && !this.closeAfter) {
         const off = p.errorOffset();
         if (off < chunk.length) this.rest = chunk.slice(off);
       }
@@ -266,10 +266,9 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
 
   endEvent(): void {
     this.flushCork();
-    // Held back, and the kernel took everything: no drain will come, so go on next turn.
-    if (this.heldBack && !this.congested) setImmediate(() => this.releaseHeld());
+    if (this.backlogged) this.continueBacklog();
     if (this.closing || this.closeAfter) {
-      if (!this.waiting && !this.heldBack) {
+      if (!this.holding) {
         this.closing = true;
         this.stopReading = true;
       }
@@ -338,8 +337,8 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
     const view = this.bodyView;
     // A body that arrived in one read is a view of WASM memory: pool mode copies it into the ring right away; a hook
     // gets it from the thread's body arena instead, since it may keep req.body across an await (see loanBody).
-    const body = view !== null ? (this.link === null ? this.io.arenaBody(view) : view) : this.bodyBuf === null ? EMPTY : this.bodyBuf.subarray(0, this.bodyLen);
     const inArena = view !== null && this.link === null;
+    const body = inArena ? this.io.arenaBody(view) : (view ?? (this.bodyBuf === null ? EMPTY : this.bodyBuf.subarray(0, this.bodyLen)));
     this.bodyView = this.bodyBuf = null;
     this.requests++;
     this.io.stats[S_HTTP_REQUESTS]++;
@@ -368,21 +367,20 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
     if (this.res.closes) this.closeAfter = true;
     if (this.closeAfter || this.stopReading) return ParseResult.Paused;
     if (this.io.cork.size + this.queuedBytes > this.svc.highWater) {
-      // RFC 9112 §9.3.2: pipelined requests are answered in order, but no faster than the client reads the answers.
-      this.heldBack = true;
-      this.pauseFor(PAUSE_BACKLOG);
+      // RFC 9112 §9.3.2: pipelined requests are answered in order, but no faster than the client reads the answers;
+      // the rest of the read waits in `rest` (feed) and reading stops (endEvent → continueBacklog).
+      this.backlogged = true;
       return ParseResult.Paused;
     }
     return 0;
   }
 
-  /** The client has read (or the kernel took all): parse the held-back requests. */
-  private releaseHeld(): void {
-    if (!this.heldBack || this.closed || this.congested) return;
-    this.heldBack = false;
-    this.resumeFor(PAUSE_BACKLOG);
+  /** The pipelined requests a backlog left in `rest` (see StreamConnection#backlogged). */
+  protected override resumeBacklog(): void {
+    this.backlogged = false;
+    this.backlogCleared();
     this.resumeParsing();
-    if (this.closing && !this.heldBack && !this.waiting) this.maybeFinish();
+    if (this.closing && !this.holding) this.maybeFinish();
   }
 
   /** Records why the request is refused and stops llhttp (execute returns an error; feed() answers). */
@@ -599,7 +597,6 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
   }
 
   protected override drained(): void {
-    if (this.heldBack) this.releaseHeld();
     for (; this.pendingAcks > 0; this.pendingAcks--) this.link?.send(K_ACK, this.poolNo, 0, 0);
     const w = this.drainWaiters;
     if (w !== null && w.length > 0) for (const f of w.splice(0)) f();

@@ -408,8 +408,40 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
       this.resumeFor(PAUSE_OUTPUT);
       this.drained();
     }
+    if (this.backlogged && !this.congested) this.resumeBacklog();
     if (empty && this.closing) this.maybeFinish();
   }
+
+  // ---- backlog: input held while output is past high water ----
+
+  /**
+   * Input already received waits unanswered because this connection's output passed the high-water mark mid-event
+   * (TCP: whole packets in its pending bytes; HTTP: pipelined requests not parsed yet). Answering is capped per event
+   * and reading must be too, or a client that does not read could make the server hold any amount of its input.
+   */
+  backlogged = false;
+
+  /**
+   * At the end of an event that left a backlog: stop reading until it is answered. The drain that brings output back
+   * under high water resumes it (onDrain); when the kernel took everything no drain will come, so the next turn does.
+   */
+  continueBacklog(): void {
+    if (!this.backlogged || this.closed) return;
+    this.pauseFor(PAUSE_BACKLOG);
+    if (!this.congested) {
+      setImmediate(() => {
+        if (this.backlogged && !this.congested && !this.closed) this.resumeBacklog();
+      });
+    }
+  }
+
+  /** The backlog is answered: read again (unless another reason still holds reading). */
+  backlogCleared(): void {
+    this.resumeFor(PAUSE_BACKLOG);
+  }
+
+  /** Answers the held input (TCP frames it, HTTP parses it); may leave a new backlog. */
+  protected resumeBacklog(): void {}
 
   /** The output queue fell below half the high-water mark. */
   protected drained(): void {}

@@ -18,6 +18,8 @@ const send = (m: FromChild): void => void process.send?.(m);
 let supervisor: ThreadSupervisor | undefined;
 let runtime: ModuleRuntime | undefined;
 let stopping = false;
+/** server.drain_ms, for a drain nobody asked for (the master died). */
+let drainMsOnOrphan = 0;
 /** Sends this process's counters to the master's status listener (stats/stats-push.ts). */
 let statsPushed: (() => void) | undefined;
 
@@ -63,7 +65,6 @@ process.on("disconnect", () => {
   console.error(`grocketd child ${process.pid}: the master is gone; draining and exiting`);
   void stop(drainMsOnOrphan);
 });
-let drainMsOnOrphan = 0;
 
 process.on("message", (msg: ToChild) => {
   if (msg.t === "start") void start(msg);

@@ -140,11 +140,11 @@ export async function buildStartPlan(cli: CliOptions, env: Record<string, string
   }
 
   // 6b. Pool mode: the largest packet and request must fit one ring record.
-  const uses = (...ps: string[]) => bindings.some((b) => ps.includes(b.entry.protocol));
-  problems.push(...checkPoolFit(config, uses("tcp", "tls"), uses("http", "https")));
+  const stream = bindings.some((b) => b.entry.protocol === "tcp" || b.entry.protocol === "tls");
+  const http = bindings.find((b) => b.entry.protocol === "http" || b.entry.protocol === "https");
+  problems.push(...checkPoolFit(config, stream, http !== undefined));
 
   // 7. The HTTP parser is checked here, before any thread starts (and by --check), not at the first request.
-  const http = bindings.find((b) => b.entry.protocol === "http" || b.entry.protocol === "https");
   if (http !== undefined) {
     try {
       checks.httpParser();

@@ -88,7 +88,7 @@ export class ThreadSupervisor implements Serving {
           },
           // The I/O threads fail its connections over now: waiting out the restart back-off would leave them hanging.
           onDied: (j) => {
-            for (let i = 0; i < this.rings.length; i++) this.io.sendTo(i, { t: "pool-handler-lost", handler: j } satisfies ToThread);
+            this.io.sendToAll({ t: "pool-handler-lost", handler: j } satisfies ToThread);
           },
           startMessage: (index): ToHandler => ({
             t: "start",
@@ -132,7 +132,7 @@ export class ThreadSupervisor implements Serving {
     await Promise.all(rest);
     this.io.markStarted();
     // Handler threads started before the ports were known.
-    for (let j = 0; j < (this.handlers?.size ?? 0); j++) this.handlers!.sendTo(j, { t: "bindings", bindings: this.bindings } satisfies ToHandler);
+    this.handlers?.sendToAll({ t: "bindings", bindings: this.bindings } satisfies ToHandler);
   }
 
   /**
@@ -141,7 +141,7 @@ export class ThreadSupervisor implements Serving {
    */
   async stop(drainMs: number, mode: StopMode = "stop"): Promise<void> {
     const deadline = performance.now() + drainMs;
-    for (let j = 0; j < (this.handlers?.size ?? 0); j++) this.handlers!.sendTo(j, { t: "draining" } satisfies ToHandler);
+    this.handlers?.sendToAll({ t: "draining" } satisfies ToHandler);
     await this.io.stop(drainMs, mode);
     await this.handlers?.stop(Math.max(0, deadline - performance.now()), mode);
     this.stats.close();

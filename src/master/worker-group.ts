@@ -75,6 +75,11 @@ export class WorkerGroup {
     }
   }
 
+  /** Sends a control message to every worker (see sendTo). */
+  sendToAll(msg: unknown): void {
+    for (let i = 0; i < this.handles.length; i++) this.sendTo(i, msg);
+  }
+
   /** Workers that are alive and not given up on. */
   get alive(): number {
     return this.handles.filter((h) => h !== undefined && !this.gaveUp.has(h.index)).length;

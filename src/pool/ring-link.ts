@@ -8,7 +8,7 @@
 import type { RingPair } from "../io/messages.ts";
 import { RecordRing } from "../ring/record-ring.ts";
 import { RECORD_HEADER_BYTES, normalizeCapacity } from "../ring/ring-layout.ts";
-import { RingError, RingErrorCodes } from "../ring/ring-errors.ts";
+import { recordTooLarge } from "../ring/ring-errors.ts";
 import { Ring } from "../ring/ring.ts";
 import type { RingConsumer } from "../ring/ring-consumer.ts";
 import { FIELDS, Writer } from "./pool-protocol.ts";
@@ -156,11 +156,7 @@ export class RingLink {
    * behind a full ring it would only fail later, inside the backlog drain, and jam every record behind it.
    */
   private fits(len: number): void {
-    const max = this.tx.maxPayloadBytes;
-    if (len > max) {
-      throw new RingError(RingErrorCodes.RECORD_TOO_LARGE,
-        `a pool record of ${len} bytes does not fit rings of ${this.tx.ring.capacity} bytes (at most ${max}); raise worker.ring_bytes`);
-    }
+    if (len > this.tx.maxPayloadBytes) throw recordTooLarge(len, this.tx.maxPayloadBytes, this.tx.ring.capacity);
   }
 
   /** The record's four fields in the reused scratch array. */

@@ -47,3 +47,17 @@ export function startInProcess<S>(
     },
   };
 }
+
+/**
+ * Counts, on the server's only connection, socket writes and ends of events (read events and async flushes), so a
+ * test can check the corking rule: one write per event.
+ */
+export function countWritesPerEvent(server: InProcessServer): { readonly writes: number; readonly events: number } {
+  const conn = [...server.io.conns][0] as unknown as { socket: { write: (...a: unknown[]) => number }; endEvent(): void };
+  const n = { writes: 0, events: 0 };
+  const write = conn.socket.write.bind(conn.socket);
+  conn.socket.write = (...a: unknown[]) => (n.writes++, write(...a));
+  const endEvent = conn.endEvent.bind(conn);
+  conn.endEvent = () => (n.events++, endEvent());
+  return n;
+}

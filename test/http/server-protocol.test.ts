@@ -2,7 +2,7 @@
 // HEAD, Expect: 100-continue, chunked request bodies, absolute-form targets. Each test names its RFC section.
 import { afterEach, describe, expect, test } from "bun:test";
 import { defineModule } from "../../src/index.ts";
-import { startInProcess, type InProcessServer } from "../helpers/in-process.ts";
+import { countWritesPerEvent, startInProcess, type InProcessServer } from "../helpers/in-process.ts";
 import { connect } from "../helpers/tcp-client.ts";
 import { exchange, waitResponses } from "../helpers/http-client.ts";
 import { parseResponses, withoutDate } from "../helpers/http-messages.ts";
@@ -67,18 +67,12 @@ describe("HTTP/1.1 framing", () => {
     const c = await connect(port);
     c.write("GET /warm HTTP/1.1\r\nHost: h\r\n\r\n");
     await waitResponses(c, 1);
-    const conn = [...server!.io.conns][0] as unknown as { socket: { write: (...a: unknown[]) => number }; endEvent(): void };
-    let writes = 0;
-    let events = 0;
-    const write = conn.socket.write.bind(conn.socket);
-    conn.socket.write = (...a: unknown[]) => (writes++, write(...a));
-    const endEvent = conn.endEvent.bind(conn);
-    conn.endEvent = () => (events++, endEvent());
+    const n = countWritesPerEvent(server!);
     c.write(PIPELINE.repeat(8));
     expect((await waitResponses(c, 1 + 32)).map((r) => r.status)).toEqual(Array<number>(33).fill(200));
-    expect(events).toBeGreaterThan(0);
-    expect(events).toBeLessThan(8);
-    expect(writes).toBe(events);
+    expect(n.events).toBeGreaterThan(0);
+    expect(n.events).toBeLessThan(8);
+    expect(n.writes).toBe(n.events);
     c.end();
   });
 

@@ -10,6 +10,7 @@ import type { TcpConnection } from "../../src/io/tcp/tcp-connection.ts";
 import { PAUSE_RING } from "../../src/io/stream-connection.ts";
 import { startInProcess, type InProcessServer } from "../helpers/in-process.ts";
 import { connect } from "../helpers/tcp-client.ts";
+import { lineCheck } from "../helpers/line-check.ts";
 
 let server: InProcessServer | undefined;
 afterEach(() => {
@@ -21,10 +22,7 @@ const lines = defineModule({
   name: "lines",
   version: "1.0.0",
   grocketd: "^0.1.0",
-  check: (b, s, e) => {
-    const i = b.indexOf(10, s);
-    return i < 0 || i >= e ? 0 : i - s + 1;
-  },
+  check: lineCheck,
   proc: (p) => p, // runs on "the handler" below
 });
 

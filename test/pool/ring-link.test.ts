@@ -16,7 +16,7 @@ test("a full ring parks records in order; an oversized record throws GRK_ERR_RIN
   for (let i = 0; i < 10; i++) io.send(1, 1, ++seq, 0, payload, 0, payload.length);
   expect(io.blocked).toBe(true);
   const huge = new Uint8Array(maxPoolPayload(64 * 1024) + 1);
-  expect(() => io.send(1, 1, 0, 0, huge, 0, huge.length)).toThrow(/does not fit rings of 65536 bytes.*raise worker.ring_bytes/);
+  expect(() => io.send(1, 1, 0, 0, huge, 0, huge.length)).toThrow(/^ring record of 65513 bytes exceeds the limit of 65512 bytes \(ring capacity 65536 bytes/);
   expect(() => io.sendEncoded(1, 1, 0, 0, huge.length, () => {})).toThrow(expect.objectContaining({ code: "GRK_ERR_RING_RECORD_TOO_LARGE" }));
   handler.start();
   for (let t = 0; t < 200 && got.length < seq; t++) await Bun.sleep(5);

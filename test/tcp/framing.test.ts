@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { defineModule } from "../../src/index.ts";
 import { connect } from "../helpers/tcp-client.ts";
-import { startInProcess, type InProcessServer } from "../helpers/in-process.ts";
+import { countWritesPerEvent, startInProcess, type InProcessServer } from "../helpers/in-process.ts";
 import { kisses, KISS_SIZE } from "../helpers/kiss.ts";
 import { concat, lpCheck, lpPacket, prng } from "../fixtures/length-prefixed.ts";
 
@@ -122,19 +122,13 @@ describe("framing", () => {
     const c = await connect(server.port);
     c.write(kisses(1, 1)); // the connection exists server-side once its first packet is answered
     await c.waitBytes(KISS_SIZE);
-    const conn = [...server.io.conns][0] as unknown as { socket: { write: (...a: unknown[]) => number }; endEvent(): void };
-    let writes = 0;
-    let events = 0;
-    const write = conn.socket.write.bind(conn.socket);
-    conn.socket.write = (...a: unknown[]) => (writes++, write(...a));
-    const endEvent = conn.endEvent.bind(conn);
-    conn.endEvent = () => (events++, endEvent());
+    const n = countWritesPerEvent(server);
     const stream = kisses(2, 200);
     c.write(stream);
     expect(await c.waitBytes(KISS_SIZE + stream.length)).toEqual(Buffer.concat([kisses(1, 1), stream]));
-    expect(events).toBeGreaterThan(0);
-    expect(events).toBeLessThan(20); // 200 packets arrived in a few reads, not one by one
-    expect(writes).toBe(events);
+    expect(n.events).toBeGreaterThan(0);
+    expect(n.events).toBeLessThan(20); // 200 packets arrived in a few reads, not one by one
+    expect(n.writes).toBe(n.events);
     c.end();
   });
 

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { defineModule } from "../../src/index.ts";
 import { connect } from "../helpers/tcp-client.ts";
 import { startInProcess, type InProcessServer } from "../helpers/in-process.ts";
+import { lineCheck } from "../helpers/line-check.ts";
 
 let server: InProcessServer | undefined;
 afterEach(() => {
@@ -12,11 +13,6 @@ afterEach(() => {
 });
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
-/** One packet per line. */
-const lineCheck = (b: Uint8Array, s: number, e: number) => {
-  const i = b.indexOf(10, s);
-  return i < 0 || i >= e ? 0 : i - s + 1;
-};
 
 describe("replies", () => {
   test("async replies that finish out of order still leave in packet order, interleaved with sync ones", async () => {

@@ -229,6 +229,12 @@ export class RequestParser extends ParsedHead {
     return this.errOff;
   }
 
+  /** The byte llhttp stopped at after an error of execute(); -1 when it stopped at the end of the data (or unknown). */
+  errorByte(): number {
+    const at = this.errAt;
+    return at < 0 || at >= this.errEnd ? -1 : R.mem[at]!;
+  }
+
   /**
    * The request-line token (up to a space or line end, latin1) that llhttp stopped in, read from WASM memory after
    * an error of execute(): the method for HPE_INVALID_METHOD, the version for HPE_INVALID_VERSION. The head from the
@@ -236,12 +242,6 @@ export class RequestParser extends ParsedHead {
    * earlier reads were valid method characters, so the part from the bad byte on tells a token from garbage. "" when
    * unknown.
    */
-  /** The byte llhttp stopped at after an error of execute(); -1 when it stopped at the end of the data (or unknown). */
-  errorByte(): number {
-    const at = this.errAt;
-    return at < 0 || at >= this.errEnd ? -1 : R.mem[at]!;
-  }
-
   errorToken(): string {
     const at = this.errAt;
     if (at < 0) return "";

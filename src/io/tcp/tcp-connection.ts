@@ -7,7 +7,7 @@ import type { AccessLog } from "../../access-log/access-log.ts";
 import { S_ERR_HANDLER, S_PACKETS } from "../../stats/stat-fields.ts";
 import type { Reply } from "../../module/types.ts";
 import { K_PACKET, K_REJECT, K_REPLY, R_CLOSE, R_DROP, R_EMPTY, R_FAIL, R_PART } from "../../pool/pool-protocol.ts";
-import { PAUSE_BACKLOG, PAUSE_INFLIGHT, StreamConnection } from "../stream-connection.ts";
+import { PAUSE_INFLIGHT, StreamConnection } from "../stream-connection.ts";
 
 /** Beyond this many unanswered async packets a connection stops reading until some settle. */
 export const MAX_INFLIGHT = 1024;
@@ -30,8 +30,6 @@ export class TcpConnection extends StreamConnection {
   pend: Uint8Array | null = null;
   pendLen = 0;
   inflight = 0;
-  /** Whole packets wait in `pend` because this connection's output passed the high-water mark mid-read. */
-  backlogged = false;
   /** Frames what a backlogged event left pending; set by the listener. */
   pump: ((c: TcpConnection) => void) | null = null;
 
@@ -131,29 +129,9 @@ export class TcpConnection extends StreamConnection {
     super.maybeFinish();
   }
 
-  /** The backlog is answered: read again (unless something else holds reading). */
-  backlogCleared(): void {
-    this.resumeFor(PAUSE_BACKLOG);
-  }
-
-  override onDrain(): void {
-    super.onDrain();
-    if (this.backlogged && !this.congested) this.pump?.(this);
-  }
-
-  /**
-   * Whole packets wait in `pend` because this event's output passed high water. Reading stops until they are
-   * answered: input, too, must not pile up without bound (answering is capped per event, reading is not). After an
-   * event whose output was all accepted no drain will come, so the backlog continues on the next turn.
-   */
-  continueBacklog(): void {
-    if (!this.backlogged || this.closed) return;
-    this.pauseFor(PAUSE_BACKLOG);
-    if (!this.congested) {
-      setImmediate(() => {
-        if (this.backlogged && !this.congested) this.pump?.(this);
-      });
-    }
+  /** The whole packets a backlog left in `pend` (see StreamConnection#backlogged). */
+  protected override resumeBacklog(): void {
+    this.pump?.(this);
   }
 
   // ---- pool mode ----
