@@ -521,7 +521,7 @@ export class HttpConnection extends StreamConnection implements ParserEvents, Re
 
   poolRecord(kind: number, _seq: number, flags: number, bytes: Uint8Array, off: number, _len: number): void {
     if (kind === K_REJECT) {
-      this.refusedByHandler();
+      this.refusedByHandler(flags);
       return;
     }
     if (kind !== K_HTTP_RES || !this.waiting) return;

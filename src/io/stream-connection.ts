@@ -13,7 +13,7 @@ import type { Logger } from "../log/logger.ts";
 import type { Conn, ModuleDefinition, Protocol } from "../module/types.ts";
 import type { Housekept, IoContext } from "./io-context.ts";
 import { OutputQueue } from "./output-queue.ts";
-import { K_CLOSE, K_OPEN, connInfoSize, writeConnInfo } from "../pool/pool-protocol.ts";
+import { K_CLOSE, K_OPEN, R_FAIL, connInfoSize, writeConnInfo } from "../pool/pool-protocol.ts";
 import type { PoolEndpoint } from "../pool/pool-client.ts";
 import type { RingLink } from "../pool/ring-link.ts";
 import type { AccessLog } from "../access-log/access-log.ts";
@@ -167,9 +167,10 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
     return false;
   }
 
-  /** Pool mode: the handler thread's `accept` said no. */
-  protected refusedByHandler(): void {
+  /** Pool mode: the handler thread's `accept` said no (`flags` has R_FAIL when it threw: a handler error, as inline). */
+  protected refusedByHandler(flags: number): void {
     this.io.stats[S_CONN_REFUSED]++;
+    if ((flags & R_FAIL) !== 0) this.io.stats[S_ERR_HANDLER]++;
     this.terminate("refused by accept");
   }
 

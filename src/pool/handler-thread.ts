@@ -20,7 +20,7 @@ import { PooledConn } from "./pooled-conn.ts";
 import { RingLink } from "./ring-link.ts";
 import { serveHttp } from "./serve-http.ts";
 import { StatsSlot } from "../stats/stats-slot.ts";
-import { S_ERR_HANDLER, S_HTTP_REQUESTS, S_PACKETS } from "../stats/stat-fields.ts";
+import { S_HTTP_REQUESTS, S_PACKETS } from "../stats/stat-fields.ts";
 
 declare const self: Worker;
 const post = (m: FromThread): void => self.postMessage(m);
@@ -140,18 +140,20 @@ function attach(io: number, pair: RingPair): void {
         }
         const accept = modules[c.module]?.def.accept;
         let ok: unknown = true;
+        let threw = false;
         if (accept !== undefined) {
           try {
             ok = accept(c as never);
           } catch (err) {
             noisy.error("accept threw; connection refused", { conn: c.id, error: describeError(err) });
-            stats.fields[S_ERR_HANDLER]++; // as inline: counted under errors.handler (the I/O thread counts the refusal)
+            threw = true;
             ok = false;
           }
         }
         if (ok === false) {
           conns.delete(no);
-          link.send(K_REJECT, no, 0, 0);
+          // Counted where the connection lives, like every handler failure: R_FAIL makes it an errors.handler there.
+          link.send(K_REJECT, no, 0, threw ? R_FAIL : 0);
         } else {
           if (accept !== undefined) c.state = ok;
           c.accepted = true;

@@ -234,6 +234,22 @@ describe("handler pool", () => {
     running = undefined;
   });
 
+  test("an accept that throws on a handler thread refuses the connection and counts under errors.handler, as inline", async () => {
+    running = await pool(["--module", resolve(import.meta.dir, "../fixtures/modules/accept-throws.ts"), "--listen", "tcp://127.0.0.1:0", "--threads", "1"], 1, {
+      GROCKETD_STATUS_LISTEN: "http://127.0.0.1:0",
+    });
+    const status = (await running.waitFor(/status listener on (http:\/\/127\.0\.0\.1:\d+)/))[1]!;
+    const c = await connect(running.ports[0]!);
+    await c.closed;
+    let s: { connections: { refused: number }; errors: { handler: number } } | undefined;
+    for (let i = 0; i < 50 && (s === undefined || s.errors.handler === 0); i++) {
+      await Bun.sleep(20);
+      s = (await (await fetch(`${status}/status`)).json()) as typeof s;
+    }
+    expect(s!.errors.handler).toBe(1); // was 0 in pool mode
+    expect(s!.connections.refused).toBe(1);
+  });
+
   test("SIGTERM with replies in flight on handler threads: all delivered, exit 0", async () => {
     running = await pool(["--module", PROBE, "--listen", "tcp://127.0.0.1:0", "--threads", "1"], 2);
     const clients = await Promise.all(Array.from({ length: 6 }, () => connect(running!.ports[0]!)));

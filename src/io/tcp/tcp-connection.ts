@@ -148,7 +148,7 @@ export class TcpConnection extends StreamConnection {
 
   poolRecord(kind: number, seq: number, flags: number, bytes: Uint8Array, off: number, len: number): void {
     if (kind === K_REJECT) {
-      this.refusedByHandler();
+      this.refusedByHandler(flags);
       return;
     }
     if (kind !== K_REPLY) return;
