@@ -24,7 +24,7 @@ const USAGE = `usage: bun bench/http-compare.ts [--rounds 5] [--duration 4] [--i
                     ${DEFAULT_GROCKETD_CMD}
   --nginx PATH      the nginx binary (default: nginx on PATH, then /usr/sbin/nginx)
   --timeout S       wrk --timeout
-  --pin             servers on CPU 1, wrk on CPU 0 (taskset), as research recipe C.3; unpinned by default
+  --pin             servers on CPU 1, wrk on CPU 0 (taskset), so neither steals the other's core; unpinned by default
   --json            the report on stderr, one JSON document on stdout`;
 
 const a = parseArgs(

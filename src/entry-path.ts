@@ -3,7 +3,7 @@
  * Where the runtime's own entry files are (worker entries, the bundled demo module), both when run from source and
  * inside the single binary of `bun run build`. In the binary every file is bundled into Bun's embedded file system
  * and `import.meta.url` names the bundle, not the source file, so `new URL("../io/io-thread.ts", import.meta.url)`
- * points nowhere (research bun-platform §7: `ModuleNotFound resolving "/$bunfs/..."`). The build lists each entry
+ * points nowhere (docs/platform-notes.md, "Workers in a single binary": `ModuleNotFound resolving "/$bunfs/..."`). The build lists each entry
  * with `--root .`, which stores it at `/$bunfs/root/<path from the repository root, .ts → .js>`; measured: Worker
  * and import() accept that path, and existsSync sees it only with the `.js` name.
  */

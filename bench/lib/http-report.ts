@@ -47,7 +47,7 @@ export interface ModeResult {
 export const SUBJECT = "grocketd";
 export const ANCHORS = ["nginx", "bun"] as const;
 
-/** grocketd / nginx per server-CPU-second: ≥ 1.0 plain, ≥ 8 pipelined ×16 (design §8, calibration §B). */
+/** grocketd / nginx per server-CPU-second: ≥ 1.0 plain, ≥ 8 pipelined ×16 (the targets of README "Benchmarks"). */
 export function targetFor(depth: number): number {
   return depth === 1 ? 1.0 : 8.0;
 }

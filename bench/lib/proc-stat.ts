@@ -1,4 +1,5 @@
-// Server CPU time from /proc/PID/stat (utime + stime, all threads of the process), as the calibration measured it.
+// Server CPU time from /proc/PID/stat (utime + stime, all threads of the process): requests per server-CPU-second is the
+// figure the bench scripts compare, since on a shared machine wall-clock rates move with the neighbours' load.
 
 export interface CpuTicks {
   user: number;
@@ -53,7 +54,7 @@ async function childrenOf(pid: number): Promise<number[]> {
 
 /**
  * utime and stime of `pid` plus its live descendants, so a server that forks worker processes
- * (grocketd's `server.processes`) is measured whole, as nginx's master + worker were in the calibration.
+ * (grocketd's `server.processes`) is measured whole, as nginx's master + worker are.
  */
 export async function readTreeCpuTicks(pid: number): Promise<CpuTicks> {
   const total: CpuTicks = { user: 0, system: 0 };

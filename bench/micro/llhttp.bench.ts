@@ -1,5 +1,5 @@
 /**
- * Microbenchmarks of the thin llhttp binding (src/http/llhttp) on the 198-byte request of research llhttp-eval §6,
+ * Microbenchmarks of the thin llhttp binding (src/http/llhttp) on a 198-byte browser-like request,
  * 1 request and 16 pipelined requests per execute(), at three levels of string work: offsets only,
  * url() + header("host"), and every string (method, url, all names and values). A floor row runs the same bytes
  * through a second instance whose imports do nothing: llhttp plus the WASM→JS calls, without the binding.

@@ -2,7 +2,7 @@
  * @module build/build-binary
  * `bun run build [--outfile PATH]`: the single executable, `bun build --compile` of the command plus every file the
  * runtime starts by path — the Worker entries and the bundled demo module. Each must be listed, or the binary only
- * fails when it first starts that worker (research bun-platform §7); `--root .` fixes where they land inside the
+ * fails when it first starts that worker (docs/platform-notes.md, "Workers in a single binary"); `--root .` fixes where they land inside the
  * binary, which entry-path.ts relies on. Default output: dist/grocketd (about 100 MB: it carries Bun itself).
  */
 import { resolve } from "node:path";

@@ -2,7 +2,7 @@
  * @module io/cpu-affinity
  * `io.cpu_affinity` (the original's `thread_affinity`, which it read but never applied): I/O thread i pins itself to
  * CPU `cpu_affinity[i % n]`. Linux only, through libc's `sched_setaffinity` over `bun:ffi`; pid 0 means the calling
- * thread, so a Worker pins just itself (research bun-platform §8: measured, the main thread stays unpinned; Bun's own
+ * thread, so a Worker pins just itself (docs/platform-notes.md, "CPU affinity of a Worker": the main thread stays unpinned; Bun's own
  * helper threads are not covered). Anywhere else, or when libc cannot be opened: one warning (from thread 0; the
  * others say it at debug level) and no effect. A refused pin (say, a CPU outside the container's cpuset) is a
  * warning of that thread; the thread serves either way.

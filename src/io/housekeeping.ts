@@ -1,7 +1,7 @@
 /**
  * @module io/housekeeping
  * The thread's timer: refreshes the coarse clock and closes idle connections. Bun's socket.timeout() fires once,
- * about 4 s late, and does not re-arm (research bun-platform §1), so timeouts are ours: one interval per thread,
+ * about 4 s late, and does not re-arm (docs/platform-notes.md, "Socket writes and timeouts"), so timeouts are ours: one interval per thread,
  * ticking at a quarter of the shortest configured timeout (between 50 ms and 1 s); each connection checks its own.
  * The same tick samples the handler-pool ring depths into the thread's stats (gauges no packet should pay for).
  */

@@ -4,7 +4,7 @@
  * calls their thread `init` in library dependency order, listens on every entry with SO_REUSEPORT, and serves until
  * the master says stop; then it stops accepting, lets in-flight replies finish within the drain time, calls `term`
  * (reverse order), and reports back.
- * Signals never reach workers in Bun (research bun-platform §7): the master forwards them as messages.
+ * Signals never reach workers in Bun (docs/platform-notes.md, "Signals and Workers"): the master forwards them as messages.
  */
 import { describeError, isGrocketdError, ErrorCodes } from "../errors.ts";
 import { createLogger, type Logger } from "../log/logger.ts";

@@ -3,7 +3,7 @@
  * Opens one stream listen entry (tcp, tls, http, https) in this I/O thread with SO_REUSEPORT, so every thread
  * accepts on the same port and the kernel spreads connections, and wires Bun's socket events to a connection object.
  * `reusePort` is honoured by Bun.listen at run time although bun-types leaves it out of TCPSocketListenOptions
- * (research bun-platform §2), hence the local type below.
+ * (docs/platform-notes.md, "SO_REUSEPORT"), hence the local type below.
  */
 import type { Socket, TCPSocketListener, TCPSocketListenOptions } from "bun";
 import type { ListenEntry } from "../config/listen-url.ts";
@@ -16,7 +16,7 @@ export interface StreamListenHooks<C extends StreamConnection> {
   create(socket: Socket<C>): C;
   /** Called after the module accepted it. */
   opened?(c: C): void;
-  /** One read; the chunk must not be viewed (research calibration §A): copy it or pass it on whole. */
+  /** One read; the chunk must not be viewed (docs/platform-notes.md, "Viewing a socket chunk"): copy it or pass it on whole. */
   data(c: C, chunk: Uint8Array): void;
 }
 

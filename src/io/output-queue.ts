@@ -1,7 +1,7 @@
 /**
  * @module io/output-queue
  * The bytes a connection could not write yet. Bun's socket.write() keeps no copy of what the kernel refused
- * (research bun-platform §1), so the rest is copied here and resent on `drain`. Small remainders are packed into
+ * (docs/platform-notes.md, "Socket writes and timeouts"), so the rest is copied here and resent on `drain`. Small remainders are packed into
  * shared blocks so a queue of many tiny replies drains in few writes.
  */
 

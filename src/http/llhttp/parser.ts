@@ -1,6 +1,6 @@
 /**
  * @module http/llhttp/parser
- * The thin llhttp binding (research llhttp-eval §4, §7): one WASM instance and ONE input buffer in WASM memory per
+ * The thin llhttp binding (why not the package's own Parser: docs/platform-notes.md, "The llhttp-wasm package"): one WASM instance and ONE input buffer in WASM memory per
  * thread, one `llhttp_t` per connection. Callbacks only record offsets (parsed-head.ts) and merge the pieces llhttp
  * reports when a span is cut by a read boundary. A head cut by a read is copied out (from the URL start) and
  * replayed at offset 0 of the input buffer on the next execute, so its pieces stay contiguous; only new bytes
@@ -121,7 +121,7 @@ export class RequestParser extends ParsedHead {
     this.maxHeaders = limits.maxHeaders;
     this.maxUrl = limits.maxUrlBytes;
     this.fastOn = limits.fastPath !== false;
-    // HTTP_REQUEST by number: the package wrapper's TYPE[1] lookup yields BOTH and accepts responses (llhttp-eval §2).
+    // HTTP_REQUEST by number: the package wrapper's TYPE[1] lookup yields BOTH and accepts responses (docs/platform-notes.md, "The llhttp-wasm package").
     this.ptr = R.allocParser(LLHTTP_TYPE_REQUEST);
     this.buf = R.mem;
   }

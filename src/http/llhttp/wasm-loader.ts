@@ -1,9 +1,9 @@
 /**
  * @module http/llhttp/wasm-loader
- * Loads llhttp's WASM binary from the exact-pinned `llhttp-wasm` package (design §5, research llhttp-eval §5 option A)
- * and checks it before anything runs it: SHA-256 against a pinned constant, plus the 8 imports / 40 exports of the
- * llhttp 9.x WASM ABI. The package keeps the binary as a base64 string in a module-private `let binaryString`, so the
- * JS file is read as text; its `Parser` is never used (it corrupts split headers, see llhttp-eval §2).
+ * Loads llhttp's WASM binary from the exact-pinned `llhttp-wasm` package (docs/platform-notes.md, "The llhttp-wasm
+ * package") and checks it before anything runs it: SHA-256 against a pinned constant, plus the 8 imports / 40
+ * exports of the llhttp 9.x WASM ABI. The package keeps the binary as a base64 string in a module-private `let binaryString`, so the
+ * JS file is read as text; its `Parser` is never used (it corrupts split headers: same section).
  *
  * The compiled module is cached per thread (each Bun worker has its own module graph). `instantiateLlhttp` makes an
  * instance with the caller's callbacks and runs `_initialize` once; the binding (parser.ts) calls it once per thread.
@@ -19,7 +19,7 @@ import llhttpPackage from "llhttp-wasm/package.json" with { type: "json" };
 import { LlhttpError, LlhttpErrorCodes } from "./llhttp-errors.ts";
 
 export const LLHTTP_PACKAGE = "llhttp-wasm";
-/** SHA-256 of the binary in llhttp-wasm@1.0.3 (llhttp 9.3.0, clang -Ofast, no SIMD; llhttp-eval §3). */
+/** SHA-256 of the binary in llhttp-wasm@1.0.3 (llhttp 9.3.0, clang -Ofast, no SIMD; `bun bench/platform/llhttp-package.ts` prints it). */
 export const LLHTTP_WASM_SHA256 = "259f8302ac0f7fd7d38469e0d16b505e59c6b432cc5eb856be4d012260de0e11";
 
 /** `env` imports of llhttp's `src/native/api.c` `__wasm__` block; all take and return i32. */

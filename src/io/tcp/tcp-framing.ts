@@ -2,7 +2,7 @@
  * @module io/tcp/tcp-framing
  * The TCP read path: cut the byte stream into packets with the module's `check`, hand each to `proc`, and cork the
  * replies into one write per read event. Every whole packet in a read is answered (the original cut one per
- * event). Rules that keep this fast (research calibration §A):
+ * event). Rules that keep this fast (docs/platform-notes.md, "Viewing a socket chunk"):
  * - never take a view of the chunk Bun hands to `data` (its first view costs ~0.4 µs): a chunk that is exactly one
  *   packet is passed on as it is; otherwise it is copied once into the thread's input buffer and views are taken of
  *   that;

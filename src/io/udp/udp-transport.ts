@@ -3,7 +3,7 @@
  * Opens the UDP socket of one `udp://` entry in this I/O thread so that every thread binds the same port with
  * SO_REUSEPORT and the kernel spreads datagrams (by source address and port) over the threads.
  *
- * Two ways to get there in Bun 1.4.4 (research bun-platform §4; figures in the UDP report):
+ * Two ways to get there in Bun 1.4.4 (docs/platform-notes.md, "SO_REUSEPORT"):
  * - `bun`: `Bun.udpSocket` with `flags: LISTEN_REUSE_PORT | LISTEN_DISALLOW_REUSE_PORT_FAILURE` (4 | 32). That
  *   option is not in bun-types, but it is exactly what Bun's own `node:dgram` passes for `reusePort: true`: dgram is a
  *   JS layer over Bun.udpSocket that adds an rinfo object, an EventEmitter emit and an address lookup per datagram,
