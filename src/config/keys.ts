@@ -20,6 +20,12 @@ function key<T>(schema: z.ZodType<T>, def: T, doc: string, original?: string): K
   return { schema, default: def, doc, original };
 }
 
+/** Forward-secret AEAD suites only (ECDHE + AES-GCM or ChaCha20-Poly1305), ECDSA and RSA certificates. */
+const TLS12_CIPHERS = [
+  "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+  "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+].join(":");
+
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -120,10 +126,18 @@ export const configKeys = {
     key: key(z.string(), "", "Private key file (PEM) of tls.cert; relative like tls.cert. Required with tls.cert."),
     ca: key(z.string(), "", "Optional file (PEM) of further CA certificates sent with tls.cert to complete its chain. \"\" = none."),
     passphrase: key(z.string(), "", "Passphrase of an encrypted tls.key. \"\" = the key is not encrypted."),
+    handshake_timeout_ms: key(int(0, 3_600_000), 10_000,
+      "How long a `tls://` or `https://` connection may take to finish its TLS handshake (milliseconds); one that has not by then is closed and counted (`tls.handshake_timeouts` in /status). Connections that never send a ClientHello would otherwise hold a file descriptor each for ever. 0 = no limit."),
+    min_version: key(z.enum(["TLSv1.2", "TLSv1.3"]), "TLSv1.2" as const,
+      "Oldest TLS version accepted: `TLSv1.2` or `TLSv1.3`. TLS 1.0 and 1.1 are never offered."),
+    ciphers: key(z.string().min(1, "expected an OpenSSL cipher list such as \"ECDHE+AESGCM\""), TLS12_CIPHERS,
+      "TLS 1.2 cipher suites, in OpenSSL cipher-list syntax (checked at start-up). The default offers only forward-secret AEAD suites (ECDHE with AES-GCM or ChaCha20-Poly1305): no CBC, no SHA-1 MAC, no static-RSA key exchange. TLS 1.3 suites are all forward-secret AEAD and not configurable."),
   },
   status: {
     listen: key(statusUrl, "",
-      "Status listener, `http://host:port` (port 0 picks a free one; the log says which): `/status` (JSON), `/metrics` (Prometheus text), `/healthz`, `/readyz`. Served by the master, apart from the data path; keep it on loopback or a management network. \"\" = off. See [status.md](status.md)."),
+      "Status listener, `http://host:port` (port 0 picks a free one; the log says which): `/status` (JSON), `/metrics` (Prometheus text), `/healthz`, `/readyz`, `POST /reload`. Served by the master, apart from the data path. Requests must name it in `Host` (and `Origin`, if sent); an address other than loopback needs status.token. \"\" = off. See [status.md](status.md)."),
+    token: key(z.string().regex(/^$|^[\x21-\x7e]{16,}$/, "expected at least 16 visible ASCII characters without spaces (e.g. from `openssl rand -hex 32`), or \"\""), "",
+      "Bearer token of the status listener (`Authorization: Bearer <token>`): required for `POST /reload` when set, and for every endpoint when status.listen is not a loopback address (then it must be set, or grocketd refuses to start). Read at start; \"\" = none."),
   },
   access_log: {
     path: key(z.string(), "",

@@ -18,6 +18,7 @@ import { resolveModules } from "../module/module-runtime.ts";
 import type { Binding } from "../io/messages.ts";
 import { entryPath } from "../entry-path.ts";
 import { checkTlsFiles } from "../config/tls-check.ts";
+import { statusListenProblem } from "../config/status-check.ts";
 import { checkPoolFit } from "../config/pool-fit.ts";
 import { llhttpModule } from "../http/llhttp/wasm-loader.ts";
 
@@ -126,6 +127,8 @@ export async function buildStartPlan(cli: CliOptions, env: Record<string, string
   const tlsSources = [{ layer: envChecked.layer, where: envSrc.source.where }];
   if (fileSource) tlsSources.push({ layer: fileLayer, where: (key: string) => fileSource.where(key) });
   problems.push(...checkTlsFiles(config, cwd, tlsSources));
+  const statusProblem = statusListenProblem(config);
+  if (statusProblem !== null) problems.push(statusProblem);
 
   // 6. Who serves what.
   const bindings: Binding[] = [];

@@ -9,7 +9,9 @@
  *   GET /healthz  200 while the process runs (liveness)
  *   GET /readyz   200 once every thread listens, 503 before that and while draining (readiness)
  *   POST /reload  live reload, like SIGHUP; answers once the new generation serves (200) or with the reasons it was
- *                 refused (409). Whoever can reach the listener can reload: keep it on loopback or a private network.
+ *                 refused (409).
+ * Every request passes status-access.ts first (Host and Origin must name this listener; `status.token` when set),
+ * and /metrics and /status are rendered at most once per 100 ms (render-cache.ts), whatever the request rate.
  * The master tells it where it is through `events` (ready after a generation starts, draining on SIGTERM/SIGINT).
  */
 import type { Server } from "bun";
@@ -21,22 +23,37 @@ import type { MasterControl, MasterEvents } from "../master/master.ts";
 import { statsRegistry, type StatsRegistry } from "../stats/stats-registry.ts";
 import { metricsText, METRICS_CONTENT_TYPE } from "./metrics-text.ts";
 import { statusJson, type StatusState } from "./status-report.ts";
+import { accessPolicy, refusal, type AccessPolicy } from "./status-access.ts";
+import { RenderCache } from "./render-cache.ts";
+import { statusListenProblem } from "../config/status-check.ts";
 
 const NO_STORE = { "Cache-Control": "no-store" };
 const ROUTES = "GET /status, /metrics, /healthz, /readyz; POST /reload\n";
+/** Shortest time between two renders of /metrics or /status (milliseconds). */
+export const RENDER_EVERY_MS = 100;
 
 export class StatusListener {
   readonly state: StatusState;
   /** Hand these to the master: they move /readyz. */
   readonly events: MasterEvents;
   private control: MasterControl | null = null;
+  private readonly policy: AccessPolicy;
+  /** The texts /metrics and /status serve; `renders` counts how often they were built. */
+  readonly metrics: RenderCache<string>;
+  readonly status: RenderCache<string>;
 
   private constructor(
     private readonly server: Server<undefined>,
     private readonly registry: StatsRegistry,
     processes: number,
+    hostname: string,
+    token: string,
+    now: () => number,
   ) {
     this.state = { phase: "starting", generation: 0, processes, startedAt: Date.now() };
+    this.policy = accessPolicy(hostname, server.port ?? 0, token);
+    this.metrics = new RenderCache(RENDER_EVERY_MS, () => metricsText(this.state, this.registry.snapshot(), this.registry.running()), now);
+    this.status = new RenderCache(RENDER_EVERY_MS, () => JSON.stringify(statusJson(this.state, this.registry.snapshot(), this.registry.running())), now);
     this.events = {
       ready: (generation, processes) => {
         this.state.generation = generation;
@@ -59,13 +76,16 @@ export class StatusListener {
 
   /**
    * Starts the listener `config.status.listen` names, or returns null when it is off. Throws GRK_ERR_STATUS when
-   * the address cannot be bound (in use, not local).
+   * the address cannot be bound (in use, not local), or is not on loopback and status.token is not set.
+   * `now` is the clock of the render cache (tests freeze it).
    */
-  static start(config: Config, log: Logger, registry = statsRegistry()): StatusListener | null {
+  static start(config: Config, log: Logger, registry = statsRegistry(), now?: () => number): StatusListener | null {
     const url = config.status.listen;
     if (url === "") return null;
     const entry = parseListenUrl(url);
     if (typeof entry === "string") throw new GrocketdError(ErrorCodes.STATUS, `status.listen: ${url}: ${entry}`);
+    const unsafe = statusListenProblem(config);
+    if (unsafe !== null) throw new GrocketdError(ErrorCodes.STATUS, unsafe);
     let self: StatusListener | undefined;
     let server: Server<undefined>;
     try {
@@ -83,14 +103,16 @@ export class StatusListener {
     } catch (err) {
       throw new GrocketdError(ErrorCodes.STATUS, `status.listen: cannot listen on ${url}: ${describeError(err)}`, { cause: err });
     }
-    self = new StatusListener(server, registry, config.server.processes);
+    self = new StatusListener(server, registry, config.server.processes, entry.hostname, config.status.token, now ?? (() => performance.now()));
     // Not "listening on": that phrase announces data-path listeners, which tools and tests count.
     log.info(`status listener on ${self.url}`);
     return self;
   }
 
   private answer(req: Request): Response | Promise<Response> {
-    const path = new URL(req.url).pathname;
+    const refused = refusal(this.policy, req);
+    if (refused !== null) return refused;
+    const path = new URL(req.url).pathname; // a Host header is known to be present, so req.url is absolute
     if (path === "/reload") {
       if (req.method !== "POST") return new Response("method not allowed\n", { status: 405, headers: { Allow: "POST" } });
       return this.reload();
@@ -108,9 +130,9 @@ export class StatusListener {
           : new Response(`not ready: ${phase}\n`, { status: 503, headers: NO_STORE });
       }
       case "/status":
-        return Response.json(statusJson(this.state, this.registry.snapshot(), this.registry.running()), { headers: NO_STORE });
+        return new Response(this.status.get(), { headers: { "Content-Type": "application/json;charset=utf-8", ...NO_STORE } });
       case "/metrics":
-        return new Response(metricsText(this.state, this.registry.snapshot(), this.registry.running()), {
+        return new Response(this.metrics.get(), {
           headers: { "Content-Type": METRICS_CONTENT_TYPE, ...NO_STORE },
         });
       default:

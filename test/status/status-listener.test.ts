@@ -91,7 +91,12 @@ describe("status listener", () => {
     await kissRound(tcp, 10);
     await fetch(`http://127.0.0.1:${http}/x`).then((r) => r.text());
     await statusWhen(status, (x) => x.connections.open <= 1 && x.requests.packets === 13);
-    const b = parsePrometheus(await (await fetch(`${status}/metrics`)).text());
+    // /metrics is rendered at most once per 100 ms (render-cache.ts): poll until the scrape shows the new counts.
+    let b = parsePrometheus(await (await fetch(`${status}/metrics`)).text());
+    for (let i = 0; i < 100 && sampleValue(b, "grocketd_server_packets_total") !== 13; i++) {
+      await Bun.sleep(20);
+      b = parsePrometheus(await (await fetch(`${status}/metrics`)).text());
+    }
 
     expect(a.get("grocketd_connections_total")!.type).toBe("counter");
     expect(a.get("grocketd_connections_open")!.type).toBe("gauge");
