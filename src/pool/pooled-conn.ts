@@ -45,6 +45,11 @@ export class PooledConn implements Conn<unknown> {
     this.closeRequested = true;
   }
 
+  /** What binary over HTTP reads after each proc call to stop at a drop() (the same field name as inline). */
+  get dropping(): boolean {
+    return this.dropRequested;
+  }
+
   drop(): void {
     this.dropRequested = true;
     this.closeRequested = true;

@@ -78,7 +78,9 @@ export function serveHttp(
       return error(405);
     }
     if (route === ROUTE_BINARY) {
-      const out = runBinaryOverHttp(def, Object.assign(c, { dropping: c.dropRequested }), req.body);
+      // `c` itself, so a drop() during any proc call is seen before the next one (a copy of the flag taken here
+      // stayed false and let proc run on after drop()).
+      const out = runBinaryOverHttp(def, c, req.body);
       if (out.kind === "dropped" || c.dropRequested) {
         emit(R_DROP, { status: 200, lines: "", body: EMPTY });
         return finish();

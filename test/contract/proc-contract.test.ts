@@ -1,0 +1,8 @@
+// The proc contract (proc-contract.ts) for every stream transport × inline and pool mode.
+import { setDefaultTimeout } from "bun:test";
+import { runProcContract } from "./proc-contract.ts";
+
+setDefaultTimeout(30_000);
+for (const transport of ["tcp", "tls", "http-binary"] as const) {
+  for (const mode of ["inline", "pool"] as const) runProcContract({ transport, mode });
+}
