@@ -1,0 +1,57 @@
+/**
+ * @module http/head-check
+ * What llhttp leaves to the server once a request head is parsed: the version, Host, transfer codings, the body limit
+ * and Expect. A pure function of the parsed head: it returns the status to refuse the request with, EXPECT_CONTINUE
+ * when the client waits for "100 Continue" before its body, or 0 to go on.
+ */
+import type { RejectStatus } from "./http-errors.ts";
+import type { RequestParser } from "./llhttp/parser.ts";
+
+/** The client asked for "100 Continue" before it sends the body (RFC 9110 §10.1.1). */
+export const EXPECT_CONTINUE = 100;
+
+/** Fields checked on every request, located in one pass. */
+const CHECKED_FIELDS = ["host", "transfer-encoding", "expect"] as const;
+const F_HOST = 0;
+const F_TE = 1;
+const F_EXPECT = 2;
+const FIRST = new Int32Array(CHECKED_FIELDS.length);
+const COUNT = new Int32Array(CHECKED_FIELDS.length);
+
+export function checkHead(p: RequestParser, maxBodyBytes: number): RejectStatus | typeof EXPECT_CONTINUE | 0 {
+  // RFC 9110 §2.5 / §15.6.6: only HTTP/1.x is served here; llhttp accepts "HTTP/2.0" on a request line.
+  if (p.versionMajor !== 1) return 505;
+  if (p.fast) {
+    // The fast scan already counted these (and let no Transfer-Encoding through).
+    COUNT[F_HOST] = p.fastHosts;
+    COUNT[F_TE] = 0;
+    COUNT[F_EXPECT] = p.fastExpect < 0 ? 0 : 1;
+    FIRST[F_EXPECT] = p.fastExpect;
+  } else p.locate(CHECKED_FIELDS, FIRST, COUNT);
+  // RFC 9112 §3.2: a client MUST send Host in HTTP/1.1; a server MUST answer 400 if it is missing or repeated.
+  const hosts = COUNT[F_HOST]!;
+  if (hosts > 1 || (hosts === 0 && p.versionMinor >= 1)) return 400;
+  if (COUNT[F_TE]! > 0) {
+    // RFC 9112 §6.1: a transfer coding the server does not understand → 501 (llhttp only knows chunked) ...
+    if (!onlyChunked(p)) return 501;
+    // ... and chunked in an HTTP/1.0 request is faulty framing: answer 400 and close.
+    if (p.versionMinor === 0) return 400;
+  }
+  if (p.contentLength > maxBodyBytes) return 413;
+  if (COUNT[F_EXPECT]! > 0) {
+    // RFC 9110 §10.1.1: answer 100 before the body, or 417 for expectations we do not know.
+    if (p.headerValue(FIRST[F_EXPECT]!).toLowerCase() !== "100-continue") return 417;
+    if (p.versionMinor >= 1) return EXPECT_CONTINUE;
+  }
+  return 0;
+}
+
+function onlyChunked(p: RequestParser): boolean {
+  for (let i = p.headerIndex("transfer-encoding"); i >= 0; i = p.headerIndex("transfer-encoding", i + 1)) {
+    for (const coding of p.headerValue(i).split(",")) {
+      const c = coding.trim().toLowerCase();
+      if (c !== "chunked" && c !== "") return false;
+    }
+  }
+  return true;
+}

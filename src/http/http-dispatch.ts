@@ -1,0 +1,194 @@
+/**
+ * @module http/http-dispatch
+ * The module's side of an HTTP connection: which part answers a request (route.ts), running binary over HTTP or the
+ * `http` hook, turning what it returns (a value, a Promise, a streamed response) into the response, 500 for a hook
+ * that fails, and the ResponseSink the response writes through. The connection (http-connection.ts) parses and
+ * decides when the next request may start; this layer only knows that one is in progress (`waiting`).
+ */
+import type { Config } from "../config/keys.ts";
+import { describeError } from "../errors.ts";
+import { StreamConnection, type StreamService } from "../io/stream-connection.ts";
+import { S_ERR_BAD_DATA, S_ERR_HANDLER, S_PACKETS } from "../stats/stat-fields.ts";
+import { runBinaryOverHttp } from "./binary-over-http.ts";
+import { cannedError, type RejectStatus } from "./http-errors.ts";
+import type { HttpResult } from "./http-types.ts";
+import { HttpRequestImpl } from "./request.ts";
+import { HttpResponseImpl, type ResponseSink } from "./response.ts";
+import { ROUTE_BINARY, ROUTE_BINARY_METHOD, ROUTE_NOT_FOUND, routeOf } from "./route.ts";
+import type { ResponseEnv } from "./static-response.ts";
+
+export interface HttpService extends StreamService {
+  readonly http: Config["http"];
+  readonly env: ResponseEnv;
+}
+
+export abstract class HttpDispatch extends StreamConnection implements ResponseSink {
+  readonly protocol = "http" as const;
+  readonly env: ResponseEnv;
+  protected readonly hs: HttpService;
+  protected readonly req: HttpRequestImpl;
+  protected readonly res: HttpResponseImpl;
+  /** A response is in progress past the read event that dispatched it. */
+  protected waiting = false;
+  /** The current request's hook returned a Promise (it may still run, and read req.body, after answering). */
+  protected hookAsync = false;
+  /** This connection closes after the current response. */
+  closeAfter = false;
+  private drainWaiters: Array<() => void> | null = null;
+
+  constructor(socket: never, io: StreamConnection["io"], svc: HttpService) {
+    super(socket, io, svc);
+    this.hs = svc;
+    this.env = svc.env;
+    this.req = new HttpRequestImpl(this);
+    this.res = new HttpResponseImpl(this);
+  }
+
+  /** Ends a read event (or a turn that acted like one): flush the cork, go on with the backlog, close if asked. */
+  abstract endEvent(): void;
+  abstract responseFinished(): void;
+
+  // ---- handlers ----
+
+  protected dispatch(body: Uint8Array): void {
+    const def = this.svc.def;
+    const route = routeOf(def, this.hs.http.binary_path, this.req);
+    if (route === ROUTE_NOT_FOUND) return this.respondError(404);
+    if (route === ROUTE_BINARY_METHOD) {
+      this.res.header("Allow", "POST");
+      return this.respondError(405);
+    }
+    if (route === ROUTE_BINARY) {
+      let out;
+      try {
+        out = runBinaryOverHttp(def, this, body);
+      } catch (err) {
+        return this.handlerFailed(err);
+      }
+      if (out.kind === "dropped") return;
+      if (out.kind === "bad") {
+        this.io.noisy.warn("binary over HTTP: bad packet data; answering 400", { module: def.name, conn: this.id, why: out.why });
+        this.io.stats[S_ERR_BAD_DATA]++;
+        return this.respondError(400);
+      }
+      this.io.stats[S_PACKETS] += out.packets;
+      this.packets += out.packets;
+      return this.answer(out.bytes);
+    }
+    let r: HttpResult | Promise<HttpResult>;
+    try {
+      r = def.http!(this.req, this.res);
+    } catch (err) {
+      return this.handlerFailed(err);
+    }
+    this.answer(r);
+  }
+
+  private answer(r: HttpResult | Promise<HttpResult> | Promise<Uint8Array>): void {
+    if (r !== null && typeof r === "object" && typeof (r as Promise<HttpResult>).then === "function") {
+      this.hookAsync = true;
+      if (this.res.finished) {
+        (r as Promise<HttpResult>).then(undefined, (err) => this.lateFailure(err));
+        return;
+      }
+      this.waiting = true;
+      (r as Promise<HttpResult>).then(
+        (v) => this.settled(v),
+        (err) => this.settledWithError(err),
+      );
+      return;
+    }
+    this.complete(r as HttpResult);
+  }
+
+  /** The handler is done (returned or resolved): send its result, or complain if it answered nothing. */
+  private complete(v: HttpResult): void {
+    if (this.res.finished) return;
+    if (v !== undefined && v !== null) {
+      try {
+        this.res.send(v as string | Uint8Array);
+      } catch (err) {
+        this.handlerFailed(err);
+      }
+      return;
+    }
+    if (this.res.headersSent) {
+      // A streamed response: it finishes when the handler calls end().
+      this.waiting = true;
+      return;
+    }
+    this.handlerFailed(new Error("the http hook finished without sending a response"));
+  }
+
+  private settled(v: HttpResult): void {
+    if (this.closed) return this.afterClosed();
+    const wasIn = this.inEvent;
+    this.inEvent = true;
+    this.complete(v);
+    this.inEvent = wasIn;
+    if (!wasIn) this.endEvent();
+  }
+
+  private settledWithError(err: unknown): void {
+    if (this.closed) return this.afterClosed();
+    const wasIn = this.inEvent;
+    this.inEvent = true;
+    this.handlerFailed(err);
+    this.inEvent = wasIn;
+    if (!wasIn) this.endEvent();
+  }
+
+  /** The response in progress ended after the client left: the close hook, held while it ran, is owed now. */
+  protected afterClosed(): void {
+    this.waiting = false;
+    this.runCloseHook();
+  }
+
+  private lateFailure(err: unknown): void {
+    this.io.stats[S_ERR_HANDLER]++;
+    this.io.noisy.error("http hook failed after its response was sent", { module: this.svc.def.name, conn: this.id, error: describeError(err) });
+  }
+
+  /** A throwing or rejecting handler: 500 for this request only; the connection stays usable. */
+  protected handlerFailed(err: unknown): void {
+    this.io.stats[S_ERR_HANDLER]++;
+    this.io.noisy.error("http hook failed; answering 500", { module: this.svc.def.name, conn: this.id, error: describeError(err) });
+    if (this.res.headersSent) {
+      // Part of a streamed response is out: the only honest end is to cut the connection.
+      this.waiting = false;
+      this.terminate("handler failed mid-response");
+      return;
+    }
+    this.respondError(500);
+  }
+
+  protected respondError(status: RejectStatus): void {
+    this.res.status(status);
+    this.res.header("Content-Type", "text/plain; charset=utf-8");
+    this.res.send(cannedError(status).body);
+  }
+
+  // ---- ResponseSink ----
+
+  beginBatch(): boolean {
+    const was = this.inEvent;
+    this.inEvent = true;
+    return was;
+  }
+
+  endBatch(was: boolean): void {
+    this.inEvent = was;
+    if (!was) this.flushCork();
+  }
+
+  waitDrained(): Promise<void> {
+    if (!this.congested || this.closed) return Promise.resolve();
+    return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
+  }
+
+  /** Wakes handlers waiting in res.drained() (the output fell below half high water, or the connection is gone). */
+  protected wakeDrainWaiters(): void {
+    const w = this.drainWaiters;
+    if (w !== null && w.length > 0) for (const f of w.splice(0)) f();
+  }
+}
