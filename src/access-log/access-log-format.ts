@@ -35,7 +35,7 @@ export interface TcpEntry {
   readonly bytesOut: number;
   readonly module: string;
   readonly thread: number;
-  /** peer, module, bad_data, handler_error, idle_timeout, draining, drain_timeout, refused, handler_lost, terminated. */
+  /** peer, module, bad_data, handler_error, idle_timeout, draining, drain_timeout, refused, handler_lost, tls_handshake_timeout, terminated. */
   readonly reason: string;
 }
 

@@ -6,7 +6,8 @@
  * parsing as `Bun.listen({ tls })` (measured: the same error codes for bad PEM, a wrong passphrase, a mismatched key,
  * a bad CA), so the master checks without opening a socket. Each problem names the key, the path and the source.
  * Relative paths that came from the environment or a module's config() are made absolute (against the working
- * directory) here, in the config itself, so every thread opens the same files.
+ * directory) here, in the config itself, so every thread opens the same files. tls.ciphers is checked the same way
+ * (BoringSSL refuses a list that selects no suite: "NO_CIPHER_MATCH"), whether or not a TLS entry is listed.
  */
 import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
@@ -25,14 +26,18 @@ type FileKey = "cert" | "key" | "ca";
 
 /** Returns one message per problem (empty = fine); fills in absolute paths in `config.tls`. */
 export function checkTlsFiles(config: Config, cwd: string, sources: readonly TlsKeySource[] = []): string[] {
-  const first = config.server.listen.map(parseListenUrl).find((e): e is ListenEntry => typeof e !== "string" && isTlsProtocol(e.protocol));
-  if (first === undefined) return [];
   const tls = config.tls;
   const where = (k: string): string => {
     for (const s of sources) if (s.layer.tls?.[k as keyof Config["tls"]] !== undefined) return `${s.where(`tls.${k}`)}: `;
     return "";
   };
   const problems: string[] = [];
+  const badCiphers = contextError({ ciphers: tls.ciphers });
+  if (badCiphers !== null) {
+    problems.push(`${where("ciphers")}tls.ciphers = ${JSON.stringify(tls.ciphers)}: selects no cipher suite this TLS library knows (OpenSSL cipher-list syntax, e.g. "ECDHE+AESGCM:ECDHE+CHACHA20"): ${badCiphers}`);
+  }
+  const first = config.server.listen.map(parseListenUrl).find((e): e is ListenEntry => typeof e !== "string" && isTlsProtocol(e.protocol));
+  if (first === undefined) return problems;
   const text: Partial<Record<FileKey, string>> = {};
   for (const k of ["cert", "key", "ca"] as const) {
     if (tls[k] === "") {

@@ -11,11 +11,13 @@ import type { IoContext } from "./io-context.ts";
 export function startHousekeeping(io: IoContext): () => void {
   const { io: ioc, http } = io.config;
   const timeouts = [ioc.idle_timeout_ms, http.head_timeout_ms, http.body_timeout_ms, http.keep_alive_timeout_ms].filter((t) => t > 0);
+  if (io.handshakes !== null && io.config.tls.handshake_timeout_ms > 0) timeouts.push(io.config.tls.handshake_timeout_ms);
   const shortest = timeouts.length > 0 ? Math.min(...timeouts) : 4000;
   const tick = Math.min(1000, Math.max(50, Math.floor(shortest / 4)));
   const timer = setInterval(() => {
     const now = (io.clock = performance.now());
     for (const c of io.conns) c.tick(now);
+    io.handshakes?.sweep(now);
     if (io.pool !== null) {
       const q = io.pool.queued();
       io.stats[S_RING_TO_HANDLERS] = q.toHandlers;

@@ -11,6 +11,7 @@ import { Cork } from "./cork.ts";
 import type { PoolClient } from "../pool/pool-client.ts";
 import type { AccessLog } from "../access-log/access-log.ts";
 import { StatsSlot } from "../stats/stats-slot.ts";
+import type { HandshakeDeadlines } from "./tls-handshake.ts";
 
 /** A connection as the thread's housekeeping sees it (idle sweep, drain). */
 export interface Housekept {
@@ -66,6 +67,8 @@ export class IoContext {
   stats: Float64Array = StatsSlot.detached().fields;
   /** The access log, when `access_log.path` is set. */
   accessLog: AccessLog | null = null;
+  /** TLS connections still handshaking (tls-handshake.ts), once a tls:// or https:// listener opened here. */
+  handshakes: HandshakeDeadlines | null = null;
   private nextId = 1;
   readonly noisy: RateLimitedLog;
 

@@ -10,6 +10,7 @@ import type { ListenEntry } from "../config/listen-url.ts";
 import type { IoContext } from "./io-context.ts";
 import type { StreamConnection } from "./stream-connection.ts";
 import { tlsListenOption } from "./tls-options.ts";
+import { HandshakeDeadlines } from "./tls-handshake.ts";
 
 export interface StreamListenHooks<C extends StreamConnection> {
   /** A new connection object for an accepted socket. */
@@ -24,11 +25,14 @@ type ListenOptions<C> = TCPSocketListenOptions<C> & { reusePort?: boolean };
 
 export function listenStream<C extends StreamConnection>(io: IoContext, entry: ListenEntry, hooks: StreamListenHooks<C>): TCPSocketListener<C> {
   const { create, opened, data } = hooks;
+  const tls = tlsListenOption(entry, io.config.tls); // tls:// and https:// only
+  // TLS: every connection must finish its handshake within tls.handshake_timeout_ms (tls-handshake.ts).
+  const handshakes = tls === undefined ? null : (io.handshakes ??= new HandshakeDeadlines(io, io.config.tls.handshake_timeout_ms));
   const opts: ListenOptions<C> = {
     hostname: entry.hostname,
     port: entry.port,
     reusePort: true,
-    tls: tlsListenOption(entry, io.config.tls), // tls:// and https:// only
+    tls,
     // Keep the socket writable after the peer's FIN so replies to what it sent still go out.
     allowHalfOpen: true,
     socket: {
@@ -41,8 +45,10 @@ export function listenStream<C extends StreamConnection>(io: IoContext, entry: L
           s.terminate();
           return;
         }
+        handshakes?.opened(c);
         opened?.(c);
       },
+      handshake: handshakes === null ? undefined : (s, success) => handshakes.done(s.data, success),
       data(s, chunk) {
         data(s.data, chunk as unknown as Uint8Array);
       },
@@ -53,6 +59,7 @@ export function listenStream<C extends StreamConnection>(io: IoContext, entry: L
         s.data?.onPeerEnd();
       },
       close(s) {
+        if (handshakes !== null && s.data) handshakes.closed(s.data);
         s.data?.onClose();
       },
       error(s, err) {

@@ -45,6 +45,7 @@ const TERMINATE_REASON: Record<string, string> = {
   "refused by accept": "refused",
   "handler failed mid-response": "handler_error",
   "handler thread died mid-response": "handler_lost",
+  "TLS handshake not finished in time": "tls_handshake_timeout", // io/tls-handshake.ts
 };
 
 export abstract class StreamConnection implements Conn<unknown>, Housekept, PoolEndpoint {

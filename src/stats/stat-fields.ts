@@ -44,6 +44,10 @@ export const S_RING_FROM_HANDLERS = 16;
 export const S_ACCESS_LINES = 17;
 /** Access log lines dropped because the buffer was full (the disk or stdout could not keep up) or a write failed. */
 export const S_ACCESS_DROPPED = 18;
+/** TLS connections closed because their handshake had not finished within tls.handshake_timeout_ms. */
+export const S_TLS_HANDSHAKE_TIMEOUTS = 19;
+/** TLS handshakes that failed (no common version or cipher suite, a malformed ClientHello, ...). */
+export const S_TLS_HANDSHAKE_FAILED = 20;
 /** Fixed fields per slot, with room to add counters without changing the slot layout. */
 export const FIXED_FIELDS = 32;
 
@@ -85,6 +89,11 @@ export const IO_FAMILIES: readonly Family[] = [
   },
   { name: "access_log_lines_total", kind: "counter", help: "Access log lines buffered for writing.", fields: [S_ACCESS_LINES] },
   { name: "access_log_dropped_total", kind: "counter", help: "Access log lines dropped (buffer full or write failed).", fields: [S_ACCESS_DROPPED] },
+  {
+    name: "tls_handshake_failures_total", kind: "counter", help: "TLS connections whose handshake did not succeed: timed out (tls.handshake_timeout_ms) or failed.",
+    fields: [S_TLS_HANDSHAKE_TIMEOUTS, S_TLS_HANDSHAKE_FAILED],
+    labels: [{ reason: "timeout" }, { reason: "failed" }],
+  },
 ];
 
 /** What handler threads count (`worker.disabled = false`), per handler thread (label `handler`). */

@@ -9,7 +9,7 @@ import { VERSION } from "../version.ts";
 import {
   FIXED_FIELDS, S_ACCESS_DROPPED, S_ACCESS_LINES, S_BYTES_IN, S_BYTES_OUT, S_CONN_OPEN, S_CONN_REFUSED, S_CONN_TOTAL,
   S_ERR_BAD_DATA, S_ERR_HANDLER, S_ERR_HTTP_REJECTED, S_HTTP_1XX, S_HTTP_REQUESTS, S_PACKETS, S_RING_FROM_HANDLERS,
-  S_RING_TO_HANDLERS,
+  S_RING_TO_HANDLERS, S_TLS_HANDSHAKE_FAILED, S_TLS_HANDSHAKE_TIMEOUTS,
 } from "../stats/stat-fields.ts";
 import type { ThreadStats } from "../stats/stats-registry.ts";
 
@@ -60,6 +60,7 @@ function ioPart(f: readonly number[]) {
     errors: { total: errors.handler + errors.bad_data + errors.http_rejected, ...errors },
     ring_depth: { to_handlers: f[S_RING_TO_HANDLERS]!, from_handlers: f[S_RING_FROM_HANDLERS]! },
     access_log: { lines: f[S_ACCESS_LINES]!, dropped: f[S_ACCESS_DROPPED]! },
+    tls: { handshake_timeouts: f[S_TLS_HANDSHAKE_TIMEOUTS]!, handshake_failures: f[S_TLS_HANDSHAKE_FAILED]! },
   };
 }
 
