@@ -1,6 +1,6 @@
 // The bundled demo: echoes the 44-byte "kiss" packets of the original grocket test client
 // (decimal id, a space, a NUL byte, 'A' padding) on TCP, and on HTTP as binary over HTTP (POST /binary).
-import { defineModule } from "../src/index.ts";
+import { defineModule } from "grocketd";
 
 const KISS = 44;
 

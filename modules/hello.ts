@@ -1,5 +1,5 @@
 // The smallest HTTP module: "Hello, World!" as text/plain, rendered once (Date refreshed once a second).
-import { defineModule, staticResponse } from "../src/index.ts";
+import { defineModule, staticResponse } from "grocketd";
 
 const hello = staticResponse("Hello, World!", { headers: { "Content-Type": "text/plain" } });
 

@@ -1,6 +1,6 @@
 // The original grocket test module: echoes 44-byte "kiss" packets and insists that every id is the previous id
 // on that connection plus one; anything else is logged and the connection is closed.
-import { defineModule, type Logger } from "../src/index.ts";
+import { defineModule, type Logger } from "grocketd";
 
 const KISS = 44;
 let log: Logger | undefined;

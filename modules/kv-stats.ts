@@ -2,7 +2,7 @@
 // `GET /stats` over HTTP with the number of keys in this thread's store. It imports only the *type* of the library,
 // so nothing of kv-store's code is linked in here; the runtime checks the version range before any `init` and
 // runs kv-store's `init` first.
-import { defineModule, type Counter, type InstanceOf } from "../src/index.ts";
+import { defineModule, type Counter, type InstanceOf } from "grocketd";
 import type { KvLibrary } from "./kv-store.ts";
 
 let store: InstanceOf<KvLibrary, "Store">;

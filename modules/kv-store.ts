@@ -6,7 +6,7 @@
 //   value), `DELETE /kv/<key>`.
 // - Its own config section `[modules.kv-store]`: `max_keys` (default 10000), checked at start-up.
 // Objects are per thread, so each I/O thread has its own store: run it with `--threads 1` for a single store.
-import { defineLibrary, defineModule, z, type Counter, type HttpRequest, type HttpResponse } from "../src/index.ts";
+import { defineLibrary, defineModule, z, type Counter, type HttpRequest, type HttpResponse } from "grocketd";
 
 export class Store {
   private readonly map = new Map<string, string>();

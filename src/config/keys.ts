@@ -17,7 +17,9 @@ export interface KeySpec<T = unknown> {
 }
 
 function key<T>(schema: z.ZodType<T>, def: T, doc: string, original?: string): KeySpec<T> {
-  return { schema, default: def, doc, original };
+  // Spelled out so the type holds under exactOptionalPropertyTypes too (src/build/build-types.ts compiles the
+  // public surface, which reaches this file through `Config`, with that option).
+  return original === undefined ? { schema, default: def, doc } : { schema, default: def, doc, original };
 }
 
 /** Forward-secret AEAD suites only (ECDHE + AES-GCM or ChaCha20-Poly1305), ECDSA and RSA certificates. */
