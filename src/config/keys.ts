@@ -108,6 +108,8 @@ export const configKeys = {
       "Time allowed to receive a whole request head once it has begun (milliseconds); exceeded → 408 and close. 0 = no limit."),
     body_timeout_ms: key(int(0, 3_600_000), 30_000,
       "Longest pause between two reads of a request body (milliseconds); exceeded → 408 and close. 0 = no limit."),
+    body_deadline_ms: key(int(0, 3_600_000), 30_000,
+      "Total time allowed to receive a whole request body once its head is in (milliseconds), however the bytes are spaced; exceeded → 408 and close. Bounds a body trickled just fast enough to dodge http.body_timeout_ms. Raise it with http.max_body_bytes for slow uploads. 0 = no limit."),
     keep_alive_timeout_ms: key(int(0, 3_600_000), 15_000,
       "How long an idle keep-alive connection waits for its next request (milliseconds) before it is closed. 0 = no limit (io.idle_timeout_ms still applies)."),
     max_requests_per_connection: key(int(0, 1_000_000_000), 0,

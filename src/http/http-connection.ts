@@ -107,8 +107,15 @@ export class HttpConnection extends HttpDispatch implements ParserEvents {
         return;
       }
     } else if (this.phase === BODY) {
+      // RFC 9110 §15.5.9: "408 (Request Timeout) ... the server did not receive a complete request message within
+      // the time that it was prepared to wait." Two waits: the pause between reads, and the whole body (phaseStart is
+      // its start), so a client sending a byte just before each pause runs out cannot hold the connection for ever.
       if (h.body_timeout_ms > 0 && now - this.lastActive >= h.body_timeout_ms) {
         this.rejectRequest(408, "request body not received in time");
+        return;
+      }
+      if (h.body_deadline_ms > 0 && now - this.phaseStart >= h.body_deadline_ms) {
+        this.rejectRequest(408, "request body not complete within http.body_deadline_ms");
         return;
       }
     } else if (h.keep_alive_timeout_ms > 0 && now - this.lastActive >= h.keep_alive_timeout_ms) {
@@ -247,7 +254,10 @@ export class HttpConnection extends HttpDispatch implements ParserEvents {
     if (s === EXPECT_CONTINUE) this.send(CONTINUE);
     else if (s !== 0) return this.stop(s);
     this.body.reset();
-    if (p.contentLength > 0 || p.chunked) this.phase = BODY;
+    if (p.contentLength > 0 || p.chunked) {
+      this.phase = BODY;
+      this.phaseStart = this.io.clock;
+    }
     return 0;
   }
 

@@ -160,6 +160,35 @@ describe("timeouts", () => {
     }
   });
 
+  test("RFC 9110 §15.5.9: a body trickled so that no pause reaches http.body_timeout_ms still ends at http.body_deadline_ms → 408 and close", async () => {
+    const deadline = 400;
+    const s = startInProcess(ok, {}, { protocol: "http", http: { body_timeout_ms: 1000, body_deadline_ms: deadline } });
+    try {
+      const c = await connect(s.port);
+      // One byte every 100 ms: each pause is far below body_timeout_ms; the whole body would take 4 s.
+      const total = 40;
+      c.write(`POST / HTTP/1.1\r\nHost: h\r\nContent-Length: ${total}\r\n\r\n`);
+      const t0 = performance.now();
+      let sent = 0;
+      while (sent < total && !c.isClosed()) {
+        c.write("x");
+        sent++;
+        await Bun.sleep(100);
+      }
+      await c.closed;
+      // The coarse clock may start the deadline up to one tick (100 ms here) before the head arrived.
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(deadline / 2);
+      const { responses } = parseResponses(c.received());
+      expect(responses.map((r) => r.status)).toEqual([408]);
+      expect(responses[0]!.headers.connection).toBe("close");
+      // Cut while the body was still coming (deadline + one housekeeping tick is ~5 bytes in), not after it ended.
+      expect(sent).toBeLessThan(total);
+      expect(s.io.conns.size).toBe(0);
+    } finally {
+      s.stop();
+    }
+  });
+
   test("RFC 9112 §9.5: an idle keep-alive connection is closed after http.keep_alive_timeout_ms, without a response", async () => {
     const s = startInProcess(ok, {}, { protocol: "http", http: { keep_alive_timeout_ms: 200 } });
     try {
