@@ -2,7 +2,7 @@
  * @module http/http-types
  * The HTTP side of the module contract: what an `http(req, res)` hook receives and may return.
  */
-import type { Conn } from "../module/types.ts";
+import type { Conn } from "../module/conn-types.ts";
 import type { StaticResponse } from "./static-response.ts";
 
 /** Request header fields; names are case-insensitive (RFC 9110 §5.1). Decoded only when asked. */

@@ -19,7 +19,7 @@ import type { Binding } from "../io/messages.ts";
 import { entryPath } from "../entry-path.ts";
 import { checkTlsFiles } from "../config/tls-check.ts";
 import { statusListenProblem } from "../config/status-check.ts";
-import { checkPoolFit } from "../config/pool-fit.ts";
+import { checkPoolFit } from "../pool/pool-fit.ts";
 import { llhttpModule } from "../http/llhttp/wasm-loader.ts";
 
 /** The demo served when no module is named; embedded in the single binary too (entry-path.ts). */

@@ -2,8 +2,8 @@
  * @module module/define-module
  * `defineModule` is the one function a module author calls: it gives full type inference for the hooks (the
  * per-connection state type flows from `accept` into `check`, `proc` and `close`; the type of `configSchema` flows
- * into `ctx.moduleConfig`) and brands the object so the loader can tell a module from any other default export.
- * Validation happens at load (module/manifest.ts), not here.
+ * into `ctx.moduleConfig`) and freezes it. The brand it adds types the result; the loader does not read it, it validates
+ * the shape of any default export at load (module/manifest.ts).
  */
 import type { ModuleConfigSchema, ModuleDefinition } from "./types.ts";
 
@@ -30,8 +30,4 @@ export function defineModule<S = undefined, CS extends ModuleConfigSchema = Modu
   def: ModuleDefinition<S, CS>,
 ): GrocketdModule<S, CS> {
   return Object.freeze({ ...def, [kModule]: true as const });
-}
-
-export function isBrandedModule(v: unknown): v is GrocketdModule {
-  return typeof v === "object" && v !== null && (v as Record<symbol, unknown>)[kModule] === true;
 }

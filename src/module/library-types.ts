@@ -13,7 +13,7 @@
  */
 import type { ListenProtocol } from "../config/listen-url.ts";
 import type { Logger } from "../log/logger.ts";
-import type { Role } from "./types.ts";
+import type { Role } from "./conn-types.ts";
 
 /**
  * One class of a library: a factory, optionally a singleton (one object per thread, made on first use), and an

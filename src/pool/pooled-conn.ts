@@ -5,7 +5,15 @@
  */
 import type { Conn, Protocol } from "../module/types.ts";
 import type { ConnInfo } from "./pool-protocol.ts";
-import type { PooledResponse } from "./pooled-http.ts";
+
+/** What the handler thread does to a response in progress (pooled-http.ts's PooledResponse; named here so this file
+ * does not import pooled-http.ts, which imports this one). */
+export interface ResponseInProgress {
+  /** The I/O thread took a streamed chunk: the handler may write more. */
+  ack(): void;
+  /** The connection went away: settle what waits on the response. */
+  abort(): void;
+}
 
 export class PooledConn implements Conn<unknown> {
   readonly id: number;
@@ -24,7 +32,7 @@ export class PooledConn implements Conn<unknown> {
   accepted = false;
   closeHookDone = false;
   /** The HTTP response in progress (one at a time: the I/O thread sends the next request after it). */
-  response: PooledResponse | null = null;
+  response: ResponseInProgress | null = null;
 
   constructor(
     info: ConnInfo,

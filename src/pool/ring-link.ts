@@ -11,7 +11,7 @@ import { RECORD_HEADER_BYTES, normalizeCapacity } from "../ring/ring-layout.ts";
 import { recordTooLarge } from "../ring/ring-errors.ts";
 import { Ring } from "../ring/ring.ts";
 import type { RingConsumer } from "../ring/ring-consumer.ts";
-import { FIELDS, Writer } from "./pool-protocol.ts";
+import { FIELDS, F_CONN, F_FLAGS, F_KIND, F_SEQ, Writer } from "./pool-protocol.ts";
 
 /** Called per incoming record; `bytes[off..off+len)` is the payload, valid only during the call. */
 export type PoolRecordHandler = (kind: number, conn: number, seq: number, flags: number, bytes: Uint8Array, off: number, len: number) => void;
@@ -102,7 +102,7 @@ export class RingLink {
     this.consumer = this.rxRing.startConsumer(
       (bytes, off, len) => {
         const b = off >> 2;
-        onRecord(rx32[b]!, rx32[b + 1]!, rx32[b + 2]!, rx32[b + 3]!, bytes, off + FIELD_BYTES, len - FIELD_BYTES);
+        onRecord(rx32[b + F_KIND]!, rx32[b + F_CONN]!, rx32[b + F_SEQ]!, rx32[b + F_FLAGS]!, bytes, off + FIELD_BYTES, len - FIELD_BYTES);
       },
       { spin: 32, onError: this.onError },
     );
@@ -162,10 +162,10 @@ export class RingLink {
   /** The record's four fields in the reused scratch array. */
   private fields(kind: number, conn: number, seq: number, flags: number): Int32Array {
     const f = this.f;
-    f[0] = kind;
-    f[1] = conn;
-    f[2] = seq;
-    f[3] = flags;
+    f[F_KIND] = kind;
+    f[F_CONN] = conn;
+    f[F_SEQ] = seq;
+    f[F_FLAGS] = flags;
     return f;
   }
 

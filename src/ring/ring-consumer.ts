@@ -12,7 +12,15 @@
  * producer publishes. While the loop runs it keeps the thread's event loop alive (a pending waitAsync alone does
  * not, in Bun 1.4).
  */
-import type { RecordHandler, Ring } from "./ring.ts";
+
+/** Called once per record; `bytes` is the ring's data area, the record is `bytes[off, off + len)`. */
+export type RecordHandler = (bytes: Uint8Array, off: number, len: number) => void;
+
+/** What a consumer needs of its ring (ring.ts's Ring), named here so this file does not import ring.ts back. */
+export interface ConsumableRing {
+  poll(handler: RecordHandler, max?: number): number;
+  waitForData(timeoutMs: number, signal?: AbortSignal): Promise<unknown>;
+}
 import { holdKeepAlive, releaseKeepAlive } from "./ring-wait.ts";
 
 export interface ConsumerOptions {
@@ -47,13 +55,13 @@ class ConsumerLoop implements RingConsumer {
   processed = 0;
   running = true;
   readonly #abort = new AbortController();
-  readonly #ring: Ring;
+  readonly #ring: ConsumableRing;
   readonly #handler: RecordHandler;
   readonly #budget: number;
   readonly #spin: number;
   readonly #onError: ((err: unknown) => void) | undefined;
 
-  constructor(ring: Ring, handler: RecordHandler, budget: number, spin: number, onError?: (err: unknown) => void) {
+  constructor(ring: ConsumableRing, handler: RecordHandler, budget: number, spin: number, onError?: (err: unknown) => void) {
     this.#ring = ring;
     this.#handler = handler;
     this.#budget = budget;
@@ -107,7 +115,7 @@ class ConsumerLoop implements RingConsumer {
   }
 }
 
-export function startRingConsumer(ring: Ring, handler: RecordHandler, options: ConsumerOptions = {}): RingConsumer {
+export function startRingConsumer(ring: ConsumableRing, handler: RecordHandler, options: ConsumerOptions = {}): RingConsumer {
   const budget = Math.max(1, Math.floor(options.turnBudget ?? 4096));
   const spin = Math.max(0, Math.floor(options.spin ?? 64));
   return new ConsumerLoop(ring, handler, budget, spin, options.onError);

@@ -40,10 +40,10 @@ import {
 import { RingError, RingErrorCodes, recordTooLarge } from "./ring-errors.ts";
 import { waitOn } from "./ring-wait.ts";
 import { copyBytes } from "./copy-bytes.ts";
-import { startRingConsumer, type ConsumerOptions, type RingConsumer } from "./ring-consumer.ts";
+import { startRingConsumer, type ConsumerOptions, type RecordHandler, type RingConsumer } from "./ring-consumer.ts";
 
-/** Called once per record; `bytes` is the ring's data area, the record is `bytes[off, off + len)`. */
-export type RecordHandler = (bytes: Uint8Array, off: number, len: number) => void;
+/** Called once per record; `bytes` is the ring's data area, the record is `bytes[off, off + len)` (ring-consumer.ts). */
+export type { RecordHandler };
 
 export interface RingStats {
   capacity: number;

@@ -1,11 +1,11 @@
 /**
- * @module config/pool-fit
+ * @module pool/pool-fit
  * Pool mode sends each TCP/TLS packet, and each whole HTTP request, to its handler thread as one ring record. A
  * record that cannot fit a ring of `worker.ring_bytes` would fail that connection at run time, so the limits that
  * bound those records are checked against the ring size once, at start-up.
  */
-import type { Config } from "./keys.ts";
-import { maxPoolPayload } from "../pool/ring-link.ts";
+import type { Config } from "../config/keys.ts";
+import { maxPoolPayload } from "./ring-link.ts";
 
 /** Bytes a request record adds to the head and body it carries (method, target and header lengths, version). */
 const REQUEST_OVERHEAD = 64;

@@ -1,0 +1,65 @@
+// Imports in src/ point downward and never in a circle (docs/architecture.md). Layers, lowest first; a file may
+// import its own layer and those below. The upward edges that remain are listed one by one in UPWARD: one not
+// listed fails, and so does a listed one that is gone, so the list can only shrink.
+import { describe, expect, test } from "bun:test";
+import { fileGraph, findCycles, folderOf } from "./import-graph.ts";
+
+/** Layer of each folder of src/ (files directly in src/ are listed by name). */
+export const LAYERS: ReadonlyArray<readonly string[]> = [
+  ["errors.ts", "version.ts", "entry-path.ts", "log", "stats", "build"],
+  ["ring", "config"],
+  ["module"],
+  ["access-log"],
+  ["io"],
+  ["http"],
+  ["pool"],
+  ["cli"],
+  ["master"],
+  ["status"],
+  ["index.ts", "grocketd.ts"],
+];
+
+/** Upward imports not removed yet (issue 13: one backend interface, with inline and pool behind it). */
+const UPWARD: readonly string[] = [
+  // io/ and http/ call into the pool by name on the data path.
+  "http/http-connection.ts → pool/pool-protocol.ts",
+  "io/io-context.ts → pool/pool-client.ts",
+  "io/io-thread.ts → pool/pool-client.ts",
+  "io/stream-connection.ts → pool/pool-client.ts",
+  "io/stream-connection.ts → pool/pool-protocol.ts",
+  "io/stream-connection.ts → pool/ring-link.ts",
+  "io/tcp/tcp-connection.ts → pool/pool-protocol.ts",
+  "io/udp/udp-listener.ts → pool/udp-pool-bridge.ts",
+  // The I/O thread's entry wires the HTTP listener (thread wiring living in io/).
+  "io/io-thread.ts → http/http-listener.ts",
+  // The module contract includes the HTTP hook's types, which live in http/.
+  "module/types.ts → http/http-types.ts",
+  // Thread control messages and shared types in one file under io/, used by module, pool and master.
+  "module/module-runtime.ts → io/messages.ts",
+];
+
+const layerOf = (file: string): number => {
+  const name = folderOf(file) === "." ? file : folderOf(file);
+  const i = LAYERS.findIndex((l) => l.includes(name));
+  if (i < 0) throw new Error(`${file}: its folder is in no layer of test/architecture/imports.test.ts`);
+  return i;
+};
+
+describe("imports in src/", () => {
+  const graph = fileGraph();
+
+  test("the graph is read (sanity: known edges are found)", () => {
+    expect(graph.get("io/tcp/tcp-framing.ts")).toContain("module/types.ts");
+    expect(graph.size).toBeGreaterThan(50);
+  });
+
+  test("no import cycles", () => {
+    expect(findCycles(graph).map((c) => [...c, c[0]].join(" → "))).toEqual([]);
+  });
+
+  test("every folder has a layer, and upward imports are exactly the listed ones", () => {
+    const upward: string[] = [];
+    for (const [file, deps] of graph) for (const d of deps) if (layerOf(d) > layerOf(file)) upward.push(`${file} → ${d}`);
+    expect(upward.sort()).toEqual([...UPWARD].sort());
+  });
+});
