@@ -9,7 +9,14 @@
  * handshaken: nothing on the data path.
  */
 import { S_TLS_HANDSHAKE_FAILED, S_TLS_HANDSHAKE_TIMEOUTS } from "../stats/stat-fields.ts";
-import type { IoContext } from "./io-context.ts";
+import type { RateLimitedLog } from "../log/logger.ts";
+
+/** What the deadlines use of the thread's IoContext (named here because io-context.ts holds a HandshakeDeadlines). */
+export interface HandshakeIo {
+  readonly clock: number;
+  readonly stats: Float64Array;
+  readonly noisy: RateLimitedLog;
+}
 
 /** What a pending connection must offer: the reason is mapped to `tls_handshake_timeout` by stream-connection.ts. */
 export interface HandshakePending {
@@ -24,7 +31,7 @@ export class HandshakeDeadlines {
   private readonly pending = new Map<HandshakePending, number>();
 
   constructor(
-    private readonly io: IoContext,
+    private readonly io: HandshakeIo,
     private readonly timeoutMs: number,
   ) {}
 
