@@ -9,13 +9,14 @@ import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "./lib/cli-args.ts";
-import { aggregateHttp, formatHttpReport } from "./lib/http-report.ts";
+import { aggregateHttp, formatHttpReport, serverLabel } from "./lib/http-report.ts";
 import { type HttpLoad, type HttpMode, type HttpRunRecord, measureHttpRound, sleep } from "./lib/http-runs.ts";
 import { DEFAULT_GROCKETD_CMD, type Running, type HttpServerSpec, parseOnly, setupServers } from "./lib/http-servers.ts";
 import { fmtInt } from "./lib/kiss-report.ts";
+import { chartNote, writeSvgChart } from "./lib/svg-chart.ts";
 
 const USAGE = `usage: bun bench/http-compare.ts [--rounds 5] [--duration 4] [--idle 1] [--connections 64] [--depth 16]
-       [--only grocketd,bun,nginx] [--grocketd-cmd CMD] [--nginx PATH] [--timeout 2] [--pin] [--json]
+       [--only grocketd,bun,nginx] [--grocketd-cmd CMD] [--nginx PATH] [--timeout 2] [--pin] [--json] [--svg FILE]
   --rounds N        measured rounds (each starts every server fresh, order alternating); 5 or more for a verdict
   --duration S      seconds of wrk per server, mode and round
   --depth N         pipelining depth of the pipelined mode (bench/wrk/pipeline.lua)
@@ -25,7 +26,8 @@ const USAGE = `usage: bun bench/http-compare.ts [--rounds 5] [--duration 4] [--i
   --nginx PATH      the nginx binary (default: nginx on PATH, then /usr/sbin/nginx)
   --timeout S       wrk --timeout
   --pin             servers on CPU 1, wrk on CPU 0 (taskset), so neither steals the other's core; unpinned by default
-  --json            the report on stderr, one JSON document on stdout`;
+  --json            the report on stderr, one JSON document on stdout
+  --svg FILE        also write a chart of requests per server-CPU-second (median, min–max) to FILE`;
 
 const a = parseArgs(
   process.argv.slice(2),
@@ -41,6 +43,7 @@ const a = parseArgs(
     timeout: "number",
     pin: "boolean",
     json: "boolean",
+    svg: "string",
   },
   USAGE,
 );
@@ -169,6 +172,15 @@ const report = [
   `load average before: ${loadBefore}; after: ${loadAfter} (${cpus().length} CPUs; other work on the machine skews absolute numbers)`,
 ].join("\n");
 
+if (a.svg) {
+  writeSvgChart(a.svg, {
+    title: `HTTP "Hello, World!", wrk -t1 -c${load.connections} -d${load.durationSec}s`,
+    unit: "requests per server-CPU-second",
+    groups: results.map((m) => ({ title: m.mode, bars: m.servers.map((s) => ({ label: serverLabel(s.server), value: s.reqPerCpuSec })) })),
+    note: chartNote(rounds, cpus().length),
+  });
+  log(`chart written to ${a.svg}`);
+}
 if (a.json) {
   log(report);
   const config = { rounds, depth, ...load, pinned: !!a.pin, servers: specs.map((s) => ({ name: s.name, describe: s.describe })) };

@@ -10,9 +10,11 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "./lib/cli-args.ts";
 import { type LoadSpec, type RunRecord, type ServerSpec, measureRound } from "./lib/compare-runs.ts";
 import { median, spread } from "./lib/stats.ts";
+import { chartNote, writeSvgChart } from "./lib/svg-chart.ts";
+import { cpus } from "node:os";
 
-const USAGE = "usage: bun bench/pool-compare.ts [--rounds 5] [--duration 4] [--connections 64] [--pipeline 1] [--only noop|blocking] [--json]";
-const a = parseArgs(process.argv.slice(2), { rounds: "number", duration: "number", connections: "number", pipeline: "number", only: "string", json: "boolean" }, USAGE);
+const USAGE = "usage: bun bench/pool-compare.ts [--rounds 5] [--duration 4] [--connections 64] [--pipeline 1] [--only noop|blocking] [--json] [--svg FILE]";
+const a = parseArgs(process.argv.slice(2), { rounds: "number", duration: "number", connections: "number", pipeline: "number", only: "string", json: "boolean", svg: "string" }, USAGE);
 const rounds = a.rounds ?? 5;
 const load: LoadSpec = {
   connections: a.connections ?? 64,
@@ -94,5 +96,17 @@ if (results["pool-4-blocking"]) {
   verdicts.push(`blocking: pool beats inline in req/s ${blkRps ? "MET" : "NOT MET"}, in p99 ${blkP99 ? "MET" : "NOT MET"}`);
 }
 console.log(`\ntargets: ${verdicts.join("; ")}; mismatches ${mismatches}`);
+if (a.svg) {
+  writeSvgChart(a.svg, {
+    title: `Handler pool vs inline, ${load.connections} connections, pipeline ${load.pipeline}`,
+    unit: "requests per server-CPU-second",
+    groups: cases.map((c) => ({
+      title: c.title,
+      bars: [c.a, c.b].map((s) => ({ label: s.name, value: spread(results[s.name]!.map((x) => x.reqPerCpuSec)) })),
+    })),
+    note: chartNote(rounds, cpus().length),
+  });
+  process.stderr.write(`chart written to ${a.svg}\n`);
+}
 if (a.json) console.log(JSON.stringify(out));
 process.exit(mismatches === 0 ? 0 : 1);

@@ -11,17 +11,20 @@ import { type LoadSpec, type RunRecord, type ServerSpec, measureRound, sleep } f
 import { runKissClient } from "./lib/kiss-client.ts";
 import { startServer } from "./lib/child-server.ts";
 import { fmtInt } from "./lib/kiss-report.ts";
+import { chartNote, writeSvgChart } from "./lib/svg-chart.ts";
+import { cpus } from "node:os";
 
 const DEFAULT_GROCKETD = "{bun} src/grocketd.ts --module modules/echo.ts --listen tcp://127.0.0.1:{port} --threads {threads}";
 const DEFAULT_BARE = "{bun} bench/bare-echo-server.ts --port {port}";
 
 const USAGE = `usage: bun bench/tcp-compare.ts [--rounds 5] [--duration 4] [--idle 1] [--connections 64] [--pipelines 1,16]
        [--only bare|grocketd] [--threads-server 2] [--grocketd-cmd CMD] [--bare-cmd CMD] [--client-threads 1]
-       [--warmup 1] [--timeout 5] [--json]
+       [--warmup 1] [--timeout 5] [--json] [--svg FILE]
   CMD is split on spaces; {bun} {port} {threads} are replaced (port 0: the server picks one and prints it).
   default grocketd: ${DEFAULT_GROCKETD}
   default bare:     ${DEFAULT_BARE}
-  --threads-server N  also run grocketd with N I/O threads, as a correctness check (zero mismatches), not in the ratio`;
+  --threads-server N  also run grocketd with N I/O threads, as a correctness check (zero mismatches), not in the ratio
+  --svg FILE          also write a chart of requests per server-CPU-second (median, min–max) to FILE`;
 
 const a = parseArgs(
   process.argv.slice(2),
@@ -39,6 +42,7 @@ const a = parseArgs(
     warmup: "number",
     timeout: "number",
     json: "boolean",
+    svg: "string",
   },
   USAGE,
 );
@@ -128,6 +132,15 @@ const report =
   formatReport(results, rounds, load.connections, "grocketd", "bare") +
   `\n\ncorrectness: ${correct ? "zero mismatches, no failed connections" : "FAILED (see the rounds above)"}` +
   `\ntargets: ${results.some((p) => p.met !== null) ? (targetsMet ? "all met" : "NOT all met") : "not evaluated (one server only)"}`;
+if (a.svg) {
+  writeSvgChart(a.svg, {
+    title: `TCP kiss echo, ${load.connections} connections`,
+    unit: "requests per server-CPU-second",
+    groups: results.map((p) => ({ title: `pipeline ${p.pipeline}`, bars: p.servers.map((s) => ({ label: s.server, value: s.reqPerCpuSec })) })),
+    note: chartNote(rounds, cpus().length),
+  });
+  log(`chart written to ${a.svg}`);
+}
 if (a.json) {
   log(report);
   process.stdout.write(`${JSON.stringify({ config: { rounds, pipelines, ...load, servers: specs }, records, results, correct, targetsMet, ok: correct && targetsMet })}\n`);

@@ -9,6 +9,8 @@ import { resolve } from "node:path";
 import { liveServers, startServer } from "./lib/child-server.ts";
 import { parseArgs } from "./lib/cli-args.ts";
 import { fmtInt } from "./lib/kiss-report.ts";
+import { chartNote, writeSvgChart } from "./lib/svg-chart.ts";
+import { cpus } from "node:os";
 import { aggregateUdp, formatUdpReport } from "./lib/udp-compare-report.ts";
 import { measureUdpRound, type UdpLoadSpec, type UdpRunRecord, type UdpServerSpec } from "./lib/udp-compare-runs.ts";
 import { runUdpClient } from "./lib/udp-kiss-client.ts";
@@ -22,8 +24,10 @@ const SERVERS: Record<string, string> = {
 
 const USAGE = `usage: bun bench/udp-compare.ts [--rounds 5] [--duration 4] [--idle 1] [--window 64] [--size 64] [--sockets 1]
        [--timeout-ms 500] [--extra bare-bun,grocketd-dgram] [--grocketd-cmd CMD] [--bare-cmd CMD] [--warmup 1] [--json]
+       [--svg FILE]
   servers: bare-dgram (anchor) and grocketd (subject); --extra adds bare-bun (Bun.udpSocket echo) and/or
   grocketd-dgram (grocketd's path on node:dgram). CMD is split on spaces; {bun} is replaced.
+  --svg FILE writes a chart of datagrams per server-CPU-second (median, min–max) to FILE.
 ${Object.entries(SERVERS).map(([k, v]) => `  ${k.padEnd(15)} ${v}`).join("\n")}`;
 
 const a = parseArgs(
@@ -41,6 +45,7 @@ const a = parseArgs(
     "bare-cmd": "string",
     warmup: "number",
     json: "boolean",
+    svg: "string",
   },
   USAGE,
 );
@@ -113,6 +118,15 @@ const correct = records.every((r) => r.mismatches === 0 && r.errors === 0);
 const report =
   formatUdpReport(res, { rounds, window: load.window, size: load.size, sockets: load.sockets }, "bare-dgram", "grocketd") +
   `\n\ncorrectness: ${correct ? "every echo matched, no socket errors" : "FAILED (see the rounds above)"}`;
+if (a.svg) {
+  writeSvgChart(a.svg, {
+    title: `UDP kiss echo, ${load.size}-byte datagrams, window ${load.window}`,
+    unit: "datagrams per server-CPU-second",
+    groups: [{ title: "echo", bars: res.servers.map((s) => ({ label: s.server, value: s.dgramPerCpuSec })) }],
+    note: chartNote(rounds, cpus().length),
+  });
+  log(`chart written to ${a.svg}`);
+}
 if (a.json) {
   log(report);
   process.stdout.write(`${JSON.stringify({ config: { rounds, ...load, servers: specs }, records, result: res, correct, ok: correct && res.met === true })}\n`);

@@ -116,6 +116,8 @@ const range = (s: Spread, f: (n: number) => string) => `${f(s.median)} (${f(s.mi
 const ratioFmt = (n: number) => n.toFixed(2);
 const us = (n: number | null) => (n === null ? "-" : fmtUs(n));
 const LABEL: Record<string, string> = { grocketd: "grocketd", bun: "Bun.serve", nginx: "nginx" };
+/** The name a server has in the report and the chart. */
+export const serverLabel = (server: string): string => LABEL[server] ?? server;
 
 export interface ReportMeta {
   rounds: number;
