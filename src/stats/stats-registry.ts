@@ -27,6 +27,8 @@ export interface ThreadStats {
   readonly fields: number[];
   /** Module counters, "<module>\t<counter>" → value (a tab, since both names may contain dots). */
   readonly modules: Record<string, number>;
+  /** HTTP request-duration histograms by listener URL (stats/duration-histogram.ts layout); absent = none. */
+  readonly durations?: Record<string, number[]>;
 }
 
 /** The slots of one set of threads: I/O threads first, then handler threads. */
@@ -64,7 +66,7 @@ export class StatsGroup {
 const keyOf = (t: Pick<ThreadStats, "role" | "index" | "process">): string => `${t.process ?? ""}/${t.role}/${t.index}`;
 
 function empty(t: Pick<ThreadStats, "role" | "index" | "process">): ThreadStats {
-  const base = { role: t.role, index: t.index, fields: new Array<number>(FIXED_FIELDS).fill(0), modules: {} };
+  const base = { role: t.role, index: t.index, fields: new Array<number>(FIXED_FIELDS).fill(0), modules: {}, durations: {} };
   return t.process === undefined ? base : { ...base, process: t.process };
 }
 
@@ -72,6 +74,12 @@ function empty(t: Pick<ThreadStats, "role" | "index" | "process">): ThreadStats 
 function addInto(a: ThreadStats, b: ThreadStats, gauges: boolean): void {
   for (let i = 0; i < FIXED_FIELDS; i++) if (gauges || !GAUGES.has(i)) a.fields[i] = a.fields[i]! + (b.fields[i] ?? 0);
   for (const [k, v] of Object.entries(b.modules)) a.modules[k] = (a.modules[k] ?? 0) + v;
+  if (b.durations === undefined) return;
+  const into = a.durations!;
+  for (const [url, h] of Object.entries(b.durations)) {
+    const acc = (into[url] ??= new Array<number>(h.length).fill(0));
+    for (let i = 0; i < h.length; i++) acc[i] = acc[i]! + h[i]!;
+  }
 }
 
 export class StatsRegistry {

@@ -7,6 +7,9 @@
  *   module counters  MODULE_COUNTERS x f64 (`ctx.grocketd.counter(name)`, in order of first use)
  *   name count       i32 (+ 4 bytes pad)   published with Atomics.store after the name is written
  *   names            MODULE_COUNTERS x NAME_BYTES: 1 length byte, then the UTF-8 of "<module>\t<counter>"
+ *   listener count   i32 (+ 4 bytes pad)   HTTP listeners with a duration histogram, published like the names
+ *   listener names   MAX_LISTENERS x NAME_BYTES: the listener's URL (actual port)
+ *   durations        MAX_LISTENERS x LISTENER_F64 (stats/duration-histogram.ts)
  *
  * Why no Atomics on the values: each slot has exactly one writer (its thread), increments are plain `+=` on a
  * Float64Array (as cheap as a local one in JSC, measured), and the reader only wants an approximate, recent value.
@@ -15,6 +18,7 @@
  * complete before the reader trusts it): the count is published with Atomics.store and read with Atomics.load.
  */
 
+import { LISTENER_F64, MAX_LISTENERS } from "./duration-histogram.ts";
 import { FIXED_FIELDS, GAUGES } from "./stat-fields.ts";
 
 /** Module counters per thread that reach the status listener; further ones are still counted and logged at term. */
@@ -25,7 +29,10 @@ export const NAME_BYTES = 136;
 const VALUES_OFF = FIXED_FIELDS * 8;
 const COUNT_OFF = VALUES_OFF + MODULE_COUNTERS * 8;
 const NAMES_OFF = COUNT_OFF + 8;
-export const SLOT_BYTES = NAMES_OFF + MODULE_COUNTERS * NAME_BYTES;
+const LCOUNT_OFF = NAMES_OFF + MODULE_COUNTERS * NAME_BYTES;
+const LNAMES_OFF = LCOUNT_OFF + 8;
+const DURATIONS_OFF = LNAMES_OFF + MAX_LISTENERS * NAME_BYTES;
+export const SLOT_BYTES = DURATIONS_OFF + MAX_LISTENERS * LISTENER_F64 * 8;
 
 /** Where a thread's slot is: what the start message carries. */
 export interface StatsRef {
@@ -41,8 +48,12 @@ export class StatsSlot {
   readonly fields: Float64Array;
   /** Module counter values, by the index moduleCounter() returned. */
   readonly moduleValues: Float64Array;
+  /** Request-duration histograms of the thread's HTTP listeners (duration-histogram.ts), by durationListener(). */
+  readonly durations: Float64Array;
   private readonly count: Int32Array;
   private readonly names: Uint8Array;
+  private readonly listenerCount: Int32Array;
+  private readonly listenerNames: Uint8Array;
 
   private constructor(sab: SharedArrayBuffer, slot: number) {
     const base = slot * SLOT_BYTES;
@@ -50,6 +61,9 @@ export class StatsSlot {
     this.moduleValues = new Float64Array(sab, base + VALUES_OFF, MODULE_COUNTERS);
     this.count = new Int32Array(sab, base + COUNT_OFF, 1);
     this.names = new Uint8Array(sab, base + NAMES_OFF, MODULE_COUNTERS * NAME_BYTES);
+    this.listenerCount = new Int32Array(sab, base + LCOUNT_OFF, 1);
+    this.listenerNames = new Uint8Array(sab, base + LNAMES_OFF, MAX_LISTENERS * NAME_BYTES);
+    this.durations = new Float64Array(sab, base + DURATIONS_OFF, MAX_LISTENERS * LISTENER_F64);
   }
 
   static attach(ref: StatsRef): StatsSlot {
@@ -71,29 +85,45 @@ export class StatsSlot {
    * a name a previous thread in this slot registered is reused, so its count carries on. -1 when the slot is full.
    */
   moduleCounter(key: string): number {
-    const n = Atomics.load(this.count, 0);
-    for (let i = 0; i < n; i++) if (this.nameAt(i) === key) return i;
-    const bytes = enc.encode(key);
-    if (n >= MODULE_COUNTERS || bytes.length >= NAME_BYTES) return -1;
-    const at = n * NAME_BYTES;
-    this.names[at] = bytes.length;
-    this.names.set(bytes, at + 1);
-    this.moduleValues[n] = 0;
-    Atomics.store(this.count, 0, n + 1);
-    return n;
+    return register(this.count, this.names, MODULE_COUNTERS, key);
   }
 
-  private nameAt(i: number): string {
-    const at = i * NAME_BYTES;
-    // Decoding needs a copy: TextDecoder refuses views of shared memory.
-    return dec.decode(this.names.slice(at + 1, at + 1 + this.names[at]!));
+  /**
+   * The offset in `durations` of HTTP listener `url`'s histogram, registering it on first use (a replacement thread
+   * reuses its predecessor's); -1 when MAX_LISTENERS are registered already (that listener's durations go unrecorded).
+   */
+  durationListener(url: string): number {
+    const i = register(this.listenerCount, this.listenerNames, MAX_LISTENERS, url);
+    return i < 0 ? -1 : i * LISTENER_F64;
   }
 
   /** Copies of the fixed fields and the module counters, for the reader. */
-  read(): { fields: number[]; modules: Record<string, number> } {
+  read(): { fields: number[]; modules: Record<string, number>; durations: Record<string, number[]> } {
     const modules: Record<string, number> = {};
     const n = Atomics.load(this.count, 0);
-    for (let i = 0; i < n; i++) modules[this.nameAt(i)] = this.moduleValues[i]!;
-    return { fields: Array.from(this.fields), modules };
+    for (let i = 0; i < n; i++) modules[nameAt(this.names, i)] = this.moduleValues[i]!;
+    const durations: Record<string, number[]> = {};
+    const l = Atomics.load(this.listenerCount, 0);
+    for (let i = 0; i < l; i++) durations[nameAt(this.listenerNames, i)] = Array.from(this.durations.subarray(i * LISTENER_F64, (i + 1) * LISTENER_F64));
+    return { fields: Array.from(this.fields), modules, durations };
   }
+}
+
+function nameAt(names: Uint8Array, i: number): string {
+  const at = i * NAME_BYTES;
+  // Decoding needs a copy: TextDecoder refuses views of shared memory.
+  return dec.decode(names.slice(at + 1, at + 1 + names[at]!));
+}
+
+/** Index of `key` in a name table, appending it (then publishing the count) on first use; -1 when full or too long. */
+function register(count: Int32Array, names: Uint8Array, max: number, key: string): number {
+  const n = Atomics.load(count, 0);
+  for (let i = 0; i < n; i++) if (nameAt(names, i) === key) return i;
+  const bytes = enc.encode(key);
+  if (n >= max || bytes.length >= NAME_BYTES) return -1;
+  const at = n * NAME_BYTES;
+  names[at] = bytes.length;
+  names.set(bytes, at + 1);
+  Atomics.store(count, 0, n + 1);
+  return n;
 }

@@ -3,11 +3,15 @@
  * `/metrics` in the Prometheus text exposition format 0.0.4: per metric family one `# HELP` and one `# TYPE` line,
  * then its samples. Every I/O-thread metric comes twice, as distinct families so that `sum()` over either never
  * counts twice: `grocketd_<name>{thread="N"}` per thread (plus `process="P"` in multi-process mode) and
- * `grocketd_server_<name>`, the sum over all threads. Names and labels: docs/status.md.
+ * `grocketd_server_<name>`, the sum over all threads. The request-duration histogram comes once, summed over threads
+ * and processes (per thread it would multiply its 16 series per listener and class by the thread count), and the
+ * `process_*` family describes the answering process (process-metrics.ts). Names and labels: docs/status.md.
  */
 import { VERSION } from "../version.ts";
+import { BUCKETS, CLASS_NAMES, CLASSES, DURATION_BOUNDS_S, SERIES_F64 } from "../stats/duration-histogram.ts";
 import { HANDLER_FAMILIES, IO_FAMILIES, type Family } from "../stats/stat-fields.ts";
 import type { ThreadStats } from "../stats/stats-registry.ts";
+import { sampleProcess } from "./process-metrics.ts";
 import { sumFields, sumModules, type StatusState } from "./status-report.ts";
 
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -35,11 +39,31 @@ function num(v: number): string {
 class Exposition {
   private readonly out: string[] = [];
 
-  family(name: string, kind: "counter" | "gauge", help: string, samples: Array<[Record<string, string | number>, number]>): void {
+  family(name: string, kind: "counter" | "gauge", help: string, samples: Array<[Record<string, string | number>, number]>, prefix = PREFIX): void {
     if (samples.length === 0) return;
-    const full = PREFIX + name;
-    this.out.push(`# HELP ${full} ${help.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}`, `# TYPE ${full} ${kind}`);
+    const full = prefix + name;
+    this.head(full, kind, help);
     for (const [labels, v] of samples) this.out.push(`${full}${labelText(labels)} ${num(v)}`);
+  }
+
+  /** A histogram family: per series its cumulative `_bucket{le}` counts, `_sum` and `_count`. */
+  histogram(name: string, help: string, series: Array<{ labels: Record<string, string>; buckets: number[]; sum: number }>): void {
+    if (series.length === 0) return;
+    const full = PREFIX + name;
+    this.head(full, "histogram", help);
+    for (const s of series) {
+      let acc = 0;
+      for (let b = 0; b < s.buckets.length; b++) {
+        acc += s.buckets[b]!;
+        const le = b < DURATION_BOUNDS_S.length ? String(DURATION_BOUNDS_S[b]) : "+Inf";
+        this.out.push(`${full}_bucket${labelText({ ...s.labels, le })} ${num(acc)}`);
+      }
+      this.out.push(`${full}_sum${labelText(s.labels)} ${num(s.sum)}`, `${full}_count${labelText(s.labels)} ${num(acc)}`);
+    }
+  }
+
+  private head(full: string, kind: string, help: string): void {
+    this.out.push(`# HELP ${full} ${help.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}`, `# TYPE ${full} ${kind}`);
   }
 
   text(): string {
@@ -55,6 +79,37 @@ function perThread(e: Exposition, f: Family, threads: readonly ThreadStats[], ke
   const samples: Array<[Record<string, string | number>, number]> = [];
   for (const t of threads) f.fields.forEach((field, i) => samples.push([{ ...where(t, key), ...(f.labels?.[i] ?? {}) }, t.fields[field] ?? 0]));
   e.family(f.name, f.kind, f.help, samples);
+}
+
+/** Duration series summed over every thread (and process), per listener and status class, the empty ones left out. */
+function durationSeries(threads: readonly ThreadStats[]): Array<{ labels: Record<string, string>; buckets: number[]; sum: number }> {
+  const byListener = new Map<string, number[]>();
+  for (const t of threads) {
+    for (const [url, h] of Object.entries(t.durations ?? {})) {
+      const acc = byListener.get(url) ?? new Array<number>(h.length).fill(0);
+      for (let i = 0; i < h.length; i++) acc[i] = acc[i]! + h[i]!;
+      byListener.set(url, acc);
+    }
+  }
+  const out: Array<{ labels: Record<string, string>; buckets: number[]; sum: number }> = [];
+  for (const [listener, h] of [...byListener].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+    for (let c = 0; c < CLASSES; c++) {
+      const s = c * SERIES_F64;
+      const buckets = h.slice(s, s + BUCKETS);
+      if (buckets.every((n) => n === 0)) continue;
+      out.push({ labels: { listener, class: CLASS_NAMES[c]! }, buckets, sum: h[s + BUCKETS]! / 1000 });
+    }
+  }
+  return out;
+}
+
+/** The standard process_* metrics (no grocketd_ prefix: dashboards look for these names). */
+function processFamilies(e: Exposition): void {
+  const p = sampleProcess();
+  e.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", [[{}, p.residentBytes]], "");
+  e.family("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", [[{}, p.cpuSeconds]], "");
+  if (p.openFds !== null) e.family("process_open_fds", "gauge", "Number of open file descriptors.", [[{}, p.openFds]], "");
+  e.family("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.", [[{}, p.startTimeSeconds]], "");
 }
 
 export function metricsText(state: StatusState, threads: readonly ThreadStats[], running: { io: number; handler: number }): string {
@@ -92,5 +147,11 @@ export function metricsText(state: StatusState, threads: readonly ThreadStats[],
     return [{ module: key.slice(0, tab), counter: key.slice(tab + 1) }, v];
   });
   e.family("server_module_counter_total", "counter", "Module counters summed over all threads.", sumsByModule);
+  e.histogram(
+    "http_request_duration_seconds",
+    "HTTP request duration, from the read that began the request to the end of its response, by listener and status class; summed over all threads.",
+    durationSeries(threads),
+  );
+  processFamilies(e);
   return e.text();
 }

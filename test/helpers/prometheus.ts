@@ -106,8 +106,11 @@ export function parsePrometheus(text: string): Map<string, Family> {
     if (parts[0] !== "" || parts.length < 2 || parts.length > 3) throw new Error(`${where}: expected " value [timestamp]"`);
     const value = parseValue(parts[1]!, where);
     if (parts.length === 3 && !/^-?\d+$/.test(parts[2]!)) throw new Error(`${where}: bad timestamp`);
-    const f = families.get(name);
+    // A histogram's samples are <family>_bucket (with le), <family>_sum and <family>_count.
+    const hist = current?.type === "histogram" && /^(?:_bucket|_sum|_count)$/.test(name.slice(current.name.length)) && name.startsWith(current.name);
+    const f = hist ? current : families.get(name);
     if (f === undefined || f !== current) throw new Error(`${where}: sample of ${name} outside its family (HELP/TYPE first, samples together)`);
+    if (hist && name.endsWith("_bucket") !== ("le" in labels)) throw new Error(`${where}: le belongs on _bucket samples only`);
     const key = `${name}${JSON.stringify(Object.entries(labels).sort())}`;
     if (seen.has(key)) throw new Error(`${where}: sample repeated`);
     seen.add(key);
@@ -117,11 +120,18 @@ export function parsePrometheus(text: string): Map<string, Family> {
   return families;
 }
 
+/** The family a sample name belongs to: itself, or a histogram's for its _bucket/_sum/_count samples. */
+function familyOf(families: Map<string, Family>, name: string): Family | undefined {
+  const m = /^(.*)_(?:bucket|sum|count)$/.exec(name);
+  const h = m ? families.get(m[1]!) : undefined;
+  return h?.type === "histogram" ? h : families.get(name);
+}
+
 /** The value of the sample of `name` whose labels include `labels`; throws unless exactly one matches. */
 export function sampleValue(families: Map<string, Family>, name: string, labels: Record<string, string> = {}): number {
-  const f = families.get(name);
+  const f = familyOf(families, name);
   if (!f) throw new Error(`no family ${name}`);
-  const hits = f.samples.filter((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v) && Object.keys(s.labels).length >= Object.keys(labels).length);
+  const hits = f.samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v) && Object.keys(s.labels).length >= Object.keys(labels).length);
   const exact = hits.filter((s) => Object.keys(s.labels).length === Object.keys(labels).length);
   const pick = exact.length === 1 ? exact : hits;
   if (pick.length !== 1) throw new Error(`${pick.length} samples of ${name} match ${JSON.stringify(labels)}`);
@@ -130,7 +140,7 @@ export function sampleValue(families: Map<string, Family>, name: string, labels:
 
 /** Sum of the samples of `name` whose labels include `labels`. */
 export function sampleSum(families: Map<string, Family>, name: string, labels: Record<string, string> = {}): number {
-  const f = families.get(name);
+  const f = familyOf(families, name);
   if (!f) throw new Error(`no family ${name}`);
-  return f.samples.filter((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((n, s) => n + s.value, 0);
+  return f.samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((n, s) => n + s.value, 0);
 }

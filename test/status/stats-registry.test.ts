@@ -2,6 +2,7 @@
 // sums groups of threads and keeps their counts when a generation stops, and the Prometheus text made from them.
 import { describe, expect, test } from "bun:test";
 import { CounterRegistry } from "../../src/module/counters.ts";
+import { DURATION_BOUNDS_S, observeDuration } from "../../src/stats/duration-histogram.ts";
 import { S_CONN_OPEN, S_CONN_TOTAL, S_HTTP_REQUESTS, S_PACKETS } from "../../src/stats/stat-fields.ts";
 import { StatsRegistry } from "../../src/stats/stats-registry.ts";
 import { MODULE_COUNTERS, StatsSlot } from "../../src/stats/stats-slot.ts";
@@ -122,5 +123,63 @@ describe("stats slots and registry", () => {
     expect(j.threads).toEqual({ io: 2, handler: 2 });
     expect(j.modules).toEqual({ "app.hits:x-y.z": 1 });
     expect(j.per_thread[3]).toEqual({ role: "handler", thread: 1, packets: 0, http_requests: 9, modules: {} });
+  });
+
+  test("request-duration histogram: per listener and status class, cumulative buckets, summed over threads and kept across a reload", () => {
+    const reg = new StatsRegistry();
+    const g1 = reg.open(2, 0);
+    const a = StatsSlot.attach(g1.ref("io", 0));
+    const b = StatsSlot.attach(g1.ref("io", 1));
+    const la = a.durationListener("http://127.0.0.1:8080");
+    const lb = b.durationListener("http://127.0.0.1:8080");
+    const other = a.durationListener("http://127.0.0.1:9090");
+    expect(a.durationListener("http://127.0.0.1:8080")).toBe(la); // registered once per slot
+    observeDuration(a.durations, la, 200, 0.2); // ≤ 0.5 ms
+    observeDuration(a.durations, la, 204, 0.5); // exactly on a bound: in that bucket (le is "≤")
+    observeDuration(b.durations, lb, 200, 3); // ≤ 5 ms
+    observeDuration(b.durations, lb, 503, 20_000); // past 10 s: +Inf only
+    observeDuration(a.durations, other, 404, 1);
+    observeDuration(a.durations, la, 99, 1); // not a status class: not recorded
+    observeDuration(a.durations, -1, 200, 1); // a listener past MAX_LISTENERS: not recorded
+    g1.close(); // a reload: the next generation adds to the same series
+    const g2 = reg.open(1, 0);
+    const c = StatsSlot.attach(g2.ref("io", 0));
+    observeDuration(c.durations, c.durationListener("http://127.0.0.1:8080"), 200, 7);
+    const m = parsePrometheus(metricsText(state, reg.snapshot(), reg.running()));
+    const f = m.get("grocketd_http_request_duration_seconds")!;
+    expect(f.type).toBe("histogram");
+    const ok = { listener: "http://127.0.0.1:8080", class: "2xx" };
+    const bucket = (le: string, l = ok) => sampleValue(m, "grocketd_http_request_duration_seconds_bucket", { ...l, le });
+    expect([bucket("0.0005"), bucket("0.001"), bucket("0.005"), bucket("0.01"), bucket("10"), bucket("+Inf")]).toEqual([2, 2, 3, 4, 4, 4]);
+    expect(sampleValue(m, "grocketd_http_request_duration_seconds_count", ok)).toBe(4);
+    expect(sampleValue(m, "grocketd_http_request_duration_seconds_sum", ok)).toBeCloseTo((0.2 + 0.5 + 3 + 7) / 1000, 9);
+    const err = { listener: "http://127.0.0.1:8080", class: "5xx" };
+    expect([bucket("10", err), bucket("+Inf", err)]).toEqual([0, 1]);
+    expect(sampleValue(m, "grocketd_http_request_duration_seconds_count", { listener: "http://127.0.0.1:9090", class: "4xx" })).toBe(1);
+    // Every series has a bucket per bound and +Inf, and classes with nothing recorded are left out.
+    const buckets = f.samples.filter((s) => s.name.endsWith("_bucket"));
+    expect(buckets.length).toBe(3 * (DURATION_BOUNDS_S.length + 1));
+    expect(f.samples.some((s) => s.labels.class === "1xx" || s.labels.class === "3xx")).toBe(false);
+    // Buckets never decrease.
+    for (const series of [ok, err]) {
+      const vals = f.samples.filter((s) => s.name.endsWith("_bucket") && s.labels.class === series.class && s.labels.listener === series.listener).map((s) => s.value);
+      expect(vals).toEqual([...vals].sort((x, y) => x - y));
+    }
+  });
+
+  test("process_* metrics describe the answering process", () => {
+    const m = parsePrometheus(metricsText(state, [], { io: 0, handler: 0 }));
+    const rss = sampleValue(m, "process_resident_memory_bytes");
+    expect(rss).toBeGreaterThan(1024 * 1024);
+    expect(Math.abs(rss - process.memoryUsage.rss())).toBeLessThan(256 * 1024 * 1024);
+    const cpu = process.cpuUsage();
+    expect(sampleValue(m, "process_cpu_seconds_total")).toBeGreaterThan(0);
+    expect(sampleValue(m, "process_cpu_seconds_total")).toBeLessThanOrEqual((cpu.user + cpu.system) / 1e6 + 1e-6);
+    expect(m.get("process_cpu_seconds_total")!.type).toBe("counter");
+    // This test process has at least stdin, stdout and stderr open.
+    expect(sampleValue(m, "process_open_fds")).toBeGreaterThanOrEqual(3);
+    const start = sampleValue(m, "process_start_time_seconds");
+    expect(start).toBeLessThanOrEqual(Date.now() / 1000);
+    expect(start).toBeGreaterThan(Date.now() / 1000 - process.uptime() - 5);
   });
 });
