@@ -12,6 +12,7 @@ import { describeError, ErrorCodes, GrocketdError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { S_ACCESS_DROPPED, S_ACCESS_LINES } from "../stats/stat-fields.ts";
 import { httpLine, tcpLine, type AccessLogFormat, type HttpEntry, type TcpEntry } from "./access-log-format.ts";
+import { compileTemplate, NEED_ALL } from "./log-template.ts";
 import { openLineSink, type LineSink } from "./line-sink.ts";
 
 /** A batch this large is written without waiting for the timer. */
@@ -37,6 +38,8 @@ export class AccessLog {
   /** toISOString() of the last millisecond a line was made in: lines of one millisecond share it. */
   private timeMs = -1;
   private timeText = "";
+  /** NEED_* bits (log-template.ts): which request headers a line uses, so the connection looks up only those. */
+  readonly needs: number;
 
   constructor(
     private readonly sink: LineSink,
@@ -46,6 +49,7 @@ export class AccessLog {
     private readonly log: Logger,
   ) {
     this.timer = setInterval(() => this.flush(), opts.flushMs);
+    this.needs = typeof opts.format === "object" ? opts.format.needs : NEED_ALL;
   }
 
   static async open(path: string, opts: AccessLogOptions, stats: Float64Array, log: Logger): Promise<AccessLog> {
@@ -145,12 +149,20 @@ export class AccessLog {
   }
 }
 
+/** `access_log.format` compiled (config validation has refused a template that does not compile). */
+export function accessLogFormat(format: string): AccessLogFormat {
+  if (format === "text" || format === "json") return format;
+  const t = compileTemplate(format);
+  if (typeof t === "string") throw new GrocketdError(ErrorCodes.ACCESS_LOG, `access_log.format: ${t}`);
+  return t;
+}
+
 /** The thread's access log per `[access_log]`, or null when it is off; GRK_ERR_ACCESS_LOG when it cannot be opened. */
 export async function openAccessLog(config: Config, stats: Float64Array, log: Logger): Promise<AccessLog | null> {
   const c = config.access_log;
   if (c.path === "") return null;
   try {
-    return await AccessLog.open(c.path, { format: c.format, bufferBytes: c.buffer_bytes, flushMs: c.flush_ms }, stats, log);
+    return await AccessLog.open(c.path, { format: accessLogFormat(c.format), bufferBytes: c.buffer_bytes, flushMs: c.flush_ms }, stats, log);
   } catch (err) {
     throw new GrocketdError(ErrorCodes.ACCESS_LOG, `access_log.path: cannot open ${JSON.stringify(c.path)}: ${describeError(err)}`, { cause: err });
   }

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { parseListenUrl } from "./listen-url.ts";
 import { cpuCount } from "./cpu-count.ts";
+import { formatProblem } from "../access-log/log-template.ts";
 
 export interface KeySpec<T = unknown> {
   readonly schema: z.ZodType<T>;
@@ -146,7 +147,14 @@ export const configKeys = {
   access_log: {
     path: key(z.string(), "",
       "Access log: one line per HTTP request and per TCP connection (at close). A file (appended to, relative to the working directory), `-` for stdout, or \"\" = off. See [access-log.md](access-log.md)."),
-    format: key(z.enum(["text", "json"]), "text" as const, "`text` (space-separated fields, like nginx's combined) or `json` (one object per line)."),
+    format: key(
+      z.string().superRefine((v, ctx) => {
+        const p = formatProblem(v);
+        if (p !== null) ctx.addIssue({ code: "custom", message: p });
+      }),
+      "text",
+      "`text` (space-separated fields, like nginx's combined), `json` (one object per line), or a template like nginx's `log_format`: text with `$variables` (`$remote_addr`, `$request`, `$status`, `$request_time`, `$http_user_agent`, `$request_id`, ...; see [access-log.md](access-log.md)). An unknown variable stops the start.",
+    ),
     buffer_bytes: key(int(4 * KiB, 1024 * MiB), 1 * MiB,
       "Per I/O thread: most unwritten access log bytes held in memory. When the disk or stdout cannot keep up, further lines are dropped and counted (`grocketd_access_log_dropped_total`), never waited for."),
     flush_ms: key(int(10, 60_000), 250, "Per I/O thread: how often buffered access log lines are written (milliseconds); 64 KiB of lines are written at once."),

@@ -6,7 +6,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { AccessLog } from "../../src/access-log/access-log.ts";
-import { escapeField, formatRemote, httpLine, tcpLine } from "../../src/access-log/access-log-format.ts";
+import { escapeField, escapeQuoted, formatRemote, httpLine, tcpLine } from "../../src/access-log/access-log-format.ts";
+import { accessLogFormat } from "../../src/access-log/access-log.ts";
+import { compileTemplate, NEED_ALL, NEED_REQUEST_ID, NEED_USER_AGENT } from "../../src/access-log/log-template.ts";
 import type { LineSink } from "../../src/access-log/line-sink.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { S_ACCESS_DROPPED, S_ACCESS_LINES } from "../../src/stats/stat-fields.ts";
@@ -30,7 +32,7 @@ afterAll(() => {
 });
 
 // The documented text format (docs/access-log.md).
-const HTTP_TEXT = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) http (\S+) "(?:(\S+) (\S+) HTTP\/(\d\.\d)|-)" (\d{3}) (\d+) (\d+\.\d{3}) (\S+) (\d+)$/;
+const HTTP_TEXT = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) http (\S+) "(?:(\S+) (\S+) HTTP\/(\d\.\d)|-)" (\d{3}) (\d+) (\d+\.\d{3}) (\S+) (\d+) (\S+) (\S+) "([^"]*)" "([^"]*)"$/;
 const TCP_TEXT = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) tcp (\S+) (\d+\.\d{3}) (\d+) (\d+) (\d+) (\S+) (\d+) ([a-z_]+)$/;
 
 async function fileWhen(path: string, ok: (text: string) => boolean, timeoutMs = 5000): Promise<string> {
@@ -109,7 +111,9 @@ describe("access log", () => {
     const lines = readFileSync(path, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l));
     expect(lines).toHaveLength(5);
     const a = lines.find((l) => l.target === "/a?x=1");
-    expect(Object.keys(a)).toEqual(["time", "kind", "remote", "method", "target", "version", "status", "bytes_out", "duration_ms", "module", "thread"]);
+    expect(Object.keys(a)).toEqual([
+      "time", "kind", "remote", "method", "target", "version", "status", "bytes_out", "duration_ms", "module", "thread", "host", "user_agent", "referer", "request_id",
+    ]);
     expect(a).toMatchObject({ kind: "http", method: "GET", version: "1.1", status: 200, bytes_out: 5, module: "counted", thread: 0 });
     const t = lines.find((l) => l.kind === "tcp");
     expect(Object.keys(t)).toEqual(["time", "kind", "remote", "duration_ms", "packets", "bytes_in", "bytes_out", "module", "thread", "reason"]);
@@ -177,9 +181,36 @@ describe("access log writer", () => {
     expect(escapeField('/a b"c\\d\x01é')).toBe("/a\\x20b\\x22c\\x5cd\\x01\\xe9");
     expect(formatRemote("::1", 80)).toBe("[::1]:80");
     expect(formatRemote("", 0)).toBe("-");
-    const h = { remoteAddress: "127.0.0.1", remotePort: 1, method: "GET", target: '/"x"', version: "1.1", status: 200, bytesOut: 0, durationMs: 0.1234, module: "m", thread: 1 };
-    expect(httpLine("text", "T", h)).toBe('T http 127.0.0.1:1 "GET /\\x22x\\x22 HTTP/1.1" 200 0 0.123 m 1\n');
-    expect(JSON.parse(httpLine("json", "T", h))).toMatchObject({ target: '/"x"', duration_ms: 0.123 });
+    const h = {
+      remoteAddress: "127.0.0.1", remotePort: 1, method: "GET", target: '/"x"', version: "1.1", status: 200, bytesOut: 0, durationMs: 0.1234, module: "m", thread: 1,
+      host: "example.com", userAgent: 'curl/8 (x "y")', referer: "-", requestId: "abc-1",
+    };
+    expect(httpLine("text", "T", h)).toBe('T http 127.0.0.1:1 "GET /\\x22x\\x22 HTTP/1.1" 200 0 0.123 m 1 example.com abc-1 "-" "curl/8 (x \\x22y\\x22)"\n');
+    expect(HTTP_TEXT.test(httpLine("text", "T", h).trimEnd().replace(/^T/, "2025-01-01T12:00:00.123Z"))).toBe(true);
+    expect(JSON.parse(httpLine("json", "T", h))).toMatchObject({ target: '/"x"', duration_ms: 0.123, host: "example.com", user_agent: 'curl/8 (x "y")', referer: "-", request_id: "abc-1" });
     expect(tcpLine("text", "T", entry)).toBe("T tcp 10.0.0.1:5 1.000 1 2 3 m 0 peer\n");
+    expect(escapeQuoted('a b"\\')).toBe("a b\\x22\\x5c");
+  });
+
+  test("templates: nginx-style $variables and ${braces}, $$ for a dollar, the other kind's variables as -", () => {
+    const h = {
+      remoteAddress: "::1", remotePort: 7, method: "POST", target: "/p?q=1", version: "1.0", status: 201, bytesOut: 12, durationMs: 1234.6, module: "m", thread: 2,
+      host: "h:8080", userAgent: "ua 1", referer: "http://r/", requestId: "rid",
+    };
+    const nginx = accessLogFormat('$remote_addr - - [$time_iso8601] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time $request_id');
+    expect(httpLine(nginx, "T", h)).toBe('::1 - - [T] "POST /p?q=1 HTTP/1.0" 201 12 "http://r/" "ua 1" 1.235 rid\n');
+    const mine = accessLogFormat("${kind}:${method}$$ $host $remote $remote_port $duration_ms $module/$thread $packets $reason");
+    expect(httpLine(mine, "T", h)).toBe("http:POST$ h:8080 [::1]:7 7 1234.600 m/2 - -\n");
+    expect(tcpLine(mine, "T", entry)).toBe("tcp:-$ - 10.0.0.1:5 5 1.000 m/0 1 peer\n");
+    // What the line needs from the request, so the connection looks up only those headers.
+    const t = compileTemplate("$status $http_user_agent $request_id");
+    expect(typeof t !== "string" && t.needs).toBe(NEED_USER_AGENT | NEED_REQUEST_ID);
+    const plain = compileTemplate("$status");
+    expect(typeof plain !== "string" && plain.needs).toBe(0);
+    expect(NEED_ALL).toBe(15);
+    // Mistakes are named.
+    expect(compileTemplate("$status $nope")).toMatch(/^unknown variable \$nope \(known: \$time, /);
+    expect(compileTemplate("${status")).toMatch(/unclosed/);
+    expect(compileTemplate("cost: $5")).toMatch(/"\$" without a variable name at character 7/);
   });
 });
