@@ -20,6 +20,9 @@ import type { ResponseEnv } from "./static-response.ts";
 export interface HttpService extends StreamService {
   readonly http: Config["http"];
   readonly env: ResponseEnv;
+  /** The thread's request-duration histograms and this listener's offset in them (-1: not recorded). */
+  readonly durations: Float64Array;
+  durationBase: number;
 }
 
 export abstract class HttpDispatch extends StreamConnection implements ResponseSink {

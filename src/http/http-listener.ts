@@ -4,7 +4,7 @@
  * the thread's `Date` header is refreshed (at most once a second) on each read.
  */
 import type { TCPSocketListener } from "bun";
-import type { ListenEntry } from "../config/listen-url.ts";
+import { formatListenUrl, type ListenEntry } from "../config/listen-url.ts";
 import type { IoContext } from "../io/io-context.ts";
 import { listenStream } from "../io/listen-stream.ts";
 import type { StreamService } from "../io/stream-connection.ts";
@@ -28,8 +28,10 @@ export function listenHttp(io: IoContext, entry: ListenEntry, base: StreamServic
     ...base,
     http: io.config.http,
     env: { serverLine: server === "" ? "" : `Server: ${server}\r\n`, date: d },
+    durations: io.slot.durations,
+    durationBase: -1,
   };
-  return listenStream<HttpConnection>(io, entry, {
+  const l = listenStream<HttpConnection>(io, entry, {
     create: (s) => new HttpConnection(s as never, io, svc),
     opened: (c) => c.opened(),
     data(c, chunk) {
@@ -37,4 +39,8 @@ export function listenHttp(io: IoContext, entry: ListenEntry, base: StreamServic
       c.onData(chunk);
     },
   });
+  // The histogram's `listener` label: the URL with the port actually bound (port 0 picks one). No connection can
+  // arrive before this returns, so every request of this listener is recorded.
+  svc.durationBase = io.slot.durationListener(formatListenUrl(entry.protocol, entry.hostname, l.port, entry.module));
+  return l;
 }

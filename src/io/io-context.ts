@@ -65,6 +65,8 @@ export class IoContext {
   pool: PoolClient | null = null;
   /** This thread's fixed counters (stats/stat-fields.ts): a slot of its own until the thread is given its shared one. */
   stats: Float64Array = StatsSlot.detached().fields;
+  /** The whole slot (request-duration histograms, stats/duration-histogram.ts); `stats` is its fixed fields. */
+  slot: StatsSlot = StatsSlot.detached();
   /** The access log, when `access_log.path` is set. */
   accessLog: AccessLog | null = null;
   /** TLS connections still handshaking (tls-handshake.ts), once a tls:// or https:// listener opened here. */

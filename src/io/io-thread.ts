@@ -45,6 +45,7 @@ async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
   const slot = msg.stats ? StatsSlot.attach(msg.stats) : StatsSlot.detached();
   slot.resetGauges();
   io.stats = slot.fields;
+  io.slot = slot;
   process.on("unhandledRejection", (reason) => {
     log!.error("unhandled promise rejection in module code", { error: describeError(reason) });
   });

@@ -52,7 +52,7 @@ async function fileWhen(path: string, ok: (text: string) => boolean, timeoutMs =
 /** Drives the traffic every process test logs: 3 HTTP requests, a refused one, a binary POST, one TCP session. */
 async function traffic(tcp: number, http: number): Promise<void> {
   const close = { headers: { Connection: "close" } };
-  await fetch(`http://127.0.0.1:${http}/a?x=1`, close).then((r) => r.text());
+  await fetch(`http://127.0.0.1:${http}/a?x=1`, { headers: { Connection: "close", "User-Agent": 'agent "one" 1.0', Referer: "http://ref.example/p", "X-Request-Id": "given-id-1" } }).then((r) => r.text());
   await fetch(`http://127.0.0.1:${http}/fail`, close).then((r) => r.text());
   await fetch(`http://127.0.0.1:${http}/binary`, { method: "POST", body: kisses(1, 2), ...close }).then((r) => r.arrayBuffer());
   const bad = await connect(http);
@@ -84,6 +84,14 @@ describe("access log", () => {
     expect([a[2]!.startsWith("127.0.0.1:"), a[3], a[5], a[6], a[7], a[9]]).toEqual([true, "GET", "1.1", "200", "5", "counted"]);
     expect(["0", "1"]).toContain(a[10]!);
     expect(Math.abs(Date.parse(a[1]!) - Date.now())).toBeLessThan(60_000);
+    // host, request id (taken from X-Request-Id), referer and user agent (quoted, the quote escaped, spaces kept).
+    expect([a[11], a[12], a[13], a[14]]).toEqual([`127.0.0.1:${running.ports[1]}`, "given-id-1", "http://ref.example/p", "agent \\x22one\\x22 1.0"]);
+    // Without X-Request-Id one is made: unique per request.
+    const fail = byTarget.get("/fail")!;
+    expect(fail[12]).toMatch(/^[0-9a-f]{16}-[0-9a-f]+$/);
+    expect(byTarget.get("/binary")![12]).toMatch(/^[0-9a-f]{16}-[0-9a-f]+$/);
+    expect(byTarget.get("/binary")![12]).not.toBe(fail[12]);
+    expect(byTarget.get("-")![11]).toBe("-");
     expect(byTarget.get("/fail")![6]).toBe("500");
     const bin = byTarget.get("/binary")!;
     expect([bin[3], bin[6], bin[7]]).toEqual(["POST", "200", "88"]);
@@ -114,10 +122,30 @@ describe("access log", () => {
     expect(Object.keys(a)).toEqual([
       "time", "kind", "remote", "method", "target", "version", "status", "bytes_out", "duration_ms", "module", "thread", "host", "user_agent", "referer", "request_id",
     ]);
-    expect(a).toMatchObject({ kind: "http", method: "GET", version: "1.1", status: 200, bytes_out: 5, module: "counted", thread: 0 });
+    expect(a).toMatchObject({
+      kind: "http", method: "GET", version: "1.1", status: 200, bytes_out: 5, module: "counted", thread: 0,
+      user_agent: 'agent "one" 1.0', referer: "http://ref.example/p", request_id: "given-id-1",
+    });
+    expect(a.host).toBe(`127.0.0.1:${running.ports[1]}`);
     const t = lines.find((l) => l.kind === "tcp");
     expect(Object.keys(t)).toEqual(["time", "kind", "remote", "duration_ms", "packets", "bytes_in", "bytes_out", "module", "thread", "reason"]);
     expect(t).toMatchObject({ packets: 3, bytes_in: 132, bytes_out: 132, module: "counted", thread: 0, reason: "peer" });
+  });
+
+  test("a template format: the variables it names, nginx names too; an unknown variable stops the start with the key", async () => {
+    const path = join(dir, "template.log");
+    running = await startGrocketd(["-m", COUNTED, "--listen", "http://127.0.0.1:0", "--threads", "1"], {
+      env: { GROCKETD_ACCESS_LOG_PATH: path, GROCKETD_ACCESS_LOG_FORMAT: '$remote_addr "$request" $status $body_bytes_sent "$http_user_agent" id=$request_id $request_time' },
+      expectListening: 1,
+    });
+    await fetch(`http://127.0.0.1:${running.ports[0]}/t`, { headers: { Connection: "close", "User-Agent": "tpl/1", "X-Request-Id": "bad id with spaces" } }).then((r) => r.text());
+    expect(await running.stop("SIGTERM")).toBe(0);
+    const line = readFileSync(path, "utf8").trimEnd();
+    // An X-Request-Id that is not 1-128 visible characters is replaced by one made here.
+    expect(line).toMatch(/^127\.0\.0\.1 "GET \/t HTTP\/1\.1" 200 5 "tpl\/1" id=[0-9a-f]{16}-[0-9a-f]+ \d+\.\d{3}$/);
+    const bad = await runGrocketd(["-m", COUNTED, "--listen", "http://127.0.0.1:0", "--check"], { env: { GROCKETD_ACCESS_LOG_FORMAT: "$status $nope" } });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout + bad.stderr).toContain('access_log.format = "$status $nope": unknown variable $nope');
   });
 
   test("an access log that cannot be opened stops the start and says why", async () => {

@@ -121,6 +121,39 @@ describe("status listener", () => {
     expect(sampleValue(b, "grocketd_uptime_seconds")).toBeGreaterThan(sampleValue(a, "grocketd_uptime_seconds"));
   });
 
+  test("/metrics: request durations per listener and status class, as a histogram, in pool mode too; process_* metrics", async () => {
+    const { status, http } = await start({ GROCKETD_WORKER_DISABLED: "false", GROCKETD_WORKER_THREADS: "1", SLOW_MS: "30" });
+    const get = (path: string) => fetch(`http://127.0.0.1:${http}${path}`).then((r) => r.text());
+    await get("/a");
+    await get("/slow"); // ≥ 30 ms: past the 25 ms bucket
+    await get("/fail"); // 500
+    const listener = `http://127.0.0.1:${http}`;
+    let m = parsePrometheus(await (await fetch(`${status}/metrics`)).text());
+    for (let i = 0; i < 100 && !m.has("grocketd_http_request_duration_seconds"); i++) {
+      await Bun.sleep(20);
+      m = parsePrometheus(await (await fetch(`${status}/metrics`)).text());
+    }
+    for (let i = 0; i < 100 && sampleSum(m, "grocketd_http_request_duration_seconds_count") < 3; i++) {
+      await Bun.sleep(20);
+      m = parsePrometheus(await (await fetch(`${status}/metrics`)).text());
+    }
+    expect(m.get("grocketd_http_request_duration_seconds")!.type).toBe("histogram");
+    const ok = { listener, class: "2xx" };
+    expect(sampleValue(m, "grocketd_http_request_duration_seconds_count", ok)).toBe(2);
+    expect(sampleValue(m, "grocketd_http_request_duration_seconds_bucket", { ...ok, le: "+Inf" })).toBe(2);
+    expect(sampleValue(m, "grocketd_http_request_duration_seconds_bucket", { ...ok, le: "0.025" })).toBeLessThanOrEqual(1);
+    expect(sampleValue(m, "grocketd_http_request_duration_seconds_sum", ok)).toBeGreaterThanOrEqual(0.03);
+    expect(sampleValue(m, "grocketd_http_request_duration_seconds_count", { listener, class: "5xx" })).toBe(1);
+    // The per-class counts agree with the response counters.
+    expect(sampleSum(m, "grocketd_http_request_duration_seconds_count")).toBe(sampleSum(m, "grocketd_server_http_responses_total"));
+    expect(sampleValue(m, "process_resident_memory_bytes")).toBeGreaterThan(1024 * 1024);
+    expect(sampleValue(m, "process_cpu_seconds_total")).toBeGreaterThan(0);
+    expect(sampleValue(m, "process_open_fds")).toBeGreaterThan(3);
+    const started = sampleValue(m, "process_start_time_seconds");
+    expect(started).toBeLessThanOrEqual(Date.now() / 1000);
+    expect(started).toBeGreaterThan(Date.now() / 1000 - 600);
+  });
+
   test("pool mode: handler threads report what they ran; module counters come from where the module ran", async () => {
     const { status, tcp, http } = await start({ GROCKETD_WORKER_DISABLED: "false", GROCKETD_WORKER_THREADS: "2" });
     await kissRound(tcp, 6);
