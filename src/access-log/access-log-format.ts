@@ -2,7 +2,7 @@
  * @module access-log/access-log-format
  * The access log's line formats (documented in docs/access-log.md; keep the two in step). `text` is positional
  * and space-separated like nginx's "combined", with the request line, referer and user agent quoted and escaped;
- * `json` is one object per line with fixed keys; anything else is a template (log-template.ts). One line per HTTP
+ * `json` is one object per line with fixed keys; anything else is a template (config/log-template.ts). One line per HTTP
  * request, one per TCP connection when it closes.
  *
  *   <time> http <remote> "<method> <target> HTTP/<version>" <status> <bytes_out> <duration_ms> <module> <thread>
@@ -13,7 +13,7 @@ import {
   V_BYTES_IN, V_BYTES_OUT, V_DURATION_MS, V_DURATION_S, V_HOST, V_KIND, V_METHOD, V_MODULE, V_PACKETS, V_REASON,
   V_REFERER, V_REMOTE, V_REMOTE_ADDR, V_REMOTE_PORT, V_REQUEST, V_REQUEST_ID, V_STATUS, V_TARGET, V_THREAD, V_TIME,
   V_USER_AGENT, V_VERSION, type LogTemplate,
-} from "./log-template.ts";
+} from "../config/log-template.ts";
 
 /** "text", "json", or a compiled template. */
 export type AccessLogFormat = "text" | "json" | LogTemplate;

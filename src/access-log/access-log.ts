@@ -12,7 +12,7 @@ import { describeError, ErrorCodes, GrocketdError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { S_ACCESS_DROPPED, S_ACCESS_LINES } from "../stats/stat-fields.ts";
 import { httpLine, tcpLine, type AccessLogFormat, type HttpEntry, type TcpEntry } from "./access-log-format.ts";
-import { compileTemplate, NEED_ALL } from "./log-template.ts";
+import { compileTemplate, NEED_ALL } from "../config/log-template.ts";
 import { openLineSink, type LineSink } from "./line-sink.ts";
 
 /** A batch this large is written without waiting for the timer. */
@@ -38,7 +38,7 @@ export class AccessLog {
   /** toISOString() of the last millisecond a line was made in: lines of one millisecond share it. */
   private timeMs = -1;
   private timeText = "";
-  /** NEED_* bits (log-template.ts): which request headers a line uses, so the connection looks up only those. */
+  /** NEED_* bits (config/log-template.ts): which request headers a line uses, so the connection looks up only those. */
   readonly needs: number;
 
   constructor(

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { parseListenUrl } from "./listen-url.ts";
 import { cpuCount } from "./cpu-count.ts";
-import { formatProblem } from "../access-log/log-template.ts";
+import { formatProblem } from "./log-template.ts";
 
 export interface KeySpec<T = unknown> {
   readonly schema: z.ZodType<T>;

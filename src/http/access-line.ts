@@ -1,12 +1,12 @@
 /**
  * @module http/access-line
  * An HTTP connection's access-log line: with the access log on, the request line, the headers the format uses
- * (Host, User-Agent, Referer, X-Request-Id: looked up only when asked, see log-template.ts) and the start time are
+ * (Host, User-Agent, Referer, X-Request-Id: looked up only when asked, see config/log-template.ts) and the start time are
  * kept until its response is finished (or the connection is gone), then one line is logged. Exists only when the log
  * is on. The start and end times are the connection's (http-connection.ts), which the duration histogram shares.
  */
 import type { AccessLog } from "../access-log/access-log.ts";
-import { NEED_HOST, NEED_REFERER, NEED_REQUEST_ID, NEED_USER_AGENT } from "../access-log/log-template.ts";
+import { NEED_HOST, NEED_REFERER, NEED_REQUEST_ID, NEED_USER_AGENT } from "../config/log-template.ts";
 import type { StreamConnection } from "../io/stream-connection.ts";
 import type { RequestParser } from "./llhttp/parser.ts";
 

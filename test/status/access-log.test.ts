@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import { AccessLog } from "../../src/access-log/access-log.ts";
 import { escapeField, escapeQuoted, formatRemote, httpLine, tcpLine } from "../../src/access-log/access-log-format.ts";
 import { accessLogFormat } from "../../src/access-log/access-log.ts";
-import { compileTemplate, NEED_ALL, NEED_REQUEST_ID, NEED_USER_AGENT } from "../../src/access-log/log-template.ts";
+import { compileTemplate, NEED_ALL, NEED_REQUEST_ID, NEED_USER_AGENT } from "../../src/config/log-template.ts";
 import type { LineSink } from "../../src/access-log/line-sink.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { S_ACCESS_DROPPED, S_ACCESS_LINES } from "../../src/stats/stat-fields.ts";

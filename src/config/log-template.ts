@@ -1,10 +1,10 @@
 /**
- * @module access-log/log-template
+ * @module config/log-template
  * `access_log.format` as a template, like nginx's `log_format`: literal text with `$name` or `${name}` variables,
  * compiled once at start-up into parts so a line is one pass of string appends. Config validation
  * (config/keys.ts) compiles it too and names an unknown variable with the key. The variables, with the nginx names
- * that mean the same, are documented in docs/access-log.md (keep the two in step). This file imports nothing, so the
- * config layer can use it.
+ * that mean the same, are documented in docs/access-log.md (keep the two in step). This file imports nothing; it lives in config/
+ * because config validation (below the access log) compiles templates too.
  */
 
 /** Variable ids, in the order of VARIABLES. */
