@@ -6,7 +6,7 @@
  * then hands over to the master.
  */
 import { parseCli, usage } from "./cli/args.ts";
-import { sendReload } from "./cli/reload-command.ts";
+import { reloadAndWait } from "./cli/reload-command.ts";
 import { describeError, isGrocketdError } from "./errors.ts";
 import { createLogger } from "./log/logger.ts";
 import { runMaster } from "./master/master.ts";
@@ -50,13 +50,15 @@ async function main(): Promise<void> {
     return;
   }
   if (cli.command === "reload") {
+    let r;
     try {
-      const pid = sendReload(cli, process.env, process.cwd());
-      process.stdout.write(`grocketd: reload requested (SIGHUP sent to ${pid}); the master's log says how it went\n`);
-      return;
+      r = await reloadAndWait(cli, process.env, process.cwd());
     } catch (err) {
       fail(err, "cannot reload");
     }
+    process.stdout.write(r.out);
+    process.stderr.write(r.err);
+    process.exit(r.code);
   }
   let plan;
   try {

@@ -1,13 +1,16 @@
 /**
  * @module cli/reload-command
  * `grocketd reload`: finds the running master through its pid file (`--pid-file`, else `server.pid_file` from the
- * environment or the config file) and sends it SIGHUP. What the reload did is in the master's log.
+ * environment or the config file), checks that the pid is a grocketd master (master/pid-file.ts), sends it SIGHUP
+ * and waits for what the reload came to, which the master writes beside its pid file (master/reload-record.ts).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { ErrorCodes, GrocketdError, describeError } from "../errors.ts";
 import { checkSource, readConfigFile } from "../config/load-config.ts";
 import type { CliOptions } from "./args.ts";
+import { notGrocketdMaster, readPid } from "../master/pid-file.ts";
+import { readReloadRecords, reloadFileOf } from "../master/reload-record.ts";
 
 function pidFileOf(cli: CliOptions, env: Record<string, string | undefined>, cwd: string): string {
   if (cli.pidFile) return resolve(cwd, cli.pidFile);
@@ -21,20 +24,62 @@ function pidFileOf(cli: CliOptions, env: Record<string, string | undefined>, cwd
   throw new GrocketdError(ErrorCodes.CLI, "reload: no pid file known (give --pid-file FILE, or set server.pid_file in the configuration)");
 }
 
-/** Sends SIGHUP to the running master; returns its pid. */
-export function sendReload(cli: CliOptions, env: Record<string, string | undefined>, cwd: string): number {
+/** What `grocketd reload` came to: the exit code and the lines for stdout or stderr. */
+export interface ReloadResult {
+  readonly code: number;
+  readonly out: string;
+  readonly err: string;
+}
+
+/** How long the master may take to take the signal (its SIGHUP handler writes the "running" record at once). */
+const ACK_MS = 10_000;
+const POLL_MS = 50;
+
+/**
+ * Checks that the pid file names a running grocketd master, sends it SIGHUP and waits for the outcome through the
+ * master's reload record (master/reload-record.ts): exit 0 once the new generation serves, 1 when the reload was
+ * refused or failed (with the reasons), 1 when the master does not answer or exits meanwhile. Throws GRK_ERR_CLI
+ * (exit 2) when there is no pid file or it names no grocketd master.
+ */
+export async function reloadAndWait(cli: CliOptions, env: Record<string, string | undefined>, cwd: string): Promise<ReloadResult> {
   const file = pidFileOf(cli, env, cwd);
-  let pid: number;
-  try {
-    pid = Number(readFileSync(file, "utf8").trim());
-  } catch (err) {
-    throw new GrocketdError(ErrorCodes.CLI, `reload: cannot read pid file ${file}: ${describeError(err)} (is grocketd running?)`);
-  }
-  if (!Number.isInteger(pid) || pid <= 0) throw new GrocketdError(ErrorCodes.CLI, `reload: pid file ${file} does not hold a process id`);
+  const pid = readPid(file);
+  if (typeof pid === "string") throw new GrocketdError(ErrorCodes.CLI, `reload: ${pid} (is grocketd running?)`);
+  const not = notGrocketdMaster(pid);
+  if (not !== null) throw new GrocketdError(ErrorCodes.CLI, `reload: pid file ${file} names process ${pid}, and ${not.replace(/^process \d+ /, "it ")}; no signal sent`);
+  const records = reloadFileOf(file);
+  const before = Math.max(0, ...readReloadRecords(records, pid).map((r) => r.seq));
   try {
     process.kill(pid, "SIGHUP");
   } catch (err) {
     throw new GrocketdError(ErrorCodes.CLI, `reload: cannot signal process ${pid} from ${file}: ${describeError(err)}`);
   }
-  return pid;
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (err) {
+      return (err as { code?: string }).code === "EPERM";
+    }
+  };
+  let deadline = performance.now() + ACK_MS;
+  let waited: "ack" | "outcome" = "ack";
+  for (;;) {
+    const mine = readReloadRecords(records, pid).find((r) => r.seq > before);
+    if (mine !== undefined && waited === "ack") {
+      waited = "outcome";
+      deadline = performance.now() + mine.wait_ms;
+    }
+    const o = mine?.state === "done" ? mine.outcome : undefined;
+    if (o !== undefined) {
+      if (o.ok) return { code: 0, out: `grocketd: reloaded: generation ${o.generation} serves (pid ${pid}); generation ${o.draining} drains\n`, err: "" };
+      return { code: 1, out: "", err: `grocketd: reload refused: ${o.reason}\n${o.problems.map((p) => `  - ${p}\n`).join("")}` };
+    }
+    if (!alive()) return { code: 1, out: "", err: `grocketd: reload: the master (pid ${pid}) exited before the reload finished; see its log\n` };
+    if (performance.now() > deadline) {
+      const what = waited === "ack" ? `did not take the signal within ${ACK_MS / 1000} s (no record in ${records})` : `has not finished the reload`;
+      return { code: 1, out: "", err: `grocketd: reload: SIGHUP sent to ${pid}, but the master ${what}; its log says how it goes\n` };
+    }
+    await Bun.sleep(POLL_MS);
+  }
 }

@@ -73,7 +73,7 @@ export const configKeys = {
       "A thread or child process that dies more than this many times within server.restart_window_ms is not restarted again (crash loop). 0 = always restart."),
     restart_window_ms: key(int(1000, 86_400_000), 60_000, "The window of server.restart_limit (milliseconds)."),
     pid_file: key(z.string(), "",
-      "Where the master writes its process id (removed at exit), so `grocketd reload` can find it. \"\" = none."),
+      "Where the master writes its process id once it serves (removed at exit), so `grocketd reload` can find it; its reload outcomes go to `<pid_file>.reload`. Never written through a symbolic link (refused at start-up), nor over the pid file of a grocketd that still runs; a stale one is replaced. \"\" = none."),
   },
   io: {
     threads: key(int(0, 1024), 0, "I/O threads, each listening on every port with SO_REUSEPORT. 0 = one per CPU core.",

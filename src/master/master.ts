@@ -8,7 +8,6 @@
  *   Otherwise a new generation starts on the same ports (SO_REUSEPORT), and only once it listens does the old one
  *   stop accepting and drain. Master-role hooks are not re-run on reload (their module instances cannot be replaced).
  */
-import { unlinkSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describeError, ErrorCodes, GrocketdError } from "../errors.ts";
 import type { Config } from "../config/keys.ts";
@@ -23,6 +22,8 @@ import { ProcessSupervisor } from "./process-supervisor.ts";
 import type { Serving } from "./serving.ts";
 import type { StartPlan } from "./start-plan.ts";
 import { ThreadSupervisor } from "./thread-supervisor.ts";
+import { claimPidFile, removePidFile, writePidFile } from "./pid-file.ts";
+import { ReloadRecords, reloadFileOf } from "./reload-record.ts";
 
 interface Generation {
   readonly number: number;
@@ -100,6 +101,19 @@ export class Master {
       modules: plan.modules.map((m) => `${m.def.name}@${m.def.version}`).join(","),
       config: plan.configFile ?? "(none)",
     });
+    // The pid file is checked before anything starts (a symbolic link, or a grocketd that still runs, stop the start)
+    // and written once the first generation serves, so `grocketd reload` finds only a master that can reload.
+    const pidFile = plan.config.server.pid_file === "" ? undefined : resolve(plan.config.server.pid_file);
+    let reloads: ReloadRecords | undefined;
+    if (pidFile) {
+      try {
+        claimPidFile(pidFile);
+      } catch (err) {
+        this.log.error(describeError(err));
+        return 1;
+      }
+      reloads = new ReloadRecords(reloadFileOf(pidFile), (err) => this.log.warn(`cannot write ${reloadFileOf(pidFile)}: ${describeError(err)}`));
+    }
     try {
       // The start plan has resolved the libraries already; this cannot fail unless the plan was built by hand.
       this.runtime = new ModuleRuntime(plan.modules, { role: "master", index: 0, config: plan.config, log: this.log, bindings: plan.bindings });
@@ -111,7 +125,11 @@ export class Master {
     }
     process.on("SIGTERM", () => this.onSignal("SIGTERM"));
     process.on("SIGINT", () => this.onSignal("SIGINT"));
-    process.on("SIGHUP", () => void this.reload("SIGHUP"));
+    process.on("SIGHUP", () => {
+      // `grocketd reload` waits for this record (reload-record.ts).
+      const recorded = reloads?.started(this.current?.plan.config.server.start_timeout_ms ?? plan.config.server.start_timeout_ms);
+      void this.reload("SIGHUP").then((o) => recorded?.(o));
+    });
     this.events.attach?.({ reload: (reason) => this.reload(reason) });
 
     const first = this.serve(planData(plan), 1);
@@ -126,17 +144,21 @@ export class Master {
     this.current = first;
     this.runtime.setBindings(first.serving.resolvedBindings); // port 0 entries now carry the actual port
     this.announce(first);
-    const pidFile = plan.config.server.pid_file === "" ? undefined : resolve(plan.config.server.pid_file);
-    if (pidFile) writeFileSync(pidFile, `${process.pid}\n`);
+    if (pidFile) {
+      try {
+        writePidFile(pidFile);
+      } catch (err) {
+        this.log.error(`cannot write server.pid_file: ${describeError(err)}`);
+        await this.stop("pid file", 1);
+        return this.done;
+      }
+    }
     this.events.ready?.(first.number, plan.config.server.processes);
 
     const code = await this.done;
     if (pidFile) {
-      try {
-        unlinkSync(pidFile);
-      } catch {
-        // already gone
-      }
+      removePidFile(pidFile);
+      reloads?.remove();
     }
     return code;
   }

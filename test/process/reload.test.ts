@@ -173,8 +173,9 @@ describe("live reload", () => {
     writeModule("v3");
     const r = await runGrocketd(["reload", "--config", configFile]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`SIGHUP sent to ${running.pid}`);
-    await running.waitFor(/generation 2 serving/);
+    // The command waits for the outcome: when it returns, generation 2 serves.
+    expect(r.stdout).toBe(`grocketd: reloaded: generation 2 serves (pid ${running.pid}); generation 1 drains\n`);
+    expect(running.output()).toMatch(/generation 2 serving/);
     expect(await eventually(() => version(running!.ports[1]!), "v3")).toBe("v3");
     const bad = await runGrocketd(["reload", "--pid-file", join(dir, "nope.pid")]);
     expect(bad.code).toBe(2);
