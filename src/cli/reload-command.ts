@@ -1,16 +1,16 @@
 /**
  * @module cli/reload-command
  * `grocketd reload`: finds the running master through its pid file (`--pid-file`, else `server.pid_file` from the
- * environment or the config file), checks that the pid is a grocketd master (master/pid-file.ts), sends it SIGHUP
- * and waits for what the reload came to, which the master writes beside its pid file (master/reload-record.ts).
+ * environment or the config file), checks that the pid is a grocketd master (cli/pid-file.ts), sends it SIGHUP
+ * and waits for what the reload came to, which the master writes beside its pid file (cli/reload-record.ts).
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { ErrorCodes, GrocketdError, describeError } from "../errors.ts";
 import { checkSource, readConfigFile } from "../config/load-config.ts";
 import type { CliOptions } from "./args.ts";
-import { notGrocketdMaster, readPid } from "../master/pid-file.ts";
-import { readReloadRecords, reloadFileOf } from "../master/reload-record.ts";
+import { notGrocketdMaster, readPid } from "./pid-file.ts";
+import { readReloadRecords, reloadFileOf } from "./reload-record.ts";
 
 function pidFileOf(cli: CliOptions, env: Record<string, string | undefined>, cwd: string): string {
   if (cli.pidFile) return resolve(cwd, cli.pidFile);
@@ -37,7 +37,7 @@ const POLL_MS = 50;
 
 /**
  * Checks that the pid file names a running grocketd master, sends it SIGHUP and waits for the outcome through the
- * master's reload record (master/reload-record.ts): exit 0 once the new generation serves, 1 when the reload was
+ * master's reload record (cli/reload-record.ts): exit 0 once the new generation serves, 1 when the reload was
  * refused or failed (with the reasons), 1 when the master does not answer or exits meanwhile. Throws GRK_ERR_CLI
  * (exit 2) when there is no pid file or it names no grocketd master.
  */

@@ -22,8 +22,8 @@ import { ProcessSupervisor } from "./process-supervisor.ts";
 import type { Serving } from "./serving.ts";
 import type { StartPlan } from "./start-plan.ts";
 import { ThreadSupervisor } from "./thread-supervisor.ts";
-import { claimPidFile, removePidFile, writePidFile } from "./pid-file.ts";
-import { ReloadRecords, reloadFileOf } from "./reload-record.ts";
+import { claimPidFile, removePidFile, writePidFile } from "../cli/pid-file.ts";
+import { ReloadRecords, reloadFileOf } from "../cli/reload-record.ts";
 
 interface Generation {
   readonly number: number;

@@ -1,5 +1,5 @@
 /**
- * @module master/reload-record
+ * @module cli/reload-record
  * How `grocketd reload` learns what its SIGHUP came to. A signal carries no reply, so the master keeps a small JSON
  * file next to its pid file, `<server.pid_file>.reload`, with its pid and its last few SIGHUP reloads: a sequence
  * number, "running" once the signal is taken, then "done" with the outcome (the new generation, or the reasons it was

@@ -1,5 +1,5 @@
 /**
- * @module master/pid-file
+ * @module cli/pid-file
  * `server.pid_file`, written so that it cannot be turned against whoever runs grocketd, and read so that
  * `grocketd reload` signals only a grocketd master.
  * - Writing never follows a symbolic link: the pid goes into a temporary file created exclusively (O_CREAT|O_EXCL|
