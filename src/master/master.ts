@@ -100,6 +100,8 @@ export class Master {
       processes: plan.config.server.processes,
       modules: plan.modules.map((m) => `${m.def.name}@${m.def.version}`).join(","),
       config: plan.configFile ?? "(none)",
+      // Said at start-up because it surprises: a module-level variable is not shared by the threads serving it.
+      module_state: "per thread: each thread imports its own copy; share objects between modules through libraries, data between threads through SharedArrayBuffer or topics (README Modules)",
     });
     // The pid file is checked before anything starts (a symbolic link, or a grocketd that still runs, stop the start)
     // and written once the first generation serves, so `grocketd reload` finds only a master that can reload.

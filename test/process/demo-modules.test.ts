@@ -28,6 +28,28 @@ describe("demo modules", () => {
     h.end();
   });
 
+  test("echo's GET / says what it serves and how to reach it, on the ports it got; the start-up line says state is per thread", async () => {
+    running = await startGrocketd(["--listen", "tcp://127.0.0.1:0", "--listen", "http://127.0.0.1:0", "--threads", "1"], { expectListening: 2 });
+    const [tcpPort, httpPort] = running.ports;
+    const home = await fetch(`http://127.0.0.1:${httpPort}/`);
+    expect(home.status).toBe(200);
+    expect(home.headers.get("content-type")).toBe("text/plain; charset=utf-8");
+    const page = await home.text();
+    expect(page).toContain("echo module (modules/echo.ts)");
+    expect(page).toContain(`printf '%044d' 7 | nc -N 127.0.0.1 ${tcpPort}`);
+    expect(page).toContain(`printf '%044d' 7 | curl --data-binary @- http://127.0.0.1:${httpPort}/binary`);
+    expect((await fetch(`http://127.0.0.1:${httpPort}/nothing-here`)).status).toBe(404);
+    // The command on the page does what it says: 44 bytes of printf '%044d' 7, echoed over HTTP and over TCP.
+    const packet = Buffer.from("7".padStart(44, "0"));
+    const echoed = await fetch(`http://127.0.0.1:${httpPort}/binary`, { method: "POST", body: packet });
+    expect(Buffer.from(await echoed.arrayBuffer())).toEqual(packet);
+    const c = await connect(tcpPort!);
+    c.write(packet);
+    expect(Buffer.from(await c.waitBytes(44))).toEqual(packet);
+    c.end();
+    expect(running.output()).toMatch(/grocketd \S+ starting .*module_state="per thread: .*SharedArrayBuffer/);
+  });
+
   test("kiss-check closes a connection whose ids do not rise by one", async () => {
     running = await startGrocketd(["--module", resolve(ROOT, "modules/kiss-check.ts"), "--listen", "tcp://127.0.0.1:0", "--threads", "1"]);
     const port = running.ports[0]!;
