@@ -10,7 +10,9 @@
  * ```
  */
 export { defineModule, type GrocketdModule } from "./module/define-module.ts";
-export type { Conn, HookContext, ModuleConfigSchema, ModuleDefinition, Protocol, Reply, Role } from "./module/types.ts";
+export type {
+  Conn, HookContext, ModuleConfigSchema, ModuleDefinition, Protocol, PublishOptions, PushData, Reply, Role, SendResult,
+} from "./module/types.ts";
 export { defineLibrary } from "./module/define-library.ts";
 export type {
   ClassDefinition, Counter, CreateArgs, FactoryName, InstanceOf, LibraryDefinition, LibraryHandle, PortInfo, RuntimeLibrary, SingletonName,

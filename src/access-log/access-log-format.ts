@@ -48,7 +48,7 @@ export interface TcpEntry {
   readonly bytesOut: number;
   readonly module: string;
   readonly thread: number;
-  /** peer, module, bad_data, handler_error, idle_timeout, draining, drain_timeout, refused, handler_lost, tls_handshake_timeout, terminated. */
+  /** peer, module, bad_data, handler_error, idle_timeout, draining, drain_timeout, refused, handler_lost, tls_handshake_timeout, slow_consumer, terminated. */
   readonly reason: string;
 }
 

@@ -14,7 +14,7 @@ export interface KeySpec<T = unknown> {
   readonly default: T;
   readonly doc: string;
   /** The original grocket ini key this replaces, for the mapping table in the docs. */
-  readonly original?: string;
+  readonly original?: string | undefined;
 }
 
 function key<T>(schema: z.ZodType<T>, def: T, doc: string, original?: string): KeySpec<T> {
@@ -88,6 +88,8 @@ export const configKeys = {
     cpu_affinity: key(z.array(cpuNumber), [] as number[],
       "CPUs to pin the I/O threads to (Linux): thread i (of each process) runs only on CPU `cpu_affinity[i % n]`. Empty = no pinning. Elsewhere, or if pinning fails, a warning and no effect.",
       "thread_affinity"),
+    max_buffered: key(int(1 * KiB, 4096 * MiB), 4 * MiB,
+      "Most output a connection may have waiting (bytes: its queue plus pushes held behind an owed reply); a server push (`conn.send`, `ctx.send`, a topic delivery) past it drops the connection as a slow consumer (close reason `slow_consumer`, counted). At least io.high_water."),
   },
   worker: {
     disabled: key(z.boolean(), true,
@@ -158,6 +160,10 @@ export const configKeys = {
     buffer_bytes: key(int(4 * KiB, 1024 * MiB), 1 * MiB,
       "Per I/O thread: most unwritten access log bytes held in memory. When the disk or stdout cannot keep up, further lines are dropped and counted (`grocketd_access_log_dropped_total`), never waited for."),
     flush_ms: key(int(10, 60_000), 250, "Per I/O thread: how often buffered access log lines are written (milliseconds); 64 KiB of lines are written at once."),
+  },
+  pubsub: {
+    ring_bytes: key(int(64 * KiB, 1024 * MiB), 1 * MiB,
+      "Size of each ring between two I/O threads of a process (one per direction per pair, only with io.threads > 1), carrying `ctx.send` to another thread's connection and topic publishes. A full ring drops the record and counts it (`pubsub.dropped.ring_full`); a publish must fit one record."),
   },
 } satisfies Record<string, Record<string, KeySpec<any>>>;
 

@@ -386,7 +386,7 @@ export class HttpConnection extends HttpDispatch implements ParserEvents {
     } else this.close();
   }
 
-  protected override drained(): void {
+  protected override belowHalf(): void {
     for (; this.pendingAcks > 0; this.pendingAcks--) this.link?.send(K_ACK, this.poolNo, 0, 0);
     this.wakeDrainWaiters();
   }

@@ -12,6 +12,7 @@ import type { PoolClient } from "../pool/pool-client.ts";
 import type { AccessLog } from "../access-log/access-log.ts";
 import { StatsSlot } from "../stats/stats-slot.ts";
 import type { HandshakeDeadlines } from "./tls-handshake.ts";
+import { PubSubHub } from "../pubsub/hub.ts";
 
 /** A connection as the thread's housekeeping sees it (idle sweep, drain). */
 export interface Housekept {
@@ -73,6 +74,8 @@ export class IoContext {
   handshakes: HandshakeDeadlines | null = null;
   private nextId = 1;
   readonly noisy: RateLimitedLog;
+  /** Server push and topics: connections by id, subscriptions, the rings to the other I/O threads (pubsub/hub.ts). */
+  readonly pubsub: PubSubHub = new PubSubHub(this);
 
   constructor(
     readonly index: number,
@@ -82,7 +85,7 @@ export class IoContext {
     this.noisy = new RateLimitedLog(log, 20);
   }
 
-  /** Ids are unique within the process: the thread index sits in the low bits. */
+  /** Ids are unique within the process: the thread index sits in the low bits (pubsub/conn-id.ts reads it back). */
   newConnId(): number {
     return this.nextId++ * 1024 + this.index;
   }

@@ -21,6 +21,8 @@ import { pinThread } from "./cpu-affinity.ts";
 import { listenUdp } from "./udp/udp-listener.ts";
 import { StatsSlot } from "../stats/stats-slot.ts";
 import { openAccessLog } from "../access-log/access-log.ts";
+import { Mesh } from "../pubsub/mesh.ts";
+import { routePoolPubsub } from "../pubsub/pool-records.ts";
 
 declare const self: Worker;
 
@@ -52,9 +54,20 @@ async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
   try {
     for (const ref of msg.modules) modules.push(await loadModule(ref.file));
     // `modules` stays in configuration order (listeners find theirs by name or index); init follows `requires`.
-    runtime = new ModuleRuntime(modules, { role: "thread", index: msg.index, config: msg.config, log, bindings: msg.bindings, stats: slot });
+    const thread = io;
+    const hub = thread.pubsub;
+    if (msg.mesh) {
+      hub.mesh = new Mesh(msg.mesh, () => thread.stats, {
+        published: (topic, bytes, except) => void hub.deliver(topic, bytes, except),
+        sent: (id, bytes) => void hub.sendLocal(id, bytes),
+      }, log);
+    }
+    runtime = new ModuleRuntime(modules, { role: "thread", index: msg.index, config: msg.config, log, bindings: msg.bindings, stats: slot, push: hub });
     await runtime.init(`thread ${msg.index}`);
-    if (msg.pool !== null) io.pool = new PoolClient(msg.pool, log);
+    if (msg.pool !== null) {
+      io.pool = new PoolClient(msg.pool, log);
+      routePoolPubsub(io.pool, hub, () => thread.stats);
+    }
     io.accessLog = await openAccessLog(msg.config, io.stats, log);
     const ports: number[] = [];
     for (const b of msg.bindings) {
@@ -121,6 +134,7 @@ async function stop(drainMs: number, mode: StopMode): Promise<void> {
   stopHousekeeping?.();
   await io.accessLog?.close(); // the connections' last lines, written before the thread reports stopped
   await io.pool?.stop();
+  await io.pubsub.mesh?.stop();
   await runtime?.term(); // reverse init order; logs failures and this thread's counters
   post({ t: "stopped" });
 }
@@ -131,4 +145,5 @@ self.onmessage = (ev: MessageEvent<ToThread>) => {
   else if (msg.t === "stop") void stop(msg.drainMs, msg.mode);
   else if (msg.t === "pool-handler") io?.pool?.replace(msg.handler, msg.rings);
   else if (msg.t === "pool-handler-lost") io?.pool?.lost(msg.handler);
+  else if (msg.t === "mesh-peer") io?.pubsub.mesh?.setPeer(msg.peer, msg.out, msg.in);
 };

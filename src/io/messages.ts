@@ -5,6 +5,7 @@
 import type { Config } from "../config/keys.ts";
 import type { ListenEntry } from "../config/listen-url.ts";
 import type { StatsRef } from "../stats/stats-slot.ts";
+import type { MeshRings } from "../pubsub/mesh.ts";
 
 export interface ModuleRef {
   readonly file: string;
@@ -33,8 +34,12 @@ export type ToThread =
       t: "start"; index: number; proc: number | null; config: Config; modules: ModuleRef[]; bindings: Binding[]; pool: RingPair[] | null;
       /** The thread's slot of shared counters (stats/stats-slot.ts); absent: counters are kept but nobody reads them. */
       stats?: StatsRef;
+      /** Rings to and from every other I/O thread of the process (pubsub/mesh.ts); absent with one I/O thread. */
+      mesh?: MeshRings;
     }
   | { t: "stop"; drainMs: number; mode: StopMode }
+  /** I/O thread `peer` was replaced: its fresh rings (to it, from it). */
+  | { t: "mesh-peer"; peer: number; out: SharedArrayBuffer; in: SharedArrayBuffer }
   /** Handler thread `handler` was replaced: its connections are lost; use these rings from now on. */
   | { t: "pool-handler"; handler: number; rings: RingPair }
   /** Handler thread `handler` died: fail its connections now and pin no new ones to it until it is replaced. */

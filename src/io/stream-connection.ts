@@ -10,7 +10,7 @@
 import type { Socket } from "bun";
 import { describeError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
-import type { Conn, ModuleDefinition, Protocol } from "../module/types.ts";
+import type { Conn, ModuleDefinition, Protocol, PublishOptions, PushData } from "../module/types.ts";
 import type { Housekept, IoContext } from "./io-context.ts";
 import { OutputQueue } from "./output-queue.ts";
 import { K_CLOSE, K_OPEN, R_FAIL, connInfoSize, writeConnInfo } from "../pool/pool-protocol.ts";
@@ -113,6 +113,48 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
     this.close();
   }
 
+  // ---- server push and topics (the hub is pubsub/hub.ts; TCP's ordered push is TcpConnection#send) ----
+
+  /** This connection's topics (the hub's Subscriber contract); null until the first subscribe. */
+  subs: Set<string> | null = null;
+  private pushDrainWaiters: Array<() => void> | null = null;
+
+  drained(): Promise<void> {
+    if (this.closed || !this.congested) return Promise.resolve();
+    return new Promise((resolve) => (this.pushDrainWaiters ??= []).push(resolve));
+  }
+
+  private releaseDrainWaiters(): void {
+    const w = this.pushDrainWaiters;
+    if (w === null) return;
+    this.pushDrainWaiters = null;
+    for (const f of w) f();
+  }
+
+  /** A topic delivery or `ctx.send`: like `conn.send`, not counted as a push here (the hub counts). */
+  push(data: PushData): boolean {
+    return this.send(data);
+  }
+
+  /** Topics reach TCP and TLS connections (HTTP has no framing for them). */
+  subscribe(topic: string): boolean {
+    if (this.closed || this.closing || this.protocol !== "tcp") return false;
+    this.io.pubsub.subscribe(this, topic);
+    return true;
+  }
+
+  unsubscribe(topic: string): boolean {
+    return this.io.pubsub.unsubscribe(this, topic);
+  }
+
+  get topics(): readonly string[] {
+    return this.subs === null ? [] : [...this.subs];
+  }
+
+  publish(topic: string, data: PushData, options?: PublishOptions): number {
+    return this.io.pubsub.publish(topic, data, options?.exceptSelf === true ? this.id : (options?.except ?? -1));
+  }
+
   // ---- hooks owed by subclasses ----
 
   /** True while replies are still owed (async work in flight). */
@@ -141,6 +183,7 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
       this.accepted = true;
       st[S_CONN_OPEN]++;
       this.io.conns.add(this);
+      if (this.protocol === "tcp") this.io.pubsub.register(this);
       return true;
     }
     const accept = this.svc.def.accept;
@@ -159,6 +202,7 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
     this.accepted = true;
     st[S_CONN_OPEN]++;
     this.io.conns.add(this);
+    if (this.protocol === "tcp") this.io.pubsub.register(this);
     return true;
   }
 
@@ -187,6 +231,8 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
     this.stopReading = true;
     this.out = null;
     this.io.conns.delete(this);
+    this.io.pubsub.unregister(this);
+    this.releaseDrainWaiters();
     if (this.accepted) this.io.stats[S_CONN_OPEN]--;
     this.because("peer");
     const al = this.io.accessLog;
@@ -320,10 +366,15 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
 
   // ---- writing ----
 
-  /** Sends bytes: into the cork during an event (one write per event), straight to the socket otherwise. */
-  send(r: Uint8Array | string): void {
+  /**
+   * Sends bytes: into the cork during an event (one write per event), straight to the socket otherwise. Returns
+   * false once closed, or when the output is past the high-water mark (the `Conn.send` contract).
+   */
+  send(r: Uint8Array | string): boolean {
+    if (this.closed) return false;
     if (this.inEvent) this.io.cork.add(r);
     else this.write(r);
+    return !this.congested;
   }
 
   /** Writes everything corked during this event in one write. */
@@ -408,7 +459,8 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
     }
     if (out.bytes <= this.svc.highWater / 2) {
       this.resumeFor(PAUSE_OUTPUT);
-      this.drained();
+      this.belowHalf();
+      this.releaseDrainWaiters();
     }
     if (this.backlogged && !this.congested) this.resumeBacklog();
     if (empty && this.closing) this.maybeFinish();
@@ -446,7 +498,7 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
   protected resumeBacklog(): void {}
 
   /** The output queue fell below half the high-water mark. */
-  protected drained(): void {}
+  protected belowHalf(): void {}
 
   /** For tests and statistics. */
   get queuedBytes(): number {

@@ -146,6 +146,9 @@ export async function buildStartPlan(cli: CliOptions, env: Record<string, string
   const stream = bindings.some((b) => b.entry.protocol === "tcp" || b.entry.protocol === "tls");
   const http = bindings.find((b) => b.entry.protocol === "http" || b.entry.protocol === "https");
   problems.push(...checkPoolFit(config, stream, http !== undefined));
+  if (config.io.max_buffered < config.io.high_water) {
+    problems.push(`io.max_buffered = ${config.io.max_buffered} is below io.high_water = ${config.io.high_water}; it must be at least that`);
+  }
 
   // 7. The HTTP parser is checked here, before any thread starts (and by --check), not at the first request.
   if (http !== undefined) {

@@ -27,6 +27,8 @@ export class ThreadSupervisor implements Serving {
   private readonly handlers: WorkerGroup | null;
   /** rings[i][j]: I/O thread i ↔ handler thread j. */
   private readonly rings: RingPair[][] = [];
+  /** mesh[i][j]: I/O thread i → I/O thread j (pubsub/mesh.ts); empty with one I/O thread. */
+  private readonly mesh: (SharedArrayBuffer | null)[][] = [];
   /** One slot of shared counters per thread, read by the status listener (stats/stats-registry.ts). */
   private readonly stats: StatsGroup;
 
@@ -49,6 +51,12 @@ export class ThreadSupervisor implements Serving {
         for (let j = 0; j < plan.config.worker.threads; j++) this.rings[i]!.push(this.newPair());
       }
     }
+    if (plan.threads > 1) {
+      for (let i = 0; i < plan.threads; i++) {
+        this.mesh.push([]);
+        for (let j = 0; j < plan.threads; j++) this.mesh[i]!.push(i === j ? null : this.newMeshRing());
+      }
+    }
     this.io = new WorkerGroup({
       label: "I/O thread",
       url: IO_THREAD_URL,
@@ -66,8 +74,18 @@ export class ThreadSupervisor implements Serving {
         bindings: this.bindings,
         pool: pool ? this.rings[index]! : null,
         stats: this.stats.ref("io", index),
+        ...(this.mesh.length === 0 ? {} : { mesh: { out: this.mesh[index]!, in: this.mesh.map((row) => row[index]!) } }),
       }),
       beforeRestart: (i) => {
+        if (this.mesh.length > 0) {
+          // Records to and from the dead thread are meaningless: fresh rings both ways, and each peer switches to them.
+          for (let j = 0; j < this.mesh.length; j++) {
+            if (j === i) continue;
+            const out = (this.mesh[j]![i] = this.newMeshRing());
+            const inp = (this.mesh[i]![j] = this.newMeshRing());
+            this.io.sendTo(j, { t: "mesh-peer", peer: i, out: out!, in: inp! } satisfies ToThread);
+          }
+        }
         if (!pool) return;
         // The dead thread's records are meaningless now: fresh rings, and each handler drops that thread's connections.
         for (let j = 0; j < this.rings[i]!.length; j++) {
@@ -107,6 +125,10 @@ export class ThreadSupervisor implements Serving {
             }
           },
         });
+  }
+
+  private newMeshRing(): SharedArrayBuffer {
+    return Ring.create(this.plan.config.pubsub.ring_bytes).sab;
   }
 
   private newPair(): RingPair {

@@ -19,7 +19,17 @@ import { RUNTIME_LIBRARY } from "./manifest.ts";
 import { ObjectRegistry } from "./object-registry.ts";
 import type { StatsSlot } from "../stats/stats-slot.ts";
 import { resolveLibraries, type Resolution } from "./resolve-libraries.ts";
-import type { HookContext, Role } from "./types.ts";
+import type { HookContext, PublishOptions, PushData, Role, SendResult } from "./types.ts";
+
+/** The thread's push and topic service behind `ctx.send` / `ctx.publish` (pubsub/hub.ts, pubsub/handler-pubsub.ts). */
+export interface PushService {
+  send(id: number, data: PushData): SendResult;
+  /** `except`: a connection id to leave out, -1 for none. */
+  publish(topic: string, data: PushData, except: number): number;
+}
+
+/** The master and process roles own no connections. */
+const NO_PUSH: PushService = { send: () => "unknown", publish: () => 0 };
 
 export interface ModuleRuntimeOptions {
   readonly role: Role;
@@ -31,6 +41,8 @@ export interface ModuleRuntimeOptions {
   readonly bindings?: readonly Binding[];
   /** The thread's stats slot: module counters are kept there, where the status listener reads them. */
   readonly stats?: StatsSlot;
+  /** `ctx.send` and `ctx.publish` (I/O and handler threads); without it they reach nothing. */
+  readonly push?: PushService;
 }
 
 /** Library resolution over loaded modules (start plan, master and threads all use this). */
@@ -118,6 +130,7 @@ export class ModuleRuntime {
       handles.set(name, made);
       return made;
     };
+    const push = this.opts.push ?? NO_PUSH;
     const ctx: HookContext = Object.freeze({
       role,
       index,
@@ -125,6 +138,8 @@ export class ModuleRuntime {
       log,
       moduleConfig: config.modules[m.def.name] ?? {},
       grocketd: lib,
+      send: (id: number, data: PushData) => push.send(id, data),
+      publish: (topic: string, data: PushData, options?: PublishOptions) => push.publish(topic, data, options?.except ?? -1),
       require: require as HookContext["require"],
     });
     this.contexts.set(m, ctx);

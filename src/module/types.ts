@@ -8,10 +8,10 @@ import type { Config, ConfigLayer } from "../config/keys.ts";
 import type { Logger } from "../log/logger.ts";
 import type { HttpHook } from "../http/http-types.ts";
 import type { LibraryDefinition, LibraryHandle, RuntimeLibrary } from "./library-types.ts";
-import type { Conn, Reply, Role } from "./conn-types.ts";
+import type { Conn, PublishOptions, PushData, Reply, Role, SendResult } from "./conn-types.ts";
 
 // The connection types live in conn-types.ts (http/http-types.ts and library-types.ts need them without this file).
-export type { Conn, Protocol, Reply, Role } from "./conn-types.ts";
+export type { Conn, Protocol, PublishOptions, PushData, Reply, Role, SendResult } from "./conn-types.ts";
 
 /** A module's own config section `[modules.<name>]`: a zod object schema (unknown keys are refused at start-up). */
 export type ModuleConfigSchema = z.ZodObject;
@@ -32,6 +32,18 @@ export interface HookContext<MC = Record<string, unknown>> {
    * A library this module declared in `requires` (or provides itself), typed by the provider's exported type:
    * `ctx.require<KvLibrary>("kv").singleton("Store")`. The handle stays valid on this thread after `init`.
    */
+  /**
+   * Pushes `data` to the connection with this id, on whichever I/O thread of this process owns it (over the
+   * shared-memory rings between threads). See `SendResult` for what each answer means. I/O and handler threads only
+   * (the master and process roles own no connections: always `unknown`).
+   */
+  send(id: number, data: PushData): SendResult;
+  /**
+   * Publishes `data` to every subscriber of `topic` on every I/O thread of this process, encoded once. Order per
+   * topic from one publisher is kept. Returns the deliveries made on this thread (other threads count theirs in
+   * /status: `pubsub.deliveries`). The master and process roles have no subscribers: 0, nothing sent.
+   */
+  publish(topic: string, data: PushData, options?: PublishOptions): number;
   require(name: "grocketd"): RuntimeLibrary;
   require<L extends LibraryDefinition = LibraryDefinition>(name: string): LibraryHandle<L>;
 }

@@ -13,7 +13,7 @@ import type { Reply } from "../module/types.ts";
 import type { FromThread, RingPair, ToHandler } from "../io/messages.ts";
 import type { Config } from "../config/keys.ts";
 import {
-  K_ACK, K_CLOSE, K_DATAGRAM, K_HTTP_REQ, K_HTTP_RES, K_OPEN, K_PACKET, K_REJECT, K_REPLY, R_CLOSE, R_DROP, R_EMPTY, R_FAIL, R_PART,
+  K_ACK, K_CLOSE, K_DATAGRAM, K_HTTP_REQ, K_HTTP_RES, K_OPEN, K_PACKET, K_PS_STATE, K_REJECT, K_REPLY, R_CLOSE, R_DROP, R_EMPTY, R_FAIL, R_PART,
   Reader, readConnInfo, readRequest, responseSize, writeResponse, type PoolResponse,
 } from "./pool-protocol.ts";
 import { PooledConn } from "./pooled-conn.ts";
@@ -21,6 +21,7 @@ import { RingLink } from "./ring-link.ts";
 import { serveHttp } from "./serve-http.ts";
 import { StatsSlot } from "../stats/stats-slot.ts";
 import { S_HTTP_REQUESTS, S_PACKETS } from "../stats/stat-fields.ts";
+import { HandlerPubSub } from "../pubsub/handler-pubsub.ts";
 
 declare const self: Worker;
 const post = (m: FromThread): void => self.postMessage(m);
@@ -37,6 +38,8 @@ const enc = new TextEncoder();
 /** This thread's counters in shared memory (packets and requests handled, module counters); see stats/stats-slot.ts. */
 let stats = StatsSlot.detached();
 let datagramIds = 0;
+/** ctx.send / ctx.publish / conn.publish on this thread: records to the I/O threads. */
+const pubsub = new HandlerPubSub(() => links);
 
 function replyFlags(c: PooledConn): number {
   return (c.closeRequested ? R_CLOSE : 0) | (c.dropRequested ? R_DROP : 0);
@@ -129,10 +132,13 @@ function attach(io: number, pair: RingPair): void {
         const remoteAddress = r.latin1();
         const info = { module: base.module, id: ++datagramIds, protocol: "udp" as const, remoteAddress, remotePort, localPort: base.localPort, thread: base.thread };
         const c = new PooledConn(info, no, base.module);
+        c.pubsub = pubsub;
         onPacket(link, conns, c, seq, bytes.slice(r.off, off + len));
       } else if (kind === K_OPEN) {
         const info = readConnInfo(new Reader(bytes, off));
         const c = new PooledConn(info, no, info.module);
+        c.link = link;
+        c.pubsub = pubsub;
         conns.set(no, c);
         if (info.protocol === "udp") {
           c.accepted = true;
@@ -162,8 +168,11 @@ function attach(io: number, pair: RingPair): void {
         const c = conns.get(no);
         if (c === undefined) return;
         c.gone = true;
+        c.setCongested(false);
         c.response?.abort();
         if (c.inflight === 0) runClose(c, conns);
+      } else if (kind === K_PS_STATE) {
+        conns.get(no)?.setCongested(_flags === 1);
       } else if (kind === K_HTTP_REQ) {
         const c = conns.get(no);
         if (c === undefined) return;
@@ -185,6 +194,7 @@ function attach(io: number, pair: RingPair): void {
     void old.link.stop();
     for (const c of old.conns.values()) {
       c.gone = true;
+      c.setCongested(false);
       c.response?.abort();
       if (c.inflight === 0) runClose(c, old.conns);
     }
@@ -203,7 +213,7 @@ async function start(msg: Extract<ToHandler, { t: "start" }>): Promise<void> {
   process.on("unhandledRejection", (reason) => log.error("unhandled promise rejection in module code", { error: describeError(reason) }));
   try {
     for (const ref of msg.modules) modules.push(await loadModule(ref.file));
-    runtime = new ModuleRuntime(modules, { role: "handler", index, config, log, stats, bindings: msg.bindings });
+    runtime = new ModuleRuntime(modules, { role: "handler", index, config, log, stats, bindings: msg.bindings, push: pubsub });
     await runtime.init(`handler thread ${index}`);
     msg.links.forEach((pair, io) => attach(io, pair));
     post({ t: "listening", ports: [] });

@@ -10,6 +10,10 @@ import { describeError } from "../errors.ts";
 import type { RingPair } from "../io/messages.ts";
 import type { Logger } from "../log/logger.ts";
 import { RingLink } from "./ring-link.ts";
+import { K_PS_FIRST } from "./pool-protocol.ts";
+
+/** A push, subscription, publish or send from a handler thread (kinds PS_*; pubsub/hub.ts handles them). */
+export type PubsubRecordHandler = (kind: number, e: PoolEndpoint | undefined, no: number, seq: number, flags: number, bytes: Uint8Array, off: number, len: number) => void;
 
 /** A connection that sends its work to the pool. */
 export interface PoolEndpoint {
@@ -36,6 +40,8 @@ interface Lane {
 export class PoolClient {
   private readonly lanes: Lane[] = [];
   private nextNo = 1;
+  /** Set by the I/O thread: where PS_* records go. */
+  onPubsub: PubsubRecordHandler = () => {};
 
   constructor(
     pairs: readonly RingPair[],
@@ -53,7 +59,10 @@ export class PoolClient {
     const link = new RingLink(
       pair,
       "io",
-      (kind, no, seq, flags, bytes, off, len) => endpoints.get(no)?.poolRecord(kind, seq, flags, bytes, off, len),
+      (kind, no, seq, flags, bytes, off, len) => {
+        if (kind >= K_PS_FIRST) this.onPubsub(kind, endpoints.get(no), no, seq, flags, bytes, off, len);
+        else endpoints.get(no)?.poolRecord(kind, seq, flags, bytes, off, len);
+      },
       (err) => this.log.error("pool record failed", { handler: j, error: describeError(err) }),
     );
     link.onBlocked = () => {

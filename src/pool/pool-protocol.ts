@@ -12,6 +12,11 @@
  *   handler → I/O   REPLY       proc's answer for seq (flags: CLOSE, DROP, FAIL, EMPTY)
  *                   REJECT      accept refused the connection
  *                   HTTP_RES    a response, whole or streamed (flags: WHOLE, CHUNK, END, FAIL, CLOSE)
+ *                   PS_PUSH     conn.send bytes for this conn           in line with its replies (pubsub/)
+ *                   PS_SUB      topic (UTF-8)                          conn.subscribe; PS_UNSUB: unsubscribe
+ *                   PS_PUBLISH  topic, data (conn = topic byte length, seq/flags = excepted id hi/lo)  ctx.publish
+ *                   PS_SEND     data (seq/flags = target id hi/lo)     ctx.send to any connection of the process
+ *   I/O → handler   PS_STATE    flags 1: this conn's output is past high water; 0: drained (conn.send's answer)
  *
  * Connection numbers are per I/O thread (an int32 counter), so a handler keys its maps by (I/O thread, conn).
  */
@@ -32,6 +37,15 @@ export const K_DATAGRAM = 6;
 export const K_REPLY = 11;
 export const K_REJECT = 12;
 export const K_HTTP_RES = 13;
+
+/** Server push and topics (pubsub/): kinds from K_PS_FIRST on go to the I/O thread's hub, not to a connection. */
+export const K_PS_FIRST = 20;
+export const K_PS_PUSH = 20;
+export const K_PS_SUB = 21;
+export const K_PS_UNSUB = 22;
+export const K_PS_PUBLISH = 23;
+export const K_PS_SEND = 24;
+export const K_PS_STATE = 25;
 
 /** REPLY / HTTP_RES flags. */
 export const R_CLOSE = 1;

@@ -2,9 +2,15 @@
  * @module pool/pooled-conn
  * A connection as a handler thread sees it: the `Conn` its hooks get (with the state `accept` returned, which lives
  * here, next to the code that uses it), plus the bookkeeping that lets `close` run once, after the last reply.
+ * Pushes and subscriptions become records to the I/O thread that owns the connection (pubsub/handler-pubsub.ts);
+ * that thread answers a push that finds the output past high water with a PS_STATE record, and again once drained.
  */
-import type { Conn, Protocol } from "../module/types.ts";
-import type { ConnInfo } from "./pool-protocol.ts";
+import type { Conn, Protocol, PublishOptions, PushData } from "../module/types.ts";
+import type { PushService } from "../module/module-runtime.ts";
+import { K_PS_PUSH, K_PS_SUB, K_PS_UNSUB, type ConnInfo } from "./pool-protocol.ts";
+import type { RingLink } from "./ring-link.ts";
+
+const enc = new TextEncoder();
 
 /** What the handler thread does to a response in progress (pooled-http.ts's PooledResponse; named here so this file
  * does not import pooled-http.ts, which imports this one). */
@@ -49,6 +55,14 @@ export class PooledConn implements Conn<unknown> {
     this.thread = info.thread;
   }
 
+  /** Set by the handler thread: the ring pair to this connection's I/O thread, and ctx.publish's service. */
+  link: RingLink | null = null;
+  pubsub: PushService | null = null;
+  /** The I/O thread said the output is past high water (PS_STATE). */
+  congested = false;
+  private waiters: Array<() => void> | null = null;
+  private subs: Set<string> | null = null;
+
   close(): void {
     this.closeRequested = true;
   }
@@ -56,6 +70,57 @@ export class PooledConn implements Conn<unknown> {
   /** What binary over HTTP reads after each proc call to stop at a drop() (the same field name as inline). */
   get dropping(): boolean {
     return this.dropRequested;
+  }
+
+  send(data: PushData): boolean {
+    const link = this.link;
+    if (link === null || this.gone || this.closeRequested || this.protocol !== "tcp") return false;
+    const b = typeof data === "string" ? enc.encode(data) : data;
+    // A byte stream: a push larger than one record goes as several, in order.
+    const max = link.maxPayload;
+    for (let off = 0; off < b.length; off += max) link.send(K_PS_PUSH, this.no, 0, 0, b, off, Math.min(max, b.length - off));
+    return !this.congested;
+  }
+
+  /** PS_STATE from the I/O thread; also called with false when the connection is gone (waiters are released). */
+  setCongested(on: boolean): void {
+    this.congested = on;
+    if (on) return;
+    const w = this.waiters;
+    this.waiters = null;
+    if (w !== null) for (const f of w) f();
+  }
+
+  drained(): Promise<void> {
+    if (!this.congested || this.gone) return Promise.resolve();
+    return new Promise((resolve) => (this.waiters ??= []).push(resolve));
+  }
+
+  subscribe(topic: string): boolean {
+    if (this.link === null || this.gone || this.closeRequested || this.protocol !== "tcp") return false;
+    const subs = (this.subs ??= new Set());
+    if (subs.has(topic)) return true;
+    subs.add(topic);
+    const t = enc.encode(topic);
+    this.link.send(K_PS_SUB, this.no, 0, 0, t, 0, t.length);
+    return true;
+  }
+
+  unsubscribe(topic: string): boolean {
+    if (this.subs === null || !this.subs.delete(topic)) return false;
+    if (this.link !== null && !this.gone) {
+      const t = enc.encode(topic);
+      this.link.send(K_PS_UNSUB, this.no, 0, 0, t, 0, t.length);
+    }
+    return true;
+  }
+
+  get topics(): readonly string[] {
+    return this.subs === null || this.gone ? [] : [...this.subs];
+  }
+
+  publish(topic: string, data: PushData, options?: PublishOptions): number {
+    return this.pubsub === null ? 0 : this.pubsub.publish(topic, data, options?.exceptSelf === true ? this.id : (options?.except ?? -1));
   }
 
   drop(): void {

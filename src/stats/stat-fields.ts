@@ -48,6 +48,25 @@ export const S_ACCESS_DROPPED = 18;
 export const S_TLS_HANDSHAKE_TIMEOUTS = 19;
 /** TLS handshakes that failed (no common version or cipher suite, a malformed ClientHello, ...). */
 export const S_TLS_HANDSHAKE_FAILED = 20;
+// Server push and topics (src/pubsub/), on the I/O thread that owns the connection.
+/** Pushes: `conn.send` and `ctx.send` deliveries to a connection (topic deliveries are counted apart). */
+export const S_PS_PUSHES = 21;
+/** Publishes made on this thread (a handler thread's publish counts on the I/O thread that relays it). */
+export const S_PS_PUBLISHES = 22;
+/** Topic deliveries written to this thread's subscribers. */
+export const S_PS_DELIVERIES = 23;
+/** Connections dropped as slow consumers (output past io.max_buffered; close reason `slow_consumer`). */
+export const S_PS_DROP_SLOW = 24;
+/** Records (publishes, sends) not delivered to another I/O thread because the ring to it was full. */
+export const S_PS_DROP_RING = 25;
+/** Publishes that could not be relayed to other processes or the broker. */
+export const S_PS_DROP_BROKER = 26;
+/** Subscriptions on this thread now (gauge). */
+export const S_PS_SUBSCRIPTIONS = 27;
+/** Topics with at least one subscriber on this thread now (gauge). */
+export const S_PS_TOPICS = 28;
+/** `ctx.send` to an id with no open connection (closed, never existed, or a UDP sender). */
+export const S_PS_UNKNOWN_ID = 29;
 /** Fixed fields per slot, with room to add counters without changing the slot layout. */
 export const FIXED_FIELDS = 32;
 
@@ -94,6 +113,17 @@ export const IO_FAMILIES: readonly Family[] = [
     fields: [S_TLS_HANDSHAKE_TIMEOUTS, S_TLS_HANDSHAKE_FAILED],
     labels: [{ reason: "timeout" }, { reason: "failed" }],
   },
+  { name: "pubsub_pushes_total", kind: "counter", help: "Server pushes to one connection (conn.send, ctx.send).", fields: [S_PS_PUSHES] },
+  { name: "pubsub_publishes_total", kind: "counter", help: "Topic publishes made on this thread.", fields: [S_PS_PUBLISHES] },
+  { name: "pubsub_deliveries_total", kind: "counter", help: "Topic deliveries written to subscribers of this thread.", fields: [S_PS_DELIVERIES] },
+  {
+    name: "pubsub_dropped_total", kind: "counter", help: "Pushes and publishes lost: slow consumers dropped, full rings between threads, broker unreachable.",
+    fields: [S_PS_DROP_SLOW, S_PS_DROP_RING, S_PS_DROP_BROKER],
+    labels: [{ reason: "slow_consumer" }, { reason: "ring_full" }, { reason: "broker_down" }],
+  },
+  { name: "pubsub_unknown_ids_total", kind: "counter", help: "ctx.send to an id with no open connection.", fields: [S_PS_UNKNOWN_ID] },
+  { name: "pubsub_subscriptions", kind: "gauge", help: "Topic subscriptions on this thread.", fields: [S_PS_SUBSCRIPTIONS] },
+  { name: "pubsub_topics", kind: "gauge", help: "Topics with a subscriber on this thread.", fields: [S_PS_TOPICS] },
 ];
 
 /** What handler threads count (`worker.disabled = false`), per handler thread (label `handler`). */

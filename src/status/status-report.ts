@@ -10,6 +10,8 @@ import {
   FIXED_FIELDS, S_ACCESS_DROPPED, S_ACCESS_LINES, S_BYTES_IN, S_BYTES_OUT, S_CONN_OPEN, S_CONN_REFUSED, S_CONN_TOTAL,
   S_ERR_BAD_DATA, S_ERR_HANDLER, S_ERR_HTTP_REJECTED, S_HTTP_1XX, S_HTTP_REQUESTS, S_PACKETS, S_RING_FROM_HANDLERS,
   S_RING_TO_HANDLERS, S_TLS_HANDSHAKE_FAILED, S_TLS_HANDSHAKE_TIMEOUTS,
+  S_PS_DELIVERIES, S_PS_DROP_BROKER, S_PS_DROP_RING, S_PS_DROP_SLOW, S_PS_PUBLISHES, S_PS_PUSHES,
+  S_PS_SUBSCRIPTIONS, S_PS_TOPICS, S_PS_UNKNOWN_ID,
 } from "../stats/stat-fields.ts";
 import type { ThreadStats } from "../stats/stats-registry.ts";
 
@@ -61,6 +63,11 @@ function ioPart(f: readonly number[]) {
     ring_depth: { to_handlers: f[S_RING_TO_HANDLERS]!, from_handlers: f[S_RING_FROM_HANDLERS]! },
     access_log: { lines: f[S_ACCESS_LINES]!, dropped: f[S_ACCESS_DROPPED]! },
     tls: { handshake_timeouts: f[S_TLS_HANDSHAKE_TIMEOUTS]!, handshake_failures: f[S_TLS_HANDSHAKE_FAILED]! },
+    pubsub: {
+      pushes: f[S_PS_PUSHES]!, publishes: f[S_PS_PUBLISHES]!, deliveries: f[S_PS_DELIVERIES]!,
+      dropped: { slow_consumer: f[S_PS_DROP_SLOW]!, ring_full: f[S_PS_DROP_RING]!, broker_down: f[S_PS_DROP_BROKER]! },
+      unknown_ids: f[S_PS_UNKNOWN_ID]!, subscriptions: f[S_PS_SUBSCRIPTIONS]!, topics: f[S_PS_TOPICS]!,
+    },
   };
 }
 

@@ -4,8 +4,8 @@
  * between reads and the ordered slots that keep async replies in packet order, and its access log line at close.
  */
 import type { AccessLog } from "../../access-log/access-log.ts";
-import { S_ERR_HANDLER, S_PACKETS } from "../../stats/stat-fields.ts";
-import type { Reply } from "../../module/types.ts";
+import { S_ERR_HANDLER, S_PACKETS, S_PS_DROP_SLOW, S_PS_PUSHES } from "../../stats/stat-fields.ts";
+import type { PushData, Reply } from "../../module/types.ts";
 import { K_PACKET, K_REJECT, K_REPLY, R_CLOSE, R_DROP, R_EMPTY, R_FAIL, R_PART } from "../../pool/pool-protocol.ts";
 import { PAUSE_INFLIGHT, StreamConnection } from "../stream-connection.ts";
 
@@ -188,6 +188,51 @@ export class TcpConnection extends StreamConnection {
     this.dropping = true;
     if (this.closed) this.runCloseHook();
     else this.close();
+  }
+
+  // ---- server push (Conn.send; topic deliveries and ctx.send come through push) ----
+
+  /** Bytes of pushes waiting in line behind an owed reply (an estimate: released when the line is empty). */
+  private heldPush = 0;
+
+  override send(r: PushData): boolean {
+    if (this.closed || this.closing) return false;
+    this.io.stats[S_PS_PUSHES]++;
+    return this.push(r);
+  }
+
+  /**
+   * In line with the replies: behind any reply still owed (copied, as a sync reply waiting there is), into the cork
+   * during this connection's own event, else straight to the socket. Past io.max_buffered the client is not reading:
+   * it is dropped as a slow consumer rather than let it grow the server's memory.
+   */
+  override push(r: PushData): boolean {
+    if (this.closed || this.closing) return false;
+    if (r.length > 0) {
+      if (this.slots.length !== 0) {
+        this.waitInLine(r);
+        this.heldPush += r.length;
+      } else if (this.inEvent) this.io.cork.add(r);
+      else this.write(r);
+    }
+    if (this.slots.length === 0) this.heldPush = 0;
+    const total = this.queuedBytes + this.heldPush + (this.inEvent ? this.io.cork.size : 0);
+    if (total > this.io.config.io.max_buffered) {
+      this.slowConsumer(total);
+      return false;
+    }
+    return total <= this.svc.highWater;
+  }
+
+  private slowConsumer(total: number): void {
+    this.io.stats[S_PS_DROP_SLOW]++;
+    this.because("slow_consumer");
+    this.io.noisy.warn("slow consumer: output waiting past io.max_buffered; connection dropped", {
+      module: this.svc.def.name, conn: this.id, remote: `${this.remoteAddress}:${this.remotePort}`, buffered: total,
+    });
+    this.closing = true;
+    this.stopReading = true;
+    this.terminate("slow consumer");
   }
 
   // ---- replies ----

@@ -9,11 +9,17 @@
  * to a `proc` that returned a Promise is left to that proc (`loaned`) and the listener takes a fresh one. So a conn
  * is valid until `proc` returns or its Promise settles, the same rule as for `packet`.
  */
-import type { Conn } from "../../module/types.ts";
+import type { Conn, PublishOptions, PushData } from "../../module/types.ts";
 import type { StreamService } from "../stream-connection.ts";
 
 /** What a UDP listener needs of a listener's service: any `StreamService` will do (high water and pools do not apply). */
 export type UdpService = Pick<StreamService, "def" | "log" | "maxPacket">;
+
+/** Where a UDP conn's pushes go: a datagram to its sender through the listener's reply batch; publishes to the hub. */
+export interface UdpPusher {
+  send(data: PushData, port: number, address: string): boolean;
+  publish(topic: string, data: PushData, except: number): number;
+}
 
 export class UdpConn implements Conn<undefined> {
   readonly protocol = "udp" as const;
@@ -32,7 +38,34 @@ export class UdpConn implements Conn<undefined> {
   constructor(
     readonly localPort: number,
     readonly thread: number,
+    private readonly pusher: UdpPusher | null = null,
   ) {}
+
+  /** A datagram to this conn's sender (there is no queue to wait on: the kernel takes it or drops it). */
+  send(data: PushData): boolean {
+    return this.pusher !== null && this.pusher.send(data, this.remotePort, this.remoteAddress);
+  }
+
+  drained(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** A sender is not a connection: nothing could deliver to it after this datagram. */
+  subscribe(_topic: string): boolean {
+    return false;
+  }
+
+  unsubscribe(_topic: string): boolean {
+    return false;
+  }
+
+  get topics(): readonly string[] {
+    return [];
+  }
+
+  publish(topic: string, data: PushData, options?: PublishOptions): number {
+    return this.pusher === null ? 0 : this.pusher.publish(topic, data, options?.except ?? -1);
+  }
 
   close(): void {
     this.stopped = true;

@@ -15,10 +15,10 @@
  */
 import { describeError } from "../../errors.ts";
 import type { Reply } from "../../module/types.ts";
-import { S_BYTES_IN, S_BYTES_OUT, S_ERR_BAD_DATA, S_ERR_HANDLER, S_PACKETS } from "../../stats/stat-fields.ts";
+import { S_BYTES_IN, S_BYTES_OUT, S_ERR_BAD_DATA, S_ERR_HANDLER, S_PACKETS, S_PS_PUSHES } from "../../stats/stat-fields.ts";
 import type { IoContext } from "../io-context.ts";
 import type { UdpService } from "./udp-conn.ts";
-import { UdpConn } from "./udp-conn.ts";
+import { UdpConn, type UdpPusher } from "./udp-conn.ts";
 import type { UdpReplyBatch } from "./udp-reply-batch.ts";
 
 /** The largest UDP payload over IPv4; a larger reply cannot be sent as one datagram. */
@@ -73,7 +73,17 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
   const maxPacket = svc.maxPacket;
   const module = svc.def.name;
   let localPort = 0;
-  let conn = new UdpConn(0, io.index);
+  // conn.send: one datagram to the sender, queued like a reply (counted as a push); after close it is refused.
+  const pusher: UdpPusher = {
+    send(data, port, address) {
+      if (host.closed) return false;
+      io.stats[S_PS_PUSHES]++;
+      queue(data, port, address, conn);
+      return true;
+    },
+    publish: (topic, data, except) => io.pubsub.publish(topic, data, except),
+  };
+  let conn = new UdpConn(0, io.index, pusher);
   let owed = 0;
 
   function warn(msg: string, c: UdpConn, bytes: number, err?: unknown): void {
@@ -190,7 +200,7 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
       }
     }
     // An async proc holds this conn: leave it to it and take a fresh one for the next datagram.
-    if (c.loaned) conn = new UdpConn(localPort, io.index);
+    if (c.loaned) conn = new UdpConn(localPort, io.index, pusher);
   }
 
   return {
@@ -204,7 +214,7 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
     },
     bound(port) {
       localPort = port;
-      conn = new UdpConn(port, io.index);
+      conn = new UdpConn(port, io.index, pusher);
     },
     get owed() {
       return owed;

@@ -1,0 +1,142 @@
+/**
+ * @module pubsub/hub
+ * One I/O thread's side of server push and topics: its open connections by id (for `ctx.send`), its topic
+ * subscriptions, and the mesh of rings to the other I/O threads of the process (pubsub/mesh.ts). A publish is
+ * encoded once: the same bytes are written to every local subscriber (the kernel copies; only a remainder it refuses
+ * is copied, into that connection's queue) and one ring record per peer thread carries it there, where the same
+ * happens from the ring's memory. Every publish goes to every peer thread (no interest table to keep in step): with
+ * few I/O threads per process a record per peer is cheaper than tracking who listens where.
+ *
+ * Order: local subscribers are written synchronously in publish order, each peer ring is FIFO, so one publisher's
+ * messages on a topic reach every subscriber in the order published.
+ */
+import type { PushData, SendResult } from "../module/types.ts";
+import {
+  S_PS_DELIVERIES, S_PS_PUBLISHES, S_PS_PUSHES, S_PS_SUBSCRIPTIONS, S_PS_TOPICS, S_PS_UNKNOWN_ID,
+} from "../stats/stat-fields.ts";
+import type { Mesh } from "./mesh.ts";
+import { threadOfId } from "./conn-id.ts";
+
+/** A connection that can be pushed to and subscribed (a TCP/TLS connection on this thread). */
+export interface Subscriber {
+  readonly id: number;
+  /** Writes like `conn.send` without counting a push (topic deliveries are counted apart). */
+  push(data: PushData): boolean;
+  /** Its subscriptions, kept by the connection so they end with it. */
+  subs: Set<string> | null;
+}
+
+/** What the hub needs of its thread (IoContext satisfies it; kept narrow so the hub imports nothing above it). */
+export interface HubHost {
+  readonly index: number;
+  /** The thread's counters; read on each use because the thread swaps in its shared slot after start. */
+  readonly stats: Float64Array;
+}
+
+const enc = new TextEncoder();
+const NONE = -1;
+
+export class PubSubHub {
+  private readonly topics = new Map<string, Set<Subscriber>>();
+  private readonly byId = new Map<number, Subscriber>();
+  mesh: Mesh | null = null;
+
+  constructor(private readonly host: HubHost) {}
+
+  /** A connection was accepted: reachable by id from now on. */
+  register(s: Subscriber): void {
+    this.byId.set(s.id, s);
+  }
+
+  /** The connection is gone: unreachable, and its subscriptions end. */
+  unregister(s: Subscriber): void {
+    this.byId.delete(s.id);
+    const subs = s.subs;
+    if (subs === null) return;
+    s.subs = null;
+    for (const t of subs) this.leave(s, t);
+  }
+
+  subscribe(s: Subscriber, topic: string): void {
+    const subs = (s.subs ??= new Set());
+    if (subs.has(topic)) return;
+    subs.add(topic);
+    let set = this.topics.get(topic);
+    if (set === undefined) {
+      this.topics.set(topic, (set = new Set()));
+      this.host.stats[S_PS_TOPICS]++;
+    }
+    set.add(s);
+    this.host.stats[S_PS_SUBSCRIPTIONS]++;
+  }
+
+  unsubscribe(s: Subscriber, topic: string): boolean {
+    if (s.subs === null || !s.subs.delete(topic)) return false;
+    this.leave(s, topic);
+    return true;
+  }
+
+  private leave(s: Subscriber, topic: string): void {
+    const set = this.topics.get(topic);
+    if (set === undefined || !set.delete(s)) return;
+    this.host.stats[S_PS_SUBSCRIPTIONS]--;
+    if (set.size === 0) {
+      this.topics.delete(topic);
+      this.host.stats[S_PS_TOPICS]--;
+    }
+  }
+
+  /** `ctx.send(id, data)` from this thread. */
+  send(id: number, data: PushData): SendResult {
+    const t = threadOfId(id);
+    if (t !== this.host.index) {
+      if (this.mesh === null || !Number.isSafeInteger(id) || id <= 0 || t >= this.mesh.size) return this.unknown();
+      return this.mesh.sendTo(t, id, typeof data === "string" ? enc.encode(data) : data) ? "forwarded" : "dropped";
+    }
+    return this.sendLocal(id, data);
+  }
+
+  /** Delivery to a connection of this thread (from this thread, a peer thread or a handler thread). */
+  sendLocal(id: number, data: PushData): SendResult {
+    const s = this.byId.get(id);
+    if (s === undefined) return this.unknown();
+    this.host.stats[S_PS_PUSHES]++;
+    return s.push(data) ? "sent" : "congested";
+  }
+
+  private unknown(): "unknown" {
+    this.host.stats[S_PS_UNKNOWN_ID]++;
+    return "unknown";
+  }
+
+  /** `ctx.publish` from this thread (or relayed for a handler thread): every subscriber on every I/O thread. */
+  publish(topic: string, data: PushData, except: number = NONE): number {
+    const bytes = typeof data === "string" ? enc.encode(data) : data;
+    this.host.stats[S_PS_PUBLISHES]++;
+    const n = this.deliver(topic, bytes, except);
+    this.mesh?.publish(topic, except, bytes);
+    return n;
+  }
+
+  /** Writes one publish to this thread's subscribers of `topic`; returns how many. */
+  deliver(topic: string, bytes: Uint8Array, except: number): number {
+    const set = this.topics.get(topic);
+    if (set === undefined) return 0;
+    let n = 0;
+    // A subscriber dropped as a slow consumer leaves the set during the loop; Set iteration allows that.
+    for (const s of set) {
+      if (s.id === except) continue;
+      s.push(bytes);
+      n++;
+    }
+    this.host.stats[S_PS_DELIVERIES] += n;
+    return n;
+  }
+
+  /** Subscriptions and topics on this thread (tests; /status has the same as gauges). */
+  get counts(): { topics: number; subscriptions: number; connections: number } {
+    let subscriptions = 0;
+    for (const set of this.topics.values()) subscriptions += set.size;
+    return { topics: this.topics.size, subscriptions, connections: this.byId.size };
+  }
+}

@@ -1,0 +1,113 @@
+// Push and topics across the threads of one real process: modules/chat.ts with two I/O threads (clients on both
+// threads in one room see each other's messages, in order), ctx.send to a connection of the other thread, an
+// unknown id, and pool mode (a handler thread pushes to, subscribes and publishes for the connections it serves).
+import { afterEach, describe, expect, test } from "bun:test";
+import { resolve } from "node:path";
+import { startGrocketd, ROOT, type Running } from "../helpers/grocketd.ts";
+import { connect, type TestClient } from "../helpers/tcp-client.ts";
+
+const FIX = resolve(import.meta.dir, "../fixtures/modules");
+const CHAT = resolve(ROOT, "modules/chat.ts");
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+let running: Running | undefined;
+let clients: TestClient[] = [];
+afterEach(async () => {
+  for (const c of clients) c.end();
+  clients = [];
+  await running?.stop("SIGKILL");
+  running = undefined;
+});
+
+/** Waits until the client has received a line matching `re` (searching everything received so far). */
+async function line(c: TestClient, re: RegExp, ms = 5000): Promise<RegExpMatchArray> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const m = text(c.received()).match(re);
+    if (m) return m;
+    if (Date.now() > end || c.isClosed()) throw new Error(`no ${re} in ${JSON.stringify(text(c.received()))}`);
+    await Bun.sleep(5);
+  }
+}
+
+/** Connects until there is a client on each of I/O threads 0 and 1 (the kernel spreads them by source port). */
+async function onBothThreads(port: number, who: string, re: RegExp): Promise<[TestClient, TestClient]> {
+  const by = new Map<number, TestClient>();
+  for (let i = 0; i < 40 && by.size < 2; i++) {
+    const c = await connect(port);
+    clients.push(c);
+    c.write(who);
+    const t = Number((await line(c, re))[1]);
+    if (by.has(t)) c.end();
+    else by.set(t, c);
+  }
+  if (by.size < 2) throw new Error("could not get a connection on each thread");
+  return [by.get(0)!, by.get(1)!];
+}
+
+describe("across I/O threads", () => {
+  test("chat: clients on both threads in one room see each other's messages, in the order sent", async () => {
+    running = await startGrocketd(["--module", CHAT, "--listen", "tcp://127.0.0.1:0", "--threads", "2"]);
+    const [a, b] = await onBothThreads(running.ports[0]!, "WHO\n", /thread (\d)\n/);
+    a.write("JOIN lobby\n");
+    await line(a, /OK joined lobby\n/);
+    b.write("JOIN lobby\n");
+    await line(b, /OK joined lobby\n/);
+    await line(a, /\* user\d+ joined lobby\n/); // b's join, published on thread 1, reached thread 0
+    const n = 50;
+    for (let i = 0; i < n; i++) a.write(`SAY a${i}\n`);
+    for (let i = 0; i < n; i++) b.write(`SAY b${i}\n`);
+    await line(b, new RegExp(`lobby user\\d+: a${n - 1}\\n`));
+    await line(a, new RegExp(`lobby user\\d+: b${n - 1}\\n`));
+    const order = (c: TestClient, who: string) => [...text(c.received()).matchAll(new RegExp(`: ${who}(\\d+)\\n`, "g"))].map((m) => Number(m[1]));
+    expect(order(b, "a")).toEqual(Array.from({ length: n }, (_, i) => i));
+    expect(order(a, "b")).toEqual(Array.from({ length: n }, (_, i) => i));
+    expect(order(a, "a")).toEqual([]); // exceptSelf
+  });
+
+  test("ctx.send reaches a connection of the other thread; an unknown id on this thread is reported", async () => {
+    running = await startGrocketd(["--module", `${FIX}/push-probe.ts`, "--listen", "tcp://127.0.0.1:0", "--threads", "2"]);
+    const [a, b] = await onBothThreads(running.ports[0]!, "ID\n", /^\d+ (\d)\n/);
+    const bId = Number((await line(b, /^(\d+) 1\n/))[1]);
+    a.write(`TO ${bId} across threads\n`);
+    await line(a, /^\d+ 0\nforwarded\n/);
+    await line(b, /across threads\n/);
+    // An id that names thread 0 (a's own) but no connection: known at once.
+    a.write(`TO ${1_000_000 * 1024} nobody\n`);
+    await line(a, /forwarded\nunknown\n/);
+  });
+});
+
+describe("pool mode", () => {
+  test("a handler thread pushes from a timer and after an owed reply, and chat works through it", async () => {
+    running = await startGrocketd(["--module", `${FIX}/push-probe.ts`, "--listen", "tcp://127.0.0.1:0", "--threads", "1"], {
+      env: { GROCKETD_WORKER_DISABLED: "false", GROCKETD_WORKER_THREADS: "1" },
+    });
+    const c = await connect(running.ports[0]!);
+    clients.push(c);
+    c.write("TICK 3\n");
+    await line(c, /^tick 0\ntick 1\ntick 2\n$/);
+    c.write("ASYNC x\n");
+    await line(c, /tick 2\nreply x\npushed x\n$/);
+    const d = await connect(running.ports[0]!);
+    clients.push(d);
+    d.write("SUB news\n");
+    await line(d, /^true\n/);
+    c.write("PUB news extra\n");
+    await line(d, /true\nextra\n/);
+  });
+
+  test("chat in pool mode with two I/O threads", async () => {
+    running = await startGrocketd(["--module", CHAT, "--listen", "tcp://127.0.0.1:0", "--threads", "2"], {
+      env: { GROCKETD_WORKER_DISABLED: "false", GROCKETD_WORKER_THREADS: "2" },
+    });
+    const [a, b] = await onBothThreads(running.ports[0]!, "WHO\n", /thread (\d)\n/);
+    a.write("JOIN r\n");
+    await line(a, /OK joined r\n/);
+    b.write("JOIN r\n");
+    await line(b, /OK joined r\n/);
+    a.write("SAY hello\n");
+    await line(b, /r user\d+: hello\n/);
+    b.write("SAY back\n");
+    await line(a, /r user\d+: back\n/);
+  });
+});
