@@ -2,7 +2,7 @@
 // so the same code serves clients on every I/O thread (and in pool mode on handler threads) unchanged.
 //   grocketd --module modules/chat.ts --listen tcp://127.0.0.1:7000 --threads 2
 //   nc 127.0.0.1 7000   →   JOIN lobby   →   SAY hello
-import { defineModule } from "../src/index.ts";
+import { defineModule } from "grocketd";
 
 const MAX_LINE = 4096;
 const dec = new TextDecoder();

@@ -22,7 +22,6 @@ import { listenUdp } from "./udp/udp-listener.ts";
 import { StatsSlot } from "../stats/stats-slot.ts";
 import { openAccessLog } from "../access-log/access-log.ts";
 import { Mesh } from "../pubsub/mesh.ts";
-import { routePoolPubsub } from "../pubsub/pool-records.ts";
 
 declare const self: Worker;
 
@@ -66,7 +65,7 @@ async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
     await runtime.init(`thread ${msg.index}`);
     if (msg.pool !== null) {
       io.pool = new PoolClient(msg.pool, log);
-      routePoolPubsub(io.pool, hub, () => thread.stats);
+      io.pool.servePubsub(hub, () => thread.stats);
     }
     io.accessLog = await openAccessLog(msg.config, io.stats, log);
     const ports: number[] = [];

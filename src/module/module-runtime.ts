@@ -21,7 +21,7 @@ import type { StatsSlot } from "../stats/stats-slot.ts";
 import { resolveLibraries, type Resolution } from "./resolve-libraries.ts";
 import type { HookContext, PublishOptions, PushData, Role, SendResult } from "./types.ts";
 
-/** The thread's push and topic service behind `ctx.send` / `ctx.publish` (pubsub/hub.ts, pubsub/handler-pubsub.ts). */
+/** The thread's push and topic service behind `ctx.send` / `ctx.publish` (pubsub/hub.ts, pool/pubsub-handler.ts). */
 export interface PushService {
   send(id: number, data: PushData): SendResult;
   /** `except`: a connection id to leave out, -1 for none. */

@@ -21,7 +21,7 @@ import { RingLink } from "./ring-link.ts";
 import { serveHttp } from "./serve-http.ts";
 import { StatsSlot } from "../stats/stats-slot.ts";
 import { S_HTTP_REQUESTS, S_PACKETS } from "../stats/stat-fields.ts";
-import { HandlerPubSub } from "../pubsub/handler-pubsub.ts";
+import { HandlerPubSub } from "./pubsub-handler.ts";
 
 declare const self: Worker;
 const post = (m: FromThread): void => self.postMessage(m);

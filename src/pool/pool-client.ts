@@ -11,9 +11,9 @@ import type { RingPair } from "../io/messages.ts";
 import type { Logger } from "../log/logger.ts";
 import { RingLink } from "./ring-link.ts";
 import { K_PS_FIRST } from "./pool-protocol.ts";
+import { routePoolPubsub, type PubsubRecordHandler } from "./pubsub-records.ts";
+import type { PubSubHub } from "../pubsub/hub.ts";
 
-/** A push, subscription, publish or send from a handler thread (kinds PS_*; pubsub/hub.ts handles them). */
-export type PubsubRecordHandler = (kind: number, e: PoolEndpoint | undefined, no: number, seq: number, flags: number, bytes: Uint8Array, off: number, len: number) => void;
 
 /** A connection that sends its work to the pool. */
 export interface PoolEndpoint {
@@ -40,8 +40,13 @@ interface Lane {
 export class PoolClient {
   private readonly lanes: Lane[] = [];
   private nextNo = 1;
-  /** Set by the I/O thread: where PS_* records go. */
+  /** Where PS_* records go (servePubsub). */
   onPubsub: PubsubRecordHandler = () => {};
+
+  /** Handler threads' pushes, subscriptions, publishes and sends go to this thread's hub (pubsub-records.ts). */
+  servePubsub(hub: PubSubHub, stats: () => Float64Array): void {
+    routePoolPubsub(this, hub, stats);
+  }
 
   constructor(
     pairs: readonly RingPair[],

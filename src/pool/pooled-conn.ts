@@ -2,7 +2,7 @@
  * @module pool/pooled-conn
  * A connection as a handler thread sees it: the `Conn` its hooks get (with the state `accept` returned, which lives
  * here, next to the code that uses it), plus the bookkeeping that lets `close` run once, after the last reply.
- * Pushes and subscriptions become records to the I/O thread that owns the connection (pubsub/handler-pubsub.ts);
+ * Pushes and subscriptions become records to the I/O thread that owns the connection (pubsub-handler.ts);
  * that thread answers a push that finds the output past high water with a PS_STATE record, and again once drained.
  */
 import type { Conn, Protocol, PublishOptions, PushData } from "../module/types.ts";

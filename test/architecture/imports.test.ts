@@ -9,6 +9,7 @@ export const LAYERS: ReadonlyArray<readonly string[]> = [
   ["errors.ts", "version.ts", "entry-path.ts", "log", "stats", "build"],
   ["ring", "config"],
   ["module"],
+  ["pubsub"],
   ["access-log"],
   ["io"],
   ["http"],

@@ -1,20 +1,20 @@
 /**
- * @module pubsub/pool-records
+ * @module pool/pubsub-records
  * The I/O thread's side of a handler thread's pushes, subscriptions, publishes and sends (records PS_*, see
- * pool/pool-protocol.ts and pubsub/handler-pubsub.ts). A push that finds the connection's output past high water
+ * pool-protocol.ts and pubsub-handler.ts). A push that finds the connection's output past high water
  * is answered with PS_STATE 1, and PS_STATE 0 once it drained, so the handler's `conn.send` and `conn.drained()`
  * mean what they mean inline.
  */
-import type { PoolClient, PoolEndpoint } from "../pool/pool-client.ts";
-import { K_PS_PUBLISH, K_PS_PUSH, K_PS_SEND, K_PS_STATE, K_PS_SUB, K_PS_UNSUB } from "../pool/pool-protocol.ts";
+import type { RingLink } from "./ring-link.ts";
+import { K_PS_PUBLISH, K_PS_PUSH, K_PS_SEND, K_PS_STATE, K_PS_SUB, K_PS_UNSUB } from "./pool-protocol.ts";
 import { S_PS_PUSHES } from "../stats/stat-fields.ts";
-import type { PubSubHub } from "./hub.ts";
+import type { PubSubHub } from "../pubsub/hub.ts";
 
 const dec = new TextDecoder();
 const TWO32 = 2 ** 32;
 
-/** What a connection of this thread offers the pool records (StreamConnection). */
-interface Pushable extends PoolEndpoint {
+/** A connection of this thread as the pool records use it (StreamConnection). */
+interface Pushable {
   readonly closed: boolean;
   push(data: Uint8Array): boolean;
   subscribe(topic: string): boolean;
@@ -22,7 +22,16 @@ interface Pushable extends PoolEndpoint {
   drained(): Promise<void>;
 }
 
-export function routePoolPubsub(pool: PoolClient, hub: PubSubHub, stats: () => Float64Array): void {
+/** A push, subscription, publish or send from a handler thread; `e` is the connection the record names, if any. */
+export type PubsubRecordHandler = (kind: number, e: unknown, no: number, seq: number, flags: number, bytes: Uint8Array, off: number, len: number) => void;
+
+/** The pool client's side this needs (named here: pool-client.ts imports this file). */
+export interface PubsubRoutes {
+  onPubsub: PubsubRecordHandler;
+  linkOf(e: never): RingLink;
+}
+
+export function routePoolPubsub(pool: PubsubRoutes, hub: PubSubHub, stats: () => Float64Array): void {
   /** Connections whose handler was told "congested" and not yet "drained". */
   const told = new Set<Pushable>();
   pool.onPubsub = (kind, e, no, seq, flags, bytes, off, len) => {
@@ -44,10 +53,10 @@ export function routePoolPubsub(pool: PoolClient, hub: PubSubHub, stats: () => F
       stats()[S_PS_PUSHES]++;
       if (c.push(bytes.subarray(off, off + len)) || c.closed || told.has(c)) return;
       told.add(c);
-      pool.linkOf(c).send(K_PS_STATE, no, 0, 1);
+      pool.linkOf(c as never).send(K_PS_STATE, no, 0, 1);
       void c.drained().then(() => {
         told.delete(c);
-        if (!c.closed) pool.linkOf(c).send(K_PS_STATE, no, 0, 0);
+        if (!c.closed) pool.linkOf(c as never).send(K_PS_STATE, no, 0, 0);
       });
     } else if (kind === K_PS_SUB) c.subscribe(dec.decode(bytes.subarray(off, off + len)));
     else if (kind === K_PS_UNSUB) c.unsubscribe(dec.decode(bytes.subarray(off, off + len)));

@@ -1,7 +1,7 @@
 /**
- * @module pubsub/handler-pubsub
+ * @module pool/pubsub-handler
  * Server push and topics on a handler thread (pool mode). Connections live on the I/O threads, so everything is a
- * record on the ring pair to one of them (pool/pool-protocol.ts, kinds PS_*): a push or a subscription to the I/O
+ * record on the ring pair to one of them (pool-protocol.ts, kinds PS_*): a push or a subscription to the I/O
  * thread that owns the connection, a `ctx.send` to the thread the id names, a publish to one fixed I/O thread
  * (the first live one), which fans it out like its own publish. One fixed relay keeps one publisher's order per
  * topic. The pool rings never drop (pool/ring-link.ts parks records behind a full ring), so nothing here is lost
@@ -9,9 +9,9 @@
  */
 import type { PushData, SendResult } from "../module/types.ts";
 import type { PushService } from "../module/module-runtime.ts";
-import type { RingLink } from "../pool/ring-link.ts";
-import { K_PS_PUBLISH, K_PS_SEND } from "../pool/pool-protocol.ts";
-import { threadOfId } from "./conn-id.ts";
+import type { RingLink } from "./ring-link.ts";
+import { K_PS_PUBLISH, K_PS_SEND } from "./pool-protocol.ts";
+import { threadOfId } from "../pubsub/conn-id.ts";
 
 const enc = new TextEncoder();
 const TWO32 = 2 ** 32;
