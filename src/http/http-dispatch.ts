@@ -6,7 +6,6 @@
  * decides when the next request may start; this layer only knows that one is in progress (`waiting`).
  */
 import type { Config } from "../config/keys.ts";
-import { describeError } from "../errors.ts";
 import { StreamConnection, type StreamService } from "../io/stream-connection.ts";
 import { S_ERR_BAD_DATA, S_ERR_HANDLER, S_PACKETS } from "../stats/stat-fields.ts";
 import { runBinaryOverHttp } from "./binary-over-http.ts";
@@ -149,13 +148,13 @@ export abstract class HttpDispatch extends StreamConnection implements ResponseS
 
   private lateFailure(err: unknown): void {
     this.io.stats[S_ERR_HANDLER]++;
-    this.io.noisy.error("http hook failed after its response was sent", { module: this.svc.def.name, conn: this.id, error: describeError(err) });
+    this.io.noisy.error("http hook failed after its response was sent", { module: this.svc.def.name, conn: this.id }, err);
   }
 
   /** A throwing or rejecting handler: 500 for this request only; the connection stays usable. */
   protected handlerFailed(err: unknown): void {
     this.io.stats[S_ERR_HANDLER]++;
-    this.io.noisy.error("http hook failed; answering 500", { module: this.svc.def.name, conn: this.id, error: describeError(err) });
+    this.io.noisy.error("http hook failed; answering 500", { module: this.svc.def.name, conn: this.id }, err);
     if (this.res.headersSent) {
       // Part of a streamed response is out: the only honest end is to cut the connection.
       this.waiting = false;

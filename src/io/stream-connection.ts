@@ -8,7 +8,6 @@
  * close reason for the access log.
  */
 import type { Socket } from "bun";
-import { describeError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Conn, ModuleDefinition, Protocol, PublishOptions, PushData } from "../module/types.ts";
 import type { Housekept, IoContext } from "./io-context.ts";
@@ -192,7 +191,7 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
       try {
         r = accept(this as Conn<undefined>);
       } catch (err) {
-        this.io.noisy.error("accept threw; connection refused", { module: this.svc.def.name, conn: this.id, error: describeError(err) });
+        this.io.noisy.error("accept threw; connection refused", { module: this.svc.def.name, conn: this.id }, err);
         st[S_ERR_HANDLER]++;
         return this.refused();
       }
@@ -266,7 +265,7 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
     try {
       close(this);
     } catch (err) {
-      this.io.noisy.error("close hook threw", { module: this.svc.def.name, conn: this.id, error: describeError(err) });
+      this.io.noisy.error("close hook threw", { module: this.svc.def.name, conn: this.id }, err);
     }
   }
 
@@ -285,8 +284,7 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
       module: this.svc.def.name,
       conn: this.id,
       remote: `${this.remoteAddress}:${this.remotePort}`,
-      error: err === undefined ? undefined : describeError(err),
-    });
+    }, err);
     this.drop();
   }
 

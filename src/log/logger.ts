@@ -4,6 +4,7 @@
  * debug/info go to stdout, warn/error to stderr, as 12-factor operators expect. Each thread owns one logger;
  * the thread label ("master", "io-0", ...) is fixed at creation so a line says where it came from.
  */
+import { describeError } from "../errors.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 export type LogFormat = "text" | "json";
@@ -75,29 +76,46 @@ export function createLogger(opts: LoggerOptions): Logger {
   };
 }
 
+/** Frames of a stack trace kept in a log line: enough to find the module's line, bounded like everything else. */
+const STACK_FRAMES = 8;
+
+/** The `at ...` frames of an error's stack, joined with " | " (one log line per event), or undefined. */
+export function stackOf(err: unknown): string | undefined {
+  const stack = err instanceof Error ? err.stack : undefined;
+  if (typeof stack !== "string") return undefined;
+  const frames = stack.split("\n").map((l) => l.trim()).filter((l) => l.startsWith("at "));
+  return frames.length === 0 ? undefined : frames.slice(0, STACK_FRAMES).join(" | ");
+}
+
 /**
  * Lets at most `perSecond` lines of one kind through per second and then says how many it swallowed, so a flood of
- * bad packets cannot turn the log into the bottleneck.
+ * bad packets cannot turn the log into the bottleneck. This is where every hook failure of a thread is logged: given
+ * the thrown value, a line carries `error` (its message) and `stack` (its frames) — at most `stacksPerMinute` stacks
+ * per module and minute; past that, `stacks_suppressed` counts the lines of this minute that went without one.
  */
 export class RateLimitedLog {
   private windowStart = 0;
   private count = 0;
   private suppressed = 0;
+  /** module name → stacks written in the current minute, and lines that went without one. */
+  private readonly stacks = new Map<string, { start: number; written: number; suppressed: number }>();
 
   constructor(
     private readonly log: Logger,
     private readonly perSecond = 10,
+    private readonly stacksPerMinute = 5,
   ) {}
 
-  warn(msg: string, fields?: LogFields): void {
-    this.emit("warn", msg, fields);
+  /** `err`: what the hook threw or rejected with (adds `error` and, within the module's budget, `stack`). */
+  warn(msg: string, fields?: LogFields, err?: unknown): void {
+    this.emit("warn", msg, fields, err);
   }
 
-  error(msg: string, fields?: LogFields): void {
-    this.emit("error", msg, fields);
+  error(msg: string, fields?: LogFields, err?: unknown): void {
+    this.emit("error", msg, fields, err);
   }
 
-  private emit(level: "warn" | "error", msg: string, fields?: LogFields): void {
+  private emit(level: "warn" | "error", msg: string, fields: LogFields | undefined, err: unknown): void {
     const now = Date.now();
     if (now - this.windowStart >= 1000) {
       if (this.suppressed > 0) this.log.warn("log lines suppressed by rate limit", { suppressed: this.suppressed });
@@ -109,6 +127,21 @@ export class RateLimitedLog {
       this.suppressed++;
       return;
     }
+    if (err !== undefined) fields = this.withError(fields ?? {}, err, now);
     this.log[level](msg, fields);
+  }
+
+  private withError(fields: LogFields, err: unknown, now: number): LogFields {
+    const out: LogFields = { ...fields, error: fields.error ?? describeError(err) };
+    const stack = stackOf(err);
+    if (stack === undefined) return out;
+    const key = typeof fields.module === "string" ? fields.module : "";
+    let s = this.stacks.get(key);
+    if (s === undefined || now - s.start >= 60_000) this.stacks.set(key, (s = { start: now, written: 0, suppressed: 0 }));
+    if (s.written < this.stacksPerMinute) {
+      s.written++;
+      out.stack = stack;
+    } else out.stacks_suppressed = ++s.suppressed;
+    return out;
   }
 }

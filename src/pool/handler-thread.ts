@@ -79,7 +79,7 @@ function runClose(c: PooledConn, conns: Map<number, PooledConn>): void {
   try {
     close(c);
   } catch (err) {
-    noisy.error("close hook threw", { module: modules[c.module]!.def.name, conn: c.id, error: describeError(err) });
+    noisy.error("close hook threw", { module: modules[c.module]!.def.name, conn: c.id }, err);
   }
 }
 
@@ -151,7 +151,7 @@ function attach(io: number, pair: RingPair): void {
           try {
             ok = accept(c as never);
           } catch (err) {
-            noisy.error("accept threw; connection refused", { conn: c.id, error: describeError(err) });
+            noisy.error("accept threw; connection refused", { module: modules[c.module]?.def.name, conn: c.id }, err);
             threw = true;
             ok = false;
           }

@@ -42,7 +42,7 @@ export function serveHttp(
 
   const fail = (err: unknown) => {
     if (ended) {
-      noisy.error("http hook failed after its response was sent", { module: def.name, conn: c.id, error: String(err) });
+      noisy.error("http hook failed after its response was sent", { module: def.name, conn: c.id }, err);
       return;
     }
     const msg = err instanceof Error ? err.message : String(err);

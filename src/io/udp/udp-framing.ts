@@ -13,7 +13,6 @@
  * Allocation per datagram: none for a datagram that is one packet answered synchronously (the datagram itself is
  * the packet, the conn is reused); a view per packet when a datagram holds several.
  */
-import { describeError } from "../../errors.ts";
 import type { Reply } from "../../module/types.ts";
 import { S_BYTES_IN, S_BYTES_OUT, S_ERR_BAD_DATA, S_ERR_HANDLER, S_PACKETS, S_PS_PUSHES } from "../../stats/stat-fields.ts";
 import type { IoContext } from "../io-context.ts";
@@ -91,8 +90,7 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
       module,
       remote: `${c.remoteAddress}:${c.remotePort}`,
       bytes,
-      error: err === undefined ? undefined : describeError(err),
-    });
+    }, err);
   }
 
   function queue(r: Uint8Array | string, port: number, address: string, c: UdpConn): void {
