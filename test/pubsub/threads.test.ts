@@ -5,6 +5,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { startGrocketd, ROOT, type Running } from "../helpers/grocketd.ts";
 import { connect, type TestClient } from "../helpers/tcp-client.ts";
+import { makeTestCert } from "../helpers/tls-cert.ts";
 
 const FIX = resolve(import.meta.dir, "../fixtures/modules");
 const CHAT = resolve(ROOT, "modules/chat.ts");
@@ -109,5 +110,36 @@ describe("pool mode", () => {
     await line(b, /r user\d+: hello\n/);
     b.write("SAY back\n");
     await line(a, /r user\d+: back\n/);
+  });
+});
+
+describe("TLS", () => {
+  test("conn.send from a timer and after an owed reply reach a TLS client in order", async () => {
+    const cert = makeTestCert();
+    if ("skip" in cert) return void console.warn(cert.skip);
+    try {
+      running = await startGrocketd(["--module", `${FIX}/push-probe.ts`, "--listen", "tls://127.0.0.1:0", "--threads", "1"], {
+        env: { GROCKETD_TLS_CERT: cert.cert, GROCKETD_TLS_KEY: cert.key },
+      });
+      let got = "";
+      const handshake = Promise.withResolvers<void>();
+      const sock = await Bun.connect({
+        hostname: "127.0.0.1",
+        port: running.ports[0]!,
+        tls: { rejectUnauthorized: false },
+        socket: { binaryType: "uint8array", handshake: () => handshake.resolve(), data: (_s, d) => void (got += text(d)), error() {}, close() {} },
+      });
+      await handshake.promise;
+      sock.write("TICK 3\nASYNC t\n");
+      const end = Date.now() + 5000;
+      while (!got.includes("pushed t\n") && Date.now() < end) await Bun.sleep(5);
+      // The ticks run on a timer while ASYNC's reply is owed: each tick made then waits for "reply t".
+      expect(got.indexOf("reply t\n")).toBeGreaterThan(-1);
+      expect(got.indexOf("reply t\n")).toBeLessThan(got.indexOf("pushed t\n"));
+      expect(got.match(/tick \d/g)).toEqual(["tick 0", "tick 1", "tick 2"]);
+      sock.end();
+    } finally {
+      cert.cleanup();
+    }
   });
 });
