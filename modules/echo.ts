@@ -36,7 +36,8 @@ function tryLine(p: PortInfo, binaryPath: string): string | undefined {
 function homePage(): StaticResponse {
   const ports = runtime?.ports.filter((p) => p.module === "echo") ?? [];
   const binaryPath = runtime?.getString("http", "binary_path", "/binary") ?? "/binary";
-  const lines = ports.map((p) => tryLine(p, binaryPath)).filter((l) => l !== undefined);
+  // A listener's own `?binary=` wins over http.binary_path.
+  const lines = ports.map((p) => tryLine(p, new URL(p.url).searchParams.get("binary") ?? binaryPath)).filter((l) => l !== undefined);
   const text = [
     "grocketd demo: the echo module (modules/echo.ts)",
     "",
@@ -61,6 +62,10 @@ export default defineModule({
   init(ctx) {
     runtime = ctx.grocketd;
   },
+  // Binary over HTTP is off unless asked for: it runs proc without the http hook's checks. This module's http hook
+  // guards nothing (it only serves the GET / page), and the demo wants its packets on HTTP too, so it turns binary over
+  // HTTP on for every HTTP listener by default (a config file, the environment or a listener's `?binary=` still win).
+  config: () => ({ http: { binary_path: "/binary" } }),
   // Framing: a packet is exactly 44 bytes; fewer means "wait for more".
   check: (buf, start, end) => (end - start >= KISS ? KISS : 0),
   // Processing: answer every packet with itself.

@@ -31,6 +31,7 @@ function connection(): HttpConnection {
     durations: io.slot.durations,
     durationBase: io.slot.durationListener("http://bench:0"),
     env: { serverLine: "Server: grocketd\r\n", date },
+    binaryPath: "",
   });
   c.accept();
   return c;

@@ -2,7 +2,8 @@
  * @module config/listen-url
  * Listen entries are URLs: `tcp://host:port`, `udp://host:port`, `http://host:port`, and their TLS forms `tls://`
  * (the packet protocol over TLS) and `https://`, optionally `?module=name` to say which module serves the port when
- * several are loaded. Parsed once at start-up, never per connection.
+ * several are loaded, and on HTTP entries `?binary=/path` to serve binary over HTTP there (off unless asked: it runs
+ * `proc` without the module's `http` hook). Parsed once at start-up, never per connection.
  */
 
 export type ListenProtocol = "tcp" | "udp" | "http" | "tls" | "https";
@@ -16,6 +17,8 @@ export interface ListenEntry {
   readonly port: number;
   /** Module that serves this entry; undefined = the only module that can. */
   readonly module: string | undefined;
+  /** HTTP entries: the binary-over-HTTP path ("" = off here); undefined = http.binary_path decides. */
+  readonly binary?: string | undefined;
 }
 
 const protocols: readonly ListenProtocol[] = ["tcp", "udp", "http", "tls", "https"];
@@ -49,16 +52,24 @@ export function parseListenUrl(text: string): ListenEntry | string {
   const port = Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535) return `port ${portText} out of range 0-65535`;
   if (u.pathname && u.pathname !== "/" && u.pathname !== "") return `unexpected path "${u.pathname}"`;
-  for (const k of u.searchParams.keys()) if (k !== "module") return `unknown option "${k}" (only "module" is allowed)`;
+  const http = innerProtocol(protocol) === "http";
+  for (const k of u.searchParams.keys()) {
+    if (k === "module" || (k === "binary" && http)) continue;
+    return `unknown option "${k}" (allowed: "module"${http ? ', "binary"' : ""})`;
+  }
+  const binary = u.searchParams.get("binary") ?? undefined;
+  if (binary !== undefined && !/^(\/[^\s?#]*)?$/.test(binary)) return `binary path "${binary}" must be absolute, like "/binary" ("" = off)`;
   const hostname = u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname;
-  return { url: formatListenUrl(protocol, hostname, port, u.searchParams.get("module") ?? undefined), protocol, hostname, port, module: u.searchParams.get("module") ?? undefined };
+  const module = u.searchParams.get("module") ?? undefined;
+  return { url: formatListenUrl(protocol, hostname, port, module, binary), protocol, hostname, port, module, binary };
 }
 
-export function formatListenUrl(protocol: ListenProtocol, hostname: string, port: number, module?: string): string {
+export function formatListenUrl(protocol: ListenProtocol, hostname: string, port: number, module?: string, binary?: string): string {
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-  return `${protocol}://${host}:${port}${module ? `?module=${module}` : ""}`;
+  const q = [module ? `module=${module}` : "", binary !== undefined ? `binary=${binary}` : ""].filter((x) => x !== "").join("&");
+  return `${protocol}://${host}:${port}${q === "" ? "" : `?${q}`}`;
 }
 
 export function withPort(e: ListenEntry, port: number): ListenEntry {
-  return { ...e, port, url: formatListenUrl(e.protocol, e.hostname, port, e.module) };
+  return { ...e, port, url: formatListenUrl(e.protocol, e.hostname, port, e.module, e.binary) };
 }

@@ -19,6 +19,7 @@ import { cannedError, statusForParseError, type RejectStatus } from "./http-erro
 import { applyPoolResponse, sendPoolRequest } from "./http-pool-link.ts";
 import { Method, ParseResult, RequestParser, type ParserEvents } from "./llhttp/parser.ts";
 import { RequestBody } from "./request-body.ts";
+import { routeOf } from "./route.ts";
 import { CLOSE, KEEP_ALIVE_10, KEEP_ALIVE_11 } from "./static-response.ts";
 
 export type { HttpService } from "./http-dispatch.ts";
@@ -300,7 +301,8 @@ export class HttpConnection extends HttpDispatch implements ParserEvents {
     this.req.begin(p, body);
     if (this.link !== null) {
       // Pool mode: the request crosses to the handler thread as one record; parsing waits for its response.
-      sendPoolRequest(this.link, this.poolNo, this.requests, p, body);
+      // The route is this listener's decision (its binary path), so it travels with the request.
+      sendPoolRequest(this.link, this.poolNo, this.requests, routeOf(this.svc.def, this.hs.binaryPath, this.req), p, body);
       this.waiting = true;
       this.pauseFor(PAUSE_WAIT);
       return ParseResult.Paused;

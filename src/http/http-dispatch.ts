@@ -22,6 +22,8 @@ export interface HttpService extends StreamService {
   /** The thread's request-duration histograms and this listener's offset in them (-1: not recorded). */
   readonly durations: Float64Array;
   durationBase: number;
+  /** This listener's binary-over-HTTP path ("" = off): its `?binary=`, else http.binary_path. */
+  readonly binaryPath: string;
 }
 
 export abstract class HttpDispatch extends StreamConnection implements ResponseSink {
@@ -54,7 +56,7 @@ export abstract class HttpDispatch extends StreamConnection implements ResponseS
 
   protected dispatch(body: Uint8Array): void {
     const def = this.svc.def;
-    const route = routeOf(def, this.hs.http.binary_path, this.req);
+    const route = routeOf(def, this.hs.binaryPath, this.req);
     if (route === ROUTE_NOT_FOUND) return this.respondError(404);
     if (route === ROUTE_BINARY_METHOD) {
       this.res.header("Allow", "POST");

@@ -30,6 +30,8 @@ export function listenHttp(io: IoContext, entry: ListenEntry, base: StreamServic
     env: { serverLine: server === "" ? "" : `Server: ${server}\r\n`, date: d },
     durations: io.slot.durations,
     durationBase: -1,
+    // Binary over HTTP runs proc without the http hook: only where the listener (or http.binary_path) asks for it.
+    binaryPath: entry.binary ?? io.config.http.binary_path,
   };
   const l = listenStream<HttpConnection>(io, entry, {
     create: (s) => new HttpConnection(s as never, io, svc),

@@ -10,11 +10,12 @@ import type { RingLink } from "../pool/ring-link.ts";
 import type { RequestParser } from "./llhttp/parser.ts";
 import type { HttpResponseImpl } from "./response.ts";
 
-export function sendPoolRequest(link: RingLink, poolNo: number, seq: number, p: RequestParser, body: Uint8Array): void {
+/** `route` (route.ts) goes in the record's flags: the handler thread does not know which listener the request came in on. */
+export function sendPoolRequest(link: RingLink, poolNo: number, seq: number, route: number, p: RequestParser, body: Uint8Array): void {
   const headers: Array<[string, string]> = [];
   for (let i = 0; i < p.headerCount; i++) headers.push([p.headerName(i), p.headerValue(i)]);
   const r: PoolRequest = { method: p.methodName(), url: p.url(), versionMajor: p.versionMajor, versionMinor: p.versionMinor, headers, body };
-  link.sendEncoded(K_HTTP_REQ, poolNo, seq, 0, requestSize(r), (w) => writeRequest(w, r));
+  link.sendEncoded(K_HTTP_REQ, poolNo, seq, route, requestSize(r), (w) => writeRequest(w, r));
 }
 
 /**

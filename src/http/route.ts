@@ -1,7 +1,8 @@
 /**
  * @module http/route
- * Which part of a module answers a request: binary over HTTP (a POST to `http.binary_path` on a module with `proc`),
- * its `http` hook, or nobody. Shared by the inline server and the handler pool so both decide alike.
+ * Which part of a module answers a request: binary over HTTP (a POST to the listener's binary path, `?binary=` or
+ * `http.binary_path`, on a module with `proc`), its `http` hook, or nobody. Decided on the I/O thread, which knows the
+ * listener; in pool mode the route crosses to the handler thread with the request.
  */
 import type { ModuleDefinition } from "../module/types.ts";
 

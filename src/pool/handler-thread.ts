@@ -117,7 +117,7 @@ function attach(io: number, pair: RingPair): void {
   const link = new RingLink(
     pair,
     "handler",
-    (kind, no, seq, _flags, bytes, off, len) => {
+    (kind, no, seq, flags, bytes, off, len) => {
       if (kind === K_PACKET) {
         const c = conns.get(no);
         if (c === undefined || c.closeRequested) link.send(K_REPLY, no, seq, R_EMPTY);
@@ -172,14 +172,14 @@ function attach(io: number, pair: RingPair): void {
         c.response?.abort();
         if (c.inflight === 0) runClose(c, conns);
       } else if (kind === K_PS_STATE) {
-        conns.get(no)?.setCongested(_flags === 1);
+        conns.get(no)?.setCongested(flags === 1);
       } else if (kind === K_HTTP_REQ) {
         const c = conns.get(no);
         if (c === undefined) return;
         const req = readRequest(new Reader(bytes, off));
         stats.fields[S_HTTP_REQUESTS]++;
         c.inflight++;
-        serveHttp(modules[c.module]!.def, config.http, c, req, link.maxPayload - 64 - req.url.length, noisy, (flags, r: PoolResponse) => {
+        serveHttp(modules[c.module]!.def, flags, c, req, link.maxPayload - 64 - req.url.length, noisy, (flags, r: PoolResponse) => {
           link.sendEncoded(K_HTTP_RES, no, seq, flags | replyFlags(c), responseSize(r), (w) => writeResponse(w, r));
         }, () => settled(link, c, conns));
       } else if (kind === K_ACK) {

@@ -4,11 +4,10 @@
  * answered through a PooledResponse that sends records back. A handler that throws, rejects or returns without
  * answering becomes a FAIL record; the I/O thread answers 500 (or cuts a half-sent stream) and logs it once.
  */
-import type { Config } from "../config/keys.ts";
 import { runBinaryOverHttp } from "../http/binary-over-http.ts";
 import { cannedError } from "../http/http-errors.ts";
 import type { HttpResult } from "../http/http-types.ts";
-import { ROUTE_BINARY, ROUTE_BINARY_METHOD, ROUTE_NOT_FOUND, routeOf } from "../http/route.ts";
+import { ROUTE_BINARY, ROUTE_BINARY_METHOD, ROUTE_NOT_FOUND } from "../http/route.ts";
 import type { RateLimitedLog } from "../log/logger.ts";
 import type { ModuleDefinition } from "../module/types.ts";
 import { R_DROP, R_FAIL, type PoolRequest } from "./pool-protocol.ts";
@@ -20,7 +19,8 @@ const enc = new TextEncoder();
 
 export function serveHttp(
   def: ModuleDefinition<unknown>,
-  http: Config["http"],
+  /** Decided by the I/O thread (route.ts): it knows the listener and whether binary over HTTP is on there. */
+  route: number,
   c: PooledConn,
   r: PoolRequest,
   maxBody: number,
@@ -71,7 +71,6 @@ export function serveHttp(
   };
 
   try {
-    const route = routeOf(def, http.binary_path, req);
     if (route === ROUTE_NOT_FOUND) return error(404);
     if (route === ROUTE_BINARY_METHOD) {
       res.header("Allow", "POST");

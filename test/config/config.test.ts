@@ -151,6 +151,16 @@ describe("configuration", () => {
     expect(parseListenUrl("tcp://h:1/path")).toMatch(/unexpected path/);
     expect(parseListenUrl("tcp://h:1?mod=x")).toMatch(/unknown option "mod"/);
   });
+
+  test("listen URLs: ?binary=/path opts an HTTP listener in to binary over HTTP; absent = http.binary_path decides", () => {
+    expect(parseListenUrl("http://h:1?module=echo&binary=/bin")).toMatchObject({ module: "echo", binary: "/bin", url: "http://h:1?module=echo&binary=/bin" });
+    expect(parseListenUrl("https://h:1?binary=")).toMatchObject({ binary: "" });
+    expect(parseListenUrl("http://h:1")).toMatchObject({ binary: undefined });
+    expect(parseListenUrl("http://h:1?binary=bin")).toMatch(/must be absolute/);
+    // Only HTTP carries it: a packet listener has no paths.
+    expect(parseListenUrl("tcp://h:1?binary=/b")).toMatch(/unknown option "binary"/);
+    expect(parseListenUrl("tls://h:1?binary=/b")).toMatch(/unknown option "binary"/);
+  });
 });
 
 describe("docs/config.md", () => {

@@ -21,7 +21,7 @@ export interface InProcessServer {
 export function startInProcess<S>(
   def: ModuleDefinition<S>,
   io: Partial<Config["io"]> = {},
-  opts: { protocol?: "tcp" | "http"; http?: Partial<Config["http"]>; pool?: RingPair[] } = {},
+  opts: { protocol?: "tcp" | "http"; http?: Partial<Config["http"]>; pool?: RingPair[]; /** Listen URL options, e.g. "?binary=/b". */ query?: string } = {},
 ): InProcessServer {
   const config = defaultConfig();
   Object.assign(config.io, io);
@@ -32,7 +32,8 @@ export function startInProcess<S>(
   // Pool mode with handler rings the test drives itself (no handler threads).
   if (opts.pool) ctx.pool = new PoolClient(opts.pool, log);
   const protocol = opts.protocol ?? "tcp";
-  const entry = parseListenUrl(`${protocol}://127.0.0.1:0`) as ListenEntry;
+  const entry = parseListenUrl(`${protocol}://127.0.0.1:0${opts.query ?? ""}`);
+  if (typeof entry === "string") throw new Error(entry);
   const svc = { def: def as ModuleDefinition<unknown>, moduleIndex: 0, log, maxPacket: config.io.max_packet, highWater: config.io.high_water };
   const listener = protocol === "http" ? listenHttp(ctx, entry, svc) : listenTcp(ctx, entry, svc);
   const stopHk = startHousekeeping(ctx);

@@ -15,8 +15,8 @@ afterEach(() => {
   server = undefined;
 });
 
-function http(def: Parameters<typeof defineModule>[0], httpCfg = {}, io = {}) {
-  server = startInProcess(defineModule(def), io, { protocol: "http", http: httpCfg });
+function http(def: Parameters<typeof defineModule>[0], httpCfg = {}, io = {}, query = "") {
+  server = startInProcess(defineModule(def), io, { protocol: "http", http: httpCfg, query });
   return server.port;
 }
 
@@ -235,7 +235,7 @@ describe("binary over HTTP", () => {
   const echo = { name: "echo", version: "1.0.0", grocketd: "^0.1.0", check: (_b: Uint8Array, s: number, e: number) => (e - s >= KISS_SIZE ? KISS_SIZE : 0), proc: (p: Uint8Array) => p };
 
   test("a POST body to http.binary_path is framed by check and answered by proc, replies concatenated", async () => {
-    const port = http(echo);
+    const port = http(echo, { binary_path: "/binary" });
     const body = kisses(1, 3);
     const head = `POST /binary HTTP/1.1\r\nHost: h\r\nContent-Length: ${body.length}\r\n\r\n`;
     const { c, responses } = await exchange(port, Buffer.concat([Buffer.from(head), body]));
@@ -256,6 +256,41 @@ describe("binary over HTTP", () => {
     c.end();
   });
 
+  test("opt-in per listener: without it POST /binary is the http hook's (404 with none), proc never runs; ?binary=/path runs proc there only", async () => {
+    let procCalls = 0;
+    const guarded = {
+      ...echo,
+      proc: (p: Uint8Array) => (procCalls++, p),
+      // A module whose http hook refuses everyone: binary over HTTP must not be a way around it.
+      http: (req: { path: string }, res: { status(c: number): { send(b: string): void } }) => res.status(401).send(`no ${req.path}`),
+    };
+    const body = kisses(1, 2);
+    const post = (path: string) => Buffer.concat([Buffer.from(`POST ${path} HTTP/1.1\r\nHost: h\r\nContent-Length: ${body.length}\r\n\r\n`), body]);
+
+    const off = await exchange(http(guarded), post("/binary"));
+    expect(off.responses[0]).toMatchObject({ status: 401, text: "no /binary" });
+    off.c.end();
+    server!.stop();
+    const noHook = await exchange(http(echo), post("/binary"));
+    expect(noHook.responses[0]!.status).toBe(404);
+    noHook.c.end();
+    server!.stop();
+    expect(procCalls).toBe(0);
+
+    const on = await exchange(http(guarded, {}, {}, "?binary=/bin"), Buffer.concat([post("/bin"), post("/binary")]), 2);
+    expect(on.responses[0]!.status).toBe(200);
+    expect(on.responses[0]!.body).toEqual(body);
+    expect(on.responses[1]).toMatchObject({ status: 401, text: "no /binary" });
+    expect(procCalls).toBe(2);
+    on.c.end();
+    server!.stop();
+    // The listener's choice wins over http.binary_path; "?binary=" turns it off there.
+    const keyOff = await exchange(http(guarded, { binary_path: "/binary" }, {}, "?binary="), post("/binary"));
+    expect(keyOff.responses[0]!.status).toBe(401);
+    keyOff.c.end();
+    expect(procCalls).toBe(2);
+  });
+
   test("an async hook that holds req.body across an await sees its own body while other requests are parsed", async () => {
     const port = http({
       name: "hold-body",
@@ -267,7 +302,7 @@ describe("binary over HTTP", () => {
         return new Uint8Array(body);
       },
       proc: async (p: Uint8Array) => (await Bun.sleep(30), p),
-    });
+    }, { binary_path: "/binary" });
     const post = (path: string, b: string) => `POST ${path} HTTP/1.1\r\nHost: h\r\nContent-Length: ${b.length}\r\n\r\n${b}`;
     const a = await connect(port);
     a.write(post("/slow", "first body, held"));

@@ -102,6 +102,19 @@ describe("handler pool", () => {
     c.end();
   });
 
+  test("binary over HTTP is opt-in per listener in pool mode too: POST /binary is the http hook's unless the listener says ?binary=", async () => {
+    running = await pool(["--module", PROBE, "--listen", "http://127.0.0.1:0", "--listen", "http://127.0.0.1:0?binary=/bin", "--threads", "1"], 1);
+    const [plain, opted] = running.ports;
+    const post = (path: string) => `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nhello\n`;
+    const a = await exchange(plain!, post("/binary") + post("/bin"), 2);
+    expect(a.responses.map((r) => r.text)).toEqual(["echo POST hello\n", "echo POST hello\n"]);
+    a.c.end();
+    const b = await exchange(opted!, post("/bin") + post("/binary"), 2);
+    expect(b.responses[0]!.text).toMatch(/^hello handler-\d+ 1\n$/);
+    expect(b.responses[1]!.text).toBe("echo POST hello\n");
+    b.c.end();
+  });
+
   test("a handler thread killed mid-load is replaced: its in-flight TCP connections close cleanly, HTTP gets 503, others go on", async () => {
     running = await pool(["--module", PROBE, "--listen", "tcp://127.0.0.1:0", "--listen", "http://127.0.0.1:0", "--threads", "1"], 2);
     const [tcp, http] = running.ports as [number, number];

@@ -68,7 +68,7 @@ async function traffic(tcp: number, http: number): Promise<void> {
 describe("access log", () => {
   test("text: a line per HTTP request and per TCP connection, written while running", async () => {
     const path = join(dir, "text.log");
-    running = await startGrocketd(["-m", COUNTED, "--listen", "tcp://127.0.0.1:0", "--listen", "http://127.0.0.1:0", "--threads", "2"], {
+    running = await startGrocketd(["-m", COUNTED, "--listen", "tcp://127.0.0.1:0", "--listen", "http://127.0.0.1:0?binary=/binary", "--threads", "2"], {
       env: { GROCKETD_ACCESS_LOG_PATH: path },
       expectListening: 2,
     });
@@ -107,7 +107,7 @@ describe("access log", () => {
 
   test("json: the same lines as JSON objects with fixed keys; the last ones are written at stop", async () => {
     const path = join(dir, "json.log");
-    running = await startGrocketd(["-m", COUNTED, "--listen", "tcp://127.0.0.1:0", "--listen", "http://127.0.0.1:0", "--threads", "1"], {
+    running = await startGrocketd(["-m", COUNTED, "--listen", "tcp://127.0.0.1:0", "--listen", "http://127.0.0.1:0?binary=/binary", "--threads", "1"], {
       env: { GROCKETD_ACCESS_LOG_PATH: path, GROCKETD_ACCESS_LOG_FORMAT: "json", GROCKETD_ACCESS_LOG_FLUSH_MS: "60000" },
       expectListening: 2,
     });
