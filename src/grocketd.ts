@@ -7,7 +7,9 @@
  */
 import { parseCli, usage } from "./cli/args.ts";
 import { reloadAndWait } from "./cli/reload-command.ts";
-import { describeError, isGrocketdError } from "./errors.ts";
+import { isGrocketdError } from "./errors.ts";
+import { failureText, startupLogFormat } from "./cli/startup-errors.ts";
+import type { LogFormat } from "./log/logger.ts";
 import { createLogger } from "./log/logger.ts";
 import { runMaster } from "./master/master.ts";
 import { StatusListener } from "./status/status-server.ts";
@@ -15,9 +17,9 @@ import { buildStartPlan, type StartPlan } from "./master/start-plan.ts";
 import { API_VERSION, VERSION } from "./version.ts";
 import { CHILD_PROCESS_ARG } from "./entry-path.ts";
 
-function fail(err: unknown, what = "cannot start"): never {
-  const lines = isGrocketdError(err) ? err.problems : [describeError(err)];
-  process.stderr.write(`grocketd: ${what}:\n${lines.map((l) => `  - ${l}`).join("\n")}\n`);
+/** Writes why, in the log format start-up errors follow (cli/startup-errors.ts), and exits: 2 for usage errors. */
+function fail(err: unknown, what = "cannot start", format: LogFormat = "text"): never {
+  process.stderr.write(failureText(err, what, format));
   process.exit(isGrocketdError(err) && err.code === "GRK_ERR_CLI" ? 2 : 1);
 }
 
@@ -39,7 +41,7 @@ async function main(): Promise<void> {
   try {
     cli = parseCli(process.argv.slice(2));
   } catch (err) {
-    fail(err);
+    fail(err, "bad arguments", startupLogFormat(undefined, process.env, process.cwd()));
   }
   if (cli.help) {
     process.stdout.write(usage);
@@ -64,7 +66,8 @@ async function main(): Promise<void> {
   try {
     plan = await buildStartPlan(cli, process.env, process.cwd());
   } catch (err) {
-    fail(err);
+    // --check answers a person; serving answers the log pipeline too.
+    fail(err, "cannot start", cli.check ? "text" : startupLogFormat(cli.config, process.env, process.cwd()));
   }
   if (cli.check) {
     process.stdout.write(
@@ -82,7 +85,7 @@ async function main(): Promise<void> {
   try {
     status = StatusListener.start(plan.config, log);
   } catch (err) {
-    fail(err);
+    fail(err, "cannot start", plan.config.log.format);
   }
   const code = await runMaster(plan, log, { cli, env: { ...process.env }, cwd: process.cwd() }, status?.events);
   status?.stop();

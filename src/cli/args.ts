@@ -1,9 +1,10 @@
 /**
  * @module cli/args
- * Command-line flags, parsed with node:util parseArgs (strict: an unknown flag is an error that names it).
+ * Command-line flags: node:util parseArgs reads them; mistakes are told in plain words (an unknown flag is named,
+ * with the nearest known one).
  */
-import { parseArgs } from "node:util";
-import { ErrorCodes, GrocketdError, describeError } from "../errors.ts";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { ErrorCodes, GrocketdError } from "../errors.ts";
 
 export interface CliOptions {
   /** A command word: undefined (serve) or "reload" (signal a running master). */
@@ -40,30 +41,95 @@ Signals: SIGTERM/SIGINT drain and stop; SIGHUP (or \`grocketd reload\`) re-reads
 replaces the serving threads or processes by a new generation; a bad new configuration is refused and logged.
 `;
 
+interface OptionSpec {
+  readonly type: "string" | "boolean";
+  readonly short?: string;
+  readonly multiple?: boolean;
+  /** What the value is, for messages: "--config FILE". */
+  readonly value?: string;
+}
+
+const OPTIONS: Record<string, OptionSpec> = {
+  config: { type: "string", short: "c", value: "FILE" },
+  module: { type: "string", short: "m", multiple: true, value: "FILE" },
+  listen: { type: "string", short: "l", multiple: true, value: "URL" },
+  threads: { type: "string", short: "t", value: "N" },
+  check: { type: "boolean" },
+  "pid-file": { type: "string", value: "FILE" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "v" },
+};
+
+function spelled(name: string): string {
+  const o = OPTIONS[name]!;
+  return o.short === undefined ? `--${name}` : `-${o.short}/--${name}`;
+}
+
+/** Levenshtein distance, for "did you mean": option names are short, so the quadratic table costs nothing. */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** "unknown option -V" with the nearest known one, if any is near. */
+function unknownOption(raw: string, name: string): string {
+  const long = raw.startsWith("--");
+  let near: string | undefined;
+  if (!long) near = Object.keys(OPTIONS).find((k) => OPTIONS[k]!.short?.toLowerCase() === name.toLowerCase());
+  else {
+    const scored = Object.keys(OPTIONS).map((k) => [k, distance(name.toLowerCase(), k)] as const).sort((x, y) => x[1] - y[1]);
+    if (scored[0] !== undefined && scored[0][1] <= Math.max(1, Math.floor(name.length / 3))) near = scored[0][0];
+  }
+  return `unknown option ${raw}${near === undefined ? "" : ` (did you mean ${spelled(near)}?)`}`;
+}
+
+const fail = (msg: string): never => {
+  throw new GrocketdError(ErrorCodes.CLI, `${msg}; see --help`);
+};
+
+/**
+ * Parses argv. Node's parseArgs in strict mode words its errors for its own API ("To specify a positional argument
+ * starting with a '-', place it at the end of the command after '--', as in '-- "-V"", quotes unbalanced), so it runs
+ * in lenient mode with tokens and every mistake is judged here, in the words of this command's --help.
+ */
 export function parseCli(argv: readonly string[]): CliOptions {
-  let values: Record<string, string | string[] | boolean | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: true,
-      options: {
-        config: { type: "string", short: "c" },
-        module: { type: "string", short: "m", multiple: true },
-        listen: { type: "string", short: "l", multiple: true },
-        threads: { type: "string", short: "t" },
-        check: { type: "boolean" },
-        "pid-file": { type: "string" },
-        help: { type: "boolean", short: "h" },
-        version: { type: "boolean", short: "v" },
-      },
-    }));
-  } catch (err) {
-    throw new GrocketdError(ErrorCodes.CLI, `${describeError(err)} (see --help)`, { cause: err });
+  const { tokens } = parseArgs({ args: [...argv], strict: false, allowPositionals: true, tokens: true, options: OPTIONS as ParseArgsConfig["options"] });
+  const values: Record<string, string | string[] | boolean> = {};
+  const positionals: string[] = [];
+  const isOption = (arg: string) => arg.startsWith("--") ? arg.slice(2).split("=")[0]! in OPTIONS : /^-[A-Za-z]$/.test(arg);
+  for (const t of tokens ?? []) {
+    if (t.kind === "positional") {
+      positionals.push(t.value);
+      continue;
+    }
+    if (t.kind !== "option") continue;
+    const spec = OPTIONS[t.name];
+    if (spec === undefined) fail(unknownOption(t.rawName, t.name) + (argv[t.index] !== t.rawName && !argv[t.index]!.startsWith("--") ? ` in ${argv[t.index]}` : ""));
+    const o = spec!;
+    if (o.type === "boolean") {
+      if (t.value !== undefined) fail(`${t.rawName} takes no value (write ${t.rawName} alone, not ${t.rawName}=${t.value})`);
+      values[t.name] = true;
+      continue;
+    }
+    const how = `${t.rawName} ${o.value}`;
+    if (t.value === undefined) fail(`${t.rawName} needs a value (${how})`);
+    if (!t.inlineValue && isOption(t.value!)) fail(`${t.rawName} needs a value, but the next argument is the option ${t.value} (${how}; write ${t.rawName}=${t.value} if the value really starts with "-")`);
+    if (o.multiple) ((values[t.name] ??= []) as string[]).push(t.value!);
+    else if (values[t.name] !== undefined) fail(`${t.rawName} was given twice (${JSON.stringify(values[t.name])} and ${JSON.stringify(t.value)}); give it once`);
+    else values[t.name] = t.value!;
   }
   if (positionals.length > 1 || (positionals.length === 1 && positionals[0] !== "reload")) {
-    throw new GrocketdError(ErrorCodes.CLI, `unexpected argument "${positionals.find((p) => p !== "reload") ?? positionals[1]}" (the only command is "reload"; see --help)`);
+    const extra = positionals.find((p) => p !== "reload") ?? positionals[1]!;
+    fail(`unexpected argument ${JSON.stringify(extra)} (the only command is "reload"; options start with "-")`);
   }
   return {
     command: positionals[0] === "reload" ? "reload" : undefined,

@@ -63,9 +63,10 @@ export function readConfigFile(path: string): FileSource {
   try {
     raw = Bun.TOML.parse(text);
   } catch (err) {
-    const line = locateParseError(text);
+    const place = locateParseError(text);
     const msg = describeError(err).replace(/^TOML Parse error: /, "");
-    throw new GrocketdError(ErrorCodes.CONFIG_FILE, `${abs}${line ? ` line ${line}` : ""}: not valid TOML: ${msg}`, { cause: err });
+    const where = place === undefined ? "" : ` line ${place.line}${place.context === "" ? "" : ` (${place.context})`}`;
+    throw new GrocketdError(ErrorCodes.CONFIG_FILE, `${abs}${where}: not valid TOML: ${msg}`, { cause: err });
   }
   const server = (raw as { server?: { modules?: unknown } }).server;
   if (server && Array.isArray(server.modules)) {
