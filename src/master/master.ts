@@ -21,6 +21,7 @@ import { carryPorts, planData, type PlanData } from "./plan-data.ts";
 import { ProcessSupervisor } from "./process-supervisor.ts";
 import type { Serving } from "./serving.ts";
 import type { StartPlan } from "./start-plan.ts";
+import { probePorts } from "./port-probe.ts";
 import { ThreadSupervisor } from "./thread-supervisor.ts";
 import { claimPidFile, removePidFile, writePidFile } from "../cli/pid-file.ts";
 import { ReloadRecords, reloadFileOf } from "../cli/reload-record.ts";
@@ -115,6 +116,13 @@ export class Master {
         return 1;
       }
       reloads = new ReloadRecords(reloadFileOf(pidFile), (err) => this.log.warn(`cannot write ${reloadFileOf(pidFile)}: ${describeError(err)}`));
+    }
+    // A port another process holds is refused here, before any init: the threads' SO_REUSEPORT would share it.
+    const taken = await probePorts(plan.bindings.map((b) => b.entry));
+    if (taken.length > 0) {
+      this.log.error(`cannot start: ${taken.length === 1 ? "a port is" : "ports are"} not free`);
+      for (const t of taken) this.log.error(`  ${t}`);
+      return 1;
     }
     try {
       // The start plan has resolved the libraries already; this cannot fail unless the plan was built by hand.
@@ -212,6 +220,12 @@ export class Master {
       }
       const bindings: Binding[] = carryPorts(reply.plan.bindings, old.serving.resolvedBindings, old.plan.bindings);
       warnRestartOnly(this.log, old.plan.config, reply.plan.config);
+      const taken = await probePorts(bindings.map((b) => b.entry), old.serving.resolvedBindings.map((b) => b.entry));
+      if (taken.length > 0) {
+        this.log.error(`reload refused; generation ${old.number} keeps serving`, { problems: taken.length });
+        for (const t of taken) this.log.error(`  ${t}`);
+        return refuse(`reload refused; generation ${old.number} keeps serving`, taken);
+      }
       const next = this.serve({ ...reply.plan, bindings }, old.number + 1);
       try {
         await startWithin(next.serving, reply.plan.config.server.start_timeout_ms);
