@@ -90,7 +90,11 @@ export class HttpResponseImpl extends ResponseHead implements HttpResponse {
 
   private headText(length: string): string {
     const env = this.sink.env;
-    return `HTTP/1.1 ${this.code} ${statusText(this.code)}\r\n${env.serverLine}${env.date.line}${this.lines}${length}${connectionLine(this.connectionVariant())}\r\n`;
+    // RFC 9110 §15.3.5: "A 204 response is terminated by the end of the header section; it cannot contain content"
+    // and §15.4.5: a 304 "is terminated by the end of the header section": with no content there is nothing for a
+    // Content-Type to describe, whoever set it (this side, the handler, or a handler thread's header lines).
+    const lines = statusHasNoBody(this.code) && this.hasType ? withoutContentType(this.lines) : this.lines;
+    return `HTTP/1.1 ${this.code} ${statusText(this.code)}\r\n${env.serverLine}${env.date.line}${lines}${length}${connectionLine(this.connectionVariant())}\r\n`;
   }
 
   send(body?: string | Uint8Array | StaticResponse): void {
@@ -109,14 +113,14 @@ export class HttpResponseImpl extends ResponseHead implements HttpResponse {
     const noBody = statusHasNoBody(this.code);
     const token = this.sink.beginBatch();
     if (typeof body === "string") {
-      if (!this.hasType && body.length > 0) this.lines += "Content-Type: text/plain; charset=utf-8\r\n";
+      if (!this.hasType && !noBody && body.length > 0) this.lines += "Content-Type: text/plain; charset=utf-8\r\n";
       const n = noBody ? 0 : Buffer.byteLength(body, "utf8");
       const len = noBody ? "" : `Content-Length: ${n}\r\n`;
       if (!this.head) this.bodyBytes = n;
       this.sink.send(this.head || noBody ? this.headText(len) : this.headText(len) + body);
     } else {
       const bytes = body ?? new Uint8Array(0);
-      if (!this.hasType && bytes.length > 0) this.lines += "Content-Type: application/octet-stream\r\n";
+      if (!this.hasType && !noBody && bytes.length > 0) this.lines += "Content-Type: application/octet-stream\r\n";
       this.sink.send(this.headText(noBody ? "" : `Content-Length: ${bytes.length}\r\n`));
       if (!this.head && !noBody && bytes.length > 0) {
         this.bodyBytes = bytes.length;
@@ -132,9 +136,12 @@ export class HttpResponseImpl extends ResponseHead implements HttpResponse {
     const token = this.sink.beginBatch();
     if (this.phase === FRESH) {
       this.phase = STREAMING;
-      this.chunked = !this.http10;
+      // RFC 9112 §6.1: "A server MUST NOT send a Transfer-Encoding header field in any response with a status code
+      // of 1xx (Informational) or 204 (No Content)"; a 304 has no content to frame either (RFC 9110 §15.4.5).
+      const noBody = statusHasNoBody(this.code);
+      this.chunked = !this.http10 && !noBody;
       // HTTP/1.0 has no chunked coding: the body ends when the connection does (RFC 9112 §6.3 item 8).
-      if (!this.chunked) this.variant = CLOSE;
+      if (!this.chunked && !noBody) this.variant = CLOSE;
       this.sink.send(this.headText(this.chunked ? "Transfer-Encoding: chunked\r\n" : ""));
     }
     const len = typeof chunk === "string" ? Buffer.byteLength(chunk, "utf8") : chunk.length;
@@ -166,4 +173,9 @@ export class HttpResponseImpl extends ResponseHead implements HttpResponse {
   drained(): Promise<void> {
     return this.sink.waitDrained();
   }
+}
+
+/** The header lines without Content-Type (for responses that have no content). */
+function withoutContentType(lines: string): string {
+  return lines.replace(/(^|\n)content-type:[^\r]*\r\n/gi, "$1");
 }

@@ -62,7 +62,9 @@ export class StaticResponse {
       if (lower === "content-type") hasType = true;
       lines += `${name}: ${v}\r\n`;
     }
-    if (!hasType && this.body.length > 0) lines += `Content-Type: ${typeof body === "string" ? "text/plain; charset=utf-8" : "application/octet-stream"}\r\n`;
+    // RFC 9110 §15.3.5, §15.4.5: a 204 or 304 has no content, so no Content-Type describes it.
+    if (statusHasNoBody(status)) lines = lines.replace(/(^|\n)content-type:[^\r]*\r\n/gi, "$1");
+    else if (!hasType && this.body.length > 0) lines += `Content-Type: ${typeof body === "string" ? "text/plain; charset=utf-8" : "application/octet-stream"}\r\n`;
     this.lines = lines;
   }
 

@@ -68,6 +68,54 @@ describe("http hook", () => {
     c.end();
   });
 
+  test("status lines carry node:http's reason phrases (418 was \"Unknown\"); a code it does not know is \"Unknown\"", async () => {
+    const port = http({
+      name: "reasons",
+      version: "1.0.0",
+      grocketd: "^0.1.0",
+      http: (req, res) => res.status(Number(req.path.slice(1))).send("x"),
+    });
+    const { c, responses } = await exchange(port, GET("/418") + GET("/425") + GET("/507") + GET("/599"), 4);
+    expect(responses.map((r) => r.raw.split("\r\n")[0])).toEqual([
+      "HTTP/1.1 418 I'm a Teapot",
+      "HTTP/1.1 425 Too Early",
+      "HTTP/1.1 507 Insufficient Storage",
+      "HTTP/1.1 599 Unknown",
+    ]);
+    c.end();
+  });
+
+  test("RFC 9110 §15.3.5, §15.4.5, RFC 9112 §6.1: 204 and 304 carry no Content-Type, no framing and no body, whole or streamed", async () => {
+    const port = http({
+      name: "no-content",
+      version: "1.0.0",
+      grocketd: "^0.1.0",
+      http(req, res) {
+        if (req.path === "/204") return res.status(204).send("dropped");
+        if (req.path === "/304") return res.status(304).header("ETag", '"v1"').send(new Uint8Array([1, 2, 3]));
+        if (req.path === "/typed") return res.status(204).header("Content-Type", "text/html").send();
+        if (req.path === "/stream") {
+          res.status(204).write("dropped too");
+          return res.end("and this");
+        }
+        return "after";
+      },
+    });
+    const paths = ["/204", "/304", "/typed", "/stream"];
+    const { c, responses } = await exchange(port, paths.map(GET).join("") + GET("/after"), 5);
+    // A stray body byte would have broken the parse of the next response; the last one arrives intact.
+    expect(responses.map((r) => r.status)).toEqual([204, 304, 204, 204, 200]);
+    for (const r of responses.slice(0, 4)) {
+      expect(r.headers["content-type"]).toBeUndefined();
+      expect(r.headers["content-length"]).toBeUndefined();
+      expect(r.headers["transfer-encoding"]).toBeUndefined();
+    }
+    expect(responses[1]!.headers.etag).toBe('"v1"');
+    expect(responses[4]!.text).toBe("after");
+    expect(c.isClosed()).toBe(false);
+    c.end();
+  });
+
   test("a throwing hook answers 500 for that request only; the connection stays usable", async () => {
     const port = http({
       name: "boom",
