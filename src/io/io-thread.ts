@@ -6,7 +6,7 @@
  * (reverse order), and reports back.
  * Signals never reach workers in Bun (docs/platform-notes.md, "Signals and Workers"): the master forwards them as messages.
  */
-import { describeError, isGrocketdError, ErrorCodes } from "../errors.ts";
+import { describeError, isGrocketdError, ErrorCodes, GrocketdError } from "../errors.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
 import { loadModule, type LoadedModule } from "../module/load-module.ts";
 import { ModuleRuntime } from "../module/module-runtime.ts";
@@ -87,7 +87,8 @@ async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
         listeners.push(l);
         ports.push(l.port);
       } catch (err) {
-        throw new Error(`cannot listen on ${b.entry.url}: ${describeError(err)}`);
+        // Keep the code across the thread boundary: the master reports it (start-failed carries it).
+        throw new GrocketdError(isGrocketdError(err) ? err.code : ErrorCodes.LISTEN, `cannot listen on ${b.entry.url}: ${describeError(err)}`, { cause: err });
       }
     }
     stopHousekeeping = startHousekeeping(io);

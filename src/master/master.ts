@@ -9,7 +9,7 @@
  *   stop accepting and drain. Master-role hooks are not re-run on reload (their module instances cannot be replaced).
  */
 import { resolve } from "node:path";
-import { describeError, ErrorCodes, GrocketdError } from "../errors.ts";
+import { describeError, ErrorCodes, GrocketdError, isGrocketdError } from "../errors.ts";
 import type { Config } from "../config/keys.ts";
 import type { Binding } from "../io/messages.ts";
 import type { Logger } from "../log/logger.ts";
@@ -146,7 +146,7 @@ export class Master {
     try {
       await startWithin(first.serving, plan.config.server.start_timeout_ms);
     } catch (err) {
-      this.log.error(describeError(err));
+      this.log.error(describeError(err), { code: isGrocketdError(err) ? err.code : undefined });
       await first.serving.stop(0);
       await this.runtime.term();
       return 1;

@@ -5,7 +5,7 @@
  * loop), and stops them on shutdown with a bounded wait. What a worker is told at start is the caller's business
  * (`startMessage`), so a replacement can be handed fresh resources.
  */
-import { ErrorCodes, GrocketdError } from "../errors.ts";
+import { ErrorCodes, GrocketdError, type ErrorCode } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import type { FromThread, StopMode } from "../io/messages.ts";
 import type { RestartPolicy } from "./restart-policy.ts";
@@ -36,7 +36,8 @@ interface Handle {
   readonly restarted: boolean;
   lastError: string | undefined;
   onListening?: (ports: number[]) => void;
-  onFailed?: (message: string) => void;
+  /** `code`: the thread's own error code (start-failed carries it), e.g. GRK_ERR_LISTEN. */
+  onFailed?: (message: string, code?: ErrorCode) => void;
   onStopped?: () => void;
   restartTimer?: ReturnType<typeof setTimeout>;
 }
@@ -57,7 +58,7 @@ export class WorkerGroup {
     const h = this.spawn(index, false);
     return new Promise((resolve, reject) => {
       h.onListening = resolve;
-      h.onFailed = (message) => reject(new GrocketdError(ErrorCodes.THREAD_START, `${this.opts.label} ${index} could not start: ${message}`));
+      h.onFailed = (message, code = ErrorCodes.THREAD_START) => reject(new GrocketdError(code, `${this.opts.label} ${index} could not start: ${message}`));
     });
   }
 
@@ -108,8 +109,8 @@ export class WorkerGroup {
       h.onListening?.(m.ports);
     } else if (m.t === "start-failed") {
       h.lastError = m.message;
-      if (h.onFailed) h.onFailed(m.message);
-      else this.opts.log.error(`${this.opts.label} ${h.index} could not start`, { error: m.message });
+      if (h.onFailed) h.onFailed(m.message, m.code as ErrorCode);
+      else this.opts.log.error(`${this.opts.label} ${h.index} could not start`, { code: m.code, error: m.message });
       h.worker.terminate();
     } else if (m.t === "stopped") {
       h.onStopped?.();
