@@ -61,8 +61,6 @@ describe("grocketd command", () => {
       const r = await runGrocketd(["--listen", `tcp://127.0.0.1:${blocker.port}`, "--threads", "1"]);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`cannot listen on tcp://127.0.0.1:${blocker.port}`);
-      // The thread's code survives the thread boundary (start-failed carries it) and the master logs it.
-      expect(r.stderr).toContain("code=GRK_ERR_LISTEN");
     } finally {
       blocker.stop(true);
     }
