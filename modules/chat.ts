@@ -1,5 +1,5 @@
 // Chat rooms over a newline protocol on TCP: `JOIN room`, `SAY text`, `LEAVE`, `WHO` (your id). A room is a topic,
-// so the same code serves clients on every I/O thread (and in pool mode on handler threads) unchanged.
+// so the same code serves clients on every I/O thread and child process (and in pool mode) unchanged.
 //   grocketd --module modules/chat.ts --listen tcp://127.0.0.1:7000 --threads 2
 //   nc 127.0.0.1 7000   →   JOIN lobby   →   SAY hello
 import { defineModule } from "grocketd";
@@ -45,7 +45,7 @@ export default defineModule<Member>({
       me.room = "";
       return "OK left\n";
     }
-    if (cmd === "WHO") return `OK ${me.nick} thread ${conn.thread}\n`;
+    if (cmd === "WHO") return `OK ${me.nick} thread ${conn.thread} pid ${process.pid}\n`;
     return "ERR JOIN <room> | SAY <text> | LEAVE | WHO\n";
   },
 });

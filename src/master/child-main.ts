@@ -34,6 +34,8 @@ async function start(msg: Extract<ToChild, { t: "start" }>): Promise<void> {
     runtime = new ModuleRuntime(modules, { role: "process", index, config: plan.config, log, bindings: plan.bindings });
     await runtime.init(`process ${index}`);
     supervisor = new ThreadSupervisor(plan, log, () => process.exit(1), index);
+    // Publishes made here go to the other processes through the master; theirs come back to this process's threads.
+    supervisor.onUplink = (topic, bytes) => send({ t: "publish", topic, data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("base64") });
     await supervisor.start();
     runtime.setBindings(supervisor.resolvedBindings);
     send({ t: "listening", ports: supervisor.resolvedBindings.map((b) => b.entry.port) });
@@ -69,4 +71,5 @@ process.on("disconnect", () => {
 process.on("message", (msg: ToChild) => {
   if (msg.t === "start") void start(msg);
   else if (msg.t === "stop") void stop(msg.drainMs, msg.mode);
+  else if (msg.t === "publish") supervisor?.relayIn(msg.topic, Buffer.from(msg.data, "base64"));
 });

@@ -6,6 +6,13 @@ import type { StopMode } from "../io/messages.ts";
 import type { PlanData } from "./plan-data.ts";
 import type { StatsMessage } from "../stats/stats-push.ts";
 
-export type ToChild = { t: "start"; index: number; generation: number; plan: PlanData } | { t: "stop"; drainMs: number; mode: StopMode };
+/** A topic publish crossing processes (pubsub/mesh.ts uplink → master → the other children); data in base64. */
+export interface PublishMessage {
+  t: "publish";
+  topic: string;
+  data: string;
+}
 
-export type FromChild = { t: "listening"; ports: number[] } | { t: "start-failed"; message: string } | { t: "stopped" } | StatsMessage;
+export type ToChild = { t: "start"; index: number; generation: number; plan: PlanData } | { t: "stop"; drainMs: number; mode: StopMode } | PublishMessage;
+
+export type FromChild = { t: "listening"; ports: number[] } | { t: "start-failed"; message: string } | { t: "stopped" } | StatsMessage | PublishMessage;

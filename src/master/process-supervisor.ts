@@ -98,6 +98,16 @@ export class ProcessSupervisor implements Serving {
       c.onStopped?.();
     } else if (m.t === "stats") {
       statsRegistry().setRemote(c.proc.pid, c.index, m.threads);
+    } else if (m.t === "publish") {
+      // Topics span the processes: the master relays each publish to every other child, in the order it came.
+      for (const o of this.children) {
+        if (o === undefined || o === c || o.stopping || o.proc.exitCode !== null) continue;
+        try {
+          o.proc.send(m);
+        } catch {
+          // that child is going; its replacement starts with no subscribers
+        }
+      }
     }
   }
 

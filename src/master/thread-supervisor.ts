@@ -10,6 +10,8 @@ import { withPort } from "../config/listen-url.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Binding, RingPair, StopMode, ToHandler, ToThread } from "../io/messages.ts";
 import { Ring } from "../ring/ring.ts";
+import { Mesh } from "../pubsub/mesh.ts";
+import { FIXED_FIELDS } from "../stats/stat-fields.ts";
 import { statsRegistry, type StatsGroup } from "../stats/stats-registry.ts";
 import type { PlanData } from "./plan-data.ts";
 import { RestartPolicy } from "./restart-policy.ts";
@@ -27,8 +29,15 @@ export class ThreadSupervisor implements Serving {
   private readonly handlers: WorkerGroup | null;
   /** rings[i][j]: I/O thread i ↔ handler thread j. */
   private readonly rings: RingPair[][] = [];
-  /** mesh[i][j]: I/O thread i → I/O thread j (pubsub/mesh.ts); empty with one I/O thread. */
+  /**
+   * mesh[i][j]: I/O thread i → I/O thread j (pubsub/mesh.ts); empty with one I/O thread. In a child process
+   * (server.processes > 1) this thread is one more member, index `threads`: the uplink that carries publishes to the
+   * master and the other processes' publishes down to this process's I/O threads.
+   */
   private readonly mesh: (SharedArrayBuffer | null)[][] = [];
+  private uplink: Mesh | null = null;
+  /** Set by the child process: a publish made on one of this process's I/O threads, to relay to the others. */
+  onUplink: (topic: string, bytes: Uint8Array) => void = () => {};
   /** One slot of shared counters per thread, read by the status listener (stats/stats-registry.ts). */
   private readonly stats: StatsGroup;
 
@@ -51,11 +60,21 @@ export class ThreadSupervisor implements Serving {
         for (let j = 0; j < plan.config.worker.threads; j++) this.rings[i]!.push(this.newPair());
       }
     }
-    if (plan.threads > 1) {
-      for (let i = 0; i < plan.threads; i++) {
+    const members = plan.threads + (proc !== null && plan.config.server.processes > 1 ? 1 : 0);
+    if (members > 1) {
+      for (let i = 0; i < members; i++) {
         this.mesh.push([]);
-        for (let j = 0; j < plan.threads; j++) this.mesh[i]!.push(i === j ? null : this.newMeshRing());
+        for (let j = 0; j < members; j++) this.mesh[i]!.push(i === j ? null : this.newMeshRing());
       }
+    }
+    if (members > plan.threads) {
+      const up = plan.threads;
+      // Its drops (a full ring to a thread) are not in any thread's slot: counted here, unread (documented).
+      const scratch = new Float64Array(FIXED_FIELDS);
+      this.uplink = new Mesh({ out: this.mesh[up]!, in: this.mesh.map((row) => row[up]!) }, () => scratch, {
+        published: (topic, bytes) => this.onUplink(topic, bytes),
+        sent: () => {},
+      }, log);
     }
     this.io = new WorkerGroup({
       label: "I/O thread",
@@ -83,7 +102,8 @@ export class ThreadSupervisor implements Serving {
             if (j === i) continue;
             const out = (this.mesh[j]![i] = this.newMeshRing());
             const inp = (this.mesh[i]![j] = this.newMeshRing());
-            this.io.sendTo(j, { t: "mesh-peer", peer: i, out: out!, in: inp! } satisfies ToThread);
+            if (j === this.plan.threads) this.uplink?.setPeer(i, out, inp);
+            else this.io.sendTo(j, { t: "mesh-peer", peer: i, out: out!, in: inp! } satisfies ToThread);
           }
         }
         if (!pool) return;
@@ -127,6 +147,11 @@ export class ThreadSupervisor implements Serving {
         });
   }
 
+  /** A publish from another process: to every I/O thread of this one (they deliver it; none relays it again). */
+  relayIn(topic: string, bytes: Uint8Array): void {
+    this.uplink?.publish(topic, -1, bytes);
+  }
+
   private newMeshRing(): SharedArrayBuffer {
     return Ring.create(this.plan.config.pubsub.ring_bytes).sab;
   }
@@ -166,6 +191,7 @@ export class ThreadSupervisor implements Serving {
     this.handlers?.sendToAll({ t: "draining" } satisfies ToHandler);
     await this.io.stop(drainMs, mode);
     await this.handlers?.stop(Math.max(0, deadline - performance.now()), mode);
+    await this.uplink?.stop();
     this.stats.close();
   }
 }

@@ -48,7 +48,7 @@ async function onBothThreads(port: number, who: string, re: RegExp): Promise<[Te
 describe("across I/O threads", () => {
   test("chat: clients on both threads in one room see each other's messages, in the order sent", async () => {
     running = await startGrocketd(["--module", CHAT, "--listen", "tcp://127.0.0.1:0", "--threads", "2"]);
-    const [a, b] = await onBothThreads(running.ports[0]!, "WHO\n", /thread (\d)\n/);
+    const [a, b] = await onBothThreads(running.ports[0]!, "WHO\n", /thread (\d) pid/);
     a.write("JOIN lobby\n");
     await line(a, /OK joined lobby\n/);
     b.write("JOIN lobby\n");
@@ -101,7 +101,7 @@ describe("pool mode", () => {
     running = await startGrocketd(["--module", CHAT, "--listen", "tcp://127.0.0.1:0", "--threads", "2"], {
       env: { GROCKETD_WORKER_DISABLED: "false", GROCKETD_WORKER_THREADS: "2" },
     });
-    const [a, b] = await onBothThreads(running.ports[0]!, "WHO\n", /thread (\d)\n/);
+    const [a, b] = await onBothThreads(running.ports[0]!, "WHO\n", /thread (\d) pid/);
     a.write("JOIN r\n");
     await line(a, /OK joined r\n/);
     b.write("JOIN r\n");
