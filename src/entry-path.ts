@@ -35,3 +35,29 @@ export const CHILD_PROCESS_ARG = "--grocketd-child-process";
 export function childProcessCommand(childEntry: string): string[] {
   return COMPILED ? [process.execPath, CHILD_PROCESS_ARG] : [process.execPath, childEntry];
 }
+
+let selfModule: Promise<void> | undefined;
+
+/**
+ * Inside the single binary there is no node_modules, so a module on disk that imports "grocketd" would fail with
+ * `Cannot find package 'grocketd'`. Before the first module is imported on a thread, this makes "grocketd" a
+ * virtual module (Bun.plugin's `build.module`) whose exports are the binary's own src/index.ts, so the module gets
+ * the very runtime it runs in. The build uses `--splitting`, so that index and the thread's entry share one copy of
+ * every file (else `instanceof StaticResponse` would fail across copies). Measured with Bun 1.4.4 (see
+ * docs/platform-notes.md): in a compiled executable `build.module` works for files on disk, also in Workers once
+ * registered there, while an `onResolve` to a `/$bunfs/` path does not. From source this does nothing: Bun resolves
+ * "grocketd" through package.json (the package's self-reference, or the user's node_modules).
+ */
+export function provideSelfModule(): Promise<void> {
+  if (!COMPILED) return Promise.resolve();
+  selfModule ??= (async () => {
+    const api = (await import(entryPath("src/index.ts"))) as Record<string, unknown>;
+    Bun.plugin({
+      name: "grocketd-self",
+      setup(build) {
+        build.module("grocketd", () => ({ exports: api, loader: "object" }));
+      },
+    });
+  })();
+  return selfModule;
+}

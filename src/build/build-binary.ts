@@ -16,6 +16,8 @@ export const ENTRYPOINTS: readonly string[] = [
   "src/pool/handler-thread.ts",
   "src/master/plan-worker.ts",
   "modules/echo.ts",
+  // What a module on disk gets for `import ... from "grocketd"` (entry-path.ts provideSelfModule).
+  "src/index.ts",
 ];
 
 export const DEFAULT_OUTFILE = resolve(REPO_ROOT, "dist/grocketd");
@@ -29,7 +31,7 @@ export interface BuildResult {
 
 export async function buildBinary(outfile: string = DEFAULT_OUTFILE): Promise<BuildResult> {
   const t0 = performance.now();
-  const proc = Bun.spawn([process.execPath, "build", "--compile", "--root", ".", ...ENTRYPOINTS, "--outfile", resolve(outfile)], {
+  const proc = Bun.spawn([process.execPath, "build", "--compile", "--splitting", "--root", ".", ...ENTRYPOINTS, "--outfile", resolve(outfile)], {
     cwd: REPO_ROOT,
     stdin: "ignore",
     stdout: "pipe",

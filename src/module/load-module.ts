@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { provideSelfModule } from "../entry-path.ts";
 import { ErrorCodes, GrocketdError, describeError, isGrocketdError } from "../errors.ts";
 import { validateManifest } from "./manifest.ts";
 import type { ModuleDefinition } from "./types.ts";
@@ -21,6 +22,7 @@ export async function loadModule(path: string): Promise<LoadedModule> {
   if (!existsSync(file)) throw new GrocketdError(ErrorCodes.MODULE_IMPORT, `${file}: module file not found`);
   let ns: { default?: unknown };
   try {
+    await provideSelfModule(); // the single binary: "grocketd" is the runtime embedded in it
     ns = (await import(pathToFileURL(file).href)) as { default?: unknown };
   } catch (err) {
     throw new GrocketdError(ErrorCodes.MODULE_IMPORT, `${file}: cannot import module: ${describeError(err)}`, { cause: err });

@@ -4,7 +4,7 @@
 // TCP and binary over HTTP, then exit 0 on SIGTERM; then again as two child processes with a handler pool. A static check keeps the build's entry list in step with the
 // files the runtime starts by path.
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { buildBinary, ENTRYPOINTS, REPO_ROOT } from "../../src/build/build-binary.ts";
@@ -72,6 +72,11 @@ describe("single binary", () => {
     const res = await fetch(`http://127.0.0.1:${httpPort}/binary`, { method: "POST", body });
     expect(res.status).toBe(200);
     expect(Buffer.from(await res.arrayBuffer()).equals(Buffer.from(body))).toBe(true);
+    // The embedded echo's GET / page is a staticResponse made by the module's copy of the API: it must be the same
+    // class the HTTP layer checks with instanceof (the build's --splitting keeps one copy per thread).
+    const home = await fetch(`http://127.0.0.1:${httpPort}/`);
+    expect(home.status).toBe(200);
+    expect(await home.text()).toContain("echo module (modules/echo.ts)");
 
     expect(await running.stop("SIGTERM")).toBe(0);
     running = undefined;
@@ -92,5 +97,45 @@ describe("single binary", () => {
     }
     expect(await running.stop("SIGTERM")).toBe(0);
     running = undefined;
-  }, 120_000);
+
+    // A module on disk that imports "grocketd", in a directory with no node_modules: it gets the embedded runtime,
+    // in the master, the I/O threads, the handler threads of the pool and the child processes alike.
+    const work = join(dir, "work");
+    mkdirSync(work);
+    writeFileSync(join(work, "disk.ts"), DISK_MODULE);
+    const diskCheck = Bun.spawnSync([binary, "--check", "--module", "disk.ts", "--listen", "tcp://127.0.0.1:0"], { cwd: work, env: { PATH: process.env.PATH ?? "" } });
+    expect(diskCheck.stderr.toString()).toBe("");
+    expect(diskCheck.stdout.toString()).toContain(`module disk@1.0.0 (${join(work, "disk.ts")})`);
+    running = await startGrocketd(["--module", "disk.ts", "--listen", "tcp://127.0.0.1:0", "--listen", "http://127.0.0.1:0", "--threads", "1"], {
+      command: [binary],
+      cwd: work,
+      expectListening: 2,
+      env: { GROCKETD_SERVER_PROCESSES: "2", GROCKETD_WORKER_DISABLED: "false", GROCKETD_WORKER_THREADS: "1" },
+    });
+    const [diskTcp, diskHttp] = running.ports;
+    for (let i = 0; i < 4; i++) {
+      const d = await connect(diskTcp!);
+      d.write("abcd");
+      expect(Buffer.from(await d.waitBytes(4)).toString()).toBe("dcba");
+      d.end();
+    }
+    const page = await fetch(`http://127.0.0.1:${diskHttp}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toBe("disk module, grocketd 0.1.0, limit 4\n");
+    expect(await running.stop("SIGTERM")).toBe(0);
+    running = undefined;
+  }, 180_000);
 });
+
+/** Uses values (defineModule, staticResponse, z, VERSION), not only types, so each must come from the binary. */
+const DISK_MODULE = `import { defineModule, staticResponse, VERSION, z } from "grocketd";
+let limit = 0;
+export default defineModule({
+  name: "disk", version: "1.0.0", grocketd: "^0.1.0",
+  configSchema: z.object({ limit: z.number().int().default(4) }),
+  init(ctx) { limit = ctx.moduleConfig.limit; },
+  check: (_buf, start, end) => (end - start >= 4 ? 4 : 0),
+  proc: (packet) => new Uint8Array(packet).reverse(),
+  http: () => staticResponse(\`disk module, grocketd \${VERSION}, limit \${limit}\\n\`),
+});
+`;
