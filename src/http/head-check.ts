@@ -1,7 +1,7 @@
 /**
  * @module http/head-check
- * What llhttp leaves to the server once a request head is parsed: the version, Host, transfer codings, the body limit
- * and Expect. A pure function of the parsed head: it returns the status to refuse the request with, EXPECT_CONTINUE
+ * What llhttp leaves to the server once a request head is parsed: the version, Host, transfer codings, the body limit,
+ * Expect, and encoded NUL/CR/LF in the path. A pure function of the parsed head: it returns the status to refuse the request with, EXPECT_CONTINUE
  * when the client waits for "100 Continue" before its body, or 0 to go on.
  */
 import type { RejectStatus } from "./http-errors.ts";
@@ -21,6 +21,7 @@ const COUNT = new Int32Array(CHECKED_FIELDS.length);
 export function checkHead(p: RequestParser, maxBodyBytes: number): RejectStatus | typeof EXPECT_CONTINUE | 0 {
   // RFC 9110 §2.5 / §15.6.6: only HTTP/1.x is served here; llhttp accepts "HTTP/2.0" on a request line.
   if (p.versionMajor !== 1) return 505;
+  if (encodedControlInPath(p)) return 400;
   if (p.fast) {
     // The fast scan already counted these (and let no Transfer-Encoding through).
     COUNT[F_HOST] = p.fastHosts;
@@ -44,6 +45,25 @@ export function checkHead(p: RequestParser, maxBodyBytes: number): RejectStatus 
     if (p.versionMinor >= 1) return EXPECT_CONTINUE;
   }
   return 0;
+}
+
+/**
+ * "%00", "%0D" or "%0A" in the path of the target. llhttp refuses these bytes raw (RFC 9112 §3.2: the target is
+ * made of URI characters), but req.path is decoded, so encoded they would reach a module as NUL (truncating a file
+ * name in a C library) or CR/LF (splitting a header or log line it is copied into). No path needs them (RFC 3986 §7.3
+ * warns of exactly these). Refused as a bad request (RFC 9110 §15.5.1). The query is the module's to read raw.
+ */
+function encodedControlInPath(p: RequestParser): boolean {
+  const b = p.bytes();
+  const end = p.urlEnd() - 2;
+  for (let i = p.urlStart(); i < end; i++) {
+    const c = b[i]!;
+    if (c === 0x3f /* ? */ || c === 0x23 /* # */) return false;
+    if (c !== 0x25 /* % */ || b[i + 1] !== 0x30 /* 0 */) continue;
+    const d = b[i + 2]! | 0x20; // lower case
+    if (d === 0x30 /* 0 */ || d === 0x61 /* a */ || d === 0x64 /* d */) return true;
+  }
+  return false;
 }
 
 function onlyChunked(p: RequestParser): boolean {

@@ -26,8 +26,17 @@ export interface HttpRequest<S = unknown> {
   readonly method: string;
   /** The request-target as sent: "/a/b?x=1", or absolute-form "http://host/a". */
   readonly url: string;
-  /** The path without the query, percent-decoded except for reserved characters (decodeURI). */
+  /**
+   * The path without the query, percent-decoded except for reserved characters (decodeURI), with dot segments
+   * removed (RFC 3986 §5.2.4: "/a/../b" and "/%2e%2e/b" are "/b"). An encoded NUL, CR or LF in it was refused (400).
+   */
   readonly path: string;
+  /**
+   * The host the request is for: the authority of an absolute-form target ("GET http://h:81/p" → "h:81"), which
+   * wins over the Host header (RFC 9112 §3.2.2), else the Host header; "" when there is neither (HTTP/1.0).
+   * `headers.get("host")` stays the header as sent.
+   */
+  readonly host: string;
   /** The query string, decoded. */
   readonly query: URLSearchParams;
   readonly headers: HttpHeaders;

@@ -7,7 +7,7 @@
 import type { RequestParser } from "./llhttp/parser.ts";
 import type { Conn } from "../module/types.ts";
 import type { HttpHeaders, HttpRequest } from "./http-types.ts";
-import { targetPath, targetQuery } from "./request-target.ts";
+import { targetAuthority, targetPath, targetQuery } from "./request-target.ts";
 
 const EMPTY = new Uint8Array(0);
 const utf8 = new TextDecoder();
@@ -52,6 +52,7 @@ export class HttpRequestImpl implements HttpRequest<unknown> {
   private _method: string | undefined;
   private _url: string | undefined;
   private _path: string | undefined;
+  private _host: string | undefined;
   private _query: URLSearchParams | undefined;
   private _headers: HeadersView | undefined;
 
@@ -61,7 +62,7 @@ export class HttpRequestImpl implements HttpRequest<unknown> {
     if (this.parser !== parser) this._headers = undefined;
     this.parser = parser;
     this.body = body;
-    this._method = this._url = this._path = undefined;
+    this._method = this._url = this._path = this._host = undefined;
     this._query = undefined;
   }
 
@@ -79,6 +80,17 @@ export class HttpRequestImpl implements HttpRequest<unknown> {
 
   get query(): URLSearchParams {
     return (this._query ??= targetQuery(this.url));
+  }
+
+  get host(): string {
+    if (this._host === undefined) {
+      // RFC 9112 §3.2.2: "When an origin server receives a request with an absolute-form of request-target, the
+      // origin server MUST ignore the received Host header field (if any) and instead use the host information of
+      // the request-target."
+      const i = this.parser.headerIndex("host", 0);
+      this._host = targetAuthority(this.url) ?? (i < 0 ? "" : this.parser.headerValue(i));
+    }
+    return this._host;
   }
 
   get headers(): HttpHeaders {

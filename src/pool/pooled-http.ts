@@ -6,7 +6,7 @@
  */
 import { ResponseHead } from "../http/response-head.ts";
 import type { HttpHeaders, HttpRequest, HttpResponse } from "../http/http-types.ts";
-import { targetPath, targetQuery } from "../http/request-target.ts";
+import { targetAuthority, targetPath, targetQuery } from "../http/request-target.ts";
 import { StaticResponse } from "../http/static-response.ts";
 import type { PoolRequest, PoolResponse } from "./pool-protocol.ts";
 import { R_CHUNK, R_END, R_WHOLE } from "./pool-protocol.ts";
@@ -63,6 +63,10 @@ export class PooledRequest implements HttpRequest<unknown> {
   }
   get query(): URLSearchParams {
     return (this._query ??= targetQuery(this.url));
+  }
+  /** RFC 9112 §3.2.2: an absolute-form target's authority wins over Host (as HttpRequestImpl#host). */
+  get host(): string {
+    return targetAuthority(this.url) ?? this.headers.get("host") ?? "";
   }
   text(): string {
     return utf8.decode(this.body);
