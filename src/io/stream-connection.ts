@@ -1,41 +1,23 @@
 /**
  * @module io/stream-connection
- * What every stream connection shares, TCP packets or HTTP: the `Conn` a module sees, the write path (one cork
- * per read event, a per-connection queue for what the kernel refused, resent on `drain`), read pausing with
- * reasons (output past high water, too many replies owed, a response in progress), and the close sequence that
- * calls the module's `close` exactly once, after the last reply. It also keeps the thread's connection and byte
- * counters (one typed-array increment per accept, close, write and drain) and each connection's own totals and
- * close reason for the access log.
+ * What every stream connection shares, TCP packets or HTTP, on top of its write side (stream-output.ts): the `Conn`
+ * a module sees (server push and topics included), accept (inline, or on a handler thread in pool mode), and the
+ * close sequence that calls the module's `close` exactly once, after the last reply; idle timeouts. It keeps the
+ * thread's connection counters (one typed-array increment per accept and close) and each connection's own totals
+ * and close reason for the access log.
  */
-import type { Socket } from "bun";
-import type { Logger } from "../log/logger.ts";
-import type { Conn, ModuleDefinition, Protocol, PublishOptions, PushData } from "../module/types.ts";
+import type { Conn, Protocol, PublishOptions, PushData } from "../module/types.ts";
 import type { Housekept, IoContext } from "./io-context.ts";
-import { OutputQueue } from "./output-queue.ts";
 import { K_CLOSE, K_OPEN, R_FAIL, connInfoSize, writeConnInfo } from "../pool/pool-protocol.ts";
 import type { PoolEndpoint } from "../pool/pool-client.ts";
 import type { RingLink } from "../pool/ring-link.ts";
 import type { AccessLog } from "../access-log/access-log.ts";
-import { S_BYTES_OUT, S_CONN_OPEN, S_CONN_REFUSED, S_CONN_TOTAL, S_ERR_BAD_DATA, S_ERR_HANDLER } from "../stats/stat-fields.ts";
+import { S_CONN_OPEN, S_CONN_REFUSED, S_CONN_TOTAL, S_ERR_BAD_DATA, S_ERR_HANDLER } from "../stats/stat-fields.ts";
+import { PAUSE_RING } from "./read-gate.ts";
+import { StreamOutput, type AnySocket, type StreamService } from "./stream-output.ts";
 
-/** Why reading is paused; the socket reads again only when no reason is left. */
-export const PAUSE_OUTPUT = 1;
-export const PAUSE_INFLIGHT = 2;
-export const PAUSE_WAIT = 4;
-export const PAUSE_RING = 8;
-export const PAUSE_BACKLOG = 16;
-
-/** The module hooks and limits one listener serves its connections with. */
-export interface StreamService {
-  readonly def: ModuleDefinition<unknown>;
-  /** The module's index in the configuration (handler threads look it up by index). */
-  readonly moduleIndex: number;
-  readonly log: Logger;
-  readonly maxPacket: number;
-  readonly highWater: number;
-}
-
-export type AnySocket = Socket<StreamConnection>;
+export { PAUSE_BACKLOG, PAUSE_INFLIGHT, PAUSE_OUTPUT, PAUSE_RING, PAUSE_WAIT } from "./read-gate.ts";
+export type { AnySocket, StreamService } from "./stream-output.ts";
 
 /** Access log close reasons for the free-text reasons terminate() is given. */
 const TERMINATE_REASON: Record<string, string> = {
@@ -47,7 +29,7 @@ const TERMINATE_REASON: Record<string, string> = {
   "TLS handshake not finished in time": "tls_handshake_timeout", // io/tls-handshake.ts
 };
 
-export abstract class StreamConnection implements Conn<unknown>, Housekept, PoolEndpoint {
+export abstract class StreamConnection extends StreamOutput implements Conn<unknown>, Housekept, PoolEndpoint {
   abstract readonly protocol: Protocol;
   readonly id: number;
   readonly remoteAddress: string;
@@ -55,19 +37,14 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
   readonly localPort: number;
   readonly thread: number;
   state: unknown = undefined;
-  lastActive: number;
 
-  /** Set while a read event or an async flush runs: replies go to the thread's cork, and close waits for it. */
-  inEvent = false;
   /** No more input is handled (closing, dropped, failed, peer ended). */
   stopReading = false;
   /** Replies not yet handed to the cork are discarded. */
   dropping = false;
-  closed = false;
 
   /** This connection's totals (the access log's TCP line); the thread's live sums are in io.stats. */
   bytesIn = 0;
-  bytesOut = 0;
   packets = 0;
   /** performance.now() at accept, when the access log is on (durations); 0 otherwise. */
   readonly openedAt: number;
@@ -78,23 +55,17 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
   poolNo = 0;
   protected link: RingLink | null = null;
 
-  protected out: OutputQueue | null = null;
   protected closing = false;
   private accepted = false;
   private closeHookDone = false;
-  private paused = 0;
 
-  constructor(
-    readonly socket: AnySocket,
-    readonly io: IoContext,
-    readonly svc: StreamService,
-  ) {
+  constructor(socket: AnySocket, io: IoContext, svc: StreamService) {
+    super(socket, io, svc);
     this.id = io.newConnId();
     this.thread = io.index;
     this.remoteAddress = socket.remoteAddress;
     this.remotePort = (socket as unknown as { remotePort?: number }).remotePort ?? 0;
     this.localPort = socket.localPort;
-    this.lastActive = io.clock;
     this.openedAt = io.accessLog === null ? 0 : performance.now();
   }
 
@@ -345,161 +316,11 @@ export abstract class StreamConnection implements Conn<unknown>, Housekept, Pool
     this.resumeFor(PAUSE_RING);
   }
 
-  // ---- reading ----
-
-  protected pauseFor(reason: number): void {
-    if (this.paused === 0 && !this.closed) this.socket.pause();
-    this.paused |= reason;
+  protected override outputRelieved(): void {
+    this.releaseDrainWaiters();
   }
 
-  protected resumeFor(reason: number): void {
-    if ((this.paused & reason) === 0) return;
-    this.paused &= ~reason;
-    if (this.paused === 0 && !this.closed) this.socket.resume();
-  }
-
-  protected isPausedFor(reason: number): boolean {
-    return (this.paused & reason) !== 0;
-  }
-
-  // ---- writing ----
-
-  /**
-   * Sends bytes: into the cork during an event (one write per event), straight to the socket otherwise. Returns
-   * false once closed, or when the output is past the high-water mark (the `Conn.send` contract).
-   */
-  send(r: Uint8Array | string): boolean {
-    if (this.closed) return false;
-    if (this.inEvent) this.io.cork.add(r);
-    else this.write(r);
-    return !this.congested;
-  }
-
-  /** Writes everything corked during this event in one write. */
-  flushCork(): void {
-    const cork = this.io.cork;
-    if (cork.count === 0) return;
-    this.lastActive = this.io.clock;
-    const rb = cork.rangeBuf;
-    if (rb !== null) {
-      const start = cork.rangeStart;
-      const n = cork.rangeEnd - start;
-      cork.reset();
-      this.writeBytes(rb, start, n);
-    } else if (cork.first !== null) {
-      const f = cork.first;
-      cork.reset();
-      this.write(f);
-    } else {
-      const len = cork.len;
-      cork.reset();
-      this.writeBytes(cork.buf, 0, len);
-    }
-  }
-
-  protected write(r: Uint8Array | string): void {
-    if (typeof r !== "string") {
-      this.writeBytes(r, 0, r.length);
-      return;
-    }
-    if (this.closed) return;
-    if (this.out !== null && this.out.bytes > 0) {
-      const b = Buffer.from(r, "utf8");
-      this.enqueue(b, 0, b.length);
-      return;
-    }
-    const w = this.socket.write(r);
-    if (w < 0) return;
-    this.io.stats[S_BYTES_OUT] += w;
-    this.bytesOut += w;
-    const total = Buffer.byteLength(r, "utf8");
-    if (w < total) {
-      const b = Buffer.from(r, "utf8");
-      this.enqueue(b, w, total - w);
-    }
-  }
-
-  protected writeBytes(b: Uint8Array, off: number, len: number): void {
-    if (this.closed) return;
-    if (this.out !== null && this.out.bytes > 0) {
-      this.enqueue(b, off, len);
-      return;
-    }
-    const w = this.socket.write(b, off, len);
-    if (w > 0) {
-      this.io.stats[S_BYTES_OUT] += w;
-      this.bytesOut += w;
-      if (w === len) return;
-    } else if (w < 0) return;
-    this.enqueue(b, off + w, len - w);
-  }
-
-  private enqueue(b: Uint8Array, off: number, len: number): void {
-    (this.out ??= new OutputQueue()).push(b, off, len);
-    // A client that does not read must not grow our memory: stop reading it until it catches up.
-    if (this.out.bytes > this.svc.highWater) this.pauseFor(PAUSE_OUTPUT);
-  }
-
-  /** True while the output queue is past the high-water mark. */
-  get congested(): boolean {
-    return this.out !== null && this.out.bytes > this.svc.highWater;
-  }
-
-  onDrain(): void {
-    const out = this.out;
-    if (out === null || this.closed) return;
-    const before = out.bytes;
-    const empty = out.flush(this.socket);
-    if (out.bytes < before) {
-      this.lastActive = this.io.clock;
-      this.io.stats[S_BYTES_OUT] += before - out.bytes;
-      this.bytesOut += before - out.bytes;
-    }
-    if (out.bytes <= this.svc.highWater / 2) {
-      this.resumeFor(PAUSE_OUTPUT);
-      this.belowHalf();
-      this.releaseDrainWaiters();
-    }
-    if (this.backlogged && !this.congested) this.resumeBacklog();
-    if (empty && this.closing) this.maybeFinish();
-  }
-
-  // ---- backlog: input held while output is past high water ----
-
-  /**
-   * Input already received waits unanswered because this connection's output passed the high-water mark mid-event
-   * (TCP: whole packets in its pending bytes; HTTP: pipelined requests not parsed yet). Answering is capped per event
-   * and reading must be too, or a client that does not read could make the server hold any amount of its input.
-   */
-  backlogged = false;
-
-  /**
-   * At the end of an event that left a backlog: stop reading until it is answered. The drain that brings output back
-   * under high water resumes it (onDrain); when the kernel took everything no drain will come, so the next turn does.
-   */
-  continueBacklog(): void {
-    if (!this.backlogged || this.closed) return;
-    this.pauseFor(PAUSE_BACKLOG);
-    if (!this.congested) {
-      setImmediate(() => {
-        if (this.backlogged && !this.congested && !this.closed) this.resumeBacklog();
-      });
-    }
-  }
-
-  /** The backlog is answered: read again (unless another reason still holds reading). */
-  backlogCleared(): void {
-    this.resumeFor(PAUSE_BACKLOG);
-  }
-
-  /** Answers the held input (TCP frames it, HTTP parses it); may leave a new backlog. */
-  protected resumeBacklog(): void {}
-
-  /** The output queue fell below half the high-water mark. */
-  protected belowHalf(): void {}
-
-  /** For tests and statistics. */
-  get queuedBytes(): number {
-    return this.out === null ? 0 : this.out.bytes;
+  protected override outputEmpty(): void {
+    if (this.closing) this.maybeFinish();
   }
 }

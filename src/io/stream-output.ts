@@ -1,0 +1,213 @@
+/**
+ * @module io/stream-output
+ * The write side every stream connection shares, TCP packets or HTTP: one cork per read event (everything answered
+ * in it leaves in one write), a per-connection queue for what the kernel refused, resent on `drain`, and the read
+ * gate that stops reading while the queue is past io.high_water (or while input is held back: the backlog). Counts
+ * the bytes the kernel took, on the thread (one typed-array increment per write or drain) and on the connection.
+ */
+import type { Socket } from "bun";
+import type { ModuleDefinition } from "../module/types.ts";
+import type { Logger } from "../log/logger.ts";
+import type { IoContext } from "./io-context.ts";
+import { OutputQueue } from "./output-queue.ts";
+import { PAUSE_OUTPUT, ReadGate, type BacklogOwner } from "./read-gate.ts";
+import { S_BYTES_OUT } from "../stats/stat-fields.ts";
+
+/** The module hooks and limits one listener serves its connections with. */
+export interface StreamService {
+  readonly def: ModuleDefinition<unknown>;
+  /** The module's index in the configuration (handler threads look it up by index). */
+  readonly moduleIndex: number;
+  readonly log: Logger;
+  readonly maxPacket: number;
+  readonly highWater: number;
+}
+
+// The socket's data is the connection object; `unknown` here keeps this file below stream-connection.ts.
+export type AnySocket = Socket<unknown>;
+
+export abstract class StreamOutput {
+  /** Set while a read event or an async flush runs: replies go to the thread's cork, and close waits for it. */
+  inEvent = false;
+  closed = false;
+  lastActive: number;
+  /** This connection's bytes taken by the kernel (the access log); the thread's live sum is in io.stats. */
+  bytesOut = 0;
+  protected out: OutputQueue | null = null;
+  protected readonly gate: ReadGate;
+
+  constructor(
+    readonly socket: AnySocket,
+    readonly io: IoContext,
+    readonly svc: StreamService,
+  ) {
+    this.lastActive = io.clock;
+    // The gate calls back into protected members (subclasses override them), hence an owner object of its own.
+    const self = this;
+    const owner: BacklogOwner = {
+      get closed() {
+        return self.closed;
+      },
+      backlogReady: () => this.backlogReady(),
+      resumeBacklog: () => this.resumeBacklog(),
+    };
+    this.gate = new ReadGate(socket, owner);
+  }
+
+  // ---- reading ----
+
+  protected pauseFor(reason: number): void {
+    this.gate.pause(reason);
+  }
+
+  protected resumeFor(reason: number): void {
+    this.gate.resume(reason);
+  }
+
+  isPausedFor(reason: number): boolean {
+    return this.gate.has(reason);
+  }
+
+  /** Input received waits unanswered (see ReadGate#backlogged). */
+  get backlogged(): boolean {
+    return this.gate.backlogged;
+  }
+
+  set backlogged(v: boolean) {
+    this.gate.backlogged = v;
+  }
+
+  /** At the end of an event that left a backlog: stop reading until it is answered (ReadGate#holdBacklog). */
+  continueBacklog(): void {
+    this.gate.holdBacklog();
+  }
+
+  /** The backlog is answered: read again (unless another reason still holds reading). */
+  backlogCleared(): void {
+    this.gate.cleared();
+  }
+
+  /** True when the backlog may be answered now: by default, when the output is back under high water. */
+  protected backlogReady(): boolean {
+    return !this.congested;
+  }
+
+  /** Answers the held input (TCP frames it, HTTP parses it); may leave a new backlog. */
+  protected resumeBacklog(): void {}
+
+  /** The output queue fell below half the high-water mark (HTTP: streamed responses may go on). */
+  protected belowHalf(): void {}
+
+  /** The same moment, for what waits on the connection as a whole (the module's `conn.drained()`). */
+  protected outputRelieved(): void {}
+
+  // ---- writing ----
+
+  /**
+   * Sends bytes: into the cork during an event (one write per event), straight to the socket otherwise. Returns
+   * false once closed, or when the output is past the high-water mark (the `Conn.send` contract).
+   */
+  send(r: Uint8Array | string): boolean {
+    if (this.closed) return false;
+    if (this.inEvent) this.io.cork.add(r);
+    else this.write(r);
+    return !this.congested;
+  }
+
+  /** Writes everything corked during this event in one write. */
+  flushCork(): void {
+    const cork = this.io.cork;
+    if (cork.count === 0) return;
+    this.lastActive = this.io.clock;
+    const rb = cork.rangeBuf;
+    if (rb !== null) {
+      const start = cork.rangeStart;
+      const n = cork.rangeEnd - start;
+      cork.reset();
+      this.writeBytes(rb, start, n);
+    } else if (cork.first !== null) {
+      const f = cork.first;
+      cork.reset();
+      this.write(f);
+    } else {
+      const len = cork.len;
+      cork.reset();
+      this.writeBytes(cork.buf, 0, len);
+    }
+  }
+
+  protected write(r: Uint8Array | string): void {
+    if (typeof r !== "string") {
+      this.writeBytes(r, 0, r.length);
+      return;
+    }
+    if (this.closed) return;
+    if (this.out !== null && this.out.bytes > 0) {
+      const b = Buffer.from(r, "utf8");
+      this.enqueue(b, 0, b.length);
+      return;
+    }
+    const w = this.socket.write(r);
+    if (w < 0) return;
+    this.io.stats[S_BYTES_OUT] += w;
+    this.bytesOut += w;
+    const total = Buffer.byteLength(r, "utf8");
+    if (w < total) {
+      const b = Buffer.from(r, "utf8");
+      this.enqueue(b, w, total - w);
+    }
+  }
+
+  protected writeBytes(b: Uint8Array, off: number, len: number): void {
+    if (this.closed) return;
+    if (this.out !== null && this.out.bytes > 0) {
+      this.enqueue(b, off, len);
+      return;
+    }
+    const w = this.socket.write(b, off, len);
+    if (w > 0) {
+      this.io.stats[S_BYTES_OUT] += w;
+      this.bytesOut += w;
+      if (w === len) return;
+    } else if (w < 0) return;
+    this.enqueue(b, off + w, len - w);
+  }
+
+  private enqueue(b: Uint8Array, off: number, len: number): void {
+    (this.out ??= new OutputQueue()).push(b, off, len);
+    // A client that does not read must not grow our memory: stop reading it until it catches up.
+    if (this.out.bytes > this.svc.highWater) this.pauseFor(PAUSE_OUTPUT);
+  }
+
+  /** True while the output queue is past the high-water mark. */
+  get congested(): boolean {
+    return this.out !== null && this.out.bytes > this.svc.highWater;
+  }
+
+  onDrain(): void {
+    const out = this.out;
+    if (out === null || this.closed) return;
+    const before = out.bytes;
+    const empty = out.flush(this.socket);
+    if (out.bytes < before) {
+      this.lastActive = this.io.clock;
+      this.io.stats[S_BYTES_OUT] += before - out.bytes;
+      this.bytesOut += before - out.bytes;
+    }
+    if (out.bytes <= this.svc.highWater / 2) {
+      this.resumeFor(PAUSE_OUTPUT);
+      this.belowHalf();
+      this.outputRelieved();
+    }
+    if (this.backlogged && this.backlogReady()) this.resumeBacklog();
+    if (empty) this.outputEmpty();
+  }
+
+  /** Everything queued has been written (a closing connection may finish now). */
+  protected outputEmpty(): void {}
+
+  /** Bytes waiting in the output queue (tests and statistics). */
+  get queuedBytes(): number {
+    return this.out === null ? 0 : this.out.bytes;
+  }
+}
