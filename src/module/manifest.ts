@@ -68,6 +68,7 @@ const manifestSchema = z.strictObject({
   close: hook.optional(),
   check: hook.optional(),
   proc: hook.optional(),
+  draining: hook.optional(),
   http: hook.optional(),
 });
 

@@ -102,6 +102,13 @@ export interface ModuleDefinition<S = undefined, CS extends ModuleConfigSchema =
    */
   proc?(packet: Uint8Array, conn: Conn<S>): Reply | Promise<Reply>;
   /**
+   * The server is draining (SIGTERM, or this generation is being replaced by a reload): called once per open TCP or
+   * TLS connection when the drain begins, so the module can tell its client to reconnect elsewhere. What it returns
+   * (a reply, as from `proc`) is written after the replies owed so far; the connection is still read and answered
+   * until the client closes it, the module calls `conn.close()`, or server.drain_ms runs out.
+   */
+  draining?(conn: Conn<S>): Reply | Promise<Reply>;
+  /**
    * One HTTP request. Answer with `res`, or return the body of a 200 response (a string is sent as
    * `text/plain; charset=utf-8`, bytes as `application/octet-stream`, a `staticResponse` as it was built).
    * A throw or rejection is logged and answered with 500; the connection stays usable.

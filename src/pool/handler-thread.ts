@@ -10,10 +10,12 @@ import { createLogger, RateLimitedLog, type Logger } from "../log/logger.ts";
 import { loadModule, type LoadedModule } from "../module/load-module.ts";
 import { ModuleRuntime } from "../module/module-runtime.ts";
 import type { Reply } from "../module/types.ts";
+import { REPLY_BAD, REPLY_LATER, REPLY_NONE, badReplyMessage, replyKind, settledReplyKind } from "../module/hook-results.ts";
 import type { FromThread, RingPair, ToHandler } from "../io/messages.ts";
 import type { Config } from "../config/keys.ts";
 import {
-  K_ACK, K_CLOSE, K_DATAGRAM, K_HTTP_REQ, K_HTTP_RES, K_OPEN, K_PACKET, K_PS_STATE, K_REJECT, K_REPLY, R_CLOSE, R_DROP, R_EMPTY, R_FAIL, R_PART,
+  K_ACK, K_CLOSE, K_DATAGRAM, K_DRAINING, K_HTTP_REQ, K_HTTP_RES, K_OPEN, K_PACKET, K_PS_STATE, K_REJECT, K_REPLY, R_CLOSE, R_DROP, R_EMPTY, R_FAIL,
+  R_PART,
   Reader, readConnInfo, readRequest, responseSize, writeResponse, type PoolResponse,
 } from "./pool-protocol.ts";
 import { PooledConn } from "./pooled-conn.ts";
@@ -45,16 +47,18 @@ function replyFlags(c: PooledConn): number {
   return (c.closeRequested ? R_CLOSE : 0) | (c.dropRequested ? R_DROP : 0);
 }
 
-function sendReply(link: RingLink, c: PooledConn, seq: number, v: unknown): void {
-  if (v === undefined || v === null) {
+/** Sends a hook's settled reply for `seq`; `hook` names it in the failure when `v` is not a reply. */
+function sendReply(link: RingLink, c: PooledConn, seq: number, v: unknown, hook: string, settled: boolean): void {
+  const k = settled ? settledReplyKind(v) : replyKind(v);
+  if (k === REPLY_NONE) {
     link.send(K_REPLY, c.no, seq, R_EMPTY | replyFlags(c));
     return;
   }
-  if (typeof v !== "string" && !(v instanceof Uint8Array)) {
-    sendFailure(link, c, seq, new TypeError("proc returned something that is not a Uint8Array, a string, nothing or a Promise"));
+  if (k === REPLY_BAD) {
+    sendFailure(link, c, seq, new TypeError(badReplyMessage(hook, v, settled)));
     return;
   }
-  const b = typeof v === "string" ? enc.encode(v) : v;
+  const b = typeof v === "string" ? enc.encode(v) : (v as Uint8Array);
   const max = link.maxPayload;
   let off = 0;
   for (; b.length - off > max; off += max) link.send(K_REPLY, c.no, seq, R_PART, b, off, max);
@@ -87,19 +91,24 @@ function onPacket(link: RingLink, conns: Map<number, PooledConn>, c: PooledConn,
   stats.fields[S_PACKETS]++;
   const def = modules[c.module]!.def;
   if (def.proc === undefined) return sendFailure(link, c, seq, new Error(`module ${def.name} has no proc hook`));
-  let r: Reply | PromiseLike<Reply>;
+  runHook(link, conns, c, seq, "proc", () => def.proc!(packet, c));
+}
+
+/** Runs a hook that answers with a reply (proc, draining) and sends it back for `seq`, now or when it settles. */
+function runHook(link: RingLink, conns: Map<number, PooledConn>, c: PooledConn, seq: number, hook: string, call: () => unknown): void {
+  let r: unknown;
   try {
-    r = def.proc!(packet, c);
+    r = call();
   } catch (err) {
     // Logged once, by the I/O thread, when the failure reaches the connection.
     sendFailure(link, c, seq, err);
     return;
   }
-  if (r !== null && typeof r === "object" && typeof (r as PromiseLike<Reply>).then === "function") {
+  if (replyKind(r) === REPLY_LATER) {
     c.inflight++;
     (r as PromiseLike<Reply>).then(
       (v) => {
-        sendReply(link, c, seq, v);
+        sendReply(link, c, seq, v, hook, true);
         settled(link, c, conns);
       },
       (err) => {
@@ -109,7 +118,7 @@ function onPacket(link: RingLink, conns: Map<number, PooledConn>, c: PooledConn,
     );
     return;
   }
-  sendReply(link, c, seq, r);
+  sendReply(link, c, seq, r, hook, false);
 }
 
 function attach(io: number, pair: RingPair): void {
@@ -123,6 +132,11 @@ function attach(io: number, pair: RingPair): void {
         if (c === undefined || c.closeRequested) link.send(K_REPLY, no, seq, R_EMPTY);
         // A copy: the ring's memory is reused as soon as this returns, and an async proc may read it later.
         else onPacket(link, conns, c, seq, bytes.slice(off, off + len));
+      } else if (kind === K_DRAINING) {
+        const c = conns.get(no);
+        const draining = c === undefined ? undefined : modules[c.module]?.def.draining;
+        if (c === undefined || draining === undefined || c.closeRequested) link.send(K_REPLY, no, seq, R_EMPTY);
+        else runHook(link, conns, c, seq, "draining", () => draining(c));
       } else if (kind === K_DATAGRAM) {
         const base = conns.get(no);
         if (base === undefined) return link.send(K_REPLY, no, seq, R_EMPTY);

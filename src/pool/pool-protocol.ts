@@ -9,6 +9,7 @@
  *                   HTTP_REQ    one parsed request (seq)              http hook
  *                   ACK         a streamed chunk left the I/O thread   the handler may write more
  *                   DATAGRAM    one UDP packet with its sender          proc (the sender is the conn)
+ *                   DRAINING    the drain began (seq numbers the reply) the module's draining hook
  *   handler → I/O   REPLY       proc's answer for seq (flags: CLOSE, DROP, FAIL, EMPTY)
  *                   REJECT      accept refused the connection
  *                   HTTP_RES    a response, whole or streamed (flags: WHOLE, CHUNK, END, FAIL, CLOSE)
@@ -34,6 +35,8 @@ export const K_HTTP_REQ = 4;
 export const K_ACK = 5;
 /** One UDP packet: payload = u16 sender port, latin1 sender address, the packet (seq numbers the reply). */
 export const K_DATAGRAM = 6;
+/** The drain began for this connection: the handler calls the module's `draining`; its reply comes as a REPLY (seq). */
+export const K_DRAINING = 7;
 export const K_REPLY = 11;
 export const K_REJECT = 12;
 export const K_HTTP_RES = 13;

@@ -126,7 +126,9 @@ export class RingLink {
         return true;
       }
     }
-    this.park(kind, conn, seq, flags, len === 0 ? EMPTY : src!.slice(off, off + len));
+    // A copy: `src` is often a Buffer (a packet in the connection's pending bytes or the thread's input buffer), whose
+    // slice() is only a view, and that memory is reused long before a parked record goes out.
+    this.park(kind, conn, seq, flags, len === 0 ? EMPTY : copyOf(src!, off, len));
     return false;
   }
 
@@ -193,3 +195,9 @@ export class RingLink {
 }
 
 const EMPTY = new Uint8Array(0);
+
+function copyOf(src: Uint8Array, off: number, len: number): Uint8Array {
+  const b = new Uint8Array(len);
+  b.set(src.subarray(off, off + len), 0);
+  return b;
+}

@@ -21,11 +21,19 @@ export interface InProcessServer {
 export function startInProcess<S>(
   def: ModuleDefinition<S>,
   io: Partial<Config["io"]> = {},
-  opts: { protocol?: "tcp" | "http"; http?: Partial<Config["http"]>; pool?: RingPair[]; /** Listen URL options, e.g. "?binary=/b". */ query?: string } = {},
+  opts: {
+    protocol?: "tcp" | "http" | "tls";
+    http?: Partial<Config["http"]>;
+    pool?: RingPair[];
+    tls?: { cert: string; key: string };
+    /** Listen URL options, e.g. "?binary=/b". */
+    query?: string;
+  } = {},
 ): InProcessServer {
   const config = defaultConfig();
   Object.assign(config.io, io);
   Object.assign(config.http, opts.http ?? {});
+  if (opts.tls) Object.assign(config.tls, opts.tls);
   const logs: string[] = [];
   const log = createLogger({ level: "debug" as LogLevel, format: "text", where: "io-0", sink: (_l, line) => logs.push(line) });
   const ctx = new IoContext(0, config, log);

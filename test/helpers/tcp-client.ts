@@ -16,7 +16,8 @@ export interface TestClient {
   resume(): void;
 }
 
-export async function connect(port: number, host = "127.0.0.1"): Promise<TestClient> {
+/** `opts.tls`: connect over TLS (the test servers' certificates are self-signed: not verified). */
+export async function connect(port: number, host = "127.0.0.1", opts: { tls?: boolean } = {}): Promise<TestClient> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   let isClosed = false;
@@ -27,11 +28,14 @@ export async function connect(port: number, host = "127.0.0.1"): Promise<TestCli
     for (const w of waiters.splice(0)) w();
   };
   let pendingOut: Uint8Array[] = [];
+  const handshake = Promise.withResolvers<void>();
   const socket = await Bun.connect({
     hostname: host,
     port,
+    tls: opts.tls === true ? { rejectUnauthorized: false } : undefined,
     socket: {
       binaryType: "uint8array",
+      handshake: () => handshake.resolve(),
       data(_s, d) {
         chunks.push(new Uint8Array(d));
         total += d.length;
@@ -56,6 +60,7 @@ export async function connect(port: number, host = "127.0.0.1"): Promise<TestCli
       error() {},
     },
   });
+  if (opts.tls === true) await handshake.promise;
   const received = () => {
     if (chunks.length !== 1) {
       const all = new Uint8Array(total);

@@ -41,7 +41,9 @@ test("a full ring pauses the socket; reading resumes and nothing is lost or reor
     },
   );
   const c = await connect(server.port);
-  const all = Array.from({ length: 100_000 }, (_, i) => `line ${i}\n`).join(""); // ~1.1 MB, 17 rings' worth
+  // ~1.2 MB, 18 rings' worth; lines of 100 bytes, so the ring fills before the connection owes MAX_INFLIGHT replies
+  // (which would stop its reading too, for another reason).
+  const all = Array.from({ length: 12_000 }, (_, i) => `line ${String(i).padStart(6, "0")} ${"y".repeat(87)}\n`).join("");
   c.write(all);
   await Bun.sleep(300);
   const conn = [...server.io.conns][0] as unknown as TcpConnection & { isPausedFor(r: number): boolean };
@@ -54,6 +56,33 @@ test("a full ring pauses the socket; reading resumes and nothing is lost or reor
   const got = await c.waitBytes(all.length, 10_000);
   expect(new TextDecoder().decode(got)).toBe(all);
   expect(conn.isPausedFor(PAUSE_RING)).toBe(false);
+  c.end();
+  await handler.stop();
+});
+
+test("records parked behind a full ring are copies: the connection's buffers are reused long before they go out", async () => {
+  const pair = { req: Ring.create(64 * 1024).sab, res: Ring.create(64 * 1024).sab };
+  server = startInProcess(lines, { max_packet: 4096 }, { pool: [pair] });
+  const handler: RingLink = new RingLink(
+    pair,
+    "handler",
+    (kind, conn, seq, _f, bytes, off, len) => {
+      if (kind === K_PACKET) handler.send(K_REPLY, conn, seq, 0, bytes, off, len);
+    },
+    (e) => {
+      throw e;
+    },
+  );
+  const c = await connect(server.port);
+  // Longer lines than above: the ring fills with fewer records, so most of them wait parked while new reads come in.
+  const all = Array.from({ length: 6000 }, (_, i) => `line-${String(i).padStart(6, "0")}-${"x".repeat(40)}\n`).join("");
+  c.write(all);
+  await Bun.sleep(300);
+  handler.start();
+  const got = new TextDecoder().decode(await c.waitBytes(all.length, 10_000)).split("\n");
+  const want = all.split("\n");
+  const first = want.findIndex((l, i) => got[i] !== l);
+  expect(first === -1 ? "all in order" : `line ${first}: got ${got[first]}`).toBe("all in order"); // was: a later line's bytes
   c.end();
   await handler.stop();
 });

@@ -56,6 +56,7 @@ describe("multi-process mode", () => {
     const code = running.stop("SIGTERM");
     const got = await Promise.all(clients.map((c) => c.waitBytes(6, 5000).then(text)));
     expect(got).toEqual(clients.map((_, i) => `req ${i}\n`));
+    for (const c of clients) c.end(); // served on during the drain until they leave
     expect(await code).toBe(0);
     expect(running.output().match(/term process \d/g)).toHaveLength(2);
   });

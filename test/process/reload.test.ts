@@ -91,7 +91,7 @@ describe("live reload", () => {
     expect(running.output()).toMatch(/term thread \d v1[\s\S]*term thread \d v1/);
     expect(running.output()).not.toMatch(/init master 0 v2/); // master hooks are not re-run
     fresh.end();
-  });
+  }, 15_000); // the old session is served until the whole drain_ms (3 s) is over
 
   test("UDP across a reload: the draining generation's sockets close at once, so every sender is answered by the new one", async () => {
     writeModule("v1");
@@ -138,12 +138,15 @@ describe("live reload", () => {
     old.write("b\n");
     expect(text(await old.waitBytes(10))).toBe("v1 a\nv1 b\n");
     const code = running.stop("SIGTERM");
+    old.write("c\n"); // still served during the drain, by generation 1
+    expect(text(await old.waitBytes(15))).toBe("v1 a\nv1 b\nv1 c\n");
+    old.end();
     await old.closed;
     expect(await code).toBe(0);
     expect(running.output().match(/term process \d v1/g)).toHaveLength(2);
     expect(running.output().match(/term process \d v2/g)).toHaveLength(2);
     running = undefined;
-  });
+  }, 15_000);
 
   test("a bad configuration on reload is refused with the reasons; the old generation keeps serving", async () => {
     writeModule("v1");

@@ -177,7 +177,7 @@ describe("connections", () => {
     c.end();
   });
 
-  test("a drain answers whole packets held back by a backlog, and a packet half received when it began, then closes", async () => {
+  test("a drain serves on: whole packets held back by a backlog, a packet half received, and new ones are answered until the client closes", async () => {
     const big = new Uint8Array(32 * 1024).fill(0x7a);
     server = startInProcess(
       defineModule({ name: "amplify", version: "1.0.0", grocketd: "^0.1.0", check: kissCheck, proc: (p) => (p[0] === 0x7e ? p : big) }),
@@ -192,20 +192,26 @@ describe("connections", () => {
     expect(hc.backlogged).toBe(true);
     for (const c of [...server.io.conns]) c.closeWhenDone(); // what a SIGTERM drain does
     held.resume();
+    await held.waitBytes(200 * big.length, 10_000); // was 122 of 200 once: the held ones were dropped
+    held.write(kiss(201)); // still read and answered during the drain
+    await held.waitBytes(201 * big.length, 5000);
+    expect(held.isClosed()).toBe(false);
+    held.end();
     await held.closed;
-    expect(held.received().length).toBe(200 * big.length); // was 122 of 200: the held ones were dropped
-    // Half received: the rest arrives during the drain; its packet is answered, then the connection closes.
+    expect(held.received().length).toBe(201 * big.length);
+    // Half received: the rest arrives during the drain; its packet is answered, and so is the next one.
     const half = await connect(server.port);
-    const two = kisses(1, 2);
-    two[0] = two[KISS_SIZE] = 0x7e; // echoed as they are
-    half.write(two.subarray(0, KISS_SIZE + 20));
+    const three = kisses(1, 3);
+    three[0] = three[KISS_SIZE] = three[2 * KISS_SIZE] = 0x7e; // echoed as they are
+    half.write(three.subarray(0, KISS_SIZE + 20));
     await half.waitBytes(KISS_SIZE);
     for (const c of [...server.io.conns]) c.closeWhenDone();
     await Bun.sleep(50);
-    expect(half.isClosed()).toBe(false); // waiting for the rest of its packet
-    half.write(two.subarray(KISS_SIZE + 20));
+    expect(half.isClosed()).toBe(false);
+    half.write(three.subarray(KISS_SIZE + 20));
+    expect(await half.waitBytes(3 * KISS_SIZE)).toEqual(three);
+    half.end();
     await half.closed;
-    expect(half.received()).toEqual(two);
   });
 
   test("idle connections are closed after io.idle_timeout_ms; active ones stay open", async () => {

@@ -1,25 +1,20 @@
 /**
  * @module io/tcp/tcp-connection
- * One TCP connection of a packet module: on top of the shared stream connection it carries the partial packet
- * between reads and the ordered slots that keep async replies in packet order, and its access log line at close.
+ * One TCP (or TLS) connection of a packet module: on top of the shared stream connection it carries the partial
+ * packet between reads, the line of replies owed while one is pending (reply-line.ts, bounded: past MAX_INFLIGHT
+ * owed or io.high_water held it stops reading), the drain (the module's `draining` hook, then serving on until the
+ * client leaves or the drain time runs out), pool mode's records, and its access log line at close.
  */
 import type { AccessLog } from "../../access-log/access-log.ts";
 import { S_ERR_HANDLER, S_PACKETS, S_PS_DROP_SLOW, S_PS_PUSHES } from "../../stats/stat-fields.ts";
 import type { PushData, Reply } from "../../module/types.ts";
-import { K_PACKET, K_REJECT, K_REPLY, R_CLOSE, R_DROP, R_EMPTY, R_FAIL, R_PART } from "../../pool/pool-protocol.ts";
+import { REPLY_BAD, REPLY_LATER, REPLY_NONE, badReplyMessage, replyKind } from "../../module/hook-results.ts";
+import { K_DRAINING, K_PACKET, K_REJECT, K_REPLY, R_CLOSE, R_DROP, R_EMPTY, R_FAIL, R_PART } from "../../pool/pool-protocol.ts";
 import { PAUSE_INFLIGHT, StreamConnection } from "../stream-connection.ts";
+import { BAD, ReplyLine, type Slot } from "./reply-line.ts";
 
-/** Beyond this many unanswered async packets a connection stops reading until some settle. */
+/** Beyond this many replies owed (pending, or waiting behind a pending one) a connection stops reading until some leave. */
 export const MAX_INFLIGHT = 1024;
-
-const PENDING = 0;
-const READY = 1;
-const FAILED = 2;
-
-interface Slot {
-  state: number;
-  value: unknown;
-}
 
 export type { StreamService as TcpService } from "../stream-connection.ts";
 
@@ -29,20 +24,33 @@ export class TcpConnection extends StreamConnection {
   /** Bytes of an incomplete packet (or of whole packets held back by a backlog), kept between reads. */
   pend: Uint8Array | null = null;
   pendLen = 0;
+  /** Promises (or handler-thread answers) not settled yet; `close` waits for them. */
   inflight = 0;
   /** Frames what a backlogged event left pending; set by the listener. */
   pump: ((c: TcpConnection) => void) | null = null;
+  /** The replies owed while one is pending, in packet order. */
+  readonly line = new ReplyLine();
 
-  private slots: Slot[] = [];
-  private slotHead = 0;
-  /** Once dropping, slots from this index on are discarded; the replies owed before it are still written. */
-  private dropCut = 0;
   private flushScheduled = false;
   private packetsCounted = 0;
+  /** The drain has begun: `draining` was called (or there is none); the connection is served on. */
+  private drainBegun = false;
   /** Pool mode: replies owed by the handler thread, by sequence number; parts of a reply larger than one record. */
   private pooled: Map<number, Slot> | null = null;
   private parts: Map<number, Uint8Array[]> | null = null;
   private poolSeq = 0;
+  /** Pool mode: the sequence number of the `draining` call (0 = none). */
+  private drainSeq = 0;
+
+  /** Replies owed (for the bounds, tests and statistics). */
+  get owed(): number {
+    return this.line.owed;
+  }
+
+  /** Bytes of replies held behind a pending one. */
+  get heldBytes(): number {
+    return this.line.heldBytes;
+  }
 
   busy(): boolean {
     // Settled replies not yet moved to the cork count too: a close() arriving with the last reply must not end the
@@ -51,7 +59,7 @@ export class TcpConnection extends StreamConnection {
   }
 
   quiescent(): boolean {
-    return this.inflight === 0 && this.slots.length === 0 && this.pendLen === 0 && this.queuedBytes === 0;
+    return this.inflight === 0 && this.line.owed === 0 && this.pendLen === 0 && this.queuedBytes === 0;
   }
 
   tick(now: number): void {
@@ -72,16 +80,19 @@ export class TcpConnection extends StreamConnection {
     });
   }
 
+  /** The socket is gone: nothing held for it may outlive it (a Promise that never settles still holds this object). */
   protected override released(): void {
     this.pend = null;
     this.pendLen = 0;
+    this.line.clear();
+    this.pooled = null;
+    this.parts = null;
   }
 
   override onPeerEnd(): void {
     this.because("peer");
     if (this.backlogged) {
       // Whole packets it sent are still held back: answer them (allowHalfOpen keeps the socket writable), then close.
-      this.peerEnded = true;
       this.finishPacketThenStop = true;
       this.closing = true;
       return;
@@ -91,25 +102,12 @@ export class TcpConnection extends StreamConnection {
     this.close();
   }
 
-  /**
-   * Closing without losing what was received: whole packets held back by a backlog are answered, and a packet half
-   * received may still complete (bounded by the drain time); then reading stops and the connection finishes.
-   */
+  /** The peer ended with whole packets held back by a backlog: they are answered, then reading stops and it closes. */
   finishPacketThenStop = false;
-  private peerEnded = false;
-
-  override closeWhenDone(): void {
-    this.because("draining");
-    this.closing = true;
-    if (this.pendLen === 0 && !this.backlogged) this.stopReading = true;
-    else this.finishPacketThenStop = true;
-    this.maybeFinish();
-  }
 
   /** After a read event or a backlog pump: once nothing whole is held any more, a finishing connection stops reading. */
   afterEvent(): void {
     if (!this.finishPacketThenStop || this.backlogged || this.closed) return;
-    if (this.pendLen > 0 && !this.peerEnded) return; // a packet is still half received
     this.finishPacketThenStop = false;
     this.stopReading = true;
     this.pend = null;
@@ -123,10 +121,58 @@ export class TcpConnection extends StreamConnection {
     super.close();
   }
 
-  /** Finishing waits while held or half-received packets may still be answered (see finishPacketThenStop). */
+  /** Finishing waits while held packets may still be answered (see finishPacketThenStop). */
   override maybeFinish(): void {
     if (this.finishPacketThenStop) return;
     super.maybeFinish();
+  }
+
+  // ---- the drain (SIGTERM, or the old generation on reload) ----
+
+  /**
+   * A TCP session cannot move to another process: it is read and answered on until the client leaves or the drain
+   * time runs out (the I/O thread then cuts it). The module's `draining` hook is called once, so it can tell the
+   * client to reconnect elsewhere; what it returns is written like a reply, in line after the replies owed.
+   */
+  override closeWhenDone(): void {
+    this.beginDrain();
+  }
+
+  /** Reload: the same as a stop (see closeWhenDone). */
+  moveOn(): void {
+    this.beginDrain();
+  }
+
+  private beginDrain(): void {
+    if (this.drainBegun || this.closed || this.stopReading) return;
+    this.drainBegun = true;
+    const hook = this.svc.def.draining;
+    if (hook === undefined) return;
+    if (this.link !== null) {
+      // Its state lives on the handler thread: the hook runs there, and its reply comes back like a packet's.
+      this.drainSeq = this.poolSend(K_DRAINING, null);
+      return;
+    }
+    this.inEvent = true;
+    let r: unknown;
+    try {
+      r = hook(this);
+    } catch (err) {
+      this.fail("draining threw; closing connection", err, S_ERR_HANDLER);
+      r = undefined;
+    }
+    if (!this.dropping) this.answer("draining", r);
+    this.inEvent = false;
+    this.endEvent();
+  }
+
+  /** Routes a hook's result off the hot path (draining's; proc's is routed in tcp-framing.ts). */
+  private answer(hook: string, r: unknown): void {
+    const k = replyKind(r);
+    if (k === REPLY_NONE) return;
+    if (k === REPLY_LATER) this.replyLater(r as PromiseLike<Reply>, hook);
+    else if (k === REPLY_BAD) this.fail(`${badReplyMessage(hook, r)}; closing connection`, undefined, S_ERR_HANDLER);
+    else this.reply(r as Uint8Array | string);
   }
 
   /** The whole packets a backlog left in `pend` (see StreamConnection#backlogged). */
@@ -134,16 +180,26 @@ export class TcpConnection extends StreamConnection {
     this.pump?.(this);
   }
 
+  /** Held input may be framed again once the output is under high water and the line is short enough again. */
+  protected override backlogReady(): boolean {
+    return !this.congested && !this.isPausedFor(PAUSE_INFLIGHT);
+  }
+
   // ---- pool mode ----
 
   /** Sends a packet to the handler thread; its reply takes its place in line now (like an async reply). */
   poolPacket(packet: Uint8Array): void {
+    this.poolSend(K_PACKET, packet);
+  }
+
+  /** Sends a record whose answer takes its place in line now; returns its sequence number. */
+  private poolSend(kind: number, packet: Uint8Array | null): number {
     const seq = (this.poolSeq = (this.poolSeq + 1) | 0);
-    const slot: Slot = { state: PENDING, value: undefined };
-    this.slots.push(slot);
-    (this.pooled ??= new Map()).set(seq, slot);
-    if (++this.inflight >= MAX_INFLIGHT) this.pauseFor(PAUSE_INFLIGHT);
-    this.link!.send(K_PACKET, this.poolNo, seq, 0, packet, 0, packet.length);
+    (this.pooled ??= new Map()).set(seq, this.line.reserve(packet === null ? 0 : packet.length));
+    this.inflight++;
+    if (packet === null) this.link!.send(kind, this.poolNo, seq, 0);
+    else this.link!.send(kind, this.poolNo, seq, 0, packet, 0, packet.length);
+    return seq;
   }
 
   poolRecord(kind: number, seq: number, flags: number, bytes: Uint8Array, off: number, len: number): void {
@@ -159,10 +215,11 @@ export class TcpConnection extends StreamConnection {
       return;
     }
     this.pooled!.delete(seq);
+    const hook = seq === this.drainSeq ? "draining" : "proc";
     // The handler's proc called drop(): this reply and later ones are discarded, earlier ones still go out.
-    if ((flags & R_DROP) !== 0) this.dropFrom(this.slots.indexOf(slot, this.slotHead));
+    if ((flags & R_DROP) !== 0) this.dropFrom(this.line.indexOf(slot));
     if ((flags & R_FAIL) !== 0) {
-      this.settle(slot, FAILED, new Error(new TextDecoder().decode(bytes.subarray(off, off + len))));
+      this.settle(slot, new Error(new TextDecoder().decode(bytes.subarray(off, off + len))), true, hook);
       return;
     }
     let value: Uint8Array | undefined = (flags & R_EMPTY) !== 0 ? undefined : bytes.slice(off, off + len);
@@ -172,15 +229,14 @@ export class TcpConnection extends StreamConnection {
       if (value !== undefined) parts.push(value);
       value = Buffer.concat(parts);
     }
-    this.settle(slot, READY, value);
+    this.settle(slot, value, false, hook);
     if ((flags & R_CLOSE) !== 0) this.close();
   }
 
   handlerLost(): void {
     this.because("handler_lost");
     // Nothing owed will come: close cleanly with what was already answered.
-    this.slots = [];
-    this.slotHead = 0;
+    this.line.clear();
     this.pooled = null;
     this.parts = null;
     this.inflight = 0;
@@ -209,13 +265,13 @@ export class TcpConnection extends StreamConnection {
   override push(r: PushData): boolean {
     if (this.closed || this.closing) return false;
     if (r.length > 0) {
-      if (this.slots.length !== 0) {
-        this.waitInLine(r);
+      if (this.line.owed !== 0) {
+        this.line.hold(r); // counted in line.heldBytes too: pushes held are bounded like held replies
         this.heldPush += r.length;
       } else if (this.inEvent) this.io.cork.add(r);
       else this.write(r);
     }
-    if (this.slots.length === 0) this.heldPush = 0;
+    if (this.line.owed === 0) this.heldPush = 0;
     const total = this.queuedBytes + this.heldPush + (this.inEvent ? this.io.cork.size : 0);
     if (total > this.io.config.io.max_buffered) {
       this.slowConsumer(total);
@@ -242,54 +298,44 @@ export class TcpConnection extends StreamConnection {
    * earlier packets (async ones still pending included) are written first. A throwing proc comes here too.
    */
   override drop(): void {
-    this.dropFrom(this.slots.length);
+    this.dropFrom(this.line.end);
   }
 
   private dropFrom(cut: number): void {
-    if (!this.dropping) this.dropCut = cut < 0 ? this.slots.length : cut;
+    if (!this.dropping) this.line.cutAt(cut);
     super.drop();
   }
 
-  /** Routes one synchronous reply: straight to the cork unless async replies are still owed before it. */
+  /** Routes one synchronous reply: straight to the cork unless replies are still owed before it. */
   reply(r: Uint8Array | string): void {
-    if (this.slots.length === 0) this.io.cork.add(r);
-    else this.waitInLine(r);
+    if (this.line.owed === 0) this.io.cork.add(r);
+    else this.line.hold(r);
   }
 
   /** A synchronous reply that is the packet itself, buf[off..off+n): corked as a range when nothing is owed before it. */
   replyRange(r: Uint8Array, buf: Uint8Array, off: number, n: number): void {
-    if (this.slots.length === 0) this.io.cork.addRange(buf, off, n);
-    else this.waitInLine(r);
-  }
-
-  /**
-   * A sync reply queued behind a pending async one. Bytes are copied: they may be a view of the thread's input
-   * buffer or of this connection's pending bytes (proc returned its packet or a part of it), which the next read
-   * overwrites long before the reply ahead settles. Only this slow path pays for the copy.
-   */
-  private waitInLine(r: Uint8Array | string): void {
-    this.slots.push({ state: READY, value: typeof r === "string" ? r : new Uint8Array(r) }); // (Buffer#slice would be a view)
+    if (this.line.owed === 0) this.io.cork.addRange(buf, off, n);
+    else this.line.hold(r);
   }
 
   /** An async reply: its place in line is reserved now, its bytes are written when it and all before it settle. */
-  replyLater(p: PromiseLike<Reply>): void {
-    const slot: Slot = { state: PENDING, value: undefined };
-    this.slots.push(slot);
-    if (++this.inflight >= MAX_INFLIGHT) this.pauseFor(PAUSE_INFLIGHT);
+  replyLater(p: PromiseLike<Reply>, hook = "proc"): void {
+    const slot = this.line.reserve();
+    this.inflight++;
     p.then(
-      (v) => this.settle(slot, READY, v),
-      (e) => this.settle(slot, FAILED, e),
+      (v) => this.settle(slot, v, false, hook),
+      (e) => this.settle(slot, e, true, hook),
     );
   }
 
-  protected settle(slot: Slot, state: number, value: unknown): void {
-    slot.state = state;
-    slot.value = value;
+  private settle(slot: Slot, value: unknown, failed: boolean, hook: string): void {
     this.inflight--;
     if (this.closed) {
       if (this.inflight === 0) this.runCloseHook();
       return;
     }
+    if (failed) this.line.reject(slot, value, hook);
+    else this.line.resolve(slot, value, hook);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       // One microtask per connection batches replies that settle together into one write.
@@ -304,46 +350,18 @@ export class TcpConnection extends StreamConnection {
       return;
     }
     this.inEvent = true;
-    this.drainSlots();
+    const failed = this.line.drainInto(this.io.cork);
+    if (failed !== null) {
+      if (failed.state === BAD) this.fail(`${failed.value as string}; closing connection`, undefined, S_ERR_HANDLER);
+      else this.fail(`${failed.hook ?? "proc"} rejected; closing connection`, failed.value, S_ERR_HANDLER);
+    }
     this.inEvent = false;
     this.endEvent();
+    // The line moved: input held back while it was too long may be answered now.
+    if (this.backlogged && this.backlogReady()) this.resumeBacklog();
   }
 
-  /** Moves settled replies at the head of the line into the cork. */
-  private drainSlots(): void {
-    const slots = this.slots;
-    while (this.slotHead < slots.length) {
-      const s = slots[this.slotHead]!;
-      if (s.state === PENDING) break;
-      // Owed after a drop: discarded, failures included (the connection is closing anyway).
-      if (this.dropping && this.slotHead >= this.dropCut) {
-        this.slotHead++;
-        continue;
-      }
-      this.slotHead++;
-      if (s.state === FAILED) {
-        this.slots = [];
-        this.slotHead = 0;
-        this.fail("proc rejected; closing connection", s.value, S_ERR_HANDLER);
-        return;
-      }
-      const v = s.value;
-      if (v === undefined || v === null) continue;
-      if (typeof v === "string" || v instanceof Uint8Array) this.io.cork.add(v);
-      else {
-        this.slots = [];
-        this.slotHead = 0;
-        this.fail("proc resolved to something that is not a Uint8Array, a string or nothing; closing connection", undefined, S_ERR_HANDLER);
-        return;
-      }
-    }
-    if (this.slotHead === slots.length) {
-      slots.length = 0;
-      this.slotHead = 0;
-    }
-  }
-
-  /** End of a read event or an async flush: one write for everything corked, then housekeeping. */
+  /** End of a read event or an async flush: one write for everything corked, then the bounds and housekeeping. */
   endEvent(): void {
     // Packets are counted per connection in the framing loop and added to the thread's total once per event.
     if (this.packets !== this.packetsCounted) {
@@ -351,7 +369,14 @@ export class TcpConnection extends StreamConnection {
       this.packetsCounted = this.packets;
     }
     this.flushCork();
-    if (this.inflight < MAX_INFLIGHT / 2) this.resumeFor(PAUSE_INFLIGHT);
+    const line = this.line;
+    if (line.owed !== 0 || this.isPausedFor(PAUSE_INFLIGHT)) {
+      // Replies owed or held behind a pending one are memory the client makes us keep: past MAX_INFLIGHT of them, or
+      // io.high_water of held bytes, stop reading; read again below half of both.
+      const hw = this.svc.highWater;
+      if (line.owed >= MAX_INFLIGHT || line.heldBytes > hw) this.pauseFor(PAUSE_INFLIGHT);
+      else if (line.owed < MAX_INFLIGHT / 2 && line.heldBytes <= hw / 2) this.resumeFor(PAUSE_INFLIGHT);
+    }
     if (this.closing) this.maybeFinish();
   }
 }

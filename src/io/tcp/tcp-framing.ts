@@ -13,8 +13,9 @@
  * Statistics cost one increment per read event (bytes in) and one per packet, on the thread and on the connection.
  */
 import type { Reply } from "../../module/types.ts";
+import { REPLY_BAD, REPLY_LATER, REPLY_NONE, badLengthMessage, badReplyMessage, isLength, replyKind } from "../../module/hook-results.ts";
 import { S_BYTES_IN, S_ERR_HANDLER } from "../../stats/stat-fields.ts";
-import type { TcpConnection } from "./tcp-connection.ts";
+import { MAX_INFLIGHT, type TcpConnection } from "./tcp-connection.ts";
 
 type Check = (buf: Uint8Array, start: number, end: number, conn: TcpConnection) => number;
 type Proc = (packet: Uint8Array, conn: TcpConnection) => Reply | PromiseLike<Reply> | typeof POOLED;
@@ -43,17 +44,19 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
       c.fail("proc threw; closing connection", err, S_ERR_HANDLER);
       return;
     }
-    if (r === POOLED || r === undefined || r === null || c.dropping) return;
+    if (r === POOLED || c.dropping) return;
     if (r === packet) {
       c.replyRange(packet, buf, off, n);
-    } else if (typeof r === "string" || r instanceof Uint8Array) {
-      c.reply(r);
-    } else if (typeof (r as PromiseLike<Reply>).then === "function") {
+      return;
+    }
+    const k = replyKind(r);
+    if (k === REPLY_NONE) return;
+    if (k === REPLY_LATER) {
       c.io.loaned = true;
       c.replyLater(r as PromiseLike<Reply>);
-    } else {
-      c.fail("proc returned something that is not a Uint8Array, a string, nothing or a Promise; closing connection", undefined, S_ERR_HANDLER);
-    }
+    } else if (k === REPLY_BAD) {
+      c.fail(`${badReplyMessage("proc", r)}; closing connection`, undefined, S_ERR_HANDLER);
+    } else c.reply(r as Uint8Array | string);
   }
 
   /** Frames buf[off..end) (first packet length already known when `known` >= 0); returns where framing stopped. */
@@ -69,6 +72,10 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
             n = check(buf, off, end, c);
           } catch (err) {
             c.fail("check threw (bad data); closing connection", err);
+            return end;
+          }
+          if (!isLength(n)) {
+            c.fail(`${badLengthMessage(n)}; closing connection`);
             return end;
           }
         }
@@ -94,10 +101,12 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
       off += n;
       if (off === end) return off;
       if (c.stopReading) return end;
-      if (io.cork.size + c.queuedBytes > highWater) {
+      const line = c.line;
+      if (io.cork.size + c.queuedBytes + line.heldBytes > highWater || line.owed >= MAX_INFLIGHT) {
         // One read can hold thousands of packets: stop answering once this event's output, with what is still queued
-        // from earlier events, passes the high-water mark; the rest waits in the pending buffer and is framed again
-        // when the client has read (onDrain). So queued output stays under high water plus one reply.
+        // from earlier events and what waits behind a pending reply, passes the high-water mark, or once too many
+        // replies are owed; the rest waits in the pending buffer and is framed again when the client has read
+        // (onDrain) or the line has moved (flushSettled). So what is held stays under high water plus one reply.
         c.backlogged = true;
         return off;
       }
@@ -141,6 +150,7 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
     const end = c.pendLen;
     const off = frame(c, buf, 0, end, -1);
     c.inEvent = false;
+    if (c.io.loaned) c.line.chargeLoan(buf.length);
     c.endEvent();
     if (!c.closed && !c.stopReading) keepRest(c, buf, off, end);
     c.io.loaned = false;
@@ -175,12 +185,15 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
         // The common case: one read, one packet. No copy, no view.
         dispatch(c, chunk, chunk, 0, len);
         c.inEvent = false;
+        if (io.loaned) {
+          c.line.chargeLoan(len); // the chunk is the packet an async proc holds
+          io.loaned = false;
+        }
         c.endEvent();
-        io.loaned = false;
         return;
       }
-      if (n < 0 || n !== n) {
-        if (!c.dropping) c.fail(`check reported bad data (${n}); closing connection`);
+      if (!isLength(n) || n < 0) {
+        if (!c.dropping) c.fail(isLength(n) ? `check reported bad data (${n}); closing connection` : `${badLengthMessage(n)}; closing connection`);
         c.inEvent = false;
         c.endEvent();
         return;
@@ -218,6 +231,7 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
       off = frame(c, p, 0, need, -1);
     }
     c.inEvent = false;
+    if (io.loaned) c.line.chargeLoan(buf.length); // async procs hold views of buf: it lives until they settle
     c.endEvent();
     if (!c.closed && !c.stopReading) keepRest(c, buf, off, end);
     else {

@@ -21,6 +21,12 @@ export interface UdpPusher {
   publish(topic: string, data: PushData, except: number): number;
 }
 
+/** What one sender's pending async replies hold: how many, and the bytes of the datagrams they keep alive. */
+export interface SenderLoad {
+  owed: number;
+  bytes: number;
+}
+
 export class UdpConn implements Conn<undefined> {
   readonly protocol = "udp" as const;
   /** New for every datagram (unique within the process). */
@@ -34,6 +40,11 @@ export class UdpConn implements Conn<undefined> {
   dropping = false;
   /** An async proc holds this conn: the listener must not reuse it for another datagram. */
   loaned = false;
+  /** Async replies of this datagram not settled yet, and what they hold (udp-framing.ts bounds it per sender). */
+  owed = 0;
+  /** Bytes of this datagram counted against its sender while its replies are owed. */
+  held = 0;
+  sender: SenderLoad | null = null;
 
   constructor(
     readonly localPort: number,

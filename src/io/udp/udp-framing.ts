@@ -14,14 +14,26 @@
  * the packet, the conn is reused); a view per packet when a datagram holds several.
  */
 import type { Reply } from "../../module/types.ts";
+import {
+  REPLY_BAD, REPLY_LATER, REPLY_NONE, badLengthMessage, badReplyMessage, isLength, replyBytes, replyKind, settledReplyKind,
+} from "../../module/hook-results.ts";
 import { S_BYTES_IN, S_BYTES_OUT, S_ERR_BAD_DATA, S_ERR_HANDLER, S_PACKETS, S_PS_PUSHES } from "../../stats/stat-fields.ts";
 import type { IoContext } from "../io-context.ts";
-import type { UdpService } from "./udp-conn.ts";
+import type { SenderLoad, UdpService } from "./udp-conn.ts";
 import { UdpConn, type UdpPusher } from "./udp-conn.ts";
 import type { UdpReplyBatch } from "./udp-reply-batch.ts";
 
 /** The largest UDP payload over IPv4; a larger reply cannot be sent as one datagram. */
 export const MAX_UDP_PAYLOAD = 65_507;
+
+/**
+ * Bounds on what pending async replies hold (each keeps its datagram alive until it settles): per sender (address
+ * and port) at most MAX_OWED_PER_SENDER replies and io.high_water bytes of datagrams; per listener and thread at most
+ * HELD_SENDERS times that. A datagram beyond them is dropped unanswered and counted (`overloaded`), as UDP allows:
+ * a sender whose replies do not come cannot make the server hold any amount of its datagrams.
+ */
+export const MAX_OWED_PER_SENDER = 1024;
+export const HELD_SENDERS = 16;
 
 export interface UdpStats {
   /** Datagrams received. */
@@ -40,10 +52,12 @@ export interface UdpStats {
   unsent: number;
   /** Errors reported by the socket itself. */
   socketErrors: number;
+  /** Datagrams dropped unanswered: their sender (or the listener) already held too much in pending async replies. */
+  overloaded: number;
 }
 
 export function newUdpStats(): UdpStats {
-  return { datagrams: 0, packets: 0, bad: 0, oversized: 0, replies: 0, errors: 0, unsent: 0, socketErrors: 0 };
+  return { datagrams: 0, packets: 0, bad: 0, oversized: 0, replies: 0, errors: 0, unsent: 0, socketErrors: 0, overloaded: 0 };
 }
 
 type Check = (buf: Uint8Array, start: number, end: number, conn: UdpConn) => number;
@@ -64,6 +78,8 @@ export interface DatagramHandler {
   bound(port: number): void;
   /** Async replies not yet settled. */
   readonly owed: number;
+  /** Bytes of datagrams kept alive by them. */
+  readonly heldBytes: number;
 }
 
 export function createDatagramHandler(io: IoContext, svc: UdpService, stats: UdpStats, batch: UdpReplyBatch, host: UdpFramingHost): DatagramHandler {
@@ -84,6 +100,12 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
   };
   let conn = new UdpConn(0, io.index, pusher);
   let owed = 0;
+  let heldBytes = 0;
+  /** Senders with async replies pending: address → port → what they hold. Empty unless async replies are owed. */
+  const senders = new Map<string, Map<number, SenderLoad>>();
+  const senderBytes = io.config.io.high_water;
+  const totalBytes = HELD_SENDERS * senderBytes;
+  const totalOwed = HELD_SENDERS * MAX_OWED_PER_SENDER;
 
   function warn(msg: string, c: UdpConn, bytes: number, err?: unknown): void {
     io.noisy.warn(msg, {
@@ -95,7 +117,7 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
 
   function queue(r: Uint8Array | string, port: number, address: string, c: UdpConn): void {
     if (r.length === 0) return; // nothing to say: no datagram, as an empty TCP reply writes nothing
-    const n = typeof r === "string" ? Buffer.byteLength(r) : r.length;
+    const n = replyBytes(r);
     if (n > MAX_UDP_PAYLOAD) {
       stats.errors++;
       io.stats[S_ERR_HANDLER]++;
@@ -111,17 +133,51 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
       stats.errors++;
       io.stats[S_ERR_HANDLER]++;
       warn("proc rejected; reply dropped", c, 0, err);
-    } else if (r !== undefined && r !== null && !c.dropping) {
-      if (typeof r === "string" || r instanceof Uint8Array) {
-        if (host.closed) stats.unsent++;
-        else queue(r, c.remotePort, c.remoteAddress, c);
-      } else {
+    } else if (!c.dropping) {
+      const k = settledReplyKind(r);
+      if (k === REPLY_BAD) {
         stats.errors++;
         io.stats[S_ERR_HANDLER]++;
-        warn("proc resolved to something that is not a Uint8Array, a string or nothing; reply dropped", c, 0);
+        warn(`${badReplyMessage("proc", r, true)}; reply dropped`, c, 0);
+      } else if (k !== REPLY_NONE) {
+        if (host.closed) stats.unsent++;
+        else queue(r as Uint8Array | string, c.remotePort, c.remoteAddress, c);
       }
     }
+    release(c);
     if (--owed === 0) host.owing(false);
+  }
+
+  /** One async reply of datagram `c` settled: once all have, its sender holds its bytes no more. */
+  function release(c: UdpConn): void {
+    const s = c.sender!;
+    s.owed--;
+    if (--c.owed === 0) {
+      s.bytes -= c.held;
+      heldBytes -= c.held;
+      c.held = 0;
+    }
+    if (s.owed === 0) {
+      const ports = senders.get(c.remoteAddress);
+      ports?.delete(c.remotePort);
+      if (ports?.size === 0) senders.delete(c.remoteAddress);
+    }
+  }
+
+  /** The load record of `c`'s sender, made when its first async reply is owed. */
+  function loadOf(c: UdpConn): SenderLoad {
+    let ports = senders.get(c.remoteAddress);
+    if (ports === undefined) senders.set(c.remoteAddress, (ports = new Map()));
+    let s = ports.get(c.remotePort);
+    if (s === undefined) ports.set(c.remotePort, (s = { owed: 0, bytes: 0 }));
+    return s;
+  }
+
+  /** True when a datagram from this sender must be dropped: it (or the listener) holds too much already. */
+  function overloaded(address: string, port: number): boolean {
+    if (owed >= totalOwed || heldBytes >= totalBytes) return true;
+    const s = senders.get(address)?.get(port);
+    return s !== undefined && (s.owed >= MAX_OWED_PER_SENDER || s.bytes >= senderBytes);
   }
 
   function dispatch(c: UdpConn, packet: Uint8Array): void {
@@ -136,22 +192,25 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
       warn("proc threw; reply dropped", c, packet.length, err);
       return;
     }
-    if (r === undefined || r === null || c.dropping) return;
-    if (typeof r === "string" || r instanceof Uint8Array) {
-      queue(r, c.remotePort, c.remoteAddress, c);
-    } else if (typeof (r as PromiseLike<Reply>).then === "function") {
+    if (c.dropping) return;
+    const k = replyKind(r);
+    if (k === REPLY_NONE) return;
+    if (k === REPLY_LATER) {
       // The proc keeps `c` (and `packet`, a view of this datagram's own memory) until the Promise settles.
       c.loaned = true;
+      c.sender ??= loadOf(c);
+      c.sender.owed++;
+      c.owed++;
       if (owed++ === 0) host.owing(true);
       (r as PromiseLike<Reply>).then(
         (v) => settle(c, v, undefined, false),
         (e: unknown) => settle(c, undefined, e, true),
       );
-    } else {
+    } else if (k === REPLY_BAD) {
       stats.errors++;
       io.stats[S_ERR_HANDLER]++;
-      warn("proc returned something that is not a Uint8Array, a string, nothing or a Promise; reply dropped", c, packet.length);
-    }
+      warn(`${badReplyMessage("proc", r)}; reply dropped`, c, packet.length);
+    } else queue(r as Uint8Array | string, c.remotePort, c.remoteAddress, c);
   }
 
   function onDatagram(d: Uint8Array, port: number, address: string): void {
@@ -172,6 +231,11 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
       warn("empty datagram (no packet in it); dropped", c, 0);
       return;
     }
+    if (owed !== 0 && overloaded(address, port)) {
+      stats.overloaded++;
+      warn("sender owes too many async replies (or the listener does); datagram dropped", c, len);
+      return;
+    }
     if (check === undefined) dispatch(c, d);
     else {
       let off = 0;
@@ -183,6 +247,12 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
           stats.bad++;
           io.stats[S_ERR_BAD_DATA]++;
           warn("check threw (bad data); rest of datagram dropped", c, len, err);
+          break;
+        }
+        if (!isLength(n)) {
+          stats.bad++;
+          io.stats[S_ERR_BAD_DATA]++;
+          warn(`${badLengthMessage(n)} at byte ${off}; rest of datagram dropped`, c, len);
           break;
         }
         if (!(n > 0) || n > len - off) {
@@ -197,8 +267,16 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
         if (off >= len || c.stopped) break;
       }
     }
-    // An async proc holds this conn: leave it to it and take a fresh one for the next datagram.
-    if (c.loaned) conn = new UdpConn(localPort, io.index, pusher);
+    // An async proc holds this conn: leave it to it and take a fresh one for the next datagram. Its datagram stays
+    // alive until the last of its async replies settles: counted against the sender until then.
+    if (c.loaned) {
+      if (c.owed > 0) {
+        c.held = len;
+        c.sender!.bytes += len;
+        heldBytes += len;
+      }
+      conn = new UdpConn(localPort, io.index, pusher);
+    }
   }
 
   return {
@@ -216,6 +294,9 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
     },
     get owed() {
       return owed;
+    },
+    get heldBytes() {
+      return heldBytes;
     },
   };
 }

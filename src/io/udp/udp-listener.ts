@@ -38,6 +38,8 @@ export interface UdpListener {
   readonly backend: UdpBackend;
   /** Live counters of this listener (this thread only). */
   readonly stats: Readonly<UdpStats>;
+  /** Bytes of datagrams kept alive by pending async replies (bounded: udp-framing.ts). */
+  readonly heldBytes: number;
   /** Closes the socket now; async replies that settle later are counted as unsent. Idempotent. */
   stop(): void;
   /** Closes the socket once no async reply is owed (at once if none is). */
@@ -121,6 +123,9 @@ export async function listenUdp(io: IoContext, entry: ListenEntry, svc: UdpServi
     port: t.port,
     backend: t.backend,
     stats,
+    get heldBytes() {
+      return handler.heldBytes;
+    },
     stop,
     closeWhenDone: () => keeper.closeWhenDone(),
   };

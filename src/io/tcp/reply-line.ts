@@ -1,0 +1,156 @@
+/**
+ * @module io/tcp/reply-line
+ * The replies a TCP connection owes, in packet order, while one of them is still pending (an async `proc`, or a
+ * packet on a handler thread): each packet takes its place in line when it is handed to `proc`, and replies leave
+ * from the head of the line as soon as everything before them has settled. Used only on the slow path: while nothing
+ * is pending, replies go straight to the cork and the line stays empty.
+ *
+ * What waits here is memory the client makes the server hold (issue 12: a never-settling reply with the client
+ * streaming small packets took GBs), so the line counts it: `owed` (places in line) and `heldBytes`: the replies
+ * that are ready but stuck behind a pending one, the input buffers lent to pending Promises (their packets are views
+ * of them), and in pool mode the packets out at the handler thread. The connection stops reading past MAX_INFLIGHT
+ * owed or io.high_water held (tcp-connection.ts), and clears the line when it closes.
+ */
+import type { Cork } from "../cork.ts";
+import { REPLY_BAD, badReplyMessage, settledReplyKind } from "../../module/hook-results.ts";
+
+const PENDING = 0;
+const READY = 1;
+/** The Promise rejected (value: the reason) or the handler thread reported a failure. */
+export const FAILED = 2;
+/** The Promise resolved to something that is not a reply (value: the log line). */
+export const BAD = 3;
+
+export interface Slot {
+  state: number;
+  value: unknown;
+  /** Bytes this slot adds to heldBytes while it waits. */
+  bytes: number;
+  /** FAILED: the hook that failed (for the log line). */
+  hook?: string;
+}
+
+export class ReplyLine {
+  private slots: Slot[] = [];
+  private head = 0;
+  /** Once dropping, slots from this index on are discarded; the replies owed before it are still written. */
+  private cut = -1;
+  /** Bytes of replies ready but waiting behind a pending one. */
+  heldBytes = 0;
+
+  /** Places in line: replies owed, pending or waiting behind a pending one. */
+  get owed(): number {
+    return this.slots.length - this.head;
+  }
+
+  /**
+   * A place for a reply that comes later (a Promise, a handler thread's answer); `bytes`: memory it holds meanwhile
+   * (pool mode: the packet, out in the ring or parked behind a full one).
+   */
+  reserve(bytes = 0): Slot {
+    const s: Slot = { state: PENDING, value: undefined, bytes };
+    this.slots.push(s);
+    this.heldBytes += bytes;
+    return s;
+  }
+
+  /**
+   * A buffer of `bytes` is lent to the Promises of this event (their packets are views of it; the thread takes a fresh
+   * one): it stays alive until they settle, so it counts until the last of them does.
+   */
+  chargeLoan(bytes: number): void {
+    const last = this.slots[this.slots.length - 1];
+    if (last === undefined || last.state !== PENDING) return;
+    last.bytes += bytes;
+    this.heldBytes += bytes;
+  }
+
+  /**
+   * A synchronous reply that must wait behind a pending one. Bytes are copied: they may be a view of the thread's
+   * input buffer or of the connection's pending bytes (proc returned its packet or a part of it), which the next read
+   * overwrites long before the reply ahead settles.
+   */
+  hold(r: Uint8Array | string): void {
+    const bytes = r.length;
+    this.slots.push({ state: READY, value: typeof r === "string" ? r : new Uint8Array(r), bytes }); // (Buffer#slice would be a view)
+    this.heldBytes += bytes;
+  }
+
+  /** The Promise (or handler) behind `slot` answered with `value`; a value that is no reply fails in its turn. */
+  resolve(slot: Slot, value: unknown, hook: string): void {
+    this.heldBytes -= slot.bytes;
+    slot.bytes = 0;
+    if (settledReplyKind(value) === REPLY_BAD) {
+      slot.state = BAD;
+      slot.value = badReplyMessage(hook, value, true);
+      return;
+    }
+    slot.state = READY;
+    slot.value = value;
+    if (value !== undefined && value !== null) {
+      slot.bytes = (value as Uint8Array | string).length;
+      this.heldBytes += slot.bytes;
+    }
+  }
+
+  reject(slot: Slot, reason: unknown, hook: string): void {
+    this.heldBytes -= slot.bytes;
+    slot.bytes = 0;
+    slot.state = FAILED;
+    slot.value = reason;
+    slot.hook = hook;
+  }
+
+  /** The slot's place in line, or -1 once it has left it. */
+  indexOf(slot: Slot): number {
+    return this.slots.indexOf(slot, this.head);
+  }
+
+  /** Dropping: the reply at `index` (the end of the line when -1) and every later one are discarded. */
+  cutAt(index: number): void {
+    if (this.cut < 0) this.cut = index < 0 ? this.slots.length : index;
+  }
+
+  /** The end of the line, where a drop() during proc cuts. */
+  get end(): number {
+    return this.slots.length;
+  }
+
+  /**
+   * Moves the settled replies at the head of the line into the cork; stops at the first pending one. Returns the
+   * slot that failed (FAILED or BAD) when one reached the head (the line is cleared then), else null.
+   */
+  drainInto(cork: Cork): Slot | null {
+    const slots = this.slots;
+    while (this.head < slots.length) {
+      const s = slots[this.head]!;
+      if (s.state === PENDING) break;
+      this.heldBytes -= s.bytes;
+      // Owed after a drop: discarded, failures included (the connection is closing anyway).
+      if (this.cut >= 0 && this.head >= this.cut) {
+        this.head++;
+        continue;
+      }
+      this.head++;
+      if (s.state !== READY) {
+        this.clear();
+        return s;
+      }
+      const v = s.value as Uint8Array | string | null | undefined;
+      if (v !== undefined && v !== null) cork.add(v);
+    }
+    if (this.head === slots.length) {
+      slots.length = 0;
+      this.head = 0;
+      if (this.cut > 0) this.cut = 0; // whatever comes into line after a drop is past the cut
+    }
+    return null;
+  }
+
+  /** Lets go of everything in line (the connection closed, failed or lost its handler). */
+  clear(): void {
+    this.slots = [];
+    this.head = 0;
+    this.heldBytes = 0;
+  }
+}
