@@ -12,6 +12,7 @@ export const LAYERS: ReadonlyArray<readonly string[]> = [
   ["pubsub"],
   ["access-log"],
   ["io"],
+  ["ws"],
   ["http"],
   ["pool"],
   ["cli"],

@@ -1,0 +1,210 @@
+/**
+ * @module ws/ws-frame-reader
+ * The WebSocket read side (RFC 6455 §5–§7) as pure code: no socket, no timers. `consume` parses the frames in
+ * buf[off..end) where they lie (the thread's input buffer or a connection's pending bytes, as TCP framing does),
+ * unmasks each payload in place in one pass, and reports whole messages, control frames and protocol errors to a
+ * sink. A frame not yet whole is left in place: `consume` returns its start and the caller keeps the bytes from
+ * there for the next read, so a header split at any offset is parsed again once complete. Only a fragmented
+ * message is copied (its pieces are gathered in `frag`, bounded by the message size limit).
+ */
+import { Utf8Validator, isUtf8 } from "./utf8-validator.ts";
+
+export const OP_CONT = 0x0;
+export const OP_TEXT = 0x1;
+export const OP_BINARY = 0x2;
+export const OP_CLOSE = 0x8;
+export const OP_PING = 0x9;
+export const OP_PONG = 0xa;
+
+/** Close codes (RFC 6455 §7.4.1) the runtime sends on its own. */
+export const CLOSE_NORMAL = 1000;
+export const CLOSE_GOING_AWAY = 1001;
+export const CLOSE_PROTOCOL = 1002;
+export const CLOSE_NO_STATUS = 1005;
+export const CLOSE_BAD_DATA = 1007;
+export const CLOSE_POLICY = 1008;
+export const CLOSE_TOO_BIG = 1009;
+export const CLOSE_INTERNAL = 1011;
+
+export interface WsSink {
+  /** A whole message (fragments reassembled), buf[off..off+len), unmasked; valid only during the call. */
+  message(buf: Uint8Array, off: number, len: number, binary: boolean): void;
+  /** A ping or pong with its payload (≤ 125 bytes), valid only during the call. */
+  control(opcode: number, buf: Uint8Array, off: number, len: number): void;
+  /** A valid close frame: its code (1005 when it had none) and reason bytes (checked UTF-8). Parsing stops. */
+  closed(code: number, buf: Uint8Array, off: number, len: number): void;
+  /** A rule was broken: the connection must be failed with this close code (§7.1.7). Parsing stops. */
+  error(code: number, why: string): void;
+}
+
+/**
+ * RFC 6455 §7.4.1/§7.4.2: codes an endpoint may receive. 1004, 1005, 1006 and 1015 are reserved ("MUST NOT be
+ * set as a status code in a Close control frame by an endpoint"), below 1000 unused; 1012–1014 were registered
+ * with IANA since (the registry §11.7 creates); 3000–4999 belong to libraries and applications.
+ */
+export function validCloseCode(code: number): boolean {
+  if (code >= 3000 && code <= 4999) return true;
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014);
+}
+
+const FRAG_KEEP = 64 * 1024;
+
+export class WsFrameReader {
+  /** The opcode of the fragmented message in progress (OP_TEXT or OP_BINARY), 0 when none. */
+  private fragOp = 0;
+  private frag: Uint8Array | null = null;
+  private fragLen = 0;
+  private readonly text = new Utf8Validator();
+  private readonly scratch = new Utf8Validator();
+  /** Set by the sink to stop after the current frame (output past high water); consume returns where it stopped. */
+  halt = false;
+  /** A close frame or an error was seen: nothing after it is parsed. */
+  done = false;
+
+  constructor(readonly maxMessage: number) {}
+
+  /** A fragmented message is half received (its pieces are held here). */
+  get midMessage(): boolean {
+    return this.fragOp !== 0;
+  }
+
+  /** The proc of the last message may keep its view: a new gathering buffer is used for the next one. */
+  forgetFragBuffer(): void {
+    this.frag = null;
+  }
+
+  /** Parses the frames in buf[off..end); returns the offset of the first byte not consumed (end when all were). */
+  consume(buf: Uint8Array, off: number, end: number, sink: WsSink): number {
+    this.halt = false;
+    while (!this.done && !this.halt) {
+      const avail = end - off;
+      if (avail < 2) return off;
+      const b0 = buf[off]!;
+      const b1 = buf[off + 1]!;
+      let len = b1 & 0x7f;
+      let head = 2;
+      if (len === 126) {
+        if (avail < 4) return off;
+        len = (buf[off + 2]! << 8) | buf[off + 3]!;
+        head = 4;
+      } else if (len === 127) {
+        if (avail < 10) return off;
+        const hi = ((buf[off + 2]! << 24) | (buf[off + 3]! << 16) | (buf[off + 4]! << 8) | buf[off + 5]!) >>> 0;
+        // §5.2: "the most significant bit MUST be 0".
+        if (hi >= 0x80000000) return this.fail(sink, CLOSE_PROTOCOL, "64-bit payload length with its most significant bit set");
+        len = hi * 0x100000000 + (((buf[off + 6]! << 24) | (buf[off + 7]! << 16) | (buf[off + 8]! << 8) | buf[off + 9]!) >>> 0);
+        head = 10;
+      }
+      // The header's rules are checked before its payload has arrived, so a frame that breaks one is refused at once.
+      const op = b0 & 0x0f;
+      const fin = (b0 & 0x80) !== 0;
+      // §5.2: "RSV1, RSV2, RSV3: 1 bit each. MUST be 0 unless an extension is negotiated that defines meanings for
+      // non-zero values. If a nonzero value is received and none of the negotiated extensions defines the meaning
+      // of such a nonzero value, the receiving endpoint MUST _Fail the WebSocket Connection_."
+      if ((b0 & 0x70) !== 0) return this.fail(sink, CLOSE_PROTOCOL, "reserved bits set without an extension");
+      // §5.2: "If an unknown opcode is received, the receiving endpoint MUST _Fail the WebSocket Connection_."
+      if ((op > OP_BINARY && op < OP_CLOSE) || op > OP_PONG) return this.fail(sink, CLOSE_PROTOCOL, `unknown opcode ${op}`);
+      // §5.1: "The server MUST close the connection upon receiving a frame that is not masked. In this case, a server
+      // MAY send a Close frame with a status code of 1002 (protocol error)."
+      if ((b1 & 0x80) === 0) return this.fail(sink, CLOSE_PROTOCOL, "client frame not masked");
+      if (op >= OP_CLOSE) {
+        // §5.5: "All control frames MUST have a payload length of 125 bytes or less and MUST NOT be fragmented."
+        if (len > 125) return this.fail(sink, CLOSE_PROTOCOL, "control frame longer than 125 bytes");
+        if (!fin) return this.fail(sink, CLOSE_PROTOCOL, "fragmented control frame");
+      } else if (op === OP_CONT) {
+        // §5.4: a continuation frame continues a message that a non-final text or binary frame began.
+        if (this.fragOp === 0) return this.fail(sink, CLOSE_PROTOCOL, "continuation frame without a message to continue");
+        if (this.fragLen + len > this.maxMessage) return this.fail(sink, CLOSE_TOO_BIG, `message larger than ws.max_message_bytes (${this.maxMessage})`);
+      } else {
+        // §5.4: "The fragments of one message MUST NOT be interleaved between the fragments of another message".
+        if (this.fragOp !== 0) return this.fail(sink, CLOSE_PROTOCOL, "new data frame in the middle of a fragmented message");
+        // §7.4.1: 1009 "indicates that an endpoint is terminating the connection because it has received a message
+        // that is too big for it to process".
+        if (len > this.maxMessage) return this.fail(sink, CLOSE_TOO_BIG, `message larger than ws.max_message_bytes (${this.maxMessage})`);
+      }
+      const start = off + head + 4;
+      if (end - start < len) return off;
+      // §5.3: "octet i of the transformed data is the XOR of octet i of the original data with octet at index
+      // i MOD 4 of the masking key": one pass, in place.
+      const k = off + head;
+      const m0 = buf[k]!, m1 = buf[k + 1]!, m2 = buf[k + 2]!, m3 = buf[k + 3]!;
+      const stop = start + len;
+      let i = start;
+      for (; i + 4 <= stop; i += 4) {
+        buf[i] ^= m0;
+        buf[i + 1] ^= m1;
+        buf[i + 2] ^= m2;
+        buf[i + 3] ^= m3;
+      }
+      if (i < stop) buf[i] ^= m0;
+      if (i + 1 < stop) buf[i + 1] ^= m1;
+      if (i + 2 < stop) buf[i + 2] ^= m2;
+      off = stop;
+      if (op >= OP_CLOSE) {
+        // §5.4: "Control frames MAY be injected in the middle of a fragmented message": handled here, now.
+        if (op === OP_CLOSE) {
+          this.closeFrame(buf, start, len, sink);
+          return off;
+        }
+        sink.control(op, buf, start, len);
+        continue;
+      }
+      if (op !== OP_CONT && fin) {
+        // One frame, one message: handed on where it lies.
+        // §8.1: text must be valid UTF-8 (1007 otherwise, §7.4.1).
+        if (op === OP_TEXT && !isUtf8(buf, start, stop, this.scratch)) return this.fail(sink, CLOSE_BAD_DATA, "text message is not valid UTF-8");
+        sink.message(buf, start, len, op === OP_BINARY);
+        continue;
+      }
+      if (op !== OP_CONT) {
+        this.fragOp = op;
+        this.fragLen = 0;
+        this.text.reset();
+      }
+      // Text is checked piece by piece, so invalid UTF-8 fails the connection at the fragment that carries it.
+      if (this.fragOp === OP_TEXT && !this.text.update(buf, start, stop)) return this.fail(sink, CLOSE_BAD_DATA, "text message is not valid UTF-8");
+      this.gather(buf, start, len);
+      if (!fin) continue;
+      if (this.fragOp === OP_TEXT && !this.text.complete) return this.fail(sink, CLOSE_BAD_DATA, "text message ends inside a UTF-8 sequence");
+      const binary = this.fragOp === OP_BINARY;
+      const n = this.fragLen;
+      this.fragOp = 0;
+      this.fragLen = 0;
+      const f = this.frag!;
+      if (f.length > FRAG_KEEP) this.frag = null; // do not keep a large buffer on an idle connection
+      sink.message(f, 0, n, binary);
+    }
+    return off;
+  }
+
+  private gather(buf: Uint8Array, start: number, len: number): void {
+    const need = this.fragLen + len;
+    let f = this.frag;
+    if (f === null || f.length < need) {
+      const grown = new Uint8Array(Math.min(this.maxMessage, Math.max(need, 1024, f === null ? 0 : f.length * 2)));
+      if (f !== null && this.fragLen > 0) grown.set(f.subarray(0, this.fragLen), 0);
+      this.frag = f = grown;
+    }
+    f.set(buf.subarray(start, start + len), this.fragLen);
+    this.fragLen = need;
+  }
+
+  private closeFrame(buf: Uint8Array, start: number, len: number, sink: WsSink): void {
+    this.done = true;
+    // §5.5.1: "If there is a body, the first two bytes of the body MUST be a 2-byte unsigned integer ... representing
+    // a status code"; a body of one byte cannot hold it.
+    if (len === 0) return sink.closed(CLOSE_NO_STATUS, buf, start, 0);
+    if (len === 1) return void this.fail(sink, CLOSE_PROTOCOL, "close frame with a one-byte body");
+    const code = (buf[start]! << 8) | buf[start + 1]!;
+    if (!validCloseCode(code)) return void this.fail(sink, CLOSE_PROTOCOL, `invalid close code ${code}`);
+    // §5.5.1: the reason "is not guaranteed to be human readable" but it is UTF-8 ("the data MUST be UTF-8").
+    if (!isUtf8(buf, start + 2, start + len, this.scratch)) return void this.fail(sink, CLOSE_BAD_DATA, "close reason is not valid UTF-8");
+    sink.closed(code, buf, start + 2, len - 2);
+  }
+
+  private fail(sink: WsSink, code: number, why: string): number {
+    this.done = true;
+    sink.error(code, why);
+    return -1;
+  }
+}
