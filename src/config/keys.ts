@@ -162,6 +162,8 @@ export const configKeys = {
     flush_ms: key(int(10, 60_000), 250, "Per I/O thread: how often buffered access log lines are written (milliseconds); 64 KiB of lines are written at once."),
   },
   pubsub: {
+    redis: key(z.string().regex(/^(rediss?:\/\/\S+)?$/, 'expected "redis://host:port" (or rediss://) or "" (off)'), "",
+      "Bridge topics across grocketd instances through Redis pub/sub (`redis://host:port`, Bun's built-in client): one subscription per topic per process, reconnect with back-off, local delivery unaffected while Redis is down (publishes made meanwhile are counted as `pubsub.dropped.broker_down`). \"\" = off. With server.processes > 1 each process bridges itself (the master relay is not used)."),
     ring_bytes: key(int(64 * KiB, 1024 * MiB), 1 * MiB,
       "Size of each ring between two I/O threads of a process (one per direction per pair, only with io.threads > 1), carrying `ctx.send` to another thread's connection and topic publishes. A full ring drops the record and counts it (`pubsub.dropped.ring_full`); a publish must fit one record."),
   },

@@ -11,6 +11,7 @@ import type { Logger } from "../log/logger.ts";
 import type { Binding, RingPair, StopMode, ToHandler, ToThread } from "../io/messages.ts";
 import { Ring } from "../ring/ring.ts";
 import { Mesh } from "../pubsub/mesh.ts";
+import { RedisBridge } from "../pubsub/redis-bridge.ts";
 import { FIXED_FIELDS } from "../stats/stat-fields.ts";
 import { statsRegistry, type StatsGroup } from "../stats/stats-registry.ts";
 import type { PlanData } from "./plan-data.ts";
@@ -36,6 +37,9 @@ export class ThreadSupervisor implements Serving {
    */
   private readonly mesh: (SharedArrayBuffer | null)[][] = [];
   private uplink: Mesh | null = null;
+  private bridge: RedisBridge | null = null;
+  /** pubsub.redis: one int32, 1 while Redis cannot be reached (read by the I/O threads at each publish). */
+  private readonly brokerDown: SharedArrayBuffer | null;
   /** Set by the child process: a publish made on one of this process's I/O threads, to relay to the others. */
   onUplink: (topic: string, bytes: Uint8Array) => void = () => {};
   /** One slot of shared counters per thread, read by the status listener (stats/stats-registry.ts). */
@@ -60,7 +64,9 @@ export class ThreadSupervisor implements Serving {
         for (let j = 0; j < plan.config.worker.threads; j++) this.rings[i]!.push(this.newPair());
       }
     }
-    const members = plan.threads + (proc !== null && plan.config.server.processes > 1 ? 1 : 0);
+    const redis = plan.config.pubsub.redis;
+    this.brokerDown = redis === "" ? null : new SharedArrayBuffer(4);
+    const members = plan.threads + ((proc !== null && plan.config.server.processes > 1) || redis !== "" ? 1 : 0);
     if (members > 1) {
       for (let i = 0; i < members; i++) {
         this.mesh.push([]);
@@ -71,10 +77,15 @@ export class ThreadSupervisor implements Serving {
       const up = plan.threads;
       // Its drops (a full ring to a thread) are not in any thread's slot: counted here, unread (documented).
       const scratch = new Float64Array(FIXED_FIELDS);
-      this.uplink = new Mesh({ out: this.mesh[up]!, in: this.mesh.map((row) => row[up]!) }, () => scratch, {
-        published: (topic, bytes) => this.onUplink(topic, bytes),
+      const uplink = (this.uplink = new Mesh({ out: this.mesh[up]!, in: this.mesh.map((row) => row[up]!) }, () => scratch, {
+        // With Redis every process bridges itself (Redis reaches the other processes too); else the master relays.
+        published: (topic, bytes) => (this.bridge !== null ? this.bridge.publish(topic, bytes) : this.onUplink(topic, bytes)),
         sent: () => {},
-      }, log);
+        interest: (thread, topic, on) => this.bridge?.interestChanged(thread, topic, on),
+      }, log));
+      if (redis !== "") {
+        this.bridge = new RedisBridge(redis, { deliver: (topic, bytes) => uplink.publish(topic, -1, bytes), down: new Int32Array(this.brokerDown!), log });
+      }
     }
     this.io = new WorkerGroup({
       label: "I/O thread",
@@ -93,7 +104,16 @@ export class ThreadSupervisor implements Serving {
         bindings: this.bindings,
         pool: pool ? this.rings[index]! : null,
         stats: this.stats.ref("io", index),
-        ...(this.mesh.length === 0 ? {} : { mesh: { out: this.mesh[index]!, in: this.mesh.map((row) => row[index]!) } }),
+        ...(this.mesh.length === 0
+          ? {}
+          : {
+              mesh: {
+                out: this.mesh[index]!,
+                in: this.mesh.map((row) => row[index]!),
+                uplink: this.uplink === null ? undefined : plan.threads,
+                brokerDown: this.brokerDown ?? undefined,
+              },
+            }),
       }),
       beforeRestart: (i) => {
         if (this.mesh.length > 0) {
@@ -102,7 +122,10 @@ export class ThreadSupervisor implements Serving {
             if (j === i) continue;
             const out = (this.mesh[j]![i] = this.newMeshRing());
             const inp = (this.mesh[i]![j] = this.newMeshRing());
-            if (j === this.plan.threads) this.uplink?.setPeer(i, out, inp);
+            if (j === this.plan.threads) {
+              this.uplink?.setPeer(i, out, inp);
+              this.bridge?.threadReplaced(i);
+            }
             else this.io.sendTo(j, { t: "mesh-peer", peer: i, out: out!, in: inp! } satisfies ToThread);
           }
         }
@@ -191,6 +214,7 @@ export class ThreadSupervisor implements Serving {
     this.handlers?.sendToAll({ t: "draining" } satisfies ToHandler);
     await this.io.stop(drainMs, mode);
     await this.handlers?.stop(Math.max(0, deadline - performance.now()), mode);
+    this.bridge?.stop();
     await this.uplink?.stop();
     this.stats.close();
   }

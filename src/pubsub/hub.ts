@@ -12,7 +12,7 @@
  */
 import type { PushData, SendResult } from "../module/types.ts";
 import {
-  S_PS_DELIVERIES, S_PS_PUBLISHES, S_PS_PUSHES, S_PS_SUBSCRIPTIONS, S_PS_TOPICS, S_PS_UNKNOWN_ID,
+  S_PS_DELIVERIES, S_PS_DROP_BROKER, S_PS_PUBLISHES, S_PS_PUSHES, S_PS_SUBSCRIPTIONS, S_PS_TOPICS, S_PS_UNKNOWN_ID,
 } from "../stats/stat-fields.ts";
 import type { Mesh } from "./mesh.ts";
 import { threadOfId } from "./conn-id.ts";
@@ -65,6 +65,7 @@ export class PubSubHub {
     if (set === undefined) {
       this.topics.set(topic, (set = new Set()));
       this.host.stats[S_PS_TOPICS]++;
+      this.mesh?.interest(topic, true);
     }
     set.add(s);
     this.host.stats[S_PS_SUBSCRIPTIONS]++;
@@ -83,6 +84,7 @@ export class PubSubHub {
     if (set.size === 0) {
       this.topics.delete(topic);
       this.host.stats[S_PS_TOPICS]--;
+      this.mesh?.interest(topic, false);
     }
   }
 
@@ -114,7 +116,12 @@ export class PubSubHub {
     const bytes = typeof data === "string" ? enc.encode(data) : data;
     this.host.stats[S_PS_PUBLISHES]++;
     const n = this.deliver(topic, bytes, except);
-    this.mesh?.publish(topic, except, bytes);
+    const mesh = this.mesh;
+    if (mesh !== null) {
+      mesh.publish(topic, except, bytes);
+      // The broker is unreachable: this publish reaches this process only (the bridge reconnects meanwhile).
+      if (mesh.brokerDown !== null && mesh.brokerDown[0] === 1) this.host.stats[S_PS_DROP_BROKER]++;
+    }
     return n;
   }
 

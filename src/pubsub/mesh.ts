@@ -25,10 +25,16 @@ import type { Logger } from "../log/logger.ts";
 export interface MeshRings {
   readonly out: readonly (SharedArrayBuffer | null)[];
   readonly in: readonly (SharedArrayBuffer | null)[];
+  /** The member that is the process's main thread (the uplink to other processes and the broker), if any. */
+  readonly uplink?: number | undefined;
+  /** With a broker: one int32, 1 while it cannot be reached (pubsub/redis-bridge.ts). */
+  readonly brokerDown?: SharedArrayBuffer | undefined;
 }
 
 export const M_PUBLISH = 1;
 export const M_SEND = 2;
+/** To the uplink only: a topic gained its first subscriber on this thread (id field 1) or lost its last (0). */
+export const M_INTEREST = 3;
 const FIELDS = 4;
 const FIELD_BYTES = 16;
 const TWO32 = 2 ** 32;
@@ -37,6 +43,8 @@ export interface MeshHandler {
   /** A publish from a peer: `bytes[off..off+len)` is the data (the ring's memory: valid only during the call). */
   published(topic: string, bytes: Uint8Array, except: number): void;
   sent(id: number, bytes: Uint8Array): void;
+  /** On the uplink: thread `peer` has subscribers to `topic` now (on) or none any more. */
+  interest?(peer: number, topic: string, on: boolean): void;
 }
 
 interface Peer {
@@ -50,9 +58,14 @@ interface Peer {
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+const EMPTY = new Uint8Array(0);
 
 export class Mesh {
   private readonly peers: (Peer | null)[] = [];
+  /** Index of the uplink member, -1 without one. */
+  readonly uplink: number;
+  /** 1 while the broker cannot be reached (read at each publish); null without a broker. */
+  readonly brokerDown: Int32Array | null;
   private readonly f = new Int32Array(FIELDS);
   private flushQueued = false;
   private stopped = false;
@@ -67,6 +80,8 @@ export class Mesh {
     private readonly handler: MeshHandler,
     private readonly log: Logger,
   ) {
+    this.uplink = rings.uplink ?? -1;
+    this.brokerDown = rings.brokerDown === undefined ? null : new Int32Array(rings.brokerDown);
     for (let j = 0; j < rings.out.length; j++) this.setPeer(j, rings.out[j] ?? null, rings.in[j] ?? null);
   }
 
@@ -106,6 +121,7 @@ export class Mesh {
           const topic = dec.decode(bytes.subarray(at, at + topicLen));
           h.published(topic, bytes.subarray(at + topicLen, off + len), id === 0 ? -1 : id);
         } else if (kind === M_SEND) h.sent(id, bytes.subarray(at, off + len));
+        else if (kind === M_INTEREST) h.interest?.(j, dec.decode(bytes.subarray(at, at + topicLen)), id === 1);
       },
       { spin: 32, onError: (err) => this.log.error("pubsub ring record failed", { peer: j, error: describeError(err) }) },
     );
@@ -158,6 +174,13 @@ export class Mesh {
       setImmediate(this.flushNow);
     }
     return true;
+  }
+
+  /** Tells the uplink (if any) that this thread has subscribers to `topic` now, or none any more. */
+  interest(topic: string, on: boolean): void {
+    const p = this.uplink < 0 ? null : this.peers[this.uplink];
+    if (p === null || p === undefined) return;
+    if (!this.put(p, M_INTEREST, topic, on ? 1 : 0, EMPTY)) this.stats()[S_PS_DROP_RING]++;
   }
 
   /** Records waiting in this thread's outgoing rings (statistics). */
