@@ -183,6 +183,32 @@ describe("conn.send", () => {
     fast.end();
   });
 
+  test("pushes count as activity: a connection that only receives pushes is not closed as idle", async () => {
+    let conn: Conn | undefined;
+    server = startInProcess(
+      mod({
+        accept(c: Conn) {
+          conn = c;
+          return undefined;
+        },
+        proc: () => null,
+      }),
+      { idle_timeout_ms: 1000 },
+    );
+    const c = await connect(server.port);
+    await until(() => conn !== undefined, "accept");
+    // 2.5 s without a read, a push every 50 ms (a pause past 1 s between two would be a machine stalled, not a bug).
+    for (let i = 0; i < 50; i++) {
+      if (!conn!.send(`${i % 10}\n`)) throw new Error(`push ${i} refused: ${(conn as unknown as { closeReason: string }).closeReason}`);
+      await Bun.sleep(50);
+    }
+    expect(c.isClosed()).toBe(false);
+    await c.waitBytes(100, 2000);
+    const end = Date.now() + 3000;
+    while (!c.isClosed() && Date.now() < end) await Bun.sleep(20);
+    expect(c.isClosed()).toBe(true); // and idle once they stop
+  });
+
   test("drained() resolves once a congested connection's queue falls below the high-water mark", async () => {
     let conn: Conn | undefined;
     server = startInProcess(

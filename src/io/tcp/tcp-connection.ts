@@ -265,6 +265,7 @@ export class TcpConnection extends StreamConnection {
   override push(r: PushData): boolean {
     if (this.closed || this.closing) return false;
     if (r.length > 0) {
+      this.lastActive = this.io.clock; // a connection that only receives pushes is in use, not idle
       if (this.line.owed !== 0) {
         this.line.hold(r); // counted in line.heldBytes too: pushes held are bounded like held replies
         this.heldPush += r.length;
