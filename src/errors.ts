@@ -33,6 +33,13 @@ export const ErrorCodes = {
   ACCESS_LOG: "GRK_ERR_ACCESS_LOG",
   /** The status listener (status.listen) cannot listen. */
   STATUS: "GRK_ERR_STATUS",
+  // Misuse of the module API, thrown to the module's own code (built-in error classes carrying a `code`: misuse()).
+  /** A response method called when the response cannot take it: finished, headers sent, send() while streaming. */
+  RESPONSE_STATE: "GRK_ERR_RESPONSE_STATE",
+  /** A bad status or header for a response or staticResponse (not a final status, CR/LF, a header grocketd sets). */
+  RESPONSE_VALUE: "GRK_ERR_RESPONSE_VALUE",
+  /** `proc` returned or resolved to something other than bytes, a string or nothing. */
+  PROC_RESULT: "GRK_ERR_PROC_RESULT",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes] | `GRK_ERR_${string}`;
@@ -58,6 +65,17 @@ export class GrocketdError extends Error {
 
 export function isGrocketdError(err: unknown): err is GrocketdError {
   return typeof err === "object" && err !== null && (err as Record<symbol, unknown>)[kBrand] === true;
+}
+
+/**
+ * A misuse error for module code: an instance of the built-in class that fits (TypeError for a wrong type or value,
+ * RangeError for a number out of range, Error for a call at the wrong time) with a stable `code` from ErrorCodes,
+ * as Node's own ERR_* errors carry one. `err.code` is what tests and modules check; the message names the call.
+ */
+export function misuse<E extends Error>(Base: new (message: string) => E, code: ErrorCode, message: string): E & { readonly code: ErrorCode } {
+  const err = new Base(message) as E & { code: ErrorCode };
+  err.code = code;
+  return err;
 }
 
 /** Short, single-line description of anything thrown, for log lines. */

@@ -4,6 +4,7 @@
  * the module's `check` and each packet answered by `proc`, exactly as on a TCP port; the replies, concatenated in
  * order, are the response body. One module thus serves the same logic over TCP and HTTP.
  */
+import { ErrorCodes, misuse } from "../errors.ts";
 import type { Conn, ModuleDefinition, Reply } from "../module/types.ts";
 
 export type BinaryOutcome =
@@ -44,7 +45,7 @@ function concatReplies(replies: readonly Reply[]): Uint8Array {
   let n = 0;
   for (const r of replies) {
     if (r === undefined || r === null) continue;
-    if (typeof r !== "string" && !(r instanceof Uint8Array)) throw new TypeError("proc returned something that is not a Uint8Array, a string or nothing");
+    if (typeof r !== "string" && !(r instanceof Uint8Array)) throw misuse(TypeError, ErrorCodes.PROC_RESULT, "proc returned something that is not a Uint8Array, a string or nothing");
     const b = typeof r === "string" ? Buffer.from(r, "utf8") : r;
     parts.push(b);
     n += b.length;

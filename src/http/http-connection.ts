@@ -15,7 +15,7 @@ import { HttpAccessLine } from "./access-line.ts";
 import { observeDuration } from "../stats/duration-histogram.ts";
 import { EXPECT_CONTINUE, checkHead } from "./head-check.ts";
 import { HttpDispatch, type HttpService } from "./http-dispatch.ts";
-import { cannedError, statusForParseError, type RejectStatus } from "./http-errors.ts";
+import { HttpRejections, cannedError, statusForParseError, type RejectStatus } from "./http-errors.ts";
 import { applyPoolResponse, sendPoolRequest } from "./http-pool-link.ts";
 import { Method, ParseResult, RequestParser, type ParserEvents } from "./llhttp/parser.ts";
 import { RequestBody } from "./request-body.ts";
@@ -206,7 +206,8 @@ export class HttpConnection extends HttpDispatch implements ParserEvents {
 
   /** Answers with a canned error and closes (after the responses before it). */
   private rejectRequest(status: RejectStatus, why: string): void {
-    this.io.log.debug("request rejected", { conn: this.id, status, why });
+    const { code, why: rule } = HttpRejections[status];
+    this.io.log.debug("request rejected", { conn: this.id, status, code, why, rule });
     const st = this.io.stats;
     st[S_ERR_HTTP_REJECTED]++;
     st[statusClassField(status)]++;

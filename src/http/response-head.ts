@@ -5,6 +5,7 @@
  * values without CR/LF/NUL (RFC 9110 §5), framing and Date fields reserved to the runtime, and `Connection: close`
  * turned into a request to close (keep-alive is the runtime's decision, RFC 9110 §7.6.1).
  */
+import { ErrorCodes, misuse } from "../errors.ts";
 import { checkHeader } from "./header-check.ts";
 
 export abstract class ResponseHead {
@@ -25,19 +26,19 @@ export abstract class ResponseHead {
   }
 
   status(code: number): this {
-    if (this.headersSent) throw new Error("status(): headers already sent");
-    if (!Number.isInteger(code) || code < 200 || code > 999) throw new RangeError(`status(): ${code} is not a final status code (200-999)`);
+    if (this.headersSent) throw misuse(Error, ErrorCodes.RESPONSE_STATE, "status(): headers already sent");
+    if (!Number.isInteger(code) || code < 200 || code > 999) throw misuse(RangeError, ErrorCodes.RESPONSE_VALUE, `status(): ${code} is not a final status code (200-999)`);
     this.code = code;
     return this;
   }
 
   header(name: string, value: string | number): this {
-    if (this.headersSent) throw new Error("header(): headers already sent");
+    if (this.headersSent) throw misuse(Error, ErrorCodes.RESPONSE_STATE, "header(): headers already sent");
     const v = String(value);
     checkHeader(name, v);
     const lower = name.toLowerCase();
     if (lower === "content-length" || lower === "transfer-encoding" || lower === "date") {
-      throw new TypeError(`header(): "${name}" is set by grocketd`);
+      throw misuse(TypeError, ErrorCodes.RESPONSE_VALUE, `header(): "${name}" is set by grocketd`);
     }
     if (lower === "connection") {
       if (/\bclose\b/i.test(v)) this.askClose();

@@ -4,6 +4,7 @@
  * everything else the read event produced; streamed responses use chunked coding on HTTP/1.1 (RFC 9112 §7.1) and
  * a close-delimited body on HTTP/1.0 (RFC 9112 §6.3), with backpressure through `write()`'s result and `drained()`.
  */
+import { ErrorCodes, misuse } from "../errors.ts";
 import { ResponseHead } from "./response-head.ts";
 import type { HttpResponse } from "./http-types.ts";
 import { CLOSE, StaticResponse, connectionLine, type ResponseEnv } from "./static-response.ts";
@@ -98,7 +99,7 @@ export class HttpResponseImpl extends ResponseHead implements HttpResponse {
   }
 
   send(body?: string | Uint8Array | StaticResponse): void {
-    if (this.phase !== FRESH) throw new Error(this.phase === FINISHED ? "send(): response already finished" : "send(): a streamed response is ended with end()");
+    if (this.phase !== FRESH) throw misuse(Error, ErrorCodes.RESPONSE_STATE, this.phase === FINISHED ? "send(): response already finished" : "send(): a streamed response is ended with end()");
     this.phase = FINISHED;
     if (body instanceof StaticResponse) {
       if (this.code === 200 && this.lines === "") {
@@ -132,7 +133,7 @@ export class HttpResponseImpl extends ResponseHead implements HttpResponse {
   }
 
   write(chunk: string | Uint8Array): boolean {
-    if (this.phase === FINISHED) throw new Error("write(): response already finished");
+    if (this.phase === FINISHED) throw misuse(Error, ErrorCodes.RESPONSE_STATE, "write(): response already finished");
     const token = this.sink.beginBatch();
     if (this.phase === FRESH) {
       this.phase = STREAMING;
@@ -156,7 +157,7 @@ export class HttpResponseImpl extends ResponseHead implements HttpResponse {
   }
 
   end(chunk?: string | Uint8Array): void {
-    if (this.phase === FINISHED) throw new Error("end(): response already finished");
+    if (this.phase === FINISHED) throw misuse(Error, ErrorCodes.RESPONSE_STATE, "end(): response already finished");
     if (this.phase === FRESH && chunk === undefined) {
       this.send();
       return;

@@ -5,7 +5,7 @@
  * for connections pinned to it, `proc` for packets, the `http` hook (or binary over HTTP) for requests — sending
  * each answer back as a record. Handlers may be async and may block: only this thread waits.
  */
-import { describeError, ErrorCodes, isGrocketdError } from "../errors.ts";
+import { describeError, ErrorCodes, isGrocketdError, misuse } from "../errors.ts";
 import { createLogger, RateLimitedLog, type Logger } from "../log/logger.ts";
 import { loadModule, type LoadedModule } from "../module/load-module.ts";
 import { ModuleRuntime } from "../module/module-runtime.ts";
@@ -55,7 +55,7 @@ function sendReply(link: RingLink, c: PooledConn, seq: number, v: unknown, hook:
     return;
   }
   if (k === REPLY_BAD) {
-    sendFailure(link, c, seq, new TypeError(badReplyMessage(hook, v, settled)));
+    sendFailure(link, c, seq, misuse(TypeError, ErrorCodes.PROC_RESULT, badReplyMessage(hook, v, settled)));
     return;
   }
   const b = typeof v === "string" ? enc.encode(v) : (v as Uint8Array);

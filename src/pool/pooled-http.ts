@@ -4,6 +4,7 @@
  * records — whole (`send`), or streamed (`write`/`end`) with a window of two unacknowledged chunks so a slow client
  * slows the handler down instead of filling the I/O thread's memory.
  */
+import { ErrorCodes, misuse } from "../errors.ts";
 import { ResponseHead } from "../http/response-head.ts";
 import type { HttpHeaders, HttpRequest, HttpResponse } from "../http/http-types.ts";
 import { targetAuthority, targetPath, targetQuery } from "../http/request-target.ts";
@@ -116,7 +117,7 @@ export class PooledResponse extends ResponseHead implements HttpResponse {
   }
 
   send(body?: string | Uint8Array | StaticResponse): void {
-    if (this.phase !== FRESH) throw new Error(this.phase === FINISHED ? "send(): response already finished" : "send(): a streamed response is ended with end()");
+    if (this.phase !== FRESH) throw misuse(Error, ErrorCodes.RESPONSE_STATE, this.phase === FINISHED ? "send(): response already finished" : "send(): a streamed response is ended with end()");
     let bytes: Uint8Array;
     if (body instanceof StaticResponse) {
       if (this.code === 200 && this.lines === "") {
@@ -145,7 +146,7 @@ export class PooledResponse extends ResponseHead implements HttpResponse {
   }
 
   write(chunk: string | Uint8Array): boolean {
-    if (this.phase === FINISHED) throw new Error("write(): response already finished");
+    if (this.phase === FINISHED) throw misuse(Error, ErrorCodes.RESPONSE_STATE, "write(): response already finished");
     this.phase = STREAMING;
     const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
     for (let off = 0; off < bytes.length || off === 0; off += this.maxBody) {
@@ -157,7 +158,7 @@ export class PooledResponse extends ResponseHead implements HttpResponse {
   }
 
   end(chunk?: string | Uint8Array): void {
-    if (this.phase === FINISHED) throw new Error("end(): response already finished");
+    if (this.phase === FINISHED) throw misuse(Error, ErrorCodes.RESPONSE_STATE, "end(): response already finished");
     if (this.phase === FRESH && chunk === undefined) return this.send();
     if (chunk !== undefined && (typeof chunk === "string" ? chunk.length : chunk.length) > 0) this.write(chunk);
     this.phase = FINISHED;
