@@ -28,6 +28,7 @@ function connection(): HttpConnection {
     maxPacket: 1 << 20,
     highWater: 1 << 20,
     http: config.http,
+    scheme: "http",
     durations: io.slot.durations,
     durationBase: io.slot.durationListener("http://bench:0"),
     env: { serverLine: "Server: grocketd\r\n", date },

@@ -9,8 +9,10 @@
  */
 import type { AccessLog } from "../access-log/access-log.ts";
 import { PAUSE_WAIT, type StreamConnection } from "../io/stream-connection.ts";
-import { K_ACK, K_HTTP_RES, K_REJECT, R_CHUNK, R_CLOSE, R_DROP, R_END, R_FAIL, R_WHOLE, Reader, readResponse } from "../pool/pool-protocol.ts";
-import { S_BYTES_IN, S_ERR_HTTP_REJECTED, S_HTTP_REQUESTS, statusClassField } from "../stats/stat-fields.ts";
+import {
+  K_ACK, K_HTTP_RES, K_REJECT, Q_TLS, R_CHUNK, R_CLOSE, R_DROP, R_END, R_FAIL, R_SHAPED, R_WHOLE, Reader, readResponse,
+} from "../pool/pool-protocol.ts";
+import { S_BYTES_IN, S_ERR_HANDLER, S_ERR_HTTP_REJECTED, S_HTTP_REQUESTS, statusClassField } from "../stats/stat-fields.ts";
 import { HttpAccessLine } from "./access-line.ts";
 import { observeDuration } from "../stats/duration-histogram.ts";
 import { EXPECT_CONTINUE, checkHead } from "./head-check.ts";
@@ -302,8 +304,9 @@ export class HttpConnection extends HttpDispatch implements ParserEvents {
     this.req.begin(p, body);
     if (this.link !== null) {
       // Pool mode: the request crosses to the handler thread as one record; parsing waits for its response.
-      // The route is this listener's decision (its binary path), so it travels with the request.
-      sendPoolRequest(this.link, this.poolNo, this.requests, routeOf(this.svc.def, this.hs.binaryPath, this.req), p, body);
+      // The route is this listener's decision (its binary path), so it travels with the request, and so does TLS
+      // (the scheme of a fetch hook's URL).
+      sendPoolRequest(this.link, this.poolNo, this.requests, routeOf(this.svc.def, this.hs.binaryPath, this.req) | (this.hs.scheme === "https" ? Q_TLS : 0), p, body);
       this.waiting = true;
       this.pauseFor(PAUSE_WAIT);
       return ParseResult.Paused;
@@ -345,7 +348,7 @@ export class HttpConnection extends HttpDispatch implements ParserEvents {
       // The client left mid-request. A streaming handler waits for acks: give them, so it can finish. When the
       // response ends, the handler's close hook is owed (K_CLOSE), which onClose left to us while it was busy.
       if ((flags & R_CHUNK) !== 0) this.link!.send(K_ACK, this.poolNo, 0, 0);
-      if ((flags & (R_WHOLE | R_END | R_FAIL | R_DROP)) !== 0) this.afterClosed();
+      if ((flags & (R_WHOLE | R_END | R_DROP)) !== 0 || (flags & (R_FAIL | R_CHUNK)) === R_FAIL) this.afterClosed();
       return;
     }
     const r = readResponse(new Reader(bytes, off));
@@ -356,12 +359,16 @@ export class HttpConnection extends HttpDispatch implements ParserEvents {
       if ((flags & R_DROP) !== 0) {
         this.waiting = false;
         this.drop();
-      } else if ((flags & R_FAIL) !== 0) {
+      } else if ((flags & R_FAIL) !== 0 && (flags & R_SHAPED) === 0) {
         this.handlerFailed(new Error(new TextDecoder().decode(r.body)));
-      } else if (applyPoolResponse(this.res, flags, r)) {
+      } else {
+        // The error hook's answer to a failed request (logged on the handler thread) counts as a handler error.
+        if ((flags & R_FAIL) !== 0) this.io.stats[S_ERR_HANDLER]++;
+        if (applyPoolResponse(this.res, flags, r)) {
         // The handler may stream on once this chunk is out of our way (bounded memory for slow clients).
-        if (this.congested) this.pendingAcks++;
-        else this.link!.send(K_ACK, this.poolNo, 0, 0);
+          if (this.congested) this.pendingAcks++;
+          else this.link!.send(K_ACK, this.poolNo, 0, 0);
+        }
       }
     } catch (err) {
       this.handlerFailed(err);

@@ -1,14 +1,16 @@
 /**
  * @module http/http-dispatch
- * The module's side of an HTTP connection: which part answers a request (route.ts), running binary over HTTP or the
- * `http` hook, turning what it returns (a value, a Promise, a streamed response) into the response, 500 for a hook
- * that fails, and the ResponseSink the response writes through. The connection (http-connection.ts) parses and
+ * The module's side of an HTTP connection: which part answers a request (route.ts), running binary over HTTP, the
+ * `http` hook or the `fetch` hook (fetch-bridge.ts), turning what it returns (a value, a Promise, a streamed
+ * response) into the response, 500 (or the `error` hook's answer) for a hook that fails, and the ResponseSink the
+ * response writes through. The connection (http-connection.ts) parses and
  * decides when the next request may start; this layer only knows that one is in progress (`waiting`).
  */
 import type { Config } from "../config/keys.ts";
 import { StreamConnection, type StreamService } from "../io/stream-connection.ts";
 import { S_ERR_BAD_DATA, S_ERR_HANDLER, S_PACKETS } from "../stats/stat-fields.ts";
 import { runBinaryOverHttp } from "./binary-over-http.ts";
+import { answerWithErrorHook, runFetchHook } from "./fetch-bridge.ts";
 import { cannedError, type RejectStatus } from "./http-errors.ts";
 import type { HttpResult } from "./http-types.ts";
 import { HttpRequestImpl } from "./request.ts";
@@ -19,6 +21,8 @@ import type { ResponseEnv } from "./static-response.ts";
 export interface HttpService extends StreamService {
   readonly http: Config["http"];
   readonly env: ResponseEnv;
+  /** "http" or "https": the scheme of the URL a `fetch` hook's Request gets. */
+  readonly scheme: string;
   /** The thread's request-duration histograms and this listener's offset in them (-1: not recorded). */
   readonly durations: Float64Array;
   durationBase: number;
@@ -39,6 +43,16 @@ export abstract class HttpDispatch extends StreamConnection implements ResponseS
   /** This connection closes after the current response. */
   closeAfter = false;
   private drainWaiters: Array<() => void> | null = null;
+  /** The current request ran the module's http/fetch hook and the module has an `error` hook to shape failures. */
+  private shapeErrors = false;
+  /**
+   * Counts dispatched requests. A hook that answers with res.send() and then settles its Promise settles after the
+   * next pipelined request may have begun (the response's end schedules it first): a late settling is then no longer
+   * about the response in progress, and must not be taken for "answered nothing".
+   */
+  private dispatched = 0;
+  /** For the fetch bridge: the client is gone (one closure per connection, not per request). */
+  private readonly gone = (): boolean => this.closed;
 
   constructor(socket: never, io: StreamConnection["io"], svc: HttpService) {
     super(socket, io, svc);
@@ -56,6 +70,8 @@ export abstract class HttpDispatch extends StreamConnection implements ResponseS
 
   protected dispatch(body: Uint8Array): void {
     const def = this.svc.def;
+    this.dispatched++;
+    this.shapeErrors = false;
     const route = routeOf(def, this.hs.binaryPath, this.req);
     if (route === ROUTE_NOT_FOUND) return this.respondError(404);
     if (route === ROUTE_BINARY_METHOD) {
@@ -79,9 +95,10 @@ export abstract class HttpDispatch extends StreamConnection implements ResponseS
       this.packets += out.packets;
       return this.answer(out.bytes);
     }
+    this.shapeErrors = def.error !== undefined;
     let r: HttpResult | Promise<HttpResult>;
     try {
-      r = def.http!(this.req, this.res);
+      r = def.http !== undefined ? def.http(this.req, this.res) : runFetchHook(def, this.req, this.res, this.hs.scheme, this.gone);
     } catch (err) {
       return this.handlerFailed(err);
     }
@@ -96,9 +113,12 @@ export abstract class HttpDispatch extends StreamConnection implements ResponseS
         return;
       }
       this.waiting = true;
+      const n = this.dispatched;
       (r as Promise<HttpResult>).then(
-        (v) => this.settled(v),
-        (err) => this.settledWithError(err),
+        (v) => {
+          if (n === this.dispatched) this.settled(v);
+        },
+        (err) => (n === this.dispatched && !this.res.finished ? this.settledWithError(err) : this.lateFailure(err)),
       );
       return;
     }
@@ -153,17 +173,49 @@ export abstract class HttpDispatch extends StreamConnection implements ResponseS
     this.io.noisy.error("http hook failed after its response was sent", { module: this.svc.def.name, conn: this.id }, err);
   }
 
-  /** A throwing or rejecting handler: 500 for this request only; the connection stays usable. */
+  /** A throwing or rejecting handler: 500 (or the error hook's answer) for this request only; the connection stays usable. */
   protected handlerFailed(err: unknown): void {
     this.io.stats[S_ERR_HANDLER]++;
-    this.io.noisy.error("http hook failed; answering 500", { module: this.svc.def.name, conn: this.id }, err);
+    const shape = this.shapeErrors && !this.res.headersSent;
+    this.shapeErrors = false; // at most once per request: a failing error hook gets the plain 500
+    this.io.noisy.error(`http hook failed; answering ${shape ? "with the error hook" : "500"}`, { module: this.svc.def.name, conn: this.id }, err);
     if (this.res.headersSent) {
       // Part of a streamed response is out: the only honest end is to cut the connection.
       this.waiting = false;
       this.terminate("handler failed mid-response");
       return;
     }
+    if (shape) {
+      // Async like a hook that returned a Promise: parsing waits (onMessageComplete sees `waiting`), req stays readable.
+      this.waiting = true;
+      this.hookAsync = true;
+      const n = this.dispatched;
+      answerWithErrorHook(this.svc.def, err, this.req, this.res, this.gone).then(
+        () => {
+          if (n === this.dispatched) this.settled(undefined);
+        },
+        (e) => (n === this.dispatched && !this.res.finished ? this.errorHookFailed(e) : this.lateFailure(e)),
+      );
+      return;
+    }
+    this.res.clearHead();
     this.respondError(500);
+  }
+
+  private errorHookFailed(err: unknown): void {
+    if (this.closed) return this.afterClosed();
+    this.io.noisy.error("error hook failed; answering 500", { module: this.svc.def.name, conn: this.id }, err);
+    const wasIn = this.inEvent;
+    this.inEvent = true;
+    if (this.res.headersSent) {
+      this.waiting = false;
+      this.terminate("handler failed mid-response");
+    } else {
+      this.res.clearHead();
+      this.respondError(500);
+    }
+    this.inEvent = wasIn;
+    if (!wasIn) this.endEvent();
   }
 
   protected respondError(status: RejectStatus): void {

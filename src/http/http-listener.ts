@@ -28,6 +28,7 @@ export function listenHttp(io: IoContext, entry: ListenEntry, base: StreamServic
     ...base,
     http: io.config.http,
     env: { serverLine: server === "" ? "" : `Server: ${server}\r\n`, date: d },
+    scheme: entry.protocol === "https" ? "https" : "http",
     durations: io.slot.durations,
     durationBase: -1,
     // Binary over HTTP runs proc without the http hook: only where the listener (or http.binary_path) asks for it.

@@ -61,6 +61,8 @@ export interface HttpResponse {
   header(name: string, value: string | number): this;
   /** Sends the whole response: a string (UTF-8), bytes, or a precomputed `staticResponse`. */
   send(body?: string | Uint8Array | StaticResponse): void;
+  /** Sends `JSON.stringify(value)` as the whole response, `Content-Type: application/json` unless one was set. */
+  json(value: unknown): void;
   /** Streams a body of unknown length (chunked); false means "past the high-water mark: wait for drained()". */
   write(chunk: string | Uint8Array): boolean;
   /** Ends a streamed body (optionally with a last chunk). */
@@ -75,3 +77,15 @@ export interface HttpResponse {
 export type HttpResult = string | Uint8Array | StaticResponse | null | undefined | void;
 
 export type HttpHook<S> = (req: HttpRequest<S>, res: HttpResponse) => HttpResult | Promise<HttpResult>;
+
+/**
+ * The web-standard alternative to `http`: a `Request` in, a `Response` out (`fetch: app.fetch` for hono and other
+ * fetch-style routers). The request's URL is absolute (scheme and `Host`), its body the whole request body.
+ */
+export type FetchHook<S> = (request: Request, conn: Conn<S>) => Response | Promise<Response>;
+
+/** What an `error` hook may answer: a `Response` (its own status), or a body sent with status 500. */
+export type ErrorAnswer = Response | string | Uint8Array;
+
+/** Shapes the answer when `http` or `fetch` fails before its response began; if it throws, the plain 500 is sent. */
+export type ErrorHook<S> = (err: unknown, req: HttpRequest<S>) => ErrorAnswer | Promise<ErrorAnswer>;

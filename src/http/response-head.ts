@@ -19,6 +19,21 @@ export abstract class ResponseHead {
   /** The handler asked for `Connection: close`. */
   protected abstract askClose(): void;
 
+  abstract send(body?: string | Uint8Array): void;
+
+  json(value: unknown): void {
+    const text = JSON.stringify(value);
+    if (text === undefined) throw new TypeError("json(): the value has no JSON form (undefined, a function or a symbol)");
+    if (!this.hasType) this.header("Content-Type", "application/json");
+    this.send(text);
+  }
+
+  /** Forgets the status and fields a failed handler set, before an error answer (error hook, 500). */
+  clearHead(): void {
+    if (this.headersSent) return;
+    this.resetHead();
+  }
+
   protected resetHead(): void {
     this.code = 200;
     this.lines = "";

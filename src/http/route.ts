@@ -1,8 +1,8 @@
 /**
  * @module http/route
  * Which part of a module answers a request: binary over HTTP (a POST to the listener's binary path, `?binary=` or
- * `http.binary_path`, on a module with `proc`), its `http` hook, or nobody. Decided on the I/O thread, which knows the
- * listener; in pool mode the route crosses to the handler thread with the request.
+ * `http.binary_path`, on a module with `proc`), its `http` or `fetch` hook, or nobody. Decided on the I/O thread,
+ * which knows the listener; in pool mode the route crosses to the handler thread with the request.
  */
 import type { ModuleDefinition } from "../module/types.ts";
 
@@ -15,5 +15,5 @@ export const ROUTE_NOT_FOUND = 3;
 export function routeOf(def: ModuleDefinition<unknown>, binaryPath: string, req: { readonly method: string; readonly path: string }): number {
   // The path is decoded only for modules that have a binary path to compare it with.
   if (binaryPath !== "" && def.proc !== undefined && req.path === binaryPath) return req.method === "POST" ? ROUTE_BINARY : ROUTE_BINARY_METHOD;
-  return def.http === undefined ? ROUTE_NOT_FOUND : ROUTE_HOOK;
+  return def.http === undefined && def.fetch === undefined ? ROUTE_NOT_FOUND : ROUTE_HOOK;
 }

@@ -168,12 +168,12 @@ export async function buildStartPlan(cli: CliOptions, env: Record<string, string
 
 /** tcp:// and tls:// need proc; http:// and https:// need http, or proc for binary over HTTP. */
 function canServe(m: LoadedModule, entry: ListenEntry): boolean {
-  if (innerProtocol(entry.protocol) === "http") return typeof m.def.http === "function" || typeof m.def.proc === "function";
+  if (innerProtocol(entry.protocol) === "http") return typeof m.def.http === "function" || typeof m.def.fetch === "function" || typeof m.def.proc === "function";
   return typeof m.def.proc === "function";
 }
 
 function needs(entry: ListenEntry): string {
-  return innerProtocol(entry.protocol) === "http" ? "an http or proc hook" : "a proc hook";
+  return innerProtocol(entry.protocol) === "http" ? "an http, fetch or proc hook" : "a proc hook";
 }
 
 function bind(entry: ListenEntry, modules: readonly LoadedModule[]): Binding | string {

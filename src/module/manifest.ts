@@ -70,6 +70,8 @@ const manifestSchema = z.strictObject({
   proc: hook.optional(),
   draining: hook.optional(),
   http: hook.optional(),
+  fetch: hook.optional(),
+  error: hook.optional(),
 });
 
 /** Fields a module may have; the error for a typo lists them. */
@@ -122,8 +124,15 @@ export function validateManifest(value: unknown, file: string): ModuleDefinition
   if (Object.hasOwn(provides, RUNTIME_LIBRARY)) {
     problems.push(`${file}: field "provides.${RUNTIME_LIBRARY}": "${RUNTIME_LIBRARY}" is the runtime's own library; a module cannot provide it`);
   }
-  if (typeof def.proc !== "function" && typeof def.http !== "function" && Object.keys(provides).length === 0) {
-    problems.push(`${file}: field "proc": a module needs a proc or an http hook, it has neither`);
+  const serves = typeof def.http === "function" || typeof def.fetch === "function";
+  if (typeof def.proc !== "function" && !serves && Object.keys(provides).length === 0) {
+    problems.push(`${file}: field "proc": a module needs a proc, an http or a fetch hook, it has none`);
+  }
+  if (def.http !== undefined && def.fetch !== undefined) {
+    problems.push(`${file}: field "fetch": a module answers HTTP with http or with fetch, not both (it has both)`);
+  }
+  if (def.error !== undefined && !serves) {
+    problems.push(`${file}: field "error": the error hook shapes failed http or fetch answers, and this module has neither`);
   }
   if (problems.length > 0) throw new GrocketdError(ErrorCodes.MODULE_MANIFEST, problems.join("\n"), { problems });
   if (!satisfies(API_VERSION, def.grocketd)) {

@@ -6,7 +6,7 @@
 import type { z } from "zod";
 import type { Config, ConfigLayer } from "../config/keys.ts";
 import type { Logger } from "../log/logger.ts";
-import type { HttpHook } from "../http/http-types.ts";
+import type { ErrorHook, FetchHook, HttpHook } from "../http/http-types.ts";
 import type { LibraryDefinition, LibraryHandle, RuntimeLibrary } from "./library-types.ts";
 import type { Conn, PublishOptions, PushData, Reply, Role, SendResult } from "./conn-types.ts";
 
@@ -114,4 +114,16 @@ export interface ModuleDefinition<S = undefined, CS extends ModuleConfigSchema =
    * A throw or rejection is logged and answered with 500; the connection stays usable.
    */
   http?: HttpHook<S>;
+  /**
+   * One HTTP request as a web `Request`, answered with a `Response` (streamed when its body is a stream): the
+   * alternative to `http` (a module has one or the other), so a fetch-style app is one line: `fetch: app.fetch`.
+   * A throw or rejection is answered with 500 (or the `error` hook's answer); the connection stays usable.
+   */
+  fetch?: FetchHook<S>;
+  /**
+   * Shapes the answer to a request whose `http` or `fetch` hook threw or rejected before its response began: a
+   * `Response`, or a body sent with status 500. If it throws too, the plain 500 goes out. The failure is still
+   * logged and counted (`errors.handler`).
+   */
+  error?: ErrorHook<S>;
 }

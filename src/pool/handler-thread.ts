@@ -14,8 +14,8 @@ import { REPLY_BAD, REPLY_LATER, REPLY_NONE, badReplyMessage, replyKind, settled
 import type { FromThread, RingPair, ToHandler } from "../io/messages.ts";
 import type { Config } from "../config/keys.ts";
 import {
-  K_ACK, K_CLOSE, K_DATAGRAM, K_DRAINING, K_HTTP_REQ, K_HTTP_RES, K_OPEN, K_PACKET, K_PS_STATE, K_REJECT, K_REPLY, R_CLOSE, R_DROP, R_EMPTY, R_FAIL,
-  R_PART,
+  K_ACK, K_CLOSE, K_DATAGRAM, K_DRAINING, K_HTTP_REQ, K_HTTP_RES, K_OPEN, K_PACKET, K_PS_STATE, K_REJECT, K_REPLY, Q_ROUTE, Q_TLS, R_CLOSE,
+  R_DROP, R_EMPTY, R_FAIL, R_PART,
   Reader, readConnInfo, readRequest, responseSize, writeResponse, type PoolResponse,
 } from "./pool-protocol.ts";
 import { PooledConn } from "./pooled-conn.ts";
@@ -193,9 +193,9 @@ function attach(io: number, pair: RingPair): void {
         const req = readRequest(new Reader(bytes, off));
         stats.fields[S_HTTP_REQUESTS]++;
         c.inflight++;
-        serveHttp(modules[c.module]!.def, flags, c, req, link.maxPayload - 64 - req.url.length, noisy, (flags, r: PoolResponse) => {
+        serveHttp(modules[c.module]!.def, flags & Q_ROUTE, c, req, link.maxPayload - 64 - req.url.length, noisy, (flags, r: PoolResponse) => {
           link.sendEncoded(K_HTTP_RES, no, seq, flags | replyFlags(c), responseSize(r), (w) => writeResponse(w, r));
-        }, () => settled(link, c, conns));
+        }, () => settled(link, c, conns), (flags & Q_TLS) !== 0 ? "https" : "http");
       } else if (kind === K_ACK) {
         conns.get(no)?.response?.ack();
       }

@@ -60,6 +60,16 @@ export const R_CHUNK = 32;
 export const R_END = 64;
 /** REPLY: more parts of this reply follow (a reply larger than one ring record). */
 export const R_PART = 128;
+/**
+ * HTTP_RES: R_FAIL together with R_WHOLE, R_CHUNK or R_END is the module's `error` hook answering a failed request
+ * (counted as a handler error where the connection lives, logged on the handler thread); R_FAIL alone carries the
+ * error message, and the I/O thread answers 500.
+ */
+export const R_SHAPED = R_WHOLE | R_CHUNK | R_END;
+/** HTTP_REQ flags: the route (route.ts, 0-3) in the low bits ... */
+export const Q_ROUTE = 7;
+/** ... and whether the request came over TLS (its fetch-hook URL is https://). */
+export const Q_TLS = 8;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

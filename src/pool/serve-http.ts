@@ -1,10 +1,13 @@
 /**
  * @module pool/serve-http
- * One HTTP request on a handler thread: routed like the inline server (binary over HTTP, the `http` hook, 404/405),
- * answered through a PooledResponse that sends records back. A handler that throws, rejects or returns without
- * answering becomes a FAIL record; the I/O thread answers 500 (or cuts a half-sent stream) and logs it once.
+ * One HTTP request on a handler thread: routed like the inline server (binary over HTTP, the `http` or `fetch` hook
+ * through the same fetch bridge as inline, 404/405), answered through a PooledResponse that sends records back. A
+ * handler that throws, rejects or returns without answering becomes a FAIL record; the I/O thread answers 500 (or cuts
+ * a half-sent stream) and logs it once. With an `error` hook, the hook's answer goes back instead, its first record
+ * marked R_FAIL so the I/O thread still counts the failure (logged here, where the error is known).
  */
 import { runBinaryOverHttp } from "../http/binary-over-http.ts";
+import { answerWithErrorHook, runFetchHook } from "../http/fetch-bridge.ts";
 import { cannedError } from "../http/http-errors.ts";
 import type { HttpResult } from "../http/http-types.ts";
 import { ROUTE_BINARY, ROUTE_BINARY_METHOD, ROUTE_NOT_FOUND } from "../http/route.ts";
@@ -27,6 +30,7 @@ export function serveHttp(
   noisy: RateLimitedLog,
   emit: EmitResponse,
   done: () => void,
+  scheme: string,
 ): void {
   let ended = false;
   const finish = () => {
@@ -36,13 +40,31 @@ export function serveHttp(
     done();
   };
   const req = new PooledRequest(r, c);
-  const res = new PooledResponse(emit, c, finish);
+  /** R_FAIL while the error hook's answer has not sent its first record. */
+  let failFlag = 0;
+  const res = new PooledResponse((flags, out) => {
+    const f = failFlag;
+    failFlag = 0;
+    emit(flags | f, out);
+  }, c, finish);
+  let shapeErrors = false;
+  const gone = () => c.gone;
   res.maxBody = Math.max(1024, maxBody);
   c.response = res;
 
   const fail = (err: unknown) => {
     if (ended) {
       noisy.error("http hook failed after its response was sent", { module: def.name, conn: c.id }, err);
+      return;
+    }
+    if (shapeErrors && !res.headersSent) {
+      shapeErrors = false; // once: an error hook that fails gets the plain 500
+      noisy.error("http hook failed; answering with the error hook", { module: def.name, conn: c.id }, err);
+      failFlag = R_FAIL;
+      answerWithErrorHook(def, err, req, res, gone).then(undefined, (e) => {
+        failFlag = 0;
+        fail(new Error(`error hook failed: ${e instanceof Error ? e.message : String(e)}; the request failed with: ${err instanceof Error ? err.message : String(err)}`));
+      });
       return;
     }
     const msg = err instanceof Error ? err.message : String(err);
@@ -90,7 +112,8 @@ export function serveHttp(
       }
       return answer(out.bytes);
     }
-    answer(def.http!(req, res));
+    shapeErrors = def.error !== undefined;
+    answer(def.http !== undefined ? def.http(req, res) : runFetchHook(def, req, res, scheme, gone));
   } catch (err) {
     fail(err);
   }
