@@ -1,7 +1,7 @@
-// `bun run bench:http`: wrk against grocketd (hello module, 1 I/O thread), Bun.serve and nginx (1 worker) in the same
-// run, plain and pipelined ×16. Every round starts each server fresh (alternating the order), checks its answer with a
+// `bun run bench:http`: wrk against grocketd (hello module, 1 I/O thread), grocketd's fetch hook (the same body from
+// bench/modules/fetch-hello.ts), Bun.serve and nginx (1 worker) in the same run, plain and pipelined ×16. Every round starts each server fresh (alternating the order), checks its answer with a
 // raw request, idles 1 s, and reads its CPU time around one wrk run. Reported: median (min–max) req/s and requests per
-// server-CPU-second, per-round ratios, and the targets grocketd/nginx ≥ 1.0 plain and ≥ 8 pipelined per server-CPU-s.
+// server-CPU-second, per-round ratios (the fetch hook against the http hook and Bun.serve too), and the targets grocketd/nginx ≥ 1.0 plain and ≥ 8 pipelined per server-CPU-s.
 // Exit 0 when it ran (targets are reported, not enforced); 1 on non-2xx answers; 2 when a server failed to start,
 // answered the raw check wrongly, or wrk is missing.
 
@@ -16,11 +16,11 @@ import { fmtInt } from "./lib/kiss-report.ts";
 import { chartNote, writeSvgChart } from "./lib/svg-chart.ts";
 
 const USAGE = `usage: bun bench/http-compare.ts [--rounds 5] [--duration 4] [--idle 1] [--connections 64] [--depth 16]
-       [--only grocketd,bun,nginx] [--grocketd-cmd CMD] [--nginx PATH] [--timeout 2] [--pin] [--json] [--svg FILE]
+       [--only grocketd,grocketd-fetch,bun,nginx] [--grocketd-cmd CMD] [--nginx PATH] [--timeout 2] [--pin] [--json] [--svg FILE]
   --rounds N        measured rounds (each starts every server fresh, order alternating); 5 or more for a verdict
   --duration S      seconds of wrk per server, mode and round
   --depth N         pipelining depth of the pipelined mode (bench/wrk/pipeline.lua)
-  --only LIST       servers to run, comma-separated (default all three; nginx is skipped when not installed)
+  --only LIST       servers to run, comma-separated (default all four; nginx is skipped when not installed)
   --grocketd-cmd    split on spaces; {bun} and {port} (→ 0) are replaced. Default:
                     ${DEFAULT_GROCKETD_CMD}
   --nginx PATH      the nginx binary (default: nginx on PATH, then /usr/sbin/nginx)
@@ -100,7 +100,7 @@ const loadBefore = loadavg();
 log(`bench:http on ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), Bun ${Bun.version}, load average before: ${loadBefore}`);
 log(`wrk: ${wrkPath} -t1 -c${load.connections} -d${load.durationSec}s --latency; pipelined: -s bench/wrk/pipeline.lua -- ${depth}`);
 log(a.pin ? "pinned: servers on CPU 1, wrk on CPU 0" : "unpinned: servers and wrk share all CPUs");
-for (const s of specs) log(`  ${s.name.padEnd(8)} ${s.describe}`);
+for (const s of specs) log(`  ${s.name.padEnd(14)} ${s.describe}`);
 if (rounds < 5) log(`note: ${rounds} round(s): fewer than 5, the ratios are only indicative`);
 
 let current: Running | null = null;
@@ -143,7 +143,7 @@ try {
           log(`response head of ${r.server} (then a 13-byte body):\n${r.head.split("\r\n").map((l) => `    ${l}`).join("\n")}`);
         }
         log(
-          `round ${round}/${rounds} ${mode.name.padEnd(14)} ${r.server.padEnd(8)} ${fmtInt(r.reqPerSec).padStart(10)} req/s ` +
+          `round ${round}/${rounds} ${mode.name.padEnd(14)} ${r.server.padEnd(14)} ${fmtInt(r.reqPerSec).padStart(10)} req/s ` +
             `${fmtInt(r.reqPerCpuSec).padStart(10)} req/CPU-s  server CPU ${r.serverCpuSec.toFixed(2)} s ` +
             `(${(r.serverCpuShare * 100).toFixed(0)}%), wrk CPU ${(r.clientCpuShare * 100).toFixed(0)}%` +
             (r.non2xx || r.socketErrors ? `  non-2xx ${r.non2xx}, socket errors ${r.socketErrorDetail}` : ""),

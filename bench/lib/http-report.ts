@@ -46,6 +46,14 @@ export interface ModeResult {
 
 export const SUBJECT = "grocketd";
 export const ANCHORS = ["nginx", "bun"] as const;
+/** The ratios reported, subject/anchor: grocketd against nginx and Bun.serve, and the fetch hook's cost against the
+ * http hook and against Bun.serve (the same handler code). */
+export const RATIO_PAIRS: ReadonlyArray<readonly [string, string]> = [
+  [SUBJECT, "nginx"],
+  [SUBJECT, "bun"],
+  ["grocketd-fetch", SUBJECT],
+  ["grocketd-fetch", "bun"],
+];
 
 /** grocketd / nginx per server-CPU-second: ≥ 1.0 plain, ≥ 8 pipelined ×16 (the targets of README "Benchmarks"). */
 export function targetFor(depth: number): number {
@@ -91,16 +99,16 @@ export function aggregateHttp(records: readonly HttpRunRecord[], modes: readonly
     const mine = records.filter((r) => r.depth === mode.depth);
     const names = [...new Set(mine.map((r) => r.server))];
     const ratios: RatioResult[] = [];
-    for (const anchor of ANCHORS) {
-      if (!names.includes(anchor) || !names.includes(SUBJECT)) continue;
+    for (const [subject, anchor] of RATIO_PAIRS) {
+      if (!names.includes(anchor) || !names.includes(subject)) continue;
       ratios.push({
-        subject: SUBJECT,
+        subject,
         anchor,
-        perCpu: orNull(roundRatios(mine, SUBJECT, anchor, "reqPerCpuSec")),
-        reqPerSec: orNull(roundRatios(mine, SUBJECT, anchor, "reqPerSec")),
+        perCpu: orNull(roundRatios(mine, subject, anchor, "reqPerCpuSec")),
+        reqPerSec: orNull(roundRatios(mine, subject, anchor, "reqPerSec")),
       });
     }
-    const vsNginx = ratios.find((r) => r.anchor === "nginx")?.perCpu ?? null;
+    const vsNginx = ratios.find((r) => r.subject === SUBJECT && r.anchor === "nginx")?.perCpu ?? null;
     const target = targetFor(mode.depth);
     return {
       mode: mode.name,
@@ -115,7 +123,7 @@ export function aggregateHttp(records: readonly HttpRunRecord[], modes: readonly
 const range = (s: Spread, f: (n: number) => string) => `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
 const ratioFmt = (n: number) => n.toFixed(2);
 const us = (n: number | null) => (n === null ? "-" : fmtUs(n));
-const LABEL: Record<string, string> = { grocketd: "grocketd", bun: "Bun.serve", nginx: "nginx" };
+const LABEL: Record<string, string> = { grocketd: "grocketd", "grocketd-fetch": "grocketd fetch", bun: "Bun.serve", nginx: "nginx" };
 /** The name a server has in the report and the chart. */
 export const serverLabel = (server: string): string => LABEL[server] ?? server;
 
@@ -134,12 +142,12 @@ export function formatHttpReport(results: readonly ModeResult[], meta: ReportMet
   for (const m of results) {
     out.push("", m.mode);
     out.push(
-      `  ${"server".padEnd(10)} ${"req/s".padEnd(30)} ${"req per server-CPU-s".padEnd(30)} ${"user µs/req".padStart(11)} ` +
+      `  ${"server".padEnd(14)} ${"req/s".padEnd(30)} ${"req per server-CPU-s".padEnd(30)} ${"user µs/req".padStart(11)} ` +
         `${"srv CPU".padStart(7)} ${"wrk CPU".padStart(7)} ${"p50".padStart(7)} ${"p99".padStart(7)}  errors`,
     );
     for (const s of m.servers) {
       out.push(
-        `  ${(LABEL[s.server] ?? s.server).padEnd(10)} ${range(s.reqPerSec, fmtInt).padEnd(30)} ${range(s.reqPerCpuSec, fmtInt).padEnd(30)} ` +
+        `  ${(LABEL[s.server] ?? s.server).padEnd(14)} ${range(s.reqPerSec, fmtInt).padEnd(30)} ${range(s.reqPerCpuSec, fmtInt).padEnd(30)} ` +
           `${s.userUsPerReq.toFixed(3).padStart(11)} ${`${(s.serverCpuShare * 100).toFixed(0)}%`.padStart(7)} ` +
           `${`${(s.clientCpuShare * 100).toFixed(0)}%`.padStart(7)} ${us(s.latencyP50Us).padStart(7)} ${us(s.latencyP99Us).padStart(7)}  ` +
           `${s.non2xx} non-2xx, ${s.socketErrors} socket errors`,
@@ -148,7 +156,7 @@ export function formatHttpReport(results: readonly ModeResult[], meta: ReportMet
     for (const r of m.ratios) {
       if (!r.perCpu || !r.reqPerSec) continue;
       out.push(
-        `  ratio ${r.subject}/${LABEL[r.anchor] ?? r.anchor}: per server-CPU-s ${range(r.perCpu, ratioFmt)}, req/s ${range(r.reqPerSec, ratioFmt)}`,
+        `  ratio ${LABEL[r.subject] ?? r.subject}/${LABEL[r.anchor] ?? r.anchor}: per server-CPU-s ${range(r.perCpu, ratioFmt)}, req/s ${range(r.reqPerSec, ratioFmt)}`,
       );
     }
     if (m.depth > 1) out.push(`  (latency here is per batch of ${m.depth}: wrk times a pipelined write until its last response)`);

@@ -1,15 +1,18 @@
-// The three servers of `bun run bench:http` — grocketd (hello module, 1 I/O thread), Bun.serve and nginx — as specs
-// that start one fresh instance and stop it again by PID.
+// The servers of `bun run bench:http` — grocketd with the http hook (hello module, 1 I/O thread), grocketd with the
+// fetch hook (bench/modules/fetch-hello.ts, same body), Bun.serve and nginx — as specs that start one fresh instance
+// and stop it again by PID.
 
 import { resolve } from "node:path";
 import { type ChildServer, startServer } from "./child-server.ts";
 import { BUN_SERVE_VARIANT } from "../servers/bun-serve-hello.ts";
 import { NGINX_MISSING, findNginx, nginxVersion, startNginx } from "../servers/nginx-hello.ts";
 
-export const SERVER_NAMES = ["grocketd", "bun", "nginx"] as const;
+export const SERVER_NAMES = ["grocketd", "grocketd-fetch", "bun", "nginx"] as const;
 export type ServerName = (typeof SERVER_NAMES)[number];
 
 export const DEFAULT_GROCKETD_CMD = "{bun} src/grocketd.ts --module modules/hello.ts --listen http://127.0.0.1:{port} --threads 1";
+/** The fetch-hook column: the same command with the fetch-hook module (not changed by --grocketd-cmd). */
+export const GROCKETD_FETCH_CMD = "{bun} src/grocketd.ts --module bench/modules/fetch-hello.ts --listen http://127.0.0.1:{port} --threads 1";
 const BUN_SERVE_SCRIPT = resolve(import.meta.dir, "../servers/bun-serve-hello.ts");
 
 export interface Running {
@@ -72,6 +75,9 @@ export function setupServers(o: SetupOptions): ServerSetup {
     if (name === "grocketd") {
       const cmd = [...prefix, ...expandCommand(o.grocketdCmd ?? DEFAULT_GROCKETD_CMD)];
       specs.push(childSpec("grocketd", cmd.join(" "), cmd, o.repo));
+    } else if (name === "grocketd-fetch") {
+      const cmd = [...prefix, ...expandCommand(GROCKETD_FETCH_CMD)];
+      specs.push(childSpec("grocketd-fetch", cmd.join(" "), cmd, o.repo));
     } else if (name === "bun") {
       const cmd = [...prefix, process.execPath, BUN_SERVE_SCRIPT, "--port", "0"];
       specs.push(childSpec("bun", `${BUN_SERVE_VARIANT} (Bun ${Bun.version})`, cmd, o.repo));

@@ -240,9 +240,28 @@ describe("ratios and medians", () => {
   });
 });
 
+describe("fetch hook column", () => {
+  test("the fetch hook is compared with the http hook and with Bun.serve, round by round", () => {
+    const records = [1, 2, 3].flatMap((round) => [
+      rec("grocketd", 1, round, 100, 1000),
+      rec("grocketd-fetch", 1, round, 60, 600 + round * 10),
+      rec("bun", 1, round, 80, 800),
+    ]);
+    const [plain] = aggregateHttp(records, MODES);
+    const pair = (s: string, a: string) => plain!.ratios.find((r) => r.subject === s && r.anchor === a)!;
+    expect(plain!.ratios.map((r) => `${r.subject}/${r.anchor}`)).toEqual(["grocketd/bun", "grocketd-fetch/grocketd", "grocketd-fetch/bun"]);
+    expect(pair("grocketd-fetch", "grocketd").perCpu!.median).toBeCloseTo(0.62);
+    expect(pair("grocketd-fetch", "grocketd").perCpu!.min).toBeCloseTo(0.61);
+    expect(pair("grocketd-fetch", "bun").reqPerSec!.median).toBeCloseTo(0.75);
+    // The target stays grocketd (http hook) against nginx: not evaluated without nginx.
+    expect(plain!.target.met).toBeNull();
+  });
+});
+
 describe("servers", () => {
   test("--only and command templates", () => {
-    expect(parseOnly(undefined)).toEqual(["grocketd", "bun", "nginx"]);
+    expect(parseOnly(undefined)).toEqual(["grocketd", "grocketd-fetch", "bun", "nginx"]);
+    expect(parseOnly("grocketd-fetch,bun")).toEqual(["grocketd-fetch", "bun"]);
     expect(parseOnly("bun,grocketd,bun")).toEqual(["bun", "grocketd"]);
     expect(() => parseOnly("apache")).toThrow(/unknown server apache/);
     expect(expandCommand("{bun} src/grocketd.ts --listen http://127.0.0.1:{port}", "/b")).toEqual([

@@ -31,9 +31,9 @@ describe("module manifest", () => {
     expect(r.message).toBe(`${f("bad-version.ts")}: field "version": expected a semver version like "1.2.3", got "one"`);
   });
 
-  test("no proc and no http", async () => {
+  test("no proc, no http and no fetch", async () => {
     const r = await refusal(f("no-proc.ts"));
-    expect(r.message).toBe(`${f("no-proc.ts")}: field "proc": a module needs a proc or an http hook, it has neither`);
+    expect(r.message).toBe(`${f("no-proc.ts")}: field "proc": a module needs a proc, an http or a fetch hook, it has none`);
   });
 
   test("unknown field (a typo) is named, with the known fields", async () => {
