@@ -9,7 +9,8 @@
  * for `http`): not a stream fed as bytes arrive.
  * Response: status and header fields through `res` (framing and Date fields are the runtime's; `Connection: close`
  * asks to close). The body is read from `response.body`: when it ends right after its first chunk (every string,
- * bytes, Blob or JSON body) it is sent whole with Content-Length; otherwise it is written chunked as it comes, waiting
+ * bytes, Blob or JSON body of up to 16 KiB: Bun reads bodies out in 16 KiB chunks, so larger ones take the chunked
+ * path) it is sent whole with Content-Length; otherwise it is written chunked as it comes, waiting
  * for `res.drained()` whenever the connection's output is past its high-water mark, so a slow client slows the
  * stream rather than filling memory. A stream whose first chunk is ready at once waits for its second chunk (or its
  * end) before anything is sent; one that starts later is sent chunk by chunk from the first. When the client goes
