@@ -31,7 +31,7 @@ export function toWebRequest(req: HttpRequest<unknown>, scheme: string): Request
   const headers = new Headers();
   for (const [k, v] of req.headers.entries()) headers.append(k, v);
   const url = req.url;
-  const host = req.headers.get("host") ?? `localhost:${req.conn.localPort}`;
+  const host = req.host !== "" ? req.host : `localhost:${req.conn.localPort}`;
   // origin-form "/a?b" (almost always), absolute-form "http://h/a" (proxies), or asterisk-form "*" (OPTIONS).
   const full = url.charCodeAt(0) === 47 ? `${scheme}://${host}${url}` : ABSOLUTE.test(url) ? url : `${scheme}://${host}/`;
   const method = req.method;
