@@ -5,7 +5,7 @@
 // it must answer on TCP and on HTTP, and stop with exit 0 on SIGTERM. A module with a type error must fail the
 // same check, so the check is known to see grocketd's types.
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT, startGrocketd, type Running } from "../helpers/grocketd.ts";
@@ -14,10 +14,19 @@ import { connect } from "../helpers/tcp-client.ts";
 const dir = mkdtempSync(join(tmpdir(), "grocketd-pack-"));
 const app = join(dir, "app");
 const pidFile = join(dir, "grocketd.pid");
+/** npx runs the bin under `sh -c`; in a session of its own the whole chain can be cleaned up by one group kill. */
+const SETSID = ["/usr/bin/setsid", "/bin/setsid"].find((p) => existsSync(p));
 let running: Running | undefined;
 let serverPid = 0;
 afterAll(async () => {
-  if (running && serverPid > 0) process.kill(serverPid, "SIGKILL"); // a failed test: the server, by its PID
+  // A failed test: the server by its PID (npx runs it under `sh -c`, so killing npx would leave it running).
+  if (running && !(serverPid > 0) && existsSync(pidFile)) serverPid = Number(readFileSync(pidFile, "utf8").trim());
+  if (running && Number.isInteger(serverPid) && serverPid > 0) process.kill(serverPid, "SIGKILL");
+  if (running && SETSID) {
+    try {
+      process.kill(-running.pid, "SIGKILL"); // the session setsid made: npx, its sh and anything left under it
+    } catch {}
+  }
   await running?.stop("SIGKILL");
   rmSync(dir, { recursive: true, force: true });
 });
@@ -91,11 +100,15 @@ describe("npm package", () => {
 
     running = await startGrocketd(
       ["--module", "app.ts", "--listen", "tcp://127.0.0.1:0", "--listen", "http://127.0.0.1:0", "--threads", "1"],
-      { command: ["npx", "--no-install", "grocketd"], cwd: app, expectListening: 2, env: { GROCKETD_SERVER_PID_FILE: pidFile } },
+      { command: [...(SETSID ? [SETSID] : []), "npx", "--no-install", "grocketd"], cwd: app, expectListening: 2, env: { GROCKETD_SERVER_PID_FILE: pidFile } },
     );
     // bin/grocketd execs Bun, so the PID in the file is the server itself (npx does not pass SIGTERM on: it would
     // exit 143 and leave the server running, hence the signal goes to the server and npx exits with its code).
-    serverPid = Number(await Bun.file(pidFile).text());
+    // The master writes it just after it logs "listening on".
+    const pidIn = () => (existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8").trim()) : 0);
+    for (let i = 0; i < 200 && !(pidIn() > 0); i++) await Bun.sleep(50);
+    serverPid = pidIn();
+    expect(Number.isInteger(serverPid) && serverPid > 0).toBe(true);
     expect(serverPid).not.toBe(running.pid);
     const [tcpPort, httpPort] = running.ports;
     const c = await connect(tcpPort!);
