@@ -1,5 +1,5 @@
 // `bun run bench:http`: wrk against grocketd (hello module, 1 I/O thread), grocketd's fetch hook (the same body from
-// bench/modules/fetch-hello.ts), Bun.serve and nginx (1 worker) in the same run, plain and pipelined ×16. Every round starts each server fresh (alternating the order), checks its answer with a
+// bench/modules/fetch-hello.ts), Bun.serve, nginx (1 worker) and the uWebSockets anchor (when present) in the same run, plain and pipelined ×16. Every round starts each server fresh (alternating the order), checks its answer with a
 // raw request, idles 1 s, and reads its CPU time around one wrk run. Reported: median (min–max) req/s and requests per
 // server-CPU-second, per-round ratios (the fetch hook against the http hook and Bun.serve too), and the targets grocketd/nginx ≥ 1.0 plain and ≥ 8 pipelined per server-CPU-s.
 // Exit 0 when it ran (targets are reported, not enforced); 1 on non-2xx answers; 2 when a server failed to start,
@@ -16,14 +16,15 @@ import { fmtInt } from "./lib/kiss-report.ts";
 import { chartNote, writeSvgChart } from "./lib/svg-chart.ts";
 
 const USAGE = `usage: bun bench/http-compare.ts [--rounds 5] [--duration 4] [--idle 1] [--connections 64] [--depth 16]
-       [--only grocketd,grocketd-fetch,bun,nginx] [--grocketd-cmd CMD] [--nginx PATH] [--timeout 2] [--pin] [--json] [--svg FILE]
+       [--only grocketd,grocketd-fetch,bun,nginx,uws] [--grocketd-cmd CMD] [--nginx PATH] [--uws PATH] [--timeout 2] [--pin] [--json] [--svg FILE]
   --rounds N        measured rounds (each starts every server fresh, order alternating); 5 or more for a verdict
   --duration S      seconds of wrk per server, mode and round
   --depth N         pipelining depth of the pipelined mode (bench/wrk/pipeline.lua)
-  --only LIST       servers to run, comma-separated (default all four; nginx is skipped when not installed)
+  --only LIST       servers to run, comma-separated (default all five; nginx and uws are skipped, with a note, when absent)
   --grocketd-cmd    split on spaces; {bun} and {port} (→ 0) are replaced. Default:
                     ${DEFAULT_GROCKETD_CMD}
   --nginx PATH      the nginx binary (default: nginx on PATH, then /usr/sbin/nginx)
+  --uws PATH        the uWebSockets anchor \`uws-hello PORT\` (default: <repo>/../shared/anchors/uws-hello)
   --timeout S       wrk --timeout
   --pin             servers on CPU 1, wrk on CPU 0 (taskset), so neither steals the other's core; unpinned by default
   --json            the report on stderr, one JSON document on stdout
@@ -40,6 +41,7 @@ const a = parseArgs(
     only: "string",
     "grocketd-cmd": "string",
     nginx: "string",
+    uws: "string",
     timeout: "number",
     pin: "boolean",
     json: "boolean",
@@ -91,7 +93,7 @@ try {
 } catch (e) {
   fail((e as Error).message);
 }
-const { specs, notes } = setupServers({ only, repo, grocketdCmd: a["grocketd-cmd"], nginxBin: a.nginx, prefix: serverPrefix });
+const { specs, notes } = setupServers({ only, repo, grocketdCmd: a["grocketd-cmd"], nginxBin: a.nginx, uwsBin: a.uws, prefix: serverPrefix });
 for (const n of notes) log(n);
 if (specs.length === 0) fail("no server to measure");
 

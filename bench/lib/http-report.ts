@@ -1,5 +1,5 @@
 // Aggregates the HTTP comparison rounds: per mode and server the median (min–max) of req/s and req per server-CPU-s,
-// the per-round ratios grocketd/nginx and grocketd/Bun.serve, the targets against nginx, and the text report.
+// the per-round ratios grocketd/nginx, grocketd/Bun.serve and grocketd/uWebSockets, the targets against nginx, and the text report.
 
 import type { HttpMode, HttpRunRecord } from "./http-runs.ts";
 import { fmtInt, fmtUs } from "./kiss-report.ts";
@@ -45,12 +45,13 @@ export interface ModeResult {
 }
 
 export const SUBJECT = "grocketd";
-export const ANCHORS = ["nginx", "bun"] as const;
+export const ANCHORS = ["nginx", "bun", "uws"] as const;
 /** The ratios reported, subject/anchor: grocketd against nginx and Bun.serve, and the fetch hook's cost against the
  * http hook and against Bun.serve (the same handler code). */
 export const RATIO_PAIRS: ReadonlyArray<readonly [string, string]> = [
   [SUBJECT, "nginx"],
   [SUBJECT, "bun"],
+  [SUBJECT, "uws"],
   ["grocketd-fetch", SUBJECT],
   ["grocketd-fetch", "bun"],
 ];
@@ -123,7 +124,7 @@ export function aggregateHttp(records: readonly HttpRunRecord[], modes: readonly
 const range = (s: Spread, f: (n: number) => string) => `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
 const ratioFmt = (n: number) => n.toFixed(2);
 const us = (n: number | null) => (n === null ? "-" : fmtUs(n));
-const LABEL: Record<string, string> = { grocketd: "grocketd", "grocketd-fetch": "grocketd fetch", bun: "Bun.serve", nginx: "nginx" };
+const LABEL: Record<string, string> = { grocketd: "grocketd", "grocketd-fetch": "grocketd fetch", bun: "Bun.serve", nginx: "nginx", uws: "uWebSockets" };
 /** The name a server has in the report and the chart. */
 export const serverLabel = (server: string): string => LABEL[server] ?? server;
 

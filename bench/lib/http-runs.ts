@@ -73,9 +73,10 @@ export async function measureHttpRound(spec: HttpServerSpec, mode: HttpMode, loa
   try {
     let head: string;
     try {
-      const [first] = await checkHello(server.port, 1);
+      const requireType = spec.sendsContentType !== false;
+      const [first] = await checkHello(server.port, 1, 3000, requireType);
       head = first!.head;
-      if (mode.depth > 1) await checkHello(server.port, mode.depth);
+      if (mode.depth > 1) await checkHello(server.port, mode.depth, 3000, requireType);
     } catch (e) {
       throw new Error(`${spec.name} answered wrongly on port ${server.port}: ${(e as Error).message}`);
     }

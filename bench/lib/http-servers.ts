@@ -1,13 +1,14 @@
 // The servers of `bun run bench:http` — grocketd with the http hook (hello module, 1 I/O thread), grocketd with the
-// fetch hook (bench/modules/fetch-hello.ts, same body), Bun.serve and nginx — as specs that start one fresh instance
-// and stop it again by PID.
+// fetch hook (bench/modules/fetch-hello.ts, same body), Bun.serve, nginx and the uWebSockets anchor (`uws-hello PORT`,
+// when its binary is present) — as specs that start one fresh instance and stop it again by PID.
 
+import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { type ChildServer, startServer } from "./child-server.ts";
 import { BUN_SERVE_VARIANT } from "../servers/bun-serve-hello.ts";
-import { NGINX_MISSING, findNginx, nginxVersion, startNginx } from "../servers/nginx-hello.ts";
+import { NGINX_MISSING, findNginx, freePort, nginxVersion, startNginx } from "../servers/nginx-hello.ts";
 
-export const SERVER_NAMES = ["grocketd", "grocketd-fetch", "bun", "nginx"] as const;
+export const SERVER_NAMES = ["grocketd", "grocketd-fetch", "bun", "nginx", "uws"] as const;
 export type ServerName = (typeof SERVER_NAMES)[number];
 
 export const DEFAULT_GROCKETD_CMD = "{bun} src/grocketd.ts --module modules/hello.ts --listen http://127.0.0.1:{port} --threads 1";
@@ -24,7 +25,37 @@ export interface HttpServerSpec {
   name: ServerName;
   /** What exactly runs, for the report. */
   describe: string;
+  /** false for a server that answers without a Content-Type (the uWebSockets anchor); the check then accepts none. */
+  sendsContentType?: boolean;
   start(): Promise<Running>;
+}
+
+/** Where the uWebSockets anchor is looked for by default: `<repo>/../shared/anchors/uws-hello`. */
+export function defaultUwsPath(repo: string): string {
+  return resolve(repo, "../shared/anchors/uws-hello");
+}
+
+/** The anchor binary if it is an executable file, else null. */
+export function findUws(path: string): string | null {
+  try {
+    return existsSync(path) && statSync(path).isFile() && (statSync(path).mode & 0o111) !== 0 ? path : null;
+  } catch {
+    return null;
+  }
+}
+
+/** uws-hello takes the port to bind (it prints it back; 0 would print "listening 0"), so a free one is picked. */
+function uwsSpec(bin: string, prefix: string[]): HttpServerSpec {
+  return {
+    name: "uws",
+    describe: `uWebSockets anchor (${bin}), 1 thread, no Content-Type in its answer`,
+    sendsContentType: false,
+    start: async () => {
+      const port = freePort();
+      const server = await startServer("uws", [...prefix, bin, String(port)]);
+      return { server, stop: async () => void (await server.stop(3000)) };
+    },
+  };
 }
 
 export interface ServerSetup {
@@ -62,6 +93,8 @@ export interface SetupOptions {
   repo: string;
   grocketdCmd?: string;
   nginxBin?: string;
+  /** The uWebSockets anchor binary (--uws); default `defaultUwsPath(repo)`. */
+  uwsBin?: string;
   /** Prefix for every server command, e.g. ["taskset", "-c", "1"]. */
   prefix?: string[];
 }
@@ -81,6 +114,14 @@ export function setupServers(o: SetupOptions): ServerSetup {
     } else if (name === "bun") {
       const cmd = [...prefix, process.execPath, BUN_SERVE_SCRIPT, "--port", "0"];
       specs.push(childSpec("bun", `${BUN_SERVE_VARIANT} (Bun ${Bun.version})`, cmd, o.repo));
+    } else if (name === "uws") {
+      const path = o.uwsBin ?? defaultUwsPath(o.repo);
+      const bin = findUws(path);
+      if (!bin) {
+        notes.push(`skipped uws: the uWebSockets anchor ${path} is not there (or not executable); build it with ../shared/anchors/uws-build.sh or pass --uws PATH`);
+        continue;
+      }
+      specs.push(uwsSpec(bin, prefix));
     } else {
       const bin = findNginx(o.nginxBin);
       if (!bin) {

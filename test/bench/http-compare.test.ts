@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import { helloProblem, parseResponses } from "../../bench/lib/http-check.ts";
 import { aggregateHttp, roundRatios, targetFor } from "../../bench/lib/http-report.ts";
 import { type HttpRunRecord, MODES, perCpuSecond } from "../../bench/lib/http-runs.ts";
-import { expandCommand, parseOnly } from "../../bench/lib/http-servers.ts";
+import { defaultUwsPath, expandCommand, findUws, parseOnly, setupServers } from "../../bench/lib/http-servers.ts";
 import { PIPELINE_LUA, parseWrkBytes, parseWrkOutput, parseWrkTime, wrkCommand } from "../../bench/lib/http-wrk.ts";
 import { findNginx, nginxConfig } from "../../bench/servers/nginx-hello.ts";
 
@@ -141,7 +141,7 @@ describe("raw response check", () => {
     expect(responses.length).toBe(2);
     expect(rest).toBe(20);
     expect(responses[0]!.headers["content-length"]).toBe("13");
-    expect(responses.map(helloProblem)).toEqual([null, null]);
+    expect(responses.map((r) => helloProblem(r))).toEqual([null, null]);
   });
 
   test("names what is wrong", () => {
@@ -260,7 +260,7 @@ describe("fetch hook column", () => {
 
 describe("servers", () => {
   test("--only and command templates", () => {
-    expect(parseOnly(undefined)).toEqual(["grocketd", "grocketd-fetch", "bun", "nginx"]);
+    expect(parseOnly(undefined)).toEqual(["grocketd", "grocketd-fetch", "bun", "nginx", "uws"]);
     expect(parseOnly("grocketd-fetch,bun")).toEqual(["grocketd-fetch", "bun"]);
     expect(parseOnly("bun,grocketd,bun")).toEqual(["bun", "grocketd"]);
     expect(() => parseOnly("apache")).toThrow(/unknown server apache/);
@@ -269,6 +269,76 @@ describe("servers", () => {
     ]);
   });
 });
+
+describe("uWebSockets anchor column", () => {
+  test("absent: left out with a note naming the path, from --uws or <repo>/../shared/anchors/uws-hello", () => {
+    const dir = mkdtempSync(join(tmpdir(), "grocketd-test-uws-"));
+    try {
+      const repoInTmp = join(dir, "repo");
+      expect(defaultUwsPath(repoInTmp)).toBe(join(dir, "shared/anchors/uws-hello"));
+      const byDefault = setupServers({ only: ["bun", "uws"], repo: repoInTmp });
+      expect(byDefault.specs.map((s) => s.name)).toEqual(["bun"]);
+      expect(byDefault.notes).toEqual([expect.stringContaining(`skipped uws: the uWebSockets anchor ${join(dir, "shared/anchors/uws-hello")} is not there`)]);
+      // Present but not executable counts as absent too.
+      const plain = join(dir, "uws-hello");
+      writeFileSync(plain, "not a program");
+      expect(findUws(plain)).toBeNull();
+      const explicit = setupServers({ only: ["uws"], repo, uwsBin: plain });
+      expect(explicit.specs).toEqual([]);
+      expect(explicit.notes[0]).toContain(plain);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("ratios grocketd/uWebSockets per round", () => {
+    const records = [1, 2, 3].flatMap((round) => [rec("grocketd", 1, round, 100, 900 + round * 50), rec("uws", 1, round, 100, 1000)]);
+    const [plain] = aggregateHttp(records, MODES);
+    const vsUws = plain!.ratios.find((r) => r.subject === "grocketd" && r.anchor === "uws")!;
+    expect(vsUws.perCpu!.median).toBeCloseTo(1.0);
+    expect(vsUws.perCpu!.min).toBeCloseTo(0.95);
+    expect(vsUws.perCpu!.max).toBeCloseTo(1.05);
+  });
+});
+
+test.skipIf(!Bun.which("wrk"))(
+  "smoke: the uws column runs whatever --uws names (here a stand-in answering without Content-Type, not the anchor)",
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "grocketd-test-uws-"));
+    try {
+      // Stand-in with the anchor's interface: `PROG PORT`, prints "listening PORT", "Hello, World!" without a
+      // Content-Type, as uws-hello answers.
+      const standIn = join(dir, "stand-in.ts");
+      writeFileSync(
+        standIn,
+        `const port = Number(process.argv[2]);
+const body = "HTTP/1.1 200 OK\\r\\nContent-Length: 13\\r\\n\\r\\nHello, World!";
+Bun.listen({ hostname: "127.0.0.1", port, socket: { data(s, d) {
+  const n = d.toString("latin1").split("\\r\\n\\r\\n").length - 1;
+  s.write(body.repeat(n));
+} } });
+process.on("SIGTERM", () => process.exit(0));
+console.log("listening " + port);
+`,
+      );
+      const bin = join(dir, "uws-hello");
+      writeFileSync(bin, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(standIn)} "$1"\n`, { mode: 0o755 });
+      const proc = Bun.spawn(
+        [process.execPath, "bench/http-compare.ts", "--only", "uws", "--uws", bin, "--rounds", "1", "--duration", "1", "--idle", "0", "--json"],
+        { cwd: repo, stdout: "pipe", stderr: "pipe" },
+      );
+      const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+      expect(code, err).toBe(0);
+      const doc = JSON.parse(out);
+      expect(doc.records.map((r: HttpRunRecord) => `${r.server} ${r.depth}`)).toEqual(["uws 1", "uws 16"]);
+      expect(doc.config.servers[0].describe).toContain(bin);
+      expect(err).toContain("uWebSockets");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+  20_000,
+);
 
 test.skipIf(!Bun.which("wrk"))(
   "smoke: one 1 s round against Bun.serve, plain and pipelined",
