@@ -4,7 +4,11 @@
 // pipelined packets the client had already sent went unanswered, and every reload ended every session.
 import { afterEach, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
+import { defineModule } from "../../src/index.ts";
+import { validateManifest } from "../../src/module/manifest.ts";
 import { startGrocketd, type Running } from "../helpers/grocketd.ts";
+import { startInProcess, type InProcessServer } from "../helpers/in-process.ts";
+import { lineCheck } from "../helpers/line-check.ts";
 import { connect, type TestClient } from "../helpers/tcp-client.ts";
 
 const PROBE = resolve(import.meta.dir, "../fixtures/modules/drain-probe.ts");
@@ -12,9 +16,12 @@ const text = (b: Uint8Array) => new TextDecoder().decode(b);
 const MiB = 1024 * 1024;
 
 let running: Running | undefined;
+let server: InProcessServer | undefined;
 afterEach(async () => {
   await running?.stop("SIGKILL");
   running = undefined;
+  server?.stop();
+  server = undefined;
 });
 
 function serve(drainMs: number, env: Record<string, string> = {}) {
@@ -113,5 +120,71 @@ describe("drain", () => {
     c.end();
     expect(await code).toBe(0);
     running = undefined;
+  });
+});
+
+describe("the draining hook", () => {
+  function drainingWith(draining: (conn: { send(d: string): boolean; close(): void }) => unknown) {
+    return defineModule({ name: "drainer", version: "1.0.0", grocketd: "^0.1.0", check: lineCheck, proc: (p) => p, draining: draining as never });
+  }
+
+  test("what it sends and what it returns are written, in that order; it runs once; the connection is served on", async () => {
+    let calls = 0;
+    server = startInProcess(
+      drainingWith((conn) => {
+        calls++;
+        conn.send("pushed\n");
+        return Promise.resolve("returned\n");
+      }),
+    );
+    const c = await connect(server.port);
+    await ping(c, "a\n");
+    for (let i = 0; i < 2; i++) for (const x of [...server.io.conns]) x.closeWhenDone(); // the drain, twice
+    expect(text(await c.waitBytes("a\npushed\nreturned\n".length))).toBe("a\npushed\nreturned\n");
+    expect(calls).toBe(1);
+    await ping(c, "b\n");
+    c.end();
+    await c.closed;
+  });
+
+  test("conn.close() in it: the reply goes out, then the connection closes", async () => {
+    server = startInProcess(
+      drainingWith((conn) => {
+        conn.close();
+        return "bye\n";
+      }),
+    );
+    const c = await connect(server.port);
+    await ping(c, "a\n");
+    for (const x of [...server.io.conns]) x.closeWhenDone();
+    await c.closed;
+    expect(text(c.received())).toBe("a\nbye\n");
+  });
+
+  test("a throw or a wrong result closes only that connection, logged with the module and the type", async () => {
+    server = startInProcess(drainingWith(() => 42));
+    const c = await connect(server.port);
+    await ping(c, "a\n");
+    for (const x of [...server.io.conns]) x.closeWhenDone();
+    await c.closed;
+    expect(server.logs.join("\n")).toMatch(/draining returned a number \(42\), not a Uint8Array.*drainer|drainer.*draining returned a number \(42\)/);
+    server.stop();
+    server = startInProcess(
+      drainingWith(() => {
+        throw new Error("no drain today");
+      }),
+    );
+    const d = await connect(server.port);
+    await ping(d, "a\n");
+    for (const x of [...server.io.conns]) x.closeWhenDone();
+    await d.closed;
+    expect(server.logs.join("\n")).toMatch(/draining threw.*no drain today/);
+  });
+
+  test("the manifest knows it: a draining that is not a function is refused", () => {
+    expect(() => validateManifest({ name: "m", version: "1.0.0", grocketd: "^0.1.0", proc: () => undefined, draining: 5 }, "m.ts")).toThrow(
+      /field "draining": expected a function/,
+    );
+    expect(validateManifest({ name: "m", version: "1.0.0", grocketd: "^0.1.0", proc: () => undefined, draining: () => "x" }, "m.ts").name).toBe("m");
   });
 });
