@@ -3,6 +3,8 @@
 //   grocketd-1t   modules: bench/modules/fanout.ts over TCP, one I/O thread (every delivery local)
 //   grocketd-2t   the same with two I/O threads (subscribers spread by the kernel: about half the deliveries cross
 //                 the ring mesh between the threads)
+//   grocketd-2p   two child processes of one I/O thread each (server.processes = 2): about half the deliveries are
+//                 relayed by the master over IPC (CPU counted over the master and its children)
 //   bun-ws        Bun.serve WebSocket, ws.publish, one thread (bench/servers/bun-ws-pubsub.ts)
 //   uws-ws        ../shared/anchors/uws-ws-echo when present (app.publish: the publisher gets its own copy too)
 // grocketd has no WebSocket yet, so its TCP fan-out is compared with their WebSocket fan-out (framing differs: a
@@ -14,9 +16,9 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "./lib/cli-args.ts";
 import { startServer, type ChildServer } from "./lib/child-server.ts";
-import { clockTicksPerSecond, cpuSecondsBetween, readCpuTicks } from "./lib/proc-stat.ts";
+import { clockTicksPerSecond, cpuSecondsBetween, readCpuTicks, readTreeCpuTicks } from "./lib/proc-stat.ts";
 
-const USAGE = "usage: bun bench/pubsub-fanout.ts [--subscribers 1000] [--messages 2000] [--size 32] [--window 16] [--only grocketd-1t,grocketd-2t,bun-ws,uws-ws]";
+const USAGE = "usage: bun bench/pubsub-fanout.ts [--subscribers 1000] [--messages 2000] [--size 32] [--window 16] [--only grocketd-1t,grocketd-2t,grocketd-2p,bun-ws,uws-ws]";
 const a = parseArgs(process.argv.slice(2), { subscribers: "number", messages: "number", size: "number", window: "number", only: "string" }, USAGE);
 const SUBS = a.subscribers ?? 1000;
 const MSGS = a.messages ?? 2000;
@@ -55,9 +57,10 @@ function message(prefix: string, seq: number, newline: boolean): string {
 }
 
 /** Publishes MSGS messages with at most WINDOW outstanding per subscriber; resolves when all are delivered. */
-async function drive(checks: Check[], send: (seq: number) => void, delivered: () => number, pid: number, name: string): Promise<Result> {
+async function drive(checks: Check[], send: (seq: number) => void, delivered: () => number, pid: number, name: string, tree = false): Promise<Result> {
   const total = MSGS * checks.length;
-  const t0 = await readCpuTicks(pid);
+  const cpuOf = tree ? readTreeCpuTicks : readCpuTicks;
+  const t0 = await cpuOf(pid);
   const start = performance.now();
   const deadline = start + 120_000;
   let sent = 0;
@@ -67,15 +70,16 @@ async function drive(checks: Check[], send: (seq: number) => void, delivered: ()
     await new Promise((r) => setImmediate(r));
   }
   const seconds = (performance.now() - start) / 1000;
-  const cpu = cpuSecondsBetween(t0, await readCpuTicks(pid)).total;
+  const cpu = cpuSecondsBetween(t0, await cpuOf(pid)).total;
   const bad = checks.filter((c) => c.problem !== null || c.next !== MSGS);
   if (bad.length > 0) throw new Error(`${name}: ${bad.length} subscribers got a wrong stream, e.g. ${bad[0]!.problem ?? `${bad[0]!.next} messages`}`);
   return { name, deliveries: total, seconds, cpuSeconds: cpu };
 }
 
-async function grocketd(threads: number): Promise<Result> {
-  const name = `grocketd-${threads}t`;
-  const server = await startServer(name, [process.execPath, "src/grocketd.ts", "--module", "bench/modules/fanout.ts", "--listen", "tcp://127.0.0.1:0", "--threads", String(threads)], { cwd: root });
+async function grocketd(threads: number, processes = 1): Promise<Result> {
+  const name = processes > 1 ? `grocketd-${processes}p` : `grocketd-${threads}t`;
+  const cmd = [process.execPath, "src/grocketd.ts", "--module", "bench/modules/fanout.ts", "--listen", "tcp://127.0.0.1:0", "--threads", String(threads)];
+  const server = await startServer(name, cmd, { cwd: root, env: { ...process.env, GROCKETD_SERVER_PROCESSES: String(processes) } });
   const socks: Array<{ end(): void }> = [];
   try {
     let delivered = 0;
@@ -122,8 +126,8 @@ async function grocketd(threads: number): Promise<Result> {
     socks.push(pub);
     pub.write("TID\n");
     const pubThread = await tid.promise;
-    const r = await drive(checks, (seq) => void pub.write(message("m", seq, true)), () => delivered, server.pid, name);
-    r.threads = [...perThread].sort().map(([t, n]) => `thread ${t}: ${n}`).join(", ") + `; publisher on thread ${pubThread}`;
+    const r = await drive(checks, (seq) => void pub.write(message("m", seq, true)), () => delivered, server.pid, name, processes > 1);
+    r.threads = [...perThread].sort().map(([t, n]) => `${t}: ${n}`).join(", ") + `; publisher on ${pubThread} (thread:pid)`;
     r.remoteShare = (SUBS - (perThread.get(pubThread) ?? 0)) / SUBS;
     return r;
   } finally {
@@ -172,10 +176,11 @@ async function websocket(name: string, cmd: string[], prefix: string): Promise<R
   }
 }
 
-const want = new Set((a.only ?? "grocketd-1t,grocketd-2t,bun-ws,uws-ws").split(","));
+const want = new Set((a.only ?? "grocketd-1t,grocketd-2t,grocketd-2p,bun-ws,uws-ws").split(","));
 const results: Result[] = [];
 if (want.has("grocketd-1t")) results.push(await grocketd(1));
 if (want.has("grocketd-2t")) results.push(await grocketd(2));
+if (want.has("grocketd-2p")) results.push(await grocketd(1, 2));
 if (want.has("bun-ws")) results.push(await websocket("bun-ws", [process.execPath, "bench/servers/bun-ws-pubsub.ts"], "m"));
 if (want.has("uws-ws")) {
   if (uws === undefined) console.log("uws-ws: ../shared/anchors/uws-ws-echo not found; not run");
@@ -203,5 +208,12 @@ if (measured("grocketd-1t", "grocketd-2t") && share > 0) {
   const mixed = by.get("grocketd-2t")!.cpuSeconds / by.get("grocketd-2t")!.deliveries;
   // A share of the 2t deliveries crosses threads: mixed = (1 - share) * local + share * remote.
   const remote = (mixed - (1 - share) * local) / share;
-  console.log(`CPU per delivery: local ${(local * 1e6).toFixed(3)} µs, to another thread ≈ ${(remote * 1e6).toFixed(3)} µs (${(remote / local).toFixed(2)}×, goal ≤ 1.5×; estimated from the 1t and 2t runs, ${(share * 100).toFixed(0)}% of 2t subscribers on the other thread)`);
+  console.log(`CPU per delivery (threads): local ${(local * 1e6).toFixed(3)} µs, to another thread ≈ ${(remote * 1e6).toFixed(3)} µs (${(remote / local).toFixed(2)}×, goal ≤ 1.5×; estimated from the 1t and 2t runs, ${(share * 100).toFixed(0)}% of 2t subscribers on the other thread)`);
+}
+const pshare = by.get("grocketd-2p")?.remoteShare ?? 0;
+if (measured("grocketd-1t", "grocketd-2p") && pshare > 0) {
+  const local = by.get("grocketd-1t")!.cpuSeconds / by.get("grocketd-1t")!.deliveries;
+  const mixed = by.get("grocketd-2p")!.cpuSeconds / by.get("grocketd-2p")!.deliveries;
+  const remote = (mixed - (1 - pshare) * local) / pshare;
+  console.log(`CPU per delivery (processes): to another process ≈ ${(remote * 1e6).toFixed(3)} µs (${(remote / local).toFixed(2)}× a local one; master relay over IPC, ${(pshare * 100).toFixed(0)}% of 2p subscribers in the other process)`);
 }

@@ -16,6 +16,8 @@ export interface ChildServer {
 
 export interface StartOptions {
   cwd?: string;
+  /** The child's environment (default: this process's). */
+  env?: Record<string, string | undefined>;
   readyTimeoutMs?: number;
   /** Finds the port in a line; the default matches "listening 1234" and "listening on tcp://127.0.0.1:1234". */
   readyPattern?: RegExp;
@@ -39,7 +41,7 @@ export function liveServers(): ChildServer[] {
 
 export async function startServer(name: string, cmd: string[], opts: StartOptions = {}): Promise<ChildServer> {
   const pattern = opts.readyPattern ?? DEFAULT_READY;
-  const proc = Bun.spawn(cmd, { cwd: opts.cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn(cmd, { cwd: opts.cwd, env: opts.env ?? process.env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   let tail = "";
   let lineBuf = "";
   let onPort: ((port: number) => void) | null = null;
