@@ -3,18 +3,21 @@
  * The thread's timer: refreshes the coarse clock and closes idle connections. Bun's socket.timeout() fires once,
  * about 4 s late, and does not re-arm (docs/platform-notes.md, "Socket writes and timeouts"), so timeouts are ours: one interval per thread,
  * ticking at a quarter of the shortest configured timeout (between 50 ms and 1 s); each connection checks its own.
- * The same tick samples the handler-pool ring depths into the thread's stats (gauges no packet should pay for).
+ * The same tick samples the handler-pool ring depths into the thread's stats (gauges no packet should pay for), and
+ * beats the thread's heartbeat for the master's watchdog (io/thread-health.ts): hence server.stall_timeout_ms is
+ * among the timeouts that set the period.
  */
 import { S_RING_FROM_HANDLERS, S_RING_TO_HANDLERS } from "../stats/stat-fields.ts";
 import type { IoContext } from "./io-context.ts";
 
-export function startHousekeeping(io: IoContext): () => void {
-  const { io: ioc, http } = io.config;
-  const timeouts = [ioc.idle_timeout_ms, http.head_timeout_ms, http.body_timeout_ms, http.body_deadline_ms, http.keep_alive_timeout_ms].filter((t) => t > 0);
+export function startHousekeeping(io: IoContext, beat: () => void = () => {}): () => void {
+  const { io: ioc, http, server } = io.config;
+  const timeouts = [ioc.idle_timeout_ms, http.head_timeout_ms, http.body_timeout_ms, http.body_deadline_ms, http.keep_alive_timeout_ms, server.stall_timeout_ms].filter((t) => t > 0);
   if (io.handshakes !== null && io.config.tls.handshake_timeout_ms > 0) timeouts.push(io.config.tls.handshake_timeout_ms);
   const shortest = timeouts.length > 0 ? Math.min(...timeouts) : 4000;
   const tick = Math.min(1000, Math.max(50, Math.floor(shortest / 4)));
   const timer = setInterval(() => {
+    beat();
     const now = (io.clock = performance.now());
     for (const c of io.conns) c.tick(now);
     io.handshakes?.sweep(now);

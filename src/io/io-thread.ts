@@ -22,6 +22,9 @@ import { listenUdp } from "./udp/udp-listener.ts";
 import { StatsSlot } from "../stats/stats-slot.ts";
 import { openAccessLog } from "../access-log/access-log.ts";
 import { Mesh } from "../pubsub/mesh.ts";
+import { HealthSlot } from "./thread-health.ts";
+import { catchUncaught } from "./uncaught.ts";
+import { S_ERR_UNCAUGHT } from "../stats/stat-fields.ts";
 
 declare const self: Worker;
 
@@ -47,9 +50,9 @@ async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
   slot.resetGauges();
   io.stats = slot.fields;
   io.slot = slot;
-  process.on("unhandledRejection", (reason) => {
-    log!.error("unhandled promise rejection in module code", { error: describeError(reason) });
-  });
+  // Heartbeat and current hook for the master's watchdog; beaten by the housekeeping tick once the thread serves.
+  const health = new HealthSlot(msg.health);
+  catchUncaught(log, () => modules, () => void io!.stats[S_ERR_UNCAUGHT]++, (message) => post({ t: "faulted", message }));
   try {
     for (const ref of msg.modules) modules.push(await loadModule(ref.file));
     // `modules` stays in configuration order (listeners find theirs by name or index); init follows `requires`.
@@ -72,7 +75,7 @@ async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
     for (const b of msg.bindings) {
       const moduleIndex = modules.findIndex((x) => x.def.name === b.module);
       const m = modules[moduleIndex]!;
-      const svc = { def: m.def, moduleIndex, log: log.child(m.def.name), maxPacket: msg.config.io.max_packet, highWater: msg.config.io.high_water };
+      const svc = { def: health.watchHooks(m.def, moduleIndex), moduleIndex, log: log.child(m.def.name), maxPacket: msg.config.io.max_packet, highWater: msg.config.io.high_water };
       try {
         let l: { port: number; stop(closeActive?: boolean): void };
         if (b.entry.protocol === "tcp" || b.entry.protocol === "tls") l = listenTcp(io, b.entry, svc);
@@ -91,7 +94,7 @@ async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
         throw new GrocketdError(isGrocketdError(err) ? err.code : ErrorCodes.LISTEN, `cannot listen on ${b.entry.url}: ${describeError(err)}`, { cause: err });
       }
     }
-    stopHousekeeping = startHousekeeping(io);
+    stopHousekeeping = startHousekeeping(io, () => health.beat());
     runtime.setBindings(msg.bindings.map((b, i) => (ports[i] === undefined ? b : { ...b, entry: withPort(b.entry, ports[i]!) })));
     post({ t: "listening", ports });
   } catch (err) {

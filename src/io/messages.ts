@@ -6,6 +6,7 @@ import type { Config } from "../config/keys.ts";
 import type { ListenEntry } from "../config/listen-url.ts";
 import type { StatsRef } from "../stats/stats-slot.ts";
 import type { MeshRings } from "../pubsub/mesh.ts";
+import type { HealthRef } from "./thread-health.ts";
 
 export interface ModuleRef {
   readonly file: string;
@@ -36,6 +37,8 @@ export type ToThread =
       stats?: StatsRef;
       /** Rings to and from every other I/O thread of the process (pubsub/mesh.ts); absent with one I/O thread. */
       mesh?: MeshRings;
+      /** The thread's watchdog slot (heartbeat, current hook: io/thread-health.ts); absent: nobody watches. */
+      health?: HealthRef;
     }
   | { t: "stop"; drainMs: number; mode: StopMode }
   /** I/O thread `peer` was replaced: its fresh rings (to it, from it). */
@@ -46,10 +49,17 @@ export type ToThread =
   | { t: "pool-handler-lost"; handler: number };
 
 export type ToHandler =
-  | { t: "start"; index: number; proc: number | null; config: Config; modules: ModuleRef[]; links: RingPair[]; stats?: StatsRef; bindings: Binding[] }
+  | {
+      t: "start"; index: number; proc: number | null; config: Config; modules: ModuleRef[];
+      /** One ring pair per I/O thread link (`io` is the link's number: see master/thread-supervisor.ts). */
+      links: Array<{ io: number; rings: RingPair }>;
+      stats?: StatsRef; health?: HealthRef; bindings: Binding[];
+    }
   | { t: "stop"; drainMs: number; mode: StopMode }
   /** I/O thread `io` was replaced: its connections are gone; use these rings from now on. */
   | { t: "pool-io"; io: number; rings: RingPair }
+  /** Link `io` belonged to an I/O thread that was recycled and has now stopped: drop it and what is left on it. */
+  | { t: "pool-io-retired"; io: number }
   /** The server is draining (the I/O threads go first): hooks see `stopping` from now on. */
   | { t: "draining" }
   /** The listen entries with their actual ports, once the I/O threads listen (`ctx.grocketd.ports`). */
@@ -58,4 +68,9 @@ export type ToHandler =
 export type FromThread =
   | { t: "listening"; ports: number[] }
   | { t: "start-failed"; code: string; message: string }
-  | { t: "stopped" };
+  | { t: "stopped" }
+  /**
+   * Module code threw where nothing caught it (a timer, an unhandled rejection): the thread's state may be broken.
+   * It keeps serving until a replacement listens, then drains (master/worker-group.ts).
+   */
+  | { t: "faulted"; message: string };

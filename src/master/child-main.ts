@@ -22,6 +22,8 @@ let stopping = false;
 let drainMsOnOrphan = 0;
 /** Sends this process's counters to the master's status listener (stats/stats-push.ts). */
 let statsPushed: (() => void) | undefined;
+let healthTimer: ReturnType<typeof setInterval> | undefined;
+const HEALTH_POLL_MS = 100;
 
 process.on("SIGINT", () => {});
 
@@ -40,6 +42,14 @@ async function start(msg: Extract<ToChild, { t: "start" }>): Promise<void> {
     runtime.setBindings(supervisor.resolvedBindings);
     send({ t: "listening", ports: supervisor.resolvedBindings.map((b) => b.entry.port) });
     statsPushed = pushStats(send);
+    // The master's /readyz covers this process's threads: tell it when their health changes (a cheap poll).
+    let said = "";
+    healthTimer = setInterval(() => {
+      const health = supervisor!.health();
+      const now = JSON.stringify(health);
+      if (now !== said) send({ t: "health", health });
+      said = now;
+    }, HEALTH_POLL_MS);
   } catch (err) {
     send({ t: "start-failed", message: describeError(err) });
     await supervisor?.stop(0);
@@ -52,6 +62,7 @@ async function stop(drainMs: number, mode: StopMode = "stop"): Promise<void> {
   if (stopping) return;
   stopping = true;
   if (runtime) runtime.stopping = true;
+  clearInterval(healthTimer);
   await supervisor?.stop(drainMs, mode);
   await runtime?.term();
   statsPushed?.();

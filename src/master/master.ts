@@ -19,7 +19,7 @@ import { planInWorker } from "./plan-in-worker.ts";
 import type { PlanRequest } from "./plan-worker.ts";
 import { carryPorts, planData, type PlanData } from "./plan-data.ts";
 import { ProcessSupervisor } from "./process-supervisor.ts";
-import type { Serving } from "./serving.ts";
+import type { Serving, ServingHealth } from "./serving.ts";
 import type { StartPlan } from "./start-plan.ts";
 import { probePorts } from "./port-probe.ts";
 import { ThreadSupervisor } from "./thread-supervisor.ts";
@@ -48,6 +48,8 @@ export type ReloadOutcome =
 
 export interface MasterControl {
   reload(reason: string): Promise<ReloadOutcome>;
+  /** How the serving generation's threads (and processes) are doing; undefined before it starts. */
+  health(): ServingHealth | undefined;
 }
 
 export class Master {
@@ -75,8 +77,8 @@ export class Master {
 
   private serve(plan: PlanData, number: number): Generation {
     const onDead = () => {
-      this.log.error(`generation ${number} has nothing left that serves (crash loop); exiting`);
-      void this.stop("crash loop", 1);
+      this.log.error(`generation ${number}: nothing can start any more; exiting`);
+      void this.stop("nothing can start", 1);
     };
     const serving = plan.config.server.processes > 1 ? new ProcessSupervisor(plan, this.log, number, onDead) : new ThreadSupervisor(plan, this.log, onDead);
     return { number, plan, serving };
@@ -140,7 +142,7 @@ export class Master {
       const recorded = reloads?.started(this.current?.plan.config.server.start_timeout_ms ?? plan.config.server.start_timeout_ms);
       void this.reload("SIGHUP").then((o) => recorded?.(o));
     });
-    this.events.attach?.({ reload: (reason) => this.reload(reason) });
+    this.events.attach?.({ reload: (reason) => this.reload(reason), health: () => this.current?.serving.health() });
 
     const first = this.serve(planData(plan), 1);
     try {

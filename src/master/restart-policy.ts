@@ -1,16 +1,28 @@
 /**
  * @module master/restart-policy
  * When to restart a thread or child process that died: exponential back-off (100 ms doubling to 30 s, back to the
- * start once it has lived 10 s), and a crash-loop limit — more than `limit` deaths within `windowMs` and it is not
- * restarted again, so a broken module does not spin the machine forever.
+ * start once it has lived 10 s). Nothing is ever given up on: a worker that keeps dying is restarted at most every
+ * 30 s while the others serve, so one bad request (or a module that crashes now and then) cannot turn into a
+ * permanent outage. More than `limit` deaths within `windowMs` is a crash loop: reported (log, degraded on /readyz),
+ * not a reason to stop trying. Whether a worker can run at all is the caller's business (failed starts in a row,
+ * worker-group.ts).
  */
 
 const BACKOFF_MIN_MS = 100;
-const BACKOFF_MAX_MS = 30_000;
+export const BACKOFF_MAX_MS = 30_000;
 /** A worker that lived this long is healthy again: its next crash restarts after the shortest delay. */
 const STABLE_MS = 10_000;
 
-export type RestartDecision = { restart: true; delay: number; inARow: number } | { restart: false; deaths: number };
+export interface RestartDecision {
+  /** How long to wait before the next start. */
+  readonly delay: number;
+  /** Quick deaths in a row (1 after a worker that had lived STABLE_MS). */
+  readonly inARow: number;
+  /** Deaths of this worker within the window, this one included. */
+  readonly deaths: number;
+  /** More than `limit` deaths within the window (never with limit 0). */
+  readonly crashLoop: boolean;
+}
 
 export class RestartPolicy {
   /** Per index: death times within the window, and the consecutive quick failures. */
@@ -18,18 +30,18 @@ export class RestartPolicy {
   private readonly inARow = new Map<number, number>();
 
   constructor(
-    private readonly limit: number,
-    private readonly windowMs: number,
+    readonly limit: number,
+    readonly windowMs: number,
   ) {}
 
-  /** Records a death of worker `index` that had lived `livedMs`; says whether and when to restart it. */
+  /** Records a death of worker `index` that had lived `livedMs`; says when to restart it. */
   died(index: number, livedMs: number, now = performance.now()): RestartDecision {
     const times = (this.deaths.get(index) ?? []).filter((t) => now - t < this.windowMs);
     times.push(now);
     this.deaths.set(index, times);
-    if (this.limit > 0 && times.length > this.limit) return { restart: false, deaths: times.length };
     const n = livedMs >= STABLE_MS ? 1 : (this.inARow.get(index) ?? 0) + 1;
     this.inARow.set(index, n);
-    return { restart: true, delay: Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (n - 1)), inARow: n };
+    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.min(n - 1, 20));
+    return { delay, inARow: n, deaths: times.length, crashLoop: this.limit > 0 && times.length > this.limit };
   }
 }

@@ -6,6 +6,16 @@
  */
 import type { Binding, StopMode } from "../io/messages.ts";
 
+/** How the serving side is doing, for /readyz (status/status-server.ts). */
+export interface ServingHealth {
+  /** At least one I/O thread (and, in pool mode, one handler thread; with processes, one process) serves. */
+  readonly serving: boolean;
+  /** A thread is stalled and not yet replaced: new connections may be routed to it (SO_REUSEPORT) and hang. */
+  readonly stalled: boolean;
+  /** Everything that is not serving as it should, one line each; empty when all is well. */
+  readonly problems: readonly string[];
+}
+
 export interface Serving {
   /** Starts everything; rejects (the caller then stops it) when anything cannot start. */
   start(): Promise<void>;
@@ -17,4 +27,5 @@ export interface Serving {
   stop(drainMs: number, mode?: StopMode): Promise<void>;
   /** Listen entries with their actual ports, once start() has resolved. */
   readonly resolvedBindings: readonly Binding[];
+  health(): ServingHealth;
 }

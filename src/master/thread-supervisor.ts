@@ -5,6 +5,9 @@
  * postMessage; a replaced thread gets fresh rings and its peers are told). Port 0 is resolved by the first I/O
  * thread and the others then bind the same port, so the master itself never touches a socket. On stop the I/O
  * threads drain first (their in-flight packets still need the handlers), then the handlers stop.
+ * Supervision itself (restarts, the watchdog, recycling) is worker-group.ts; this file hands each thread its
+ * resources. An I/O thread recycled after an uncaught exception drains beside its replacement, so each I/O index has
+ * two variants, each with its own stats slot, watchdog slot and rings: ring link number i + threads × variant.
  */
 import { withPort } from "../config/listen-url.ts";
 import type { Logger } from "../log/logger.ts";
@@ -16,9 +19,10 @@ import { FIXED_FIELDS } from "../stats/stat-fields.ts";
 import { statsRegistry, type StatsGroup } from "../stats/stats-registry.ts";
 import type { PlanData } from "./plan-data.ts";
 import { RestartPolicy } from "./restart-policy.ts";
-import { WorkerGroup } from "./worker-group.ts";
+import { WorkerGroup, type GroupHealth } from "./worker-group.ts";
+import { HealthBoard } from "../io/thread-health.ts";
 import { entryUrl } from "../entry-path.ts";
-import type { Serving } from "./serving.ts";
+import type { Serving, ServingHealth } from "./serving.ts";
 
 // Through entry-path.ts so they also resolve inside the single binary (where import.meta.url names the bundle).
 const IO_THREAD_URL = entryUrl("src/io/io-thread.ts");
@@ -28,7 +32,7 @@ export class ThreadSupervisor implements Serving {
   private bindings: Binding[];
   private readonly io: WorkerGroup;
   private readonly handlers: WorkerGroup | null;
-  /** rings[i][j]: I/O thread i ↔ handler thread j. */
+  /** rings[k][j]: I/O link k (thread k % threads, variant k / threads) ↔ handler thread j. */
   private readonly rings: RingPair[][] = [];
   /**
    * mesh[i][j]: I/O thread i → I/O thread j (pubsub/mesh.ts); empty with one I/O thread. In a child process
@@ -44,24 +48,36 @@ export class ThreadSupervisor implements Serving {
   onUplink: (topic: string, bytes: Uint8Array) => void = () => {};
   /** One slot of shared counters per thread, read by the status listener (stats/stats-registry.ts). */
   private readonly stats: StatsGroup;
+  /** Heartbeats and current hooks, laid out like the stats slots (io/thread-health.ts). */
+  private readonly board: HealthBoard;
 
   constructor(
     private readonly plan: PlanData,
     private readonly log: Logger,
-    /** Every I/O thread is in a crash loop: nothing is served any more. */
+    /** No I/O thread (or no handler thread) can start any more: nothing will be served. */
     onDead: () => void = () => {},
     /** Child process index (multi-process mode), for log labels; null in the master. */
     proc: number | null = null,
   ) {
     this.bindings = [...plan.bindings];
     const pool = !plan.config.worker.disabled;
-    this.stats = statsRegistry().open(plan.threads, pool ? plan.config.worker.threads : 0);
+    const n = plan.threads;
+    const m = pool ? plan.config.worker.threads : 0;
+    this.stats = statsRegistry().open(n, m);
+    this.board = new HealthBoard(2 * (n + m));
     const modules = [...plan.modules];
-    const policy = () => new RestartPolicy(plan.config.server.restart_limit, plan.config.server.restart_window_ms);
+    const { server } = plan.config;
+    const policy = () => new RestartPolicy(server.restart_limit, server.restart_window_ms);
+    const common = { log, drainMs: server.drain_ms, startTimeoutMs: server.start_timeout_ms, onDead };
+    const watch = (slot: (index: number, variant: number) => number) => ({
+      board: this.board, timeoutMs: server.stall_timeout_ms, slotOf: slot, moduleNames: modules.map((x) => x.name),
+    });
+    const ioSlot = (i: number, v: number) => i + v * (n + m);
+    const handlerSlot = (j: number, v: number) => n + j + v * (n + m);
     if (pool) {
-      for (let i = 0; i < plan.threads; i++) {
+      for (let k = 0; k < 2 * n; k++) {
         this.rings.push([]);
-        for (let j = 0; j < plan.config.worker.threads; j++) this.rings[i]!.push(this.newPair());
+        for (let j = 0; j < m; j++) this.rings[k]!.push(this.newPair());
       }
     }
     const redis = plan.config.pubsub.redis;
@@ -87,23 +103,43 @@ export class ThreadSupervisor implements Serving {
         this.bridge = new RedisBridge(redis, { deliver: (topic, bytes) => uplink.publish(topic, -1, bytes), down: new Int32Array(this.brokerDown!), log });
       }
     }
+    /** Fresh rings between I/O link k and every handler (the old ones may hold a dead thread's records). */
+    const freshIoRings = (k: number) => {
+      for (let j = 0; j < m; j++) {
+        const pair = (this.rings[k]![j] = this.newPair());
+        this.handlers!.sendTo(j, { t: "pool-io", io: k, rings: pair } satisfies ToHandler);
+      }
+    };
+    /** Fresh mesh rings to and from I/O thread i (pubsub/mesh.ts); each peer switches to them. */
+    const freshMesh = (i: number) => {
+      for (let j = 0; j < this.mesh.length; j++) {
+        if (j === i) continue;
+        const out = (this.mesh[j]![i] = this.newMeshRing());
+        const inp = (this.mesh[i]![j] = this.newMeshRing());
+        if (j === this.plan.threads) {
+          this.uplink?.setPeer(i, out, inp);
+          this.bridge?.threadReplaced(i);
+        } else this.io.sendTo(j, { t: "mesh-peer", peer: i, out: out!, in: inp! } satisfies ToThread);
+      }
+    };
     this.io = new WorkerGroup({
+      ...common,
       label: "I/O thread",
       url: IO_THREAD_URL,
-      log,
+      count: n,
       policy: policy(),
-      onGiveUp: () => {
-        if (this.io.alive === 0) onDead();
-      },
-      startMessage: (index): ToThread => ({
+      overlap: true,
+      watch: watch(ioSlot),
+      startMessage: (index, _restart, variant): ToThread => ({
         t: "start",
         index,
         proc,
         config: plan.config,
         modules,
         bindings: this.bindings,
-        pool: pool ? this.rings[index]! : null,
-        stats: this.stats.ref("io", index),
+        pool: pool ? this.rings[index + n * variant]! : null,
+        stats: this.stats.ref("io", index, variant),
+        health: this.board.ref(ioSlot(index, variant)),
         ...(this.mesh.length === 0
           ? {}
           : {
@@ -115,38 +151,31 @@ export class ThreadSupervisor implements Serving {
               },
             }),
       }),
-      beforeRestart: (i) => {
-        if (this.mesh.length > 0) {
-          // Records to and from the dead thread are meaningless: fresh rings both ways, and each peer switches to them.
-          for (let j = 0; j < this.mesh.length; j++) {
-            if (j === i) continue;
-            const out = (this.mesh[j]![i] = this.newMeshRing());
-            const inp = (this.mesh[i]![j] = this.newMeshRing());
-            if (j === this.plan.threads) {
-              this.uplink?.setPeer(i, out, inp);
-              this.bridge?.threadReplaced(i);
-            }
-            else this.io.sendTo(j, { t: "mesh-peer", peer: i, out: out!, in: inp! } satisfies ToThread);
-          }
-        }
-        if (!pool) return;
-        // The dead thread's records are meaningless now: fresh rings, and each handler drops that thread's connections.
-        for (let j = 0; j < this.rings[i]!.length; j++) {
-          const pair = (this.rings[i]![j] = this.newPair());
-          this.handlers!.sendTo(j, { t: "pool-io", io: i, rings: pair } satisfies ToHandler);
-        }
+      // The dead thread's records are meaningless now: fresh rings (mesh: both ways, peers switch; pool: each
+      // handler drops that link's connections).
+      beforeRestart: (i, v) => {
+        freshMesh(i);
+        if (pool) freshIoRings(i + n * v);
       },
+      // The faulted thread keeps its pool link while it drains and its replacement gets the other one; the mesh
+      // moves to the replacement (the draining thread's topic traffic to other threads stops: its rings go unread).
+      beforeRecycle: (i, v) => {
+        freshMesh(i);
+        if (pool) freshIoRings(i + n * v);
+      },
+      retired: (i, v) => pool && this.handlers!.sendToAll({ t: "pool-io-retired", io: i + n * v } satisfies ToHandler),
+      exited: (i, v) => this.stats.resetGauges("io", i, v),
     });
     this.handlers = !pool
       ? null
       : new WorkerGroup({
+          ...common,
           label: "handler thread",
           url: HANDLER_THREAD_URL,
-          log,
+          count: m,
           policy: policy(),
-          onGiveUp: () => {
-            if (this.handlers!.alive === 0) onDead();
-          },
+          overlap: false,
+          watch: watch(handlerSlot),
           // The I/O threads fail its connections over now: waiting out the restart back-off would leave them hanging.
           onDied: (j) => {
             this.io.sendToAll({ t: "pool-handler-lost", handler: j } satisfies ToThread);
@@ -157,16 +186,18 @@ export class ThreadSupervisor implements Serving {
             proc,
             config: plan.config,
             modules,
-            links: this.rings.map((row) => row[index]!),
+            links: this.ioLinks().map((k) => ({ io: k, rings: this.rings[k]![index]! })),
             stats: this.stats.ref("handler", index),
+            health: this.board.ref(handlerSlot(index, 0)),
             bindings: this.bindings, // ports are 0 until the I/O threads listen; then a "bindings" message follows
           }),
           beforeRestart: (j) => {
-            for (let i = 0; i < this.rings.length; i++) {
-              const pair = (this.rings[i]![j] = this.newPair());
-              this.io.sendTo(i, { t: "pool-handler", handler: j, rings: pair } satisfies ToThread);
+            for (const k of this.ioLinks()) {
+              const pair = (this.rings[k]![j] = this.newPair());
+              this.io.sendTo(k % n, { t: "pool-handler", handler: j, rings: pair } satisfies ToThread, Math.floor(k / n));
             }
           },
+          exited: (j) => this.stats.resetGauges("handler", j, 0),
         });
   }
 
@@ -179,6 +210,17 @@ export class ThreadSupervisor implements Serving {
     return Ring.create(this.plan.config.pubsub.ring_bytes).sab;
   }
 
+  /** The ring links of I/O threads alive now (before any has started: variant 0 of each). */
+  private ioLinks(): number[] {
+    const n = this.plan.threads;
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const vs = this.io.liveVariants(i);
+      for (const v of vs.length > 0 ? vs : [0]) out.push(i + n * v);
+    }
+    return out;
+  }
+
   private newPair(): RingPair {
     const bytes = this.plan.config.worker.ring_bytes;
     return { req: Ring.create(bytes).sab, res: Ring.create(bytes).sab };
@@ -187,6 +229,16 @@ export class ThreadSupervisor implements Serving {
   /** Listen entries with their actual ports, once start() has resolved. */
   get resolvedBindings(): readonly Binding[] {
     return this.bindings;
+  }
+
+  health(): ServingHealth {
+    const groups: GroupHealth[] = [this.io.health()];
+    if (this.handlers) groups.push(this.handlers.health());
+    return {
+      serving: groups.every((g) => g.serving > 0),
+      stalled: groups.some((g) => g.stalled),
+      problems: groups.flatMap((g) => g.problems),
+    };
   }
 
   /** Starts every thread; rejects (after the caller stops those that started) if any cannot start. */

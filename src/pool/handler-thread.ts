@@ -22,8 +22,11 @@ import { PooledConn } from "./pooled-conn.ts";
 import { RingLink } from "./ring-link.ts";
 import { serveHttp } from "./serve-http.ts";
 import { StatsSlot } from "../stats/stats-slot.ts";
-import { S_HTTP_REQUESTS, S_PACKETS } from "../stats/stat-fields.ts";
+import { S_ERR_UNCAUGHT, S_HTTP_REQUESTS, S_PACKETS } from "../stats/stat-fields.ts";
+import { HealthSlot } from "../io/thread-health.ts";
+import { catchUncaught } from "../io/uncaught.ts";
 import { HandlerPubSub } from "./pubsub-handler.ts";
+import type { ModuleDefinition } from "../module/types.ts";
 
 declare const self: Worker;
 const post = (m: FromThread): void => self.postMessage(m);
@@ -33,9 +36,13 @@ let config: Config;
 let log: Logger;
 let noisy: RateLimitedLog;
 let modules: LoadedModule[] = [];
+/** The modules' hooks as this thread calls them: wrapped so the watchdog knows which one runs (io/thread-health.ts). */
+let defs: ModuleDefinition<unknown>[] = [];
+let stopHeartbeat: (() => void) | undefined;
+let stopping = false;
 let runtime: ModuleRuntime | undefined;
-/** Per I/O thread: its link and its connections (by their number on that thread). */
-const links: Array<{ link: RingLink; conns: Map<number, PooledConn> }> = [];
+/** Per I/O thread link (see master/thread-supervisor.ts): the link and its connections (by their number there). */
+const links: Array<{ link: RingLink; conns: Map<number, PooledConn> } | undefined> = [];
 const enc = new TextEncoder();
 /** This thread's counters in shared memory (packets and requests handled, module counters); see stats/stats-slot.ts. */
 let stats = StatsSlot.detached();
@@ -78,18 +85,18 @@ function runClose(c: PooledConn, conns: Map<number, PooledConn>): void {
   if (c.closeHookDone || !c.accepted) return;
   c.closeHookDone = true;
   conns.delete(c.no);
-  const close = modules[c.module]?.def.close;
+  const close = defs[c.module]?.close;
   if (close === undefined) return;
   try {
     close(c);
   } catch (err) {
-    noisy.error("close hook threw", { module: modules[c.module]!.def.name, conn: c.id }, err);
+    noisy.error("close hook threw", { module: defs[c.module]!.name, conn: c.id }, err);
   }
 }
 
 function onPacket(link: RingLink, conns: Map<number, PooledConn>, c: PooledConn, seq: number, packet: Uint8Array): void {
   stats.fields[S_PACKETS]++;
-  const def = modules[c.module]!.def;
+  const def = defs[c.module]!;
   if (def.proc === undefined) return sendFailure(link, c, seq, new Error(`module ${def.name} has no proc hook`));
   runHook(link, conns, c, seq, "proc", () => def.proc!(packet, c));
 }
@@ -158,7 +165,7 @@ function attach(io: number, pair: RingPair): void {
           c.accepted = true;
           return;
         }
-        const accept = modules[c.module]?.def.accept;
+        const accept = defs[c.module]?.accept;
         let ok: unknown = true;
         let threw = false;
         if (accept !== undefined) {
@@ -193,7 +200,7 @@ function attach(io: number, pair: RingPair): void {
         const req = readRequest(new Reader(bytes, off));
         stats.fields[S_HTTP_REQUESTS]++;
         c.inflight++;
-        serveHttp(modules[c.module]!.def, flags & Q_ROUTE, c, req, link.maxPayload - 64 - req.url.length, noisy, (flags, r: PoolResponse) => {
+        serveHttp(defs[c.module]!, flags & Q_ROUTE, c, req, link.maxPayload - 64 - req.url.length, noisy, (flags, r: PoolResponse) => {
           link.sendEncoded(K_HTTP_RES, no, seq, flags | replyFlags(c), responseSize(r), (w) => writeResponse(w, r));
         }, () => settled(link, c, conns), (flags & Q_TLS) !== 0 ? "https" : "http");
       } else if (kind === K_ACK) {
@@ -202,19 +209,24 @@ function attach(io: number, pair: RingPair): void {
     },
     (err) => log.error("handler ring record failed", { io, error: describeError(err) }),
   );
-  const old = links[io];
-  if (old) {
-    // That I/O thread was replaced: its connections are gone; close hooks run for the accepted ones.
-    void old.link.stop();
-    for (const c of old.conns.values()) {
-      c.gone = true;
-      c.setCongested(false);
-      c.response?.abort();
-      if (c.inflight === 0) runClose(c, old.conns);
-    }
-  }
+  // That I/O thread was replaced: its connections on this link are gone.
+  detach(io);
   links[io] = { link, conns };
   link.start();
+}
+
+/** Drops link `io` (its I/O thread was replaced, or stopped after a recycle); close hooks run for its accepted connections. */
+function detach(io: number): void {
+  const old = links[io];
+  if (!old) return;
+  links[io] = undefined;
+  void old.link.stop();
+  for (const c of old.conns.values()) {
+    c.gone = true;
+    c.setCongested(false);
+    c.response?.abort();
+    if (c.inflight === 0) runClose(c, old.conns);
+  }
 }
 
 async function start(msg: Extract<ToHandler, { t: "start" }>): Promise<void> {
@@ -224,12 +236,17 @@ async function start(msg: Extract<ToHandler, { t: "start" }>): Promise<void> {
   noisy = new RateLimitedLog(log, 20);
   if (msg.stats) stats = StatsSlot.attach(msg.stats);
   stats.resetGauges();
-  process.on("unhandledRejection", (reason) => log.error("unhandled promise rejection in module code", { error: describeError(reason) }));
+  const health = new HealthSlot(msg.health);
+  catchUncaught(log, () => modules, () => void stats.fields[S_ERR_UNCAUGHT]++, (message) => post({ t: "faulted", message }));
   try {
     for (const ref of msg.modules) modules.push(await loadModule(ref.file));
+    defs = modules.map((m, i) => health.watchHooks(m.def, i));
     runtime = new ModuleRuntime(modules, { role: "handler", index, config, log, stats, bindings: msg.bindings, push: pubsub });
     await runtime.init(`handler thread ${index}`);
-    msg.links.forEach((pair, io) => attach(io, pair));
+    for (const l of msg.links) attach(l.io, l.rings);
+    // The watchdog's heartbeat: a timer, so a busy loop in a hook silences it (period as the I/O threads' tick).
+    const stall = config.server.stall_timeout_ms;
+    if (stall > 0) stopHeartbeat = health.beatEvery(Math.min(1000, Math.max(25, Math.floor(stall / 4))));
     post({ t: "listening", ports: [] });
   } catch (err) {
     post({ t: "start-failed", code: isGrocketdError(err) ? err.code : ErrorCodes.THREAD_START, message: describeError(err) });
@@ -239,11 +256,14 @@ async function start(msg: Extract<ToHandler, { t: "start" }>): Promise<void> {
 async function stop(drainMs: number): Promise<void> {
   // The I/O threads have drained already (the master stops them first, and passes what is left of the drain time);
   // finish what is still running.
+  if (stopping) return;
+  stopping = true;
   if (runtime) runtime.stopping = true;
   const deadline = performance.now() + drainMs;
-  const busy = () => links.some((l) => [...l.conns.values()].some((c) => c.inflight > 0));
+  const busy = () => links.some((l) => l !== undefined && [...l.conns.values()].some((c) => c.inflight > 0));
   while (busy() && performance.now() < deadline) await Bun.sleep(5);
-  for (const l of links) await l.link.stop();
+  stopHeartbeat?.();
+  for (const l of links) await l?.link.stop();
   await runtime?.term();
   post({ t: "stopped" });
 }
@@ -253,6 +273,7 @@ self.onmessage = (ev: MessageEvent<ToHandler>) => {
   if (msg.t === "start") void start(msg);
   else if (msg.t === "stop") void stop(msg.drainMs);
   else if (msg.t === "pool-io") attach(msg.io, msg.rings);
+  else if (msg.t === "pool-io-retired") detach(msg.io);
   else if (msg.t === "draining") {
     if (runtime) runtime.stopping = true;
   } else if (msg.t === "bindings") runtime?.setBindings(msg.bindings);

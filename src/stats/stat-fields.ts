@@ -67,6 +67,11 @@ export const S_PS_SUBSCRIPTIONS = 27;
 export const S_PS_TOPICS = 28;
 /** `ctx.send` to an id with no open connection (closed, never existed, or a UDP sender). */
 export const S_PS_UNKNOWN_ID = 29;
+/**
+ * Module code threw where nothing catches it (an exception in a timer or promise callback, an unhandled rejection);
+ * the thread is recycled (master/worker-group.ts). I/O and handler threads.
+ */
+export const S_ERR_UNCAUGHT = 30;
 /** Fixed fields per slot, with room to add counters without changing the slot layout. */
 export const FIXED_FIELDS = 32;
 
@@ -97,9 +102,10 @@ export const IO_FAMILIES: readonly Family[] = [
   { name: "received_bytes_total", kind: "counter", help: "Bytes read from client sockets.", fields: [S_BYTES_IN] },
   { name: "sent_bytes_total", kind: "counter", help: "Bytes written to client sockets (accepted by the kernel).", fields: [S_BYTES_OUT] },
   {
-    name: "errors_total", kind: "counter", help: "Errors: module hook failures, bad input data, HTTP requests refused by the server.",
-    fields: [S_ERR_HANDLER, S_ERR_BAD_DATA, S_ERR_HTTP_REJECTED],
-    labels: [{ kind: "handler" }, { kind: "bad_data" }, { kind: "http_rejected" }],
+    name: "errors_total", kind: "counter",
+    help: "Errors: module hook failures, bad input data, HTTP requests refused by the server, uncaught exceptions in module code.",
+    fields: [S_ERR_HANDLER, S_ERR_BAD_DATA, S_ERR_HTTP_REJECTED, S_ERR_UNCAUGHT],
+    labels: [{ kind: "handler" }, { kind: "bad_data" }, { kind: "http_rejected" }, { kind: "uncaught" }],
   },
   {
     name: "ring_depth", kind: "gauge", help: "Records waiting in the handler-pool rings of an I/O thread (sampled at most 1 s ago).",
@@ -130,6 +136,7 @@ export const IO_FAMILIES: readonly Family[] = [
 export const HANDLER_FAMILIES: readonly Family[] = [
   { name: "handler_packets_total", kind: "counter", help: "Packets run by proc on a handler thread.", fields: [S_PACKETS] },
   { name: "handler_http_requests_total", kind: "counter", help: "HTTP requests run on a handler thread.", fields: [S_HTTP_REQUESTS] },
+  { name: "handler_uncaught_errors_total", kind: "counter", help: "Uncaught exceptions in module code on a handler thread (each recycles it).", fields: [S_ERR_UNCAUGHT] },
 ];
 
 /** Fields that are gauges: not carried over when a thread's counters are retired. */

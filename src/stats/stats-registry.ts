@@ -31,7 +31,11 @@ export interface ThreadStats {
   readonly durations?: Record<string, number[]>;
 }
 
-/** The slots of one set of threads: I/O threads first, then handler threads. */
+/**
+ * The slots of one set of threads: I/O threads first, then handler threads, then the same again as spares. A thread
+ * recycled after an uncaught exception (master/worker-group.ts) drains while its replacement already serves: the
+ * replacement counts into the spare slot of that index, and readers merge both slots of an index into one entry.
+ */
 export class StatsGroup {
   readonly sab: SharedArrayBuffer;
   private readonly slots: StatsSlot[] = [];
@@ -41,20 +45,30 @@ export class StatsGroup {
     readonly handlerThreads: number,
     private readonly onClose: (g: StatsGroup) => void,
   ) {
-    this.sab = new SharedArrayBuffer(Math.max(1, ioThreads + handlerThreads) * SLOT_BYTES);
-    for (let s = 0; s < ioThreads + handlerThreads; s++) this.slots.push(StatsSlot.attach({ sab: this.sab, slot: s }));
+    const n = ioThreads + handlerThreads;
+    this.sab = new SharedArrayBuffer(Math.max(1, 2 * n) * SLOT_BYTES);
+    for (let s = 0; s < 2 * n; s++) this.slots.push(StatsSlot.attach({ sab: this.sab, slot: s }));
   }
 
-  /** What the start message of a thread carries. */
-  ref(role: ThreadRole, index: number): StatsRef {
-    return { sab: this.sab, slot: role === "io" ? index : this.ioThreads + index };
+  /** What the start message of a thread carries; `variant` 1 is the index's spare slot. */
+  ref(role: ThreadRole, index: number, variant = 0): StatsRef {
+    const n = this.ioThreads + this.handlerThreads;
+    return { sab: this.sab, slot: (role === "io" ? index : this.ioThreads + index) + variant * n };
   }
 
+  /** One entry per slot (an index appears twice, once per variant): StatsRegistry.snapshot() merges them. */
   read(): ThreadStats[] {
-    return this.slots.map((s, i) => {
+    const n = this.ioThreads + this.handlerThreads;
+    return this.slots.map((s, k) => {
+      const i = k % Math.max(1, n);
       const io = i < this.ioThreads;
       return { role: io ? "io" : "handler", index: io ? i : i - this.ioThreads, ...s.read() };
     });
+  }
+
+  /** A thread has exited: its gauges describe nothing any more (counters stay). */
+  resetGauges(role: ThreadRole, index: number, variant: number): void {
+    StatsSlot.attach(this.ref(role, index, variant)).resetGauges();
   }
 
   /** The threads have stopped: their counters become part of the retired totals. */

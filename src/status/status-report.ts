@@ -9,7 +9,7 @@ import { VERSION } from "../version.ts";
 import {
   FIXED_FIELDS, S_ACCESS_DROPPED, S_ACCESS_LINES, S_BYTES_IN, S_BYTES_OUT, S_CONN_OPEN, S_CONN_REFUSED, S_CONN_TOTAL,
   S_ERR_BAD_DATA, S_ERR_HANDLER, S_ERR_HTTP_REJECTED, S_HTTP_1XX, S_HTTP_REQUESTS, S_PACKETS, S_RING_FROM_HANDLERS,
-  S_RING_TO_HANDLERS, S_TLS_HANDSHAKE_FAILED, S_TLS_HANDSHAKE_TIMEOUTS,
+  S_RING_TO_HANDLERS, S_TLS_HANDSHAKE_FAILED, S_TLS_HANDSHAKE_TIMEOUTS, S_ERR_UNCAUGHT,
   S_PS_DELIVERIES, S_PS_DROP_BROKER, S_PS_DROP_RING, S_PS_DROP_SLOW, S_PS_PUBLISHES, S_PS_PUSHES,
   S_PS_SUBSCRIPTIONS, S_PS_TOPICS, S_PS_UNKNOWN_ID,
 } from "../stats/stat-fields.ts";
@@ -51,7 +51,7 @@ function dotted(modules: Record<string, number>): Record<string, number> {
 
 /** The I/O-thread part of the report, for the sums and for each I/O thread. */
 function ioPart(f: readonly number[]) {
-  const errors = { handler: f[S_ERR_HANDLER]!, bad_data: f[S_ERR_BAD_DATA]!, http_rejected: f[S_ERR_HTTP_REJECTED]! };
+  const errors = { handler: f[S_ERR_HANDLER]!, bad_data: f[S_ERR_BAD_DATA]!, http_rejected: f[S_ERR_HTTP_REJECTED]!, uncaught: f[S_ERR_UNCAUGHT]! };
   return {
     connections: { open: f[S_CONN_OPEN]!, total: f[S_CONN_TOTAL]!, refused: f[S_CONN_REFUSED]! },
     requests: { packets: f[S_PACKETS]!, http: f[S_HTTP_REQUESTS]!, total: f[S_PACKETS]! + f[S_HTTP_REQUESTS]! },
@@ -59,7 +59,7 @@ function ioPart(f: readonly number[]) {
       "1xx": f[S_HTTP_1XX]!, "2xx": f[S_HTTP_1XX + 1]!, "3xx": f[S_HTTP_1XX + 2]!, "4xx": f[S_HTTP_1XX + 3]!, "5xx": f[S_HTTP_1XX + 4]!,
     },
     bytes: { in: f[S_BYTES_IN]!, out: f[S_BYTES_OUT]! },
-    errors: { total: errors.handler + errors.bad_data + errors.http_rejected, ...errors },
+    errors: { total: errors.handler + errors.bad_data + errors.http_rejected + errors.uncaught, ...errors },
     ring_depth: { to_handlers: f[S_RING_TO_HANDLERS]!, from_handlers: f[S_RING_FROM_HANDLERS]! },
     access_log: { lines: f[S_ACCESS_LINES]!, dropped: f[S_ACCESS_DROPPED]! },
     tls: { handshake_timeouts: f[S_TLS_HANDSHAKE_TIMEOUTS]!, handshake_failures: f[S_TLS_HANDSHAKE_FAILED]! },
@@ -87,7 +87,9 @@ export function statusJson(state: StatusState, threads: readonly ThreadStats[], 
     modules: dotted(sumModules(threads)),
     per_thread: threads.map((t) => {
       const where = { role: t.role, thread: t.index, ...(t.process === undefined ? {} : { process: t.process }) };
-      if (t.role === "handler") return { ...where, packets: t.fields[S_PACKETS], http_requests: t.fields[S_HTTP_REQUESTS], modules: dotted(t.modules) };
+      if (t.role === "handler") {
+        return { ...where, packets: t.fields[S_PACKETS], http_requests: t.fields[S_HTTP_REQUESTS], uncaught_errors: t.fields[S_ERR_UNCAUGHT], modules: dotted(t.modules) };
+      }
       return { ...where, ...ioPart(t.fields), modules: dotted(t.modules) };
     }),
   };

@@ -7,7 +7,11 @@
  *   GET /status   JSON: state, uptime, generation, processes, threads, sums and per-thread counters
  *   GET /metrics  Prometheus text format 0.0.4
  *   GET /healthz  200 while the process runs (liveness)
- *   GET /readyz   200 once every thread listens, 503 before that and while draining (readiness)
+ *   GET /readyz   200 "ready" once every thread listens; 200 "degraded: …" while some thread or process is down
+ *                 (restarting, crash loop, recycling) and the others serve — a load balancer should keep such an
+ *                 instance, since every connection it accepts lands on a live thread; 503 while starting, while
+ *                 draining, while a thread is stalled (SO_REUSEPORT may still hand it new connections) and while
+ *                 nothing serves at all (readiness)
  *   POST /reload  live reload, like SIGHUP; answers once the new generation serves (200) or with the reasons it was
  *                 refused (409).
  * Every request passes status-access.ts first (Host and Origin must name this listener; `status.token` when set),
@@ -123,12 +127,8 @@ export class StatusListener {
     switch (path) {
       case "/healthz":
         return new Response("ok\n", { headers: NO_STORE });
-      case "/readyz": {
-        const phase = this.state.phase;
-        return phase === "ready"
-          ? new Response("ready\n", { headers: NO_STORE })
-          : new Response(`not ready: ${phase}\n`, { status: 503, headers: NO_STORE });
-      }
+      case "/readyz":
+        return this.readiness();
       case "/status":
         return new Response(this.status.get(), { headers: { "Content-Type": "application/json;charset=utf-8", ...NO_STORE } });
       case "/metrics":
@@ -138,6 +138,17 @@ export class StatusListener {
       default:
         return new Response(`not found; try ${ROUTES}`, { status: 404 });
     }
+  }
+
+  private readiness(): Response {
+    const phase = this.state.phase;
+    if (phase !== "ready") return new Response(`not ready: ${phase}\n`, { status: 503, headers: NO_STORE });
+    const h = this.control?.health();
+    if (h === undefined || h.problems.length === 0) return new Response("ready\n", { headers: NO_STORE });
+    const list = h.problems.join("; ");
+    if (h.stalled) return new Response(`not ready: stalled: ${list}\n`, { status: 503, headers: NO_STORE });
+    if (!h.serving) return new Response(`not ready: nothing serves: ${list}\n`, { status: 503, headers: NO_STORE });
+    return new Response(`degraded: ${list}\n`, { headers: NO_STORE });
   }
 
   private async reload(): Promise<Response> {

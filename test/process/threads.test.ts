@@ -35,7 +35,8 @@ describe("threads and processes", () => {
     const c = await connect(port);
     c.write("crash\n");
     await c.closed; // the thread died with its connections
-    await running.waitFor(/I\/O thread 0 exited unexpectedly; restarting in \d+ ms.*deliberate crash of thread 0/);
+    await running.waitFor(/deliberate crash of thread 0/);
+    await running.waitFor(/I\/O thread 0 exited unexpectedly; restarting in \d+ ms code=1/);
     await running.waitFor(/I\/O thread 0 is serving again/);
     expect(await ask(port, "again\n")).toBe("again\n");
   });

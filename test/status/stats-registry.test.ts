@@ -122,7 +122,7 @@ describe("stats slots and registry", () => {
     expect(j.requests.packets).toBe(5); // handler threads' counts are not added to the I/O sums
     expect(j.threads).toEqual({ io: 2, handler: 2 });
     expect(j.modules).toEqual({ "app.hits:x-y.z": 1 });
-    expect(j.per_thread[3]).toEqual({ role: "handler", thread: 1, packets: 0, http_requests: 9, modules: {} });
+    expect(j.per_thread[3]).toEqual({ role: "handler", thread: 1, packets: 0, http_requests: 9, uncaught_errors: 0, modules: {} });
   });
 
   test("request-duration histogram: per listener and status class, cumulative buckets, summed over threads and kept across a reload", () => {

@@ -65,7 +65,7 @@ describe("status listener", () => {
     expect(s.uptime_s).toBeGreaterThan(0);
     expect(s.requests).toEqual({ packets: 12, http: 3, total: 15 });
     expect(s.http_responses).toEqual({ "1xx": 0, "2xx": 2, "3xx": 0, "4xx": 0, "5xx": 1 });
-    expect(s.errors).toEqual({ total: 1, handler: 1, bad_data: 0, http_rejected: 0 });
+    expect(s.errors).toEqual({ total: 1, handler: 1, bad_data: 0, http_rejected: 0, uncaught: 0 });
     expect(s.connections.open).toBe(0);
     expect(s.connections.total).toBe(5); // 2 TCP + 3 HTTP, each with Connection: close
     expect(s.connections.refused).toBe(0);
