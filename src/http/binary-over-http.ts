@@ -6,6 +6,7 @@
  */
 import { ErrorCodes, misuse } from "../errors.ts";
 import type { Conn, ModuleDefinition, Reply } from "../module/types.ts";
+import { badLengthMessage, badReplyMessage, isLength, REPLY_BAD, REPLY_LATER, replyKind, settledReplyKind } from "../module/hook-results.ts";
 
 export type BinaryOutcome =
   /** `packets`: how many packets proc was given (statistics). */
@@ -28,11 +29,16 @@ export function runBinaryOverHttp(def: ModuleDefinition<unknown>, conn: Conn<unk
     } catch (err) {
       return { kind: "bad", why: `check threw: ${err instanceof Error ? err.message : String(err)}` };
     }
+    // The same rule as on TCP (module/hook-results.ts): 1.5 or "4" would cut the body between bytes.
+    if (!isLength(n)) return { kind: "bad", why: badLengthMessage(n) };
     if (n === 0 || n > avail) return { kind: "bad", why: `the body ends inside a packet (${avail} bytes left over)` };
     if (!(n > 0)) return { kind: "bad", why: `check reported bad data (${n})` };
     const r = proc(body.subarray(off, off + n), conn);
     if (conn.dropping) return { kind: "dropped" };
-    if (r !== null && typeof r === "object" && typeof (r as PromiseLike<Reply>).then === "function") async = true;
+    const kind = replyKind(r);
+    // A reply of the wrong type is the module's error (500 through the caller's catch), not the client's bad data.
+    if (kind === REPLY_BAD) throw misuse(TypeError, ErrorCodes.PROC_RESULT, badReplyMessage("proc", r));
+    if (kind === REPLY_LATER) async = true;
     replies.push(r as Reply | PromiseLike<Reply>);
     off += n;
   }
@@ -45,7 +51,7 @@ function concatReplies(replies: readonly Reply[]): Uint8Array {
   let n = 0;
   for (const r of replies) {
     if (r === undefined || r === null) continue;
-    if (typeof r !== "string" && !(r instanceof Uint8Array)) throw misuse(TypeError, ErrorCodes.PROC_RESULT, "proc returned something that is not a Uint8Array, a string or nothing");
+    if (settledReplyKind(r) === REPLY_BAD) throw misuse(TypeError, ErrorCodes.PROC_RESULT, badReplyMessage("proc", r, true));
     const b = typeof r === "string" ? Buffer.from(r, "utf8") : r;
     parts.push(b);
     n += b.length;

@@ -293,6 +293,18 @@ describe("binary over HTTP", () => {
     c.end();
   });
 
+  test("check's result and proc's reply follow the TCP rules: a fractional length is bad data (400), a number as reply is the module's error (500)", async () => {
+    const post = (b: string) => Buffer.from(`POST /binary HTTP/1.1\r\nHost: h\r\nContent-Length: ${b.length}\r\n\r\n${b}`);
+    const fractional = http({ ...echo, check: () => 1.5 }, { binary_path: "/binary" });
+    const a = await exchange(fractional, post("abc")); // 1.5 + 1.5 = 3: the old loop cut it between bytes and answered 200
+    expect(a.responses[0]!.status).toBe(400);
+    a.c.end();
+    const numeric = http({ ...echo, check: undefined, proc: () => 42 as unknown as Uint8Array }, { binary_path: "/binary" });
+    const b = await exchange(numeric, post("abcd"));
+    expect(b.responses[0]!.status).toBe(500);
+    b.c.end();
+  });
+
   test("async procs are awaited in order; a partial packet is 400; GET is 405; other paths 404", async () => {
     const port = http({ ...echo, proc: async (p: Uint8Array) => (await Bun.sleep(p[0]! % 3), p) }, { binary_path: "/k" });
     const body = kisses(1, 5);
