@@ -1,7 +1,8 @@
 /**
  * @module module/load-module
  * Imports a module file and validates its manifest. The master does this first (for `--check`, `config()` and the
- * master `init`); each I/O thread then imports its own copy, because objects are per thread.
+ * master `init`); each I/O thread then imports its own copy, because objects are per thread. An import that fails is
+ * reported with its place (file:line:col), as Bun prints it.
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
@@ -25,9 +26,32 @@ export async function loadModule(path: string): Promise<LoadedModule> {
     await provideSelfModule(); // the single binary: "grocketd" is the runtime embedded in it
     ns = (await import(pathToFileURL(file).href)) as { default?: unknown };
   } catch (err) {
-    throw new GrocketdError(ErrorCodes.MODULE_IMPORT, `${file}: cannot import module: ${describeError(err)}`, { cause: err });
+    throw new GrocketdError(ErrorCodes.MODULE_IMPORT, `${file}: cannot import module: ${importFailure(err)}`, { cause: err });
   }
   return { file, def: validateManifest(ns.default, file) };
+}
+
+/** Where Bun's transpiler stopped: BuildMessage/ResolveMessage carry it as `position` (1-based line and column). */
+interface SourcePosition {
+  readonly file?: string;
+  readonly line?: number;
+  readonly column?: number;
+  readonly lineText?: string;
+}
+
+/**
+ * Why an import failed, with the place: a syntax error (Bun's BuildMessage has no stack, its place is `position`)
+ * as `file:line:col: message (the line)`; an error thrown while the module body ran as its message and the first
+ * frame of its stack (`at file:line:col`).
+ */
+export function importFailure(err: unknown): string {
+  const pos = (err as { position?: SourcePosition | null } | null)?.position;
+  if (pos && typeof pos.file === "string" && typeof pos.line === "number") {
+    const text = typeof pos.lineText === "string" && pos.lineText.trim() !== "" ? ` (${pos.lineText.trim()})` : "";
+    return `${pos.file}:${pos.line}:${pos.column ?? 0}: ${describeError(err)}${text}`;
+  }
+  const frame = err instanceof Error ? err.stack?.split("\n").map((l) => l.trim()).find((l) => l.startsWith("at ")) : undefined;
+  return frame === undefined ? describeError(err) : `${describeError(err)} (${frame})`;
 }
 
 /** Loads every module; reports the problems of all of them at once. */

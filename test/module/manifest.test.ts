@@ -1,6 +1,8 @@
 // Module manifests are validated at load: each error names the module file, the field and what was expected.
-import { describe, expect, test } from "bun:test";
-import { resolve } from "node:path";
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { isGrocketdError } from "../../src/errors.ts";
 import { loadModule, loadModules } from "../../src/module/load-module.ts";
 import { isSemverRange } from "../../src/module/semver.ts";
@@ -70,5 +72,23 @@ describe("module manifest", () => {
     const r = await refusal([f("bad-version.ts"), f("no-proc.ts"), f("thread-id.ts"), f("thread-id.ts")]);
     expect(r.problems).toHaveLength(3);
     expect(r.problems[2]).toContain(`module name "thread-id" is also used by`);
+  });
+});
+
+describe("import failures name the place", () => {
+  const dir = mkdtempSync(join(tmpdir(), "grk-syntax-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("a syntax error is reported as file:line:col with the line (written at test time: tsc checks fixtures)", async () => {
+    const file = join(dir, "syntax-error.ts");
+    writeFileSync(file, 'export default {\n  name: "broken",\n  proc: (p: Uint8Array) => p +* 2,\n};\n');
+    const r = await refusal(file);
+    expect(r.code).toBe("GRK_ERR_MODULE_IMPORT");
+    expect(r.message).toContain(`cannot import module: ${file}:3:31: Unexpected *`);
+    expect(r.message).toContain("(proc: (p: Uint8Array) => p +* 2,)");
+  });
+
+  test("an error thrown by the module body names the frame it came from", async () => {
+    expect((await refusal(f("import-throws.ts"))).message).toMatch(/module body exploded \(at .*import-throws\.ts:1:\d+\)/);
   });
 });
