@@ -32,6 +32,8 @@ const STREAMING = 1;
 const FINISHED = 2;
 const CRLF = "\r\n";
 const LAST_CHUNK = "0\r\n\r\n";
+/** String bodies up to this length are sent joined to their head (one piece, often written by reference). */
+const JOIN_MAX = 16 * 1024;
 
 export class HttpResponseImpl extends ResponseHead implements HttpResponse {
   private phase = FRESH;
@@ -118,7 +120,14 @@ export class HttpResponseImpl extends ResponseHead implements HttpResponse {
       const n = noBody ? 0 : Buffer.byteLength(body, "utf8");
       const len = noBody ? "" : `Content-Length: ${n}\r\n`;
       if (!this.head) this.bodyBytes = n;
-      this.sink.send(this.head || noBody ? this.headText(len) : this.headText(len) + body);
+      if (this.head || noBody) this.sink.send(this.headText(len));
+      else if (body.length <= JOIN_MAX) this.sink.send(this.headText(len) + body);
+      else {
+        // Head and a large body go as two pieces: joined, they would be one more body-sized string per response,
+        // made only to be copied into the cork (or the output queue) and thrown away.
+        this.sink.send(this.headText(len));
+        this.sink.send(body);
+      }
     } else {
       const bytes = body ?? new Uint8Array(0);
       if (!this.hasType && !noBody && bytes.length > 0) this.lines += "Content-Type: application/octet-stream\r\n";

@@ -1,11 +1,41 @@
 /**
  * @module io/output-queue
  * The bytes a connection could not write yet. Bun's socket.write() keeps no copy of what the kernel refused
- * (docs/platform-notes.md, "Socket writes and timeouts"), so the rest is copied here and resent on `drain`. Small remainders are packed into
- * shared blocks so a queue of many tiny replies drains in few writes.
+ * (docs/platform-notes.md, "Socket writes and timeouts"), so the rest is copied here and resent on `drain`.
+ *
+ * Memory: the queue is made of fixed-size blocks taken from a per-thread free list and given back to it as soon as
+ * they are written, so what a connection holds is its queued bytes plus at most two partly used blocks (the one
+ * being written from and the one being filled), and a slow reader catching up allocates nothing: the same blocks go
+ * round. (Blocks sized to each write, as before, were new memory on every drain — a large response left one such
+ * block per partial write — and 200 slow readers catching up swung the RSS far above what they had queued.) The free
+ * list is bounded; blocks beyond it are left to the garbage collector.
  */
 
-const BLOCK = 16 * 1024;
+export const BLOCK = 64 * 1024;
+/** Blocks kept for reuse per thread (4 MiB). */
+const FREE_MAX = 64;
+const free: Uint8Array[] = [];
+
+/** Per-thread accounting of queue memory, for tests and statistics. */
+export const queueMemory = {
+  /** Bytes of blocks ever allocated (not taken from the free list). */
+  allocated: 0,
+  /** Bytes of blocks held by queues now. */
+  held: 0,
+};
+
+function takeBlock(): Uint8Array {
+  queueMemory.held += BLOCK;
+  const b = free.pop();
+  if (b !== undefined) return b;
+  queueMemory.allocated += BLOCK;
+  return new Uint8Array(BLOCK);
+}
+
+function giveBack(b: Uint8Array): void {
+  queueMemory.held -= BLOCK;
+  if (free.length < FREE_MAX) free.push(b);
+}
 
 /** The subset of Bun's socket this queue writes to. */
 export interface Writable {
@@ -23,30 +53,30 @@ export class OutputQueue {
 
   push(src: Uint8Array, off: number, len: number): void {
     this.bytes += len;
-    const last = this.blocks.length - 1;
-    if (last >= 0) {
-      const b = this.blocks[last]!;
-      const room = b.length - this.tail;
-      if (room > 0) {
-        const n = room < len ? room : len;
-        b.set(src.subarray(off, off + n), this.tail);
-        this.tail += n;
-        off += n;
-        len -= n;
+    while (len > 0) {
+      if (this.blocks.length === 0 || this.tail === BLOCK) {
+        this.blocks.push(takeBlock());
+        this.tail = 0;
       }
+      const b = this.blocks[this.blocks.length - 1]!;
+      const n = Math.min(BLOCK - this.tail, len);
+      b.set(src.subarray(off, off + n), this.tail);
+      this.tail += n;
+      off += n;
+      len -= n;
     }
-    if (len === 0) return;
-    const b = new Uint8Array(len > BLOCK ? len : BLOCK);
-    b.set(src.subarray(off, off + len), 0);
-    this.blocks.push(b);
-    this.tail = len;
+  }
+
+  /** Bytes of blocks this queue holds (queued bytes plus the unused parts of its first and last block). */
+  get reserved(): number {
+    return this.blocks.length * BLOCK;
   }
 
   /** Writes as much as the socket takes; returns true when the queue is empty afterwards. */
   flush(sock: Writable): boolean {
     while (this.blocks.length > 0) {
       const b = this.blocks[0]!;
-      const end = this.blocks.length === 1 ? this.tail : b.length;
+      const end = this.blocks.length === 1 ? this.tail : BLOCK;
       const n = end - this.head;
       const w = n > 0 ? sock.write(b, this.head, n) : 0;
       if (w < 0) return false;
@@ -55,14 +85,16 @@ export class OutputQueue {
         this.head += w;
         return false;
       }
-      this.blocks.shift();
+      giveBack(this.blocks.shift()!);
       this.head = 0;
       if (this.blocks.length === 0) this.tail = 0;
     }
     return true;
   }
 
+  /** Drops what is queued (the connection is gone) and gives the blocks back for other connections. */
   clear(): void {
+    for (const b of this.blocks) giveBack(b);
     this.blocks = [];
     this.head = 0;
     this.tail = 0;

@@ -199,6 +199,8 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
     if (this.closed) return;
     this.closed = true;
     this.stopReading = true;
+    // Its queue's blocks go back to the thread's free list for the connections still writing.
+    this.out?.clear();
     this.out = null;
     this.io.conns.delete(this);
     this.io.pubsub.unregister(this);
