@@ -37,6 +37,8 @@ function queues(s: InProcessServer): Array<{ queued: number; held: number }> {
 test("slow readers: each queue holds its queued bytes plus at most two blocks; catching up reuses blocks instead of allocating", async () => {
   server = startInProcess(defineModule({ name: "big", version: "1.0.0", grocketd: "^0.1.0", http: () => big }), { high_water: 1 << 20 }, { protocol: "http" });
   const port = server.port;
+  // Blocks other tests' connections may still hold in this thread (none, unless one of them lingers).
+  const held0 = outputQueue.queueMemory?.held ?? 0;
   let received = 0;
   const request = new TextEncoder().encode("GET /big HTTP/1.1\r\nHost: h\r\n\r\n".repeat(PIPELINE));
   for (let i = 0; i < CONNS; i++) {
@@ -86,7 +88,7 @@ test("slow readers: each queue holds its queued bytes plus at most two blocks; c
   // Closed connections give their blocks back.
   for (const c of clients.splice(0)) c.end();
   for (let i = 0; i < 200 && server.io.conns.size > 0; i++) await Bun.sleep(10);
-  expect(outputQueue.queueMemory.held).toBe(0);
+  expect(outputQueue.queueMemory.held).toBeLessThanOrEqual(held0);
 });
 
 test("the output queue of a slow reader: a response per drain, partly written each time, goes round the same blocks", () => {
