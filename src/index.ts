@@ -12,6 +12,7 @@
 export { defineModule, type GrocketdModule } from "./module/define-module.ts";
 export type {
   Conn, HookContext, ModuleConfigSchema, ModuleDefinition, Protocol, PublishOptions, PushData, Reply, Role, SendResult,
+  WebSocketHooks, WebSocketOffer, WebSocketUpgrade,
 } from "./module/types.ts";
 export { defineLibrary } from "./module/define-library.ts";
 export type {

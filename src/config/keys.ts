@@ -58,7 +58,7 @@ const cpuNumber = z.preprocess(
 export const configKeys = {
   server: {
     listen: key(z.array(listenUrl).min(1, "at least one listen URL is needed"), ["tcp://0.0.0.0:8000", "http://0.0.0.0:8080"],
-      "Listen URLs: `tcp://host:port`, `udp://host:port`, `http://host:port`, and over TLS `tls://host:port` (packets) and `https://host:port` (see [tls]); add `?module=name` when several modules are loaded. Port 0 picks a free port (shared by all threads).",
+      "Listen URLs: `tcp://host:port`, `udp://host:port`, `http://host:port`, `ws://host:port/path` (WebSocket), and over TLS `tls://host:port` (packets), `https://host:port` and `wss://host:port/path` (see [tls]); `?ws=/path` on `http://`/`https://` serves WebSocket upgrades at that path; add `?module=name` when several modules are loaded. Port 0 picks a free port (shared by all threads).",
       "[listen] 0..15"),
     modules: key(z.array(z.string().min(1)), [],
       "Module files to load (paths relative to the config file). Empty: the bundled demo `modules/echo.ts`.", "server.module"),
@@ -168,6 +168,16 @@ export const configKeys = {
       "Bridge topics across grocketd instances through Redis pub/sub (`redis://host:port`, Bun's built-in client): one subscription per topic per process, reconnect with back-off, local delivery unaffected while Redis is down (publishes made meanwhile are counted as `pubsub.dropped.broker_down`). \"\" = off. With server.processes > 1 each process bridges itself (the master relay is not used)."),
     ring_bytes: key(int(64 * KiB, 1024 * MiB), 1 * MiB,
       "Size of each ring between two I/O threads of a process (one per direction per pair, only with io.threads > 1), carrying `ctx.send` to another thread's connection and topic publishes. A full ring drops the record and counts it (`pubsub.dropped.ring_full`); a publish must fit one record."),
+  },
+  ws: {
+    max_message_bytes: key(int(125, 1024 * MiB), 1 * MiB,
+      "Largest WebSocket message (bytes; fragments of one message count together); larger → close 1009 (RFC 6455 §7.4.1), refused as soon as a frame header announces it. Bounds what one connection may make the server hold."),
+    idle_timeout_ms: key(int(0, 86_400_000), 120_000,
+      "A WebSocket connection from which nothing (not even a pong) was read for this long is closed with 1001 (milliseconds). With ws.ping_interval_ms a live client answers the pings, so only a dead or stalled one is closed. 0 = no limit."),
+    ping_interval_ms: key(int(0, 86_400_000), 30_000,
+      "After this long without reading anything from a WebSocket client, the server sends it a ping (milliseconds); its pong counts as activity for ws.idle_timeout_ms. 0 = no automatic pings."),
+    close_timeout_ms: key(int(0, 3_600_000), 5_000,
+      "After the server sends a close frame, how long it waits for the client's close frame before cutting the connection (milliseconds). 0 = do not wait."),
   },
 } satisfies Record<string, Record<string, KeySpec<any>>>;
 

@@ -23,6 +23,8 @@ import { Method, ParseResult, RequestParser, type ParserEvents } from "./llhttp/
 import { RequestBody } from "./request-body.ts";
 import { routeOf } from "./route.ts";
 import { CLOSE, KEEP_ALIVE_10, KEEP_ALIVE_11 } from "./static-response.ts";
+import { decideUpgrade, isWsRequest, type UpgradeDecision } from "./ws-upgrade.ts";
+import { WsConnection } from "../ws/ws-connection.ts";
 
 export type { HttpService } from "./http-dispatch.ts";
 
@@ -170,6 +172,12 @@ export class HttpConnection extends HttpDispatch implements ParserEvents {
       maxUrlBytes: this.hs.http.max_url_bytes,
     }));
     const rc = p.execute(chunk);
+    if (this.wsNext !== null) {
+      // The 101 is corked: what the client sent after its handshake is WebSocket frames, for the connection to come.
+      const off = p.errorOffset();
+      this.wsRest = off < chunk.length ? chunk.slice(off) : null;
+      return;
+    }
     if (rc === ParseResult.Ok) {
       // A body piece of this read that the message has not finished with must leave the shared WASM memory.
       this.body.keep(this.expectedBody());
@@ -231,6 +239,7 @@ export class HttpConnection extends HttpDispatch implements ParserEvents {
 
   endEvent(): void {
     this.flushCork();
+    if (this.wsNext !== null) return this.becomeWs();
     if (this.backlogged) this.continueBacklog();
     if (this.closing || this.closeAfter) {
       if (!this.holding) {
@@ -302,6 +311,8 @@ export class HttpConnection extends HttpDispatch implements ParserEvents {
     this.closeAfter = !keep;
     this.res.begin(keep ? (http10 ? KEEP_ALIVE_10 : KEEP_ALIVE_11) : CLOSE, p.method === Method.HEAD, http10);
     this.req.begin(p, body);
+    const ws = this.hs.ws;
+    if (ws != null && isWsRequest(ws, this.req)) return this.upgrade(decideUpgrade(ws, this.req, this.io));
     if (this.link !== null) {
       // Pool mode: the request crosses to the handler thread as one record; parsing waits for its response.
       // The route is this listener's decision (its binary path), so it travels with the request, and so does TLS
@@ -328,6 +339,39 @@ export class HttpConnection extends HttpDispatch implements ParserEvents {
       return ParseResult.Paused;
     }
     return 0;
+  }
+
+  // ---- WebSocket upgrade (ws-upgrade.ts decides; ws/ws-connection.ts carries on with the socket) ----
+
+  private wsNext: Extract<UpgradeDecision, { ok: true }> | null = null;
+  private wsRest: Uint8Array | null = null;
+
+  private upgrade(d: UpgradeDecision): number {
+    const f = statusClassField(d.status);
+    if (f >= 0) this.io.stats[f]++;
+    this.access?.line(d.status, 0, performance.now());
+    this.send(d.response);
+    if (!d.ok) {
+      this.closeAfter = true;
+      this.closing = true;
+      this.stopReading = true;
+    } else this.wsNext = d;
+    return ParseResult.Paused;
+  }
+
+  /** The 101 is written: a WebSocket connection takes this socket, its id, state and pool link over. */
+  private becomeWs(): void {
+    const d = this.wsNext!;
+    const route = this.hs.ws!;
+    this.wsNext = null;
+    const rest = this.wsRest;
+    this.wsRest = null;
+    this.parser?.destroy();
+    this.parser = null;
+    const w = new WsConnection(this, route.svc, route.proc, d.protocol);
+    if (d.setState) w.state = d.state;
+    (this.socket as { data: unknown }).data = w;
+    w.start(rest);
   }
 
   /** Records why the request is refused and stops llhttp (execute returns an error; feed() answers). */

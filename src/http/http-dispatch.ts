@@ -17,6 +17,7 @@ import { HttpRequestImpl } from "./request.ts";
 import { HttpResponseImpl, type ResponseSink } from "./response.ts";
 import { ROUTE_BINARY, ROUTE_BINARY_METHOD, ROUTE_NOT_FOUND, routeOf } from "./route.ts";
 import type { ResponseEnv } from "./static-response.ts";
+import type { WsRoute } from "./ws-upgrade.ts";
 
 export interface HttpService extends StreamService {
   readonly http: Config["http"];
@@ -28,6 +29,8 @@ export interface HttpService extends StreamService {
   durationBase: number;
   /** This listener's binary-over-HTTP path ("" = off): its `?binary=`, else http.binary_path. */
   readonly binaryPath: string;
+  /** WebSocket upgrades on this listener (ws-upgrade.ts); null = none. */
+  readonly ws?: WsRoute | null;
 }
 
 export abstract class HttpDispatch extends StreamConnection implements ResponseSink {

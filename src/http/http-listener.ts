@@ -4,7 +4,8 @@
  * the thread's `Date` header is refreshed (at most once a second) on each read.
  */
 import type { TCPSocketListener } from "bun";
-import { formatListenUrl, type ListenEntry } from "../config/listen-url.ts";
+import { formatListenUrl, isWsProtocol, type ListenEntry } from "../config/listen-url.ts";
+import { wsRoute } from "./ws-upgrade.ts";
 import type { IoContext } from "../io/io-context.ts";
 import { listenStream } from "../io/listen-stream.ts";
 import type { StreamService } from "../io/stream-connection.ts";
@@ -33,6 +34,7 @@ export function listenHttp(io: IoContext, entry: ListenEntry, base: StreamServic
     durationBase: -1,
     // Binary over HTTP runs proc without the http hook: only where the listener (or http.binary_path) asks for it.
     binaryPath: entry.binary ?? io.config.http.binary_path,
+    ws: wsRoute(io, base, entry.ws, isWsProtocol(entry.protocol)),
   };
   const l = listenStream<HttpConnection>(io, entry, {
     create: (s) => new HttpConnection(s as never, io, svc),

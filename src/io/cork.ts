@@ -56,6 +56,16 @@ export class Cork {
     this.count = c + 1;
   }
 
+  /** A reply behind a header of `hn` bytes (a WebSocket frame): both copied, so `h` may be a scratch buffer. */
+  addWithHeader(h: Uint8Array, hn: number, r: Uint8Array | string): void {
+    const c = this.count;
+    this.materialize();
+    this.copy(h, 0, hn);
+    if (typeof r === "string") this.copyString(r);
+    else this.copy(r, 0, r.length);
+    this.count = c + 1;
+  }
+
   /** Leaves reference/range mode: what was kept by reference is copied into buf. */
   private materialize(): void {
     const f = this.first;

@@ -13,6 +13,8 @@ import type { IoContext } from "./io-context.ts";
 export function startHousekeeping(io: IoContext, beat: () => void = () => {}): () => void {
   const { io: ioc, http, server } = io.config;
   const timeouts = [ioc.idle_timeout_ms, http.head_timeout_ms, http.body_timeout_ms, http.body_deadline_ms, http.keep_alive_timeout_ms, server.stall_timeout_ms].filter((t) => t > 0);
+  const ws = io.config.ws;
+  timeouts.push(...[ws.ping_interval_ms, ws.idle_timeout_ms, ws.close_timeout_ms].filter((t) => t > 0));
   if (io.handshakes !== null && io.config.tls.handshake_timeout_ms > 0) timeouts.push(io.config.tls.handshake_timeout_ms);
   const shortest = timeouts.length > 0 ? Math.min(...timeouts) : 4000;
   const tick = Math.min(1000, Math.max(50, Math.floor(shortest / 4)));

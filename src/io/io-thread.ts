@@ -79,7 +79,7 @@ async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
       try {
         let l: { port: number; stop(closeActive?: boolean): void };
         if (b.entry.protocol === "tcp" || b.entry.protocol === "tls") l = listenTcp(io, b.entry, svc);
-        else if (b.entry.protocol === "http" || b.entry.protocol === "https") l = listenHttp(io, b.entry, svc);
+        else if (b.entry.protocol === "http" || b.entry.protocol === "https" || b.entry.protocol === "ws" || b.entry.protocol === "wss") l = listenHttp(io, b.entry, svc);
         else {
           // A UDP socket is closed only after the drain: async replies still owed go out through it.
           const u = await listenUdp(io, b.entry, svc);

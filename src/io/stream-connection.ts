@@ -59,9 +59,10 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
   private accepted = false;
   private closeHookDone = false;
 
-  constructor(socket: AnySocket, io: IoContext, svc: StreamService) {
+  /** `adoptId`: a connection that carries on another's socket (a WebSocket after its HTTP upgrade) keeps its id. */
+  constructor(socket: AnySocket, io: IoContext, svc: StreamService, adoptId = 0) {
     super(socket, io, svc);
-    this.id = io.newConnId();
+    this.id = adoptId > 0 ? adoptId : io.newConnId();
     this.thread = io.index;
     this.remoteAddress = socket.remoteAddress;
     this.remotePort = (socket as unknown as { remotePort?: number }).remotePort ?? 0;
@@ -108,7 +109,7 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
 
   /** Topics reach TCP and TLS connections (HTTP has no framing for them). */
   subscribe(topic: string): boolean {
-    if (this.closed || this.closing || this.protocol !== "tcp") return false;
+    if (this.closed || this.closing || this.protocol === "http") return false;
     this.io.pubsub.subscribe(this, topic);
     return true;
   }
@@ -174,6 +175,28 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
     this.io.conns.add(this);
     if (this.protocol === "tcp") this.io.pubsub.register(this);
     return true;
+  }
+
+  /**
+   * Carries on from `prev`, whose socket this connection now serves (a WebSocket after the HTTP upgrade): accepted
+   * already (the module's accept ran for `prev`), counted open once, reachable by id, its pool link taken over.
+   */
+  protected adopt(prev: StreamConnection): void {
+    this.accepted = true;
+    this.state = prev.state;
+    this.bytesIn = prev.bytesIn;
+    this.bytesOut = prev.bytesOut;
+    this.poolNo = prev.poolNo;
+    this.link = prev.link;
+    prev.link = null;
+    prev.accepted = false; // prev's close hook and open count are this connection's now
+    prev.closed = true;
+    prev.stopReading = true;
+    this.io.conns.delete(prev);
+    this.io.pubsub.unregister(prev);
+    this.io.conns.add(this);
+    this.io.pubsub.register(this);
+    if (this.link !== null) this.io.pool?.rebind(this);
   }
 
   private refused(): false {

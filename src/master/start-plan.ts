@@ -143,8 +143,8 @@ export async function buildStartPlan(cli: CliOptions, env: Record<string, string
   }
 
   // 6b. Pool mode: the largest packet and request must fit one ring record.
-  const stream = bindings.some((b) => b.entry.protocol === "tcp" || b.entry.protocol === "tls");
-  const http = bindings.find((b) => b.entry.protocol === "http" || b.entry.protocol === "https");
+  const stream = bindings.some((b) => b.entry.protocol === "tcp" || b.entry.protocol === "tls" || b.entry.ws !== undefined);
+  const http = bindings.find((b) => innerProtocol(b.entry.protocol) === "http");
   problems.push(...checkPoolFit(config, stream, http !== undefined));
   if (config.io.max_buffered < config.io.high_water) {
     problems.push(`io.max_buffered = ${config.io.max_buffered} is below io.high_water = ${config.io.high_water}; it must be at least that`);
@@ -168,11 +168,14 @@ export async function buildStartPlan(cli: CliOptions, env: Record<string, string
 
 /** tcp:// and tls:// need proc; http:// and https:// need http, or proc for binary over HTTP. */
 function canServe(m: LoadedModule, entry: ListenEntry): boolean {
+  // WebSocket messages are packets for proc (ws://, wss://, and ?ws= on an HTTP entry).
+  if (entry.ws !== undefined && typeof m.def.proc !== "function") return false;
   if (innerProtocol(entry.protocol) === "http") return typeof m.def.http === "function" || typeof m.def.fetch === "function" || typeof m.def.proc === "function";
   return typeof m.def.proc === "function";
 }
 
 function needs(entry: ListenEntry): string {
+  if (entry.ws !== undefined) return "a proc hook, for WebSocket messages";
   return innerProtocol(entry.protocol) === "http" ? "an http, fetch or proc hook" : "a proc hook";
 }
 

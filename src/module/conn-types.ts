@@ -8,7 +8,8 @@
 /** What `proc` may answer: bytes, a string (sent as UTF-8), or nothing (no reply for this packet). */
 export type Reply = Uint8Array | string | null | undefined | void;
 
-export type Protocol = "tcp" | "udp" | "http";
+/** `ws`: a WebSocket connection (after the upgrade), each message a packet for `proc`. */
+export type Protocol = "tcp" | "udp" | "http" | "ws";
 
 /** What a server push (`conn.send`, `conn.publish`, `ctx.send`, `ctx.publish`) carries: bytes or a string (UTF-8). */
 export type PushData = Uint8Array | string;

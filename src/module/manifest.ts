@@ -72,6 +72,10 @@ const manifestSchema = z.strictObject({
   http: hook.optional(),
   fetch: hook.optional(),
   error: hook.optional(),
+  websocket: z
+    .object({ protocols: z.array(z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, "a subprotocol is an HTTP token (RFC 6455 §4.1)")).optional(), upgrade: hook.optional(), open: hook.optional(), close: hook.optional() })
+    .strict()
+    .optional(),
 });
 
 /** Fields a module may have; the error for a typo lists them. */

@@ -6,12 +6,39 @@
 import type { z } from "zod";
 import type { Config, ConfigLayer } from "../config/keys.ts";
 import type { Logger } from "../log/logger.ts";
-import type { ErrorHook, FetchHook, HttpHook } from "../http/http-types.ts";
+import type { ErrorHook, FetchHook, HttpHook, HttpRequest } from "../http/http-types.ts";
 import type { LibraryDefinition, LibraryHandle, RuntimeLibrary } from "./library-types.ts";
 import type { Conn, PublishOptions, PushData, Reply, Role, SendResult } from "./conn-types.ts";
 
 // The connection types live in conn-types.ts (http/http-types.ts and library-types.ts need them without this file).
 export type { Conn, Protocol, PublishOptions, PushData, Reply, Role, SendResult } from "./conn-types.ts";
+
+/** What the client offered in its WebSocket handshake (RFC 6455 §4.2.1). */
+export interface WebSocketOffer {
+  /** Sec-WebSocket-Protocol, in the client's order. */
+  readonly protocols: readonly string[];
+  /** The Origin header (browsers send it; RFC 6455 §10.2: the server decides whether it accepts that origin). */
+  readonly origin: string | undefined;
+}
+
+/**
+ * What `websocket.upgrade` answers: nothing or `true` accepts; `false` refuses with 403; a number refuses with that
+ * status (400–599); an object accepts with this `state` (replacing what `accept` returned) and/or this subprotocol
+ * (one the client offered).
+ */
+export type WebSocketUpgrade<S> = void | undefined | boolean | number | { readonly state?: S; readonly protocol?: string };
+
+/** Optional WebSocket hooks (ws:// and wss:// entries, `?ws=/path` on HTTP entries); each message is a packet for `proc`. */
+export interface WebSocketHooks<S> {
+  /** Subprotocols this module speaks, its preferred first: the first one the client offered is selected. */
+  readonly protocols?: readonly string[];
+  /** The upgrade request (headers, path, query, Origin): accept, refuse or attach state. Runs on the I/O thread. */
+  upgrade?(req: HttpRequest<S>, offer: WebSocketOffer): WebSocketUpgrade<S>;
+  /** The connection is a WebSocket now (after the 101 response); `conn.protocol` is "ws". */
+  open?(conn: Conn<S>): void;
+  /** The WebSocket is gone: the close code and reason the peer sent (1005: none; 1006: no close frame at all). Before `close`. */
+  close?(conn: Conn<S>, code: number, reason: string): void;
+}
 
 /** A module's own config section `[modules.<name>]`: a zod object schema (unknown keys are refused at start-up). */
 export type ModuleConfigSchema = z.ZodObject;
@@ -126,4 +153,6 @@ export interface ModuleDefinition<S = undefined, CS extends ModuleConfigSchema =
    * logged and counted (`errors.handler`).
    */
   error?: ErrorHook<S>;
+  /** WebSocket: subprotocols and the upgrade, open and close hooks (all optional; `proc` answers the messages). */
+  readonly websocket?: WebSocketHooks<S>;
 }

@@ -118,6 +118,11 @@ export class PoolClient {
     return this.lanes[e.poolNo % this.lanes.length]!.link;
   }
 
+  /** Another object now answers for e's pool number (a WebSocket connection taking over its HTTP connection). */
+  rebind(e: PoolEndpoint): void {
+    this.lanes[e.poolNo % this.lanes.length]?.endpoints.set(e.poolNo, e);
+  }
+
   detach(e: PoolEndpoint): void {
     this.lanes[e.poolNo % this.lanes.length]?.endpoints.delete(e.poolNo);
   }

@@ -157,14 +157,14 @@ export interface ConnInfo {
   /** Index of the module serving the listener, in the configuration's module list. */
   module: number;
   id: number;
-  protocol: "tcp" | "http" | "udp";
+  protocol: "tcp" | "http" | "udp" | "ws";
   remoteAddress: string;
   remotePort: number;
   localPort: number;
   thread: number;
 }
 
-const PROTOCOLS = ["tcp", "http", "udp"] as const;
+const PROTOCOLS = ["tcp", "http", "udp", "ws"] as const;
 
 export function connInfoSize(info: ConnInfo): number {
   return 2 + 8 + 1 + 4 + info.remoteAddress.length * 3 + 2 + 2 + 2;

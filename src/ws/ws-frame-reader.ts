@@ -32,7 +32,7 @@ export interface WsSink {
   /** A ping or pong with its payload (≤ 125 bytes), valid only during the call. */
   control(opcode: number, buf: Uint8Array, off: number, len: number): void;
   /** A valid close frame: its code (1005 when it had none) and reason bytes (checked UTF-8). Parsing stops. */
-  closed(code: number, buf: Uint8Array, off: number, len: number): void;
+  peerClose(code: number, buf: Uint8Array, off: number, len: number): void;
   /** A rule was broken: the connection must be failed with this close code (§7.1.7). Parsing stops. */
   error(code: number, why: string): void;
 }
@@ -193,13 +193,13 @@ export class WsFrameReader {
     this.done = true;
     // §5.5.1: "If there is a body, the first two bytes of the body MUST be a 2-byte unsigned integer ... representing
     // a status code"; a body of one byte cannot hold it.
-    if (len === 0) return sink.closed(CLOSE_NO_STATUS, buf, start, 0);
+    if (len === 0) return sink.peerClose(CLOSE_NO_STATUS, buf, start, 0);
     if (len === 1) return void this.fail(sink, CLOSE_PROTOCOL, "close frame with a one-byte body");
     const code = (buf[start]! << 8) | buf[start + 1]!;
     if (!validCloseCode(code)) return void this.fail(sink, CLOSE_PROTOCOL, `invalid close code ${code}`);
     // §5.5.1: the reason "is not guaranteed to be human readable" but it is UTF-8 ("the data MUST be UTF-8").
     if (!isUtf8(buf, start + 2, start + len, this.scratch)) return void this.fail(sink, CLOSE_BAD_DATA, "close reason is not valid UTF-8");
-    sink.closed(code, buf, start + 2, len - 2);
+    sink.peerClose(code, buf, start + 2, len - 2);
   }
 
   private fail(sink: WsSink, code: number, why: string): number {

@@ -22,8 +22,11 @@ export function startInProcess<S>(
   def: ModuleDefinition<S>,
   io: Partial<Config["io"]> = {},
   opts: {
-    protocol?: "tcp" | "http" | "tls";
+    protocol?: "tcp" | "http" | "tls" | "ws";
     http?: Partial<Config["http"]>;
+    ws?: Partial<Config["ws"]>;
+    /** ws:// entries: the WebSocket path. */
+    path?: string;
     pool?: RingPair[];
     tls?: { cert: string; key: string };
     /** Listen URL options, e.g. "?binary=/b". */
@@ -33,6 +36,7 @@ export function startInProcess<S>(
   const config = defaultConfig();
   Object.assign(config.io, io);
   Object.assign(config.http, opts.http ?? {});
+  Object.assign(config.ws, opts.ws ?? {});
   if (opts.tls) Object.assign(config.tls, opts.tls);
   const logs: string[] = [];
   const log = createLogger({ level: "debug" as LogLevel, format: "text", where: "io-0", sink: (_l, line) => logs.push(line) });
@@ -40,10 +44,10 @@ export function startInProcess<S>(
   // Pool mode with handler rings the test drives itself (no handler threads).
   if (opts.pool) ctx.pool = new PoolClient(opts.pool, log);
   const protocol = opts.protocol ?? "tcp";
-  const entry = parseListenUrl(`${protocol}://127.0.0.1:0${opts.query ?? ""}`);
+  const entry = parseListenUrl(`${protocol}://127.0.0.1:0${opts.path ?? ""}${opts.query ?? ""}`);
   if (typeof entry === "string") throw new Error(entry);
   const svc = { def: def as ModuleDefinition<unknown>, moduleIndex: 0, log, maxPacket: config.io.max_packet, highWater: config.io.high_water };
-  const listener = protocol === "http" ? listenHttp(ctx, entry, svc) : listenTcp(ctx, entry, svc);
+  const listener = protocol === "http" || protocol === "ws" ? listenHttp(ctx, entry, svc) : listenTcp(ctx, entry, svc);
   const stopHk = startHousekeeping(ctx);
   return {
     port: listener.port,

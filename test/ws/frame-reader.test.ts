@@ -13,7 +13,7 @@ function sink(events: Ev[]): WsSink {
   return {
     message: (b, o, n, bin) => void events.push(["message", bin ? "binary" : "text", bin ? [...b.subarray(o, o + n)] : dec.decode(b.subarray(o, o + n))]),
     control: (op, b, o, n) => void events.push(["control", op, dec.decode(b.subarray(o, o + n))]),
-    closed: (code, b, o, n) => void events.push(["closed", code, dec.decode(b.subarray(o, o + n))]),
+    peerClose: (code, b, o, n) => void events.push(["closed", code, dec.decode(b.subarray(o, o + n))]),
     error: (code, why) => void events.push(["error", code, why]),
   };
 }

@@ -28,6 +28,13 @@ export interface Slot {
   bytes: number;
   /** FAILED: the hook that failed (for the log line). */
   hook?: string;
+  /** How it is written (LineOut's `op`): 0 on TCP, the message opcode on a WebSocket. */
+  op: number;
+}
+
+/** Where the line's replies go when they are not written as they are (a WebSocket frames them). */
+export interface LineOut {
+  emit(v: Uint8Array | string, op: number): void;
 }
 
 export class ReplyLine {
@@ -47,8 +54,8 @@ export class ReplyLine {
    * A place for a reply that comes later (a Promise, a handler thread's answer); `bytes`: memory it holds meanwhile
    * (pool mode: the packet, out in the ring or parked behind a full one).
    */
-  reserve(bytes = 0): Slot {
-    const s: Slot = { state: PENDING, value: undefined, bytes };
+  reserve(bytes = 0, op = 0): Slot {
+    const s: Slot = { state: PENDING, value: undefined, bytes, op };
     this.slots.push(s);
     this.heldBytes += bytes;
     return s;
@@ -70,9 +77,9 @@ export class ReplyLine {
    * input buffer or of the connection's pending bytes (proc returned its packet or a part of it), which the next read
    * overwrites long before the reply ahead settles.
    */
-  hold(r: Uint8Array | string): void {
+  hold(r: Uint8Array | string, op = 0): void {
     const bytes = r.length;
-    this.slots.push({ state: READY, value: typeof r === "string" ? r : new Uint8Array(r), bytes }); // (Buffer#slice would be a view)
+    this.slots.push({ state: READY, value: typeof r === "string" ? r : new Uint8Array(r), bytes, op }); // (Buffer#slice would be a view)
     this.heldBytes += bytes;
   }
 
@@ -120,7 +127,7 @@ export class ReplyLine {
    * Moves the settled replies at the head of the line into the cork; stops at the first pending one. Returns the
    * slot that failed (FAILED or BAD) when one reached the head (the line is cleared then), else null.
    */
-  drainInto(cork: Cork): Slot | null {
+  drainInto(cork: Cork, out: LineOut | null = null): Slot | null {
     const slots = this.slots;
     while (this.head < slots.length) {
       const s = slots[this.head]!;
@@ -137,7 +144,10 @@ export class ReplyLine {
         return s;
       }
       const v = s.value as Uint8Array | string | null | undefined;
-      if (v !== undefined && v !== null) cork.add(v);
+      if (v !== undefined && v !== null) {
+        if (out === null) cork.add(v);
+        else out.emit(v, s.op);
+      }
     }
     if (this.head === slots.length) {
       slots.length = 0;

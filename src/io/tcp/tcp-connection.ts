@@ -11,7 +11,7 @@ import type { PushData, Reply } from "../../module/types.ts";
 import { REPLY_BAD, REPLY_LATER, REPLY_NONE, badReplyMessage, replyKind } from "../../module/hook-results.ts";
 import { K_DRAINING, K_PACKET, K_REJECT, K_REPLY, R_CLOSE, R_DROP, R_EMPTY, R_FAIL, R_PART } from "../../pool/pool-protocol.ts";
 import { PAUSE_INFLIGHT, StreamConnection } from "../stream-connection.ts";
-import { BAD, ReplyLine, type Slot } from "./reply-line.ts";
+import { BAD, ReplyLine, type LineOut, type Slot } from "./reply-line.ts";
 
 /** Beyond this many replies owed (pending, or waiting behind a pending one) a connection stops reading until some leave. */
 export const MAX_INFLIGHT = 1024;
@@ -19,7 +19,13 @@ export const MAX_INFLIGHT = 1024;
 export type { StreamService as TcpService } from "../stream-connection.ts";
 
 export class TcpConnection extends StreamConnection {
-  readonly protocol = "tcp" as const;
+  /** "ws" for the WebSocket connection built on this class (ws/ws-connection.ts). */
+  readonly protocol: "tcp" | "ws" = "tcp";
+  /** The `op` of replies to the packet being answered and of pushes: 0 on TCP; a WebSocket's message opcode. */
+  protected replyOp = 0;
+  protected pushOp = 0;
+  /** Where the line's replies are written when not as they are (a WebSocket frames them); null = into the cork. */
+  protected lineOut: LineOut | null = null;
 
   /** Bytes of an incomplete packet (or of whole packets held back by a backlog), kept between reads. */
   pend: Uint8Array | null = null;
@@ -195,7 +201,7 @@ export class TcpConnection extends StreamConnection {
   /** Sends a record whose answer takes its place in line now; returns its sequence number. */
   private poolSend(kind: number, packet: Uint8Array | null): number {
     const seq = (this.poolSeq = (this.poolSeq + 1) | 0);
-    (this.pooled ??= new Map()).set(seq, this.line.reserve(packet === null ? 0 : packet.length));
+    (this.pooled ??= new Map()).set(seq, this.line.reserve(packet === null ? 0 : packet.length, this.replyOp));
     this.inflight++;
     if (packet === null) this.link!.send(kind, this.poolNo, seq, 0);
     else this.link!.send(kind, this.poolNo, seq, 0, packet, 0, packet.length);
@@ -267,10 +273,9 @@ export class TcpConnection extends StreamConnection {
     if (r.length > 0) {
       this.lastActive = this.io.clock; // a connection that only receives pushes is in use, not idle
       if (this.line.owed !== 0) {
-        this.line.hold(r); // counted in line.heldBytes too: pushes held are bounded like held replies
+        this.line.hold(r, this.pushOp); // counted in line.heldBytes too: pushes held are bounded like held replies
         this.heldPush += r.length;
-      } else if (this.inEvent) this.io.cork.add(r);
-      else this.write(r);
+      } else this.emit(r, this.pushOp);
     }
     if (this.line.owed === 0) this.heldPush = 0;
     const total = this.queuedBytes + this.heldPush + (this.inEvent ? this.io.cork.size : 0);
@@ -307,6 +312,12 @@ export class TcpConnection extends StreamConnection {
     super.drop();
   }
 
+  /** Writes a push that is next in line: into the cork during an event, else to the socket (WebSocket: framed). */
+  protected emit(r: Uint8Array | string, _op: number): void {
+    if (this.inEvent) this.io.cork.add(r);
+    else this.write(r);
+  }
+
   /** Routes one synchronous reply: straight to the cork unless replies are still owed before it. */
   reply(r: Uint8Array | string): void {
     if (this.line.owed === 0) this.io.cork.add(r);
@@ -321,7 +332,7 @@ export class TcpConnection extends StreamConnection {
 
   /** An async reply: its place in line is reserved now, its bytes are written when it and all before it settle. */
   replyLater(p: PromiseLike<Reply>, hook = "proc"): void {
-    const slot = this.line.reserve();
+    const slot = this.line.reserve(0, this.replyOp);
     this.inflight++;
     p.then(
       (v) => this.settle(slot, v, false, hook),
@@ -351,7 +362,7 @@ export class TcpConnection extends StreamConnection {
       return;
     }
     this.inEvent = true;
-    const failed = this.line.drainInto(this.io.cork);
+    const failed = this.line.drainInto(this.io.cork, this.lineOut);
     if (failed !== null) {
       if (failed.state === BAD) this.fail(`${failed.value as string}; closing connection`, undefined, S_ERR_HANDLER);
       else this.fail(`${failed.hook ?? "proc"} rejected; closing connection`, failed.value, S_ERR_HANDLER);

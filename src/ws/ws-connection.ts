@@ -1,0 +1,397 @@
+/**
+ * @module ws/ws-connection
+ * One WebSocket connection after its upgrade (the HTTP connection hands its socket over: http/http-connection.ts).
+ * It is a TCP connection underneath — the same cork, output queue, high water, ordered reply line, pool records and
+ * push — with WebSocket framing on both sides: reads go through the frame reader (ws-frame-reader.ts) in place in
+ * the thread's input buffer, each message is a packet for `proc` (or several, cut by `check`), and every reply or
+ * push leaves as one frame, its header written next to the payload in the cork (no allocation per reply). It also
+ * carries the close handshake (§7), automatic pings and the idle and close timeouts.
+ */
+import { S_BYTES_IN, S_ERR_BAD_DATA, S_ERR_HANDLER } from "../stats/stat-fields.ts";
+import type { Reply, WebSocketHooks } from "../module/types.ts";
+import { REPLY_BAD, REPLY_LATER, REPLY_NONE, badReplyMessage, replyKind } from "../module/hook-results.ts";
+import type { StreamConnection, StreamService } from "../io/stream-connection.ts";
+import { TcpConnection } from "../io/tcp/tcp-connection.ts";
+import { CLOSE_BAD_DATA, CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_NORMAL, CLOSE_POLICY, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, WsFrameReader, type WsSink } from "./ws-frame-reader.ts";
+import { closePayload, frame, headerInto } from "./ws-frame-writer.ts";
+
+export interface WsService extends StreamService {
+  readonly hooks: WebSocketHooks<unknown> | undefined;
+  readonly maxMessage: number;
+  readonly idleMs: number;
+  readonly pingMs: number;
+  readonly closeMs: number;
+}
+
+type Check = (buf: Uint8Array, start: number, end: number, conn: unknown) => number;
+type Proc = (packet: Uint8Array, conn: unknown) => unknown;
+
+const H = new Uint8Array(10);
+const dec = new TextDecoder();
+const EMPTY = new Uint8Array(0);
+
+/**
+ * A publish is framed once per opcode: the hub writes the same bytes object to every local subscriber in one
+ * synchronous loop, so the frame made for the first is reused for the others (forgotten at the end of the turn).
+ */
+let lastPayload: Uint8Array | null = null;
+let lastOp = 0;
+let lastFrame: Uint8Array = EMPTY;
+let forgetQueued = false;
+const forget = (): void => {
+  lastPayload = null;
+  lastFrame = EMPTY;
+  forgetQueued = false;
+};
+
+export class WsConnection extends TcpConnection implements WsSink {
+  override readonly protocol = "ws" as const;
+  private readonly reader: WsFrameReader;
+  private readonly ws: WsService;
+  private readonly check: Check | undefined;
+  private readonly proc: Proc | undefined;
+  /** The close frame to send once nothing is owed (0 = not closing), its reason, and whether to wait for the peer's. */
+  private closeCode = 0;
+  private closeWhy: string | Uint8Array = "";
+  private waitPeer = false;
+  private closeSent = false;
+  private closeDeadline = 0;
+  /** The peer's close frame arrived (its code and reason, for the close hook; 1006 = none came). */
+  private peerClosed = false;
+  private peerCode = 1006;
+  private peerReason = "";
+  private lastRead: number;
+  private lastPing = 0;
+  private wsCloseDone = false;
+
+  constructor(prev: StreamConnection, svc: WsService, proc: Proc | undefined, readonly subprotocol: string | undefined) {
+    super(prev.socket as never, prev.io, svc, prev.id);
+    this.ws = svc;
+    this.reader = new WsFrameReader(svc.maxMessage);
+    this.check = svc.def.check as Check | undefined;
+    this.proc = proc;
+    this.lineOut = this;
+    this.replyOp = this.pushOp = OP_TEXT;
+    this.lastRead = prev.io.clock;
+    this.adopt(prev);
+  }
+
+  // ---- reading ----
+
+  onData(chunk: Uint8Array): void {
+    if (this.stopReading) return;
+    const io = this.io;
+    const len = chunk.length;
+    this.lastActive = this.lastRead = io.clock;
+    io.stats[S_BYTES_IN] += len;
+    this.bytesIn += len;
+    let buf: Uint8Array;
+    let end: number;
+    if (this.pendLen === 0) {
+      // The chunk is copied once into the thread's input buffer (never viewed: docs/platform-notes.md); frames are
+      // parsed and unmasked there.
+      buf = io.inBuf.length >= len ? io.inBuf : io.replaceInBuf(len);
+      buf.set(chunk, 0);
+      end = len;
+    } else {
+      const need = this.pendLen + len;
+      let p = this.pend!;
+      if (p.length < need) {
+        const grown = Buffer.allocUnsafeSlow(Math.max(need, p.length * 2));
+        grown.set(p.subarray(0, this.pendLen), 0);
+        this.pend = p = grown;
+      }
+      p.set(chunk, this.pendLen);
+      buf = p;
+      end = need;
+    }
+    this.run(buf, end);
+  }
+
+  /** Parses buf[0..end) in one event and keeps what is left (a frame not whole yet, or input held by a backlog). */
+  private run(buf: Uint8Array, end: number): void {
+    const io = this.io;
+    this.inEvent = true;
+    const off = this.reader.consume(buf, 0, end, this);
+    this.inEvent = false;
+    this.endEvent();
+    if (this.closed || this.stopReading || off < 0 || this.reader.done) {
+      this.pend = null;
+      this.pendLen = 0;
+    } else {
+      const rest = end - off;
+      if (rest === 0) {
+        this.pendLen = 0;
+        if (io.loaned && buf === this.pend) this.pend = null;
+      } else if (buf === this.pend && !io.loaned) {
+        if (off > 0) buf.copyWithin(0, off, end);
+        this.pendLen = rest;
+      } else {
+        let p = this.pend;
+        if (p === null || p === buf || p.length < rest) p = Buffer.allocUnsafeSlow(Math.max(4096, rest * 2));
+        p.set(buf.subarray(off, end), 0);
+        this.pend = p;
+        this.pendLen = rest;
+      }
+    }
+    if (io.loaned) {
+      // An async proc holds a view into this buffer: it lives until that settles, the thread takes a fresh one.
+      this.line.chargeLoan(buf.length);
+      if (buf === io.inBuf) io.replaceInBuf(0);
+      this.reader.forgetFragBuffer();
+      io.loaned = false;
+    }
+    if (this.backlogged) this.continueBacklog();
+  }
+
+  /** Messages held back by a backlog are answered once the output has drained. */
+  protected override resumeBacklog(): void {
+    if (this.stopReading || this.closed) return;
+    this.backlogged = false;
+    this.backlogCleared();
+    if (this.pendLen > 0) this.run(this.pend!, this.pendLen);
+  }
+
+  // ---- WsSink: what the frame reader found ----
+
+  message(buf: Uint8Array, off: number, len: number, binary: boolean): void {
+    // After our close frame is out (or owed) no message is answered (§5.5.1: no data frames after a close frame).
+    if (this.closeCode !== 0 || this.dropping) return;
+    const op = binary ? OP_BINARY : OP_TEXT;
+    this.replyOp = this.pushOp = op;
+    const check = this.check;
+    if (check === undefined) this.dispatch(this.view(buf, off, len));
+    else {
+      // `check` may cut a message into packets; the end of the message ends its last packet.
+      const end = off + len;
+      while (off < end && !this.dropping && this.closeCode === 0) {
+        let n: number;
+        try {
+          n = check(buf, off, end, this);
+        } catch (err) {
+          return this.failWith(CLOSE_POLICY, "check threw (bad data)", err);
+        }
+        if (n === 0 || n > end - off) n = end - off;
+        else if (!(n > 0)) return this.failWith(CLOSE_POLICY, `check reported bad data (${n})`);
+        this.dispatch(this.view(buf, off, n));
+        off += n;
+      }
+    }
+    if (this.io.cork.size + this.queuedBytes > this.svc.highWater) {
+      // As on TCP: stop answering once this event's output passes high water; the rest waits until the client reads.
+      this.backlogged = true;
+      this.reader.halt = true;
+    }
+  }
+
+  private view(buf: Uint8Array, off: number, n: number): Uint8Array {
+    return buf === this.io.inBuf ? this.io.packetView(off, n) : buf.subarray(off, off + n);
+  }
+
+  private dispatch(packet: Uint8Array): void {
+    const proc = this.proc;
+    if (proc === undefined) {
+      this.poolPacket(packet);
+      return;
+    }
+    this.packets++;
+    let r: unknown;
+    try {
+      r = proc(packet, this);
+    } catch (err) {
+      this.fail("proc threw; closing connection", err, S_ERR_HANDLER);
+      return;
+    }
+    if (this.dropping) return;
+    const k = replyKind(r);
+    if (k === REPLY_NONE) return;
+    if (k === REPLY_LATER) {
+      this.io.loaned = true;
+      this.replyLater(r as PromiseLike<Reply>);
+    } else if (k === REPLY_BAD) this.fail(`${badReplyMessage("proc", r)}; closing connection`, undefined, S_ERR_HANDLER);
+    else this.reply(r as Uint8Array | string);
+  }
+
+  control(opcode: number, buf: Uint8Array, off: number, len: number): void {
+    // §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response ... [with] identical
+    // Application data"; answered in line with the replies of this read. §5.5.3: an unsolicited pong needs no answer.
+    if (opcode !== OP_PING || this.closeSent) return;
+    const n = headerInto(H, 0, OP_PONG, len);
+    this.io.cork.addWithHeader(H, n, buf.subarray(off, off + len));
+  }
+
+  peerClose(code: number, buf: Uint8Array, off: number, len: number): void {
+    this.peerClosed = true;
+    this.peerCode = code;
+    this.peerReason = dec.decode(buf.subarray(off, off + len));
+    this.because("peer");
+    // §5.5.1: "If an endpoint receives a Close frame and did not previously send a Close frame, the endpoint MUST
+    // send a Close frame in response. (When sending a Close frame in response, the endpoint typically echos the
+    // status code it received.)" It may finish the message it is sending first: owed replies go out before it.
+    this.startClose(code, buf.slice(off, off + len), false);
+    this.stopReading = true;
+  }
+
+  error(code: number, why: string): void {
+    this.failWith(code, why);
+  }
+
+  /** §7.1.7 Fail the WebSocket Connection: a close frame with the code, then the TCP connection is closed. */
+  private failWith(code: number, why: string, err?: unknown): void {
+    this.io.stats[S_ERR_BAD_DATA]++;
+    this.because("bad_data");
+    this.io.noisy.warn(`WebSocket: ${why}; closing with ${code}`, { module: this.svc.def.name, conn: this.id, remote: `${this.remoteAddress}:${this.remotePort}` }, err);
+    this.dropping = true;
+    this.stopReading = true;
+    this.startClose(code, why, false);
+  }
+
+  // ---- writing: every reply and push is a frame ----
+
+  override reply(r: Uint8Array | string): void {
+    if (this.owedNow) this.line.hold(r, this.replyOp);
+    else this.emit(r, this.replyOp);
+  }
+
+  override replyRange(r: Uint8Array): void {
+    this.reply(r);
+  }
+
+  private get owedNow(): boolean {
+    return this.line.owed !== 0;
+  }
+
+  /** One message of opcode `op`: header and payload into the cork during an event; one frame, one write otherwise. */
+  override emit(r: Uint8Array | string, op: number): void {
+    if (this.closeSent) return;
+    // §5.6: text frames carry UTF-8; a string is always sent as text, bytes as the type of the client's last message.
+    if (typeof r === "string") op = OP_TEXT;
+    if (this.inEvent) {
+      const n = headerInto(H, 0, op, typeof r === "string" ? Buffer.byteLength(r, "utf8") : r.length);
+      this.io.cork.addWithHeader(H, n, r);
+      return;
+    }
+    if (typeof r === "string") return this.writeBytesAll(frame(op, r));
+    if (r !== lastPayload || op !== lastOp) {
+      lastPayload = r;
+      lastOp = op;
+      lastFrame = frame(op, r);
+      if (!forgetQueued) {
+        forgetQueued = true;
+        queueMicrotask(forget);
+      }
+    }
+    this.writeBytesAll(lastFrame);
+  }
+
+  private writeBytesAll(f: Uint8Array): void {
+    this.writeBytes(f, 0, f.length);
+  }
+
+  // ---- closing (§7) ----
+
+  /** The module closes: a close frame (1000) after the replies owed, then the client's close frame is waited for. */
+  override close(): void {
+    this.because("module");
+    this.startClose(CLOSE_NORMAL, "", true);
+  }
+
+  override fail(message: string, err?: unknown, kind = S_ERR_BAD_DATA): void {
+    if (this.closeCode === 0) this.closeCode = kind === S_ERR_HANDLER ? CLOSE_INTERNAL : CLOSE_POLICY;
+    super.fail(message, err, kind);
+  }
+
+  /** Drain (stop or reload): 1001 "going away" (§7.4.1), the client reconnects elsewhere. */
+  override closeWhenDone(): void {
+    this.because("draining");
+    this.startClose(CLOSE_GOING_AWAY, "server going away", true);
+  }
+
+  override moveOn(): void {
+    this.closeWhenDone();
+  }
+
+  override onPeerEnd(): void {
+    this.because("peer");
+    this.peerClosed = true; // FIN without a close frame: nothing more will come (the hook sees 1006)
+    this.stopReading = true;
+    this.startClose(CLOSE_NORMAL, "", false);
+  }
+
+  private startClose(code: number, why: string | Uint8Array, waitPeer: boolean): void {
+    if (this.closeCode === 0) {
+      this.closeCode = code;
+      this.closeWhy = why;
+    }
+    if (!this.closing) this.waitPeer = waitPeer && !this.peerClosed;
+    this.closing = true;
+    this.maybeFinish();
+  }
+
+  override maybeFinish(): void {
+    if (!this.closing || this.closed || this.inEvent || this.busy()) return;
+    if (!this.closeSent) {
+      if (this.closeCode === 0) this.closeCode = CLOSE_NORMAL;
+      const f = frame(OP_CLOSE, closePayload(this.closeCode, this.closeWhy));
+      this.writeBytesAll(f);
+      this.closeSent = true;
+      this.closeDeadline = this.io.clock + this.ws.closeMs;
+      if (this.ws.closeMs === 0) this.waitPeer = false;
+    }
+    // §7.1.1: "the underlying TCP connection, in most normal cases, SHOULD be closed first by the server".
+    if (this.waitPeer && !this.peerClosed) return;
+    if (this.queuedBytes > 0) return; // outputEmpty comes back here
+    this.socket.end();
+  }
+
+  override tick(now: number): void {
+    if (this.closed || this.cutIfUnread(now)) return;
+    if (this.closeSent) {
+      if (now >= this.closeDeadline) this.terminate("WebSocket close timeout");
+      return;
+    }
+    if (this.closing) return;
+    const { idleMs, pingMs } = this.ws;
+    if (idleMs > 0 && now - this.lastRead >= idleMs && !this.busy()) {
+      this.io.log.debug("WebSocket idle timeout", { conn: this.id });
+      this.because("idle_timeout");
+      this.startClose(CLOSE_GOING_AWAY, "idle timeout", false);
+      return;
+    }
+    // §5.5.2: a ping "may serve either as a keepalive or as a means to verify that the remote endpoint is still responsive".
+    if (pingMs > 0 && now - this.lastRead >= pingMs && now - this.lastPing >= pingMs) {
+      this.lastPing = now;
+      const n = headerInto(H, 0, OP_PING, 0);
+      this.writeBytes(H.slice(0, n), 0, n);
+    }
+  }
+
+  protected override runCloseHook(): void {
+    if (!this.wsCloseDone) {
+      this.wsCloseDone = true;
+      const hook = this.ws.hooks?.close;
+      if (hook !== undefined && this.link === null) {
+        try {
+          hook(this, this.peerCode, this.peerReason);
+        } catch (err) {
+          this.io.noisy.error("websocket.close hook threw", { module: this.svc.def.name, conn: this.id }, err);
+        }
+      }
+    }
+    super.runCloseHook();
+  }
+
+  /** The module's `websocket.open` (after the 101 is out), then the bytes that came with the upgrade request. */
+  start(rest: Uint8Array | null): void {
+    const open = this.ws.hooks?.open;
+    if (open !== undefined) {
+      try {
+        open(this);
+      } catch (err) {
+        this.fail("websocket.open threw; closing connection", err, S_ERR_HANDLER);
+        return;
+      }
+    }
+    if (rest !== null && rest.length > 0 && !this.closing) this.onData(rest);
+  }
+}
