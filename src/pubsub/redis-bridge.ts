@@ -88,13 +88,14 @@ export class RedisBridge {
   private lost(gen: number, err?: unknown): void {
     if (gen !== this.generation || this.stopped) return;
     this.generation++; // the other client's close, and late callbacks of this attempt, are ignored
+    // The flag first: once the line below is out, every publish the I/O threads make is known to be local only.
+    Atomics.store(this.host.down, 0, 1);
     if (this.up) {
       this.host.log.warn("pubsub: redis connection lost; local delivery goes on, reconnecting", { url: this.url, error: err === undefined ? undefined : describeError(err) });
     } else if (this.backoff === BACKOFF_MIN_MS) {
       this.host.log.warn("pubsub: cannot reach redis; retrying with back-off", { url: this.url, error: err === undefined ? undefined : describeError(err) });
     }
     this.up = false;
-    Atomics.store(this.host.down, 0, 1);
     this.closeClients();
     const delay = this.backoff;
     this.backoff = Math.min(BACKOFF_MAX_MS, this.backoff * 2);
