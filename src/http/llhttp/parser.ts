@@ -1,8 +1,9 @@
 /**
  * @module http/llhttp/parser
- * The thin llhttp binding (why not the package's own Parser: docs/platform-notes.md, "The llhttp-wasm package"): one WASM instance and ONE input buffer in WASM memory per
- * thread, one `llhttp_t` per connection. Callbacks only record offsets (parsed-head.ts) and merge the pieces llhttp
- * reports when a span is cut by a read boundary. A head cut by a read is copied out (from the URL start) and
+ * The thin llhttp binding (why not the package's own Parser: docs/platform-notes.md, "The llhttp-wasm package"): one
+ * WASM instance and ONE input buffer in WASM memory per thread, one `llhttp_t` per connection. Callbacks
+ * (parser-callbacks.ts) only record offsets (parsed-head.ts) and merge the pieces llhttp reports when a span is cut
+ * by a read boundary. A head cut by a read is copied out (from the URL start) and
  * replayed at offset 0 of the input buffer on the next execute, so its pieces stay contiguous; only new bytes
  * are fed to llhttp. Limits (head size, header count, URL length) are enforced here with their own result codes.
  *
@@ -27,19 +28,18 @@
  * llhttp can still reject a request after onHeadersComplete returned 0 (a request Transfer-Encoding that does not
  * end in chunked, RFC 9112 §6.3): act on a request at onMessageComplete, or be ready for an error result.
  */
-import { F, HPE, LLHTTP_T, LLHTTP_TYPE_REQUEST, ParseResult, bindingReason, parseResultName } from "./constants.ts";
+import { HPE, LLHTTP_TYPE_REQUEST, ParseResult, bindingReason, parseResultName } from "./constants.ts";
 import { LlhttpError, LlhttpErrorCodes } from "./llhttp-errors.ts";
-import { ParsedHead, Phase } from "./parsed-head.ts";
+import { BODY, IDLE, K_NONE, LlhttpCallbacks, llhttpImports, llhttpThread, type HeadEvents } from "./parser-callbacks.ts";
 import { fastScan, type FastHead } from "./fast-path.ts";
+import { MAX_INPUT_BYTES, type WasmRuntime, llhttpRuntime } from "./wasm-runtime.ts";
 
 /** The fast scan's result, reused for every request (one parser runs at a time on a thread). */
 const FAST: FastHead = { method: 0, versionMinor: 0, keepAlive: false, us: 0, ue: 0, headerCount: 0, hosts: 0, expect: -1 };
-import type { LlhttpImports } from "./wasm-loader.ts";
-import { MAX_INPUT_BYTES, type WasmRuntime, llhttpRuntime } from "./wasm-runtime.ts";
 
 export { ParseResult, type ParseResultCode, Method, METHOD_NAMES, HPE } from "./constants.ts";
 
-export interface ParserEvents {
+export interface ParserEvents extends HeadEvents<RequestParser> {
   /** 0 = continue, 1 = skip body, 21 = pause (HPE_PAUSED), -1 = stop (execute returns HPE_CB_HEADERS_COMPLETE). */
   onHeadersComplete(p: RequestParser): number;
   /** Zero-copy: `buf` is WASM memory, valid only during this call. 0 = continue, -1 = stop (HPE_USER). */
@@ -64,42 +64,17 @@ const MIN_SLICE_BYTES = 64 * 1024;
 /** Bytes allowed after the last recorded span of an unfinished head (" HTTP/1.1\r\n", CRLF, ": "). */
 const FRAMING_SLACK = 16;
 
-// Plain module constants (not enums / imported objects) so the hot callbacks compile to immediates.
-const K_NONE = 0, K_URL = 1, K_FIELD = 2, K_VALUE = 3;
-const IDLE: number = Phase.Idle, HEAD: number = Phase.Head, BODY: number = Phase.Body;
-const T_METHOD = LLHTTP_T.METHOD, T_MAJOR = LLHTTP_T.HTTP_MAJOR, T_MINOR = LLHTTP_T.HTTP_MINOR;
-const T_FLAGS = LLHTTP_T.FLAGS, T_CL = LLHTTP_T.CONTENT_LENGTH, F_CHUNKED = F.CHUNKED, F_CL = F.CONTENT_LENGTH;
-
-/** The thread's runtime (instance, shared input buffer, memory views), set by the first constructor. */
+/** The thread's runtime (instance, shared input buffer, memory views), set by the first constructor (also llhttpThread.runtime). */
 let R: WasmRuntime;
-/** The parser inside llhttp_execute; replaces a pointer → parser map, and marks "busy". */
-let cur: RequestParser | null = null;
-let env: LlhttpImports;
-/** Memory grew (a malloc inside a callback, e.g. a new connection): live offsets now index the new buffer. */
-let onGrow: () => void;
 
-export class RequestParser extends ParsedHead {
-  /** The value a callback threw (execute returned CallbackThrew). */
-  callbackError: unknown = undefined;
-
+export class RequestParser extends LlhttpCallbacks {
   private ptr: number;
-  private readonly events: ParserEvents;
-  private readonly maxHead: number;
-  private readonly maxHeaders: number;
-  private readonly maxUrl: number;
+  protected readonly events: ParserEvents;
   private err = 0;
   private errOff = 0;
   /** After an llhttp error: its position in WASM memory (-1: unknown) and the end of the data fed. */
   private errAt = -1;
   private errEnd = 0;
-  /** Set by a callback that returned -1 on the binding's behalf (limit or throw). */
-  private stopCode = 0;
-  private kind = K_NONE;
-  private msgSeq = 0;
-  /** Bytes of this message read before its request-target (llhttp skips any number of spaces there). */
-  private preUrl = 0;
-  private trailerBytes = 0;
-  private trailerCount = 0;
   private pending: Buffer = Buffer.alloc(0);
   private pendingLen = 0;
   private destroyLater = false;
@@ -115,7 +90,8 @@ export class RequestParser extends ParsedHead {
       }
     }
     super(limits.maxHeaders);
-    R = llhttpRuntime(env, onGrow);
+    const { env, onGrow } = llhttpImports();
+    R = llhttpThread.runtime = llhttpRuntime(env, onGrow);
     this.events = events;
     this.maxHead = limits.maxHeadBytes;
     this.maxHeaders = limits.maxHeaders;
@@ -148,12 +124,12 @@ export class RequestParser extends ParsedHead {
   finish(): number {
     this.enter();
     if (this.err !== 0) return this.err;
-    cur = this;
+    llhttpThread.current = this;
     let rc: number;
     try {
       rc = R.exp.llhttp_finish(this.ptr);
     } finally {
-      cur = null;
+      llhttpThread.current = null;
     }
     if (rc !== 0) this.err = this.stopCode !== 0 ? this.stopCode : rc;
     this.errOff = 0;
@@ -196,7 +172,7 @@ export class RequestParser extends ParsedHead {
   /** Frees the llhttp_t (connection closed). From inside this parser's own callback the free waits for execute. */
   destroy(): void {
     if (this.ptr === 0) return;
-    if (cur === this) {
+    if (llhttpThread.current === this) {
       this.destroyLater = true;
       return;
     }
@@ -254,7 +230,7 @@ export class RequestParser extends ParsedHead {
   }
 
   private enter(): void {
-    if (cur !== null) {
+    if (llhttpThread.current !== null) {
       throw new LlhttpError(LlhttpErrorCodes.REENTRANT, "RequestParser called from inside a parser callback");
     }
     if (this.ptr === 0) throw new LlhttpError(LlhttpErrorCodes.DESTROYED, "RequestParser used after destroy()");
@@ -299,12 +275,12 @@ export class RequestParser extends ParsedHead {
       n = end - start;
     }
     const seq = this.msgSeq;
-    cur = this;
+    llhttpThread.current = this;
     let rc: number;
     try {
       rc = e.llhttp_execute(this.ptr, start, n);
     } finally {
-      cur = null;
+      llhttpThread.current = null;
     }
     if (rc === 0) {
       if (this.phase !== IDLE) rc = this.endOfInput(start, start + n, seq === this.msgSeq, chunkOff);
@@ -355,7 +331,7 @@ export class RequestParser extends ParsedHead {
     this.buf = R.mem;
     this.phase = BODY;
     let rc: number;
-    cur = this;
+    llhttpThread.current = this;
     try {
       rc = this.events.onHeadersComplete(this);
     } catch (err) {
@@ -369,12 +345,12 @@ export class RequestParser extends ParsedHead {
         rc = this.threw(err);
       }
       if (rc === 0) {
-        cur = null;
+        llhttpThread.current = null;
         return 0;
       }
       if (rc === -1 && this.stopCode === 0) rc = HPE.CB_MESSAGE_COMPLETE;
     } else if (rc === -1 && this.stopCode === 0) rc = HPE.CB_HEADERS_COMPLETE;
-    cur = null;
+    llhttpThread.current = null;
     if (rc === -1) rc = this.stopCode;
     this.errOff = offAfter;
     this.err = rc;
@@ -410,134 +386,6 @@ export class RequestParser extends ParsedHead {
     this.errAt = -1;
     this.errOff = off;
     return code;
-  }
-
-  /** Records a binding stop inside a callback; llhttp turns the -1 into HPE_USER / HPE_CB_*. */
-  private stop(code: number): number {
-    this.stopCode = code;
-    return -1;
-  }
-
-  private threw(err: unknown): number {
-    this.callbackError = err;
-    this.stopCode = ParseResult.CallbackThrew;
-    return -1;
-  }
-
-  static {
-    onGrow = () => {
-      const c = cur;
-      if (c !== null && !c.detached) c.buf = R.mem;
-    };
-    env = {
-      wasm_on_message_begin(): number {
-        const c = cur!;
-        c.msgSeq++;
-        c.fast = false;
-        c.phase = HEAD;
-        c.kind = K_NONE;
-        c.headerCount = c.preUrl = c.trailerBytes = c.trailerCount = 0;
-        c.us = c.ue = -1;
-        c.contentLength = -1;
-        c.chunked = c.upgrade = c.keepAlive = false;
-        c.detached = false;
-        c.buf = R.mem;
-        return 0;
-      },
-      wasm_on_url(_p: number, at: number, len: number): number {
-        const c = cur!;
-        if (c.kind === K_URL && at === c.ue) c.ue = at + len;
-        else {
-          c.kind = K_URL;
-          c.us = at;
-          c.ue = at + len;
-        }
-        // RFC 9112 §3: a server that receives a request-target longer than it wishes to parse responds 414.
-        if (c.ue - c.us > c.maxUrl) return c.stop(ParseResult.UrlTooLong);
-        return c.ue - c.us > c.maxHead ? c.stop(ParseResult.HeadTooLarge) : 0;
-      },
-      wasm_on_status(): number {
-        return 0;
-      },
-      wasm_on_header_field(_p: number, at: number, len: number): number {
-        const c = cur!;
-        const end = at + len;
-        if (c.phase !== HEAD) {
-          // Trailer section: RFC 9112 §7.1.2 lets a recipient discard trailers; only bound their size.
-          c.kind = K_FIELD;
-          return (c.trailerBytes += len) > c.maxHead ? c.stop(ParseResult.HeadTooLarge) : 0;
-        }
-        const h = c.hdr;
-        const last = (c.headerCount - 1) * 4;
-        if (c.kind === K_FIELD && at === h[last + 1]) h[last + 1] = end;
-        else {
-          if (c.headerCount === c.maxHeaders) return c.stop(ParseResult.TooManyHeaders);
-          const i = c.headerCount++ * 4;
-          h[i] = at;
-          h[i + 1] = h[i + 2] = h[i + 3] = end;
-          c.kind = K_FIELD;
-        }
-        return end - c.us > c.maxHead ? c.stop(ParseResult.HeadTooLarge) : 0;
-      },
-      wasm_on_header_value(_p: number, at: number, len: number): number {
-        const c = cur!;
-        const end = at + len;
-        if (c.phase !== HEAD) {
-          if (c.kind === K_FIELD && ++c.trailerCount > c.maxHeaders) return c.stop(ParseResult.TooManyHeaders);
-          c.kind = K_VALUE;
-          return (c.trailerBytes += len) > c.maxHead ? c.stop(ParseResult.HeadTooLarge) : 0;
-        }
-        const h = c.hdr;
-        const last = (c.headerCount - 1) * 4;
-        if (c.kind === K_VALUE && at === h[last + 3]) h[last + 3] = end;
-        else {
-          h[last + 2] = at;
-          h[last + 3] = end;
-          c.kind = K_VALUE;
-        }
-        return end - c.us > c.maxHead ? c.stop(ParseResult.HeadTooLarge) : 0;
-      },
-      wasm_on_headers_complete(p: number, _status: number, upgrade: number, keepAlive: number): number {
-        const c = cur!;
-        c.phase = BODY;
-        c.kind = K_NONE;
-        const m = R.mem;
-        c.method = m[p + T_METHOD]!;
-        c.versionMajor = m[p + T_MAJOR]!;
-        c.versionMinor = m[p + T_MINOR]!;
-        c.keepAlive = keepAlive === 1;
-        c.upgrade = upgrade === 1;
-        const flags = m[p + T_FLAGS]! | (m[p + T_FLAGS + 1]! << 8);
-        c.chunked = (flags & F_CHUNKED) !== 0;
-        if ((flags & F_CL) !== 0) {
-          const w = (p + T_CL) >>> 2;
-          c.contentLength = R.mem32[w]! + R.mem32[w + 1]! * 4294967296;
-        }
-        try {
-          return c.events.onHeadersComplete(c);
-        } catch (err) {
-          return c.threw(err);
-        }
-      },
-      wasm_on_body(_p: number, at: number, len: number): number {
-        const c = cur!;
-        try {
-          return c.events.onBody(c, R.mem, at, at + len);
-        } catch (err) {
-          return c.threw(err);
-        }
-      },
-      wasm_on_message_complete(): number {
-        const c = cur!;
-        c.phase = IDLE;
-        c.kind = K_NONE;
-        try {
-          return c.events.onMessageComplete(c);
-        } catch (err) {
-          return c.threw(err);
-        }
-      },
-    };
   }
 }
 
