@@ -16,6 +16,7 @@ import { StatusListener } from "./status/status-server.ts";
 import { buildStartPlan, type StartPlan } from "./master/start-plan.ts";
 import { API_VERSION, VERSION } from "./version.ts";
 import { CHILD_PROCESS_ARG } from "./entry-path.ts";
+import { startupMark } from "./log/startup-trace.ts";
 
 /** Writes why, in the log format start-up errors follow (cli/startup-errors.ts), and exits: 2 for usage errors. */
 function fail(err: unknown, what = "cannot start", format: LogFormat = "text"): never {
@@ -37,6 +38,8 @@ function libraryLines(plan: StartPlan): string[] {
 }
 
 async function main(): Promise<void> {
+  startupMark("master", "process-start", performance.timeOrigin);
+  startupMark("master", "entry-loaded"); // the command's module graph is evaluated
   let cli;
   try {
     cli = parseCli(process.argv.slice(2));
@@ -69,6 +72,7 @@ async function main(): Promise<void> {
     // --check answers a person; serving answers the log pipeline too.
     fail(err, "cannot start", cli.check ? "text" : startupLogFormat(cli.config, process.env, process.cwd()));
   }
+  startupMark("master", "plan-validated"); // config, modules imported and checked, llhttp verified
   if (cli.check) {
     process.stdout.write(
       `grocketd: configuration OK${plan.configFile ? ` (${plan.configFile})` : ""}\n` +

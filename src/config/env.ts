@@ -8,7 +8,9 @@ import { keysOf, sectionNames, type ConfigLayer } from "./keys.ts";
 
 const PREFIX = "GROCKETD_";
 /** Variables with the prefix that are not config keys. */
-const NOT_KEYS = new Set(["GROCKETD_CONFIG"]);
+// GROCKETD_BUN is read by bin/grocketd (which Bun to exec, with the environment intact); GROCKETD_STARTUP_TRACE by
+// log/startup-trace.ts.
+const NOT_KEYS = new Set(["GROCKETD_CONFIG", "GROCKETD_BUN", "GROCKETD_STARTUP_TRACE"]);
 
 export interface EnvLayer {
   layer: Record<string, Record<string, unknown>>;

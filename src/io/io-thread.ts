@@ -25,8 +25,12 @@ import { Mesh } from "../pubsub/mesh.ts";
 import { HealthSlot } from "./thread-health.ts";
 import { catchUncaught } from "./uncaught.ts";
 import { S_ERR_UNCAUGHT } from "../stats/stat-fields.ts";
+import { adoptLlhttpModule } from "../http/llhttp/wasm-loader.ts";
+import { startupMark } from "../log/startup-trace.ts";
 
 declare const self: Worker;
+
+startupMark("I/O thread", "script-loaded"); // this Worker's module graph is evaluated
 
 const post = (m: FromThread): void => self.postMessage(m);
 
@@ -42,6 +46,8 @@ let stopping = false;
 let runtime: ModuleRuntime | undefined;
 
 async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
+  const where = `I/O thread ${msg.index}`;
+  startupMark(where, "start-message");
   log = createLogger({ level: msg.config.log.level, format: msg.config.log.format, where: msg.proc === null ? `io-${msg.index}` : `p${msg.proc}/io-${msg.index}` });
   io = new IoContext(msg.index, msg.config, log);
   pinThread(msg.index, msg.config.io.cpu_affinity, log); // io.cpu_affinity; before any module code runs here
@@ -54,7 +60,9 @@ async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
   const health = new HealthSlot(msg.health);
   catchUncaught(log, () => modules, () => void io!.stats[S_ERR_UNCAUGHT]++, (message) => post({ t: "faulted", message }));
   try {
+    if (msg.llhttp !== undefined) adoptLlhttpModule(msg.llhttp); // compiled and verified once, by the master
     for (const ref of msg.modules) modules.push(await loadModule(ref.file));
+    startupMark(where, "modules-imported");
     // `modules` stays in configuration order (listeners find theirs by name or index); init follows `requires`.
     const thread = io;
     const hub = thread.pubsub;
@@ -66,6 +74,7 @@ async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
     }
     runtime = new ModuleRuntime(modules, { role: "thread", index: msg.index, config: msg.config, log, bindings: msg.bindings, stats: slot, push: hub });
     await runtime.init(`thread ${msg.index}`);
+    startupMark(where, "modules-init-done");
     if (msg.pool !== null) {
       io.pool = new PoolClient(msg.pool, log);
       io.pool.servePubsub(hub, () => thread.stats);
@@ -96,6 +105,7 @@ async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
     }
     stopHousekeeping = startHousekeeping(io, () => health.beat());
     runtime.setBindings(msg.bindings.map((b, i) => (ports[i] === undefined ? b : { ...b, entry: withPort(b.entry, ports[i]!) })));
+    startupMark(where, "listening");
     post({ t: "listening", ports });
   } catch (err) {
     for (const l of listeners) l.stop(true);

@@ -39,6 +39,9 @@ export type ToThread =
       mesh?: MeshRings;
       /** The thread's watchdog slot (heartbeat, current hook: io/thread-health.ts); absent: nobody watches. */
       health?: HealthRef;
+      /** The llhttp WASM module the master compiled and verified once (wasm-loader.ts), so the thread does not compile
+       * it again; absent without HTTP listeners (or where the master has none): the thread compiles its own. */
+      llhttp?: WebAssembly.Module;
     }
   | { t: "stop"; drainMs: number; mode: StopMode }
   /** I/O thread `peer` was replaced: its fresh rings (to it, from it). */

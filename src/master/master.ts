@@ -25,6 +25,7 @@ import { probePorts } from "./port-probe.ts";
 import { ThreadSupervisor } from "./thread-supervisor.ts";
 import { claimPidFile, removePidFile, writePidFile } from "../cli/pid-file.ts";
 import { ReloadRecords, reloadFileOf } from "../cli/reload-record.ts";
+import { startupMark } from "../log/startup-trace.ts";
 
 interface Generation {
   readonly number: number;
@@ -144,6 +145,7 @@ export class Master {
     });
     this.events.attach?.({ reload: (reason) => this.reload(reason), health: () => this.current?.serving.health() });
 
+    startupMark("master", "master-init-done");
     const first = this.serve(planData(plan), 1);
     try {
       await startWithin(first.serving, plan.config.server.start_timeout_ms);
@@ -154,6 +156,7 @@ export class Master {
       return 1;
     }
     this.current = first;
+    startupMark("master", "serving");
     this.runtime.setBindings(first.serving.resolvedBindings); // port 0 entries now carry the actual port
     this.announce(first);
     if (pidFile) {

@@ -23,6 +23,7 @@ import { WorkerGroup, type GroupHealth } from "./worker-group.ts";
 import { HealthBoard } from "../io/thread-health.ts";
 import { entryUrl } from "../entry-path.ts";
 import type { Serving, ServingHealth } from "./serving.ts";
+import { llhttpModule } from "../http/llhttp/wasm-loader.ts";
 
 // Through entry-path.ts so they also resolve inside the single binary (where import.meta.url names the bundle).
 const IO_THREAD_URL = entryUrl("src/io/io-thread.ts");
@@ -50,6 +51,8 @@ export class ThreadSupervisor implements Serving {
   private readonly stats: StatsGroup;
   /** Heartbeats and current hooks, laid out like the stats slots (io/thread-health.ts). */
   private readonly board: HealthBoard;
+  /** llhttp compiled once in this thread and handed to every I/O thread (start message); undefined without HTTP. */
+  private readonly llhttp: WebAssembly.Module | undefined;
 
   constructor(
     private readonly plan: PlanData,
@@ -60,6 +63,9 @@ export class ThreadSupervisor implements Serving {
     proc: number | null = null,
   ) {
     this.bindings = [...plan.bindings];
+    // Compiled (and SHA-256-checked) once here, usually already by the start plan's check: each I/O thread compiling
+    // its own copy cost tens of ms of start-up per thread.
+    this.llhttp = plan.bindings.some((b) => b.entry.protocol === "http" || b.entry.protocol === "https") ? llhttpModule() : undefined;
     const pool = !plan.config.worker.disabled;
     const n = plan.threads;
     const m = pool ? plan.config.worker.threads : 0;
@@ -140,6 +146,7 @@ export class ThreadSupervisor implements Serving {
         pool: pool ? this.rings[index + n * variant]! : null,
         stats: this.stats.ref("io", index, variant),
         health: this.board.ref(ioSlot(index, variant)),
+        ...(this.llhttp === undefined ? {} : { llhttp: this.llhttp }),
         ...(this.mesh.length === 0
           ? {}
           : {
@@ -247,9 +254,15 @@ export class ThreadSupervisor implements Serving {
       await Promise.all(Array.from({ length: this.plan.config.worker.threads }, (_, j) => this.handlers!.startOne(j)));
       this.handlers.markStarted();
     }
-    const ports = await this.io.startOne(0);
-    this.bindings = this.bindings.map((b, i) => (b.entry.port === 0 ? { ...b, entry: withPort(b.entry, ports[i]!) } : b));
+    // Port 0 is resolved by thread 0 before the others start (they must bind the same port); with every port given,
+    // all I/O threads start at once, so start-up does not grow with the thread count.
     const rest: Promise<number[]>[] = [];
+    if (this.bindings.some((b) => b.entry.port === 0)) {
+      const ports = await this.io.startOne(0);
+      this.bindings = this.bindings.map((b, i) => (b.entry.port === 0 ? { ...b, entry: withPort(b.entry, ports[i]!) } : b));
+    } else {
+      rest.push(this.io.startOne(0));
+    }
     for (let i = 1; i < this.plan.threads; i++) rest.push(this.io.startOne(i));
     await Promise.all(rest);
     this.io.markStarted();

@@ -21,6 +21,7 @@ import type { FromThread, StopMode } from "../io/messages.ts";
 import type { HealthBoard } from "../io/thread-health.ts";
 import type { RestartDecision, RestartPolicy } from "./restart-policy.ts";
 import { Watchdog, type Stall } from "./watchdog.ts";
+import { startupMark } from "../log/startup-trace.ts";
 
 export interface WorkerGroupOptions {
   /** "I/O thread", "handler thread": used in log lines. */
@@ -174,6 +175,7 @@ export class WorkerGroup {
   }
 
   private spawn(seat: Seat, restart: boolean, variant: number, asNext: boolean): Handle {
+    startupMark(`${this.opts.label} ${seat.index}`, "spawn");
     const worker = new Worker(this.opts.url);
     const h: Handle = {
       index: seat.index, variant, worker, startedAt: performance.now(), restarted: restart,
@@ -210,6 +212,7 @@ export class WorkerGroup {
     if (m.t === "listening") {
       clearTimeout(h.timer);
       h.listening = true;
+      startupMark(`${this.opts.label} ${h.index}`, "listening-reported");
       seat.failedStarts = 0;
       if (h === seat.next) {
         const old = seat.current;

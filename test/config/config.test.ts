@@ -96,6 +96,12 @@ describe("configuration", () => {
     expect(p.find((x) => x.includes("GROCKETD_IO_THREAD:"))).toMatch(/not a grocketd setting/);
   });
 
+  test("GROCKETD_BUN (bin/grocketd's choice of Bun) and GROCKETD_STARTUP_TRACE are not config keys: they do not stop the start", async () => {
+    const p = await problems(cli({ threads: "two" }), { GROCKETD_BUN: "/usr/local/bin/bun", GROCKETD_STARTUP_TRACE: "1" });
+    expect(p.length).toBeGreaterThan(0); // refused for the flag only
+    expect(p.filter((x) => x.includes("GROCKETD_"))).toEqual([]);
+  });
+
   test("flag errors name the flag", async () => {
     const p = await problems(cli({ threads: "two", listen: ["tcp://127.0.0.1"] }));
     expect(p.find((x) => x.startsWith("flag --threads"))).toContain(`io.threads = "two"`);

@@ -7,7 +7,7 @@ import { isGrocketdError } from "../../src/errors.ts";
 import { buildStartPlan } from "../../src/master/start-plan.ts";
 import { type LlhttpError } from "../../src/http/llhttp/llhttp-errors.ts";
 import {
-  LLHTTP_EXPORTS, LLHTTP_WASM_SHA256, PINNED_LLHTTP_BINARY, llhttpModule, readLlhttpPackageBinary, verifyLlhttpBinary,
+  LLHTTP_EXPORTS, LLHTTP_WASM_SHA256, PINNED_LLHTTP_BINARY, adoptLlhttpModule, llhttpModule, readLlhttpPackageBinary, verifyLlhttpBinary,
 } from "../../src/http/llhttp/wasm-loader.ts";
 
 function catchErr(fn: () => unknown): LlhttpError {
@@ -21,6 +21,18 @@ function catchErr(fn: () => unknown): LlhttpError {
 
 describe("llhttp wasm loader", () => {
   const { bytes, source } = readLlhttpPackageBinary();
+
+  test("a module handed over from another thread is adopted only if it has llhttp's imports and exports", () => {
+    // The smallest valid WASM module: no imports, no exports.
+    const empty = new WebAssembly.Module(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+    const err = catchErr(() => adoptLlhttpModule(empty));
+    expect(err.code).toBe("GRK_ERR_LLHTTP_BINARY");
+    expect(err.message).toContain("missing imports: wasm_on_message_begin");
+    expect(err.message).toContain("missing exports: memory");
+    const mine = llhttpModule();
+    adoptLlhttpModule(mine);
+    expect(llhttpModule()).toBe(mine);
+  });
 
   test("reads the pinned binary from the installed llhttp-wasm@1.0.3", () => {
     expect(source.pkg).toBe("llhttp-wasm");

@@ -17,6 +17,7 @@ import { readFileSync } from "node:fs";
 import * as llhttpJsFile from "llhttp-wasm/out/index.js" with { type: "file" };
 import llhttpPackage from "llhttp-wasm/package.json" with { type: "json" };
 import { LlhttpError, LlhttpErrorCodes } from "./llhttp-errors.ts";
+import { startupMark } from "../../log/startup-trace.ts";
 
 export const LLHTTP_PACKAGE = "llhttp-wasm";
 /** SHA-256 of the binary in llhttp-wasm@1.0.3 (llhttp 9.3.0, clang -Ofast, no SIMD; `bun bench/platform/llhttp-package.ts` prints it). */
@@ -159,14 +160,37 @@ export function readLlhttpPackageBinary(): { bytes: Uint8Array; source: LlhttpBi
 
 let cachedModule: WebAssembly.Module | undefined;
 
-/** The verified module, compiled once per thread. */
+/** The verified module, compiled once per thread (or adopted from the master, below). */
 export function llhttpModule(): WebAssembly.Module {
   return (cachedModule ??= compilePinned());
 }
 
+/** Whether this thread has its module already (compiled or adopted). */
+export function llhttpModuleReady(): boolean {
+  return cachedModule !== undefined;
+}
+
+/**
+ * Takes the module another thread of this process compiled with llhttpModule() (a WebAssembly.Module can be posted
+ * to a Worker and shares its compiled code), so an I/O thread neither reads, hashes nor compiles the binary again.
+ * Its imports and exports are checked again here (cheap: no compile); the SHA-256 was checked where it was compiled.
+ */
+export function adoptLlhttpModule(mod: WebAssembly.Module): void {
+  const problems: string[] = [];
+  diffNames("imports", LLHTTP_IMPORTS, WebAssembly.Module.imports(mod).map((d) => d.name), problems);
+  diffNames("exports", LLHTTP_EXPORTS, WebAssembly.Module.exports(mod).map((d) => d.name), problems);
+  if (problems.length > 0) {
+    throw new LlhttpError(LlhttpErrorCodes.BINARY, `the llhttp module handed to this thread is not the pinned one: ${problems.join("; ")}`, { problems });
+  }
+  cachedModule = mod;
+}
+
 function compilePinned(): WebAssembly.Module {
+  startupMark("wasm", "compile-start");
   const { bytes, source } = readLlhttpPackageBinary();
-  return verifyLlhttpBinary(bytes, PINNED_LLHTTP_BINARY, source);
+  const mod = verifyLlhttpBinary(bytes, PINNED_LLHTTP_BINARY, source);
+  startupMark("wasm", "compile-done");
+  return mod;
 }
 
 /** A new instance wired to `env`, with `_initialize` already run (call once per thread). */

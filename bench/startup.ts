@@ -1,0 +1,179 @@
+// `bun run bench:startup`: time from spawn to the first answered request, grocketd with
+// `--threads 2 --listen http://127.0.0.1:PORT --module modules/hello.ts` against a Bun.serve hello script
+// (bench/servers/bun-serve-hello.ts), runs alternating, medians. grocketd runs with GROCKETD_STARTUP_TRACE=1 and the
+// report splits its start into phases (bench/lib/startup-phases.ts). `--baseline DIR` adds another checkout of
+// grocketd (e.g. a git worktree of an older commit), run in the same alternation, for before/after figures; it runs
+// without the trace variable (older versions refuse unknown GROCKETD_ variables), so only its total is reported.
+// Each server is stopped by PID after its first answer. Exit 0 when every start answered, 1 otherwise.
+
+import { readFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { resolve } from "node:path";
+import { parseArgs } from "./lib/cli-args.ts";
+import { PHASES, parseMarks, phasesOf } from "./lib/startup-phases.ts";
+import { median } from "./lib/stats.ts";
+import { freePort } from "./servers/nginx-hello.ts";
+
+const USAGE = `usage: bun bench/startup.ts [--runs 7] [--threads 2] [--baseline DIR] [--bin] [--timeout 10] [--json]
+  --runs N        starts of each server (alternating); the medians are reported
+  --threads N     grocketd --threads (default 2)
+  --baseline DIR  also start the grocketd in DIR (another checkout) the same way, alternating with this one
+  --bin           start grocketd through bin/grocketd (the npm command) instead of bun src/grocketd.ts
+  --timeout S     give up on a start after S seconds
+  --json          one JSON document on stdout, the report on stderr`;
+
+const a = parseArgs(process.argv.slice(2), { runs: "number", threads: "number", baseline: "string", bin: "boolean", timeout: "number", json: "boolean" }, USAGE);
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const repo = resolve(import.meta.dir, "..");
+const runs = a.runs ?? 7;
+const threads = a.threads ?? 2;
+const timeoutMs = (a.timeout ?? 10) * 1000;
+if (!Number.isInteger(runs) || runs < 1) {
+  log("--runs must be a whole number ≥ 1");
+  process.exit(2);
+}
+const now = () => performance.timeOrigin + performance.now();
+const loadavg = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+
+interface Subject {
+  name: string;
+  cmd: (port: number) => string[];
+  cwd: string;
+  trace: boolean;
+}
+
+function grocketd(name: string, dir: string, trace: boolean): Subject {
+  return {
+    name,
+    cwd: dir,
+    trace,
+    cmd: (port) => [
+      ...(a.bin ? [resolve(dir, "bin/grocketd")] : [process.execPath, resolve(dir, "src/grocketd.ts")]),
+      "--threads", String(threads), "--listen", `http://127.0.0.1:${port}`, "--module", "modules/hello.ts",
+    ],
+  };
+}
+
+const subjects: Subject[] = [grocketd("grocketd", repo, true)];
+if (a.baseline) subjects.push(grocketd("baseline", resolve(a.baseline), false));
+subjects.push({ name: "Bun.serve", cwd: repo, trace: false, cmd: (port) => [process.execPath, resolve(repo, "bench/servers/bun-serve-hello.ts"), "--port", String(port)] });
+
+/** One GET on a fresh connection; true when an HTTP/1.1 200 came back. */
+async function answered(port: number): Promise<boolean> {
+  return new Promise<boolean>((res) => {
+    let got = "";
+    const timer = setTimeout(() => res(false), 500);
+    Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        open: (s) => void s.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`),
+        data: (s, d) => {
+          got += d.toString("latin1");
+          if (got.includes("\r\n\r\n")) {
+            clearTimeout(timer);
+            res(got.startsWith("HTTP/1.1 200")); // before end(): end() runs close() at once
+            s.end();
+          }
+        },
+        close: () => res(false),
+        error: () => res(false),
+        connectError: () => res(false),
+      },
+    }).catch(() => res(false));
+  });
+}
+
+interface Run {
+  name: string;
+  run: number;
+  totalMs: number;
+  phases: Record<string, number> | null;
+  /** How many threads compiled llhttp (the master shares its module with the I/O threads: 1). */
+  wasmCompiles: number | null;
+}
+
+async function startOnce(s: Subject, run: number): Promise<Run> {
+  const port = freePort();
+  const env = { ...process.env };
+  if (s.trace) env.GROCKETD_STARTUP_TRACE = "1";
+  else delete env.GROCKETD_STARTUP_TRACE;
+  const spawnAt = now();
+  const proc = Bun.spawn(s.cmd(port), { cwd: s.cwd, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const errText = new Response(proc.stderr).text();
+  const outText = new Response(proc.stdout).text();
+  let answerAt = 0;
+  try {
+    const deadline = spawnAt + timeoutMs;
+    while (now() < deadline && proc.exitCode === null) {
+      if (await answered(port)) {
+        answerAt = now();
+        break;
+      }
+      await Bun.sleep(2);
+    }
+  } finally {
+    proc.kill("SIGTERM");
+    const t = setTimeout(() => proc.kill("SIGKILL"), 3000);
+    await proc.exited;
+    clearTimeout(t);
+  }
+  const err = await errText;
+  await outText;
+  if (answerAt === 0) throw new Error(`${s.name} (${s.cmd(port).join(" ")}) gave no answer within ${timeoutMs} ms; stderr:\n${err.slice(-2000)}`);
+  const marks = parseMarks(err);
+  return {
+    name: s.name,
+    run,
+    totalMs: answerAt - spawnAt,
+    phases: s.trace ? phasesOf(marks, spawnAt, answerAt) : null,
+    wasmCompiles: s.trace ? marks.filter((m) => m.where === "wasm" && m.phase === "compile-start").length : null,
+  };
+}
+
+const loadBefore = loadavg();
+log(`bench:startup on ${cpus().length} CPUs, Bun ${Bun.version}, load average before: ${loadBefore}`);
+for (const s of subjects) log(`  ${s.name.padEnd(10)} ${s.cmd(0).join(" ")} (cwd ${s.cwd})`);
+const records: Run[] = [];
+try {
+  for (let run = 1; run <= runs; run++) {
+    const order = run % 2 ? subjects : [...subjects].reverse();
+    for (const s of order) {
+      const r = await startOnce(s, run);
+      records.push(r);
+      log(`run ${run}/${runs} ${s.name.padEnd(10)} ${r.totalMs.toFixed(1).padStart(8)} ms to the first answer`);
+    }
+  }
+} catch (e) {
+  log(`bench:startup: ${(e as Error).message}`);
+  process.exit(1);
+}
+const loadAfter = loadavg();
+
+const out: string[] = [`start-up to the first answered request, ${runs} runs each (alternating), median (min–max) ms`];
+const totals: Record<string, number> = {};
+for (const s of subjects) {
+  const xs = records.filter((r) => r.name === s.name).map((r) => r.totalMs);
+  totals[s.name] = median(xs);
+  out.push(`  ${s.name.padEnd(10)} ${median(xs).toFixed(1).padStart(8)} (${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)})`);
+}
+const traced = records.filter((r) => r.phases !== null);
+const phaseMedians: Record<string, number> = {};
+if (traced.length > 0) {
+  out.push("", `grocketd phases (median ms over ${traced.length} runs; each phase ends where the previous one does):`);
+  for (const [name, what] of PHASES) {
+    const xs = traced.map((r) => r.phases![name]).filter((x): x is number => x !== undefined);
+    if (xs.length === 0) continue;
+    phaseMedians[name] = median(xs);
+    out.push(`  ${name.padEnd(15)} ${median(xs).toFixed(1).padStart(8)}  ${what}`);
+  }
+  out.push(`  llhttp compiled ${Math.max(...traced.map((r) => r.wasmCompiles ?? 0))} time(s) per start`);
+}
+out.push("", `goal: grocketd ≤ 100 ms with --threads ${threads}: ${totals.grocketd! <= 100 ? "MET" : "NOT MET"} (${totals.grocketd!.toFixed(1)} ms)`);
+if (a.baseline) out.push(`before/after: baseline ${totals.baseline!.toFixed(1)} ms → grocketd ${totals.grocketd!.toFixed(1)} ms (${(totals.grocketd! / totals.baseline!).toFixed(2)}×)`);
+out.push(`load average before: ${loadBefore}; after: ${loadAfter} (${cpus().length} CPUs; other work on the machine stretches every phase)`);
+const report = out.join("\n");
+if (a.json) {
+  log(report);
+  process.stdout.write(`${JSON.stringify({ runs, threads, loadBefore, loadAfter, records, totals, phases: phaseMedians })}\n`);
+} else process.stdout.write(`${report}\n`);
