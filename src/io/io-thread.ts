@@ -15,7 +15,7 @@ import { startHousekeeping } from "./housekeeping.ts";
 import { IoContext } from "./io-context.ts";
 import type { FromThread, StopMode, ToThread } from "./messages.ts";
 import { listenTcp } from "./tcp/tcp-listener.ts";
-import { listenHttp } from "../http/http-listener.ts";
+import { adoptLlhttpModule, listenHttp } from "../http/http-listener.ts";
 import { PoolClient } from "../pool/pool-client.ts";
 import { pinThread } from "./cpu-affinity.ts";
 import { listenUdp } from "./udp/udp-listener.ts";
@@ -25,7 +25,6 @@ import { Mesh } from "../pubsub/mesh.ts";
 import { HealthSlot } from "./thread-health.ts";
 import { catchUncaught } from "./uncaught.ts";
 import { S_ERR_UNCAUGHT } from "../stats/stat-fields.ts";
-import { adoptLlhttpModule } from "../http/llhttp/wasm-loader.ts";
 import { startupMark } from "../log/startup-trace.ts";
 
 declare const self: Worker;
