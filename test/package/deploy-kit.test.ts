@@ -105,6 +105,9 @@ describe("deploy kit", () => {
     const named = new Map(c.ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]));
     expect(svc.spec.ports.map((p: { targetPort: string }) => named.get(p.targetPort)).sort()).toEqual(kitPorts);
     expect(read("deploy/kubernetes.yaml")).toContain("[pubsub] redis");
+    // The variable the manifest names for it is that key's (config/env.ts: GROCKETD_<SECTION>_<KEY>).
+    expect((configKeys as unknown as Record<string, Record<string, unknown>>).pubsub!.redis).toBeDefined();
+    expect(read("deploy/kubernetes.yaml")).toContain("GROCKETD_PUBSUB_REDIS");
   });
 
   test("grocketd.service: ExecReload sends SIGHUP to the master, KillSignal=SIGTERM, TimeoutStopSec from drain_ms", () => {
