@@ -38,7 +38,6 @@ const UPWARD: readonly string[] = [
   "io/io-thread.ts → http/http-listener.ts",
   // The module contract includes the HTTP hook's types, which live in http/.
   "module/types.ts → http/http-types.ts",
-  // The key table validates access-log templates with a leaf file of access-log/ (it imports nothing).
   // Thread control messages and shared types in one file under io/, used by module, pool and master.
   "module/module-runtime.ts → io/messages.ts",
 ];
