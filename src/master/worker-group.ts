@@ -177,10 +177,7 @@ export class WorkerGroup {
   private spawn(seat: Seat, restart: boolean, variant: number, asNext: boolean): Handle {
     startupMark(`${this.opts.label} ${seat.index}`, "spawn");
     const worker = new Worker(this.opts.url);
-    const h: Handle = {
-      index: seat.index, variant, worker, startedAt: performance.now(), restarted: restart,
-      listening: false, stopping: false, exited: false, faulted: false, stalled: undefined, lastError: undefined,
-    };
+    const h: Handle = { index: seat.index, variant, worker, startedAt: performance.now(), restarted: restart, listening: false, stopping: false, exited: false, faulted: false, stalled: undefined, lastError: undefined };
     if (asNext) seat.next = h;
     else seat.current = h;
     this.opts.watch?.board.clear(this.opts.watch.slotOf(seat.index, variant));
@@ -296,17 +293,13 @@ export class WorkerGroup {
     seat.crashLoop = d.crashLoop;
   }
 
-  private inUse(seat: Seat, variant: number): boolean {
-    return this.live(seat).some((h) => h.variant === variant);
-  }
+  private inUse = (seat: Seat, variant: number): boolean => this.live(seat).some((h) => h.variant === variant);
 
   private onExit(seat: Seat, h: Handle, code: number): void {
     h.exited = true;
     clearTimeout(h.timer);
     this.dog?.unwatch(h);
-    const released = () => {
-      if (!this.inUse(seat, h.variant)) this.opts.exited?.(seat.index, h.variant);
-    };
+    const released = () => void (this.inUse(seat, h.variant) || this.opts.exited?.(seat.index, h.variant));
     if (seat.retiring.delete(h)) {
       released();
       this.opts.retired?.(seat.index, h.variant);
