@@ -283,6 +283,7 @@ export class WorkerGroup {
     this.opts.log.error(`${this.opts.label} ${h.index} stalled: no heartbeat for ${s.silentMs} ms (server.stall_timeout_ms ${this.dog!.timeoutMs}) ${where}; terminating it (its connections are lost) and starting a replacement`, {
       modules: this.opts.watch!.moduleNames.join(","),
     });
+    this.opts.onDied?.(h.index); // the pool stops pinning to it now (again at its exit: idempotent)
     h.worker.terminate();
   }
 
