@@ -3,6 +3,6 @@ import { setDefaultTimeout } from "bun:test";
 import { runProcContract } from "./proc-contract.ts";
 
 setDefaultTimeout(30_000);
-for (const transport of ["tcp", "tls", "http-binary"] as const) {
+for (const transport of ["tcp", "tls", "http-binary", "ws", "wss"] as const) {
   for (const mode of ["inline", "pool"] as const) runProcContract({ transport, mode });
 }

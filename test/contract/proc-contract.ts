@@ -9,7 +9,7 @@ import { connect } from "../helpers/tcp-client.ts";
 import { parseResponses } from "../helpers/http-messages.ts";
 import { makeTestCert, type TestCert } from "../helpers/tls-cert.ts";
 
-export type Transport = "tcp" | "tls" | "http-binary";
+export type Transport = "tcp" | "tls" | "http-binary" | "ws" | "wss";
 export type Mode = "inline" | "pool";
 
 /** What one exchange gave back: the reply bytes (the response body for HTTP), and how it ended. */
@@ -42,6 +42,22 @@ async function tlsExchange(port: number, data: string): Promise<Outcome> {
   });
   const ended = await Promise.race([closed.promise.then(() => true), Bun.sleep(5000).then(() => false)]);
   sock.end();
+  return { replies: got, status: 0, closed: ended };
+}
+
+/** WebSocket: the lines as one text message (the fixture's check cuts it into packets); every reply is a message. */
+async function wsExchange(port: number, data: string, tls: boolean): Promise<Outcome> {
+  const opts = tls ? ({ tls: { rejectUnauthorized: false } } as unknown as string[]) : undefined;
+  const ws = new WebSocket(`${tls ? "wss" : "ws"}://127.0.0.1:${port}/ws`, opts);
+  ws.binaryType = "arraybuffer";
+  let got = "";
+  const closed = Promise.withResolvers<void>();
+  ws.onopen = () => ws.send(data);
+  ws.onmessage = (e) => void (got += typeof e.data === "string" ? e.data : dec.decode(e.data as ArrayBuffer));
+  ws.onclose = () => closed.resolve();
+  ws.onerror = () => closed.resolve();
+  const ended = await Promise.race([closed.promise.then(() => true), Bun.sleep(5000).then(() => false)]);
+  ws.close();
   return { replies: got, status: 0, closed: ended };
 }
 
@@ -86,6 +102,7 @@ export function runProcContract(opts: { transport: Transport; mode: Mode }): voi
   const send = (lines: string[]): Promise<Outcome> => {
     const data = lines.map((l) => `${l}\n`).join("");
     const port = running!.ports[0]!;
+    if (transport === "ws" || transport === "wss") return wsExchange(port, data, transport === "wss");
     return transport === "tcp" ? tcpExchange(port, data) : transport === "tls" ? tlsExchange(port, data) : httpExchange(port, data);
   };
   /** proc calls made on the serving thread so far (as the query's "count" packet saw it). */
@@ -101,9 +118,9 @@ export function runProcContract(opts: { transport: Transport; mode: Mode }): voi
   describe(`proc contract: ${transport}, ${mode}`, () => {
     beforeAll(async () => {
       const env: Record<string, string> = mode === "pool" ? { GROCKETD_WORKER_DISABLED: "false", GROCKETD_WORKER_THREADS: "1" } : {};
-      let url = `${transport === "http-binary" ? "http" : transport}://127.0.0.1:0`;
+      let url = `${transport === "http-binary" ? "http" : transport}://127.0.0.1:0${transport === "ws" || transport === "wss" ? "/ws" : ""}`;
       if (http) env.GROCKETD_HTTP_BINARY_PATH = BINARY_PATH;
-      if (transport === "tls") {
+      if (transport === "tls" || transport === "wss") {
         const made = makeTestCert();
         if ("skip" in made) {
           skip = made.skip;
