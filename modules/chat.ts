@@ -1,7 +1,7 @@
-// Chat rooms over a newline protocol on TCP: `JOIN room`, `SAY text`, `LEAVE`, `WHO` (your id). A room is a topic,
-// so the same code serves clients on every I/O thread and child process (and in pool mode) unchanged.
-//   grocketd --module modules/chat.ts --listen tcp://127.0.0.1:7000 --threads 2
-//   nc 127.0.0.1 7000   →   JOIN lobby   →   SAY hello
+// Chat rooms over a newline protocol: `JOIN room`, `SAY text`, `LEAVE`, `WHO` (your id). A room is a topic, so the
+// same code serves TCP and WebSocket clients (a message is a line) on every I/O thread and process, unchanged.
+//   grocketd --module modules/chat.ts --listen tcp://127.0.0.1:7000 --listen ws://127.0.0.1:7001/chat --threads 2
+//   nc 127.0.0.1 7000   →   JOIN lobby   →   SAY hello      (browser: new WebSocket("ws://127.0.0.1:7001/chat"))
 import { defineModule } from "grocketd";
 
 const MAX_LINE = 4096;
