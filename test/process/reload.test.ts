@@ -220,11 +220,11 @@ describe("live reload", () => {
   test("a new generation whose init hangs is given up after server.start_timeout_ms; the old one serves and the next reload works", async () => {
     writeModule("v1");
     writeConfig();
-    running = await startGrocketd(["--config", configFile], { expectListening: 2, env: { GROCKETD_SERVER_START_TIMEOUT_MS: "800" } });
+    running = await startGrocketd(["--config", configFile], { expectListening: 2, env: { GROCKETD_SERVER_START_TIMEOUT_MS: "4000" } }); // long enough for a healthy generation to start on a loaded CI box, short enough to wait out
     const http = running.ports[1]!;
     writeFileSync(moduleFile, template.replace(/init: \(ctx\) => [^\n]*\n/, 'init: (ctx) => (ctx.role === "thread" ? new Promise<void>(() => {}) : undefined),\n'));
     process.kill(running.pid, "SIGHUP");
-    await running.waitFor(/reload failed; generation 1 keeps serving.*did not start within server\.start_timeout_ms \(800 ms\)/);
+    await running.waitFor(/reload failed; generation 1 keeps serving.*did not start within server\.start_timeout_ms \(4000 ms\)/, 15_000);
     expect(await version(http)).toBe("v1");
     writeModule("v3");
     process.kill(running.pid, "SIGHUP"); // not refused as "in progress": the hung reload is over
