@@ -261,3 +261,23 @@ describe("interop: Bun's WebSocket client", () => {
     expect(c).toEqual({ code: 4000, reason: "thanks" });
   });
 });
+
+describe("?ws=/path on an HTTP entry", () => {
+  test("upgrades at that path; every other request goes to the http hook; a listener without ?ws= does not upgrade", async () => {
+    const def: ModuleDefinition<unknown> = { ...echo, http: (req) => `http ${req.path}` };
+    server = startInProcess(def, {}, { protocol: "http", query: "?ws=/live", ws: { ping_interval_ms: 0 } });
+    const page = await fetch(`http://127.0.0.1:${server.port}/index`);
+    expect(await page.text()).toBe("http /index");
+    const w = await openRaw(server.port, "/live");
+    expect(w.status).toBe(101);
+    w.c.write(clientFrame(1, "over the upgrade"));
+    expect(dec.decode((await w.frames(1))[0]!.payload)).toBe("over the upgrade");
+    w.c.end();
+    // The same upgrade request at another path is a plain request for the http hook.
+    const plain = await openRaw(server.port, "/other");
+    expect(plain.status).toBe(200);
+    server.stop();
+    server = startInProcess(def, {}, { protocol: "http" });
+    expect((await openRaw(server.port, "/live")).status).toBe(200);
+  });
+});
