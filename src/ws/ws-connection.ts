@@ -370,7 +370,8 @@ export class WsConnection extends TcpConnection implements WsSink {
     if (!this.wsCloseDone) {
       this.wsCloseDone = true;
       const hook = this.ws.hooks?.close;
-      if (hook !== undefined && this.link === null) {
+      // On the I/O thread in pool mode too, like websocket.upgrade and open (they run where the socket is).
+      if (hook !== undefined) {
         try {
           hook(this, this.peerCode, this.peerReason);
         } catch (err) {
