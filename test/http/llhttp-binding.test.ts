@@ -139,6 +139,23 @@ describe("limits", () => {
     expect(p.errorName()).toBe("GRK_TOO_MANY_HEADERS");
   });
 
+  test("heads with more headers than the first header slots (16) parse whole, pipelined, split or not; the limit stays maxHeaders", () => {
+    const many = (n: number, tag: string) => `GET /${tag} HTTP/1.1\r\n${Array.from({ length: n }, (_, i) => `H${i}: v${i}-${tag}\r\n`).join("")}\r\n`;
+    const two = latin1(many(3, "a") + many(40, "b") + many(100, "c") + many(2, "d"));
+    for (const pieces of [[two], splitAt(two, [30, 700, 2000]), bytewise(two)]) {
+      const { rc, rec } = parsePieces(pieces);
+      expect(rc).toBe(0);
+      expect(rec.messages.map((m) => [m.url, m.headers.length])).toEqual([["/a", 3], ["/b", 40], ["/c", 100], ["/d", 2]]);
+      const b = rec.messages[1]!;
+      expect(b.headers[0]).toEqual(["h0", "v0-b"]);
+      expect(b.headers[39]).toEqual(["h39", "v39-b"]);
+      expect(b.headAtEnd.headers[39]).toEqual(["h39", "v39-b"]);
+      expect(rec.messages[2]!.headers[99]).toEqual(["h99", "v99-c"]);
+      expect(rec.messages[3]!.headers).toEqual([["h0", "v0-d"], ["h1", "v1-d"]]);
+    }
+    expect(parsePieces([latin1(many(101, "x"))]).rc).toBe(ParseResult.TooManyHeaders);
+  });
+
   test("URL longer than maxUrlBytes → UrlTooLong (414)", () => {
     const url = (n: number) => latin1(`GET /${"a".repeat(n - 1)} HTTP/1.1\r\n\r\n`);
     expect(parsePieces([url(256)], small).rc).toBe(0);

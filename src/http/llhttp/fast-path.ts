@@ -112,7 +112,8 @@ export function fastScan(b: Uint8Array, p: number, end: number, maxHead: number,
     const ve = p;
     if (p + 1 >= end || b[p] !== CR || b[p + 1] !== LF) return -1;
     p += 2;
-    if (count === maxHeaders || p - start > maxHead) return -1;
+    // A full `hdr` (it grows in the llhttp path only) leaves this head to llhttp as well.
+    if (count === maxHeaders || count * 4 === hdr.length || p - start > maxHead) return -1;
     // Framing and connection fields are llhttp's to interpret (RFC 9112 §6, §9.6).
     const n = ne - ns;
     if (n === 4 && is(b, ns, ne, "host")) hosts++;

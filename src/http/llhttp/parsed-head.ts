@@ -8,6 +8,9 @@
 import { METHOD_NAMES } from "./constants.ts";
 import { internedName, nameEquals } from "./header-names.ts";
 
+/** Header slots a parser starts with (growHeaders() adds more up to http.max_headers). */
+export const INITIAL_HEADERS = 16;
+
 /** Bun/Node Buffer with the untyped native latin1 decoder (one C++ call, no TextDecoder). */
 export interface LatinBuffer extends Buffer {
   latin1Slice(start: number, end: number): string;
@@ -45,11 +48,24 @@ export class ParsedHead {
   protected phase: number = Phase.Idle;
   protected us = -1;
   protected ue = -1;
-  /** [nameStart, nameEnd, valueStart, valueEnd] per header. */
-  protected readonly hdr: Int32Array;
+  /**
+   * [nameStart, nameEnd, valueStart, valueEnd] per header. Room for INITIAL_HEADERS at first, doubled (up to
+   * http.max_headers) by growHeaders() when a head has more: sized for http.max_headers (100) at once it was 1.6 KiB
+   * of every connection, idle ones included (bench/idle-memory.ts), for heads that rarely carry more than a dozen.
+   */
+  protected hdr: Int32Array;
+  private readonly hdrCap: number;
 
   constructor(maxHeaders: number) {
-    this.hdr = new Int32Array(maxHeaders * 4);
+    this.hdrCap = maxHeaders * 4;
+    this.hdr = new Int32Array(Math.min(maxHeaders, INITIAL_HEADERS) * 4);
+  }
+
+  /** A larger `hdr` with the offsets so far (called only when it is full and below the cap). Kept for later heads. */
+  protected growHeaders(): Int32Array {
+    const grown = new Int32Array(Math.min(this.hdr.length * 2, this.hdrCap));
+    grown.set(this.hdr, 0);
+    return (this.hdr = grown);
   }
 
   /** Interned method name ("GET", ...). */

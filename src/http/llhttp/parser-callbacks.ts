@@ -111,11 +111,12 @@ export abstract class LlhttpCallbacks extends ParsedHead {
           c.kind = K_FIELD;
           return (c.trailerBytes += len) > c.maxHead ? c.stop(ParseResult.HeadTooLarge) : 0;
         }
-        const h = c.hdr;
+        let h = c.hdr;
         const last = (c.headerCount - 1) * 4;
         if (c.kind === K_FIELD && at === h[last + 1]) h[last + 1] = end;
         else {
           if (c.headerCount === c.maxHeaders) return c.stop(ParseResult.TooManyHeaders);
+          if (c.headerCount * 4 === h.length) h = c.growHeaders();
           const i = c.headerCount++ * 4;
           h[i] = at;
           h[i + 1] = h[i + 2] = h[i + 3] = end;
