@@ -72,8 +72,13 @@ export const S_PS_UNKNOWN_ID = 29;
  * the thread is recycled (master/worker-group.ts). I/O and handler threads.
  */
 export const S_ERR_UNCAUGHT = 30;
+/**
+ * UDP datagrams dropped unanswered because their sender (or the listener) already held too much in pending async
+ * replies (io/udp/udp-framing.ts: MAX_OWED_PER_SENDER, HELD_SENDERS); the listener's own `overloaded` count, summed.
+ */
+export const S_UDP_OVERLOADED = 31;
 /** Fixed fields per slot, with room to add counters without changing the slot layout. */
-export const FIXED_FIELDS = 32;
+export const FIXED_FIELDS = 40;
 
 export type FieldKind = "counter" | "gauge";
 
@@ -130,6 +135,7 @@ export const IO_FAMILIES: readonly Family[] = [
   { name: "pubsub_unknown_ids_total", kind: "counter", help: "ctx.send to an id with no open connection.", fields: [S_PS_UNKNOWN_ID] },
   { name: "pubsub_subscriptions", kind: "gauge", help: "Topic subscriptions on this thread.", fields: [S_PS_SUBSCRIPTIONS] },
   { name: "pubsub_topics", kind: "gauge", help: "Topics with a subscriber on this thread.", fields: [S_PS_TOPICS] },
+  { name: "udp_overloaded_total", kind: "counter", help: "UDP datagrams dropped unanswered: their sender or listener held too many pending async replies.", fields: [S_UDP_OVERLOADED] },
 ];
 
 /** What handler threads count (`worker.disabled = false`), per handler thread (label `handler`). */

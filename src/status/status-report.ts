@@ -11,7 +11,7 @@ import {
   S_ERR_BAD_DATA, S_ERR_HANDLER, S_ERR_HTTP_REJECTED, S_HTTP_1XX, S_HTTP_REQUESTS, S_PACKETS, S_RING_FROM_HANDLERS,
   S_RING_TO_HANDLERS, S_TLS_HANDSHAKE_FAILED, S_TLS_HANDSHAKE_TIMEOUTS, S_ERR_UNCAUGHT,
   S_PS_DELIVERIES, S_PS_DROP_BROKER, S_PS_DROP_RING, S_PS_DROP_SLOW, S_PS_PUBLISHES, S_PS_PUSHES,
-  S_PS_SUBSCRIPTIONS, S_PS_TOPICS, S_PS_UNKNOWN_ID,
+  S_PS_SUBSCRIPTIONS, S_PS_TOPICS, S_PS_UNKNOWN_ID, S_UDP_OVERLOADED,
 } from "../stats/stat-fields.ts";
 import type { ThreadStats } from "../stats/stats-registry.ts";
 
@@ -68,6 +68,7 @@ function ioPart(f: readonly number[]) {
       dropped: { slow_consumer: f[S_PS_DROP_SLOW]!, ring_full: f[S_PS_DROP_RING]!, broker_down: f[S_PS_DROP_BROKER]! },
       unknown_ids: f[S_PS_UNKNOWN_ID]!, subscriptions: f[S_PS_SUBSCRIPTIONS]!, topics: f[S_PS_TOPICS]!,
     },
+    udp: { overloaded: f[S_UDP_OVERLOADED]! },
   };
 }
 

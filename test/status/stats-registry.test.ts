@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { CounterRegistry } from "../../src/module/counters.ts";
 import { DURATION_BOUNDS_S, observeDuration } from "../../src/stats/duration-histogram.ts";
-import { S_CONN_OPEN, S_CONN_TOTAL, S_HTTP_REQUESTS, S_PACKETS } from "../../src/stats/stat-fields.ts";
+import { S_CONN_OPEN, S_CONN_TOTAL, S_HTTP_REQUESTS, S_PACKETS, S_UDP_OVERLOADED } from "../../src/stats/stat-fields.ts";
 import { StatsRegistry } from "../../src/stats/stats-registry.ts";
 import { MODULE_COUNTERS, StatsSlot } from "../../src/stats/stats-slot.ts";
 import { metricsText } from "../../src/status/metrics-text.ts";
@@ -123,6 +123,19 @@ describe("stats slots and registry", () => {
     expect(j.threads).toEqual({ io: 2, handler: 2 });
     expect(j.modules).toEqual({ "app.hits:x-y.z": 1 });
     expect(j.per_thread[3]).toEqual({ role: "handler", thread: 1, packets: 0, http_requests: 9, uncaught_errors: 0, modules: {} });
+  });
+
+  test("udp overloaded drops: udp_overloaded_total per thread and summed; /status udp.overloaded", () => {
+    const reg = new StatsRegistry();
+    const g = reg.open(2, 0);
+    StatsSlot.attach(g.ref("io", 0)).fields[S_UDP_OVERLOADED] = 4;
+    StatsSlot.attach(g.ref("io", 1)).fields[S_UDP_OVERLOADED] = 3;
+    const m = parsePrometheus(metricsText(state, reg.snapshot(), reg.running()));
+    expect(sampleValue(m, "grocketd_server_udp_overloaded_total")).toBe(7);
+    expect(sampleValue(m, "grocketd_udp_overloaded_total", { thread: "1" })).toBe(3);
+    const j = statusJson(state, reg.snapshot(), reg.running()) as any;
+    expect(j.udp).toEqual({ overloaded: 7 });
+    expect(j.per_thread[0].udp).toEqual({ overloaded: 4 });
   });
 
   test("request-duration histogram: per listener and status class, cumulative buckets, summed over threads and kept across a reload", () => {

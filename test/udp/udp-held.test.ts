@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { defineModule } from "../../src/index.ts";
 const HELD_SENDERS = 16, MAX_OWED_PER_SENDER = 1024;
+import { S_UDP_OVERLOADED } from "../../src/stats/stat-fields.ts";
 import { startUdpServer, text, udpClient, type UdpClient, type UdpServer } from "./udp-harness.ts";
 
 let server: UdpServer | undefined;
@@ -49,6 +50,7 @@ describe("udp: async replies held per sender", () => {
     const a = await open();
     await sendMany(server, a, "wait", MAX_OWED_PER_SENDER + 300);
     expect(server.listener.stats.overloaded).toBe(300); // was 0: all of them held
+    expect(server.io.stats[S_UDP_OVERLOADED]).toBe(300); // the thread's field, read by /status and /metrics
     a.send("hi"); // even a packet that would be answered at once: the sender holds too much already
     const b = await open();
     b.send("hi");

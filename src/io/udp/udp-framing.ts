@@ -17,7 +17,7 @@ import type { Reply } from "../../module/types.ts";
 import {
   REPLY_BAD, REPLY_LATER, REPLY_NONE, badLengthMessage, badReplyMessage, isLength, replyBytes, replyKind, settledReplyKind,
 } from "../../module/hook-results.ts";
-import { S_BYTES_IN, S_BYTES_OUT, S_ERR_BAD_DATA, S_ERR_HANDLER, S_PACKETS, S_PS_PUSHES } from "../../stats/stat-fields.ts";
+import { S_BYTES_IN, S_BYTES_OUT, S_ERR_BAD_DATA, S_ERR_HANDLER, S_PACKETS, S_PS_PUSHES, S_UDP_OVERLOADED } from "../../stats/stat-fields.ts";
 import type { IoContext } from "../io-context.ts";
 import type { SenderLoad, UdpService } from "./udp-conn.ts";
 import { UdpConn, type UdpPusher } from "./udp-conn.ts";
@@ -233,6 +233,7 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
     }
     if (owed !== 0 && overloaded(address, port)) {
       stats.overloaded++;
+      io.stats[S_UDP_OVERLOADED]++;
       warn("sender owes too many async replies (or the listener does); datagram dropped", c, len);
       return;
     }
