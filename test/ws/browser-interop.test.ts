@@ -17,11 +17,11 @@ let profile: string | undefined;
 afterEach(async () => {
   if (browser && browser.exitCode === null) {
     // Chromium's helper processes (zygote, renderer, network service) outlive it by a moment: note them by PID
-    // first, end the browser (SIGTERM, SIGKILL after 5 s), then end those of them still running.
+    // first, end the browser (SIGTERM, SIGKILL after 2 s: inside the hook's own 5 s timeout), then end those of them still running.
     const helpers = descendants(browser.pid);
     browser.kill("SIGTERM");
     const b = browser;
-    const hard = setTimeout(() => b.kill("SIGKILL"), 5000);
+    const hard = setTimeout(() => b.kill("SIGKILL"), 2000);
     await b.exited;
     clearTimeout(hard);
     for (const pid of helpers) {
