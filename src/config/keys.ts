@@ -178,6 +178,8 @@ export const configKeys = {
       "After this long without reading anything from a WebSocket client, the server sends it a ping (milliseconds); its pong counts as activity for ws.idle_timeout_ms. 0 = no automatic pings."),
     close_timeout_ms: key(int(0, 3_600_000), 5_000,
       "After the server sends a close frame, how long it waits for the client's close frame before cutting the connection (milliseconds). 0 = do not wait."),
+    upgrade_timeout_ms: key(int(1, 3_600_000), 10_000,
+      "How long an asynchronous `websocket.upgrade` hook (one that returns a Promise) may take before the upgrade is refused with 503 (milliseconds); the connection reads nothing meanwhile."),
   },
 } satisfies Record<string, Record<string, KeySpec<any>>>;
 

@@ -23,7 +23,7 @@ import { Method, ParseResult, RequestParser, type ParserEvents } from "./llhttp/
 import { RequestBody } from "./request-body.ts";
 import { routeOf } from "./route.ts";
 import { CLOSE, KEEP_ALIVE_10, KEEP_ALIVE_11 } from "./static-response.ts";
-import { decideUpgrade, isWsRequest, type UpgradeDecision } from "./ws-upgrade.ts";
+import { decideUpgrade, isWsRequest, settleUpgrade, upgradeTimedOut, type PendingUpgrade, type UpgradeDecision } from "./ws-upgrade.ts";
 import { WsConnection } from "../ws/ws-connection.ts";
 
 export type { HttpService } from "./http-dispatch.ts";
@@ -181,6 +181,12 @@ export class HttpConnection extends HttpDispatch implements ParserEvents {
       maxUrlBytes: this.hs.http.max_url_bytes,
     }));
     const rc = p.execute(chunk);
+    if (this.wsPending) {
+      // An asynchronous upgrade hook is running: what came after the handshake waits with what arrives meanwhile.
+      const off = p.errorOffset();
+      if (off < chunk.length) this.rest = chunk.slice(off);
+      return;
+    }
     if (this.wsNext !== null) {
       // The 101 is corked: what the client sent after its handshake is WebSocket frames, for the connection to come.
       const off = p.errorOffset();
@@ -321,7 +327,10 @@ export class HttpConnection extends HttpDispatch implements ParserEvents {
     this.res.begin(keep ? (http10 ? KEEP_ALIVE_10 : KEEP_ALIVE_11) : CLOSE, p.method === Method.HEAD, http10);
     this.req.begin(p, body);
     const ws = this.hs.ws;
-    if (ws != null && isWsRequest(ws, this.req)) return this.upgrade(decideUpgrade(ws, this.req, this.io));
+    if (ws != null && isWsRequest(ws, this.req)) {
+      const d = decideUpgrade(ws, this.req, this.io);
+      return "pending" in d ? this.awaitUpgrade(d) : this.upgrade(d);
+    }
     if (this.link !== null) {
       // Pool mode: the request crosses to the handler thread as one record; parsing waits for its response.
       // The route is this listener's decision (its binary path), so it travels with the request, and so does TLS
@@ -354,6 +363,7 @@ export class HttpConnection extends HttpDispatch implements ParserEvents {
 
   private wsNext: Extract<UpgradeDecision, { ok: true }> | null = null;
   private wsRest: Uint8Array | null = null;
+  private wsPending = false;
 
   private upgrade(d: UpgradeDecision): number {
     const f = statusClassField(d.status);
@@ -365,6 +375,43 @@ export class HttpConnection extends HttpDispatch implements ParserEvents {
       this.closing = true;
       this.stopReading = true;
     } else this.wsNext = d;
+    return ParseResult.Paused;
+  }
+
+  /**
+   * An upgrade hook that returned a Promise: parsing and reading pause (what arrives meanwhile waits in `rest`, as
+   * for an asynchronous http hook) until it settles or ws.upgrade_timeout_ms passes (503). One timer per pending
+   * upgrade, only on this path.
+   */
+  private awaitUpgrade(p: PendingUpgrade): number {
+    this.waiting = true;
+    this.wsPending = true;
+    this.req.detach();
+    this.pauseFor(PAUSE_WAIT);
+    let done = false;
+    const settle = (decide: () => UpgradeDecision): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      this.waiting = false;
+      this.wsPending = false;
+      if (this.closed) return this.afterClosed();
+      const d = decide();
+      // Frames the client sent after its handshake were kept in `rest` while we waited.
+      this.wsRest = this.rest;
+      this.rest = null;
+      const wasIn = this.inEvent;
+      this.inEvent = true;
+      this.upgrade(d);
+      this.inEvent = wasIn;
+      if (!wasIn) this.endEvent();
+    };
+    const route = this.hs.ws!;
+    const timer = setTimeout(() => settle(() => upgradeTimedOut(route, this.io)), this.io.config.ws.upgrade_timeout_ms);
+    p.pending.then(
+      (v) => settle(() => settleUpgrade(route, this.io, p, true, v)),
+      (e) => settle(() => settleUpgrade(route, this.io, p, false, e)),
+    );
     return ParseResult.Paused;
   }
 

@@ -60,46 +60,81 @@ function refuse(status: number, why: string): UpgradeDecision {
   return { ok: false, status, response };
 }
 
-export function decideUpgrade(route: WsRoute, req: HttpRequestImpl, io: IoContext): UpgradeDecision {
+export function decideUpgrade(route: WsRoute, req: HttpRequestImpl, io: IoContext): UpgradeDecision | PendingUpgrade {
   if (req.path !== route.path) return refuse(404, "no WebSocket here");
   if (io.draining) return refuse(503, "the server is shutting down");
   const h = checkUpgrade({ method: req.method, versionMinor: Number(req.version.slice(2)) || 0, header: (n) => req.headers.get(n) });
   if (!h.ok) return refuse(h.status, h.why);
   const hooks = route.svc.hooks;
-  let protocol = selectProtocol(h.protocols, hooks?.protocols);
+  const protocol = selectProtocol(h.protocols, hooks?.protocols);
+  const hook = hooks?.upgrade;
+  if (hook === undefined) return accept(h.key, protocol, false, undefined);
+  let r: WebSocketUpgrade<unknown> | Promise<WebSocketUpgrade<unknown>>;
+  try {
+    r = hook(req, { protocols: h.protocols, origin: h.origin });
+  } catch (err) {
+    return hookFailed(route, io, err);
+  }
+  if (r !== null && typeof r === "object" && typeof (r as { then?: unknown }).then === "function") {
+    // Asynchronous (authentication against a store, say): the connection waits, not reading, for at most
+    // ws.upgrade_timeout_ms (http-connection.ts), then has the answer settled by settleUpgrade.
+    return { pending: r as Promise<WebSocketUpgrade<unknown>>, key: h.key, offered: h.protocols, protocol };
+  }
+  return answer(route, io, h.key, h.protocols, protocol, r as WebSocketUpgrade<unknown>);
+}
+
+/** An upgrade hook that returned a Promise: what settleUpgrade needs once it settles. */
+export interface PendingUpgrade {
+  readonly pending: Promise<WebSocketUpgrade<unknown>>;
+  readonly key: string;
+  readonly offered: readonly string[];
+  readonly protocol: string | undefined;
+}
+
+/** The decision once an asynchronous upgrade hook has settled (`ok`: its value; otherwise the rejection). */
+export function settleUpgrade(route: WsRoute, io: IoContext, p: PendingUpgrade, ok: boolean, value: unknown): UpgradeDecision {
+  if (io.draining) return refuse(503, "the server is shutting down");
+  if (!ok) return hookFailed(route, io, value);
+  if (value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function") return hookFailed(route, io, new Error("resolved to a Promise"));
+  return answer(route, io, p.key, p.offered, p.protocol, value as WebSocketUpgrade<unknown>);
+}
+
+/** An asynchronous upgrade hook that did not settle within ws.upgrade_timeout_ms. */
+export function upgradeTimedOut(route: WsRoute, io: IoContext): UpgradeDecision {
+  io.stats[S_ERR_HANDLER]++;
+  io.noisy.error("websocket.upgrade did not settle within ws.upgrade_timeout_ms; answering 503", { module: route.svc.def.name });
+  return refuse(503, "upgrade hook timed out");
+}
+
+function hookFailed(route: WsRoute, io: IoContext, err: unknown): UpgradeDecision {
+  io.stats[S_ERR_HANDLER]++;
+  io.noisy.error("websocket.upgrade failed; answering 500", { module: route.svc.def.name }, err);
+  return refuse(500, "upgrade hook failed");
+}
+
+function accept(key: string, protocol: string | undefined, setState: boolean, state: unknown): UpgradeDecision {
+  return { ok: true, status: 101, response: switchingProtocols(key, protocol), protocol, setState, state };
+}
+
+function answer(route: WsRoute, io: IoContext, key: string, offered: readonly string[], selected: string | undefined, r: WebSocketUpgrade<unknown>): UpgradeDecision {
+  let protocol = selected;
   let setState = false;
   let state: unknown;
-  const hook = hooks?.upgrade;
-  if (hook !== undefined) {
-    let r: WebSocketUpgrade<unknown>;
-    try {
-      r = hook(req, { protocols: h.protocols, origin: h.origin });
-    } catch (err) {
-      io.stats[S_ERR_HANDLER]++;
-      io.noisy.error("websocket.upgrade threw; answering 500", { module: route.svc.def.name }, err);
-      return refuse(500, "upgrade hook failed");
+  if (r === false) return refuse(403, "refused by the module");
+  if (typeof r === "number") return refuse(Number.isInteger(r) && r >= 400 && r <= 599 ? r : 500, "refused by the module");
+  if (r !== null && typeof r === "object") {
+    if ("state" in r) {
+      setState = true;
+      state = r.state;
     }
-    if (r === false) return refuse(403, "refused by the module");
-    if (typeof r === "number") return refuse(Number.isInteger(r) && r >= 400 && r <= 599 ? r : 500, "refused by the module");
-    if (r !== null && typeof r === "object") {
-      if (typeof (r as { then?: unknown }).then === "function") {
-        io.stats[S_ERR_HANDLER]++;
-        io.noisy.error("websocket.upgrade must answer synchronously (it returned a Promise); answering 500", { module: route.svc.def.name });
-        return refuse(500, "upgrade hook answered with a Promise");
+    if (r.protocol !== undefined) {
+      // §4.2.2: the subprotocol "MUST be one of those the client offered".
+      if (!offered.includes(r.protocol)) {
+        io.noisy.error("websocket.upgrade chose a subprotocol the client did not offer; answering 500", { module: route.svc.def.name, protocol: r.protocol });
+        return refuse(500, "upgrade hook chose a subprotocol the client did not offer");
       }
-      if ("state" in r) {
-        setState = true;
-        state = r.state;
-      }
-      if (r.protocol !== undefined) {
-        // §4.2.2: the subprotocol "MUST be one of those the client offered".
-        if (!h.protocols.includes(r.protocol)) {
-          io.noisy.error("websocket.upgrade chose a subprotocol the client did not offer; answering 500", { module: route.svc.def.name, protocol: r.protocol });
-          return refuse(500, "upgrade hook chose a subprotocol the client did not offer");
-        }
-        protocol = r.protocol;
-      }
+      protocol = r.protocol;
     }
   }
-  return { ok: true, status: 101, response: switchingProtocols(h.key, protocol), protocol, setState, state };
+  return accept(key, protocol, setState, state);
 }

@@ -33,7 +33,7 @@ export interface WebSocketHooks<S> {
   /** Subprotocols this module speaks, its preferred first: the first one the client offered is selected. */
   readonly protocols?: readonly string[];
   /** The upgrade request (headers, path, query, Origin): accept, refuse or attach state. Runs on the I/O thread. */
-  upgrade?(req: HttpRequest<S>, offer: WebSocketOffer): WebSocketUpgrade<S>;
+  upgrade?(req: HttpRequest<S>, offer: WebSocketOffer): WebSocketUpgrade<S> | Promise<WebSocketUpgrade<S>>;
   /** The connection is a WebSocket now (after the 101 response); `conn.protocol` is "ws". */
   open?(conn: Conn<S>): void;
   /** The WebSocket is gone: the close code and reason the peer sent (1005: none; 1006: no close frame at all). Before `close`. */
