@@ -46,7 +46,6 @@ const links: Array<{ link: RingLink; conns: Map<number, PooledConn> } | undefine
 const enc = new TextEncoder();
 /** This thread's counters in shared memory (packets and requests handled, module counters); see stats/stats-slot.ts. */
 let stats = StatsSlot.detached();
-let datagramIds = 0;
 /** ctx.send / ctx.publish / conn.publish on this thread: records to the I/O threads. */
 const pubsub = new HandlerPubSub(() => links);
 
@@ -149,9 +148,10 @@ function attach(io: number, pair: RingPair): void {
         if (base === undefined) return link.send(K_REPLY, no, seq, R_EMPTY);
         // The sender of this datagram is the conn its proc sees; UDP has no accept, close or state.
         const r = new Reader(bytes, off);
+        const id = r.f64();
         const remotePort = r.u16();
         const remoteAddress = r.latin1();
-        const info = { module: base.module, id: ++datagramIds, protocol: "udp" as const, remoteAddress, remotePort, localPort: base.localPort, thread: base.thread };
+        const info = { module: base.module, id, protocol: "udp" as const, remoteAddress, remotePort, localPort: base.localPort, thread: base.thread };
         const c = new PooledConn(info, no, base.module);
         c.pubsub = pubsub;
         onPacket(link, conns, c, seq, bytes.slice(r.off, off + len));

@@ -33,7 +33,7 @@ export const K_PACKET = 2;
 export const K_CLOSE = 3;
 export const K_HTTP_REQ = 4;
 export const K_ACK = 5;
-/** One UDP packet: payload = u16 sender port, latin1 sender address, the packet (seq numbers the reply). */
+/** One UDP packet: payload = f64 sender conn id, u16 sender port, latin1 sender address, the packet (seq numbers the reply). */
 export const K_DATAGRAM = 6;
 /** The drain began for this connection: the handler calls the module's `draining`; its reply comes as a REPLY (seq). */
 export const K_DRAINING = 7;

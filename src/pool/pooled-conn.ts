@@ -73,6 +73,8 @@ export class PooledConn implements Conn<unknown> {
   }
 
   send(data: PushData): boolean {
+    // A UDP conn is its sender on the I/O thread (io/udp/udp-senders.ts): reached by id, any time until it expires.
+    if (this.protocol === "udp") return this.pubsub !== null && this.pubsub.send(this.id, data) === "forwarded";
     const link = this.link;
     if (link === null || this.gone || this.closeRequested || this.protocol !== "tcp") return false;
     const b = typeof data === "string" ? enc.encode(data) : data;

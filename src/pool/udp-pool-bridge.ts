@@ -3,7 +3,8 @@
  * UDP in pool mode: each packet of a datagram crosses to a handler thread as a DATAGRAM record (the sender travels
  * with it) and its reply comes back as a REPLY; to the UDP read path this looks like an async `proc`, so owed
  * replies, drain and sending work unchanged. Senders are pinned to a handler by address and port, so one client's
- * datagrams are handled in order by one thread. A handler thread that dies fails its owed replies (they are dropped
+ * datagrams are handled in order by one thread. The record carries the sender's conn id, so a handler's `conn.send`
+ * on that conn, at any time, is a PS_SEND to the I/O thread (pooled-conn.ts), which sends it as a push. A handler thread that dies fails its owed replies (they are dropped
  * and counted, as a throwing proc's would be); until it is replaced its senders go to the next live handler.
  */
 import type { Conn, Reply } from "../module/types.ts";
@@ -36,7 +37,8 @@ class Lane implements PoolEndpoint {
     const address = conn.remoteAddress;
     return new Promise<Reply>((resolve, reject) => {
       this.owed.set(seq, { resolve, reject });
-      this.pool.linkOf(this).sendEncoded(K_DATAGRAM, this.poolNo, seq, 0, 2 + 4 + address.length + packet.length, (w: Writer) => {
+      this.pool.linkOf(this).sendEncoded(K_DATAGRAM, this.poolNo, seq, 0, 8 + 2 + 4 + address.length + packet.length, (w: Writer) => {
+        w.f64(conn.id); // the sender's conn id: the handler's conn.send reaches it by id (PS_SEND)
         w.u16(conn.remotePort);
         w.latin1(address);
         w.buf.set(packet, w.off);

@@ -1,13 +1,13 @@
 /**
  * @module io/udp/udp-conn
- * The `Conn` a module sees for a UDP datagram: the sender's address and port. There is no connection, so `accept`
- * and `close` hooks do not run and `state` is always undefined. All packets of one datagram share one conn;
- * `close()` stops processing the rest of the datagram (replies so far still go out), `drop()` also discards the
- * current packet's reply and any async reply of that datagram still pending.
- *
- * To keep the hot path free of allocation, a listener reuses one conn for datagram after datagram; a conn handed
- * to a `proc` that returned a Promise is left to that proc (`loaned`) and the listener takes a fresh one. So a conn
- * is valid until `proc` returns or its Promise settles, the same rule as for `packet`.
+ * The `Conn` a module sees for a UDP datagram: its sender (address and port). A sender is what a connection is to
+ * UDP: the listener keeps one conn per sender in a bounded table (udp-framing.ts), so the conn a `proc` gets stays the
+ * same object with the same `id` for every datagram of that sender, and a module may keep it and push to it later
+ * (`conn.send`, or `ctx.send(conn.id)`) until the sender expires: io.idle_timeout_ms without a datagram from it (and
+ * no reply owed to it), or the socket closes. A send after that is a no-op returning false. There is no connection,
+ * so `accept` and `close` hooks do not run and `state` is always undefined. `close()` stops processing the rest of
+ * the datagram (replies so far still go out); `drop()` also discards the current packet's reply and every async reply
+ * owed to that sender at the time of the drop.
  */
 import type { Conn, PublishOptions, PushData } from "../../module/types.ts";
 import type { StreamService } from "../stream-connection.ts";
@@ -15,53 +15,59 @@ import type { StreamService } from "../stream-connection.ts";
 /** What a UDP listener needs of a listener's service: any `StreamService` will do (high water and pools do not apply). */
 export type UdpService = Pick<StreamService, "def" | "log" | "maxPacket">;
 
-/** Where a UDP conn's pushes go: a datagram to its sender through the listener's reply batch; publishes to the hub. */
+/** Where a UDP conn's pushes go: a datagram to its sender through the listener (udp-framing.ts); publishes to the hub. */
 export interface UdpPusher {
-  send(data: PushData, port: number, address: string): boolean;
+  /** `count`: a conn.send (counted as a push), not a ctx.send delivery (the hub counts those). */
+  send(c: UdpConn, data: PushData, count: boolean): boolean;
   publish(topic: string, data: PushData, except: number): number;
-}
-
-/** What one sender's pending async replies hold: how many, and the bytes of the datagrams they keep alive. */
-export interface SenderLoad {
-  owed: number;
-  bytes: number;
 }
 
 export class UdpConn implements Conn<undefined> {
   readonly protocol = "udp" as const;
-  /** New for every datagram (unique within the process). */
-  id = 0;
-  remoteAddress = "";
-  remotePort = 0;
   state: undefined = undefined;
+  /** Never subscribed (pubsub/hub.ts Subscriber): a sender is not subscribed to topics. */
+  subs: Set<string> | null = null;
   /** close() or drop(): later packets of this datagram are not processed. */
   stopped = false;
   /** drop(): replies of this datagram not yet queued are discarded. */
   dropping = false;
-  /** An async proc holds this conn: the listener must not reuse it for another datagram. */
-  loaned = false;
-  /** Async replies of this datagram not settled yet, and what they hold (udp-framing.ts bounds it per sender). */
+  /** Counts drop() calls: an async reply owed before a drop is discarded (its datagram's `gen` is older). */
+  dropGen = 0;
+  /** Async replies owed to this sender, and the bytes of the datagrams they keep alive (bounded per sender). */
   owed = 0;
-  /** Bytes of this datagram counted against its sender while its replies are owed. */
-  held = 0;
-  sender: SenderLoad | null = null;
+  bytes = 0;
+  /** When the last datagram from this sender arrived (performance.now()). */
+  lastSeen = 0;
+  /** Out of the sender table: sends are refused. */
+  expired = false;
+  /** Pushes waiting for the replies owed to this sender (they leave after them), and their bytes. */
+  pending: PushData[] | null = null;
+  pendingBytes = 0;
 
   constructor(
+    readonly id: number,
+    readonly remoteAddress: string,
+    readonly remotePort: number,
     readonly localPort: number,
     readonly thread: number,
     private readonly pusher: UdpPusher | null = null,
   ) {}
 
-  /** A datagram to this conn's sender (there is no queue to wait on: the kernel takes it or drops it). */
+  /** One datagram to this sender; false after it expired, when it is too large, or when too much waits already. */
   send(data: PushData): boolean {
-    return this.pusher !== null && this.pusher.send(data, this.remotePort, this.remoteAddress);
+    return this.pusher !== null && this.pusher.send(this, data, true);
+  }
+
+  /** A `ctx.send(id)` delivery (pubsub/hub.ts counts it). */
+  push(data: PushData): boolean {
+    return this.pusher !== null && this.pusher.send(this, data, false);
   }
 
   drained(): Promise<void> {
     return Promise.resolve();
   }
 
-  /** A sender is not a connection: nothing could deliver to it after this datagram. */
+  /** Topics are for connections; UDP has none (a sender is not subscribed). */
   subscribe(_topic: string): boolean {
     return false;
   }
@@ -85,14 +91,6 @@ export class UdpConn implements Conn<undefined> {
   drop(): void {
     this.stopped = true;
     this.dropping = true;
-  }
-
-  /** Readies a reused conn for the next datagram. */
-  reset(id: number, address: string, port: number): void {
-    this.id = id;
-    this.remoteAddress = address;
-    this.remotePort = port;
-    this.stopped = false;
-    this.dropping = false;
+    this.dropGen++;
   }
 }

@@ -10,8 +10,13 @@
  * Counted into the thread's shared counters like TCP (packets, bytes in, reply bytes handed to the socket, bad data,
  * handler errors), so the status listener sees UDP traffic too.
  *
- * Allocation per datagram: none for a datagram that is one packet answered synchronously (the datagram itself is
- * the packet, the conn is reused); a view per packet when a datagram holds several.
+ * Allocation per datagram: none for a datagram from a known sender that is one packet answered synchronously (the
+ * datagram itself is the packet, the conn is the sender's, udp-senders.ts); a view per packet when a datagram holds
+ * several.
+ *
+ * Push (`conn.send`, `ctx.send(id)`): one datagram to the sender, any time until its entry expires. A push made while
+ * replies are owed to that sender waits for them (bounded like them: MAX_OWED_PER_SENDER pushes, io.high_water
+ * bytes; beyond that the push is refused) and leaves once none is owed, so it never overtakes a reply owed before it.
  */
 import type { Reply } from "../../module/types.ts";
 import {
@@ -19,9 +24,9 @@ import {
 } from "../../module/hook-results.ts";
 import { S_BYTES_IN, S_BYTES_OUT, S_ERR_BAD_DATA, S_ERR_HANDLER, S_PACKETS, S_PS_PUSHES, S_UDP_OVERLOADED } from "../../stats/stat-fields.ts";
 import type { IoContext } from "../io-context.ts";
-import type { SenderLoad, UdpService } from "./udp-conn.ts";
-import { UdpConn, type UdpPusher } from "./udp-conn.ts";
+import type { UdpConn, UdpPusher, UdpService } from "./udp-conn.ts";
 import type { UdpReplyBatch } from "./udp-reply-batch.ts";
+import { UdpSenders } from "./udp-senders.ts";
 
 /** The largest UDP payload over IPv4; a larger reply cannot be sent as one datagram. */
 export const MAX_UDP_PAYLOAD = 65_507;
@@ -54,10 +59,19 @@ export interface UdpStats {
   socketErrors: number;
   /** Datagrams dropped unanswered: their sender (or the listener) already held too much in pending async replies. */
   overloaded: number;
+  /** Pushes refused: larger than a datagram, or too many already waiting for the sender's owed replies. */
+  pushRefused: number;
+}
+
+/** One datagram's async replies not settled yet, the bytes it keeps alive, and the sender's drop count at its time. */
+interface Held {
+  owed: number;
+  bytes: number;
+  gen: number;
 }
 
 export function newUdpStats(): UdpStats {
-  return { datagrams: 0, packets: 0, bad: 0, oversized: 0, replies: 0, errors: 0, unsent: 0, socketErrors: 0, overloaded: 0 };
+  return { datagrams: 0, packets: 0, bad: 0, oversized: 0, replies: 0, errors: 0, unsent: 0, socketErrors: 0, overloaded: 0, pushRefused: 0 };
 }
 
 type Check = (buf: Uint8Array, start: number, end: number, conn: UdpConn) => number;
@@ -80,6 +94,8 @@ export interface DatagramHandler {
   readonly owed: number;
   /** Bytes of datagrams kept alive by them. */
   readonly heldBytes: number;
+  /** The senders' conns (swept by the listener, cleared when it closes). */
+  readonly senders: UdpSenders;
 }
 
 export function createDatagramHandler(io: IoContext, svc: UdpService, stats: UdpStats, batch: UdpReplyBatch, host: UdpFramingHost): DatagramHandler {
@@ -87,30 +103,53 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
   const proc = svc.def.proc as Proc;
   const maxPacket = svc.maxPacket;
   const module = svc.def.name;
-  let localPort = 0;
-  // conn.send: one datagram to the sender, queued like a reply (counted as a push); after close it is refused.
+  const senders = new UdpSenders(io, io.config.io.idle_timeout_ms);
+  const senderBytes = io.config.io.high_water;
+  const totalBytes = HELD_SENDERS * senderBytes;
+  const totalOwed = HELD_SENDERS * MAX_OWED_PER_SENDER;
+  let warnedPushSize = false;
+  // conn.send / ctx.send(id): one datagram to the sender (see the header); refused after close or expiry.
   const pusher: UdpPusher = {
-    send(data, port, address) {
-      if (host.closed) return false;
-      io.stats[S_PS_PUSHES]++;
-      queue(data, port, address, conn);
+    send(c, data, count) {
+      if (host.closed || senders.stale(c, performance.now())) return false;
+      const n = replyBytes(data);
+      if (n > MAX_UDP_PAYLOAD) {
+        stats.pushRefused++;
+        if (!warnedPushSize) {
+          warnedPushSize = true;
+          warn(`push of ${n} bytes does not fit in a UDP datagram (max ${MAX_UDP_PAYLOAD}); refused (logged once)`, c.remoteAddress, c.remotePort, n);
+        }
+        return false;
+      }
+      if (n === 0) return true;
+      if (c.owed !== 0) {
+        const q = (c.pending ??= []);
+        if (q.length >= MAX_OWED_PER_SENDER || c.pendingBytes + n > senderBytes) {
+          stats.pushRefused++;
+          return false;
+        }
+        // A copy: the caller may reuse its buffer before the owed replies settle.
+        q.push(typeof data === "string" ? data : new Uint8Array(data));
+        c.pendingBytes += n;
+      } else {
+        io.stats[S_BYTES_OUT] += n;
+        batch.add(data, c.remotePort, c.remoteAddress);
+      }
+      if (count) io.stats[S_PS_PUSHES]++;
       return true;
     },
     publish: (topic, data, except) => io.pubsub.publish(topic, data, except),
   };
-  let conn = new UdpConn(0, io.index, pusher);
+  senders.pusher = pusher;
   let owed = 0;
   let heldBytes = 0;
-  /** Senders with async replies pending: address → port → what they hold. Empty unless async replies are owed. */
-  const senders = new Map<string, Map<number, SenderLoad>>();
-  const senderBytes = io.config.io.high_water;
-  const totalBytes = HELD_SENDERS * senderBytes;
-  const totalOwed = HELD_SENDERS * MAX_OWED_PER_SENDER;
+  /** The current datagram's async replies (made at the first one). */
+  let held: Held | null = null;
 
-  function warn(msg: string, c: UdpConn, bytes: number, err?: unknown): void {
+  function warn(msg: string, address: string, port: number, bytes: number, err?: unknown): void {
     io.noisy.warn(msg, {
       module,
-      remote: `${c.remoteAddress}:${c.remotePort}`,
+      remote: `${address}:${port}`,
       bytes,
     }, err);
   }
@@ -121,63 +160,57 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
     if (n > MAX_UDP_PAYLOAD) {
       stats.errors++;
       io.stats[S_ERR_HANDLER]++;
-      warn(`reply of ${n} bytes does not fit in a UDP datagram; reply dropped`, c, n);
+      warn(`reply of ${n} bytes does not fit in a UDP datagram; reply dropped`, c.remoteAddress, c.remotePort, n);
       return;
     }
     io.stats[S_BYTES_OUT] += n;
     batch.add(r, port, address);
   }
 
-  function settle(c: UdpConn, r: unknown, err: unknown, failed: boolean): void {
+  function settle(c: UdpConn, h: Held, r: unknown, err: unknown, failed: boolean): void {
     if (failed) {
       stats.errors++;
       io.stats[S_ERR_HANDLER]++;
-      warn("proc rejected; reply dropped", c, 0, err);
-    } else if (!c.dropping) {
+      warn("proc rejected; reply dropped", c.remoteAddress, c.remotePort, 0, err);
+    } else if (c.dropGen === h.gen) {
       const k = settledReplyKind(r);
       if (k === REPLY_BAD) {
         stats.errors++;
         io.stats[S_ERR_HANDLER]++;
-        warn(`${badReplyMessage("proc", r, true)}; reply dropped`, c, 0);
+        warn(`${badReplyMessage("proc", r, true)}; reply dropped`, c.remoteAddress, c.remotePort, 0);
       } else if (k !== REPLY_NONE) {
         if (host.closed) stats.unsent++;
         else queue(r as Uint8Array | string, c.remotePort, c.remoteAddress, c);
       }
     }
-    release(c);
+    release(c, h);
     if (--owed === 0) host.owing(false);
   }
 
-  /** One async reply of datagram `c` settled: once all have, its sender holds its bytes no more. */
-  function release(c: UdpConn): void {
-    const s = c.sender!;
-    s.owed--;
-    if (--c.owed === 0) {
-      s.bytes -= c.held;
-      heldBytes -= c.held;
-      c.held = 0;
+  /** One async reply to `c` settled: once all of its datagram's have, it holds the datagram's bytes no more; once
+   * none is owed to the sender, the pushes that waited for them leave. */
+  function release(c: UdpConn, h: Held): void {
+    c.owed--;
+    if (--h.owed === 0) {
+      c.bytes -= h.bytes;
+      heldBytes -= h.bytes;
+      h.bytes = 0;
     }
-    if (s.owed === 0) {
-      const ports = senders.get(c.remoteAddress);
-      ports?.delete(c.remotePort);
-      if (ports?.size === 0) senders.delete(c.remoteAddress);
+    const q = c.pending;
+    if (c.owed !== 0 || q === null) return;
+    c.pending = null;
+    c.pendingBytes = 0;
+    if (host.closed || c.expired) return;
+    for (const d of q) {
+      io.stats[S_BYTES_OUT] += replyBytes(d);
+      batch.add(d, c.remotePort, c.remoteAddress);
     }
-  }
-
-  /** The load record of `c`'s sender, made when its first async reply is owed. */
-  function loadOf(c: UdpConn): SenderLoad {
-    let ports = senders.get(c.remoteAddress);
-    if (ports === undefined) senders.set(c.remoteAddress, (ports = new Map()));
-    let s = ports.get(c.remotePort);
-    if (s === undefined) ports.set(c.remotePort, (s = { owed: 0, bytes: 0 }));
-    return s;
   }
 
   /** True when a datagram from this sender must be dropped: it (or the listener) holds too much already. */
-  function overloaded(address: string, port: number): boolean {
+  function overloaded(c: UdpConn): boolean {
     if (owed >= totalOwed || heldBytes >= totalBytes) return true;
-    const s = senders.get(address)?.get(port);
-    return s !== undefined && (s.owed >= MAX_OWED_PER_SENDER || s.bytes >= senderBytes);
+    return c.owed >= MAX_OWED_PER_SENDER || c.bytes >= senderBytes;
   }
 
   function dispatch(c: UdpConn, packet: Uint8Array): void {
@@ -189,27 +222,26 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
     } catch (err) {
       stats.errors++;
       io.stats[S_ERR_HANDLER]++;
-      warn("proc threw; reply dropped", c, packet.length, err);
+      warn("proc threw; reply dropped", c.remoteAddress, c.remotePort, packet.length, err);
       return;
     }
     if (c.dropping) return;
     const k = replyKind(r);
     if (k === REPLY_NONE) return;
     if (k === REPLY_LATER) {
-      // The proc keeps `c` (and `packet`, a view of this datagram's own memory) until the Promise settles.
-      c.loaned = true;
-      c.sender ??= loadOf(c);
-      c.sender.owed++;
+      // The proc keeps `packet` (a view of this datagram's own memory) until the Promise settles.
+      const h = (held ??= { owed: 0, bytes: 0, gen: c.dropGen });
+      h.owed++;
       c.owed++;
       if (owed++ === 0) host.owing(true);
       (r as PromiseLike<Reply>).then(
-        (v) => settle(c, v, undefined, false),
-        (e: unknown) => settle(c, undefined, e, true),
+        (v) => settle(c, h, v, undefined, false),
+        (e: unknown) => settle(c, h, undefined, e, true),
       );
     } else if (k === REPLY_BAD) {
       stats.errors++;
       io.stats[S_ERR_HANDLER]++;
-      warn(`${badReplyMessage("proc", r)}; reply dropped`, c, packet.length);
+      warn(`${badReplyMessage("proc", r)}; reply dropped`, c.remoteAddress, c.remotePort, packet.length);
     } else queue(r as Uint8Array | string, c.remotePort, c.remoteAddress, c);
   }
 
@@ -217,26 +249,28 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
     stats.datagrams++;
     io.stats[S_BYTES_IN] += d.length;
     const len = d.length;
-    const c = conn;
-    c.reset(io.newConnId(), address, port);
     if (len > maxPacket) {
       stats.oversized++;
       io.stats[S_ERR_BAD_DATA]++;
-      warn(`datagram of ${len} bytes is larger than io.max_packet (${maxPacket}); dropped`, c, len);
+      warn(`datagram of ${len} bytes is larger than io.max_packet (${maxPacket}); dropped`, address, port, len);
       return;
     }
     if (len === 0) {
       stats.bad++;
       io.stats[S_ERR_BAD_DATA]++;
-      warn("empty datagram (no packet in it); dropped", c, 0);
+      warn("empty datagram (no packet in it); dropped", address, port, 0);
       return;
     }
-    if (owed !== 0 && overloaded(address, port)) {
+    const c = senders.get(address, port, performance.now());
+    if (owed !== 0 && overloaded(c)) {
       stats.overloaded++;
       io.stats[S_UDP_OVERLOADED]++;
-      warn("sender owes too many async replies (or the listener does); datagram dropped", c, len);
+      warn("sender owes too many async replies (or the listener does); datagram dropped", address, port, len);
       return;
     }
+    c.stopped = false;
+    c.dropping = false;
+    held = null;
     if (check === undefined) dispatch(c, d);
     else {
       let off = 0;
@@ -247,20 +281,20 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
         } catch (err) {
           stats.bad++;
           io.stats[S_ERR_BAD_DATA]++;
-          warn("check threw (bad data); rest of datagram dropped", c, len, err);
+          warn("check threw (bad data); rest of datagram dropped", address, port, len, err);
           break;
         }
         if (!isLength(n)) {
           stats.bad++;
           io.stats[S_ERR_BAD_DATA]++;
-          warn(`${badLengthMessage(n)} at byte ${off}; rest of datagram dropped`, c, len);
+          warn(`${badLengthMessage(n)} at byte ${off}; rest of datagram dropped`, address, port, len);
           break;
         }
         if (!(n > 0) || n > len - off) {
           stats.bad++;
           io.stats[S_ERR_BAD_DATA]++;
           const why = n === 0 || n > len - off ? `a partial packet at byte ${off} (check returned ${n})` : `bad data at byte ${off} (check returned ${n})`;
-          warn(`datagram holds ${why}; rest of datagram dropped`, c, len);
+          warn(`datagram holds ${why}; rest of datagram dropped`, address, port, len);
           break;
         }
         dispatch(c, off === 0 && n === len ? d : d.subarray(off, off + n));
@@ -268,15 +302,13 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
         if (off >= len || c.stopped) break;
       }
     }
-    // An async proc holds this conn: leave it to it and take a fresh one for the next datagram. Its datagram stays
-    // alive until the last of its async replies settles: counted against the sender until then.
-    if (c.loaned) {
-      if (c.owed > 0) {
-        c.held = len;
-        c.sender!.bytes += len;
-        heldBytes += len;
-      }
-      conn = new UdpConn(localPort, io.index, pusher);
+    // Its datagram stays alive until the last of its async replies settles: counted against the sender until then.
+    const h = held as Held | null; // set by dispatch
+    if (h !== null) {
+      held = null;
+      h.bytes = len;
+      c.bytes += len;
+      heldBytes += len;
     }
   }
 
@@ -286,13 +318,12 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
       stats.datagrams++;
       stats.oversized++;
       io.stats[S_ERR_BAD_DATA]++;
-      conn.reset(io.newConnId(), address, port);
-      warn("datagram larger than the receive buffer (truncated); dropped", conn, 0);
+      warn("datagram larger than the receive buffer (truncated); dropped", address, port, 0);
     },
     bound(port) {
-      localPort = port;
-      conn = new UdpConn(port, io.index, pusher);
+      senders.localPort = port;
     },
+    senders,
     get owed() {
       return owed;
     },

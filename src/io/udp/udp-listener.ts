@@ -5,7 +5,8 @@
  * the same thread). Each datagram is framed by the module's `check` and answered by `proc` (udp-framing.ts); the
  * replies of one event-loop turn leave in one batched send (udp-reply-batch.ts).
  *
- * There are no connections: `accept`/`close` hooks do not run. While the socket is bound, the kernel keeps handing
+ * There are no connections: `accept`/`close` hooks do not run; each sender has a conn that lives while it is active
+ * (udp-senders.ts). While the socket is bound, the kernel keeps handing
  * it a share of the port's datagrams, so it answers them through a drain too (ignoring them would lose them). On a
  * stop it closes at the end of the thread's drain; it takes part in that drain through `io.conns` only while async
  * replies are owed. On a reload it closes as soon as nothing is owed (closeWhenDone), so the new generation serves
@@ -55,6 +56,7 @@ export async function listenUdp(io: IoContext, entry: ListenEntry, svc: UdpServi
   let transport: UdpTransport | null = null;
   let closed = false;
   let closing = false;
+  let sweeper: ReturnType<typeof setInterval> | null = null;
 
   const batch = new UdpReplyBatch(stats, (count) =>
     io.noisy.warn("UDP replies refused by the kernel; dropped", { module, port: transport?.port, count }),
@@ -63,6 +65,8 @@ export async function listenUdp(io: IoContext, entry: ListenEntry, svc: UdpServi
   const stop = (): void => {
     if (closed) return;
     closed = true;
+    if (sweeper !== null) clearInterval(sweeper);
+    handler.senders.clear();
     io.conns.delete(keeper);
     batch.flush();
     batch.attach(null);
@@ -116,6 +120,12 @@ export async function listenUdp(io: IoContext, entry: ListenEntry, svc: UdpServi
     throw new GrocketdError(ErrorCodes.LISTEN, `cannot listen on ${entry.url}: ${describeError(err)}`, { cause: err });
   }
   handler.bound(transport.port);
+  // Senders idle past io.idle_timeout_ms leave the table (udp-senders.ts); one timer per listener, not per sender.
+  const idle = handler.senders.idleMs;
+  if (idle > 0) {
+    sweeper = setInterval(() => handler.senders.sweep(performance.now()), Math.max(1000, idle));
+    sweeper.unref?.();
+  }
   boundPort = transport.port;
   batch.attach(transport);
   const t = transport;
