@@ -111,7 +111,7 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
   // conn.send / ctx.send(id): one datagram to the sender (see the header); refused after close or expiry.
   const pusher: UdpPusher = {
     send(c, data, count) {
-      if (host.closed || senders.stale(c, performance.now())) return false;
+      if (host.closed || senders.stale(c, io.clock)) return false;
       const n = replyBytes(data);
       if (n > MAX_UDP_PAYLOAD) {
         stats.pushRefused++;
@@ -261,7 +261,7 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
       warn("empty datagram (no packet in it); dropped", address, port, 0);
       return;
     }
-    const c = senders.get(address, port, performance.now());
+    const c = senders.get(address, port, io.clock);
     if (owed !== 0 && overloaded(c)) {
       stats.overloaded++;
       io.stats[S_UDP_OVERLOADED]++;
