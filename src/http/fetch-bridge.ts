@@ -5,8 +5,9 @@
  * them through this one file and answer alike.
  *
  * Request: a `Request` with an absolute URL (scheme, the `Host` header, the request-target) and the headers as
- * received. Its body is the whole request body, collected before the hook runs (bounded by http.max_body_bytes, as
- * for `http`): not a stream fed as bytes arrive.
+ * received. On the I/O threads a request with a body gets it as a stream fed as the bytes arrive (body-stream.ts,
+ * dispatched by http-connection.ts at the end of the head); in pool mode it is the whole body, collected before the
+ * hook runs (the request crosses to the handler thread as one record).
  * Response: status and header fields through `res` (framing and Date fields are the runtime's; `Connection: close`
  * asks to close). The body is read from `response.body`: when it ends right after its first chunk (every string,
  * bytes, Blob or JSON body of up to 16 KiB: Bun reads bodies out in 16 KiB chunks, so larger ones take the chunked
@@ -27,7 +28,7 @@ const NOT_COPIED = new Set(["content-length", "transfer-encoding", "date", "keep
 const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\//i;
 
 /** The request as a web `Request`. */
-export function toWebRequest(req: HttpRequest<unknown>, scheme: string): Request {
+export function toWebRequest(req: HttpRequest<unknown>, scheme: string, stream: ReadableStream<Uint8Array> | null = null): Request {
   const headers = new Headers();
   for (const [k, v] of req.headers.entries()) headers.append(k, v);
   const url = req.url;
@@ -36,7 +37,10 @@ export function toWebRequest(req: HttpRequest<unknown>, scheme: string): Request
   const full = url.charCodeAt(0) === 47 ? `${scheme}://${host}${url}` : ABSOLUTE.test(url) ? url : `${scheme}://${host}/`;
   const method = req.method;
   const init: RequestInit = { method, headers };
-  if (method !== "GET" && method !== "HEAD" && req.body.length > 0) init.body = req.body;
+  if (stream !== null) {
+    init.body = stream;
+    (init as { duplex?: string }).duplex = "half";
+  } else if (method !== "GET" && method !== "HEAD" && req.body.length > 0) init.body = req.body;
   return new Request(full, init);
 }
 
@@ -95,8 +99,8 @@ export async function writeWebResponse(r: unknown, res: HttpResponse, gone: () =
 }
 
 /** Runs the module's `fetch` hook for one request and writes its answer; rejects when the hook fails. */
-export async function runFetchHook(def: ModuleDefinition<unknown>, req: HttpRequest<unknown>, res: HttpResponse, scheme: string, gone: () => boolean): Promise<void> {
-  const answer = await def.fetch!(toWebRequest(req, scheme), req.conn as never);
+export async function runFetchHook(def: ModuleDefinition<unknown>, req: HttpRequest<unknown>, res: HttpResponse, scheme: string, gone: () => boolean, stream: ReadableStream<Uint8Array> | null = null): Promise<void> {
+  const answer = await def.fetch!(toWebRequest(req, scheme, stream), req.conn as never);
   await writeWebResponse(answer, res, gone);
 }
 

@@ -1,30 +1,30 @@
 /**
  * @module http/http-connection
  * One HTTP/1.1 connection: its lifecycle and timeouts, feeding reads to llhttp, and the order of pipelined requests.
- * The head is checked by head-check.ts, the body collected by request-body.ts, the module run by http-dispatch.ts
- * (the base class), pool records built by http-pool-link.ts, the access-log line kept by access-line.ts. Requests
+ * The head is checked by head-check.ts, the body collected by request-body.ts (or, for a `fetch` hook, streamed to it
+ * as it arrives: http-body-side.ts), the module run by http-dispatch.ts, pool responses applied by http-pool-side.ts,
+ * WebSocket upgrades by http-ws-side.ts (those three are the base classes), the access-log line kept by access-line.ts. Requests
  * are answered one at a time: a synchronous handler's response is corked with the others of the same read; while an
  * async handler runs, parsing pauses and the socket stops reading (the rest of the read waits in `rest`).
  * Statistics: bytes per read event, one increment per request and per response (by status class).
  */
 import type { AccessLog } from "../access-log/access-log.ts";
-import { PAUSE_WAIT, type StreamConnection } from "../io/stream-connection.ts";
-import {
-  K_ACK, K_HTTP_RES, K_REJECT, Q_TLS, R_CHUNK, R_CLOSE, R_DROP, R_END, R_FAIL, R_SHAPED, R_WHOLE, Reader, readResponse,
-} from "../pool/pool-protocol.ts";
-import { S_BYTES_IN, S_ERR_HANDLER, S_ERR_HTTP_REJECTED, S_HTTP_REQUESTS, statusClassField } from "../stats/stat-fields.ts";
+import { PAUSE_BODY, PAUSE_WAIT, type StreamConnection } from "../io/stream-connection.ts";
+import { Q_TLS } from "../pool/pool-protocol.ts";
+import { S_BYTES_IN, S_ERR_HTTP_REJECTED, S_HTTP_REQUESTS, statusClassField } from "../stats/stat-fields.ts";
 import { HttpAccessLine } from "./access-line.ts";
 import { observeDuration } from "../stats/duration-histogram.ts";
 import { EXPECT_CONTINUE, checkHead } from "./head-check.ts";
-import { HttpDispatch, type HttpService } from "./http-dispatch.ts";
+import type { HttpService } from "./http-dispatch.ts";
+import { EMPTY, HttpBodySide } from "./http-body-side.ts";
 import { HttpRejections, cannedError, statusForParseError, type RejectStatus } from "./http-errors.ts";
-import { applyPoolResponse, sendPoolRequest } from "./http-pool-link.ts";
+import { sendPoolRequest } from "./http-pool-link.ts";
 import { Method, ParseResult, RequestParser, type ParserEvents } from "./llhttp/parser.ts";
+import { BodyStream } from "./body-stream.ts";
 import { RequestBody } from "./request-body.ts";
 import { routeOf } from "./route.ts";
 import { CLOSE, KEEP_ALIVE_10, KEEP_ALIVE_11 } from "./static-response.ts";
 import { decideUpgrade, isWsRequest, settleUpgrade, upgradeTimedOut, type PendingUpgrade, type UpgradeDecision } from "./ws-upgrade.ts";
-import { WsConnection } from "../ws/ws-connection.ts";
 
 export type { HttpService } from "./http-dispatch.ts";
 
@@ -35,15 +35,10 @@ const CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n";
 /** Reload drain: an HTTP connection idle this long is closed rather than waited for. */
 const MOVE_ON_IDLE_MS = 1000;
 
-export class HttpConnection extends HttpDispatch implements ParserEvents {
-  private parser: RequestParser | null = null;
+export class HttpConnection extends HttpBodySide implements ParserEvents {
   private readonly body: RequestBody;
-  /** The access-log line, when the log is on. */
-  private readonly access: HttpAccessLine | null;
   /** Status to answer when a callback stopped the parser. */
   private reject: RejectStatus | 0 = 0;
-  /** Bytes read after the request being answered, parsed once its response is finished. */
-  private rest: Uint8Array | null = null;
   private requests = 0;
   private phase = IDLE;
   private phaseStart = 0;
@@ -58,8 +53,6 @@ export class HttpConnection extends HttpDispatch implements ParserEvents {
   private headT0 = 0;
   private eventT = 0;
   private reqStart = 0;
-  /** Pool mode: streamed chunks whose ack waits for the output to drain. */
-  private pendingAcks = 0;
 
   constructor(socket: never, io: StreamConnection["io"], svc: HttpService) {
     super(socket, io, svc);
@@ -70,12 +63,15 @@ export class HttpConnection extends HttpDispatch implements ParserEvents {
   // ---- lifecycle and timeouts ----
 
   busy(): boolean {
-    return this.holding;
+    return this.waiting || this.backlogged || this.bodyPaused;
   }
 
-  /** Input is not parsed now: a response is in progress (waiting) or the output is past high water (backlogged). */
+  /**
+   * Input is not parsed now: a response is in progress (waiting; but a streamed body is parsed on while its hook
+   * runs), the output is past high water (backlogged), or a streamed body waits for its hook to read (bodyPaused).
+   */
   private get holding(): boolean {
-    return this.waiting || this.backlogged;
+    return (this.waiting && this.streamed === null) || this.backlogged || this.bodyPaused;
   }
 
   quiescent(): boolean {
@@ -107,6 +103,7 @@ export class HttpConnection extends HttpDispatch implements ParserEvents {
     this.rest = null;
     this.backlogged = false;
     this.body.reset();
+    this.endStream(new Error("the client closed the connection before the request body was complete"));
     this.wakeDrainWaiters();
   }
 
@@ -163,7 +160,7 @@ export class HttpConnection extends HttpDispatch implements ParserEvents {
     this.endEvent();
   }
 
-  private feed(chunk: Uint8Array): void {
+  protected feed(chunk: Uint8Array): void {
     this.eventT = performance.now();
     this.parseRead(chunk);
     this.eventT = 0;
@@ -196,6 +193,11 @@ export class HttpConnection extends HttpDispatch implements ParserEvents {
     if (rc === ParseResult.Ok) {
       // A body piece of this read that the message has not finished with must leave the shared WASM memory.
       this.body.keep(this.expectedBody());
+      if (this.streamed?.full && !this.bodyPaused) {
+        // The hook is not reading: stop reading the socket until it pulls (what Bun still delivers waits in `rest`).
+        this.bodyPaused = true;
+        this.pauseFor(PAUSE_BODY);
+      }
       return;
     }
     if (rc === ParseResult.Paused) {
@@ -235,6 +237,13 @@ export class HttpConnection extends HttpDispatch implements ParserEvents {
     this.io.log.debug("request rejected", { conn: this.id, status, code, why, rule });
     const st = this.io.stats;
     st[S_ERR_HTTP_REJECTED]++;
+    if (this.streamed !== null) {
+      // Its hook runs already and owns the response: the body stream fails and the connection is cut.
+      this.endStream(new Error(`request body refused (${status}): ${why}`));
+      this.stopReading = true;
+      this.phase = IDLE;
+      return this.terminate("request body refused");
+    }
     st[statusClassField(status)]++;
     const end = performance.now();
     const start = this.headT0 === 0 ? end : this.headT0;
@@ -277,14 +286,7 @@ export class HttpConnection extends HttpDispatch implements ParserEvents {
     if (this.closed || this.waiting) return;
     this.parser?.resume();
     this.resumeFor(PAUSE_WAIT);
-    const r = this.rest;
-    this.rest = null;
-    if (r !== null && !this.stopReading) {
-      this.inEvent = true;
-      this.feed(r);
-      this.inEvent = false;
-      this.endEvent();
-    }
+    this.feedRest();
   }
 
   // ---- ParserEvents (called from inside llhttp; must not throw — the binding guards them) ----
@@ -297,11 +299,25 @@ export class HttpConnection extends HttpDispatch implements ParserEvents {
     if (p.contentLength > 0 || p.chunked) {
       this.phase = BODY;
       this.phaseStart = this.io.clock;
+      if (this.streamsBody(p)) {
+        this.streamed = new BodyStream(this.svc.highWater, () => this.bodyPulled());
+        this.beginRequest(p, EMPTY);
+        this.hookAsync = false;
+        this.dispatch(EMPTY, this.streamed.stream);
+        // The hook runs on past this read: its head must leave the parser's memory.
+        this.req.detach();
+      }
     }
     return 0;
   }
 
   onBody(p: RequestParser, buf: Uint8Array, start: number, end: number): number {
+    const s = this.streamed;
+    if (s !== null) {
+      if (s.received + end - start > this.hs.http.max_body_bytes) return this.stop(413);
+      s.push(buf, start, end);
+      return 0;
+    }
     const cl = p.contentLength;
     return this.body.add(buf, start, end, cl > 0 ? cl : 0) ? 0 : this.stop(413);
   }
@@ -309,23 +325,18 @@ export class HttpConnection extends HttpDispatch implements ParserEvents {
   onMessageComplete(p: RequestParser): number {
     this.phase = IDLE;
     this.phaseStart = this.io.clock;
+    if (this.streamed !== null) {
+      // A streamed body is complete; the next pipelined request waits for this one's response, as always.
+      this.endStream(null);
+      return this.afterDispatch();
+    }
     const view = this.body.view;
     // A body that arrived in one read is a view of WASM memory: pool mode copies it into the ring right away; a hook
     // gets it from the thread's body arena instead, since it may keep req.body across an await (see loanBody).
     const inArena = view !== null && this.link === null;
     const body = inArena ? this.io.arenaBody(view) : (view ?? this.body.owned());
     this.body.reset();
-    this.requests++;
-    this.io.stats[S_HTTP_REQUESTS]++;
-    this.reqStart = this.headT0 !== 0 ? this.headT0 : this.eventT !== 0 ? this.eventT : performance.now();
-    this.headT0 = 0;
-    this.access?.noteRequest(p, this.reqStart);
-    const max = this.hs.http.max_requests_per_connection;
-    const keep = p.keepAlive && !this.closeAfter && !this.io.draining && !p.upgrade && (max === 0 || this.requests < max);
-    const http10 = p.versionMinor === 0;
-    this.closeAfter = !keep;
-    this.res.begin(keep ? (http10 ? KEEP_ALIVE_10 : KEEP_ALIVE_11) : CLOSE, p.method === Method.HEAD, http10);
-    this.req.begin(p, body);
+    this.beginRequest(p, body);
     const ws = this.hs.ws;
     if (ws != null && isWsRequest(ws, this.req)) {
       const d = decideUpgrade(ws, this.req, this.io);
@@ -343,8 +354,28 @@ export class HttpConnection extends HttpDispatch implements ParserEvents {
     this.hookAsync = false;
     this.dispatch(body);
     if (inArena && (this.hookAsync || this.waiting)) this.io.loanBody();
+    if (this.waiting) this.req.detach();
+    return this.afterDispatch();
+  }
+
+  /** The request is counted and its response begun (keep-alive decided), and `req` shows it. */
+  private beginRequest(p: RequestParser, body: Uint8Array): void {
+    this.requests++;
+    this.io.stats[S_HTTP_REQUESTS]++;
+    this.reqStart = this.headT0 !== 0 ? this.headT0 : this.eventT !== 0 ? this.eventT : performance.now();
+    this.headT0 = 0;
+    this.access?.noteRequest(p, this.reqStart);
+    const max = this.hs.http.max_requests_per_connection;
+    const keep = p.keepAlive && !this.closeAfter && !this.io.draining && !p.upgrade && (max === 0 || this.requests < max);
+    const http10 = p.versionMinor === 0;
+    this.closeAfter = !keep;
+    this.res.begin(keep ? (http10 ? KEEP_ALIVE_10 : KEEP_ALIVE_11) : CLOSE, p.method === Method.HEAD, http10);
+    this.req.begin(p, body);
+  }
+
+  /** The request is dispatched: parsing pauses while its response is in progress, or goes on. */
+  private afterDispatch(): number {
     if (this.waiting) {
-      this.req.detach();
       this.pauseFor(PAUSE_WAIT);
       return ParseResult.Paused;
     }
@@ -359,24 +390,9 @@ export class HttpConnection extends HttpDispatch implements ParserEvents {
     return 0;
   }
 
-  // ---- WebSocket upgrade (ws-upgrade.ts decides; ws/ws-connection.ts carries on with the socket) ----
+  // ---- asynchronous WebSocket upgrade (the rest of the upgrade: http-ws-side.ts) ----
 
-  private wsNext: Extract<UpgradeDecision, { ok: true }> | null = null;
-  private wsRest: Uint8Array | null = null;
   private wsPending = false;
-
-  private upgrade(d: UpgradeDecision): number {
-    const f = statusClassField(d.status);
-    if (f >= 0) this.io.stats[f]++;
-    this.access?.line(d.status, 0, performance.now());
-    this.send(d.response);
-    if (!d.ok) {
-      this.closeAfter = true;
-      this.closing = true;
-      this.stopReading = true;
-    } else this.wsNext = d;
-    return ParseResult.Paused;
-  }
 
   /**
    * An upgrade hook that returned a Promise: parsing and reading pause (what arrives meanwhile waits in `rest`, as
@@ -415,90 +431,10 @@ export class HttpConnection extends HttpDispatch implements ParserEvents {
     return ParseResult.Paused;
   }
 
-  /** The 101 is written: a WebSocket connection takes this socket, its id, state and pool link over. */
-  private becomeWs(): void {
-    const d = this.wsNext!;
-    const route = this.hs.ws!;
-    this.wsNext = null;
-    const rest = this.wsRest;
-    this.wsRest = null;
-    this.parser?.destroy();
-    this.parser = null;
-    const w = new WsConnection(this, route.svc, route.proc, d.protocol);
-    if (d.setState) w.state = d.state;
-    (this.socket as { data: unknown }).data = w;
-    w.start(rest);
-  }
-
   /** Records why the request is refused and stops llhttp (execute returns an error; feed() answers). */
   private stop(status: RejectStatus): number {
     this.reject = status;
     return -1;
-  }
-
-  // ---- pool link ----
-
-  poolRecord(kind: number, _seq: number, flags: number, bytes: Uint8Array, off: number, _len: number): void {
-    if (kind === K_REJECT) {
-      this.refusedByHandler(flags);
-      return;
-    }
-    if (kind !== K_HTTP_RES || !this.waiting) return;
-    if (this.closed) {
-      // The client left mid-request. A streaming handler waits for acks: give them, so it can finish. When the
-      // response ends, the handler's close hook is owed (K_CLOSE), which onClose left to us while it was busy.
-      if ((flags & R_CHUNK) !== 0) this.link!.send(K_ACK, this.poolNo, 0, 0);
-      if ((flags & (R_WHOLE | R_END | R_DROP)) !== 0 || (flags & (R_FAIL | R_CHUNK)) === R_FAIL) this.afterClosed();
-      return;
-    }
-    const r = readResponse(new Reader(bytes, off));
-    const wasIn = this.inEvent;
-    this.inEvent = true;
-    try {
-      if ((flags & R_CLOSE) !== 0) this.closeAfter = true;
-      if ((flags & R_DROP) !== 0) {
-        this.waiting = false;
-        this.drop();
-      } else if ((flags & R_FAIL) !== 0 && (flags & R_SHAPED) === 0) {
-        this.handlerFailed(new Error(new TextDecoder().decode(r.body)));
-      } else {
-        // The error hook's answer to a failed request (logged on the handler thread) counts as a handler error.
-        if ((flags & R_FAIL) !== 0) this.io.stats[S_ERR_HANDLER]++;
-        if (applyPoolResponse(this.res, flags, r)) {
-        // The handler may stream on once this chunk is out of our way (bounded memory for slow clients).
-          if (this.congested) this.pendingAcks++;
-          else this.link!.send(K_ACK, this.poolNo, 0, 0);
-        }
-      }
-    } catch (err) {
-      this.handlerFailed(err);
-    }
-    this.inEvent = wasIn;
-    if (!wasIn) this.endEvent();
-  }
-
-  handlerLost(): void {
-    if (this.closed) {
-      this.waiting = false;
-      this.runCloseHook();
-      return;
-    }
-    this.closeAfter = true;
-    if (this.waiting && !this.res.headersSent) {
-      const wasIn = this.inEvent;
-      this.inEvent = true;
-      this.respondError(503);
-      this.inEvent = wasIn;
-      if (!wasIn) this.endEvent();
-    } else if (this.waiting) {
-      this.waiting = false;
-      this.terminate("handler thread died mid-response");
-    } else this.close();
-  }
-
-  protected override belowHalf(): void {
-    for (; this.pendingAcks > 0; this.pendingAcks--) this.link?.send(K_ACK, this.poolNo, 0, 0);
-    this.wakeDrainWaiters();
   }
 
   // ---- the end of a response ----
@@ -513,6 +449,14 @@ export class HttpConnection extends HttpDispatch implements ParserEvents {
     if (this.access?.pending) this.access.line(code, this.res.bodyBytes, end);
     if (!this.waiting) return; // answered inside the read event: onMessageComplete carries on
     this.waiting = false;
+    // Answered before its streamed body is all in: the rest is read and dropped (bounded by http.max_body_bytes).
+    if (this.streamed !== null) {
+      this.streamed.error(new Error("the response was sent before the request body was read"));
+      if (this.bodyPaused) {
+        this.bodyPaused = false;
+        this.resumeFor(PAUSE_BODY);
+      }
+    }
     if (this.closed) return this.afterClosed();
     if (this.res.closes || this.closeAfter || this.closing) {
       this.closeAfter = true;

@@ -71,7 +71,8 @@ export abstract class HttpDispatch extends StreamConnection implements ResponseS
 
   // ---- handlers ----
 
-  protected dispatch(body: Uint8Array): void {
+  /** `stream`: a `fetch` hook's request body, fed as it arrives (http-connection.ts); null: `body` is all of it. */
+  protected dispatch(body: Uint8Array, stream: ReadableStream<Uint8Array> | null = null): void {
     const def = this.svc.def;
     this.dispatched++;
     this.shapeErrors = false;
@@ -101,7 +102,7 @@ export abstract class HttpDispatch extends StreamConnection implements ResponseS
     this.shapeErrors = def.error !== undefined;
     let r: HttpResult | Promise<HttpResult>;
     try {
-      r = def.http !== undefined ? def.http(this.req, this.res) : runFetchHook(def, this.req, this.res, this.hs.scheme, this.gone);
+      r = def.http !== undefined ? def.http(this.req, this.res) : runFetchHook(def, this.req, this.res, this.hs.scheme, this.gone, stream);
     } catch (err) {
       return this.handlerFailed(err);
     }

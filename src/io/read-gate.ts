@@ -17,6 +17,8 @@ export const PAUSE_WAIT = 4;
 export const PAUSE_RING = 8;
 /** Input already received is held back (the backlog) until it is answered. */
 export const PAUSE_BACKLOG = 16;
+/** HTTP: a `fetch` hook's request-body stream is full (the hook is not reading it). */
+export const PAUSE_BODY = 32;
 
 /** What the gate pauses and resumes (Bun's socket). */
 export interface Pausable {

@@ -16,7 +16,7 @@ import { S_CONN_OPEN, S_CONN_REFUSED, S_CONN_TOTAL, S_ERR_BAD_DATA, S_ERR_HANDLE
 import { PAUSE_RING } from "./read-gate.ts";
 import { StreamOutput, type AnySocket, type StreamService } from "./stream-output.ts";
 
-export { PAUSE_BACKLOG, PAUSE_INFLIGHT, PAUSE_OUTPUT, PAUSE_RING, PAUSE_WAIT } from "./read-gate.ts";
+export { PAUSE_BACKLOG, PAUSE_BODY, PAUSE_INFLIGHT, PAUSE_OUTPUT, PAUSE_RING, PAUSE_WAIT } from "./read-gate.ts";
 export type { AnySocket, StreamService } from "./stream-output.ts";
 
 /** Access log close reasons for the free-text reasons terminate() is given. */

@@ -6,9 +6,9 @@ import { resolve } from "node:path";
 import { defineModule } from "../../src/index.ts";
 import { validateManifest } from "../../src/module/manifest.ts";
 import { cannedError } from "../../src/http/http-errors.ts";
-import { S_ERR_HANDLER } from "../../src/stats/stat-fields.ts";
+import { S_BYTES_IN, S_ERR_HANDLER } from "../../src/stats/stat-fields.ts";
 import { startInProcess, type InProcessServer } from "../helpers/in-process.ts";
-import { connect } from "../helpers/tcp-client.ts";
+import { connect, withTimeout } from "../helpers/tcp-client.ts";
 import { exchange, waitResponses } from "../helpers/http-client.ts";
 import { parseResponses } from "../helpers/http-messages.ts";
 import { startGrocketd, type Running } from "../helpers/grocketd.ts";
@@ -258,5 +258,160 @@ describe("manifest: fetch and error hooks", () => {
     expect(problems({ ...base, proc: (p: Uint8Array) => p, error: () => "e" })).toContain('field "error": the error hook shapes failed http or fetch answers');
     expect(problems({ ...base, fetch: "app.fetch" })).toContain('field "fetch": expected a function, got "app.fetch"');
     expect(problems({ ...base })).toContain("a module needs a proc, an http or a fetch hook, it has none");
+  });
+});
+
+// On the I/O threads a fetch hook gets its request body as a stream fed as the bytes arrive (src/http/body-stream.ts).
+describe("fetch hook: the request body as a stream", () => {
+  const text = (c: { received(): Uint8Array }) => new TextDecoder().decode(c.received());
+  async function until(what: string, ok: () => boolean): Promise<void> {
+    for (let i = 0; i < 500 && !ok(); i++) await Bun.sleep(10);
+    if (!ok()) throw new Error(`timed out waiting for ${what}`);
+  }
+  const base = { name: "body-stream", version: "1.0.0", grocketd: "^0.1.0" };
+
+  test("the hook reads the first chunk before the client has sent the rest (the client waits for its answer)", async () => {
+    const port = serve({
+      ...base,
+      fetch(request: Request) {
+        const reader = request.body!.getReader();
+        const out = new ReadableStream<Uint8Array>({
+          async start(c) {
+            const first = await reader.read();
+            let total = first.value?.length ?? 0;
+            c.enqueue(new TextEncoder().encode(`first:${total}\n`));
+            for (let n = await reader.read(); !n.done; n = await reader.read()) total += n.value.length;
+            c.enqueue(new TextEncoder().encode(`total:${total}`));
+            c.close();
+          },
+        });
+        return new Response(out);
+      },
+    });
+    const c = await connect(port);
+    c.write(`POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 10000\r\n\r\n`);
+    c.write(new Uint8Array(3000).fill(1));
+    await until("the hook's answer to the first chunk", () => /first:\d+\n/.test(text(c)));
+    const first = Number(/first:(\d+)\n/.exec(text(c))![1]);
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThanOrEqual(3000);
+    c.write(new Uint8Array(7000).fill(2));
+    const [r] = await waitResponses(c, 1);
+    expect(r!.text).toBe(`first:${first}\ntotal:10000`);
+    c.end();
+  });
+
+  test("a hook that does not read a large upload: the server stops reading (bounded), then answers and goes on", async () => {
+    const highWater = 64 * 1024;
+    let called = false;
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    server = startInProcess(
+      defineModule({
+        ...base,
+        async fetch(request: Request) {
+          if (request.method === "GET") return new Response("next");
+          called = true;
+          await released;
+          return new Response("not read");
+        },
+      } as Def),
+      { high_water: highWater },
+      { protocol: "http", http: { max_body_bytes: 32 * 1024 * 1024 } },
+    );
+    const size = 8 * 1024 * 1024;
+    const c = await connect(server.port);
+    c.write(`POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: ${size}\r\n\r\n`);
+    c.write(new Uint8Array(size).fill(7));
+    c.write(GET("/next"));
+    await until("the hook", () => called);
+    await Bun.sleep(300);
+    // What the server has read: the head, the stream's high water, and the reads Bun delivers around a pause.
+    expect(server.io.stats[S_BYTES_IN]).toBeLessThan(4 * 64 * 1024 + highWater);
+    release();
+    const r = await waitResponses(c, 2, [], 20_000);
+    expect(r.map((x) => x.text)).toEqual(["not read", "next"]);
+    expect(server.io.stats[S_BYTES_IN]).toBeGreaterThan(size);
+    c.end();
+  });
+
+  test("a client that leaves mid-body: the hook's body reader rejects", async () => {
+    let got = 0;
+    let failure = "";
+    const port = serve({
+      ...base,
+      async fetch(request: Request) {
+        const reader = request.body!.getReader();
+        try {
+          for (let n = await reader.read(); !n.done; n = await reader.read()) got += n.value.length;
+        } catch (err) {
+          failure = String(err);
+        }
+        return new Response("late");
+      },
+    });
+    const c = await connect(port);
+    c.write(`POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 100000\r\n\r\n`);
+    c.write(new Uint8Array(1000));
+    await until("the first chunk", () => got > 0);
+    c.end();
+    await until("the reader's rejection", () => failure !== "");
+    expect(failure).toContain("before the request body was complete");
+    expect(got).toBe(1000);
+  });
+
+  test("http.max_body_bytes passed mid-stream (chunked): the stream errors and the connection closes", async () => {
+    let got = 0;
+    let failure = "";
+    server = startInProcess(
+      defineModule({
+        ...base,
+        async fetch(request: Request) {
+          const reader = request.body!.getReader();
+          try {
+            for (let n = await reader.read(); !n.done; n = await reader.read()) got += n.value.length;
+          } catch (err) {
+            failure = String(err);
+          }
+          return new Response("late");
+        },
+      } as Def),
+      {},
+      { protocol: "http", http: { max_body_bytes: 10_000 } },
+    );
+    const c = await connect(server.port);
+    c.write(`POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1770\r\n${"a".repeat(6000)}\r\n`);
+    await until("the first chunk", () => got > 0);
+    c.write(`1770\r\n${"b".repeat(6000)}\r\n`);
+    await until("the reader's rejection", () => failure !== "");
+    expect(failure).toContain("413");
+    expect(got).toBe(6000);
+    await withTimeout(c.closed, 5000, "the close");
+  });
+
+  test("pipelined requests after a streamed one are dispatched after its response, and answered in order", async () => {
+    const order: string[] = [];
+    const port = serve({
+      ...base,
+      async fetch(request: Request) {
+        const path = new URL(request.url).pathname;
+        order.push(`start ${path}`);
+        if (request.method === "POST") {
+          const body = await request.text();
+          await Bun.sleep(50);
+          order.push(`done ${path}`);
+          return new Response(`post ${body}`);
+        }
+        return new Response(`get ${path}`);
+      },
+    });
+    const c = await connect(port);
+    c.write(`POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n12345`);
+    await until("the hook, before the body is complete", () => order.length > 0);
+    c.write(`67890${GET("/a")}${GET("/b")}`);
+    const r = await waitResponses(c, 3);
+    expect(r.map((x) => x.text)).toEqual(["post 1234567890", "get /a", "get /b"]);
+    expect(order).toEqual(["start /p", "done /p", "start /a", "start /b"]);
+    c.end();
   });
 });

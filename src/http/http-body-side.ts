@@ -1,0 +1,81 @@
+/**
+ * @module http/http-body-side
+ * A `fetch` hook's request body fed to it as a stream while it arrives (body-stream.ts), on the I/O threads: which
+ * requests stream (a body, a `fetch` hook, no pool link, not binary over HTTP), reading paused while the stream is
+ * full and resumed when the hook pulls, and the stream failed when the client leaves before the body is in. The
+ * connection (http-connection.ts) extends this layer and feeds the stream from llhttp's onBody.
+ */
+import { PAUSE_BODY } from "../io/stream-connection.ts";
+import type { BodyStream } from "./body-stream.ts";
+import { HttpWsSide } from "./http-ws-side.ts";
+import { Method, type RequestParser } from "./llhttp/parser.ts";
+import { ROUTE_HOOK, routeOf } from "./route.ts";
+
+export const EMPTY = new Uint8Array(0);
+
+export abstract class HttpBodySide extends HttpWsSide {
+  /** Bytes read after the request being answered (or while a body stream is full), parsed once it may go on. */
+  protected rest: Uint8Array | null = null;
+  /** A `fetch` hook's request body being fed to it as it arrives (its hook runs already); null: none. */
+  protected streamed: BodyStream | null = null;
+  /** Reading stopped because `streamed` is full (the hook is not reading its body). */
+  protected bodyPaused = false;
+
+  protected abstract feed(chunk: Uint8Array): void;
+
+  /** Parses what waits in `rest`, as a read event. */
+  protected feedRest(): void {
+    const r = this.rest;
+    this.rest = null;
+    if (r !== null && !this.stopReading) {
+      this.inEvent = true;
+      this.feed(r);
+      this.inEvent = false;
+      this.endEvent();
+    }
+  }
+
+  /** The hook pulled on a full body stream: read again, on a fresh turn (we may be inside its read() call). */
+  protected bodyPulled(): void {
+    if (this.bodyPaused) queueMicrotask(() => this.resumeBody());
+  }
+
+  protected resumeBody(): void {
+    if (!this.bodyPaused || this.closed || this.streamed?.full) return;
+    this.bodyPaused = false;
+    this.resumeFor(PAUSE_BODY);
+    this.feedRest();
+    // The client half-closed while we held its bytes: all it sent is in, and the body is still short.
+    if (this.closing && !this.bodyPaused) this.endStream(new Error("the client ended the connection before the request body was complete"));
+  }
+
+  /** Fails (or, with null, closes) the body stream in progress, if any. */
+  protected endStream(err: Error | null): void {
+    const s = this.streamed;
+    if (s === null) return;
+    this.streamed = null;
+    if (err === null) s.close();
+    else s.error(err);
+    if (this.bodyPaused) {
+      this.bodyPaused = false;
+      this.resumeFor(PAUSE_BODY);
+    }
+  }
+
+  override onPeerEnd(): void {
+    if (!this.bodyPaused) this.endStream(new Error("the client ended the connection before the request body was complete"));
+    super.onPeerEnd();
+  }
+
+  /**
+   * At the end of the head of a request with a body for a `fetch` hook on this thread: the hook runs now, with the
+   * body as a stream that onBody feeds (pool mode, the `http` hook and binary over HTTP take the whole body).
+   */
+  protected streamsBody(p: RequestParser): boolean {
+    const def = this.svc.def;
+    if (def.fetch === undefined || def.http !== undefined || this.link !== null || p.method === Method.GET || p.method === Method.HEAD) return false;
+    this.req.begin(p, EMPTY);
+    return routeOf(def, this.hs.binaryPath, this.req) === ROUTE_HOOK;
+  }
+
+}
