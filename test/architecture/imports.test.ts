@@ -25,6 +25,7 @@ export const LAYERS: ReadonlyArray<readonly string[]> = [
 const UPWARD: readonly string[] = [
   // io/ and http/ call into the pool by name on the data path.
   "http/http-connection.ts → pool/pool-protocol.ts",
+  "http/http-pool-side.ts → pool/pool-protocol.ts",
   "http/http-pool-link.ts → pool/pool-protocol.ts",
   "http/http-pool-link.ts → pool/ring-link.ts",
   "io/io-context.ts → pool/pool-client.ts",
