@@ -157,5 +157,7 @@ self.onmessage = (ev: MessageEvent<ToThread>) => {
   else if (msg.t === "stop") void stop(msg.drainMs, msg.mode);
   else if (msg.t === "pool-handler") io?.pool?.replace(msg.handler, msg.rings);
   else if (msg.t === "pool-handler-lost") io?.pool?.lost(msg.handler);
+  else if (msg.t === "pool-handler-recycle") io?.pool?.recycle(msg.handler, msg.rings);
+  else if (msg.t === "pool-handler-retired") io?.pool?.retired(msg.handler);
   else if (msg.t === "mesh-peer") io?.pubsub.mesh?.setPeer(msg.peer, msg.out, msg.in);
 };

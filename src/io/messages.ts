@@ -49,7 +49,11 @@ export type ToThread =
   /** Handler thread `handler` was replaced: its connections are lost; use these rings from now on. */
   | { t: "pool-handler"; handler: number; rings: RingPair }
   /** Handler thread `handler` died: fail its connections now and pin no new ones to it until it is replaced. */
-  | { t: "pool-handler-lost"; handler: number };
+  | { t: "pool-handler-lost"; handler: number }
+  /** Handler thread `handler` faulted: pin new connections to its replacement on these rings; the old one drains. */
+  | { t: "pool-handler-recycle"; handler: number; rings: RingPair }
+  /** The faulted handler thread `handler` has stopped: close what is still pinned to it. */
+  | { t: "pool-handler-retired"; handler: number };
 
 export type ToHandler =
   | {
@@ -58,7 +62,8 @@ export type ToHandler =
       links: Array<{ io: number; rings: RingPair }>;
       stats?: StatsRef; health?: HealthRef; bindings: Binding[];
     }
-  | { t: "stop"; drainMs: number; mode: StopMode }
+  /** `recycled`: a faulted thread beside its replacement: it serves its connections until they close or drainMs. */
+  | { t: "stop"; drainMs: number; mode: StopMode; recycled?: boolean }
   /** I/O thread `io` was replaced: its connections are gone; use these rings from now on. */
   | { t: "pool-io"; io: number; rings: RingPair }
   /** Link `io` belonged to an I/O thread that was recycled and has now stopped: drop it and what is left on it. */

@@ -8,6 +8,8 @@
  * Supervision itself (restarts, the watchdog, recycling) is worker-group.ts; this file hands each thread its
  * resources. An I/O thread recycled after an uncaught exception drains beside its replacement, so each I/O index has
  * two variants, each with its own stats slot, watchdog slot and rings: ring link number i + threads × variant.
+ * Handler threads are recycled the same way: handler j's variant v has its rings at column j + handlers × v, and the
+ * I/O threads pin new connections to the variant in `handlerVariant` (switched when the replacement is spawned).
  */
 import { withPort } from "../config/listen-url.ts";
 import type { Logger } from "../log/logger.ts";
@@ -33,8 +35,10 @@ export class ThreadSupervisor implements Serving {
   private bindings: Binding[];
   private readonly io: WorkerGroup;
   private readonly handlers: WorkerGroup | null;
-  /** rings[k][j]: I/O link k (thread k % threads, variant k / threads) ↔ handler thread j. */
+  /** rings[k][c]: I/O link k (thread k % threads, variant k / threads) ↔ handler c % handlers, variant c / handlers. */
   private readonly rings: RingPair[][] = [];
+  /** The variant of each handler thread that the I/O threads pin new connections to. */
+  private readonly handlerVariant: number[] = [];
   /**
    * mesh[i][j]: I/O thread i → I/O thread j (pubsub/mesh.ts); empty with one I/O thread. In a child process
    * (server.processes > 1) this thread is one more member, index `threads`: the uplink that carries publishes to the
@@ -85,6 +89,7 @@ export class ThreadSupervisor implements Serving {
         this.rings.push([]);
         for (let j = 0; j < m; j++) this.rings[k]!.push(this.newPair());
       }
+      for (let j = 0; j < m; j++) this.handlerVariant.push(0);
     }
     const redis = plan.config.pubsub.redis;
     this.brokerDown = redis === "" ? null : new SharedArrayBuffer(4);
@@ -112,8 +117,19 @@ export class ThreadSupervisor implements Serving {
     /** Fresh rings between I/O link k and every handler (the old ones may hold a dead thread's records). */
     const freshIoRings = (k: number) => {
       for (let j = 0; j < m; j++) {
-        const pair = (this.rings[k]![j] = this.newPair());
-        this.handlers!.sendTo(j, { t: "pool-io", io: k, rings: pair } satisfies ToHandler);
+        const vs = this.handlers!.liveVariants(j);
+        for (const v of vs.length > 0 ? vs : [this.handlerVariant[j]!]) {
+          const pair = (this.rings[k]![j + m * v] = this.newPair());
+          this.handlers!.sendTo(j, { t: "pool-io", io: k, rings: pair } satisfies ToHandler, v);
+        }
+      }
+    };
+    /** Handler j's variant v gets fresh rings to every live I/O link; `t` says how the I/O threads take them. */
+    const freshHandlerRings = (j: number, v: number, t: "pool-handler" | "pool-handler-recycle") => {
+      this.handlerVariant[j] = v;
+      for (const k of this.ioLinks()) {
+        const pair = (this.rings[k]![j + m * v] = this.newPair());
+        this.io.sendTo(k % n, { t, handler: j, rings: pair } satisfies ToThread, Math.floor(k / n));
       }
     };
     /** Fresh mesh rings to and from I/O thread i (pubsub/mesh.ts); each peer switches to them. */
@@ -143,7 +159,7 @@ export class ThreadSupervisor implements Serving {
         config: plan.config,
         modules,
         bindings: this.bindings,
-        pool: pool ? this.rings[index + n * variant]! : null,
+        pool: pool ? this.handlerVariant.map((hv, j) => this.rings[index + n * variant]![j + m * hv]!) : null,
         stats: this.stats.ref("io", index, variant),
         health: this.board.ref(ioSlot(index, variant)),
         ...(this.llhttp === undefined ? {} : { llhttp: this.llhttp }),
@@ -181,30 +197,31 @@ export class ThreadSupervisor implements Serving {
           url: HANDLER_THREAD_URL,
           count: m,
           policy: policy(),
-          overlap: false,
+          overlap: true,
           watch: watch(handlerSlot),
           // The I/O threads fail its connections over now: waiting out the restart back-off would leave them hanging.
-          onDied: (j) => {
-            this.io.sendToAll({ t: "pool-handler-lost", handler: j } satisfies ToThread);
+          // A faulted thread that dies while its replacement starts is retired instead: the lane is the replacement's.
+          onDied: (j, v) => {
+            const t = v === this.handlerVariant[j] ? "pool-handler-lost" : "pool-handler-retired";
+            this.io.sendToAll({ t, handler: j } satisfies ToThread);
           },
-          startMessage: (index): ToHandler => ({
+          startMessage: (index, _restart, variant): ToHandler => ({
             t: "start",
             index,
             proc,
             config: plan.config,
             modules,
-            links: this.ioLinks().map((k) => ({ io: k, rings: this.rings[k]![index]! })),
-            stats: this.stats.ref("handler", index),
-            health: this.board.ref(handlerSlot(index, 0)),
+            links: this.ioLinks().map((k) => ({ io: k, rings: this.rings[k]![index + m * variant]! })),
+            stats: this.stats.ref("handler", index, variant),
+            health: this.board.ref(handlerSlot(index, variant)),
             bindings: this.bindings, // ports are 0 until the I/O threads listen; then a "bindings" message follows
           }),
-          beforeRestart: (j) => {
-            for (const k of this.ioLinks()) {
-              const pair = (this.rings[k]![j] = this.newPair());
-              this.io.sendTo(k % n, { t: "pool-handler", handler: j, rings: pair } satisfies ToThread, Math.floor(k / n));
-            }
-          },
-          exited: (j) => this.stats.resetGauges("handler", j, 0),
+          beforeRestart: (j, v) => freshHandlerRings(j, v, "pool-handler"),
+          // The replacement takes new connections from now on (their records wait in its rings while it starts); the
+          // faulted thread keeps its rings and serves what is pinned to it until it is retired.
+          beforeRecycle: (j, v) => freshHandlerRings(j, v, "pool-handler-recycle"),
+          retired: (j) => this.io.sendToAll({ t: "pool-handler-retired", handler: j } satisfies ToThread),
+          exited: (j, v) => this.stats.resetGauges("handler", j, v),
         });
   }
 

@@ -8,11 +8,11 @@
  *   row does the group report that nothing can run (onDead: the master exits 1);
  * - a worker whose heartbeat stops (watchdog.ts: a busy loop) is logged with what it was doing, terminated (its
  *   connections are lost with it) and replaced like a dead one;
- * - a worker that reports an uncaught exception in module code (`faulted`) is recycled. With `overlap` (I/O
- *   threads) a replacement starts beside it at once, on the seat's other variant (its own stats slot and rings), and
- *   once the replacement listens the faulted worker stops accepting and drains its connections like an old
- *   generation on reload (server.drain_ms). Without overlap (handler threads: connections are pinned to them) it
- *   finishes its in-flight work, stops, and is replaced like a dead one.
+ * - a worker that reports an uncaught exception in module code (`faulted`) is recycled. With `overlap` (I/O and
+ *   handler threads) a replacement starts beside it at once, on the seat's other variant (its own stats slot and
+ *   rings), and once the replacement listens the faulted worker is told to stop (`recycled`): it takes no new
+ *   connections and serves those it has until they close or server.drain_ms runs out. Without overlap it finishes
+ *   its in-flight work, stops, and is replaced like a dead one.
  * What a worker is told at start is the caller's business (`startMessage`), so a replacement gets fresh resources.
  */
 import { ErrorCodes, GrocketdError, type ErrorCode } from "../errors.ts";
@@ -42,8 +42,8 @@ export interface WorkerGroupOptions {
   readonly policy: RestartPolicy;
   /** Every seat failed to start more than restart_limit times in a row: nothing of this kind can run. */
   onDead?(): void;
-  /** Worker `index` died unexpectedly (called at once, before any restart back-off). */
-  onDied?(index: number): void;
+  /** Worker `index` (on `variant`) died unexpectedly (called at once, before any restart back-off). */
+  onDied?(index: number, variant: number): void;
   /** Recycling keeps the faulted worker serving beside its replacement (I/O threads). */
   readonly overlap: boolean;
   /** server.drain_ms, for the drain of a recycled worker. */
@@ -268,7 +268,7 @@ export class WorkerGroup {
     this.dog?.unwatch(h);
     h.stopping = true;
     seat.retiring.add(h);
-    post(h, { t: "stop", drainMs: this.opts.drainMs, mode: "reload" satisfies StopMode });
+    post(h, { t: "stop", drainMs: this.opts.drainMs, mode: "reload" satisfies StopMode, recycled: true });
     h.timer = setTimeout(() => {
       this.opts.log.warn(`${this.opts.label} ${seat.index} (recycled) did not stop in time; terminating it`);
       h.worker.terminate();
@@ -283,7 +283,7 @@ export class WorkerGroup {
     this.opts.log.error(`${this.opts.label} ${h.index} stalled: no heartbeat for ${s.silentMs} ms (server.stall_timeout_ms ${this.dog!.timeoutMs}) ${where}; terminating it (its connections are lost) and starting a replacement`, {
       modules: this.opts.watch!.moduleNames.join(","),
     });
-    this.opts.onDied?.(h.index); // the pool stops pinning to it now (again at its exit: idempotent)
+    this.opts.onDied?.(h.index, h.variant); // the pool stops pinning to it now (again at its exit: idempotent)
     h.worker.terminate();
   }
 
@@ -331,7 +331,7 @@ export class WorkerGroup {
       }
     } else {
       seat.current = undefined;
-      this.opts.onDied?.(seat.index);
+      this.opts.onDied?.(seat.index, h.variant);
       released();
       if (seat.next) return; // a replacement is starting already
     }

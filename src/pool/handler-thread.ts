@@ -253,15 +253,17 @@ async function start(msg: Extract<ToHandler, { t: "start" }>): Promise<void> {
   }
 }
 
-async function stop(drainMs: number): Promise<void> {
+async function stop(drainMs: number, recycled: boolean): Promise<void> {
   // The I/O threads have drained already (the master stops them first, and passes what is left of the drain time);
-  // finish what is still running.
+  // finish what is still running. Recycled (faulted, its replacement takes new connections): serve the connections
+  // pinned here until they close (UDP listeners' lanes hold no client) or drainMs runs out.
   if (stopping) return;
   stopping = true;
-  if (runtime) runtime.stopping = true;
+  if (runtime && !recycled) runtime.stopping = true;
   const deadline = performance.now() + drainMs;
-  const busy = () => links.some((l) => l !== undefined && [...l.conns.values()].some((c) => c.inflight > 0));
-  while (busy() && performance.now() < deadline) await Bun.sleep(5);
+  const held = (c: PooledConn) => c.inflight > 0 || (recycled && c.protocol !== "udp");
+  const busy = () => links.some((l) => l !== undefined && [...l.conns.values()].some(held));
+  while (busy() && performance.now() < deadline) await Bun.sleep(recycled ? 50 : 5);
   stopHeartbeat?.();
   for (const l of links) await l?.link.stop();
   await runtime?.term();
@@ -271,7 +273,7 @@ async function stop(drainMs: number): Promise<void> {
 self.onmessage = (ev: MessageEvent<ToHandler>) => {
   const msg = ev.data;
   if (msg.t === "start") void start(msg);
-  else if (msg.t === "stop") void stop(msg.drainMs);
+  else if (msg.t === "stop") void stop(msg.drainMs, msg.recycled === true);
   else if (msg.t === "pool-io") attach(msg.io, msg.rings);
   else if (msg.t === "pool-io-retired") detach(msg.io);
   else if (msg.t === "draining") {

@@ -4,7 +4,10 @@
  * number (so their replies stay in order), records from each handler routed back to their connection. When a ring is
  * full the sockets pinned to it stop reading until there is room; when a handler thread dies, its connections are
  * told at once (they close cleanly, or answer 503), new connections go to the live handlers, and the lane switches
- * to the replacement's fresh rings when it starts.
+ * to the replacement's fresh rings when it starts. A handler recycled after an uncaught exception drains beside its
+ * replacement: the lane's link moves to `old` (its connections keep their link and are answered by the faulted
+ * thread), new connections go to the replacement's rings, and when the faulted thread stops (`retired`) what is
+ * still pinned to it is told as on a death.
  */
 import { describeError } from "../errors.ts";
 import type { RingPair } from "../io/messages.ts";
@@ -23,6 +26,10 @@ export interface PoolEndpoint {
   poolRecord(kind: number, seq: number, flags: number, bytes: Uint8Array, off: number, len: number): void;
   /** Its handler thread died: whatever it was waiting for will not come. */
   handlerLost(): void;
+  /** Its handler thread was recycled (optional): a UDP lane moves to the replacement at once (new senders go there). */
+  handlerRecycled?(): void;
+  /** After handlerRecycled: the faulted thread stopped; what was still owed by it will not come. */
+  generationRetired?(): void;
   /** The ring to its handler is full / has room again. */
   ringBlocked(): void;
   ringUnblocked(): void;
@@ -43,6 +50,8 @@ export class PoolClient {
   /** Where PS_* records go (servePubsub). */
   onPubsub: PubsubRecordHandler = () => {};
 
+  /** Faulted handler threads draining beside their replacement, by lane: their link and the connections left. */
+  private readonly old: Array<{ link: RingLink; endpoints: Map<number, PoolEndpoint> } | undefined> = [];
   /** Handler threads' pushes, subscriptions, publishes and sends go to this thread's hub (pubsub-records.ts). */
   servePubsub(hub: PubSubHub, stats: () => Float64Array): void {
     routePoolPubsub(this, hub, stats);
@@ -113,18 +122,53 @@ export class PoolClient {
     return lane.link;
   }
 
-  /** The current link of an endpoint's lane (it changes when a handler thread is replaced). */
+  /** The current link of an endpoint's lane (it changes when a handler thread is replaced), or its draining one. */
   linkOf(e: PoolEndpoint): RingLink {
-    return this.lanes[e.poolNo % this.lanes.length]!.link;
+    const j = e.poolNo % this.lanes.length;
+    const old = this.old[j];
+    return old !== undefined && old.endpoints.has(e.poolNo) ? old.link : this.lanes[j]!.link;
   }
 
   /** Another object now answers for e's pool number (a WebSocket connection taking over its HTTP connection). */
   rebind(e: PoolEndpoint): void {
-    this.lanes[e.poolNo % this.lanes.length]?.endpoints.set(e.poolNo, e);
+    const j = e.poolNo % this.lanes.length;
+    const old = this.old[j];
+    if (old !== undefined && old.endpoints.has(e.poolNo)) old.endpoints.set(e.poolNo, e);
+    else this.lanes[j]?.endpoints.set(e.poolNo, e);
   }
 
   detach(e: PoolEndpoint): void {
-    this.lanes[e.poolNo % this.lanes.length]?.endpoints.delete(e.poolNo);
+    const j = e.poolNo % this.lanes.length;
+    this.lanes[j]?.endpoints.delete(e.poolNo);
+    this.old[j]?.endpoints.delete(e.poolNo);
+  }
+
+  /**
+   * Handler thread j faulted and its replacement starts on `pair`: what is pinned to it stays on its link (the faulted
+   * thread goes on serving it), new connections take the new rings. A second recycle before the first drained (the
+   * replacement failed to start, or faulted too) replaces the current link only.
+   */
+  recycle(j: number, pair: RingPair): void {
+    const lane = this.lanes[j];
+    if (lane === undefined) return;
+    if (this.old[j] !== undefined || !lane.alive) return this.replace(j, pair);
+    this.old[j] = { link: lane.link, endpoints: lane.endpoints };
+    this.open(j, pair);
+    for (const e of [...lane.endpoints.values()]) e.handlerRecycled?.();
+  }
+
+  /** The faulted handler thread j has stopped (drained or cut at server.drain_ms): what is still pinned to it is lost. */
+  retired(j: number): void {
+    const old = this.old[j];
+    if (old === undefined) return;
+    this.old[j] = undefined;
+    void old.link.stop();
+    const pinned = [...old.endpoints.entries()];
+    if (pinned.length > 0) this.log.warn(`recycled handler thread ${j} stopped; closing the connections still pinned to it`, { connections: pinned.length });
+    for (const [no, e] of pinned) {
+      if (e.poolNo === no) e.handlerLost();
+      else e.generationRetired?.(); // it moved to the replacement (a UDP lane): only what it owed the old thread is lost
+    }
   }
 
   /** Runs `f` once handler `j` serves again (at once, on a later microtask, if it is serving now). */
@@ -165,7 +209,8 @@ export class PoolClient {
   queued(): { toHandlers: number; fromHandlers: number } {
     let toHandlers = 0;
     let fromHandlers = 0;
-    for (const l of this.lanes) {
+    for (const l of [...this.lanes, ...this.old]) {
+      if (l === undefined) continue;
       toHandlers += l.link.outgoing();
       fromHandlers += l.link.incoming();
     }
@@ -173,6 +218,6 @@ export class PoolClient {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.lanes.map((l) => l.link.stop()));
+    await Promise.all([...this.lanes, ...this.old].map((l) => l?.link.stop()));
   }
 }

@@ -21,7 +21,9 @@ interface Owed {
 class Lane implements PoolEndpoint {
   poolNo = 0;
   private seq = 0;
-  readonly owed = new Map<number, Owed>();
+  owed = new Map<number, Owed>();
+  /** Replies still owed by a recycled handler thread draining beside its replacement (seqs never repeat). */
+  private oldOwed = new Map<number, Owed>();
 
   constructor(
     private readonly pool: PoolClient,
@@ -49,13 +51,14 @@ class Lane implements PoolEndpoint {
 
   poolRecord(kind: number, seq: number, flags: number, bytes: Uint8Array, off: number, len: number): void {
     if (kind !== K_REPLY) return;
-    const o = this.owed.get(seq);
+    const from = this.owed.has(seq) ? this.owed : this.oldOwed;
+    const o = from.get(seq);
     if (o === undefined) return;
     if ((flags & R_PART) !== 0) {
       (o.parts ??= []).push(bytes.slice(off, off + len));
       return;
     }
-    this.owed.delete(seq);
+    from.delete(seq);
     if ((flags & R_FAIL) !== 0) return o.reject(new Error(new TextDecoder().decode(bytes.subarray(off, off + len))));
     if ((flags & R_EMPTY) !== 0) return o.resolve(undefined);
     const last = bytes.slice(off, off + len);
@@ -71,6 +74,20 @@ class Lane implements PoolEndpoint {
       this.pool.attach(this, this.index);
       this.open(this);
     });
+  }
+
+  // Recycled: datagrams from now on go to the replacement; the faulted thread still answers what it was sent.
+  handlerRecycled(): void {
+    for (const [seq, o] of this.owed) this.oldOwed.set(seq, o);
+    this.owed = new Map();
+    this.pool.attach(this, this.index);
+    this.open(this);
+  }
+
+  generationRetired(): void {
+    const err = new Error("the recycled handler thread stopped");
+    for (const o of this.oldOwed.values()) o.reject(err);
+    this.oldOwed.clear();
   }
 
   get alive(): boolean {

@@ -6,7 +6,7 @@ import { existsSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { resolve } from "node:path";
 import { runGrocketd, startGrocketd, type Running } from "../helpers/grocketd.ts";
-import { connect, type TestClient } from "../helpers/tcp-client.ts";
+import { connect, withTimeout, type TestClient } from "../helpers/tcp-client.ts";
 
 const FAULTS = resolve(import.meta.dir, "../fixtures/modules/faults.ts");
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -249,21 +249,33 @@ describe("uncaught exceptions in module code", () => {
     }
   }, 30_000);
 
-  test("pool mode: a throw in a timer on a handler thread is logged, counted and the handler recycled; the other handler serves on", async () => {
+  test("pool mode: a throw in a timer on a handler thread is logged and counted; a replacement takes new connections at once while the faulted one serves its pinned connections until server.drain_ms, then closes them", async () => {
     running = await startGrocketd(["--module", FAULTS, "--listen", "tcp://127.0.0.1:0", "--threads", "1"], {
-      env: { GROCKETD_WORKER_DISABLED: "false", GROCKETD_WORKER_THREADS: "2", GROCKETD_STATUS_LISTEN: "http://127.0.0.1:0" },
+      env: { GROCKETD_WORKER_DISABLED: "false", GROCKETD_WORKER_THREADS: "2", GROCKETD_STATUS_LISTEN: "http://127.0.0.1:0", GROCKETD_SERVER_DRAIN_MS: "3000" },
     });
     const status = await statusUrl(running);
     const port = running.ports[0]!;
-    const faulty = await connectionOn(port, "handler-0");
+    const pinned = await connectionOn(port, "handler-0");
     const other = await connectionOn(port, "handler-1");
-    faulty.write("throw\n");
+    let closed = false;
+    void pinned.closed.then(() => (closed = true));
+    pinned.write("throw\n");
     await running.waitFor(/handler-0 uncaught exception in module code; this thread will be recycled module=faults error="deliberate throw in handler-0" stack=/);
-    await running.waitFor(/handler thread 0 had an uncaught exception in module code .*recycling it/);
+    await running.waitFor(/handler thread 0 had an uncaught exception in module code .*recycling it: a replacement starts now/);
     await running.waitFor(/handler thread 0 is serving again/);
-    expect(await say(other, "on")).toBe("on handler-1\n");
+    // The connection pinned to the faulted thread is still served by it (before: closed when the thread stopped).
+    expect(await say(pinned, "gen")).toBe("handler-0 faulted\n");
+    // New connections pinned to handler 0 reach the replacement.
     const fresh = await connectionOn(port, "handler-0");
-    expect(await say(fresh, "new")).toBe("new handler-0\n");
+    expect(await say(fresh, "gen")).toBe("handler-0 fresh\n");
+    expect(await say(pinned, "still")).toBe("still handler-0\n");
+    expect(await say(other, "on")).toBe("on handler-1\n");
+    expect(closed).toBe(false);
+    // At server.drain_ms the faulted thread is terminated and what is still pinned to it is closed.
+    await withTimeout(pinned.closed, 10_000, "the pinned connection closed at server.drain_ms");
+    await running.waitFor(/recycled handler thread 0 stopped; closing the connections still pinned to it/);
+    expect(await say(fresh, "after")).toBe("after handler-0\n");
+    expect(await say(fresh, "gen")).toBe("handler-0 fresh\n");
     const s = (await (await fetch(`${status}/status`)).json()) as { per_thread: Array<{ role: string; thread: number; uncaught_errors?: number }> };
     expect(s.per_thread.find((t) => t.role === "handler" && t.thread === 0)?.uncaught_errors).toBe(1);
   }, 30_000);
