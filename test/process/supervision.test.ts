@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { resolve } from "node:path";
 import { runGrocketd, startGrocketd, type Running } from "../helpers/grocketd.ts";
 import { connect, withTimeout, type TestClient } from "../helpers/tcp-client.ts";
+import { udpClient } from "../udp/udp-harness.ts";
 
 const FAULTS = resolve(import.meta.dir, "../fixtures/modules/faults.ts");
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -278,5 +279,26 @@ describe("uncaught exceptions in module code", () => {
     expect(await say(fresh, "gen")).toBe("handler-0 fresh\n");
     const s = (await (await fetch(`${status}/status`)).json()) as { per_thread: Array<{ role: string; thread: number; uncaught_errors?: number }> };
     expect(s.per_thread.find((t) => t.role === "handler" && t.thread === 0)?.uncaught_errors).toBe(1);
+  }, 30_000);
+
+  test("pool mode: after a handler thread faults, UDP datagrams go to its replacement while the faulted thread still serves its pinned TCP connection", async () => {
+    running = await startGrocketd(["--module", FAULTS, "--listen", "tcp://127.0.0.1:0", "--listen", "udp://127.0.0.1:0", "--threads", "1"], {
+      env: { GROCKETD_WORKER_DISABLED: "false", GROCKETD_WORKER_THREADS: "1", GROCKETD_SERVER_DRAIN_MS: "3000" },
+      expectListening: 2,
+    });
+    const [tcpPort, udpPort] = running.ports as [number, number];
+    const pinned = await connectionOn(tcpPort, "handler-0");
+    const u = await udpClient(udpPort);
+    try {
+      u.send("gen\n");
+      expect(text((await u.waitFor(1))[0]!)).toBe("handler-0 fresh\n");
+      pinned.write("throw\n");
+      await running.waitFor(/handler thread 0 is serving again/);
+      expect(await say(pinned, "gen")).toBe("handler-0 faulted\n");
+      u.send("gen\n");
+      expect(text((await u.waitFor(2))[1]!)).toBe("handler-0 fresh\n");
+    } finally {
+      u.close();
+    }
   }, 30_000);
 });
