@@ -6,7 +6,7 @@
  * connection (http-connection.ts) extends this layer and feeds the stream from llhttp's onBody.
  */
 import { PAUSE_BODY } from "../io/stream-connection.ts";
-import type { BodyStream } from "./body-stream.ts";
+import { BodyStream } from "./body-stream.ts";
 import { HttpWsSide } from "./http-ws-side.ts";
 import { Method, type RequestParser } from "./llhttp/parser.ts";
 import { ROUTE_HOOK, routeOf } from "./route.ts";
@@ -14,14 +14,23 @@ import { ROUTE_HOOK, routeOf } from "./route.ts";
 export const EMPTY = new Uint8Array(0);
 
 export abstract class HttpBodySide extends HttpWsSide {
-  /** Bytes read after the request being answered (or while a body stream is full), parsed once it may go on. */
-  protected rest: Uint8Array | null = null;
   /** A `fetch` hook's request body being fed to it as it arrives (its hook runs already); null: none. */
   protected streamed: BodyStream | null = null;
   /** Reading stopped because `streamed` is full (the hook is not reading its body). */
   protected bodyPaused = false;
 
   protected abstract feed(chunk: Uint8Array): void;
+  protected abstract beginRequest(p: RequestParser, body: Uint8Array): void;
+
+  /** A `fetch` hook's request with a body: the hook runs now, at the end of the head, fed the body as it arrives. */
+  protected startStreaming(p: RequestParser): void {
+    this.streamed = new BodyStream(this.svc.highWater, () => this.bodyPulled());
+    this.beginRequest(p, EMPTY);
+    this.hookAsync = false;
+    this.dispatch(EMPTY, this.streamed.stream);
+    // The hook runs on past this read: its head must leave the parser's memory.
+    this.req.detach();
+  }
 
   /** Parses what waits in `rest`, as a read event. */
   protected feedRest(): void {

@@ -16,21 +16,18 @@ import { HttpAccessLine } from "./access-line.ts";
 import { observeDuration } from "../stats/duration-histogram.ts";
 import { EXPECT_CONTINUE, checkHead } from "./head-check.ts";
 import type { HttpService } from "./http-dispatch.ts";
-import { EMPTY, HttpBodySide } from "./http-body-side.ts";
+import { HttpBodySide } from "./http-body-side.ts";
 import { HttpRejections, cannedError, statusForParseError, type RejectStatus } from "./http-errors.ts";
 import { sendPoolRequest } from "./http-pool-link.ts";
 import { Method, ParseResult, RequestParser, type ParserEvents } from "./llhttp/parser.ts";
-import { BodyStream } from "./body-stream.ts";
 import { RequestBody } from "./request-body.ts";
+import { BODY, HEAD, IDLE, T_BODY_DEADLINE, T_BODY_PAUSE, T_CLOSE, T_HEAD, requestTimeout } from "./request-timeouts.ts";
 import { routeOf } from "./route.ts";
 import { CLOSE, KEEP_ALIVE_10, KEEP_ALIVE_11 } from "./static-response.ts";
-import { decideUpgrade, isWsRequest, settleUpgrade, upgradeTimedOut, type PendingUpgrade, type UpgradeDecision } from "./ws-upgrade.ts";
+import { decideUpgrade, isWsRequest } from "./ws-upgrade.ts";
 
 export type { HttpService } from "./http-dispatch.ts";
 
-const IDLE = 0;
-const HEAD = 1;
-const BODY = 2;
 const CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n";
 /** Reload drain: an HTTP connection idle this long is closed rather than waited for. */
 const MOVE_ON_IDLE_MS = 1000;
@@ -112,28 +109,15 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
     if (this.holding) return;
     // Idle for a while during a reload drain: the client is not sending, so closing cannot race a request.
     if (this.movingOn && this.phase === IDLE && now - this.lastActive >= MOVE_ON_IDLE_MS) return this.close();
-    const h = this.hs.http;
-    if (this.phase === HEAD || (this.phase === IDLE && this.requests === 0)) {
-      if (h.head_timeout_ms > 0 && now - this.phaseStart >= h.head_timeout_ms) {
-        if (this.phase === HEAD) this.rejectRequest(408, "request head not received in time");
-        else this.close();
-        return;
-      }
-    } else if (this.phase === BODY) {
-      // RFC 9110 §15.5.9: "408 (Request Timeout) ... the server did not receive a complete request message within
-      // the time that it was prepared to wait." Two waits: the pause between reads, and the whole body (phaseStart is
-      // its start), so a client sending a byte just before each pause runs out cannot hold the connection for ever.
-      if (h.body_timeout_ms > 0 && now - this.lastActive >= h.body_timeout_ms) {
-        this.rejectRequest(408, "request body not received in time");
-        return;
-      }
-      if (h.body_deadline_ms > 0 && now - this.phaseStart >= h.body_deadline_ms) {
-        this.rejectRequest(408, "request body not complete within http.body_deadline_ms");
-        return;
-      }
-    } else if (h.keep_alive_timeout_ms > 0 && now - this.lastActive >= h.keep_alive_timeout_ms) {
-      this.close();
-      return;
+    switch (requestTimeout(this.phase, this.requests, now, this.phaseStart, this.lastActive, this.hs.http)) {
+      case T_CLOSE:
+        return this.close();
+      case T_HEAD:
+        return this.rejectRequest(408, "request head not received in time");
+      case T_BODY_PAUSE:
+        return this.rejectRequest(408, "request body not received in time");
+      case T_BODY_DEADLINE:
+        return this.rejectRequest(408, "request body not complete within http.body_deadline_ms");
     }
     this.checkIdle(now);
   }
@@ -299,14 +283,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
     if (p.contentLength > 0 || p.chunked) {
       this.phase = BODY;
       this.phaseStart = this.io.clock;
-      if (this.streamsBody(p)) {
-        this.streamed = new BodyStream(this.svc.highWater, () => this.bodyPulled());
-        this.beginRequest(p, EMPTY);
-        this.hookAsync = false;
-        this.dispatch(EMPTY, this.streamed.stream);
-        // The hook runs on past this read: its head must leave the parser's memory.
-        this.req.detach();
-      }
+      if (this.streamsBody(p)) this.startStreaming(p);
     }
     return 0;
   }
@@ -359,7 +336,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
   }
 
   /** The request is counted and its response begun (keep-alive decided), and `req` shows it. */
-  private beginRequest(p: RequestParser, body: Uint8Array): void {
+  protected beginRequest(p: RequestParser, body: Uint8Array): void {
     this.requests++;
     this.io.stats[S_HTTP_REQUESTS]++;
     this.reqStart = this.headT0 !== 0 ? this.headT0 : this.eventT !== 0 ? this.eventT : performance.now();
@@ -388,47 +365,6 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
       return ParseResult.Paused;
     }
     return 0;
-  }
-
-  // ---- asynchronous WebSocket upgrade (the rest of the upgrade: http-ws-side.ts) ----
-
-  private wsPending = false;
-
-  /**
-   * An upgrade hook that returned a Promise: parsing and reading pause (what arrives meanwhile waits in `rest`, as
-   * for an asynchronous http hook) until it settles or ws.upgrade_timeout_ms passes (503). One timer per pending
-   * upgrade, only on this path.
-   */
-  private awaitUpgrade(p: PendingUpgrade): number {
-    this.waiting = true;
-    this.wsPending = true;
-    this.req.detach();
-    this.pauseFor(PAUSE_WAIT);
-    let done = false;
-    const settle = (decide: () => UpgradeDecision): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      this.waiting = false;
-      this.wsPending = false;
-      if (this.closed) return this.afterClosed();
-      const d = decide();
-      // Frames the client sent after its handshake were kept in `rest` while we waited.
-      this.wsRest = this.rest;
-      this.rest = null;
-      const wasIn = this.inEvent;
-      this.inEvent = true;
-      this.upgrade(d);
-      this.inEvent = wasIn;
-      if (!wasIn) this.endEvent();
-    };
-    const route = this.hs.ws!;
-    const timer = setTimeout(() => settle(() => upgradeTimedOut(route, this.io)), this.io.config.ws.upgrade_timeout_ms);
-    p.pending.then(
-      (v) => settle(() => settleUpgrade(route, this.io, p, true, v)),
-      (e) => settle(() => settleUpgrade(route, this.io, p, false, e)),
-    );
-    return ParseResult.Paused;
   }
 
   /** Records why the request is refused and stops llhttp (execute returns an error; feed() answers). */

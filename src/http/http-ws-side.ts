@@ -9,7 +9,8 @@ import { WsConnection } from "../ws/ws-connection.ts";
 import type { HttpAccessLine } from "./access-line.ts";
 import { HttpPoolSide } from "./http-pool-side.ts";
 import { ParseResult, type RequestParser } from "./llhttp/parser.ts";
-import type { UpgradeDecision } from "./ws-upgrade.ts";
+import { PAUSE_WAIT } from "../io/stream-connection.ts";
+import { settleUpgrade, upgradeTimedOut, type PendingUpgrade, type UpgradeDecision } from "./ws-upgrade.ts";
 
 export abstract class HttpWsSide extends HttpPoolSide {
   protected parser: RequestParser | null = null;
@@ -17,6 +18,8 @@ export abstract class HttpWsSide extends HttpPoolSide {
   protected access: HttpAccessLine | null = null;
   protected wsNext: Extract<UpgradeDecision, { ok: true }> | null = null;
   protected wsRest: Uint8Array | null = null;
+  /** Bytes read after the request being answered (or while a body stream is full), parsed once it may go on. */
+  protected rest: Uint8Array | null = null;
 
   protected upgrade(d: UpgradeDecision): number {
     const f = statusClassField(d.status);
@@ -44,5 +47,45 @@ export abstract class HttpWsSide extends HttpPoolSide {
     if (d.setState) w.state = d.state;
     (this.socket as { data: unknown }).data = w;
     w.start(rest);
+  }
+
+  /** An asynchronous upgrade hook is running: what arrives waits in `rest`. */
+  protected wsPending = false;
+
+  /**
+   * An upgrade hook that returned a Promise: parsing and reading pause (what arrives meanwhile waits in `rest`, as
+   * for an asynchronous http hook) until it settles or ws.upgrade_timeout_ms passes (503). One timer per pending
+   * upgrade, only on this path.
+   */
+  protected awaitUpgrade(p: PendingUpgrade): number {
+    this.waiting = true;
+    this.wsPending = true;
+    this.req.detach();
+    this.pauseFor(PAUSE_WAIT);
+    let done = false;
+    const settle = (decide: () => UpgradeDecision): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      this.waiting = false;
+      this.wsPending = false;
+      if (this.closed) return this.afterClosed();
+      const d = decide();
+      // Frames the client sent after its handshake were kept in `rest` while we waited.
+      this.wsRest = this.rest;
+      this.rest = null;
+      const wasIn = this.inEvent;
+      this.inEvent = true;
+      this.upgrade(d);
+      this.inEvent = wasIn;
+      if (!wasIn) this.endEvent();
+    };
+    const route = this.hs.ws!;
+    const timer = setTimeout(() => settle(() => upgradeTimedOut(route, this.io)), this.io.config.ws.upgrade_timeout_ms);
+    p.pending.then(
+      (v) => settle(() => settleUpgrade(route, this.io, p, true, v)),
+      (e) => settle(() => settleUpgrade(route, this.io, p, false, e)),
+    );
+    return ParseResult.Paused;
   }
 }
