@@ -28,6 +28,8 @@ export interface StartOptions {
   ready?: { port: number; probe: () => boolean | Promise<boolean> };
   /** The signal `stop()` sends first (default SIGTERM; nginx's graceful stop is SIGQUIT). SIGKILL follows after the grace. */
   stopSignal?: NodeJS.Signals;
+  /** Called with every piece of output as it arrives (stdout and stderr), beyond the tail kept for errors. */
+  onOutput?: (text: string) => void;
 }
 
 const DEFAULT_READY = /listening\s+(?:on\s+)?(?:[a-z]+:\/\/\S*:)?(\d+)\b/;
@@ -53,6 +55,7 @@ export async function startServer(name: string, cmd: string[], opts: StartOption
     for await (const bytes of stream) {
       const text = dec.decode(bytes, { stream: true });
       tail = (tail + text).slice(-TAIL);
+      opts.onOutput?.(text);
       if (!onPort) continue;
       lineBuf += text;
       let nl: number;
