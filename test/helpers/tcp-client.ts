@@ -112,3 +112,15 @@ export async function connect(port: number, host = "127.0.0.1", opts: { tls?: bo
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, new Promise<T>((_, rej) => setTimeout(() => rej(new Error(`timed out: ${what}`)), ms))]);
 }
+
+/** Waits until the client has received text matching `re` (searching everything received so far). */
+export async function untilReceived(c: TestClient, re: RegExp, ms = 5000): Promise<RegExpMatchArray> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const got = new TextDecoder().decode(c.received());
+    const m = got.match(re);
+    if (m) return m;
+    if (Date.now() > end || c.isClosed()) throw new Error(`no ${re} in ${JSON.stringify(got)}`);
+    await Bun.sleep(5);
+  }
+}

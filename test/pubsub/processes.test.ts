@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { startGrocketd, ROOT, type Running } from "../helpers/grocketd.ts";
-import { connect, type TestClient } from "../helpers/tcp-client.ts";
+import { connect, untilReceived as line, type TestClient } from "../helpers/tcp-client.ts";
 
 const CHAT = resolve(ROOT, "modules/chat.ts");
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -15,16 +15,6 @@ afterEach(async () => {
   await running?.stop("SIGKILL");
   running = undefined;
 });
-
-async function line(c: TestClient, re: RegExp, ms = 5000): Promise<RegExpMatchArray> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const m = text(c.received()).match(re);
-    if (m) return m;
-    if (Date.now() > end || c.isClosed()) throw new Error(`no ${re} in ${JSON.stringify(text(c.received()))}`);
-    await Bun.sleep(5);
-  }
-}
 
 describe("across child processes", () => {
   test("chat: clients in two processes share a room; messages arrive in order both ways", async () => {

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { startGrocketd, ROOT, type Running } from "../helpers/grocketd.ts";
-import { connect, type TestClient } from "../helpers/tcp-client.ts";
+import { connect, untilReceived as line, type TestClient } from "../helpers/tcp-client.ts";
 import { makeTestCert } from "../helpers/tls-cert.ts";
 
 const FIX = resolve(import.meta.dir, "../fixtures/modules");
@@ -18,17 +18,6 @@ afterEach(async () => {
   await running?.stop("SIGKILL");
   running = undefined;
 });
-
-/** Waits until the client has received a line matching `re` (searching everything received so far). */
-async function line(c: TestClient, re: RegExp, ms = 5000): Promise<RegExpMatchArray> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const m = text(c.received()).match(re);
-    if (m) return m;
-    if (Date.now() > end || c.isClosed()) throw new Error(`no ${re} in ${JSON.stringify(text(c.received()))}`);
-    await Bun.sleep(5);
-  }
-}
 
 /** Connects until there is a client on each of I/O threads 0 and 1 (the kernel spreads them by source port). */
 async function onBothThreads(port: number, who: string, re: RegExp): Promise<[TestClient, TestClient]> {
