@@ -150,7 +150,6 @@ export class ThreadSupervisor implements Serving {
       url: IO_THREAD_URL,
       count: n,
       policy: policy(),
-      overlap: true,
       watch: watch(ioSlot),
       startMessage: (index, _restart, variant): ToThread => ({
         t: "start",
@@ -197,7 +196,6 @@ export class ThreadSupervisor implements Serving {
           url: HANDLER_THREAD_URL,
           count: m,
           policy: policy(),
-          overlap: true,
           watch: watch(handlerSlot),
           // The I/O threads fail its connections over now: waiting out the restart back-off would leave them hanging.
           // A faulted thread that dies while its replacement starts is retired instead: the lane is the replacement's.

@@ -8,11 +8,10 @@
  *   row does the group report that nothing can run (onDead: the master exits 1);
  * - a worker whose heartbeat stops (watchdog.ts: a busy loop) is logged with what it was doing, terminated (its
  *   connections are lost with it) and replaced like a dead one;
- * - a worker that reports an uncaught exception in module code (`faulted`) is recycled. With `overlap` (I/O and
- *   handler threads) a replacement starts beside it at once, on the seat's other variant (its own stats slot and
+ * - a worker that reports an uncaught exception in module code (`faulted`) is recycled: a replacement starts beside
+ *   it at once, on the seat's other variant (its own stats slot and
  *   rings), and once the replacement listens the faulted worker is told to stop (`recycled`): it takes no new
- *   connections and serves those it has until they close or server.drain_ms runs out. Without overlap it finishes
- *   its in-flight work, stops, and is replaced like a dead one.
+ *   connections and serves those it has until they close or server.drain_ms runs out.
  * What a worker is told at start is the caller's business (`startMessage`), so a replacement gets fresh resources.
  */
 import { ErrorCodes, GrocketdError, type ErrorCode } from "../errors.ts";
@@ -29,7 +28,7 @@ export interface WorkerGroupOptions {
   readonly url: string;
   readonly log: Logger;
   readonly count: number;
-  /** The start message for worker `index`; `restart` is true for a replacement; `variant` 0 or 1 (see overlap). */
+  /** The start message for worker `index`; `restart` is true for a replacement; `variant` 0 or 1 (a recycle starts the replacement on the other). */
   startMessage(index: number, restart: boolean, variant: number): unknown;
   /** A replacement for a dead worker is about to start on the same variant (e.g. to hand out fresh rings). */
   beforeRestart?(index: number, variant: number): void;
@@ -44,8 +43,6 @@ export interface WorkerGroupOptions {
   onDead?(): void;
   /** Worker `index` (on `variant`) died unexpectedly (called at once, before any restart back-off). */
   onDied?(index: number, variant: number): void;
-  /** Recycling keeps the faulted worker serving beside its replacement (I/O threads). */
-  readonly overlap: boolean;
   /** server.drain_ms, for the drain of a recycled worker. */
   readonly drainMs: number;
   /** server.start_timeout_ms for replacements (0 = none): a replacement stuck in init is terminated and retried. */
@@ -77,7 +74,7 @@ interface Seat {
   readonly index: number;
   /** The worker serving (or starting, after a death). */
   current: Handle | undefined;
-  /** A replacement starting beside a faulted `current` (overlap). */
+  /** A replacement starting beside a faulted `current`. */
   next: Handle | undefined;
   /** Recycled workers draining. */
   readonly retiring: Set<Handle>;
@@ -233,18 +230,11 @@ export class WorkerGroup {
     }
   }
 
-  /** Replaces faulted `h`: beside it (overlap) or after it has finished its in-flight work. */
+  /** Replaces faulted `h` with a worker started beside it. */
   private recycle(seat: Seat, h: Handle, why: string): void {
     const d = this.opts.policy.died(seat.index, performance.now() - h.startedAt);
     this.noteCrashLoop(seat, d);
     const label = `${this.opts.label} ${seat.index}`;
-    if (!this.opts.overlap) {
-      this.opts.log.warn(`${label} had an uncaught exception in module code (${why}); recycling it: it finishes its in-flight work, then a replacement starts`);
-      this.dog?.unwatch(h);
-      post(h, { t: "stop", drainMs: this.opts.drainMs, mode: "stop" });
-      h.timer = setTimeout(() => h.worker.terminate(), this.opts.drainMs + 3000);
-      return;
-    }
     const delay = d.inARow === 1 ? 0 : d.delay;
     this.opts.log.warn(`${label} had an uncaught exception in module code (${why}); recycling it: a replacement starts ${delay === 0 ? "now" : `in ${delay} ms`}, then this one drains`);
     clearTimeout(seat.timer);
@@ -318,7 +308,7 @@ export class WorkerGroup {
       return;
     }
     const label = `${this.opts.label} ${seat.index}`;
-    const how = h.stalled ? "was terminated after a stall" : h.faulted && !this.opts.overlap ? "stopped to be recycled" : "exited unexpectedly";
+    const how = h.stalled ? "was terminated after a stall" : "exited unexpectedly";
     if (!h.listening) seat.failedStarts++;
     if (h === seat.next) {
       seat.next = undefined;
@@ -342,7 +332,7 @@ export class WorkerGroup {
       return;
     }
     const d = this.opts.policy.died(seat.index, performance.now() - h.startedAt);
-    const delay = h.faulted && !this.opts.overlap && d.inARow === 1 ? 0 : d.delay;
+    const delay = d.delay;
     this.opts.log.warn(`${label} ${how}; restarting in ${delay} ms`, { code, error: h.lastError, restarts_in_a_row: d.inARow });
     this.noteCrashLoop(seat, d);
     clearTimeout(seat.timer);
