@@ -24,4 +24,4 @@ export type { Config, ConfigLayer } from "./config/keys.ts";
 export type { Logger, LogLevel } from "./log/logger.ts";
 export { API_VERSION, VERSION } from "./version.ts";
 export { staticResponse, type StaticResponse, type StaticResponseInit } from "./http/static-response.ts";
-export type { ErrorAnswer, ErrorHook, FetchHook, HttpHeaders, HttpRequest, HttpResponse, HttpResult } from "./http/http-types.ts";
+export type { ErrorAnswer, ErrorHook, FetchHook, HttpHeaders, HttpRequest, HttpResponse, HttpResult } from "./module/http-types.ts";

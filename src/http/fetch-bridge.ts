@@ -18,7 +18,7 @@
  * away, the stream is cancelled at its next chunk.
  */
 import type { ModuleDefinition } from "../module/types.ts";
-import type { HttpRequest, HttpResponse } from "./http-types.ts";
+import type { HttpRequest, HttpResponse } from "../module/http-types.ts";
 
 /** The response the bridge writes to: the runtime's, which can also forget a failed handler's fields. */
 export type BridgeResponse = HttpResponse & { clearHead(): void };

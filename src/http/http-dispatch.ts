@@ -12,7 +12,7 @@ import { S_ERR_BAD_DATA, S_ERR_HANDLER, S_PACKETS } from "../stats/stat-fields.t
 import { runBinaryOverHttp } from "./binary-over-http.ts";
 import { answerWithErrorHook, runFetchHook } from "./fetch-bridge.ts";
 import { cannedError, type RejectStatus } from "./http-errors.ts";
-import type { HttpResult } from "./http-types.ts";
+import type { HttpResult } from "../module/http-types.ts";
 import { HttpRequestImpl } from "./request.ts";
 import { HttpResponseImpl, type ResponseSink } from "./response.ts";
 import { ROUTE_BINARY, ROUTE_BINARY_METHOD, ROUTE_NOT_FOUND, routeOf } from "./route.ts";

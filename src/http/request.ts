@@ -6,7 +6,7 @@
  */
 import type { RequestParser } from "./llhttp/parser.ts";
 import type { Conn } from "../module/types.ts";
-import type { HttpHeaders, HttpRequest } from "./http-types.ts";
+import type { HttpHeaders, HttpRequest } from "../module/http-types.ts";
 import { targetAuthority, targetPath, targetQuery } from "./request-target.ts";
 
 const EMPTY = new Uint8Array(0);

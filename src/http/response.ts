@@ -6,7 +6,7 @@
  */
 import { ErrorCodes, misuse } from "../errors.ts";
 import { ResponseHead } from "./response-head.ts";
-import type { HttpResponse } from "./http-types.ts";
+import type { HttpResponse } from "../module/http-types.ts";
 import { CLOSE, StaticResponse, connectionLine, type ResponseEnv } from "./static-response.ts";
 import { statusHasNoBody, statusText } from "./status-text.ts";
 

@@ -14,6 +14,7 @@
 import { ErrorCodes, misuse } from "../errors.ts";
 import { checkHeader } from "./header-check.ts";
 import { statusHasNoBody, statusText } from "./status-text.ts";
+import type { PRECOMPUTED, PrecomputedResponse } from "../module/http-types.ts";
 
 /** How the connection ends the response: decides the `Connection` header. */
 export const KEEP_ALIVE_11 = 0;
@@ -35,7 +36,8 @@ export interface StaticResponseInit {
   headers?: Record<string, string | number>;
 }
 
-export class StaticResponse {
+export class StaticResponse implements PrecomputedResponse {
+  declare readonly [PRECOMPUTED]: true;
   readonly status: number;
   readonly body: Uint8Array;
   /** Header lines as given, validated, each ending in CRLF. */

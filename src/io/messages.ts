@@ -3,21 +3,10 @@
  * The few control messages between the master and an I/O thread (postMessage; never on the data path).
  */
 import type { Config } from "../config/keys.ts";
-import type { ListenEntry } from "../config/listen-url.ts";
+import type { Binding, ModuleRef } from "../module/binding.ts";
 import type { StatsRef } from "../stats/stats-slot.ts";
 import type { MeshRings } from "../pubsub/mesh.ts";
 import type { HealthRef } from "./thread-health.ts";
-
-export interface ModuleRef {
-  readonly file: string;
-  readonly name: string;
-}
-
-/** A listen entry bound to the module that serves it. */
-export interface Binding {
-  readonly entry: ListenEntry;
-  readonly module: string;
-}
 
 /** The ring pair between one I/O thread and one handler thread. */
 export interface RingPair {

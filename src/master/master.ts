@@ -11,7 +11,7 @@
 import { resolve } from "node:path";
 import { describeError, ErrorCodes, GrocketdError, isGrocketdError } from "../errors.ts";
 import type { Config } from "../config/keys.ts";
-import type { Binding } from "../io/messages.ts";
+import type { Binding } from "../module/binding.ts";
 import type { Logger } from "../log/logger.ts";
 import { ModuleRuntime } from "../module/module-runtime.ts";
 import { VERSION } from "../version.ts";

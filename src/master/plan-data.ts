@@ -4,7 +4,7 @@
  * objects. A thread or child process imports the modules itself from their files.
  */
 import type { Config } from "../config/keys.ts";
-import type { Binding, ModuleRef } from "../io/messages.ts";
+import type { Binding, ModuleRef } from "../module/binding.ts";
 import type { StartPlan } from "./start-plan.ts";
 
 export interface PlanData {

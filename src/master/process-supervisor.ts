@@ -10,7 +10,8 @@
 import type { Subprocess } from "bun";
 import { withPort } from "../config/listen-url.ts";
 import { ErrorCodes, GrocketdError } from "../errors.ts";
-import type { Binding, StopMode } from "../io/messages.ts";
+import type { StopMode } from "../io/messages.ts";
+import type { Binding } from "../module/binding.ts";
 import type { Logger } from "../log/logger.ts";
 import type { FromChild, ToChild } from "./child-messages.ts";
 import type { PlanData } from "./plan-data.ts";

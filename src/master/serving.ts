@@ -4,7 +4,8 @@
  * child processes with threads of their own (ProcessSupervisor). The master starts one, and on reload starts the
  * next before it stops the previous one.
  */
-import type { Binding, StopMode } from "../io/messages.ts";
+import type { StopMode } from "../io/messages.ts";
+import type { Binding } from "../module/binding.ts";
 
 /** How the serving side is doing, for /readyz (status/status-server.ts). */
 export interface ServingHealth {

@@ -15,7 +15,7 @@ import { innerProtocol, parseListenUrl, type ListenEntry } from "../config/liste
 import { resolveModuleSections, type SectionSource } from "../config/module-sections.ts";
 import { loadModulesReport, type LoadedModule } from "../module/load-module.ts";
 import { resolveModules } from "../module/module-runtime.ts";
-import type { Binding } from "../io/messages.ts";
+import type { Binding } from "../module/binding.ts";
 import { entryPath } from "../entry-path.ts";
 import { checkTlsFiles } from "../config/tls-check.ts";
 import { statusListenProblem } from "../config/status-check.ts";

@@ -13,7 +13,8 @@
  */
 import { withPort } from "../config/listen-url.ts";
 import type { Logger } from "../log/logger.ts";
-import type { Binding, RingPair, StopMode, ToHandler, ToThread } from "../io/messages.ts";
+import type { RingPair, StopMode, ToHandler, ToThread } from "../io/messages.ts";
+import type { Binding } from "../module/binding.ts";
 import { Ring } from "../ring/ring.ts";
 import { Mesh } from "../pubsub/mesh.ts";
 import { RedisBridge } from "../pubsub/redis-bridge.ts";

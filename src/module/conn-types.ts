@@ -1,7 +1,7 @@
 /**
  * @module module/conn-types
  * The part of the module contract that everything else builds on: a client as the hooks see it (`Conn`), what
- * `proc` may answer, and where a hook runs. A leaf (no imports), so the HTTP types (http/http-types.ts) and the
+ * `proc` may answer, and where a hook runs. A leaf (no imports), so the HTTP types (module/http-types.ts) and the
  * library types can use it while module/types.ts imports both; module/types.ts re-exports all of it.
  */
 

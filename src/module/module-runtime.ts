@@ -8,7 +8,7 @@
  */
 import type { Config } from "../config/keys.ts";
 import { ErrorCodes, GrocketdError, describeError } from "../errors.ts";
-import type { Binding } from "../io/messages.ts";
+import type { Binding } from "./binding.ts";
 import type { Logger } from "../log/logger.ts";
 import { API_VERSION } from "../version.ts";
 import { configGetters, type ConfigGetters } from "./config-getters.ts";

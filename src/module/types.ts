@@ -6,11 +6,11 @@
 import type { z } from "zod";
 import type { Config, ConfigLayer } from "../config/keys.ts";
 import type { Logger } from "../log/logger.ts";
-import type { ErrorHook, FetchHook, HttpHook, HttpRequest } from "../http/http-types.ts";
+import type { ErrorHook, FetchHook, HttpHook, HttpRequest } from "./http-types.ts";
 import type { LibraryDefinition, LibraryHandle, RuntimeLibrary } from "./library-types.ts";
 import type { Conn, PublishOptions, PushData, Reply, Role, SendResult } from "./conn-types.ts";
 
-// The connection types live in conn-types.ts (http/http-types.ts and library-types.ts need them without this file).
+// The connection types live in conn-types.ts (http-types.ts and library-types.ts need them without this file).
 export type { Conn, Protocol, PublishOptions, PushData, Reply, Role, SendResult } from "./conn-types.ts";
 
 /** What the client offered in its WebSocket handshake (RFC 6455 §4.2.1). */

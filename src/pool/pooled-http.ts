@@ -6,7 +6,7 @@
  */
 import { ErrorCodes, misuse } from "../errors.ts";
 import { ResponseHead } from "../http/response-head.ts";
-import type { HttpHeaders, HttpRequest, HttpResponse } from "../http/http-types.ts";
+import type { HttpHeaders, HttpRequest, HttpResponse } from "../module/http-types.ts";
 import { targetAuthority, targetPath, targetQuery } from "../http/request-target.ts";
 import { StaticResponse } from "../http/static-response.ts";
 import type { PoolRequest, PoolResponse } from "./pool-protocol.ts";

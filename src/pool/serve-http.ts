@@ -9,7 +9,7 @@
 import { runBinaryOverHttp } from "../http/binary-over-http.ts";
 import { answerWithErrorHook, runFetchHook } from "../http/fetch-bridge.ts";
 import { cannedError } from "../http/http-errors.ts";
-import type { HttpResult } from "../http/http-types.ts";
+import type { HttpResult } from "../module/http-types.ts";
 import { ROUTE_BINARY, ROUTE_BINARY_METHOD, ROUTE_NOT_FOUND } from "../http/route.ts";
 import type { RateLimitedLog } from "../log/logger.ts";
 import type { ModuleDefinition } from "../module/types.ts";

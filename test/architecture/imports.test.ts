@@ -37,10 +37,6 @@ const UPWARD: readonly string[] = [
   "io/udp/udp-listener.ts → pool/udp-pool-bridge.ts",
   // The I/O thread's entry wires the HTTP listener (thread wiring living in io/).
   "io/io-thread.ts → http/http-listener.ts",
-  // The module contract includes the HTTP hook's types, which live in http/.
-  "module/types.ts → http/http-types.ts",
-  // Thread control messages and shared types in one file under io/, used by module, pool and master.
-  "module/module-runtime.ts → io/messages.ts",
 ];
 
 const layerOf = (file: string): number => {

@@ -5,7 +5,7 @@ import { afterEach, expect, test } from "bun:test";
 import { defineModule, staticResponse } from "../../src/index.ts";
 import { PooledConn } from "../../src/pool/pooled-conn.ts";
 import { PooledResponse } from "../../src/pool/pooled-http.ts";
-import type { HttpResponse } from "../../src/http/http-types.ts";
+import type { HttpResponse } from "../../src/module/http-types.ts";
 import { startInProcess, type InProcessServer } from "../helpers/in-process.ts";
 import { exchange, refused } from "../helpers/http-client.ts";
 

@@ -1,9 +1,23 @@
 /**
- * @module http/http-types
- * The HTTP side of the module contract: what an `http(req, res)` hook receives and may return.
+ * @module module/http-types
+ * The HTTP side of the module contract: what an `http(req, res)` hook receives and may return. Types only, and in
+ * module/ with the rest of the contract, so the contract does not import the HTTP implementation (http/ imports
+ * these; docs/architecture.md has the layers).
  */
-import type { Conn } from "../module/conn-types.ts";
-import type { StaticResponse } from "./static-response.ts";
+import type { Conn } from "./conn-types.ts";
+
+/**
+ * Marks the responses `staticResponse()` makes (http/static-response.ts, whose class carries it): the contract names
+ * a precomputed response without importing the class that renders it, and no other object can pass for one.
+ */
+export declare const PRECOMPUTED: unique symbol;
+
+/** A response rendered once by `staticResponse()` (the class `StaticResponse`), sent with one copy. */
+export interface PrecomputedResponse {
+  readonly status: number;
+  readonly body: Uint8Array;
+  readonly [PRECOMPUTED]: true;
+}
 
 /** Request header fields; names are case-insensitive (RFC 9110 §5.1). Decoded only when asked. */
 export interface HttpHeaders {
@@ -60,7 +74,7 @@ export interface HttpResponse {
   /** Adds a header field. CR, LF and NUL are refused (response splitting). */
   header(name: string, value: string | number): this;
   /** Sends the whole response: a string (UTF-8), bytes, or a precomputed `staticResponse`. */
-  send(body?: string | Uint8Array | StaticResponse): void;
+  send(body?: string | Uint8Array | PrecomputedResponse): void;
   /** Sends `JSON.stringify(value)` as the whole response, `Content-Type: application/json` unless one was set. */
   json(value: unknown): void;
   /** Streams a body of unknown length (chunked); false means "past the high-water mark: wait for drained()". */
@@ -74,7 +88,7 @@ export interface HttpResponse {
 }
 
 /** What an `http` hook may return instead of using `res`: the body of a 200 response. */
-export type HttpResult = string | Uint8Array | StaticResponse | null | undefined | void;
+export type HttpResult = string | Uint8Array | PrecomputedResponse | null | undefined | void;
 
 export type HttpHook<S> = (req: HttpRequest<S>, res: HttpResponse) => HttpResult | Promise<HttpResult>;
 
