@@ -64,7 +64,7 @@ export interface Conn<S = undefined> {
   /**
    * Server push: sends `data` now, from anywhere (a timer, another connection's `proc`, an async job), in order with
    * the replies: while a reply of this connection is still owed (an async `proc`), the push leaves after it. A push
-   * from inside `proc` joins the current read event's single write, ahead of the reply `proc` returns. Returns true
+   * made inside `proc` before it returns leaves ahead of that `proc`'s reply (inline and in pool mode). Returns true
    * when the bytes were taken below the high-water mark (io.high_water), false when they were queued past it (wait
    * for `drained()`) or not taken: the connection is closed or closing (no throw). Past io.max_buffered the
    * connection is dropped as a slow consumer. The bytes are referenced until written: do not modify them after.

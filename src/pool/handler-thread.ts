@@ -14,7 +14,7 @@ import { REPLY_BAD, REPLY_LATER, REPLY_NONE, badReplyMessage, replyKind, settled
 import type { FromThread, RingPair, ToHandler } from "../io/messages.ts";
 import type { Config } from "../config/keys.ts";
 import {
-  K_ACK, K_CLOSE, K_DATAGRAM, K_DRAINING, K_HTTP_REQ, K_HTTP_RES, K_OPEN, K_PACKET, K_PS_STATE, K_REJECT, K_REPLY, Q_ROUTE, Q_TLS, R_CLOSE,
+  K_ACK, K_CLOSE, K_DATAGRAM, K_DRAINING, K_HTTP_REQ, K_HTTP_RES, K_OPEN, K_PACKET, K_PS_STATE, K_REJECT, K_REPLY, K_WS_OPEN, Q_ROUTE, Q_TLS, R_CLOSE,
   R_DROP, R_EMPTY, R_FAIL, R_PART,
   Reader, readConnInfo, readRequest, responseSize, writeResponse, type PoolResponse,
 } from "./pool-protocol.ts";
@@ -97,7 +97,13 @@ function onPacket(link: RingLink, conns: Map<number, PooledConn>, c: PooledConn,
   stats.fields[S_PACKETS]++;
   const def = defs[c.module]!;
   if (def.proc === undefined) return sendFailure(link, c, seq, new Error(`module ${def.name} has no proc hook`));
-  runHook(link, conns, c, seq, "proc", () => def.proc!(packet, c));
+  // A push the proc makes before it returns leaves before its reply (pooled-conn.ts, procSeq), as inline.
+  c.procSeq = seq;
+  try {
+    runHook(link, conns, c, seq, "proc", () => def.proc!(packet, c));
+  } finally {
+    c.procSeq = 0;
+  }
 }
 
 /** Runs a hook that answers with a reply (proc, draining) and sends it back for `seq`, now or when it settles. */
@@ -192,6 +198,8 @@ function attach(io: number, pair: RingPair): void {
         c.setCongested(false);
         c.response?.abort();
         if (c.inflight === 0) runClose(c, conns);
+      } else if (kind === K_WS_OPEN) {
+        conns.get(no)?.upgraded();
       } else if (kind === K_PS_STATE) {
         conns.get(no)?.setCongested(flags === 1);
       } else if (kind === K_HTTP_REQ) {

@@ -10,10 +10,12 @@
  *                   ACK         a streamed chunk left the I/O thread   the handler may write more
  *                   DATAGRAM    one UDP packet with its sender          proc (the sender is the conn)
  *                   DRAINING    the drain began (seq numbers the reply) the module's draining hook
+ *                   WS_OPEN     the HTTP connection is a WebSocket now  conn.protocol "ws": push and topics work on it
  *   handler → I/O   REPLY       proc's answer for seq (flags: CLOSE, DROP, FAIL, EMPTY)
  *                   REJECT      accept refused the connection
  *                   HTTP_RES    a response, whole or streamed (flags: WHOLE, CHUNK, END, FAIL, CLOSE)
- *                   PS_PUSH     conn.send bytes for this conn           in line with its replies (pubsub/)
+ *                   PS_PUSH     conn.send bytes for this conn           in line with its replies (pubsub/); seq: the
+ *                               proc running when it was made (it leaves before that proc's reply), flags 1: more parts
  *                   PS_SUB      topic (UTF-8)                          conn.subscribe; PS_UNSUB: unsubscribe
  *                   PS_PUBLISH  topic, data (conn = topic byte length, seq/flags = excepted id hi/lo)  ctx.publish
  *                   PS_SEND     data (seq/flags = target id hi/lo)     ctx.send to any connection of the process
@@ -37,6 +39,8 @@ export const K_ACK = 5;
 export const K_DATAGRAM = 6;
 /** The drain began for this connection: the handler calls the module's `draining`; its reply comes as a REPLY (seq). */
 export const K_DRAINING = 7;
+/** The HTTP connection `conn` was upgraded to a WebSocket (ws/ws-connection.ts): the handler's conn becomes "ws". */
+export const K_WS_OPEN = 8;
 export const K_REPLY = 11;
 export const K_REJECT = 12;
 export const K_HTTP_RES = 13;

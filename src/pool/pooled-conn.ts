@@ -23,7 +23,8 @@ export interface ResponseInProgress {
 
 export class PooledConn implements Conn<unknown> {
   readonly id: number;
-  readonly protocol: Protocol;
+  /** "http" becomes "ws" after a WebSocket upgrade (upgraded()). */
+  protocol: Protocol;
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localPort: number;
@@ -76,12 +77,31 @@ export class PooledConn implements Conn<unknown> {
     // A UDP conn is its sender on the I/O thread (io/udp/udp-senders.ts): reached by id, any time until it expires.
     if (this.protocol === "udp") return this.pubsub !== null && this.pubsub.send(this.id, data) === "forwarded";
     const link = this.link;
-    if (link === null || this.gone || this.closeRequested || this.protocol !== "tcp") return false;
+    if (link === null || this.gone || this.closeRequested || !this.streams) return false;
     const b = typeof data === "string" ? enc.encode(data) : data;
-    // A byte stream: a push larger than one record goes as several, in order.
+    // A push larger than one record goes as several, in order: on TCP a byte stream; a WebSocket message is put
+    // together again on the I/O thread (flag 1: more parts follow), so it stays one message.
     const max = link.maxPayload;
-    for (let off = 0; off < b.length; off += max) link.send(K_PS_PUSH, this.no, 0, 0, b, off, Math.min(max, b.length - off));
+    const more = this.protocol === "ws" ? 1 : 0;
+    for (let off = 0; off < b.length; off += max) {
+      const n = Math.min(max, b.length - off);
+      // procSeq: made during that packet's proc, so it leaves before its reply (as inline, where it joins the cork first).
+      link.send(K_PS_PUSH, this.no, this.procSeq, off + n < b.length ? more : 0, b, off, n);
+    }
     return !this.congested;
+  }
+
+  /** The sequence number of the packet whose proc runs now on this conn (handler-thread.ts sets it), 0 outside. */
+  procSeq = 0;
+
+  /** TCP/TLS, and a WebSocket once the I/O thread said the upgrade happened (WS_OPEN): push and topics work. */
+  private get streams(): boolean {
+    return this.protocol === "tcp" || this.protocol === "ws";
+  }
+
+  /** WS_OPEN: the HTTP connection this conn was opened for is a WebSocket connection now. */
+  upgraded(): void {
+    this.protocol = "ws";
   }
 
   /** PS_STATE from the I/O thread; also called with false when the connection is gone (waiters are released). */
@@ -99,7 +119,7 @@ export class PooledConn implements Conn<unknown> {
   }
 
   subscribe(topic: string): boolean {
-    if (this.link === null || this.gone || this.closeRequested || this.protocol !== "tcp") return false;
+    if (this.link === null || this.gone || this.closeRequested || !this.streams) return false;
     const subs = (this.subs ??= new Set());
     if (subs.has(topic)) return true;
     subs.add(topic);

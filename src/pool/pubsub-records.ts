@@ -1,7 +1,9 @@
 /**
  * @module pool/pubsub-records
  * The I/O thread's side of a handler thread's pushes, subscriptions, publishes and sends (records PS_*, see
- * pool-protocol.ts and pubsub-handler.ts). A push that finds the connection's output past high water
+ * pool-protocol.ts and pubsub-handler.ts). A push made while a proc ran (its record names that packet's seq) takes
+ * its place just before that packet's reply, as a push from a synchronous inline proc joins the cork ahead of the
+ * reply; any other push joins the end of the line. A push that finds the connection's output past high water
  * is answered with PS_STATE 1, and PS_STATE 0 once it drained, so the handler's `conn.send` and `conn.drained()`
  * mean what they mean inline.
  */
@@ -13,10 +15,12 @@ import type { PubSubHub } from "../pubsub/hub.ts";
 const dec = new TextDecoder();
 const TWO32 = 2 ** 32;
 
-/** A connection of this thread as the pool records use it (StreamConnection). */
+/** A connection of this thread as the pool records use it (TcpConnection, and WsConnection built on it). */
 interface Pushable {
   readonly closed: boolean;
   push(data: Uint8Array): boolean;
+  /** A push made during the proc of packet `seq`: it leaves before that packet's reply. */
+  pushBefore(seq: number, data: Uint8Array): boolean;
   subscribe(topic: string): boolean;
   unsubscribe(topic: string): boolean;
   drained(): Promise<void>;
@@ -34,6 +38,8 @@ export interface PubsubRoutes {
 export function routePoolPubsub(pool: PubsubRoutes, hub: PubSubHub, stats: () => Float64Array): void {
   /** Connections whose handler was told "congested" and not yet "drained". */
   const told = new Set<Pushable>();
+  /** Parts of a WebSocket push larger than one record (flag 1: more follow), put together into one message. */
+  const parts = new WeakMap<Pushable, Uint8Array[]>();
   pool.onPubsub = (kind, e, no, seq, flags, bytes, off, len) => {
     const hi = seq >>> 0;
     const lo = flags >>> 0;
@@ -50,8 +56,21 @@ export function routePoolPubsub(pool: PubsubRoutes, hub: PubSubHub, stats: () =>
     const c = e as Pushable | undefined;
     if (c === undefined || c.closed) return;
     if (kind === K_PS_PUSH) {
+      let data = bytes.subarray(off, off + len);
+      const held = parts.get(c);
+      if ((flags & 1) !== 0) {
+        // A copy: the ring's memory is reused once this returns.
+        if (held === undefined) parts.set(c, [data.slice()]);
+        else held.push(data.slice());
+        return;
+      }
+      if (held !== undefined) {
+        parts.delete(c);
+        held.push(data);
+        data = Buffer.concat(held);
+      }
       stats()[S_PS_PUSHES]++;
-      if (c.push(bytes.subarray(off, off + len)) || c.closed || told.has(c)) return;
+      if ((seq !== 0 ? c.pushBefore(seq, data) : c.push(data)) || c.closed || told.has(c)) return;
       told.add(c);
       pool.linkOf(c as never).send(K_PS_STATE, no, 0, 1);
       void c.drained().then(() => {

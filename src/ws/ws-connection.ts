@@ -74,6 +74,9 @@ export class WsConnection extends TcpConnection implements WsSink {
     this.replyOp = this.pushOp = OP_TEXT;
     this.lastRead = prev.io.clock;
     this.adopt(prev);
+    // Pool mode: the handler's conn was opened for the HTTP connection; from now on it pushes and subscribes (ring
+    // FIFO: this reaches it before the first message).
+    this.poolUpgraded();
   }
 
   // ---- reading ----

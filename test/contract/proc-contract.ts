@@ -170,6 +170,14 @@ export function runProcContract(opts: { transport: Transport; mode: Mode }): voi
       expect(out.closed).toBe(true);
     });
 
+    // Binary over HTTP answers with one response body: no push there.
+    if (!http) it("a push made inside proc before it returns leaves before that proc's reply, after the replies owed before it", async () => {
+      expect((await send(["push-reply", "close"])).replies).toBe("pushed\nreply 1\nbye\n");
+      // Behind a pending reply: the push waits for it, then goes ahead of its own proc's reply (sync or async).
+      const out = await send(["sleep 20", "push-reply", "push-async", "echo", "close"]);
+      expect(out.replies).toBe("sleep 20 1\npushed\nreply 2\nearly\nlate 3\necho 4\nbye\n");
+    });
+
     it("a throwing or rejecting proc fails the exchange and the thread serves on", async () => {
       for (const bad of ["throw", "reject"]) {
         const out = await send([bad, "after"]);

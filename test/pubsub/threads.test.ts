@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { startGrocketd, ROOT, type Running } from "../helpers/grocketd.ts";
-import { connect, untilReceived as line, type TestClient } from "../helpers/tcp-client.ts";
+import { connect, untilReceived as line, withTimeout, type TestClient } from "../helpers/tcp-client.ts";
 import { makeTestCert } from "../helpers/tls-cert.ts";
 
 const FIX = resolve(import.meta.dir, "../fixtures/modules");
@@ -12,9 +12,12 @@ const CHAT = resolve(ROOT, "modules/chat.ts");
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 let running: Running | undefined;
 let clients: TestClient[] = [];
+let wsClients: WebSocket[] = [];
 afterEach(async () => {
   for (const c of clients) c.end();
   clients = [];
+  for (const w of wsClients) w.close();
+  wsClients = [];
   await running?.stop("SIGKILL");
   running = undefined;
 });
@@ -99,6 +102,88 @@ describe("pool mode", () => {
     await line(b, /r user\d+: hello\n/);
     b.write("SAY back\n");
     await line(a, /r user\d+: back\n/);
+  });
+});
+
+/** A WebSocket client that keeps every message it got (text). */
+async function wsClient(port: number, path: string): Promise<{ ws: WebSocket; got: string[]; until(re: RegExp): Promise<RegExpMatchArray> }> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`);
+  const got: string[] = [];
+  ws.onmessage = (e) => void got.push(typeof e.data === "string" ? e.data : `binary:${String(e.data)}`);
+  const opened = Promise.withResolvers<void>();
+  ws.onopen = () => opened.resolve();
+  ws.onerror = () => opened.reject(new Error("ws error"));
+  await withTimeout(opened.promise, 5000, "ws open");
+  wsClients.push(ws);
+  return {
+    ws,
+    got,
+    async until(re) {
+      const end = performance.now() + 5000;
+      for (;;) {
+        for (const m of got) {
+          const r = re.exec(m);
+          if (r !== null) return r;
+        }
+        if (performance.now() > end) throw new Error(`no message matching ${re}: ${JSON.stringify(got)}`);
+        await Bun.sleep(5);
+      }
+    },
+  };
+}
+
+describe("pool mode, WebSocket subscribers", () => {
+  test("a handler thread subscribes WebSocket connections on 2 I/O threads: publishes from TCP and from WebSocket reach them as text messages, in order", async () => {
+    running = await startGrocketd(["--module", CHAT, "--listen", "tcp://127.0.0.1:0", "--listen", "ws://127.0.0.1:0/chat", "--threads", "2"], {
+      env: { GROCKETD_WORKER_DISABLED: "false", GROCKETD_WORKER_THREADS: "2" },
+      expectListening: 2,
+    });
+    const [tcpPort, wsPort] = running.ports as [number, number];
+    // One WebSocket client on each I/O thread (the kernel spreads connections by source port).
+    const by = new Map<number, Awaited<ReturnType<typeof wsClient>>>();
+    for (let i = 0; i < 40 && by.size < 2; i++) {
+      const w = await wsClient(wsPort, "/chat");
+      w.ws.send("WHO");
+      const t = Number((await w.until(/thread (\d) pid/))[1]);
+      if (by.has(t)) w.ws.close();
+      else by.set(t, w);
+    }
+    if (by.size < 2) throw new Error("could not get a WebSocket connection on each thread");
+    const [a, b] = [by.get(0)!, by.get(1)!];
+    for (const w of [a, b]) {
+      w.ws.send("JOIN r");
+      await w.until(/^OK joined r\n$/);
+    }
+    await a.until(/^\* user\d+ joined r\n$/); // b's join, published by the handler thread, reached a on thread 0
+    const tcp = await connect(tcpPort);
+    clients.push(tcp);
+    tcp.write("JOIN r\n");
+    await line(tcp, /OK joined r\n/);
+    const n = 20;
+    for (let i = 0; i < n; i++) tcp.write(`SAY t${i}\n`);
+    for (let i = 0; i < n; i++) b.ws.send(`SAY w${i}`);
+    const said = (w: { got: string[] }, who: string) => w.got.map((m) => new RegExp(`^r user\\d+: ${who}(\\d+)\\n$`).exec(m)).filter((m) => m !== null).map((m) => Number(m![1]));
+    await a.until(new RegExp(`: t${n - 1}\n$`));
+    await b.until(new RegExp(`: t${n - 1}\n$`));
+    await a.until(new RegExp(`: w${n - 1}\n$`));
+    await line(tcp, new RegExp(`: w${n - 1}\n`));
+    const seq = Array.from({ length: n }, (_, i) => i);
+    expect(said(a, "t")).toEqual(seq);
+    expect(said(b, "t")).toEqual(seq);
+    expect(said(a, "w")).toEqual(seq);
+    expect(said(b, "w")).toEqual([]); // exceptSelf
+    expect(a.got.concat(b.got).some((m) => m.startsWith("binary:"))).toBe(false);
+  });
+
+  test("a WebSocket push larger than one ring record reaches the client as one message, ahead of the reply", async () => {
+    running = await startGrocketd(["--module", `${FIX}/push-probe.ts`, "--listen", "ws://127.0.0.1:0/ws", "--threads", "1"], {
+      env: { GROCKETD_WORKER_DISABLED: "false", GROCKETD_WORKER_THREADS: "1", GROCKETD_WORKER_RING_BYTES: String(64 * 1024), GROCKETD_IO_MAX_PACKET: "16384", GROCKETD_HTTP_MAX_BODY_BYTES: "1024" },
+    });
+    const w = await wsClient(running.ports[0]!, "/ws");
+    w.ws.send("BIG 200000");
+    await w.until(/^done\n$/);
+    expect(w.got.map((m) => m.length)).toEqual([200001, 5]);
+    expect(w.got[0]).toBe(`${"x".repeat(200000)}\n`);
   });
 });
 

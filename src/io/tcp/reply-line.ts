@@ -83,6 +83,19 @@ export class ReplyLine {
     this.heldBytes += bytes;
   }
 
+  /**
+   * A push made while the packet at place `index` was being handled (pool mode: during its proc on the handler
+   * thread) goes just before that packet's reply; copied, as `hold` copies. False when `index` is the head of the
+   * line (nothing is owed before it): the caller writes it now.
+   */
+  holdBefore(index: number, r: Uint8Array, op = 0): boolean {
+    if (index <= this.head) return false;
+    this.slots.splice(index, 0, { state: READY, value: new Uint8Array(r), bytes: r.length, op });
+    this.heldBytes += r.length;
+    if (this.cut > index) this.cut++;
+    return true;
+  }
+
   /** The Promise (or handler) behind `slot` answered with `value`; a value that is no reply fails in its turn. */
   resolve(slot: Slot, value: unknown, hook: string): void {
     this.heldBytes -= slot.bytes;

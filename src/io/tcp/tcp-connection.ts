@@ -9,7 +9,7 @@ import type { AccessLog } from "../../access-log/access-log.ts";
 import { S_ERR_HANDLER, S_PACKETS, S_PS_DROP_SLOW, S_PS_PUSHES } from "../../stats/stat-fields.ts";
 import type { PushData, Reply } from "../../module/types.ts";
 import { REPLY_BAD, REPLY_LATER, REPLY_NONE, badReplyMessage, replyKind } from "../../module/hook-results.ts";
-import { K_DRAINING, K_PACKET, K_REJECT, K_REPLY, R_CLOSE, R_DROP, R_EMPTY, R_FAIL, R_PART } from "../../pool/pool-protocol.ts";
+import { K_DRAINING, K_PACKET, K_REJECT, K_REPLY, K_WS_OPEN, R_CLOSE, R_DROP, R_EMPTY, R_FAIL, R_PART } from "../../pool/pool-protocol.ts";
 import { PAUSE_INFLIGHT, StreamConnection } from "../stream-connection.ts";
 import { BAD, ReplyLine, type LineOut, type Slot } from "./reply-line.ts";
 
@@ -198,6 +198,11 @@ export class TcpConnection extends StreamConnection {
     this.poolSend(K_PACKET, packet);
   }
 
+  /** A WebSocket took this socket over (ws/ws-connection.ts): the handler's conn pushes and subscribes from now on. */
+  protected poolUpgraded(): void {
+    this.link?.send(K_WS_OPEN, this.poolNo, 0, 0);
+  }
+
   /** Sends a record whose answer takes its place in line now; returns its sequence number. */
   private poolSend(kind: number, packet: Uint8Array | null): number {
     const seq = (this.poolSeq = (this.poolSeq + 1) | 0);
@@ -277,6 +282,21 @@ export class TcpConnection extends StreamConnection {
         this.heldPush += r.length;
       } else this.emit(r, this.pushOp);
     }
+    return this.pushTaken();
+  }
+
+  /** Pool mode: a push made during packet `seq`'s proc leaves just ahead of its reply (inline: ahead in the cork). */
+  pushBefore(seq: number, r: Uint8Array): boolean {
+    const slot = this.pooled?.get(seq);
+    const at = slot === undefined ? -1 : this.line.indexOf(slot);
+    if (at < 0 || this.closed || this.closing || r.length === 0) return this.push(r);
+    this.lastActive = this.io.clock;
+    if (this.line.holdBefore(at, r, this.pushOp)) this.heldPush += r.length;
+    else this.emit(r, this.pushOp);
+    return this.pushTaken();
+  }
+
+  private pushTaken(): boolean {
     if (this.line.owed === 0) this.heldPush = 0;
     const total = this.queuedBytes + this.heldPush + (this.inEvent ? this.io.cork.size : 0);
     if (total > this.io.config.io.max_buffered) {
