@@ -26,8 +26,7 @@ export abstract class HttpBodySide extends HttpWsSide {
   protected startStreaming(p: RequestParser): void {
     this.streamed = new BodyStream(this.svc.highWater, () => this.bodyPulled());
     this.beginRequest(p, EMPTY);
-    this.hookAsync = false;
-    this.dispatch(EMPTY, this.streamed.stream);
+    this.exchange.run(ROUTE_HOOK, EMPTY, this.streamed.stream);
     // The hook runs on past this read: its head must leave the parser's memory.
     this.req.detach();
   }
@@ -84,7 +83,7 @@ export abstract class HttpBodySide extends HttpWsSide {
     const def = this.svc.def;
     if (def.fetch === undefined || def.http !== undefined || this.link !== null || p.method === Method.GET || p.method === Method.HEAD) return false;
     this.req.begin(p, EMPTY);
-    return routeOf(def, this.hs.binaryPath, this.req) === ROUTE_HOOK;
+    return routeOf(def, this.listener.binaryPath, this.req) === ROUTE_HOOK;
   }
 
 }

@@ -109,7 +109,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
     if (this.holding) return;
     // Idle for a while during a reload drain: the client is not sending, so closing cannot race a request.
     if (this.movingOn && this.phase === IDLE && now - this.lastActive >= MOVE_ON_IDLE_MS) return this.close();
-    switch (requestTimeout(this.phase, this.requests, now, this.phaseStart, this.lastActive, this.hs.http)) {
+    switch (requestTimeout(this.phase, this.requests, now, this.phaseStart, this.lastActive, this.listener.http)) {
       case T_CLOSE:
         return this.close();
       case T_HEAD:
@@ -157,9 +157,9 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
       this.headT0 = this.eventT;
     }
     const p = (this.parser ??= new RequestParser(this, {
-      maxHeadBytes: this.hs.http.max_head_bytes,
-      maxHeaders: this.hs.http.max_headers,
-      maxUrlBytes: this.hs.http.max_url_bytes,
+      maxHeadBytes: this.listener.http.max_head_bytes,
+      maxHeaders: this.listener.http.max_headers,
+      maxUrlBytes: this.listener.http.max_url_bytes,
     }));
     const rc = p.execute(chunk);
     if (this.wsPending) {
@@ -232,7 +232,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
     const end = performance.now();
     const start = this.headT0 === 0 ? end : this.headT0;
     this.headT0 = 0;
-    observeDuration(this.hs.durations, this.hs.durationBase, status, end - start);
+    observeDuration(this.listener.durations, this.listener.durationBase, status, end - start);
     this.access?.rejected(status, cannedError(status).body.length, start, end);
     this.phase = IDLE;
     this.closeAfter = true;
@@ -276,7 +276,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
   // ---- ParserEvents (called from inside llhttp; must not throw — the binding guards them) ----
 
   onHeadersComplete(p: RequestParser): number {
-    const s = checkHead(p, this.hs.http.max_body_bytes);
+    const s = checkHead(p, this.listener.http.max_body_bytes);
     if (s === EXPECT_CONTINUE) this.send(CONTINUE);
     else if (s !== 0) return this.stop(s);
     this.body.reset();
@@ -291,7 +291,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
   onBody(p: RequestParser, buf: Uint8Array, start: number, end: number): number {
     const s = this.streamed;
     if (s !== null) {
-      if (s.received + end - start > this.hs.http.max_body_bytes) return this.stop(413);
+      if (s.received + end - start > this.listener.http.max_body_bytes) return this.stop(413);
       s.push(buf, start, end);
       return 0;
     }
@@ -314,7 +314,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
     const body = inArena ? this.io.arenaBody(view) : (view ?? this.body.owned());
     this.body.reset();
     this.beginRequest(p, body);
-    const ws = this.hs.ws;
+    const ws = this.listener.ws;
     if (ws != null && isWsRequest(ws, this.req)) {
       const d = decideUpgrade(ws, this.req, this.io);
       return "pending" in d ? this.awaitUpgrade(d) : this.upgrade(d);
@@ -323,14 +323,13 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
       // Pool mode: the request crosses to the handler thread as one record; parsing waits for its response.
       // The route is this listener's decision (its binary path), so it travels with the request, and so does TLS
       // (the scheme of a fetch hook's URL).
-      sendPoolRequest(this.link, this.poolNo, this.requests, routeOf(this.svc.def, this.hs.binaryPath, this.req) | (this.hs.scheme === "https" ? Q_TLS : 0), p, body);
+      sendPoolRequest(this.link, this.poolNo, this.requests, routeOf(this.svc.def, this.listener.binaryPath, this.req) | (this.listener.scheme === "https" ? Q_TLS : 0), p, body);
       this.waiting = true;
       this.pauseFor(PAUSE_WAIT);
       return ParseResult.Paused;
     }
-    this.hookAsync = false;
-    this.dispatch(body);
-    if (inArena && (this.hookAsync || this.waiting)) this.io.loanBody();
+    this.exchange.run(routeOf(this.svc.def, this.listener.binaryPath, this.req), body);
+    if (inArena && (this.exchange.hookAsync || this.waiting)) this.io.loanBody();
     if (this.waiting) this.req.detach();
     return this.afterDispatch();
   }
@@ -342,11 +341,12 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
     this.reqStart = this.headT0 !== 0 ? this.headT0 : this.eventT !== 0 ? this.eventT : performance.now();
     this.headT0 = 0;
     this.access?.noteRequest(p, this.reqStart);
-    const max = this.hs.http.max_requests_per_connection;
+    const max = this.listener.http.max_requests_per_connection;
     const keep = p.keepAlive && !this.closeAfter && !this.io.draining && !p.upgrade && (max === 0 || this.requests < max);
     const http10 = p.versionMinor === 0;
     this.closeAfter = !keep;
-    this.res.begin(keep ? (http10 ? KEEP_ALIVE_10 : KEEP_ALIVE_11) : CLOSE, p.method === Method.HEAD, http10);
+    this.wire.begin(keep ? (http10 ? KEEP_ALIVE_10 : KEEP_ALIVE_11) : CLOSE, p.method === Method.HEAD, http10);
+    this.res.begin();
     this.req.begin(p, body);
   }
 
@@ -356,7 +356,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
       this.pauseFor(PAUSE_WAIT);
       return ParseResult.Paused;
     }
-    if (this.res.closes) this.closeAfter = true;
+    if (this.wire.closes) this.closeAfter = true;
     if (this.closeAfter || this.stopReading) return ParseResult.Paused;
     if (this.io.cork.size + this.queuedBytes > this.svc.highWater) {
       // RFC 9112 §9.3.2: pipelined requests are answered in order, but no faster than the client reads the answers;
@@ -377,12 +377,12 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
 
   responseFinished(): void {
     // Count its status class and log its request.
-    const code = this.res.statusCode;
+    const code = this.wire.statusCode;
     const f = statusClassField(code);
     if (f >= 0) this.io.stats[f]++;
     const end = this.eventT !== 0 ? this.eventT : performance.now();
-    observeDuration(this.hs.durations, this.hs.durationBase, code, end - this.reqStart);
-    if (this.access?.pending) this.access.line(code, this.res.bodyBytes, end);
+    observeDuration(this.listener.durations, this.listener.durationBase, code, end - this.reqStart);
+    if (this.access?.pending) this.access.line(code, this.wire.bodyBytes, end);
     if (!this.waiting) return; // answered inside the read event: onMessageComplete carries on
     this.waiting = false;
     // Answered before its streamed body is all in: the rest is read and dropped (bounded by http.max_body_bytes).
@@ -394,7 +394,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
       }
     }
     if (this.closed) return this.afterClosed();
-    if (this.res.closes || this.closeAfter || this.closing) {
+    if (this.wire.closes || this.closeAfter || this.closing) {
       this.closeAfter = true;
       this.closing = true;
       this.stopReading = true;
@@ -407,7 +407,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
 
   /** Closed with a request unanswered: logged with the status already sent, or 499 (the client went away first). */
   protected override logClosed(_al: AccessLog): void {
-    if (this.access?.pending) this.access.line(this.res.headersSent ? this.res.statusCode : 499, this.res.bodyBytes, performance.now());
+    if (this.access?.pending) this.access.line(this.wire.headersSent ? this.wire.statusCode : 499, this.wire.bodyBytes, performance.now());
   }
 }
 

@@ -1,22 +1,19 @@
 /**
  * @module http/http-dispatch
- * The module's side of an HTTP connection: which part answers a request (route.ts), running binary over HTTP, the
- * `http` hook or the `fetch` hook (fetch-bridge.ts), turning what it returns (a value, a Promise, a streamed
- * response) into the response, 500 (or the `error` hook's answer) for a hook that fails, and the ResponseSink the
- * response writes through. The connection (http-connection.ts) parses and
- * decides when the next request may start; this layer only knows that one is in progress (`waiting`).
+ * The module's side of an HTTP connection on an I/O thread: the request, response and exchange objects (exchange.ts
+ * runs the serving contract, the same as on a handler thread), the connection as their host (how a failure is
+ * counted, a late settling run as a read event, a failed stream cut) and as the wire writer's output
+ * (wire-response.ts). The connection (http-connection.ts) parses and decides when the next request may start; this
+ * layer only knows that one is in progress (`waiting`).
  */
 import type { Config } from "../config/keys.ts";
 import { StreamConnection, type StreamService } from "../io/stream-connection.ts";
 import { S_ERR_BAD_DATA, S_ERR_HANDLER, S_PACKETS } from "../stats/stat-fields.ts";
-import { runBinaryOverHttp } from "./binary-over-http.ts";
-import { answerWithErrorHook, runFetchHook } from "./fetch-bridge.ts";
-import { cannedError, type RejectStatus } from "./http-errors.ts";
-import type { HttpResult } from "../module/http-types.ts";
+import { HttpExchange, type ExchangeHost } from "./exchange.ts";
 import { HttpRequestImpl } from "./request.ts";
-import { HttpResponseImpl, type ResponseSink } from "./response.ts";
-import { ROUTE_BINARY, ROUTE_BINARY_METHOD, ROUTE_NOT_FOUND, routeOf } from "./route.ts";
+import { HttpResponseImpl } from "./response.ts";
 import type { ResponseEnv } from "./static-response.ts";
+import { WireResponse, type WireOut } from "./wire-response.ts";
 import type { WsRoute } from "./ws-upgrade.ts";
 
 export interface HttpService extends StreamService {
@@ -33,202 +30,85 @@ export interface HttpService extends StreamService {
   readonly ws?: WsRoute | null;
 }
 
-export abstract class HttpDispatch extends StreamConnection implements ResponseSink {
+export abstract class HttpDispatch extends StreamConnection implements WireOut, ExchangeHost {
   readonly protocol = "http" as const;
   readonly env: ResponseEnv;
-  protected readonly hs: HttpService;
+  /** This listener's HTTP settings. */
+  protected readonly listener: HttpService;
   protected readonly req: HttpRequestImpl;
+  /** The response on the wire (the status and bytes sent); `res`, the hook's response object, writes to it. */
+  protected readonly wire: WireResponse;
   protected readonly res: HttpResponseImpl;
+  protected readonly exchange: HttpExchange;
   /** A response is in progress past the read event that dispatched it. */
-  protected waiting = false;
-  /** The current request's hook returned a Promise (it may still run, and read req.body, after answering). */
-  protected hookAsync = false;
+  waiting = false;
   /** This connection closes after the current response. */
   closeAfter = false;
   private drainWaiters: Array<() => void> | null = null;
-  /** The current request ran the module's http/fetch hook and the module has an `error` hook to shape failures. */
-  private shapeErrors = false;
-  /**
-   * Counts dispatched requests. A hook that answers with res.send() and then settles its Promise settles after the
-   * next pipelined request may have begun (the response's end schedules it first): a late settling is then no longer
-   * about the response in progress, and must not be taken for "answered nothing".
-   */
-  private dispatched = 0;
-  /** For the fetch bridge: the client is gone (one closure per connection, not per request). */
-  private readonly gone = (): boolean => this.closed;
 
   constructor(socket: never, io: StreamConnection["io"], svc: HttpService) {
     super(socket, io, svc);
-    this.hs = svc;
+    this.listener = svc;
     this.env = svc.env;
     this.req = new HttpRequestImpl(this);
-    this.res = new HttpResponseImpl(this);
+    this.wire = new WireResponse(this);
+    this.res = new HttpResponseImpl(this.wire);
+    this.exchange = new HttpExchange(svc.def, this, this.req, this.res, svc.scheme, () => this.closed);
   }
 
   /** Ends a read event (or a turn that acted like one): flush the cork, go on with the backlog, close if asked. */
   abstract endEvent(): void;
   abstract responseFinished(): void;
 
-  // ---- handlers ----
+  // ---- ExchangeHost ----
 
-  /** `stream`: a `fetch` hook's request body, fed as it arrives (http-connection.ts); null: `body` is all of it. */
-  protected dispatch(body: Uint8Array, stream: ReadableStream<Uint8Array> | null = null): void {
-    const def = this.svc.def;
-    this.dispatched++;
-    this.shapeErrors = false;
-    const route = routeOf(def, this.hs.binaryPath, this.req);
-    if (route === ROUTE_NOT_FOUND) return this.respondError(404);
-    if (route === ROUTE_BINARY_METHOD) {
-      this.res.header("Allow", "POST");
-      return this.respondError(405);
-    }
-    if (route === ROUTE_BINARY) {
-      let out;
-      try {
-        out = runBinaryOverHttp(def, this, body);
-      } catch (err) {
-        return this.handlerFailed(err);
-      }
-      if (out.kind === "dropped") return;
-      if (out.kind === "bad") {
-        this.io.noisy.warn("binary over HTTP: bad packet data; answering 400", { module: def.name, conn: this.id, why: out.why });
-        this.io.stats[S_ERR_BAD_DATA]++;
-        return this.respondError(400);
-      }
-      this.io.stats[S_PACKETS] += out.packets;
-      this.packets += out.packets;
-      return this.answer(out.bytes);
-    }
-    this.shapeErrors = def.error !== undefined;
-    let r: HttpResult | Promise<HttpResult>;
-    try {
-      r = def.http !== undefined ? def.http(this.req, this.res) : runFetchHook(def, this.req, this.res, this.hs.scheme, this.gone, stream);
-    } catch (err) {
-      return this.handlerFailed(err);
-    }
-    this.answer(r);
+  get noisy(): StreamConnection["io"]["noisy"] {
+    return this.io.noisy;
   }
 
-  private answer(r: HttpResult | Promise<HttpResult> | Promise<Uint8Array>): void {
-    if (r !== null && typeof r === "object" && typeof (r as Promise<HttpResult>).then === "function") {
-      this.hookAsync = true;
-      if (this.res.finished) {
-        (r as Promise<HttpResult>).then(undefined, (err) => this.lateFailure(err));
-        return;
-      }
-      this.waiting = true;
-      const n = this.dispatched;
-      (r as Promise<HttpResult>).then(
-        (v) => {
-          if (n === this.dispatched) this.settled(v);
-        },
-        (err) => (n === this.dispatched && !this.res.finished ? this.settledWithError(err) : this.lateFailure(err)),
-      );
-      return;
-    }
-    this.complete(r as HttpResult);
-  }
-
-  /** The handler is done (returned or resolved): send its result, or complain if it answered nothing. */
-  private complete(v: HttpResult): void {
-    if (this.res.finished) return;
-    if (v !== undefined && v !== null) {
-      try {
-        this.res.send(v as string | Uint8Array);
-      } catch (err) {
-        this.handlerFailed(err);
-      }
-      return;
-    }
-    if (this.res.headersSent) {
-      // A streamed response: it finishes when the handler calls end().
-      this.waiting = true;
-      return;
-    }
-    this.handlerFailed(new Error("the http hook finished without sending a response"));
-  }
-
-  private settled(v: HttpResult): void {
-    if (this.closed) return this.afterClosed();
-    const wasIn = this.inEvent;
-    this.inEvent = true;
-    this.complete(v);
-    this.inEvent = wasIn;
-    if (!wasIn) this.endEvent();
-  }
-
-  private settledWithError(err: unknown): void {
-    if (this.closed) return this.afterClosed();
-    const wasIn = this.inEvent;
-    this.inEvent = true;
-    this.handlerFailed(err);
-    this.inEvent = wasIn;
-    if (!wasIn) this.endEvent();
+  get conn(): this {
+    return this;
   }
 
   /** The response in progress ended after the client left: the close hook, held while it ran, is owed now. */
-  protected afterClosed(): void {
+  afterClosed(): void {
     this.waiting = false;
     this.runCloseHook();
   }
 
-  private lateFailure(err: unknown): void {
-    this.io.stats[S_ERR_HANDLER]++;
-    this.io.noisy.error("http hook failed after its response was sent", { module: this.svc.def.name, conn: this.id }, err);
-  }
-
-  /** A throwing or rejecting handler: 500 (or the error hook's answer) for this request only; the connection stays usable. */
-  protected handlerFailed(err: unknown): void {
-    this.io.stats[S_ERR_HANDLER]++;
-    const shape = this.shapeErrors && !this.res.headersSent;
-    this.shapeErrors = false; // at most once per request: a failing error hook gets the plain 500
-    this.io.noisy.error(`http hook failed; answering ${shape ? "with the error hook" : "500"}`, { module: this.svc.def.name, conn: this.id }, err);
-    if (this.res.headersSent) {
-      // Part of a streamed response is out: the only honest end is to cut the connection.
-      this.waiting = false;
-      this.terminate("handler failed mid-response");
-      return;
-    }
-    if (shape) {
-      // Async like a hook that returned a Promise: parsing waits (onMessageComplete sees `waiting`), req stays readable.
-      this.waiting = true;
-      this.hookAsync = true;
-      const n = this.dispatched;
-      answerWithErrorHook(this.svc.def, err, this.req, this.res, this.gone).then(
-        () => {
-          if (n === this.dispatched) this.settled(undefined);
-        },
-        (e) => (n === this.dispatched && !this.res.finished ? this.errorHookFailed(e) : this.lateFailure(e)),
-      );
-      return;
-    }
-    this.res.clearHead();
-    this.respondError(500);
-  }
-
-  private errorHookFailed(err: unknown): void {
-    if (this.closed) return this.afterClosed();
-    this.io.noisy.error("error hook failed; answering 500", { module: this.svc.def.name, conn: this.id }, err);
-    const wasIn = this.inEvent;
+  enterEvent(): boolean {
+    const was = this.inEvent;
     this.inEvent = true;
-    if (this.res.headersSent) {
-      this.waiting = false;
-      this.terminate("handler failed mid-response");
-    } else {
-      this.res.clearHead();
-      this.respondError(500);
-    }
-    this.inEvent = wasIn;
-    if (!wasIn) this.endEvent();
+    return was;
   }
 
-  protected respondError(status: RejectStatus): void {
-    this.res.status(status);
-    this.res.header("Content-Type", "text/plain; charset=utf-8");
-    this.res.send(cannedError(status).body);
+  leaveEvent(was: boolean): void {
+    this.inEvent = was;
+    if (!was) this.endEvent();
   }
 
-  // ---- ResponseSink ----
+  handlerError(): void {
+    this.io.stats[S_ERR_HANDLER]++;
+  }
+
+  badData(): void {
+    this.io.stats[S_ERR_BAD_DATA]++;
+  }
+
+  packetsServed(n: number): void {
+    this.io.stats[S_PACKETS] += n;
+    this.packets += n;
+  }
+
+  cut(): void {
+    this.waiting = false;
+    this.terminate("handler failed mid-response");
+  }
+
+  /** proc's drop() closed the connection already (StreamConnection#drop). */
+  binaryDropped(): void {}
+
+  // ---- WireOut ----
 
   beginBatch(): boolean {
     const was = this.inEvent;

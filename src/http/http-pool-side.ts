@@ -1,15 +1,14 @@
 /**
  * @module http/http-pool-side
- * Pool mode's side of an HTTP connection (io.worker disabled = false): the handler thread's response records applied
- * to the response in progress (http-pool-link.ts decodes them), acks for streamed chunks once the output drains, and
+ * Pool mode's side of an HTTP connection (io.worker disabled = false): the handler thread's response records written
+ * to the wire (wire-response.ts, as an inline hook's response), acks for streamed chunks once the output drains, and
  * a handler thread that died. The connection (http-connection.ts) extends this layer.
  */
 import {
-  K_ACK, K_HTTP_RES, K_REJECT, R_CHUNK, R_CLOSE, R_DROP, R_END, R_FAIL, R_SHAPED, R_WHOLE, Reader, readResponse,
+  K_ACK, K_HTTP_RES, K_REJECT, R_CHUNK, R_CLOSE, R_CUT, R_DROP, R_END, R_FAIL, R_LAST, R_WHOLE, Reader, readResponse,
 } from "../pool/pool-protocol.ts";
 import { S_ERR_HANDLER } from "../stats/stat-fields.ts";
 import { HttpDispatch } from "./http-dispatch.ts";
-import { applyPoolResponse } from "./http-pool-link.ts";
 
 export abstract class HttpPoolSide extends HttpDispatch {
   /** Pool mode: streamed chunks whose ack waits for the output to drain. */
@@ -25,33 +24,30 @@ export abstract class HttpPoolSide extends HttpDispatch {
       // The client left mid-request. A streaming handler waits for acks: give them, so it can finish. When the
       // response ends, the handler's close hook is owed (K_CLOSE), which onClose left to us while it was busy.
       if ((flags & R_CHUNK) !== 0) this.link!.send(K_ACK, this.poolNo, 0, 0);
-      if ((flags & (R_WHOLE | R_END | R_DROP)) !== 0 || (flags & (R_FAIL | R_CHUNK)) === R_FAIL) this.afterClosed();
+      if ((flags & R_LAST) !== 0) this.afterClosed();
       return;
     }
-    const r = readResponse(new Reader(bytes, off));
-    const wasIn = this.inEvent;
-    this.inEvent = true;
-    try {
-      if ((flags & R_CLOSE) !== 0) this.closeAfter = true;
-      if ((flags & R_DROP) !== 0) {
-        this.waiting = false;
-        this.drop();
-      } else if ((flags & R_FAIL) !== 0 && (flags & R_SHAPED) === 0) {
-        this.handlerFailed(new Error(new TextDecoder().decode(r.body)));
-      } else {
-        // The error hook's answer to a failed request (logged on the handler thread) counts as a handler error.
-        if ((flags & R_FAIL) !== 0) this.io.stats[S_ERR_HANDLER]++;
-        if (applyPoolResponse(this.res, flags, r)) {
+    // A failure the handler thread logged and answered (a 500, or the error hook's answer) counts here.
+    if ((flags & R_FAIL) !== 0) this.io.stats[S_ERR_HANDLER]++;
+    const token = this.enterEvent();
+    if ((flags & R_CLOSE) !== 0) this.closeAfter = true;
+    if ((flags & R_DROP) !== 0) {
+      this.waiting = false;
+      this.drop();
+    } else if ((flags & R_CUT) !== 0) this.cut();
+    else {
+      const r = readResponse(new Reader(bytes, off));
+      if ((flags & R_WHOLE) !== 0) this.wire.whole(r.status, r.lines, r.body);
+      else if ((flags & (R_CHUNK | R_END)) !== 0) {
+        this.wire.stream(r.status, r.lines, r.body, (flags & R_END) !== 0);
         // The handler may stream on once this chunk is out of our way (bounded memory for slow clients).
+        if ((flags & R_CHUNK) !== 0) {
           if (this.congested) this.pendingAcks++;
           else this.link!.send(K_ACK, this.poolNo, 0, 0);
         }
       }
-    } catch (err) {
-      this.handlerFailed(err);
     }
-    this.inEvent = wasIn;
-    if (!wasIn) this.endEvent();
+    this.leaveEvent(token);
   }
 
   handlerLost(): void {
@@ -61,12 +57,10 @@ export abstract class HttpPoolSide extends HttpDispatch {
       return;
     }
     this.closeAfter = true;
-    if (this.waiting && !this.res.headersSent) {
-      const wasIn = this.inEvent;
-      this.inEvent = true;
-      this.respondError(503);
-      this.inEvent = wasIn;
-      if (!wasIn) this.endEvent();
+    if (this.waiting && !this.wire.headersSent) {
+      const token = this.enterEvent();
+      this.exchange.respondError(503);
+      this.leaveEvent(token);
     } else if (this.waiting) {
       this.waiting = false;
       this.terminate("handler thread died mid-response");
@@ -77,5 +71,4 @@ export abstract class HttpPoolSide extends HttpDispatch {
     for (; this.pendingAcks > 0; this.pendingAcks--) this.link?.send(K_ACK, this.poolNo, 0, 0);
     this.wakeDrainWaiters();
   }
-
 }

@@ -37,7 +37,7 @@ export abstract class HttpWsSide extends HttpPoolSide {
   /** The 101 is written: a WebSocket connection takes this socket, its id, state and pool link over. */
   protected becomeWs(): void {
     const d = this.wsNext!;
-    const route = this.hs.ws!;
+    const route = this.listener.ws!;
     this.wsNext = null;
     const rest = this.wsRest;
     this.wsRest = null;
@@ -80,7 +80,7 @@ export abstract class HttpWsSide extends HttpPoolSide {
       this.inEvent = wasIn;
       if (!wasIn) this.endEvent();
     };
-    const route = this.hs.ws!;
+    const route = this.listener.ws!;
     const timer = setTimeout(() => settle(() => upgradeTimedOut(route, this.io)), this.io.config.ws.upgrade_timeout_ms);
     p.pending.then(
       (v) => settle(() => settleUpgrade(route, this.io, p, true, v)),

@@ -1,10 +1,10 @@
 /**
  * @module http/request
- * The `req` an http hook receives: lazy views over the parser's recorded head (nothing is decoded until asked)
- * and the body collected by the connection. One object per connection, reused from request to request while
- * handlers finish synchronously.
+ * The `req` an http hook receives, on an I/O thread and on a handler thread alike: lazy views over a parsed head
+ * (nothing is decoded until asked) and the body. The head is llhttp's record of it on an I/O thread
+ * (llhttp/parser.ts) and the HTTP_REQ record on a handler thread (pool/record-head.ts). On an I/O thread one object
+ * per connection, reused from request to request.
  */
-import type { RequestParser } from "./llhttp/parser.ts";
 import type { Conn } from "../module/types.ts";
 import type { HttpHeaders, HttpRequest } from "../module/http-types.ts";
 import { targetAuthority, targetPath, targetQuery } from "./request-target.ts";
@@ -12,8 +12,25 @@ import { targetAuthority, targetPath, targetQuery } from "./request-target.ts";
 const EMPTY = new Uint8Array(0);
 const utf8 = new TextDecoder();
 
+/** A request's head as the request object reads it. */
+export interface RequestHead {
+  methodName(): string;
+  /** The request-target as received. */
+  url(): string;
+  readonly versionMajor: number;
+  readonly versionMinor: number;
+  readonly headerCount: number;
+  /** Index of the first field named `nameLower` at or after `from`, or -1. */
+  headerIndex(nameLower: string, from?: number): number;
+  /** Field `i`'s name, lower-case. */
+  headerName(i: number): string;
+  headerValue(i: number): string;
+  /** Keeps the head readable past the read event that parsed it (an async hook). */
+  detachHead(): void;
+}
+
 class HeadersView implements HttpHeaders {
-  constructor(private readonly p: RequestParser) {}
+  constructor(private readonly p: RequestHead) {}
 
   get(name: string): string | undefined {
     const lower = name.toLowerCase();
@@ -47,7 +64,7 @@ class HeadersView implements HttpHeaders {
 }
 
 export class HttpRequestImpl implements HttpRequest<unknown> {
-  parser!: RequestParser;
+  head!: RequestHead;
   body: Uint8Array = EMPTY;
   private _method: string | undefined;
   private _url: string | undefined;
@@ -58,20 +75,20 @@ export class HttpRequestImpl implements HttpRequest<unknown> {
 
   constructor(readonly conn: Conn<unknown>) {}
 
-  begin(parser: RequestParser, body: Uint8Array): void {
-    if (this.parser !== parser) this._headers = undefined;
-    this.parser = parser;
+  begin(head: RequestHead, body: Uint8Array): void {
+    if (this.head !== head) this._headers = undefined;
+    this.head = head;
     this.body = body;
     this._method = this._url = this._path = this._host = undefined;
     this._query = undefined;
   }
 
   get method(): string {
-    return (this._method ??= this.parser.methodName());
+    return (this._method ??= this.head.methodName());
   }
 
   get url(): string {
-    return (this._url ??= this.parser.url());
+    return (this._url ??= this.head.url());
   }
 
   get path(): string {
@@ -87,14 +104,14 @@ export class HttpRequestImpl implements HttpRequest<unknown> {
       // RFC 9112 §3.2.2: "When an origin server receives a request with an absolute-form of request-target, the
       // origin server MUST ignore the received Host header field (if any) and instead use the host information of
       // the request-target."
-      const i = this.parser.headerIndex("host", 0);
-      this._host = targetAuthority(this.url) ?? (i < 0 ? "" : this.parser.headerValue(i));
+      const i = this.head.headerIndex("host", 0);
+      this._host = targetAuthority(this.url) ?? (i < 0 ? "" : this.head.headerValue(i));
     }
     return this._host;
   }
 
   get headers(): HttpHeaders {
-    return (this._headers ??= new HeadersView(this.parser));
+    return (this._headers ??= new HeadersView(this.head));
   }
 
   text(): string {
@@ -106,7 +123,7 @@ export class HttpRequestImpl implements HttpRequest<unknown> {
   }
 
   get version(): string {
-    return `${this.parser.versionMajor}.${this.parser.versionMinor}`;
+    return `${this.head.versionMajor}.${this.head.versionMinor}`;
   }
 
   get remoteAddress(): string {
@@ -117,8 +134,8 @@ export class HttpRequestImpl implements HttpRequest<unknown> {
     return this.conn.remotePort;
   }
 
-  /** Keeps the head readable after the read event (async handler): it leaves the parser's shared buffer. */
+  /** Keeps the head readable after the read event (async handler): on an I/O thread it leaves the parser's shared buffer. */
   detach(): void {
-    this.parser.detachHead();
+    this.head.detachHead();
   }
 }

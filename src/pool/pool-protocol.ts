@@ -13,7 +13,7 @@
  *                   WS_OPEN     the HTTP connection is a WebSocket now  conn.protocol "ws": push and topics work on it
  *   handler → I/O   REPLY       proc's answer for seq (flags: CLOSE, DROP, FAIL, EMPTY)
  *                   REJECT      accept refused the connection
- *                   HTTP_RES    a response, whole or streamed (flags: WHOLE, CHUNK, END, FAIL, CLOSE)
+ *                   HTTP_RES    a response, whole or streamed (flags: WHOLE, CHUNK, END, FAIL, CLOSE, DROP, CUT)
  *                   PS_PUSH     conn.send bytes for this conn           in line with its replies (pubsub/); seq: the
  *                               proc running when it was made (it leaves before that proc's reply), flags 1: more parts
  *                   PS_SUB      topic (UTF-8)                          conn.subscribe; PS_UNSUB: unsubscribe
@@ -64,12 +64,14 @@ export const R_CHUNK = 32;
 export const R_END = 64;
 /** REPLY: more parts of this reply follow (a reply larger than one ring record). */
 export const R_PART = 128;
+/** HTTP_RES: the handler failed with part of its response out; the I/O thread cuts the connection. */
+export const R_CUT = 256;
 /**
- * HTTP_RES: R_FAIL together with R_WHOLE, R_CHUNK or R_END is the module's `error` hook answering a failed request
- * (counted as a handler error where the connection lives, logged on the handler thread); R_FAIL alone carries the
- * error message, and the I/O thread answers 500.
+ * HTTP_RES: the records that end a response (after one of them the I/O thread may send the next request). R_FAIL on
+ * any HTTP_RES record counts a handler error where the connection lives; the failure is logged on the handler
+ * thread, which also answers it (the 500, or the `error` hook's answer).
  */
-export const R_SHAPED = R_WHOLE | R_CHUNK | R_END;
+export const R_LAST = R_WHOLE | R_END | R_DROP | R_CUT;
 /** HTTP_REQ flags: the route (route.ts, 0-3) in the low bits ... */
 export const Q_ROUTE = 7;
 /** ... and whether the request came over TLS (its fetch-hook URL is https://). */

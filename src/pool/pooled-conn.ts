@@ -12,8 +12,8 @@ import type { RingLink } from "./ring-link.ts";
 
 const enc = new TextEncoder();
 
-/** What the handler thread does to a response in progress (pooled-http.ts's PooledResponse; named here so this file
- * does not import pooled-http.ts, which imports this one). */
+/** What the handler thread does to a response in progress (record-sink.ts's RecordSink; named here so this file
+ * does not import record-sink.ts, which imports this one). */
 export interface ResponseInProgress {
   /** The I/O thread took a streamed chunk: the handler may write more. */
   ack(): void;

@@ -4,7 +4,8 @@
 import { afterEach, expect, test } from "bun:test";
 import { defineModule, staticResponse } from "../../src/index.ts";
 import { PooledConn } from "../../src/pool/pooled-conn.ts";
-import { PooledResponse } from "../../src/pool/pooled-http.ts";
+import { RecordSink } from "../../src/pool/record-sink.ts";
+import { HttpResponseImpl } from "../../src/http/response.ts";
 import type { HttpResponse } from "../../src/module/http-types.ts";
 import { startInProcess, type InProcessServer } from "../helpers/in-process.ts";
 import { exchange, refused } from "../helpers/http-client.ts";
@@ -66,7 +67,7 @@ test("inline: each misuse of res throws with its code", async () => {
 
 test("handler thread: PooledResponse throws the same codes", () => {
   const conn = new PooledConn({ id: 1, protocol: "http", remoteAddress: "127.0.0.1", remotePort: 1, localPort: 2, thread: 0 } as never, 1, 0);
-  const res = new PooledResponse(() => {}, conn, () => {});
+  const res = new HttpResponseImpl(new RecordSink(() => {}, conn, () => {}, Infinity));
   expect(misuses(res)).toEqual(EXPECTED);
 });
 
