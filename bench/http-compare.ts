@@ -15,10 +15,11 @@ import { DEFAULT_GROCKETD_CMD, type Running, type HttpServerSpec, parseOnly, set
 import { fmtInt } from "./lib/kiss-report.ts";
 import { chartNote, writeSvgChart } from "./lib/svg-chart.ts";
 
-const USAGE = `usage: bun bench/http-compare.ts [--rounds 5] [--duration 4] [--idle 1] [--connections 64] [--depth 16]
+const USAGE = `usage: bun bench/http-compare.ts [--rounds 5] [--duration 4] [--server-warmup 2] [--idle 1] [--connections 64] [--depth 16]
        [--only grocketd,grocketd-fetch,bun,nginx,uws] [--grocketd-cmd CMD] [--nginx PATH] [--uws PATH] [--timeout 2] [--pin] [--json] [--svg FILE]
   --rounds N        measured rounds (each starts every server fresh, order alternating); 5 or more for a verdict
   --duration S      seconds of wrk per server, mode and round
+  --server-warmup S seconds of uncounted wrk load on each fresh server first (JIT warm-up: steady state, not start-up; 0 = cold)
   --depth N         pipelining depth of the pipelined mode (bench/wrk/pipeline.lua)
   --only LIST       servers to run, comma-separated (default all five; nginx and uws are skipped, with a note, when absent)
   --grocketd-cmd    split on spaces; {bun} and {port} (→ 0) are replaced. Default:
@@ -36,6 +37,7 @@ const a = parseArgs(
     rounds: "number",
     duration: "number",
     idle: "number",
+    "server-warmup": "number",
     connections: "number",
     depth: "number",
     only: "string",
@@ -65,6 +67,7 @@ const load: HttpLoad = {
   connections: a.connections ?? 64,
   durationSec: a.duration ?? 4,
   idleSec: a.idle ?? 1,
+  warmupSec: a["server-warmup"] ?? 2,
   wrkThreads: 1,
   timeoutSec: a.timeout ?? 2,
 };

@@ -13,14 +13,15 @@ import { median, spread } from "./lib/stats.ts";
 import { chartNote, writeSvgChart } from "./lib/svg-chart.ts";
 import { cpus } from "node:os";
 
-const USAGE = "usage: bun bench/pool-compare.ts [--rounds 5] [--duration 4] [--connections 64] [--pipeline 1] [--only noop|blocking] [--json] [--svg FILE]";
-const a = parseArgs(process.argv.slice(2), { rounds: "number", duration: "number", connections: "number", pipeline: "number", only: "string", json: "boolean", svg: "string" }, USAGE);
+const USAGE = "usage: bun bench/pool-compare.ts [--rounds 5] [--duration 4] [--server-warmup 2] [--connections 64] [--pipeline 1] [--only noop|blocking] [--json] [--svg FILE]";
+const a = parseArgs(process.argv.slice(2), { rounds: "number", duration: "number", "server-warmup": "number", connections: "number", pipeline: "number", only: "string", json: "boolean", svg: "string" }, USAGE);
 const rounds = a.rounds ?? 5;
 const load: LoadSpec = {
   connections: a.connections ?? 64,
   pipeline: a.pipeline ?? 1,
   durationSec: a.duration ?? 4,
   idleSec: 1,
+  warmupSec: a["server-warmup"] ?? 2,
   clientThreads: 1,
   timeoutSec: 5,
 };

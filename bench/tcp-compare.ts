@@ -17,7 +17,7 @@ import { cpus } from "node:os";
 const DEFAULT_GROCKETD = "{bun} src/grocketd.ts --module modules/echo.ts --listen tcp://127.0.0.1:{port} --threads {threads}";
 const DEFAULT_BARE = "{bun} bench/bare-echo-server.ts --port {port}";
 
-const USAGE = `usage: bun bench/tcp-compare.ts [--rounds 5] [--duration 4] [--idle 1] [--connections 64] [--pipelines 1,16]
+const USAGE = `usage: bun bench/tcp-compare.ts [--rounds 5] [--duration 4] [--server-warmup 2] [--idle 1] [--connections 64] [--pipelines 1,16]
        [--only bare|grocketd] [--threads-server 2] [--grocketd-cmd CMD] [--bare-cmd CMD] [--client-threads 1]
        [--warmup 1] [--timeout 5] [--json] [--svg FILE]
   CMD is split on spaces; {bun} {port} {threads} are replaced (port 0: the server picks one and prints it).
@@ -32,6 +32,7 @@ const a = parseArgs(
     rounds: "number",
     duration: "number",
     idle: "number",
+    "server-warmup": "number",
     connections: "number",
     pipelines: "string",
     only: "string",
@@ -56,6 +57,7 @@ const load: Omit<LoadSpec, "pipeline"> = {
   connections: a.connections ?? 64,
   durationSec: a.duration ?? 4,
   idleSec: a.idle ?? 1,
+  warmupSec: a["server-warmup"] ?? 2,
   clientThreads: a["client-threads"] ?? 1,
   timeoutSec: a.timeout ?? 5,
 };

@@ -22,7 +22,7 @@ const SERVERS: Record<string, string> = {
   "grocketd-dgram": "{bun} bench/udp-grocketd-harness.ts --port 0 --threads 1 --backend dgram",
 };
 
-const USAGE = `usage: bun bench/udp-compare.ts [--rounds 5] [--duration 4] [--idle 1] [--window 64] [--size 64] [--sockets 1]
+const USAGE = `usage: bun bench/udp-compare.ts [--rounds 5] [--duration 4] [--server-warmup 2] [--idle 1] [--window 64] [--size 64] [--sockets 1]
        [--timeout-ms 500] [--extra bare-bun,grocketd-dgram] [--grocketd-cmd CMD] [--bare-cmd CMD] [--warmup 1] [--json]
        [--svg FILE]
   servers: bare-dgram (anchor) and grocketd (subject); --extra adds bare-bun (Bun.udpSocket echo) and/or
@@ -36,6 +36,7 @@ const a = parseArgs(
     rounds: "number",
     duration: "number",
     idle: "number",
+    "server-warmup": "number",
     window: "number",
     size: "number",
     sockets: "number",
@@ -58,6 +59,7 @@ const load: UdpLoadSpec = {
   sockets: a.sockets ?? 1,
   durationSec: a.duration ?? 4,
   idleSec: a.idle ?? 1,
+  warmupSec: a["server-warmup"] ?? 2,
   timeoutMs: a["timeout-ms"] ?? 500,
 };
 const log = (line: string) => process.stderr.write(`${line}\n`);

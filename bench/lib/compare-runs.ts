@@ -17,6 +17,8 @@ export interface LoadSpec {
   pipeline: number;
   durationSec: number;
   idleSec: number;
+  /** Seconds of uncounted load first, for JIT warm-up (bench/lib/http-runs.ts says why); 0 or absent = cold. */
+  warmupSec?: number;
   clientThreads: number;
   timeoutSec: number;
 }
@@ -48,6 +50,10 @@ export function sleep(ms: number): Promise<void> {
 export async function measureRound(spec: ServerSpec, load: LoadSpec, round: number, cwd: string): Promise<RunRecord> {
   const server = await startServer(spec.name, spec.cmd, { cwd });
   try {
+    const warmup = load.warmupSec ?? 0;
+    if (warmup > 0) {
+      await runKissClient({ port: server.port, connections: load.connections, pipeline: load.pipeline, durationSec: warmup, threads: load.clientThreads, timeoutSec: load.timeoutSec });
+    }
     await sleep(load.idleSec * 1000);
     const before = await readTreeCpuTicks(server.pid);
     const s: KissSummary = await runKissClient({

@@ -1,5 +1,8 @@
-// One measured round of the HTTP comparison: a fresh server, a raw check of its answer, 1 s idle, then its CPU time
-// (the whole process tree: nginx = master + worker) read around one wrk run. The server is always stopped again.
+// One measured round of the HTTP comparison: a fresh server, a raw check of its answer, a warm-up wrk run that is
+// not counted (JIT-compiled servers — Bun, grocketd — spend their first seconds compiling on helper threads, which
+// /proc counts as the server's CPU; a long-running server has paid that long ago, and nginx and uWebSockets pay
+// nothing, so a cold measurement says more about the JIT than about the server), 1 s idle, then its CPU time (the
+// whole process tree: nginx = master + worker) read around one wrk run. The server is always stopped again.
 
 import { checkHello } from "./http-check.ts";
 import type { HttpServerSpec } from "./http-servers.ts";
@@ -21,6 +24,8 @@ export interface HttpLoad {
   connections: number;
   durationSec: number;
   idleSec: number;
+  /** Seconds of uncounted load before the measured run (0 = measure from cold). */
+  warmupSec: number;
   wrkThreads: number;
   /** wrk --timeout, seconds. */
   timeoutSec: number;
@@ -80,18 +85,21 @@ export async function measureHttpRound(spec: HttpServerSpec, mode: HttpMode, loa
     } catch (e) {
       throw new Error(`${spec.name} answered wrongly on port ${server.port}: ${(e as Error).message}`);
     }
+    const wrkRun = (durationSec: number) =>
+      runWrk({
+        url: `http://127.0.0.1:${server.port}/`,
+        threads: load.wrkThreads,
+        connections: load.connections,
+        durationSec,
+        depth: mode.depth,
+        timeoutSec: load.timeoutSec,
+        prefix: load.wrkPrefix,
+        wrkPath: load.wrkPath,
+      });
+    if (load.warmupSec > 0) await wrkRun(load.warmupSec);
     await sleep(load.idleSec * 1000);
     const before = await readTreeCpuTicks(server.pid);
-    const wrk = await runWrk({
-      url: `http://127.0.0.1:${server.port}/`,
-      threads: load.wrkThreads,
-      connections: load.connections,
-      durationSec: load.durationSec,
-      depth: mode.depth,
-      timeoutSec: load.timeoutSec,
-      prefix: load.wrkPrefix,
-      wrkPath: load.wrkPath,
-    });
+    const wrk = await wrkRun(load.durationSec);
     const after = await readTreeCpuTicks(server.pid);
     const cpu = cpuSecondsBetween(before, after);
     const r = wrk.result;

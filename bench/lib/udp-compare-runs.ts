@@ -17,6 +17,8 @@ export interface UdpLoadSpec {
   sockets: number;
   durationSec: number;
   idleSec: number;
+  /** Seconds of uncounted load first, for JIT warm-up (bench/lib/http-runs.ts says why); 0 or absent = cold. */
+  warmupSec?: number;
   timeoutMs: number;
 }
 
@@ -42,6 +44,10 @@ export interface UdpRunRecord {
 export async function measureUdpRound(spec: UdpServerSpec, load: UdpLoadSpec, round: number, cwd: string): Promise<UdpRunRecord> {
   const server = await startServer(spec.name, spec.cmd, { cwd });
   try {
+    const warmup = load.warmupSec ?? 0;
+    if (warmup > 0) {
+      await runUdpClient({ port: server.port, window: load.window, size: load.size, sockets: load.sockets, durationSec: warmup, timeoutMs: load.timeoutMs });
+    }
     await Bun.sleep(load.idleSec * 1000);
     const before = await readTreeCpuTicks(server.pid);
     const s = await runUdpClient({
