@@ -18,7 +18,7 @@ import type { Binding } from "../module/binding.ts";
 import { Ring } from "../ring/ring.ts";
 import { Mesh } from "../pubsub/mesh.ts";
 import { RedisBridge } from "../pubsub/redis-bridge.ts";
-import { FIXED_FIELDS } from "../stats/stat-fields.ts";
+import { StatsSlot } from "../stats/stats-slot.ts";
 import { statsRegistry, type StatsGroup } from "../stats/stats-registry.ts";
 import type { PlanData } from "./plan-data.ts";
 import { RestartPolicy } from "./restart-policy.ts";
@@ -74,7 +74,10 @@ export class ThreadSupervisor implements Serving {
     const pool = !plan.config.worker.disabled;
     const n = plan.threads;
     const m = pool ? plan.config.worker.threads : 0;
-    this.stats = statsRegistry().open(n, m);
+    const redis = plan.config.pubsub.redis;
+    const members = plan.threads + ((proc !== null && plan.config.server.processes > 1) || redis !== "" ? 1 : 0);
+    // This thread is the uplink (below) when there is one: its drops have a slot of their own (role "main").
+    this.stats = statsRegistry().open(n, m, members > plan.threads);
     this.board = new HealthBoard(2 * (n + m));
     const modules = [...plan.modules];
     const { server } = plan.config;
@@ -92,9 +95,7 @@ export class ThreadSupervisor implements Serving {
       }
       for (let j = 0; j < m; j++) this.handlerVariant.push(0);
     }
-    const redis = plan.config.pubsub.redis;
     this.brokerDown = redis === "" ? null : new SharedArrayBuffer(4);
-    const members = plan.threads + ((proc !== null && plan.config.server.processes > 1) || redis !== "" ? 1 : 0);
     if (members > 1) {
       for (let i = 0; i < members; i++) {
         this.mesh.push([]);
@@ -103,16 +104,18 @@ export class ThreadSupervisor implements Serving {
     }
     if (members > plan.threads) {
       const up = plan.threads;
-      // Its drops (a full ring to a thread) are not in any thread's slot: counted here, unread (documented).
-      const scratch = new Float64Array(FIXED_FIELDS);
-      const uplink = (this.uplink = new Mesh({ out: this.mesh[up]!, in: this.mesh.map((row) => row[up]!) }, () => scratch, {
+      // Its drops (a full ring to one of this process's I/O threads, a publish Redis refused) count in its own slot.
+      const mainStats = StatsSlot.attach(this.stats.ref("main", 0)).fields;
+      const uplink = (this.uplink = new Mesh({ out: this.mesh[up]!, in: this.mesh.map((row) => row[up]!) }, () => mainStats, {
         // With Redis every process bridges itself (Redis reaches the other processes too); else the master relays.
         published: (topic, bytes) => (this.bridge !== null ? this.bridge.publish(topic, bytes) : this.onUplink(topic, bytes)),
         sent: () => {},
         interest: (thread, topic, on) => this.bridge?.interestChanged(thread, topic, on),
       }, log));
       if (redis !== "") {
-        this.bridge = new RedisBridge(redis, { deliver: (topic, bytes) => uplink.publish(topic, -1, bytes), down: new Int32Array(this.brokerDown!), log });
+        this.bridge = new RedisBridge(redis, {
+          deliver: (topic, bytes) => uplink.publish(topic, -1, bytes), down: new Int32Array(this.brokerDown!), log, stats: mainStats,
+        });
       }
     }
     /** Fresh rings between I/O link k and every handler (the old ones may hold a dead thread's records). */

@@ -13,11 +13,14 @@
  * When Redis goes away, local delivery carries on untouched; the bridge sets a shared flag that the I/O threads read
  * at each publish, so publishes made meanwhile are counted (`pubsub.dropped.broker_down`), and it reconnects with
  * back-off (100 ms doubling to 5 s), subscribing again to every topic that still has subscribers. Commands are not
- * queued while it is down (enableOfflineQueue: false), so nothing unbounded builds up.
+ * queued while it is down (enableOfflineQueue: false), so nothing unbounded builds up. A publish handed to Redis
+ * that fails anyway (the connection went away mid-flight) is counted on this thread's slot (`broker_down`, role
+ * "main" in /status).
  */
 import { RedisClient } from "bun";
 import { describeError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
+import { S_PS_DROP_BROKER } from "../stats/stat-fields.ts";
 
 const PREFIX = "grocketd:";
 const BACKOFF_MIN_MS = 100;
@@ -29,6 +32,8 @@ export interface BridgeHost {
   /** Shared with the I/O threads: 1 while Redis cannot be reached (they count their publishes as dropped). */
   readonly down: Int32Array;
   readonly log: Logger;
+  /** The main thread's counters: a publish Redis refused once handed to it counts as S_PS_DROP_BROKER. */
+  readonly stats: Float64Array;
 }
 
 export class RedisBridge {
@@ -121,7 +126,10 @@ export class RedisBridge {
     const pub = this.pub;
     if (!this.up || pub === null) return; // counted by the I/O thread, which saw the flag
     const msg = `${this.id}\n${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("latin1")}`;
-    pub.publish(PREFIX + topic, msg).catch(() => void this.unrelayed++);
+    pub.publish(PREFIX + topic, msg).catch(() => {
+      this.unrelayed++;
+      this.host.stats[S_PS_DROP_BROKER]++;
+    });
   }
 
   /** I/O thread `thread` has its first subscriber to `topic` (on) or lost its last (off). */

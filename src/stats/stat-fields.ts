@@ -57,9 +57,15 @@ export const S_PS_PUBLISHES = 22;
 export const S_PS_DELIVERIES = 23;
 /** Connections dropped as slow consumers (output past io.max_buffered; close reason `slow_consumer`). */
 export const S_PS_DROP_SLOW = 24;
-/** Records (publishes, sends) not delivered to another I/O thread because the ring to it was full. */
+/**
+ * Records (publishes, sends) not delivered to another I/O thread because the ring to it was full. Also counted by a
+ * process's main thread (role "main") for the publishes of other processes or the broker it could not hand on.
+ */
 export const S_PS_DROP_RING = 25;
-/** Publishes that could not be relayed to other processes or the broker. */
+/**
+ * Publishes that could not be relayed to other processes or the broker: made while it was unreachable (on the I/O
+ * thread), or refused by Redis once handed to it (on the process's main thread, role "main").
+ */
 export const S_PS_DROP_BROKER = 26;
 /** Subscriptions on this thread now (gauge). */
 export const S_PS_SUBSCRIPTIONS = 27;
@@ -137,6 +143,9 @@ export const IO_FAMILIES: readonly Family[] = [
   { name: "pubsub_topics", kind: "gauge", help: "Topics with a subscriber on this thread.", fields: [S_PS_TOPICS] },
   { name: "udp_overloaded_total", kind: "counter", help: "UDP datagrams dropped unanswered: their sender or listener held too many pending async replies.", fields: [S_UDP_OVERLOADED] },
 ];
+
+/** The families a process's main thread counts too (label `thread="main"`): its topic relay's drops. */
+export const MAIN_FAMILIES: ReadonlySet<string> = new Set(["pubsub_dropped_total"]);
 
 /** What handler threads count (`worker.disabled = false`), per handler thread (label `handler`). */
 export const HANDLER_FAMILIES: readonly Family[] = [

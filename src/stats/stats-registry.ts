@@ -15,7 +15,8 @@
 import { FIXED_FIELDS, GAUGES } from "./stat-fields.ts";
 import { SLOT_BYTES, StatsSlot, type StatsRef } from "./stats-slot.ts";
 
-export type ThreadRole = "io" | "handler";
+/** "main": the process's own thread where it relays topics (the mesh uplink, the Redis bridge; pubsub/mesh.ts). */
+export type ThreadRole = "io" | "handler" | "main";
 
 /** One thread's counters (or, merged, every thread that had this role and index). Plain data: crosses IPC. */
 export interface ThreadStats {
@@ -35,6 +36,8 @@ export interface ThreadStats {
  * The slots of one set of threads: I/O threads first, then handler threads, then the same again as spares. A thread
  * recycled after an uncaught exception (master/worker-group.ts) drains while its replacement already serves: the
  * replacement counts into the spare slot of that index, and readers merge both slots of an index into one entry.
+ * With `main`, one more slot at the end for the process's main thread, which relays topics to other processes or a
+ * broker and counts what it could not deliver there (its only writer is that thread, as for every slot).
  */
 export class StatsGroup {
   readonly sab: SharedArrayBuffer;
@@ -44,22 +47,26 @@ export class StatsGroup {
     readonly ioThreads: number,
     readonly handlerThreads: number,
     private readonly onClose: (g: StatsGroup) => void,
+    readonly main = false,
   ) {
     const n = ioThreads + handlerThreads;
-    this.sab = new SharedArrayBuffer(Math.max(1, 2 * n) * SLOT_BYTES);
-    for (let s = 0; s < 2 * n; s++) this.slots.push(StatsSlot.attach({ sab: this.sab, slot: s }));
+    const slots = 2 * n + (main ? 1 : 0);
+    this.sab = new SharedArrayBuffer(Math.max(1, slots) * SLOT_BYTES);
+    for (let s = 0; s < slots; s++) this.slots.push(StatsSlot.attach({ sab: this.sab, slot: s }));
   }
 
   /** What the start message of a thread carries; `variant` 1 is the index's spare slot. */
   ref(role: ThreadRole, index: number, variant = 0): StatsRef {
     const n = this.ioThreads + this.handlerThreads;
+    if (role === "main") return { sab: this.sab, slot: 2 * n };
     return { sab: this.sab, slot: (role === "io" ? index : this.ioThreads + index) + variant * n };
   }
 
   /** One entry per slot (an index appears twice, once per variant): StatsRegistry.snapshot() merges them. */
   read(): ThreadStats[] {
     const n = this.ioThreads + this.handlerThreads;
-    return this.slots.map((s, k) => {
+    return this.slots.map((s, k): ThreadStats => {
+      if (k === 2 * n) return { role: "main", index: 0, ...s.read() };
       const i = k % Math.max(1, n);
       const io = i < this.ioThreads;
       return { role: io ? "io" : "handler", index: io ? i : i - this.ioThreads, ...s.read() };
@@ -76,6 +83,8 @@ export class StatsGroup {
     this.onClose(this);
   }
 }
+
+const ROLE_ORDER: Record<ThreadRole, number> = { io: 0, handler: 1, main: 2 };
 
 const keyOf = (t: Pick<ThreadStats, "role" | "index" | "process">): string => `${t.process ?? ""}/${t.role}/${t.index}`;
 
@@ -103,8 +112,8 @@ export class StatsRegistry {
   private readonly remote = new Map<number, ThreadStats[]>();
 
   /** Slots for a set of threads; close() the group once they have stopped. */
-  open(ioThreads: number, handlerThreads: number): StatsGroup {
-    const g = new StatsGroup(ioThreads, handlerThreads, (x) => this.retire(x.read(), x));
+  open(ioThreads: number, handlerThreads: number, main = false): StatsGroup {
+    const g = new StatsGroup(ioThreads, handlerThreads, (x) => this.retire(x.read(), x), main);
     this.groups.add(g);
     return g;
   }
@@ -145,7 +154,7 @@ export class StatsRegistry {
     for (const g of this.groups) for (const t of g.read()) take(t, true);
     for (const list of this.remote.values()) for (const t of list) take(t, true);
     return [...merged.values()].sort(
-      (a, b) => (a.process ?? -1) - (b.process ?? -1) || (a.role === b.role ? 0 : a.role === "io" ? -1 : 1) || a.index - b.index,
+      (a, b) => (a.process ?? -1) - (b.process ?? -1) || ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || a.index - b.index,
     );
   }
 
@@ -157,7 +166,7 @@ export class StatsRegistry {
       for (let i = 0; i < g.ioThreads; i++) io.add(`/${i}`);
       for (let j = 0; j < g.handlerThreads; j++) handler.add(`/${j}`);
     }
-    for (const list of this.remote.values()) for (const t of list) (t.role === "io" ? io : handler).add(`${t.process}/${t.index}`);
+    for (const list of this.remote.values()) for (const t of list) if (t.role !== "main") (t.role === "io" ? io : handler).add(`${t.process}/${t.index}`);
     return { io: io.size, handler: handler.size };
   }
 }

@@ -9,7 +9,7 @@
  */
 import { VERSION } from "../version.ts";
 import { BUCKETS, CLASS_NAMES, CLASSES, DURATION_BOUNDS_S, SERIES_F64 } from "../stats/duration-histogram.ts";
-import { HANDLER_FAMILIES, IO_FAMILIES, type Family } from "../stats/stat-fields.ts";
+import { HANDLER_FAMILIES, IO_FAMILIES, MAIN_FAMILIES, type Family } from "../stats/stat-fields.ts";
 import type { ThreadStats } from "../stats/stats-registry.ts";
 import { sampleProcess } from "./process-metrics.ts";
 import { sumFields, sumModules, type StatusState } from "./status-report.ts";
@@ -72,7 +72,8 @@ class Exposition {
 }
 
 function where(t: ThreadStats, key: "thread" | "handler"): Record<string, string | number> {
-  return t.process === undefined ? { [key]: t.index } : { process: t.process, [key]: t.index };
+  const at = t.role === "main" ? "main" : t.index;
+  return t.process === undefined ? { [key]: at } : { process: t.process, [key]: at };
 }
 
 function perThread(e: Exposition, f: Family, threads: readonly ThreadStats[], key: "thread" | "handler"): void {
@@ -126,7 +127,9 @@ export function metricsText(state: StatusState, threads: readonly ThreadStats[],
   const io = threads.filter((t) => t.role === "io");
   const handlers = threads.filter((t) => t.role === "handler");
   const sums = sumFields(threads, "io");
-  for (const f of IO_FAMILIES) perThread(e, f, io, "thread");
+  // A process's main thread (topic relays) appears as thread="main" in the families it counts.
+  const withMain = threads.filter((t) => t.role === "io" || t.role === "main");
+  for (const f of IO_FAMILIES) perThread(e, f, MAIN_FAMILIES.has(f.name) ? withMain : io, "thread");
   for (const f of IO_FAMILIES) {
     e.family(`server_${f.name}`, f.kind, `${f.help} Sum over all I/O threads.`, f.fields.map((field, i) => [f.labels?.[i] ?? {}, sums[field] ?? 0]));
   }

@@ -28,11 +28,21 @@ export interface StatusState {
   readonly startedAt: number;
 }
 
-/** Sum of the fixed fields over threads of one role. */
+/**
+ * Sum of the fixed fields over threads of one role; the I/O sums include the processes' main threads (they count
+ * only the topic relays' drops, which are the server's as much as an I/O thread's are).
+ */
 export function sumFields(threads: readonly ThreadStats[], role: "io" | "handler"): number[] {
   const out = new Array<number>(FIXED_FIELDS).fill(0);
-  for (const t of threads) if (t.role === role) for (let i = 0; i < FIXED_FIELDS; i++) out[i]! += t.fields[i] ?? 0;
+  for (const t of threads) {
+    if (t.role === role || (role === "io" && t.role === "main")) for (let i = 0; i < FIXED_FIELDS; i++) out[i]! += t.fields[i] ?? 0;
+  }
   return out;
+}
+
+/** What a process's main thread counts: publishes it could not pass on (MAIN_FIELDS in stat-fields.ts). */
+function mainPart(f: readonly number[]) {
+  return { pubsub: { dropped: { ring_full: f[S_PS_DROP_RING]!, broker_down: f[S_PS_DROP_BROKER]! } } };
 }
 
 /** Module counters summed over every thread, keyed "<module>\t<counter>". */
@@ -88,6 +98,7 @@ export function statusJson(state: StatusState, threads: readonly ThreadStats[], 
     modules: dotted(sumModules(threads)),
     per_thread: threads.map((t) => {
       const where = { role: t.role, thread: t.index, ...(t.process === undefined ? {} : { process: t.process }) };
+      if (t.role === "main") return { role: t.role, ...(t.process === undefined ? {} : { process: t.process }), ...mainPart(t.fields) };
       if (t.role === "handler") {
         return { ...where, packets: t.fields[S_PACKETS], http_requests: t.fields[S_HTTP_REQUESTS], uncaught_errors: t.fields[S_ERR_UNCAUGHT], modules: dotted(t.modules) };
       }

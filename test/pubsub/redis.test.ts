@@ -106,4 +106,33 @@ describe.skipIf(REDIS === null)("across instances through Redis", () => {
     }
     expect(one.output()).toMatch(/pubsub: connected to redis[^]*pubsub: connected to redis/);
   }, 40_000);
+
+  test("a publish Redis refuses once it was handed over is counted as broker_down, on the process's main thread", async () => {
+    const rport = freePort();
+    redis = await startRedis(rport);
+    const one = await startGrocketd(["--module", CHAT, "--listen", "tcp://127.0.0.1:0", "--threads", "1"], {
+      env: { GROCKETD_PUBSUB_REDIS: `redis://127.0.0.1:${rport}`, GROCKETD_STATUS_LISTEN: "http://127.0.0.1:0" },
+    });
+    instances.push(one);
+    await one.waitFor(/pubsub: connected to redis/);
+    const status = (await one.waitFor(/status listener on (http:\/\/127\.0\.0\.1:\d+)/))[1]!;
+    const a = await client(one.ports[0]!, "r");
+    const a2 = await client(one.ports[0]!, "r");
+    // Redis stays up, but PUBLISH is no longer allowed: each publish the bridge hands it fails with NOPERM.
+    const acl = Bun.spawnSync(["redis-cli", "-p", String(rport), "ACL", "SETUSER", "default", "-publish"]);
+    expect(new TextDecoder().decode(acl.stdout)).toContain("OK");
+    for (let i = 0; i < 3; i++) a.write(`SAY refused${i}\n`);
+    await line(a2, /r user\d+: refused2\n/); // local delivery unaffected
+    let s: any;
+    for (const until = Date.now() + 5000; Date.now() < until; await Bun.sleep(50)) {
+      s = await (await fetch(`${status}/status`)).json();
+      if (s.pubsub.dropped.broker_down >= 3) break;
+    }
+    const main = s.per_thread.find((t: any) => t.role === "main");
+    expect(main.pubsub.dropped.broker_down).toBe(3);
+    expect(s.pubsub.dropped.broker_down).toBe(3); // the I/O thread saw Redis up: none counted there
+    const metrics = await (await fetch(`${status}/metrics`)).text();
+    expect(metrics).toContain('grocketd_pubsub_dropped_total{thread="main",reason="broker_down"} 3\n');
+    expect(metrics).toContain('grocketd_server_pubsub_dropped_total{reason="broker_down"} 3\n');
+  }, 30_000);
 });

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { CounterRegistry } from "../../src/module/counters.ts";
 import { DURATION_BOUNDS_S, observeDuration } from "../../src/stats/duration-histogram.ts";
-import { S_CONN_OPEN, S_CONN_TOTAL, S_HTTP_REQUESTS, S_PACKETS, S_UDP_OVERLOADED } from "../../src/stats/stat-fields.ts";
+import { S_CONN_OPEN, S_CONN_TOTAL, S_HTTP_REQUESTS, S_PACKETS, S_PS_DROP_BROKER, S_PS_DROP_RING, S_UDP_OVERLOADED } from "../../src/stats/stat-fields.ts";
 import { StatsRegistry } from "../../src/stats/stats-registry.ts";
 import { MODULE_COUNTERS, StatsSlot } from "../../src/stats/stats-slot.ts";
 import { metricsText } from "../../src/status/metrics-text.ts";
@@ -136,6 +136,31 @@ describe("stats slots and registry", () => {
     const j = statusJson(state, reg.snapshot(), reg.running()) as any;
     expect(j.udp).toEqual({ overloaded: 7 });
     expect(j.per_thread[0].udp).toEqual({ overloaded: 4 });
+  });
+
+  test("a process's main thread (topic relay) has a slot of its own: role main in /status, thread=\"main\" in /metrics, in the sums, not a running thread", () => {
+    const reg = new StatsRegistry();
+    const g = reg.open(1, 1, true);
+    StatsSlot.attach(g.ref("io", 0)).fields[S_PS_DROP_RING] = 2;
+    const main = StatsSlot.attach(g.ref("main", 0));
+    main.fields[S_PS_DROP_RING] = 5;
+    main.fields[S_PS_DROP_BROKER] = 1;
+    expect(reg.snapshot().map((t) => `${t.role}/${t.index}`)).toEqual(["io/0", "handler/0", "main/0"]);
+    expect(reg.running()).toEqual({ io: 1, handler: 1 });
+    const j = statusJson(state, reg.snapshot(), reg.running()) as any;
+    expect(j.pubsub.dropped).toEqual({ slow_consumer: 0, ring_full: 7, broker_down: 1 });
+    expect(j.per_thread[2]).toEqual({ role: "main", pubsub: { dropped: { ring_full: 5, broker_down: 1 } } });
+    const m = parsePrometheus(metricsText(state, reg.snapshot(), reg.running()));
+    expect(sampleValue(m, "grocketd_pubsub_dropped_total", { thread: "main", reason: "ring_full" })).toBe(5);
+    expect(sampleValue(m, "grocketd_pubsub_dropped_total", { thread: "0", reason: "ring_full" })).toBe(2);
+    expect(sampleValue(m, "grocketd_server_pubsub_dropped_total", { reason: "ring_full" })).toBe(7);
+    expect(m.get("grocketd_connections_total")!.samples.some((x) => x.labels.thread === "main")).toBe(false);
+    // A child's snapshot carries its main entry: the master shows it under that process, still not a running thread.
+    const master = new StatsRegistry();
+    master.setRemote(4242, 1, reg.snapshot());
+    expect(master.running()).toEqual({ io: 1, handler: 1 });
+    g.close(); // counters of a stopped generation stay in the totals
+    expect(reg.snapshot().find((t) => t.role === "main")!.fields[S_PS_DROP_RING]).toBe(5);
   });
 
   test("request-duration histogram: per listener and status class, cumulative buckets, summed over threads and kept across a reload", () => {
