@@ -14,9 +14,11 @@ import { type HttpLoad, type HttpMode, type HttpRunRecord, measureHttpRound, sle
 import { DEFAULT_GROCKETD_CMD, type Running, type HttpServerSpec, parseOnly, setupServers } from "./lib/http-servers.ts";
 import { fmtInt } from "./lib/kiss-report.ts";
 import { chartNote, writeSvgChart } from "./lib/svg-chart.ts";
+import { AB_USAGE, checkoutDir } from "./lib/grocketd-dir.ts";
 
 const USAGE = `usage: bun bench/http-compare.ts [--rounds 5] [--duration 4] [--server-warmup 2] [--idle 1] [--connections 64] [--depth 16]
-       [--only grocketd,grocketd-fetch,bun,nginx,uws] [--grocketd-cmd CMD] [--nginx PATH] [--uws PATH] [--timeout 2] [--pin] [--json] [--svg FILE]
+       [--only grocketd,grocketd-fetch,bun,nginx,uws] [--grocketd-cmd CMD] [--grocketd-dir DIR] [--baseline DIR]
+       [--nginx PATH] [--uws PATH] [--timeout 2] [--pin] [--json] [--svg FILE]
   --rounds N        measured rounds (each starts every server fresh, order alternating); 5 or more for a verdict
   --duration S      seconds of wrk per server, mode and round
   --server-warmup S seconds of uncounted wrk load on each fresh server first (JIT warm-up: steady state, not start-up; 0 = cold)
@@ -24,6 +26,8 @@ const USAGE = `usage: bun bench/http-compare.ts [--rounds 5] [--duration 4] [--s
   --only LIST       servers to run, comma-separated (default all five; nginx and uws are skipped, with a note, when absent)
   --grocketd-cmd    split on spaces; {bun} and {port} (→ 0) are replaced. Default:
                     ${DEFAULT_GROCKETD_CMD}
+                    (run in grocketd's checkout: modules/hello.ts is that checkout's)
+${AB_USAGE}
   --nginx PATH      the nginx binary (default: nginx on PATH, then /usr/sbin/nginx)
   --uws PATH        the uWebSockets anchor \`uws-hello PORT\` (default: <repo>/../shared/anchors/uws-hello)
   --timeout S       wrk --timeout
@@ -42,6 +46,8 @@ const a = parseArgs(
     depth: "number",
     only: "string",
     "grocketd-cmd": "string",
+    "grocketd-dir": "string",
+    baseline: "string",
     nginx: "string",
     uws: "string",
     timeout: "number",
@@ -96,7 +102,9 @@ try {
 } catch (e) {
   fail((e as Error).message);
 }
-const { specs, notes } = setupServers({ only, repo, grocketdCmd: a["grocketd-cmd"], nginxBin: a.nginx, uwsBin: a.uws, prefix: serverPrefix });
+const grocketdDir = checkoutDir(a["grocketd-dir"], repo, "--grocketd-dir");
+const baseDir = a.baseline === undefined ? undefined : checkoutDir(a.baseline, repo, "--baseline");
+const { specs, notes } = setupServers({ only, repo, grocketdCmd: a["grocketd-cmd"], grocketdDir, baseDir, nginxBin: a.nginx, uwsBin: a.uws, prefix: serverPrefix });
 for (const n of notes) log(n);
 if (specs.length === 0) fail("no server to measure");
 

@@ -12,6 +12,7 @@ import { runKissClient } from "./lib/kiss-client.ts";
 import { startServer } from "./lib/child-server.ts";
 import { fmtInt } from "./lib/kiss-report.ts";
 import { chartNote, writeSvgChart } from "./lib/svg-chart.ts";
+import { AB_USAGE, BASE, checkoutDir, fmtRatio, pairedRatios } from "./lib/grocketd-dir.ts";
 import { cpus } from "node:os";
 
 const DEFAULT_GROCKETD = "{bun} src/grocketd.ts --module modules/echo.ts --listen tcp://127.0.0.1:{port} --threads {threads}";
@@ -19,12 +20,14 @@ const DEFAULT_BARE = "{bun} bench/bare-echo-server.ts --port {port}";
 
 const USAGE = `usage: bun bench/tcp-compare.ts [--rounds 5] [--duration 4] [--server-warmup 2] [--idle 1] [--connections 64] [--pipelines 1,16]
        [--only bare|grocketd] [--threads-server 2] [--grocketd-cmd CMD] [--bare-cmd CMD] [--client-threads 1]
-       [--warmup 1] [--timeout 5] [--json] [--svg FILE]
-  CMD is split on spaces; {bun} {port} {threads} are replaced (port 0: the server picks one and prints it).
+       [--warmup 1] [--timeout 5] [--grocketd-dir DIR] [--baseline DIR] [--json] [--svg FILE]
+  CMD is split on spaces; {bun} {port} {threads} are replaced (port 0: the server picks one and prints it); the
+  grocketd command runs in its checkout (this one, or --grocketd-dir), so modules/echo.ts is that checkout's.
   default grocketd: ${DEFAULT_GROCKETD}
   default bare:     ${DEFAULT_BARE}
   --threads-server N  also run grocketd with N I/O threads, as a correctness check (zero mismatches), not in the ratio
-  --svg FILE          also write a chart of requests per server-CPU-second (median, min–max) to FILE`;
+  --svg FILE          also write a chart of requests per server-CPU-second (median, min–max) to FILE
+${AB_USAGE}`;
 
 const a = parseArgs(
   process.argv.slice(2),
@@ -40,6 +43,8 @@ const a = parseArgs(
     "grocketd-cmd": "string",
     "bare-cmd": "string",
     "client-threads": "number",
+    "grocketd-dir": "string",
+    baseline: "string",
     warmup: "number",
     timeout: "number",
     json: "boolean",
@@ -49,6 +54,8 @@ const a = parseArgs(
 );
 
 const repo = resolve(import.meta.dir, "..");
+const grocketdDir = checkoutDir(a["grocketd-dir"], repo, "--grocketd-dir");
+const baseDir = a.baseline === undefined ? undefined : checkoutDir(a.baseline, repo, "--baseline");
 const rounds = a.rounds ?? 5;
 const pipelines = (a.pipelines ?? "1,16").split(",").map(Number);
 if (pipelines.some((p) => !Number.isInteger(p) || p < 1)) throw new Error(`bad --pipelines ${a.pipelines}`);
@@ -73,11 +80,14 @@ function command(template: string, threads: number): string[] {
 const grocketdTemplate = a["grocketd-cmd"] ?? DEFAULT_GROCKETD;
 const specs: ServerSpec[] = [];
 if (a.only !== "grocketd") specs.push({ name: "bare", cmd: command(a["bare-cmd"] ?? DEFAULT_BARE, 1) });
-if (a.only !== "bare") specs.push({ name: "grocketd", cmd: command(grocketdTemplate, 1) });
+if (a.only !== "bare") specs.push({ name: "grocketd", cmd: command(grocketdTemplate, 1), cwd: grocketdDir });
+if (baseDir && a.only !== "bare") specs.push({ name: BASE, cmd: command(grocketdTemplate, 1), cwd: baseDir });
 const checkThreads = a["threads-server"];
 if (checkThreads && a.only !== "bare") {
-  specs.push({ name: `grocketd-t${checkThreads}`, cmd: command(grocketdTemplate, checkThreads), checkOnly: true });
+  specs.push({ name: `grocketd-t${checkThreads}`, cmd: command(grocketdTemplate, checkThreads), cwd: grocketdDir, checkOnly: true });
 }
+if (grocketdDir !== repo) log(`grocketd from ${grocketdDir}`);
+if (baseDir) log(`${BASE} from ${baseDir}`);
 
 process.on("SIGINT", async () => {
   log("interrupted: stopping servers");
@@ -87,7 +97,7 @@ process.on("SIGINT", async () => {
 
 /** An unmeasured run so the client's JIT is warm before the first measured round. */
 async function warmUp(spec: ServerSpec, seconds: number): Promise<void> {
-  const server = await startServer(spec.name, spec.cmd, { cwd: repo });
+  const server = await startServer(spec.name, spec.cmd, { cwd: spec.cwd ?? repo });
   try {
     for (const pipeline of pipelines) {
       await runKissClient({ port: server.port, connections: load.connections, pipeline, durationSec: seconds / pipelines.length });
@@ -130,8 +140,17 @@ try {
 const results = aggregate(records, pipelines, "bare", "grocketd");
 const correct = records.every((r) => r.ok && r.mismatches === 0 && r.failedConnections === 0);
 const targetsMet = results.every((p) => p.met !== false);
+const abLines = baseDir
+  ? pipelines.map((p) => {
+      const mine = records.filter((r) => r.pipeline === p);
+      const cpu = pairedRatios(mine, "grocketd", BASE, (r) => r.reqPerCpuSec);
+      const rps = pairedRatios(mine, "grocketd", BASE, (r) => r.reqPerSec);
+      return `\nbefore/after P=${p}: grocketd/${BASE} per server-CPU-s ${cpu ? fmtRatio(cpu) : "n/a"}, req/s ${rps ? fmtRatio(rps) : "n/a"}`;
+    })
+  : [];
 const report =
   formatReport(results, rounds, load.connections, "grocketd", "bare") +
+  abLines.join("") +
   `\n\ncorrectness: ${correct ? "zero mismatches, no failed connections" : "FAILED (see the rounds above)"}` +
   `\ntargets: ${results.some((p) => p.met !== null) ? (targetsMet ? "all met" : "NOT all met") : "not evaluated (one server only)"}`;
 if (a.svg) {

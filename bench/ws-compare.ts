@@ -2,7 +2,8 @@
 // (each connection must get back exactly what it sent, in order). Two modes in one run: ping-pong (1 in flight, the
 // issue's "≥ 1.0× Bun.serve" goal) and --inflight P (16: the "≥ 1.0× uWebSockets" goal). Servers, each started fresh
 // per round, order alternating between rounds:
-//   grocketd   bench/modules/ws-echo.ts on ws://127.0.0.1:0/, one I/O thread (--grocketd-dir DIR: another checkout)
+//   grocketd   bench/modules/ws-echo.ts on ws://127.0.0.1:0/, one I/O thread (--grocketd-dir DIR: another checkout;
+//              --baseline DIR: that checkout as one more server, grocketd-base, in the same rounds)
 //   bun-ws     Bun.serve WebSocket echoing in its `message` handler (bench/servers/bun-ws-echo.ts), one thread
 //   uws-ws     ../shared/anchors/uws-ws-echo PORT, when present (said so when absent)
 // Reported: medians and ranges over rounds of messages per second and per server-CPU-second (the server's own CPU
@@ -14,13 +15,15 @@ import { startServer, type ChildServer } from "./lib/child-server.ts";
 import { cpuSecondsBetween, readCpuTicks } from "./lib/proc-stat.ts";
 import { spread, type Spread } from "./lib/stats.ts";
 import { chartNote, writeSvgChart } from "./lib/svg-chart.ts";
+import { AB_USAGE, BASE, checkoutDir } from "./lib/grocketd-dir.ts";
 
 const USAGE =
   "usage: bun bench/ws-compare.ts [--rounds 3] [--connections 50] [--inflight 16] [--messages 2000] [--size 32]\n" +
-  "       [--only grocketd,bun-ws,uws-ws] [--grocketd-dir DIR] [--svg FILE]";
+  "       [--only grocketd,bun-ws,uws-ws] [--grocketd-dir DIR] [--baseline DIR] [--svg FILE]\n" +
+  AB_USAGE;
 const a = parseArgs(
   process.argv.slice(2),
-  { rounds: "number", connections: "number", inflight: "number", messages: "number", size: "number", only: "string", "grocketd-dir": "string", svg: "string" },
+  { rounds: "number", connections: "number", inflight: "number", messages: "number", size: "number", only: "string", "grocketd-dir": "string", baseline: "string", svg: "string" },
   USAGE,
 );
 const ROUNDS = Math.max(1, a.rounds ?? 3);
@@ -30,7 +33,8 @@ const INFLIGHT = Math.max(1, a.inflight ?? 16);
 const MSGS = a.messages ?? 2000;
 const SIZE = Math.max(16, a.size ?? 32);
 const root = resolve(import.meta.dir, "..");
-const grocketdDir = a["grocketd-dir"] === undefined ? root : resolve(a["grocketd-dir"]);
+const grocketdDir = checkoutDir(a["grocketd-dir"], root, "--grocketd-dir");
+const baseDir = a.baseline === undefined ? undefined : checkoutDir(a.baseline, root, "--baseline");
 const uws = [resolve(root, "../shared/anchors/uws-ws-echo"), resolve(root, "../../shared/anchors/uws-ws-echo")].find((p) => existsSync(p));
 
 interface Run {
@@ -92,7 +96,9 @@ async function run(name: string, cmd: string[], cwd: string, portArg: boolean, i
 const want = new Set((a.only ?? "grocketd,bun-ws,uws-ws").split(","));
 const servers: Array<{ name: string; cmd: string[]; cwd: string; portArg: boolean }> = [];
 if (want.has("grocketd")) {
-  servers.push({ name: "grocketd", cmd: [process.execPath, "src/grocketd.ts", "--module", resolve(root, "bench/modules/ws-echo.ts"), "--listen", "ws://127.0.0.1:0/", "--threads", "1"], cwd: grocketdDir, portArg: false });
+  const cmd = [process.execPath, "src/grocketd.ts", "--module", resolve(root, "bench/modules/ws-echo.ts"), "--listen", "ws://127.0.0.1:0/", "--threads", "1"];
+  servers.push({ name: "grocketd", cmd, cwd: grocketdDir, portArg: false });
+  if (baseDir) servers.push({ name: BASE, cmd, cwd: baseDir, portArg: false });
 }
 if (want.has("bun-ws")) servers.push({ name: "bun-ws", cmd: [process.execPath, resolve(root, "bench/servers/bun-ws-echo.ts")], cwd: root, portArg: false });
 if (want.has("uws-ws")) {
@@ -100,7 +106,7 @@ if (want.has("uws-ws")) {
   else servers.push({ name: "uws-ws", cmd: [uws], cwd: root, portArg: true });
 }
 const modes = [...new Set([1, INFLIGHT])];
-console.log(`bench:ws  ${CONNS} connections, ${MSGS} messages of ${SIZE} bytes each, every echo checked; in flight: ${modes.join(", ")}; ${ROUNDS} round(s)${grocketdDir === root ? "" : `; grocketd from ${grocketdDir}`}`);
+console.log(`bench:ws  ${CONNS} connections, ${MSGS} messages of ${SIZE} bytes each, every echo checked; in flight: ${modes.join(", ")}; ${ROUNDS} round(s)${grocketdDir === root ? "" : `; grocketd from ${grocketdDir}`}${baseDir ? `; ${BASE} from ${baseDir}` : ""}`);
 const perCpu = new Map<string, number[]>();
 const perSec = new Map<string, number[]>();
 for (let round = 1; round <= ROUNDS; round++) {
@@ -113,7 +119,7 @@ for (let round = 1; round <= ROUNDS; round++) {
       const pc = r.cpuSeconds > 0 ? r.messages / r.cpuSeconds : 0;
       (perCpu.get(key) ?? perCpu.set(key, []).get(key)!).push(pc);
       (perSec.get(key) ?? perSec.set(key, []).get(key)!).push(r.messages / r.seconds);
-      console.log(`round ${round}/${ROUNDS} in-flight ${String(inflight).padStart(2)} ${s.name.padEnd(9)} ${(r.messages / r.seconds).toFixed(0).padStart(8)} msg/s ${pc.toFixed(0).padStart(8)} msg/server-CPU-s (${r.cpuSeconds.toFixed(2)} CPU-s)`);
+      console.log(`round ${round}/${ROUNDS} in-flight ${String(inflight).padStart(2)} ${s.name.padEnd(13)} ${(r.messages / r.seconds).toFixed(0).padStart(8)} msg/s ${pc.toFixed(0).padStart(8)} msg/server-CPU-s (${r.cpuSeconds.toFixed(2)} CPU-s)`);
     }
   }
 }
@@ -126,8 +132,8 @@ for (const inflight of modes) {
   };
   for (const s of servers) {
     const mine = of(s.name)!;
-    const vs = ["bun-ws", "uws-ws"].filter((o) => o !== s.name && (of(o)?.median ?? 0) > 0 && mine.median > 0).map((o) => `×${(mine.median / of(o)!.median).toFixed(2)} vs ${o}`);
-    console.log(`in-flight ${String(inflight).padStart(2)} ${s.name.padEnd(9)} ${fmt(spread(perSec.get(`${inflight}\t${s.name}`)!)).padStart(26)} msg/s  ${fmt(mine).padStart(26)} msg/server-CPU-s  ${vs.join("  ")}`);
+    const vs = [...(s.name === "grocketd" ? [BASE] : []), "bun-ws", "uws-ws"].filter((o) => o !== s.name && (of(o)?.median ?? 0) > 0 && mine.median > 0).map((o) => `×${(mine.median / of(o)!.median).toFixed(2)} vs ${o}`);
+    console.log(`in-flight ${String(inflight).padStart(2)} ${s.name.padEnd(13)} ${fmt(spread(perSec.get(`${inflight}\t${s.name}`)!)).padStart(26)} msg/s  ${fmt(mine).padStart(26)} msg/server-CPU-s  ${vs.join("  ")}`);
   }
 }
 if (a.svg) {

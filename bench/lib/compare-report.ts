@@ -82,11 +82,11 @@ export function formatReport(results: PipelineResult[], rounds: number, connecti
     out.push("");
     out.push(`pipeline ${p.pipeline}`);
     out.push(
-      `  ${"server".padEnd(12)} ${"req/s".padEnd(34)} ${"req per server-CPU-s".padEnd(34)} ${"user µs/req".padStart(11)} ${"CPU".padStart(5)} ${"p50".padStart(7)} ${"p99".padStart(7)}  errors`,
+      `  ${"server".padEnd(14)} ${"req/s".padEnd(34)} ${"req per server-CPU-s".padEnd(34)} ${"user µs/req".padStart(11)} ${"CPU".padStart(5)} ${"p50".padStart(7)} ${"p99".padStart(7)}  errors`,
     );
     for (const s of p.servers) {
       out.push(
-        `  ${s.server.padEnd(12)} ${range(s.reqPerSec, fmtInt).padEnd(34)} ${range(s.reqPerCpuSec, fmtInt).padEnd(34)} ` +
+        `  ${s.server.padEnd(14)} ${range(s.reqPerSec, fmtInt).padEnd(34)} ${range(s.reqPerCpuSec, fmtInt).padEnd(34)} ` +
           `${s.userUsPerReq.toFixed(3).padStart(11)} ${(s.cpuUtilisation * 100).toFixed(0).padStart(4)}% ${fmtUs(s.latencyP50Us).padStart(7)} ` +
           `${fmtUs(s.latencyP99Us).padStart(7)}  ${s.mismatches} mismatches, ${s.failedConnections} failed conns`,
       );

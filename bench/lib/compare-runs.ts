@@ -8,6 +8,8 @@ export interface ServerSpec {
   /** Label in the report, e.g. "bare", "grocketd", "grocketd-t2". */
   name: string;
   cmd: string[];
+  /** Working directory of the server (default: the one measureRound is given), e.g. another checkout. */
+  cwd?: string;
   /** Only checked for correctness, not part of the ratio. */
   checkOnly?: boolean;
 }
@@ -46,9 +48,9 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Starts `spec` fresh, measures it under `load`, and always stops it again. */
+/** Starts `spec` fresh (in `spec.cwd`, else `cwd`), measures it under `load`, and always stops it again. */
 export async function measureRound(spec: ServerSpec, load: LoadSpec, round: number, cwd: string): Promise<RunRecord> {
-  const server = await startServer(spec.name, spec.cmd, { cwd });
+  const server = await startServer(spec.name, spec.cmd, { cwd: spec.cwd ?? cwd });
   try {
     const warmup = load.warmupSec ?? 0;
     if (warmup > 0) {

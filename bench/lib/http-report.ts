@@ -54,6 +54,7 @@ export const RATIO_PAIRS: ReadonlyArray<readonly [string, string]> = [
   [SUBJECT, "uws"],
   ["grocketd-fetch", SUBJECT],
   ["grocketd-fetch", "bun"],
+  [SUBJECT, "grocketd-base"],
 ];
 
 /** grocketd / nginx per server-CPU-second: ≥ 1.0 plain, ≥ 8 pipelined ×16 (the targets of README "Benchmarks"). */
@@ -124,7 +125,7 @@ export function aggregateHttp(records: readonly HttpRunRecord[], modes: readonly
 const range = (s: Spread, f: (n: number) => string) => `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
 const ratioFmt = (n: number) => n.toFixed(2);
 const us = (n: number | null) => (n === null ? "-" : fmtUs(n));
-const LABEL: Record<string, string> = { grocketd: "grocketd", "grocketd-fetch": "grocketd fetch", bun: "Bun.serve", nginx: "nginx", uws: "uWebSockets" };
+const LABEL: Record<string, string> = { grocketd: "grocketd", "grocketd-base": "grocketd-base", "grocketd-fetch": "grocketd fetch", bun: "Bun.serve", nginx: "nginx", uws: "uWebSockets" };
 /** The name a server has in the report and the chart. */
 export const serverLabel = (server: string): string => LABEL[server] ?? server;
 

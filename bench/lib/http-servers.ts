@@ -9,7 +9,8 @@ import { BUN_SERVE_VARIANT } from "../servers/bun-serve-hello.ts";
 import { NGINX_MISSING, findNginx, freePort, nginxVersion, startNginx } from "../servers/nginx-hello.ts";
 
 export const SERVER_NAMES = ["grocketd", "grocketd-fetch", "bun", "nginx", "uws"] as const;
-export type ServerName = (typeof SERVER_NAMES)[number];
+/** The names --only takes; "grocketd-base" is added by --baseline DIR (bench/lib/grocketd-dir.ts). */
+export type ServerName = (typeof SERVER_NAMES)[number] | "grocketd-base";
 
 export const DEFAULT_GROCKETD_CMD = "{bun} src/grocketd.ts --module modules/hello.ts --listen http://127.0.0.1:{port} --threads 1";
 /** The fetch-hook column: the same command with the fetch-hook module (not changed by --grocketd-cmd). */
@@ -92,6 +93,10 @@ export interface SetupOptions {
   only: readonly ServerName[];
   repo: string;
   grocketdCmd?: string;
+  /** The checkout grocketd (and grocketd-fetch) run from (--grocketd-dir); default `repo`. */
+  grocketdDir?: string;
+  /** Another checkout to run as "grocketd-base" beside grocketd (--baseline). */
+  baseDir?: string;
   nginxBin?: string;
   /** The uWebSockets anchor binary (--uws); default `defaultUwsPath(repo)`. */
   uwsBin?: string;
@@ -107,10 +112,13 @@ export function setupServers(o: SetupOptions): ServerSetup {
   for (const name of o.only) {
     if (name === "grocketd") {
       const cmd = [...prefix, ...expandCommand(o.grocketdCmd ?? DEFAULT_GROCKETD_CMD)];
-      specs.push(childSpec("grocketd", cmd.join(" "), cmd, o.repo));
+      const dir = o.grocketdDir ?? o.repo;
+      specs.push(childSpec("grocketd", `${cmd.join(" ")}${dir === o.repo ? "" : ` (in ${dir})`}`, cmd, dir));
+      if (o.baseDir) specs.push(childSpec("grocketd-base", `${cmd.join(" ")} (in ${o.baseDir})`, cmd, o.baseDir));
     } else if (name === "grocketd-fetch") {
-      const cmd = [...prefix, ...expandCommand(GROCKETD_FETCH_CMD)];
-      specs.push(childSpec("grocketd-fetch", cmd.join(" "), cmd, o.repo));
+      // The fetch module is the bench's own (this checkout's file), run by the grocketd of the checkout measured.
+      const cmd = [...prefix, ...expandCommand(GROCKETD_FETCH_CMD.replace("bench/modules/", `${o.repo}/bench/modules/`))];
+      specs.push(childSpec("grocketd-fetch", cmd.join(" "), cmd, o.grocketdDir ?? o.repo));
     } else if (name === "bun") {
       const cmd = [...prefix, process.execPath, BUN_SERVE_SCRIPT, "--port", "0"];
       specs.push(childSpec("bun", `${BUN_SERVE_VARIANT} (Bun ${Bun.version})`, cmd, o.repo));

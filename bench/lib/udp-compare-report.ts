@@ -84,11 +84,11 @@ const r2 = (n: number) => n.toFixed(2);
 export function formatUdpReport(res: UdpCompareResult, cfg: { rounds: number; window: number; size: number; sockets: number }, anchor: string, subject: string): string {
   const out: string[] = [];
   out.push(`UDP kiss echo, ${cfg.size}-byte datagrams, window ${cfg.window} x ${cfg.sockets} socket(s), ${cfg.rounds} rounds; medians (min–max)`);
-  out.push(`  ${"server".padEnd(15)} ${"dgram/s".padEnd(30)} ${"dgram per server-CPU-s".padEnd(30)} ${"CPU".padStart(5)} ${"p50".padStart(7)} ${"p99".padStart(7)}  loss`);
+  out.push(`  ${"server".padEnd(17)} ${"dgram/s".padEnd(30)} ${"dgram per server-CPU-s".padEnd(30)} ${"CPU".padStart(5)} ${"p50".padStart(7)} ${"p99".padStart(7)}  loss`);
   for (const s of res.servers) {
     const loss = s.sent ? `${fmtInt(s.lost)} of ${fmtInt(s.sent)} (${((s.lost / s.sent) * 100).toFixed(3)}%)` : "-";
     out.push(
-      `  ${s.server.padEnd(15)} ${range(s.dgramPerSec, fmtInt).padEnd(30)} ${range(s.dgramPerCpuSec, fmtInt).padEnd(30)} ` +
+      `  ${s.server.padEnd(17)} ${range(s.dgramPerSec, fmtInt).padEnd(30)} ${range(s.dgramPerCpuSec, fmtInt).padEnd(30)} ` +
         `${(s.cpuUtilisation * 100).toFixed(0).padStart(4)}% ${fmtUs(s.latencyP50Us).padStart(7)} ${fmtUs(s.latencyP99Us).padStart(7)}  ` +
         `${loss}, late ${s.late}, mismatches ${s.mismatches}, errors ${s.errors}`,
     );

@@ -9,6 +9,8 @@ export interface UdpServerSpec {
   /** Label in the report: "bare-dgram", "grocketd", ... */
   name: string;
   cmd: string[];
+  /** Working directory of the server (default: the one measureUdpRound is given), e.g. another checkout. */
+  cwd?: string;
 }
 
 export interface UdpLoadSpec {
@@ -42,7 +44,7 @@ export interface UdpRunRecord {
 }
 
 export async function measureUdpRound(spec: UdpServerSpec, load: UdpLoadSpec, round: number, cwd: string): Promise<UdpRunRecord> {
-  const server = await startServer(spec.name, spec.cmd, { cwd });
+  const server = await startServer(spec.name, spec.cmd, { cwd: spec.cwd ?? cwd });
   try {
     const warmup = load.warmupSec ?? 0;
     if (warmup > 0) {
