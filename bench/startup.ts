@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "./lib/cli-args.ts";
-import { PHASES, parseMarks, phasesOf } from "./lib/startup-phases.ts";
+import { PHASES, launchedFrom, parseMarks, phasesOf } from "./lib/startup-phases.ts";
 import { median } from "./lib/stats.ts";
 import { freePort } from "./servers/nginx-hello.ts";
 
@@ -91,6 +91,8 @@ interface Run {
   phases: Record<string, number> | null;
   /** How many threads compiled llhttp (the master shares its module with the I/O threads: 1). */
   wasmCompiles: number | null;
+  /** What ran: the pre-bundled runtime (dist/bundle/, through src/launch.ts) or the sources. */
+  from: "bundle" | "sources" | null;
 }
 
 async function startOnce(s: Subject, run: number): Promise<Run> {
@@ -128,6 +130,7 @@ async function startOnce(s: Subject, run: number): Promise<Run> {
     totalMs: answerAt - spawnAt,
     phases: s.trace ? phasesOf(marks, spawnAt, answerAt) : null,
     wasmCompiles: s.trace ? marks.filter((m) => m.where === "wasm" && m.phase === "compile-start").length : null,
+    from: s.trace ? launchedFrom(marks) : null,
   };
 }
 
@@ -168,6 +171,8 @@ if (traced.length > 0) {
     out.push(`  ${name.padEnd(15)} ${median(xs).toFixed(1).padStart(8)}  ${what}`);
   }
   out.push(`  llhttp compiled ${Math.max(...traced.map((r) => r.wasmCompiles ?? 0))} time(s) per start`);
+  const froms = [...new Set(traced.map((r) => r.from))];
+  out.push(`  ran from: ${froms.join(", ")}${froms.includes("sources") && a.bin ? " (no fresh dist/bundle/: bun run build:dist)" : ""}`);
 }
 out.push("", `goal: grocketd ≤ 100 ms with --threads ${threads}: ${totals.grocketd! <= 100 ? "MET" : "NOT MET"} (${totals.grocketd!.toFixed(1)} ms)`);
 if (a.baseline) out.push(`before/after: baseline ${totals.baseline!.toFixed(1)} ms → grocketd ${totals.grocketd!.toFixed(1)} ms (${(totals.grocketd! / totals.baseline!).toFixed(2)}×)`);

@@ -6,18 +6,38 @@
  * points nowhere (docs/platform-notes.md, "Workers in a single binary": `ModuleNotFound resolving "/$bunfs/..."`). The build lists each entry
  * with `--root .`, which stores it at `/$bunfs/root/<path from the repository root, .ts → .js>`; measured: Worker
  * and import() accept that path, and existsSync sees it only with the `.js` name.
+ * The pre-bundled runtime (dist/bundle/, src/build/build-dist.ts) is laid out the same way under its own folder:
+ * `dist/bundle/src/io/io-thread.js`, with the chunks they share (this file among them, as a rule) at the folder's
+ * top; the folder is the nearest one above this file that holds bundle.json.
  */
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { startupMark } from "./log/startup-trace.ts";
 
 /** True inside a `bun build --compile` executable (POSIX `/$bunfs/`, Windows `B:/~BUN/`). */
 export const COMPILED: boolean = /^file:\/\/\/(\$bunfs|[A-Za-z]:\/~BUN)\//.test(import.meta.url);
 
-const REPO_ROOT = resolve(import.meta.dir, "..");
+/** The pre-bundled runtime's folder when this file runs from it (a `.js` file below dist/bundle/bundle.json). */
+function findBundleDir(): string | undefined {
+  if (COMPILED || !import.meta.path.endsWith(".js")) return undefined; // from source: no file system look-up
+  for (let dir = import.meta.dir, i = 0; i < 4; i++, dir = resolve(dir, "..")) if (existsSync(resolve(dir, "bundle.json"))) return dir;
+  return undefined;
+}
+const BUNDLE_DIR = findBundleDir();
+export const BUNDLED: boolean = BUNDLE_DIR !== undefined;
 
-/** Absolute path of an entry given relative to the repository root, e.g. `entryPath("src/io/io-thread.ts")`. */
+/** The package root: above src/ from source, above dist/bundle/ when bundled. */
+const REPO_ROOT = BUNDLE_DIR === undefined ? resolve(import.meta.dir, "..") : resolve(BUNDLE_DIR, "../..");
+
+/**
+ * Absolute path of an entry given relative to the repository root, e.g. `entryPath("src/io/io-thread.ts")`. When
+ * bundled, the runtime's own files (src/) come from the bundle and the rest (modules/echo.ts) from the package.
+ */
 export function entryPath(rel: string): string {
-  return COMPILED ? `/$bunfs/root/${rel.replace(/\.ts$/, ".js")}` : resolve(REPO_ROOT, rel);
+  if (COMPILED) return `/$bunfs/root/${rel.replace(/\.ts$/, ".js")}`;
+  if (BUNDLE_DIR !== undefined && rel.startsWith("src/")) return resolve(BUNDLE_DIR, rel.replace(/\.ts$/, ".js"));
+  return resolve(REPO_ROOT, rel);
 }
 
 /** The same as a URL for `new Worker(...)` (a file: URL from source; the embedded path in the binary). */
@@ -31,9 +51,9 @@ export function entryUrl(rel: string): string {
  */
 export const CHILD_PROCESS_ARG = "--grocketd-child-process";
 
-/** The command line of a child process: `bun child-main.ts` from source, `grocketd --grocketd-child-process` compiled. */
-export function childProcessCommand(childEntry: string): string[] {
-  return COMPILED ? [process.execPath, CHILD_PROCESS_ARG] : [process.execPath, childEntry];
+/** The command line of a child process: `bun child-main.ts` from source (or the bundle), `grocketd --grocketd-child-process` compiled. */
+export function childProcessCommand(): string[] {
+  return COMPILED ? [process.execPath, CHILD_PROCESS_ARG] : [process.execPath, entryPath("src/master/child-main.ts")];
 }
 
 let selfModule: Promise<void> | undefined;
@@ -45,12 +65,15 @@ let selfModule: Promise<void> | undefined;
  * the very runtime it runs in. The build uses `--splitting`, so that index and the thread's entry share one copy of
  * every file (else `instanceof StaticResponse` would fail across copies). Measured with Bun 1.4.4 (see
  * docs/platform-notes.md): in a compiled executable `build.module` works for files on disk, also in Workers once
- * registered there, while an `onResolve` to a `/$bunfs/` path does not. From source this does nothing: Bun resolves
- * "grocketd" through package.json (the package's self-reference, or the user's node_modules).
+ * registered there, while an `onResolve` to a `/$bunfs/` path does not. The pre-bundled runtime does the same, for
+ * the same reason (its chunks are a second copy of the sources; a runtime plugin's module wins over node_modules
+ * and the package's self-reference, docs/platform-notes.md "Pre-bundled entries"). From source this does nothing:
+ * Bun resolves "grocketd" through package.json (the package's self-reference, or the user's node_modules).
  */
 export function provideSelfModule(): Promise<void> {
-  if (!COMPILED) return Promise.resolve();
+  if (!COMPILED && !BUNDLED) return Promise.resolve();
   selfModule ??= (async () => {
+    startupMark("self-module", COMPILED ? "compiled" : "bundle"); // per thread: which copy its modules will get
     const api = (await import(entryPath("src/index.ts"))) as Record<string, unknown>;
     Bun.plugin({
       name: "grocketd-self",

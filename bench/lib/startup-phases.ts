@@ -23,6 +23,7 @@ export function parseMarks(text: string): Mark[] {
 /** The phase names in report order, with what each one spans. */
 export const PHASES: ReadonlyArray<readonly [string, string]> = [
   ["process start", "spawn → Bun's time origin in the master"],
+  ["bundle check", "→ src/launch.ts checked dist/bundle/ against the sources (bin/grocketd only)"],
   ["master modules", "→ the command's module graph is evaluated"],
   ["validation", "→ config, modules imported and checked, llhttp verified (includes its compile)"],
   ["wasm compile", "llhttp read, SHA-256, compile: summed over every thread that compiled it"],
@@ -43,6 +44,7 @@ export function phasesOf(marks: readonly Mark[], spawnAt: number, answerAt: numb
   };
   const points: Array<[string, number | undefined]> = [
     ["process start", one("master", "process-start")],
+    ["bundle check", one("master", "bundle-checked")],
     ["master modules", one("master", "entry-loaded")],
     ["validation", one("master", "plan-validated")],
     ["master init", one("master", "master-init-done")],
@@ -63,4 +65,9 @@ export function phasesOf(marks: readonly Mark[], spawnAt: number, answerAt: numb
   out["wasm compile"] = starts.reduce((s, m, i) => s + ((dones[i]?.at ?? m.at) - m.at), 0);
   out["first answer"] = answerAt - spawnAt;
   return out;
+}
+
+/** What src/launch.ts started: "bundle" (dist/bundle/), "sources", or "sources" without a launcher mark at all. */
+export function launchedFrom(marks: readonly Mark[]): "bundle" | "sources" {
+  return marks.some((m) => m.where === "launch" && m.phase === "bundle") ? "bundle" : "sources";
 }

@@ -9,8 +9,8 @@ import { keysOf, sectionNames, type ConfigLayer } from "./keys.ts";
 const PREFIX = "GROCKETD_";
 /** Variables with the prefix that are not config keys. */
 // GROCKETD_BUN is read by bin/grocketd (which Bun to exec, with the environment intact); GROCKETD_STARTUP_TRACE by
-// log/startup-trace.ts.
-const NOT_KEYS = new Set(["GROCKETD_CONFIG", "GROCKETD_BUN", "GROCKETD_STARTUP_TRACE"]);
+// log/startup-trace.ts; GROCKETD_NO_BUNDLE by src/launch.ts.
+const NOT_KEYS = new Set(["GROCKETD_CONFIG", "GROCKETD_BUN", "GROCKETD_STARTUP_TRACE", "GROCKETD_NO_BUNDLE"]);
 
 export interface EnvLayer {
   layer: Record<string, Record<string, unknown>>;

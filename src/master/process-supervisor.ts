@@ -20,8 +20,6 @@ import { childProcessCommand } from "../entry-path.ts";
 import type { Serving, ServingHealth } from "./serving.ts";
 import { statsRegistry } from "../stats/stats-registry.ts";
 
-const CHILD_ENTRY = new URL("./child-main.ts", import.meta.url).pathname;
-
 interface Child {
   readonly index: number;
   readonly proc: Subprocess;
@@ -80,7 +78,7 @@ export class ProcessSupervisor implements Serving {
   }
 
   private spawn(index: number, restart: boolean): Child {
-    const proc = Bun.spawn(childProcessCommand(CHILD_ENTRY), { // entry-path.ts: also from the single binary
+    const proc = Bun.spawn(childProcessCommand(), { // entry-path.ts: also from the single binary
       stdin: "ignore",
       stdout: "inherit",
       stderr: "inherit",

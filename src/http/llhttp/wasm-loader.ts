@@ -12,8 +12,11 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 // The package's JS file as a file import: from source this is its path in node_modules (read lazily, below); in the
-// single binary (`bun run build`) the bundler embeds the file and this is its path in Bun's embedded file system.
+// single binary (`bun run build`) the bundler embeds the file and this is its path in Bun's embedded file system; in
+// the pre-bundled runtime (src/build/build-dist.ts) it is copied beside the chunks and this is "./<name>.js",
+// relative to the chunk (resolved below against import.meta.dir).
 import * as llhttpJsFile from "llhttp-wasm/out/index.js" with { type: "file" };
 import llhttpPackage from "llhttp-wasm/package.json" with { type: "json" };
 import { LlhttpError, LlhttpErrorCodes } from "./llhttp-errors.ts";
@@ -146,6 +149,7 @@ export function readLlhttpPackageBinary(): { bytes: Uint8Array; source: LlhttpBi
   let version = "unknown";
   try {
     file = (llhttpJsFile as unknown as { default: string }).default;
+    if (file.startsWith("./")) file = join(import.meta.dir, file);
     if (typeof llhttpPackage.version === "string") version = llhttpPackage.version;
     const text = readFileSync(file, "latin1");
     const m = /\bbinaryString\s*=\s*"([A-Za-z0-9+/=]+)"/.exec(text);
