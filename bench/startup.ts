@@ -88,11 +88,23 @@ interface Run {
   name: string;
   run: number;
   totalMs: number;
+  /** CPU time (user + system, every thread) the server had used when it answered: less stretched by other load than the wall time. */
+  cpuMs: number | null;
   phases: Record<string, number> | null;
   /** How many threads compiled llhttp (the master shares its module with the I/O threads: 1). */
   wasmCompiles: number | null;
   /** What ran: the pre-bundled runtime (dist/bundle/, through src/launch.ts) or the sources. */
   from: "bundle" | "sources" | null;
+}
+
+/** utime + stime of a process from /proc (clock ticks of 10 ms on Linux), null elsewhere. */
+function cpuMsOf(pid: number): number | null {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // fields 14 and 15 of proc(5), USER_HZ = 100
+  } catch {
+    return null;
+  }
 }
 
 async function startOnce(s: Subject, run: number): Promise<Run> {
@@ -105,11 +117,13 @@ async function startOnce(s: Subject, run: number): Promise<Run> {
   const errText = new Response(proc.stderr).text();
   const outText = new Response(proc.stdout).text();
   let answerAt = 0;
+  let cpuMs: number | null = null;
   try {
     const deadline = spawnAt + timeoutMs;
     while (now() < deadline && proc.exitCode === null) {
       if (await answered(port)) {
         answerAt = now();
+        cpuMs = cpuMsOf(proc.pid);
         break;
       }
       await Bun.sleep(2);
@@ -128,6 +142,7 @@ async function startOnce(s: Subject, run: number): Promise<Run> {
     name: s.name,
     run,
     totalMs: answerAt - spawnAt,
+    cpuMs,
     phases: s.trace ? phasesOf(marks, spawnAt, answerAt) : null,
     wasmCompiles: s.trace ? marks.filter((m) => m.where === "wasm" && m.phase === "compile-start").length : null,
     from: s.trace ? launchedFrom(marks) : null,
@@ -144,7 +159,7 @@ try {
     for (const s of order) {
       const r = await startOnce(s, run);
       records.push(r);
-      log(`run ${run}/${runs} ${s.name.padEnd(10)} ${r.totalMs.toFixed(1).padStart(8)} ms to the first answer`);
+      log(`run ${run}/${runs} ${s.name.padEnd(10)} ${r.totalMs.toFixed(1).padStart(8)} ms to the first answer${r.cpuMs === null ? "" : `, ${r.cpuMs} ms CPU`}`);
     }
   }
 } catch (e) {
@@ -158,7 +173,9 @@ const totals: Record<string, number> = {};
 for (const s of subjects) {
   const xs = records.filter((r) => r.name === s.name).map((r) => r.totalMs);
   totals[s.name] = median(xs);
-  out.push(`  ${s.name.padEnd(10)} ${median(xs).toFixed(1).padStart(8)} (${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)})`);
+  const cpu = records.filter((r) => r.name === s.name && r.cpuMs !== null).map((r) => r.cpuMs!);
+  const cpuText = cpu.length ? `; CPU used by then ${median(cpu).toFixed(0)} ms (${Math.min(...cpu)}–${Math.max(...cpu)}, 10 ms ticks)` : "";
+  out.push(`  ${s.name.padEnd(10)} ${median(xs).toFixed(1).padStart(8)} (${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)})${cpuText}`);
 }
 const traced = records.filter((r) => r.phases !== null);
 const phaseMedians: Record<string, number> = {};

@@ -6,13 +6,12 @@
  * then hands over to the master.
  */
 import { parseCli, usage } from "./cli/args.ts";
-import { reloadAndWait } from "./cli/reload-command.ts";
 import { isGrocketdError } from "./errors.ts";
 import { failureText, startupLogFormat } from "./cli/startup-errors.ts";
 import type { LogFormat } from "./log/logger.ts";
 import { createLogger } from "./log/logger.ts";
 import { runMaster } from "./master/master.ts";
-import { StatusListener } from "./status/status-server.ts";
+import type { StatusListener } from "./status/status-server.ts";
 import { buildStartPlan, type StartPlan } from "./master/start-plan.ts";
 import { API_VERSION, VERSION } from "./version.ts";
 import { CHILD_PROCESS_ARG } from "./entry-path.ts";
@@ -57,6 +56,7 @@ async function main(): Promise<void> {
   if (cli.command === "reload") {
     let r;
     try {
+      const { reloadAndWait } = await import("./cli/reload-command.ts"); // only this command needs it
       r = await reloadAndWait(cli, process.env, process.cwd());
     } catch (err) {
       fail(err, "cannot reload");
@@ -85,9 +85,10 @@ async function main(): Promise<void> {
   }
   const log = createLogger({ level: plan.config.log.level, format: plan.config.log.format, where: "master" });
   // The status listener (if configured) answers from before the threads start until the master is done draining.
-  let status: StatusListener | null;
+  let status: StatusListener | null = null;
   try {
-    status = StatusListener.start(plan.config, log);
+    // Imported only when configured: node:http and node:crypto are part of its graph, milliseconds of every start.
+    if (plan.config.status.listen !== "") status = (await import("./status/status-server.ts")).StatusListener.start(plan.config, log);
   } catch (err) {
     fail(err, "cannot start", plan.config.log.format);
   }

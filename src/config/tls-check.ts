@@ -11,7 +11,7 @@
  */
 import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
-import { createSecureContext, type SecureContextOptions } from "node:tls";
+import type { SecureContextOptions } from "node:tls";
 import { describeError } from "../errors.ts";
 import type { Config, ConfigLayer } from "./keys.ts";
 import { isTlsProtocol, parseListenUrl, type ListenEntry } from "./listen-url.ts";
@@ -75,6 +75,9 @@ export function checkTlsFiles(config: Config, cwd: string, sources: readonly Tls
 
 function contextError(opts: SecureContextOptions): string | null {
   try {
+    // Loaded here, only when a TLS entry is listed: importing node:tls loads the CA certificates, several
+    // milliseconds of every start (bench/startup.ts).
+    const { createSecureContext } = require("node:tls") as typeof import("node:tls");
     createSecureContext(opts);
     return null;
   } catch (err) {

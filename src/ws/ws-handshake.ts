@@ -4,14 +4,13 @@
  * `Sec-WebSocket-Accept` value, subprotocol selection, and the 101 response. Pure functions over a header lookup,
  * so the HTTP connection (http/http-connection.ts) and tests use the same rules.
  */
-import { createHash } from "node:crypto";
 
 /** §1.3: the GUID the key is concatenated with. */
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 /** §4.2.2 step 5.4: base64 of the SHA-1 of key + GUID. */
 export function acceptKey(key: string): string {
-  return createHash("sha1").update(key + GUID).digest("base64");
+  return new Bun.CryptoHasher("sha1").update(key + GUID).digest("base64"); // not node:crypto: its import costs every I/O thread's start-up
 }
 
 export interface UpgradeRequest {

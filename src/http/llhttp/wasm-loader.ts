@@ -10,7 +10,6 @@
  *
  *   const exp = instantiateLlhttp(env);   // throws LlhttpError GRK_ERR_LLHTTP_BINARY on a wrong install
  */
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 // The package's JS file as a file import: from source this is its path in node_modules (read lazily, below); in the
@@ -110,7 +109,7 @@ export function verifyLlhttpBinary(
   source: LlhttpBinarySource = { pkg: LLHTTP_PACKAGE, version: "unknown", file: "(bytes)" },
 ): WebAssembly.Module {
   const problems: string[] = [];
-  const actualHash = createHash("sha256").update(bytes).digest("hex");
+  const actualHash = new Bun.CryptoHasher("sha256").update(bytes).digest("hex"); // not node:crypto: that import costs start-up
   if (actualHash !== expected.sha256) problems.push(`SHA-256 is ${actualHash}, expected ${expected.sha256}`);
   let mod: WebAssembly.Module | undefined;
   try {
