@@ -15,6 +15,8 @@ export const ENTRYPOINTS: readonly string[] = [
   "src/io/io-thread.ts",
   "src/pool/handler-thread.ts",
   "src/master/plan-worker.ts",
+  // A child process: the binary starts it as itself (entry-path.ts CHILD_PROCESS_ARG), the bundle by this path.
+  "src/master/child-main.ts",
   "modules/echo.ts",
   // What a module on disk gets for `import ... from "grocketd"` (entry-path.ts provideSelfModule).
   "src/index.ts",

@@ -18,8 +18,8 @@ import { DIST_DIR, MANIFEST_NAME, sourcesHash, type DistManifest } from "./dist-
 
 export const REPO_ROOT = resolve(import.meta.dir, "../..");
 
-/** The runtime's own entries of the binary, plus a child process's (the binary starts those as itself). */
-export const DIST_ENTRYPOINTS: readonly string[] = [...ENTRYPOINTS.filter((e) => e.startsWith("src/")), "src/master/child-main.ts"];
+/** The runtime's own entries of the binary (the demo module stays a file on disk). */
+export const DIST_ENTRYPOINTS: readonly string[] = ENTRYPOINTS.filter((e) => e.startsWith("src/"));
 
 export interface DistResult {
   readonly ok: boolean;
