@@ -1,48 +1,39 @@
 /**
  * @module errors
- * One table of grocketd's failures: a stable `code` per kind, so scripts and tests can rely on the code while the
- * message carries the details (file, key, value, expected). Branded with Symbol.for so `isGrocketdError` works
- * across worker isolates and duplicate copies of this file (undici's trick).
+ * One table of grocketd's failures (fastify's lib/errors.js idea): per stable `code` what it means, who sees it, the
+ * HTTP status where there is one, and the message templates (`%{name}` parameters) every message of that code is
+ * made from, so scripts, tests and modules rely on the code while the message carries the details. docs/errors.md is
+ * rendered from this table (src/build/error-docs.ts; a test keeps it in step). Branded with Symbol.for so
+ * `isGrocketdError` works across worker isolates and duplicate copies of this file (undici's trick).
  */
+import { ERROR_TABLE } from "./error-table.ts";
 
-export const ErrorCodes = {
-  /** A configuration value or key is wrong (file, environment or flag). */
-  CONFIG: "GRK_ERR_CONFIG",
-  /** The config file could not be read or is not valid TOML. */
-  CONFIG_FILE: "GRK_ERR_CONFIG_FILE",
-  /** A command-line flag is unknown or malformed. */
-  CLI: "GRK_ERR_CLI",
-  /** A module file could not be imported. */
-  MODULE_IMPORT: "GRK_ERR_MODULE_IMPORT",
-  /** A module's manifest is invalid (names the file and the field). */
-  MODULE_MANIFEST: "GRK_ERR_MODULE_MANIFEST",
-  /** A module was written for a runtime API range this grocketd does not satisfy. */
-  MODULE_VERSION: "GRK_ERR_MODULE_VERSION",
-  /** A module hook (init, term, config) failed at start-up or shutdown. */
-  MODULE_HOOK: "GRK_ERR_MODULE_HOOK",
-  /**
-   * Libraries: a required library missing, outside the range, provided twice or part of a cycle (at start-up), or a
-   * class used the wrong way (unknown class, `create` of a singleton, a library not declared in `requires`).
-   */
-  LIBRARY: "GRK_ERR_LIBRARY",
-  /** A listen entry cannot be served (no module for it, address in use, ...). */
-  LISTEN: "GRK_ERR_LISTEN",
-  /** An I/O thread failed to start. */
-  THREAD_START: "GRK_ERR_THREAD_START",
-  /** The access log (access_log.path) cannot be opened. */
-  ACCESS_LOG: "GRK_ERR_ACCESS_LOG",
-  /** The status listener (status.listen) cannot listen. */
-  STATUS: "GRK_ERR_STATUS",
-  // Misuse of the module API, thrown to the module's own code (built-in error classes carrying a `code`: misuse()).
-  /** A response method called when the response cannot take it: finished, headers sent, send() while streaming. */
-  RESPONSE_STATE: "GRK_ERR_RESPONSE_STATE",
-  /** A bad status or header for a response or staticResponse (not a final status, CR/LF, a header grocketd sets). */
-  RESPONSE_VALUE: "GRK_ERR_RESPONSE_VALUE",
-  /** `proc` returned or resolved to something other than bytes, a string or nothing. */
-  PROC_RESULT: "GRK_ERR_PROC_RESULT",
-} as const;
+type Table = typeof ERROR_TABLE;
+/** A code of the table. */
+export type TableCode = keyof Table;
+/** Any grocketd code; a code that crossed a thread from a newer or older copy may not be in this table. */
+export type ErrorCode = TableCode | `GRK_${string}`;
+/** The names of a code's message templates. */
+export type MessageName<C extends TableCode> = keyof Table[C]["messages"] & string;
 
-export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes] | `GRK_ERR_${string}`;
+type Names<T extends string> = T extends `${string}%{${infer P}}${infer Rest}` ? P | Names<Rest> : never;
+type Template<C extends TableCode, M extends MessageName<C>> = Table[C]["messages"][M] & string;
+/** A parameter: text or a number; a list is one line per element (a `--check` reports every problem). */
+export type Param = string | number | readonly string[];
+/** The parameters a template names, each required. */
+export type Params<C extends TableCode, M extends MessageName<C>> = { readonly [K in Names<Template<C, M>>]: Param };
+
+const PARAM = /%\{(\w+)\}/g;
+
+/** The message of `code`'s template `name` with `params` put in. */
+export function errorMessage<C extends TableCode, M extends MessageName<C>>(code: C, name: M, params: Params<C, M>): string {
+  const template = (ERROR_TABLE[code].messages as Record<string, string>)[name]!;
+  const values = params as Readonly<Record<string, Param>>;
+  return template.replace(PARAM, (_, k: string) => {
+    const v = values[k];
+    return typeof v === "object" ? v.join("\n") : String(v);
+  });
+}
 
 const kBrand = Symbol.for("grocketd.error");
 
@@ -51,6 +42,7 @@ export class GrocketdError extends Error {
   /** Further problems of the same run (a `--check` reports all of them, not only the first). */
   readonly problems: readonly string[];
 
+  /** Made by grocketdError() from the table; directly only for an error rebuilt from another thread (errorFromWire). */
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown; problems?: readonly string[] }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "GrocketdError";
@@ -63,19 +55,74 @@ export class GrocketdError extends Error {
   }
 }
 
+export interface ErrorOptions {
+  readonly cause?: unknown;
+  /**
+   * The code of the failure this one reports, when that came from another thread or a lower layer with a code of its
+   * own (a thread that could not listen starts-fails with GRK_ERR_LISTEN, not the generic GRK_ERR_THREAD_START).
+   */
+  readonly code?: ErrorCode;
+}
+
+/**
+ * The error for `code` with the message of its template `name`. A `problems` parameter that is a list becomes the
+ * error's `problems` (one line each), as `--check` prints them.
+ */
+export function grocketdError<C extends TableCode, M extends MessageName<C>>(code: C, name: M, params: Params<C, M>, options?: ErrorOptions): GrocketdError {
+  const message = errorMessage(code, name, params);
+  const listed = (params as Readonly<Record<string, Param>>).problems;
+  return new GrocketdError(options?.code ?? code, message, {
+    cause: options?.cause,
+    problems: typeof listed === "object" ? listed : [message],
+  });
+}
+
 export function isGrocketdError(err: unknown): err is GrocketdError {
   return typeof err === "object" && err !== null && (err as Record<symbol, unknown>)[kBrand] === true;
 }
 
+/** A built-in error class a misuse error is an instance of. */
+type ErrorClass<E extends Error> = new (message: string) => E;
+
 /**
  * A misuse error for module code: an instance of the built-in class that fits (TypeError for a wrong type or value,
- * RangeError for a number out of range, Error for a call at the wrong time) with a stable `code` from ErrorCodes,
- * as Node's own ERR_* errors carry one. `err.code` is what tests and modules check; the message names the call.
+ * RangeError for a number out of range, Error for a call at the wrong time) with its `code` from the table, as
+ * Node's own ERR_* errors carry one. `err.code` is what tests and modules check; the message names the call.
  */
-export function misuse<E extends Error>(Base: new (message: string) => E, code: ErrorCode, message: string): E & { readonly code: ErrorCode } {
-  const err = new Base(message) as E & { code: ErrorCode };
+export function misuse<E extends Error, C extends TableCode, M extends MessageName<C>>(
+  Base: ErrorClass<E>, code: C, name: M, params: Params<C, M>,
+): E & { readonly code: C };
+/** @deprecated the message from the table: misuse(Base, code, name, params). */
+export function misuse<E extends Error>(Base: ErrorClass<E>, code: ErrorCode, message: string): E & { readonly code: ErrorCode };
+export function misuse<E extends Error>(Base: ErrorClass<E>, code: ErrorCode, name: string, params?: Readonly<Record<string, Param>>): E & { readonly code: ErrorCode } {
+  const err = new Base(params === undefined ? name : errorMessage(code as TableCode, name as never, params as never)) as E & { code: ErrorCode };
   err.code = code;
   return err;
+}
+
+/** @deprecated the codes are the table's keys (src/error-table.ts). */
+export const ErrorCodes = {
+  CONFIG: "GRK_ERR_CONFIG",
+  CONFIG_FILE: "GRK_ERR_CONFIG_FILE",
+  CLI: "GRK_ERR_CLI",
+  MODULE_IMPORT: "GRK_ERR_MODULE_IMPORT",
+  MODULE_MANIFEST: "GRK_ERR_MODULE_MANIFEST",
+  MODULE_VERSION: "GRK_ERR_MODULE_VERSION",
+  MODULE_HOOK: "GRK_ERR_MODULE_HOOK",
+  LIBRARY: "GRK_ERR_LIBRARY",
+  LISTEN: "GRK_ERR_LISTEN",
+  THREAD_START: "GRK_ERR_THREAD_START",
+  ACCESS_LOG: "GRK_ERR_ACCESS_LOG",
+  STATUS: "GRK_ERR_STATUS",
+  RESPONSE_STATE: "GRK_ERR_RESPONSE_STATE",
+  RESPONSE_VALUE: "GRK_ERR_RESPONSE_VALUE",
+  PROC_RESULT: "GRK_ERR_PROC_RESULT",
+} as const;
+
+/** The `code` an error carries (a GrocketdError, a misuse error, Node's ERR_* and E* errors), or undefined. */
+export function codeOf(err: unknown): string | undefined {
+  const code = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === "string" ? code : undefined;
 }
 
 /** Short, single-line description of anything thrown, for log lines. */
@@ -86,4 +133,52 @@ export function describeError(err: unknown): string {
   } catch {
     return String(err);
   }
+}
+
+// Across threads (a ring record, postMessage of plain data) an error travels as JSON of its class name, code, message
+// and stack, so the receiving thread logs what the handler thread threw and tests and modules still see its code.
+interface WireError {
+  readonly name: string;
+  readonly message: string;
+  readonly code?: string;
+  readonly stack?: string;
+}
+
+const BUILT_IN: Readonly<Record<string, ErrorClass<Error>>> = { TypeError, RangeError, SyntaxError, ReferenceError, Error };
+
+/** `err` as text for another thread, at most `maxBytes` of UTF-8: without the stack, then with the message cut, to fit. */
+export function errorToWire(err: unknown, maxBytes: number): string {
+  const e = err instanceof Error ? err : undefined;
+  const code = codeOf(err);
+  const bare = { name: e?.name ?? "Error", ...(code === undefined ? {} : { code }) };
+  let message = describeError(err);
+  let text = JSON.stringify(e?.stack === undefined ? { ...bare, message } : { ...bare, message, stack: e.stack });
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  text = JSON.stringify({ ...bare, message });
+  while (Buffer.byteLength(text) > maxBytes && message.length > 0) {
+    message = message.slice(0, message.length >> 1);
+    text = JSON.stringify({ ...bare, message });
+  }
+  return Buffer.byteLength(text) <= maxBytes ? text : '{"name":"Error","message":""}';
+}
+
+/** The error errorToWire() sent: the same built-in class (or a GrocketdError), code, message and remote stack. */
+export function errorFromWire(text: string): Error {
+  let w: Partial<WireError>;
+  try {
+    w = JSON.parse(text) as Partial<WireError>;
+  } catch {
+    return new Error(text);
+  }
+  const message = typeof w.message === "string" ? w.message : text;
+  const code = typeof w.code === "string" ? w.code : undefined;
+  let err: Error;
+  if (w.name === "GrocketdError" && code?.startsWith("GRK_")) err = new GrocketdError(code as ErrorCode, message);
+  else {
+    err = new (BUILT_IN[w.name ?? "Error"] ?? Error)(message);
+    if (typeof w.name === "string" && !(w.name in BUILT_IN)) err.name = w.name;
+    if (code !== undefined) (err as { code?: string }).code = code;
+  }
+  if (typeof w.stack === "string") err.stack = w.stack;
+  return err;
 }

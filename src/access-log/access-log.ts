@@ -8,7 +8,7 @@
  * memory grow or the thread block. A failed write drops its batch the same way.
  */
 import type { Config } from "../config/keys.ts";
-import { describeError, ErrorCodes, GrocketdError } from "../errors.ts";
+import { describeError, grocketdError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { S_ACCESS_DROPPED, S_ACCESS_LINES } from "../stats/stat-fields.ts";
 import { httpLine, tcpLine, type AccessLogFormat, type HttpEntry, type TcpEntry } from "./access-log-format.ts";
@@ -153,7 +153,7 @@ export class AccessLog {
 export function accessLogFormat(format: string): AccessLogFormat {
   if (format === "text" || format === "json") return format;
   const t = compileTemplate(format);
-  if (typeof t === "string") throw new GrocketdError(ErrorCodes.ACCESS_LOG, `access_log.format: ${t}`);
+  if (typeof t === "string") throw grocketdError("GRK_ERR_ACCESS_LOG", "format", { problem: t });
   return t;
 }
 
@@ -164,6 +164,6 @@ export async function openAccessLog(config: Config, stats: Float64Array, log: Lo
   try {
     return await AccessLog.open(c.path, { format: accessLogFormat(c.format), bufferBytes: c.buffer_bytes, flushMs: c.flush_ms }, stats, log);
   } catch (err) {
-    throw new GrocketdError(ErrorCodes.ACCESS_LOG, `access_log.path: cannot open ${JSON.stringify(c.path)}: ${describeError(err)}`, { cause: err });
+    throw grocketdError("GRK_ERR_ACCESS_LOG", "open", { path: JSON.stringify(c.path), reason: describeError(err) }, { cause: err });
   }
 }

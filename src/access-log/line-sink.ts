@@ -9,6 +9,7 @@
  */
 import { open, type FileHandle } from "node:fs/promises";
 import { resolve } from "node:path";
+import { grocketdError } from "../errors.ts";
 
 export interface LineSink {
   /** Appends `text` (whole lines); resolves once it has been handed to the kernel, rejects on a write error. */
@@ -29,7 +30,7 @@ class FileSink implements LineSink {
     // A regular file takes the whole buffer in one write; the loop only matters on a short write (disk full soon).
     for (let off = 0; off < b.length; ) {
       const { bytesWritten } = await this.fh.write(b, off, b.length - off);
-      if (bytesWritten <= 0) throw new Error(`short write to ${this.where}`);
+      if (bytesWritten <= 0) throw grocketdError("GRK_ERR_ACCESS_LOG", "shortWrite", { where: this.where });
       off += bytesWritten;
     }
   }

@@ -4,7 +4,7 @@
  * with the nearest known one).
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { ErrorCodes, GrocketdError } from "../errors.ts";
+import { grocketdError } from "../errors.ts";
 
 export interface CliOptions {
   /** A command word: undefined (serve) or "reload" (signal a running master). */
@@ -93,7 +93,7 @@ function unknownOption(raw: string, name: string): string {
 }
 
 const fail = (msg: string): never => {
-  throw new GrocketdError(ErrorCodes.CLI, `${msg}; see --help`);
+  throw grocketdError("GRK_ERR_CLI", "usage", { problem: msg });
 };
 
 /**

@@ -16,7 +16,7 @@
  */
 import { closeSync, constants, fsyncSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { describeError } from "../errors.ts";
+import { describeError, grocketdError } from "../errors.ts";
 import { CHILD_PROCESS_ARG } from "../entry-path.ts";
 
 /** Writes `text` to `path` through an exclusively created temporary file and a rename; never follows a link at `path`. */
@@ -92,20 +92,20 @@ export function claimPidFile(path: string): void {
     st = lstatSync(path);
   } catch (err) {
     if ((err as { code?: string }).code === "ENOENT") return;
-    throw new Error(`server.pid_file = ${JSON.stringify(path)}: ${describeError(err)}`);
+    throw grocketdError("GRK_ERR_PID_FILE", "unreadable", { path: JSON.stringify(path), reason: describeError(err) }, { cause: err });
   }
-  if (st.isSymbolicLink()) throw new Error(`server.pid_file = ${JSON.stringify(path)} is a symbolic link; refusing to follow it (remove it, or choose a path in a directory only grocketd's user can write)`);
-  if (!st.isFile()) throw new Error(`server.pid_file = ${JSON.stringify(path)} exists and is not a regular file`);
+  if (st.isSymbolicLink()) throw grocketdError("GRK_ERR_PID_FILE", "symlink", { path: JSON.stringify(path) });
+  if (!st.isFile()) throw grocketdError("GRK_ERR_PID_FILE", "notFile", { path: JSON.stringify(path) });
   const pid = readPid(path);
   if (typeof pid === "number" && pid !== process.pid && notGrocketdMaster(pid) === null) {
-    throw new Error(`server.pid_file = ${JSON.stringify(path)} belongs to grocketd process ${pid}, which is still running (stop it, or choose another pid file)`);
+    throw grocketdError("GRK_ERR_PID_FILE", "running", { path: JSON.stringify(path), pid });
   }
 }
 
 /** Writes this process's pid to `path` (claimPidFile ran at start-up). */
 export function writePidFile(path: string): void {
   const st = lstatOrNull(path);
-  if (st?.isSymbolicLink()) throw new Error(`server.pid_file = ${JSON.stringify(path)} became a symbolic link; not written`);
+  if (st?.isSymbolicLink()) throw grocketdError("GRK_ERR_PID_FILE", "becameSymlink", { path: JSON.stringify(path) });
   replaceFileSafely(path, `${process.pid}\n`);
 }
 

@@ -6,7 +6,7 @@
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { ErrorCodes, GrocketdError, describeError } from "../errors.ts";
+import { grocketdError, describeError } from "../errors.ts";
 import { checkSource, readConfigFile } from "../config/load-config.ts";
 import type { CliOptions } from "./args.ts";
 import { notGrocketdMaster, readPid } from "./pid-file.ts";
@@ -21,7 +21,7 @@ function pidFileOf(cli: CliOptions, env: Record<string, string | undefined>, cwd
     const { layer } = checkSource(readConfigFile(resolve(cwd, configFile)));
     if (layer.server?.pid_file) return resolve(cwd, layer.server.pid_file);
   }
-  throw new GrocketdError(ErrorCodes.CLI, "reload: no pid file known (give --pid-file FILE, or set server.pid_file in the configuration)");
+  throw grocketdError("GRK_ERR_CLI", "noPidFile", {});
 }
 
 /** What `grocketd reload` came to: the exit code and the lines for stdout or stderr. */
@@ -44,15 +44,15 @@ const POLL_MS = 50;
 export async function reloadAndWait(cli: CliOptions, env: Record<string, string | undefined>, cwd: string): Promise<ReloadResult> {
   const file = pidFileOf(cli, env, cwd);
   const pid = readPid(file);
-  if (typeof pid === "string") throw new GrocketdError(ErrorCodes.CLI, `reload: ${pid} (is grocketd running?)`);
+  if (typeof pid === "string") throw grocketdError("GRK_ERR_CLI", "pidFile", { problem: pid });
   const not = notGrocketdMaster(pid);
-  if (not !== null) throw new GrocketdError(ErrorCodes.CLI, `reload: pid file ${file} names process ${pid}, and ${not.replace(/^process \d+ /, "it ")}; no signal sent`);
+  if (not !== null) throw grocketdError("GRK_ERR_CLI", "notMaster", { file, pid, why: not.replace(/^process \d+ /, "it ") });
   const records = reloadFileOf(file);
   const before = Math.max(0, ...readReloadRecords(records, pid).map((r) => r.seq));
   try {
     process.kill(pid, "SIGHUP");
   } catch (err) {
-    throw new GrocketdError(ErrorCodes.CLI, `reload: cannot signal process ${pid} from ${file}: ${describeError(err)}`);
+    throw grocketdError("GRK_ERR_CLI", "signal", { pid, file, reason: describeError(err) }, { cause: err });
   }
   const alive = () => {
     try {

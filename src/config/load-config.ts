@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { ErrorCodes, GrocketdError, describeError } from "../errors.ts";
+import { grocketdError, describeError } from "../errors.ts";
 import { envLayer } from "./env.ts";
 import { defaultConfig, sectionNames, type Config, type ConfigLayer } from "./keys.ts";
 import { formatValue, validateLayer } from "./schema.ts";
@@ -57,7 +57,7 @@ export function readConfigFile(path: string): FileSource {
   try {
     text = readFileSync(abs, "utf8");
   } catch (err) {
-    throw new GrocketdError(ErrorCodes.CONFIG_FILE, `cannot read config file ${abs}: ${describeError(err)}`, { cause: err });
+    throw grocketdError("GRK_ERR_CONFIG_FILE", "unreadable", { file: abs, reason: describeError(err) }, { cause: err });
   }
   let raw: unknown;
   try {
@@ -66,7 +66,7 @@ export function readConfigFile(path: string): FileSource {
     const place = locateParseError(text);
     const msg = describeError(err).replace(/^TOML Parse error: /, "");
     const where = place === undefined ? "" : ` line ${place.line}${place.context === "" ? "" : ` (${place.context})`}`;
-    throw new GrocketdError(ErrorCodes.CONFIG_FILE, `${abs}${where}: not valid TOML: ${msg}`, { cause: err });
+    throw grocketdError("GRK_ERR_CONFIG_FILE", "toml", { file: abs, where, reason: msg }, { cause: err });
   }
   const server = (raw as { server?: { modules?: unknown } }).server;
   if (server && Array.isArray(server.modules)) {

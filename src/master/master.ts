@@ -9,7 +9,7 @@
  *   stop accepting and drain. Master-role hooks are not re-run on reload (their module instances cannot be replaced).
  */
 import { resolve } from "node:path";
-import { describeError, ErrorCodes, GrocketdError, isGrocketdError } from "../errors.ts";
+import { describeError, grocketdError, isGrocketdError } from "../errors.ts";
 import type { Config } from "../config/keys.ts";
 import type { Binding } from "../module/binding.ts";
 import type { Logger } from "../log/logger.ts";
@@ -277,7 +277,7 @@ async function startWithin(serving: { start(): Promise<unknown> }, ms: number): 
   }
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new GrocketdError(ErrorCodes.THREAD_START, `threads did not start within server.start_timeout_ms (${ms} ms)`)), ms);
+    timer = setTimeout(() => reject(grocketdError("GRK_ERR_THREAD_START", "timeout", { ms })), ms);
   });
   try {
     await Promise.race([serving.start(), late]);

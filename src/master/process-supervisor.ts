@@ -9,7 +9,7 @@
  */
 import type { Subprocess } from "bun";
 import { withPort } from "../config/listen-url.ts";
-import { ErrorCodes, GrocketdError } from "../errors.ts";
+import { grocketdError } from "../errors.ts";
 import type { StopMode } from "../io/messages.ts";
 import type { Binding } from "../module/binding.ts";
 import type { Logger } from "../log/logger.ts";
@@ -73,7 +73,7 @@ export class ProcessSupervisor implements Serving {
     const c = this.spawn(index, restart);
     return new Promise((resolve, reject) => {
       c.onListening = resolve;
-      c.onFailed = (message) => reject(new GrocketdError(ErrorCodes.THREAD_START, `process ${index} could not start: ${message}`));
+      c.onFailed = (reason) => reject(grocketdError("GRK_ERR_THREAD_START", "process", { index, reason }));
     });
   }
 

@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
-import { ErrorCodes, GrocketdError, isGrocketdError, describeError } from "../errors.ts";
+import { grocketdError, isGrocketdError, describeError } from "../errors.ts";
 import type { CliOptions } from "../cli/args.ts";
 import type { Config, ConfigLayer } from "../config/keys.ts";
 import { checkSource, envSource, mergeLayers, readConfigFile, type ConfigSource, type FileSource } from "../config/load-config.ts";
@@ -160,7 +160,7 @@ export async function buildStartPlan(cli: CliOptions, env: Record<string, string
   }
 
   if (problems.length > 0) {
-    throw new GrocketdError(ErrorCodes.CONFIG, problems.join("\n"), { problems });
+    throw grocketdError("GRK_ERR_CONFIG", "problems", { problems });
   }
   const threads = config.io.threads === 0 ? availableParallelism() : config.io.threads;
   return { config, modules, initOrder, bindings, threads, configFile };

@@ -14,7 +14,7 @@
  *   connections and serves those it has until they close or server.drain_ms runs out.
  * What a worker is told at start is the caller's business (`startMessage`), so a replacement gets fresh resources.
  */
-import { ErrorCodes, GrocketdError, type ErrorCode } from "../errors.ts";
+import { grocketdError, type ErrorCode } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import type { FromThread, StopMode } from "../io/messages.ts";
 import type { HealthBoard } from "../io/thread-health.ts";
@@ -112,7 +112,7 @@ export class WorkerGroup {
     const h = this.spawn(this.seats[index]!, false, 0, false);
     return new Promise((resolve, reject) => {
       h.onListening = resolve;
-      h.onFailed = (message, code = ErrorCodes.THREAD_START) => reject(new GrocketdError(code, `${this.opts.label} ${index} could not start: ${message}`));
+      h.onFailed = (reason, code) => reject(grocketdError("GRK_ERR_THREAD_START", "thread", { label: this.opts.label, index, reason }, code === undefined ? undefined : { code }));
     });
   }
 

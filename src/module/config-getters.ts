@@ -6,16 +6,13 @@
  */
 import { keysOf, sectionNames, type Config, type SectionName } from "../config/keys.ts";
 import { formatValue } from "../config/schema.ts";
-import { ErrorCodes, GrocketdError } from "../errors.ts";
+import { grocketdError } from "../errors.ts";
 import type { RuntimeLibrary } from "./library-types.ts";
 
 export type ConfigGetters = Pick<RuntimeLibrary, "getInt" | "getString" | "getBool">;
 
 /** `moduleKeys`: for each module with a config schema, the keys of its section. */
 export function configGetters(config: Readonly<Config>, moduleKeys: ReadonlyMap<string, readonly string[]>): ConfigGetters {
-  const fail = (message: string): never => {
-    throw new GrocketdError(ErrorCodes.CONFIG, message);
-  };
   const lookup = (section: string, key: string): unknown => {
     let known: readonly string[];
     let values: Record<string, unknown> | undefined;
@@ -24,7 +21,7 @@ export function configGetters(config: Readonly<Config>, moduleKeys: ReadonlyMap<
       const keys = moduleKeys.get(name);
       if (!keys) {
         const have = [...moduleKeys.keys()].map((m) => `modules.${m}`);
-        return fail(`config section "${section}" does not exist (module sections: ${have.join(", ") || "none; a module declares one with configSchema"})`);
+        throw grocketdError("GRK_ERR_CONFIG", "noSection", { section, known: `module sections: ${have.join(", ") || "none; a module declares one with configSchema"}` });
       }
       known = keys;
       values = config.modules[name];
@@ -32,15 +29,16 @@ export function configGetters(config: Readonly<Config>, moduleKeys: ReadonlyMap<
       known = Object.keys(keysOf(section as SectionName));
       values = config[section as SectionName] as Record<string, unknown>;
     } else {
-      return fail(`config section "${section}" does not exist (sections: ${[...sectionNames(), "modules.<name>"].join(", ")})`);
+      throw grocketdError("GRK_ERR_CONFIG", "noSection", { section, known: `sections: ${[...sectionNames(), "modules.<name>"].join(", ")}` });
     }
-    if (!known.includes(key)) return fail(`config key "${section}.${key}" does not exist (keys in [${section}]: ${known.join(", ")})`);
+    if (!known.includes(key)) throw grocketdError("GRK_ERR_CONFIG", "noKey", { section, key, known: known.join(", ") });
     return values?.[key];
   };
   const typed = <T>(what: string, ok: (v: unknown) => v is T) => (section: string, key: string, def: T): T => {
     const v = lookup(section, key);
     if (v === undefined) return def;
-    return ok(v) ? v : fail(`config "${section}.${key}" is ${formatValue(v)}, not ${what}`);
+    if (ok(v)) return v;
+    throw grocketdError("GRK_ERR_CONFIG", "wrongType", { section, key, value: formatValue(v), expected: what });
   };
   return {
     getInt: typed("an integer", (v): v is number => typeof v === "number" && Number.isInteger(v)),

@@ -6,7 +6,7 @@
  * (the master, tests) or once the slot's name table is full, the value lives in a cell of its own. `snapshot()` is
  * what the thread logs at `term`.
  */
-import { ErrorCodes, GrocketdError } from "../errors.ts";
+import { grocketdError } from "../errors.ts";
 import type { StatsSlot } from "../stats/stats-slot.ts";
 import type { Counter } from "./library-types.ts";
 
@@ -37,10 +37,7 @@ export class CounterRegistry {
     let c = this.byKey.get(key);
     if (c) return c;
     if (!NAME_RE.test(name)) {
-      throw new GrocketdError(
-        ErrorCodes.LIBRARY,
-        `module "${module}": counter name ${JSON.stringify(name)}: expected letters, digits, "_", ".", ":" or "-" (1-64 characters)`,
-      );
+      throw grocketdError("GRK_ERR_LIBRARY", "counterName", { module, name: JSON.stringify(name) });
     }
     // In the slot, a tab separates module and counter: both names may contain dots.
     const i = this.slot?.moduleCounter(`${module}\t${name}`) ?? -1;

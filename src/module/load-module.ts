@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { provideSelfModule } from "../entry-path.ts";
-import { ErrorCodes, GrocketdError, describeError, isGrocketdError } from "../errors.ts";
+import { grocketdError, describeError, isGrocketdError } from "../errors.ts";
 import { validateManifest } from "./manifest.ts";
 import type { ModuleDefinition } from "./types.ts";
 
@@ -20,13 +20,13 @@ export interface LoadedModule {
 
 export async function loadModule(path: string): Promise<LoadedModule> {
   const file = resolve(path);
-  if (!existsSync(file)) throw new GrocketdError(ErrorCodes.MODULE_IMPORT, `${file}: module file not found`);
+  if (!existsSync(file)) throw grocketdError("GRK_ERR_MODULE_IMPORT", "notFound", { file });
   let ns: { default?: unknown };
   try {
     await provideSelfModule(); // the single binary: "grocketd" is the runtime embedded in it
     ns = (await import(pathToFileURL(file).href)) as { default?: unknown };
   } catch (err) {
-    throw new GrocketdError(ErrorCodes.MODULE_IMPORT, `${file}: cannot import module: ${importFailure(err)}`, { cause: err });
+    throw grocketdError("GRK_ERR_MODULE_IMPORT", "failed", { file, reason: importFailure(err) }, { cause: err });
   }
   return { file, def: validateManifest(ns.default, file) };
 }
@@ -58,7 +58,7 @@ export function importFailure(err: unknown): string {
 export async function loadModules(paths: readonly string[]): Promise<LoadedModule[]> {
   const { modules, problems } = await loadModulesReport(paths);
   if (problems.length > 0) {
-    throw new GrocketdError(ErrorCodes.MODULE_MANIFEST, problems.join("\n"), { problems });
+    throw grocketdError("GRK_ERR_MODULE_MANIFEST", "problems", { problems });
   }
   return modules;
 }

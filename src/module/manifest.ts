@@ -6,7 +6,7 @@
  * Every problem names the module file, the field (a dotted path for nested ones), what was expected and what was found.
  */
 import { z } from "zod";
-import { ErrorCodes, GrocketdError } from "../errors.ts";
+import { grocketdError } from "../errors.ts";
 import { API_VERSION } from "../version.ts";
 import { formatValue } from "../config/schema.ts";
 import { isSemverRange, isSemverVersion, satisfies } from "./semver.ts";
@@ -98,10 +98,7 @@ function shown(v: unknown): string {
 /** Returns the definition, or throws one GrocketdError listing every problem with this module. */
 export function validateManifest(value: unknown, file: string): ModuleDefinition<unknown> {
   if (typeof value !== "object" || value === null) {
-    throw new GrocketdError(
-      ErrorCodes.MODULE_MANIFEST,
-      `${file}: the default export must be a module made with defineModule({...}), got ${value === undefined ? "no default export" : formatValue(value)}`,
-    );
+    throw grocketdError("GRK_ERR_MODULE_MANIFEST", "notAModule", { file, got: value === undefined ? "no default export" : formatValue(value) });
   }
   const problems: string[] = [];
   const r = manifestSchema.safeParse(value);
@@ -138,12 +135,9 @@ export function validateManifest(value: unknown, file: string): ModuleDefinition
   if (def.error !== undefined && !serves) {
     problems.push(`${file}: field "error": the error hook shapes failed http or fetch answers, and this module has neither`);
   }
-  if (problems.length > 0) throw new GrocketdError(ErrorCodes.MODULE_MANIFEST, problems.join("\n"), { problems });
+  if (problems.length > 0) throw grocketdError("GRK_ERR_MODULE_MANIFEST", "problems", { problems });
   if (!satisfies(API_VERSION, def.grocketd)) {
-    throw new GrocketdError(
-      ErrorCodes.MODULE_VERSION,
-      `${file}: field "grocketd": module "${def.name}" requires grocketd module API ${def.grocketd}, this grocketd provides ${API_VERSION}`,
-    );
+    throw grocketdError("GRK_ERR_MODULE_VERSION", "range", { file, module: def.name, range: def.grocketd, provided: API_VERSION });
   }
   return def;
 }

@@ -7,7 +7,7 @@
  * theirs.
  */
 import type { Config } from "../config/keys.ts";
-import { ErrorCodes, GrocketdError, describeError } from "../errors.ts";
+import { grocketdError, describeError } from "../errors.ts";
 import type { Binding } from "./binding.ts";
 import type { Logger } from "../log/logger.ts";
 import { API_VERSION } from "../version.ts";
@@ -73,7 +73,7 @@ export class ModuleRuntime {
     private readonly opts: ModuleRuntimeOptions,
   ) {
     const r = resolveModules(modules);
-    if (!r.ok) throw new GrocketdError(ErrorCodes.LIBRARY, r.problems.join("\n"), { problems: r.problems });
+    if (!r.ok) throw grocketdError("GRK_ERR_LIBRARY", "problems", { problems: r.problems });
     this.order = r.order.map((i) => modules[i]!);
     this.counters = new CounterRegistry(opts.stats);
     const moduleKeys = new Map<string, readonly string[]>();
@@ -121,10 +121,7 @@ export class ModuleRuntime {
       const h = handles.get(name);
       if (h) return h;
       if (!Object.hasOwn(m.def.requires ?? {}, name) && !Object.hasOwn(m.def.provides ?? {}, name)) {
-        throw new GrocketdError(
-          ErrorCodes.LIBRARY,
-          `module "${m.def.name}" (${m.file}) uses library "${name}" without declaring it: add requires: { "${name}": "<semver range>" }`,
-        );
+        throw grocketdError("GRK_ERR_LIBRARY", "undeclared", { module: m.def.name, file: m.file, library: name });
       }
       const made = this.objects.handle(name);
       handles.set(name, made);
@@ -153,9 +150,7 @@ export class ModuleRuntime {
       try {
         await m.def.init?.(this.context(m));
       } catch (err) {
-        throw new GrocketdError(ErrorCodes.MODULE_HOOK, `module ${m.def.name} (${m.file}): init failed in ${where}: ${describeError(err)}`, {
-          cause: err,
-        });
+        throw grocketdError("GRK_ERR_MODULE_HOOK", "init", { module: m.def.name, file: m.file, where, reason: describeError(err) }, { cause: err });
       }
       this.inited.push(m);
     }

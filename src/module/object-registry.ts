@@ -5,7 +5,7 @@
  * singletons of a library are released (its `release` hook) in reverse order of creation. Nothing here is shared
  * between threads: each thread imports its own copy of the modules, so each has its own objects.
  */
-import { ErrorCodes, GrocketdError, describeError } from "../errors.ts";
+import { describeError, grocketdError, type MessageName, type Params } from "../errors.ts";
 import type { ClassDefinition, LibraryDefinition, LibraryHandle } from "./library-types.ts";
 
 interface Made {
@@ -15,8 +15,9 @@ interface Made {
   readonly obj: unknown;
 }
 
-const fail = (message: string): never => {
-  throw new GrocketdError(ErrorCodes.LIBRARY, message);
+/** A misused library or class (GRK_ERR_LIBRARY), thrown to the module that asked. */
+const fail = <M extends MessageName<"GRK_ERR_LIBRARY">>(name: M, params: Params<"GRK_ERR_LIBRARY", M>): never => {
+  throw grocketdError("GRK_ERR_LIBRARY", name, params);
 };
 
 export class ObjectRegistry {
@@ -33,7 +34,7 @@ export class ObjectRegistry {
 
   /** The untyped handle; callers give it the provider's type (`LibraryHandle<KvLibrary>`). */
   handle(library: string): LibraryHandle {
-    const def = this.libraries.get(library) ?? fail(`library "${library}" is not provided on this thread`);
+    const def = this.libraries.get(library) ?? fail("notProvided", { library });
     const untyped = {
       name: library,
       version: def.version,
@@ -45,17 +46,17 @@ export class ObjectRegistry {
   }
 
   private classOf(library: string, className: string): ClassDefinition {
-    if (this.released.has(library)) fail(`library "${library}" was released at term on this thread; its objects are gone`);
-    const def = this.libraries.get(library) ?? fail(`library "${library}" is not provided on this thread`);
+    if (this.released.has(library)) fail("released", { library });
+    const def = this.libraries.get(library) ?? fail("notProvided", { library });
     if (!Object.hasOwn(def.classes, className)) {
-      fail(`library "${library}" has no class "${className}" (classes: ${Object.keys(def.classes).join(", ") || "none"})`);
+      fail("noClass", { library, className, classes: Object.keys(def.classes).join(", ") || "none" });
     }
     return def.classes[className]!;
   }
 
   create(library: string, className: string, args: readonly unknown[]): unknown {
     const cls = this.classOf(library, className);
-    if (cls.singleton === true) fail(`class "${className}" of library "${library}" is a singleton: use singleton("${className}")`);
+    if (cls.singleton === true) fail("isSingleton", { library, className });
     return (cls.create as (...a: unknown[]) => unknown)(...args);
   }
 
@@ -65,9 +66,9 @@ export class ObjectRegistry {
     if (have) return have.obj;
     const cls = this.classOf(library, className);
     if (cls.singleton !== true) {
-      fail(`class "${className}" of library "${library}" is not a singleton: use create("${className}", ...)`);
+      fail("notSingleton", { library, className });
     }
-    if (this.creating.has(key)) fail(`singleton "${className}" of library "${library}" asked for itself while being created`);
+    if (this.creating.has(key)) fail("selfSingleton", { library, className });
     this.creating.add(key);
     try {
       const made: Made = { library, className, cls, obj: (cls.create as () => unknown)() };

@@ -6,5 +6,5 @@
 export { Ring, type RecordHandler, type RingStats } from "./ring.ts";
 export { type ConsumerOptions, type RingConsumer } from "./ring-consumer.ts";
 export { RecordRing, recordRingSize, type FieldRecordHandler } from "./record-ring.ts";
-export { RingError, RingErrorCodes, type RingErrorCode } from "./ring-errors.ts";
+export { RingError, type RingErrorCode } from "./ring-errors.ts";
 export { RECORD_HEADER_BYTES, RING_HEADER_BYTES, RING_LAYOUT_VERSION, recordSize } from "./ring-layout.ts";

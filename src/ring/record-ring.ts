@@ -15,7 +15,7 @@
  * The fields area is padded to 8 bytes, so payloads stay 8-byte aligned.
  */
 import { RECORD_HEADER_BYTES } from "./ring-layout.ts";
-import { RingError, RingErrorCodes, recordTooLarge } from "./ring-errors.ts";
+import { recordTooLarge, ringError } from "./ring-errors.ts";
 import type { Ring } from "./ring.ts";
 import { copyBytes } from "./copy-bytes.ts";
 
@@ -39,7 +39,7 @@ export class RecordRing {
 
   constructor(ring: Ring, fieldCount: number) {
     if (!Number.isInteger(fieldCount) || fieldCount < 0 || fieldCount > 64) {
-      throw new RingError(RingErrorCodes.BAD_RANGE, `record field count must be 0..64, got ${fieldCount}`);
+      throw ringError("GRK_ERR_RING_BAD_RANGE", "fieldCount", { got: fieldCount });
     }
     this.ring = ring;
     this.fieldCount = fieldCount;
@@ -50,7 +50,7 @@ export class RecordRing {
     // One closure for the life of the object, so poll() allocates nothing per call.
     this.#inner = (bytes, off, len) => {
       if (len < this.fieldBytes) {
-        throw new RingError(RingErrorCodes.BAD_LAYOUT, `ring record of ${len} bytes is shorter than its ${this.fieldBytes} field bytes`);
+        throw ringError("GRK_ERR_RING_BAD_LAYOUT", "shortRecord", { len, fieldBytes: this.fieldBytes });
       }
       const d = this.#d;
       const f = this.#fields;
@@ -83,7 +83,7 @@ export class RecordRing {
   push(fields: ArrayLike<number>, payload?: Uint8Array, off = 0, len: number = (payload?.length ?? 0) - off): boolean {
     if (payload === undefined) len = 0;
     else if (!(off >= 0 && len >= 0 && off + len <= payload.length)) {
-      throw new RingError(RingErrorCodes.BAD_RANGE, `record payload off=${off} len=${len} outside ${payload.length} bytes`);
+      throw ringError("GRK_ERR_RING_BAD_RANGE", "payload", { off, len, size: payload.length });
     }
     const at = this.reserve(fields, len);
     if (at < 0) return false;
@@ -103,7 +103,7 @@ export class RecordRing {
   }
 
   #badFields(got: number): never {
-    throw new RingError(RingErrorCodes.BAD_RANGE, `record needs ${this.fieldCount} fields, got ${got}`);
+    throw ringError("GRK_ERR_RING_BAD_RANGE", "fields", { want: this.fieldCount, got });
   }
 }
 

@@ -1,24 +1,12 @@
 /**
  * @module ring/ring-errors
- * The ring queue's failures, each with a stable `code`. They extend the runtime's branded `GrocketdError`, so
- * `isGrocketdError(err)` holds across workers and `err.code` is what callers and tests match on.
+ * The ring queue's failures: its codes and messages are in the one table (src/error-table.ts); `RingError` extends
+ * the runtime's branded `GrocketdError`, so `isGrocketdError(err)` holds across workers and `err.code` is what
+ * callers and tests match on.
  */
-import { GrocketdError } from "../errors.ts";
+import { GrocketdError, errorMessage, type MessageName, type Params, type TableCode } from "../errors.ts";
 
-export const RingErrorCodes = {
-  /** A record is larger than the ring can ever hold (capacity minus the record header). */
-  RECORD_TOO_LARGE: "GRK_ERR_RING_RECORD_TOO_LARGE",
-  /** The requested capacity is not a whole number in the supported range. */
-  BAD_CAPACITY: "GRK_ERR_RING_BAD_CAPACITY",
-  /** The SharedArrayBuffer is not a ring of this layout version (wrong size, magic or version). */
-  BAD_LAYOUT: "GRK_ERR_RING_BAD_LAYOUT",
-  /** An offset/length pair does not lie inside the source array, or is not a whole number. */
-  BAD_RANGE: "GRK_ERR_RING_BAD_RANGE",
-  /** `commit()` without a matching `reserve()`, or committing more than was reserved. */
-  NO_RESERVATION: "GRK_ERR_RING_NO_RESERVATION",
-} as const;
-
-export type RingErrorCode = (typeof RingErrorCodes)[keyof typeof RingErrorCodes];
+export type RingErrorCode = Extract<TableCode, `GRK_ERR_RING_${string}`>;
 
 export class RingError extends GrocketdError {
   declare readonly code: RingErrorCode;
@@ -29,10 +17,11 @@ export class RingError extends GrocketdError {
   }
 }
 
+/** The RingError for `code` with the message of its template `name`. */
+export function ringError<C extends RingErrorCode, M extends MessageName<C>>(code: C, name: M, params: Params<C, M>): RingError {
+  return new RingError(code, errorMessage(code, name, params));
+}
+
 export function recordTooLarge(len: number, limit: number, capacity: number): RingError {
-  return new RingError(
-    RingErrorCodes.RECORD_TOO_LARGE,
-    `ring record of ${len} bytes exceeds the limit of ${limit} bytes ` +
-      `(ring capacity ${capacity} bytes minus ${capacity - limit} header bytes); use a larger ring or split the record`,
-  );
+  return ringError("GRK_ERR_RING_RECORD_TOO_LARGE", "record", { len, limit, capacity, header: capacity - limit });
 }

@@ -20,7 +20,7 @@
  * multiple of 8 so every header and payload is 8-byte aligned. A length of WRAP_MARKER means "the rest of the area
  * up to its end is padding; continue at offset 0".
  */
-import { RingError, RingErrorCodes } from "./ring-errors.ts";
+import { ringError, type RingError } from "./ring-errors.ts";
 
 /** "GRKR": tells a ring SAB from any other SharedArrayBuffer. */
 export const RING_MAGIC = 0x4752_4b52;
@@ -56,10 +56,7 @@ export function recordSize(len: number): number {
 /** Rounds a requested capacity up to the power of two the ring uses; throws GRK_ERR_RING_BAD_CAPACITY. */
 export function normalizeCapacity(capacityBytes: number): number {
   if (!Number.isInteger(capacityBytes) || capacityBytes < 1 || capacityBytes > MAX_CAPACITY) {
-    throw new RingError(
-      RingErrorCodes.BAD_CAPACITY,
-      `ring capacity must be a whole number of bytes from 1 to ${MAX_CAPACITY}, got ${capacityBytes}`,
-    );
+    throw ringError("GRK_ERR_RING_BAD_CAPACITY", "capacity", { max: MAX_CAPACITY, got: capacityBytes });
   }
   let cap = MIN_CAPACITY;
   while (cap < capacityBytes) cap *= 2;
@@ -79,8 +76,7 @@ export function allocateRing(capacity: number): SharedArrayBuffer {
 
 /** Checks that `sab` is a ring of this layout; returns its capacity. Throws GRK_ERR_RING_BAD_LAYOUT. */
 export function validateRing(sab: SharedArrayBuffer): number {
-  const bad = (why: string): RingError =>
-    new RingError(RingErrorCodes.BAD_LAYOUT, `not a grocketd ring (layout ${RING_LAYOUT_VERSION}): ${why}`);
+  const bad = (why: string): RingError => ringError("GRK_ERR_RING_BAD_LAYOUT", "layout", { version: RING_LAYOUT_VERSION, why });
   if (!(sab instanceof SharedArrayBuffer)) throw bad("expected a SharedArrayBuffer");
   if (sab.byteLength < RING_HEADER_BYTES + MIN_CAPACITY) throw bad(`buffer of ${sab.byteLength} bytes is too small`);
   const h = new Int32Array(sab, 0, RING_HEADER_BYTES / 4);

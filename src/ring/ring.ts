@@ -37,7 +37,7 @@ import {
   I_TAIL, RECORD_HEADER_BYTES, RING_HEADER_BYTES, WRAP_MARKER, allocateRing, normalizeCapacity, recordSize,
   validateRing,
 } from "./ring-layout.ts";
-import { RingError, RingErrorCodes, recordTooLarge } from "./ring-errors.ts";
+import { recordTooLarge, ringError } from "./ring-errors.ts";
 import { waitOn } from "./ring-wait.ts";
 import { copyBytes } from "./copy-bytes.ts";
 import { startRingConsumer, type ConsumerOptions, type RecordHandler, type RingConsumer } from "./ring-consumer.ts";
@@ -156,11 +156,11 @@ export class Ring {
    */
   commit(len?: number): void {
     const off = this.#resOff;
-    if (off < 0) throw new RingError(RingErrorCodes.NO_RESERVATION, "ring commit() without a reserve()");
+    if (off < 0) throw ringError("GRK_ERR_RING_NO_RESERVATION", "none", {});
     let n = this.#resLen;
     if (len !== undefined) {
       if (!(len >= 0 && len <= n && (len | 0) === len)) {
-        throw new RingError(RingErrorCodes.NO_RESERVATION, `ring commit(${len}) outside the reserved 0..${n} bytes`);
+        throw ringError("GRK_ERR_RING_NO_RESERVATION", "outside", { len, reserved: n });
       }
       n = len;
       this.#d[off >> 2] = n;
@@ -189,7 +189,7 @@ export class Ring {
   /** Copies `src[off, off + len)` into the ring as one record. False when full (nothing written, nothing lost). */
   push(src: Uint8Array, off = 0, len: number = src.length - off): boolean {
     if (!(off >= 0 && len >= 0 && off + len <= src.length && (off | 0) === off && (len | 0) === len)) {
-      throw new RingError(RingErrorCodes.BAD_RANGE, `ring push range off=${off} len=${len} outside ${src.length} bytes`);
+      throw ringError("GRK_ERR_RING_BAD_RANGE", "push", { off, len, size: src.length });
     }
     const at = this.reserve(len);
     if (at < 0) return false;
@@ -249,7 +249,7 @@ export class Ring {
 
   #badLength(len: number): never {
     if (Number.isInteger(len) && len > this.maxRecordBytes) throw recordTooLarge(len, this.maxRecordBytes, this.capacity);
-    throw new RingError(RingErrorCodes.BAD_RANGE, `ring record length must be a whole number >= 0, got ${len}`);
+    throw ringError("GRK_ERR_RING_BAD_RANGE", "length", { len });
   }
 
   // ---------------------------------------------------------------- consumer

@@ -21,7 +21,7 @@
 import type { Server } from "bun";
 import type { Config } from "../config/keys.ts";
 import { parseListenUrl, formatListenUrl } from "../config/listen-url.ts";
-import { describeError, ErrorCodes, GrocketdError } from "../errors.ts";
+import { describeError, grocketdError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import type { MasterControl, MasterEvents } from "../master/master.ts";
 import { statsRegistry, type StatsRegistry } from "../stats/stats-registry.ts";
@@ -87,9 +87,9 @@ export class StatusListener {
     const url = config.status.listen;
     if (url === "") return null;
     const entry = parseListenUrl(url);
-    if (typeof entry === "string") throw new GrocketdError(ErrorCodes.STATUS, `status.listen: ${url}: ${entry}`);
+    if (typeof entry === "string") throw grocketdError("GRK_ERR_STATUS", "url", { url, problem: entry });
     const unsafe = statusListenProblem(config);
-    if (unsafe !== null) throw new GrocketdError(ErrorCodes.STATUS, unsafe);
+    if (unsafe !== null) throw grocketdError("GRK_ERR_STATUS", "unsafe", { problem: unsafe });
     let self: StatusListener | undefined;
     let server: Server<undefined>;
     try {
@@ -105,7 +105,7 @@ export class StatusListener {
         },
       });
     } catch (err) {
-      throw new GrocketdError(ErrorCodes.STATUS, `status.listen: cannot listen on ${url}: ${describeError(err)}`, { cause: err });
+      throw grocketdError("GRK_ERR_STATUS", "listen", { url, reason: describeError(err) }, { cause: err });
     }
     self = new StatusListener(server, registry, config.server.processes, entry.hostname, config.status.token, now ?? (() => performance.now()));
     // Not "listening on": that phrase announces data-path listeners, which tools and tests count.

@@ -6,7 +6,7 @@ import { fileGraph, findCycles, folderOf } from "./import-graph.ts";
 
 /** Layer of each folder of src/ (files directly in src/ are listed by name). */
 export const LAYERS: ReadonlyArray<readonly string[]> = [
-  ["errors.ts", "version.ts", "entry-path.ts", "log", "stats", "build"],
+  ["errors.ts", "error-table.ts", "version.ts", "entry-path.ts", "log", "stats", "build"],
   ["ring", "config"],
   ["module"],
   ["pubsub"],
