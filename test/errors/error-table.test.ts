@@ -29,6 +29,7 @@ const SOURCES = new Map(
  * Not yet converted (issue 13): the sites in http/, pool/ and io/ follow in their own commits.
  */
 const UNCODED: readonly string[] = [
+  "http/exchange.ts: new Error(\"the http hook finished without sending",
   "http/fetch-bridge.ts: new TypeError(\"the error hook must return a Response,",
   "http/fetch-bridge.ts: new TypeError(`a Response body stream gave ${v === nul",
   "http/fetch-bridge.ts: new TypeError(`the fetch hook must return a Response,",
@@ -37,8 +38,6 @@ const UNCODED: readonly string[] = [
   "http/http-connection.ts: new Error(\"the client closed the connection before",
   "http/http-connection.ts: new Error(\"the response was sent before the reques",
   "http/http-connection.ts: new Error(`request body refused (${status}): ${why",
-  "http/http-dispatch.ts: new Error(\"the http hook finished without sending",
-  "http/http-pool-side.ts: new Error(new TextDecoder().decode(r.body)));",
   "http/llhttp/wasm-loader.ts: new Error(`no \\`binaryString = \"<base64>\"\\` in ${f",
   "http/response-head.ts: new TypeError(\"json(): the value has no JSON form (und",
   "http/ws-upgrade.ts: new Error(\"resolved to a Promise\"));",
@@ -47,8 +46,6 @@ const UNCODED: readonly string[] = [
   "io/udp/udp-listener.ts: new GrocketdError(ErrorCodes.LISTEN, `${entry.url}: module",
   "io/udp/udp-listener.ts: new GrocketdError(ErrorCodes.LISTEN, `cannot listen on ${e",
   "pool/handler-thread.ts: new Error(`module ${def.name} has no proc hook`));",
-  "pool/serve-http.ts: new Error(\"the http hook finished without sending",
-  "pool/serve-http.ts: new Error(`error hook failed: ${e instanceof Error",
   "pool/udp-pool-bridge.ts: new Error(\"no handler thread is alive (all are res",
   "pool/udp-pool-bridge.ts: new Error(\"the handler thread died\");",
   "pool/udp-pool-bridge.ts: new Error(\"the recycled handler thread stopped\");",
