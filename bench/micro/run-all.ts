@@ -4,6 +4,7 @@
  */
 import { run } from "mitata";
 import { measureReadLoops } from "./framing.bench.ts";
+import "./fetch-bridge.bench.ts";
 import "./http-server.bench.ts";
 import "./llhttp.bench.ts";
 import { measureThroughput, measureRoundTrip, stopPeers } from "./ring.bench.ts";

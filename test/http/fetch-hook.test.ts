@@ -48,6 +48,66 @@ describe("fetch hook", () => {
     c.end();
   });
 
+  test("every kind of Response body: whole ones with Content-Length, a stream with more than one chunk chunked; every method reaches the hook", async () => {
+    const big = "x".repeat(20_000); // past Bun's 16 KiB read-out chunk: more than one chunk, so chunked
+    const ready = (chunks: string[]) =>
+      new ReadableStream<Uint8Array>({
+        start(c) {
+          for (const t of chunks) c.enqueue(new TextEncoder().encode(t));
+          c.close();
+        },
+      });
+    const bodies: Record<string, () => Response> = {
+      "/empty": () => new Response(""),
+      "/null": () => new Response(null, { status: 200 }),
+      "/bytes": () => new Response(new Uint8Array([104, 105])),
+      "/buffer": () => new Response(new Uint8Array([104, 105, 33]).buffer),
+      "/blob": () => new Response(new Blob(["blob!"], { type: "application/x-blob" })),
+      "/json": () => Response.json({ a: 1 }),
+      "/big": () => new Response(big),
+      "/ready-one": () => new Response(ready(["one chunk"])),
+      "/ready-two": () => new Response(ready(["two ", "chunks"])),
+    };
+    const port = serve({
+      name: "bodies",
+      version: "1.0.0",
+      grocketd: "^0.1.0",
+      async fetch(request) {
+        const path = new URL(request.url).pathname;
+        const make = bodies[path];
+        if (make !== undefined) return make();
+        return new Response(`${request.method} ${request.url} ${request.body === null ? "-" : await request.text()}`);
+      },
+    });
+    const paths = Object.keys(bodies);
+    const more = [`DELETE /d HTTP/1.1\r\nHost: h\r\n\r\n`, `PUT /p HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nput`, `OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n`];
+    const { c, responses } = await exchange(port, paths.map((p) => GET(p)).join("") + more.join(""), paths.length + more.length);
+    const got = Object.fromEntries(paths.map((p, i) => [p, responses[i]!]));
+    const whole = (p: string, text: string) => {
+      expect(got[p]).toMatchObject({ status: 200, text });
+      expect(got[p]!.headers["content-length"]).toBe(String(Buffer.byteLength(text)));
+      expect(got[p]!.headers["transfer-encoding"]).toBeUndefined();
+    };
+    whole("/empty", "");
+    whole("/null", "");
+    whole("/bytes", "hi");
+    whole("/buffer", "hi!");
+    whole("/blob", "blob!");
+    whole("/json", '{"a":1}');
+    whole("/ready-one", "one chunk");
+    expect(got["/blob"]!.headers["content-type"]).toBe("application/x-blob");
+    expect(got["/json"]!.headers["content-type"]).toContain("application/json");
+    for (const [p, text] of [["/big", big], ["/ready-two", "two chunks"]] as const) {
+      expect(got[p]).toMatchObject({ status: 200, text });
+      expect(got[p]!.headers["transfer-encoding"]).toBe("chunked");
+    }
+    const [del, put, options] = responses.slice(paths.length).map((r) => r.text);
+    expect(del).toBe("DELETE http://h/d -");
+    expect(put).toBe("PUT http://h/p put");
+    expect(options).toBe("OPTIONS http://h/ -");
+    c.end();
+  });
+
   test("POST: the whole request body reaches the Request (text and 200 KB of bytes); Set-Cookie fields stay apart", async () => {
     const port = serve(fetchApp as Def);
     const big = new Uint8Array(200_000).map((_, i) => (i * 7) & 0xff);
