@@ -2,18 +2,17 @@
  * @module http/http-connection
  * One HTTP/1.1 connection: its lifecycle and timeouts, feeding reads to llhttp, and the order of pipelined requests.
  * The head is checked by head-check.ts, the body collected by request-body.ts (or, for a `fetch` hook, streamed to it
- * as it arrives: http-body-side.ts), the module run by http-dispatch.ts, pool responses applied by http-pool-side.ts,
- * WebSocket upgrades by http-ws-side.ts (those three are the base classes), the access-log line kept by access-line.ts. Requests
- * are answered one at a time: a synchronous handler's response is corked with the others of the same read; while an
- * async handler runs, parsing pauses and the socket stops reading (the rest of the read waits in `rest`).
- * Statistics: bytes per read event, one increment per request and per response (by status class).
+ * as it arrives: http-body-side.ts), the module run by exchange.ts (http-dispatch.ts is its host here), pool
+ * responses written by http-pool-side.ts, WebSocket upgrades by http-ws-side.ts (those four are the base classes);
+ * statistics, durations and the access-log line of each request by request-metrics.ts. Requests are answered one at
+ * a time: a synchronous handler's response is corked with the others of the same read; while an async handler runs,
+ * parsing pauses and the socket stops reading (the rest of the read waits in `rest`).
  */
 import type { AccessLog } from "../access-log/access-log.ts";
 import { PAUSE_BODY, PAUSE_WAIT, type StreamConnection } from "../io/stream-connection.ts";
 import { Q_TLS } from "../pool/pool-protocol.ts";
-import { S_BYTES_IN, S_ERR_HTTP_REJECTED, S_HTTP_REQUESTS, statusClassField } from "../stats/stat-fields.ts";
+import { S_BYTES_IN, S_ERR_HTTP_REJECTED } from "../stats/stat-fields.ts";
 import { HttpAccessLine } from "./access-line.ts";
-import { observeDuration } from "../stats/duration-histogram.ts";
 import { EXPECT_CONTINUE, checkHead } from "./head-check.ts";
 import type { HttpService } from "./http-dispatch.ts";
 import { HttpBodySide } from "./http-body-side.ts";
@@ -21,6 +20,7 @@ import { HttpRejections, cannedError, statusForParseError, type RejectStatus } f
 import { sendPoolRequest } from "./http-pool-link.ts";
 import { Method, ParseResult, RequestParser, type ParserEvents } from "./llhttp/parser.ts";
 import { RequestBody } from "./request-body.ts";
+import { RequestMetrics } from "./request-metrics.ts";
 import { BODY, HEAD, IDLE, T_BODY_DEADLINE, T_BODY_PAUSE, T_CLOSE, T_HEAD, requestTimeout } from "./request-timeouts.ts";
 import { routeOf } from "./route.ts";
 import { CLOSE, KEEP_ALIVE_10, KEEP_ALIVE_11 } from "./static-response.ts";
@@ -40,21 +40,11 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
   private phase = IDLE;
   private phaseStart = 0;
   private movingOn = false;
-  /**
-   * performance.now() when the current request's head began (0: it began in the read event that completes it), and
-   * the start of the request being answered: the duration histogram and the access log measure from there. The clock
-   * is read once per read event (`eventT`, 0 outside one) and shared by every request the event completes and every
-   * response it finishes: at ~80 ns a read, a clock per request cost a 16-deep pipeline a quarter of its throughput,
-   * and time spent inside one event (microseconds) cannot move a request out of the histogram's first bucket (0.5 ms).
-   */
-  private headT0 = 0;
-  private eventT = 0;
-  private reqStart = 0;
 
-  constructor(socket: never, io: StreamConnection["io"], svc: HttpService) {
-    super(socket, io, svc);
-    this.body = new RequestBody(svc.http.max_body_bytes);
-    this.access = io.accessLog === null ? null : new HttpAccessLine(io.accessLog, this);
+  constructor(socket: never, io: StreamConnection["io"], listener: HttpService) {
+    super(socket, io, listener);
+    this.body = new RequestBody(listener.http.max_body_bytes);
+    this.metrics = new RequestMetrics(io, listener, io.accessLog === null ? null : new HttpAccessLine(io.accessLog, this));
   }
 
   // ---- lifecycle and timeouts ----
@@ -145,16 +135,16 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
   }
 
   protected feed(chunk: Uint8Array): void {
-    this.eventT = performance.now();
+    this.metrics.eventBegan();
     this.parseRead(chunk);
-    this.eventT = 0;
+    this.metrics.eventEnded();
   }
 
   private parseRead(chunk: Uint8Array): void {
     if (this.phase === IDLE) {
       this.phase = HEAD;
       this.phaseStart = this.io.clock;
-      this.headT0 = this.eventT;
+      this.metrics.headBegan();
     }
     const p = (this.parser ??= new RequestParser(this, {
       maxHeadBytes: this.listener.http.max_head_bytes,
@@ -228,12 +218,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
       this.phase = IDLE;
       return this.terminate("request body refused");
     }
-    st[statusClassField(status)]++;
-    const end = performance.now();
-    const start = this.headT0 === 0 ? end : this.headT0;
-    this.headT0 = 0;
-    observeDuration(this.listener.durations, this.listener.durationBase, status, end - start);
-    this.access?.rejected(status, cannedError(status).body.length, start, end);
+    this.metrics.rejected(status, cannedError(status).body.length);
     this.phase = IDLE;
     this.closeAfter = true;
     this.stopReading = true;
@@ -337,10 +322,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
   /** The request is counted and its response begun (keep-alive decided), and `req` shows it. */
   protected beginRequest(p: RequestParser, body: Uint8Array): void {
     this.requests++;
-    this.io.stats[S_HTTP_REQUESTS]++;
-    this.reqStart = this.headT0 !== 0 ? this.headT0 : this.eventT !== 0 ? this.eventT : performance.now();
-    this.headT0 = 0;
-    this.access?.noteRequest(p, this.reqStart);
+    this.metrics.requestBegan(p);
     const max = this.listener.http.max_requests_per_connection;
     const keep = p.keepAlive && !this.closeAfter && !this.io.draining && !p.upgrade && (max === 0 || this.requests < max);
     const http10 = p.versionMinor === 0;
@@ -376,13 +358,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
   // ---- the end of a response ----
 
   responseFinished(): void {
-    // Count its status class and log its request.
-    const code = this.wire.statusCode;
-    const f = statusClassField(code);
-    if (f >= 0) this.io.stats[f]++;
-    const end = this.eventT !== 0 ? this.eventT : performance.now();
-    observeDuration(this.listener.durations, this.listener.durationBase, code, end - this.reqStart);
-    if (this.access?.pending) this.access.line(code, this.wire.bodyBytes, end);
+    this.metrics.answered(this.wire.statusCode, this.wire.bodyBytes);
     if (!this.waiting) return; // answered inside the read event: onMessageComplete carries on
     this.waiting = false;
     // Answered before its streamed body is all in: the rest is read and dropped (bounded by http.max_body_bytes).
@@ -407,7 +383,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
 
   /** Closed with a request unanswered: logged with the status already sent, or 499 (the client went away first). */
   protected override logClosed(_al: AccessLog): void {
-    if (this.access?.pending) this.access.line(this.wire.headersSent ? this.wire.statusCode : 499, this.wire.bodyBytes, performance.now());
+    this.metrics.closedUnanswered(this.wire.headersSent ? this.wire.statusCode : 499, this.wire.bodyBytes);
   }
 }
 

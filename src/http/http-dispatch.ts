@@ -46,14 +46,14 @@ export abstract class HttpDispatch extends StreamConnection implements WireOut, 
   closeAfter = false;
   private drainWaiters: Array<() => void> | null = null;
 
-  constructor(socket: never, io: StreamConnection["io"], svc: HttpService) {
-    super(socket, io, svc);
-    this.listener = svc;
-    this.env = svc.env;
+  constructor(socket: never, io: StreamConnection["io"], listener: HttpService) {
+    super(socket, io, listener);
+    this.listener = listener;
+    this.env = listener.env;
     this.req = new HttpRequestImpl(this);
     this.wire = new WireResponse(this);
     this.res = new HttpResponseImpl(this.wire);
-    this.exchange = new HttpExchange(svc.def, this, this.req, this.res, svc.scheme, () => this.closed);
+    this.exchange = new HttpExchange(listener.def, this, this.req, this.res, listener.scheme, () => this.closed);
   }
 
   /** Ends a read event (or a turn that acted like one): flush the cork, go on with the backlog, close if asked. */

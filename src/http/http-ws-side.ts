@@ -4,9 +4,8 @@
  * out, hands the socket to ws/ws-connection.ts with what the client sent after its handshake. The connection
  * (http-connection.ts) extends this layer; the parser lives here because the upgrade ends it.
  */
-import { statusClassField } from "../stats/stat-fields.ts";
 import { WsConnection } from "../ws/ws-connection.ts";
-import type { HttpAccessLine } from "./access-line.ts";
+import type { RequestMetrics } from "./request-metrics.ts";
 import { HttpPoolSide } from "./http-pool-side.ts";
 import { ParseResult, type RequestParser } from "./llhttp/parser.ts";
 import { PAUSE_WAIT } from "../io/stream-connection.ts";
@@ -14,17 +13,15 @@ import { settleUpgrade, upgradeTimedOut, type PendingUpgrade, type UpgradeDecisi
 
 export abstract class HttpWsSide extends HttpPoolSide {
   protected parser: RequestParser | null = null;
-  /** The access-log line, when the log is on. */
-  protected access: HttpAccessLine | null = null;
+  /** Statistics, durations and the access-log line of each request. */
+  protected metrics!: RequestMetrics;
   protected wsNext: Extract<UpgradeDecision, { ok: true }> | null = null;
   protected wsRest: Uint8Array | null = null;
   /** Bytes read after the request being answered (or while a body stream is full), parsed once it may go on. */
   protected rest: Uint8Array | null = null;
 
   protected upgrade(d: UpgradeDecision): number {
-    const f = statusClassField(d.status);
-    if (f >= 0) this.io.stats[f]++;
-    this.access?.line(d.status, 0, performance.now());
+    this.metrics.upgraded(d.status);
     this.send(d.response);
     if (!d.ok) {
       this.closeAfter = true;
