@@ -1,219 +1,241 @@
 // `bun run bench:pubsub`: topic fan-out. One publisher, N subscribers (default 1000), small messages; every delivery
-// is verified (each subscriber must get every message once, in publish order). Servers, in one run:
-//   grocketd-1t   modules: bench/modules/fanout.ts over TCP, one I/O thread (every delivery local)
-//   grocketd-2t   the same with two I/O threads (subscribers spread by the kernel: about half the deliveries cross
-//                 the ring mesh between the threads)
-//   grocketd-2p   two child processes of one I/O thread each (server.processes = 2): about half the deliveries are
-//                 relayed by the master over IPC (CPU counted over the master and its children)
-//   bun-ws        Bun.serve WebSocket, ws.publish, one thread (bench/servers/bun-ws-pubsub.ts)
-//   uws-ws        ../shared/anchors/uws-ws-echo when present (app.publish: the publisher gets its own copy too)
-// grocketd has no WebSocket yet, so its TCP fan-out is compared with their WebSocket fan-out (framing differs: a
-// WebSocket frame header of 2 bytes per message). Reported: deliveries per second and per server-CPU-second, and
-// from the 1t and 2t runs the CPU cost of a local delivery and of one to another thread (2t: cost = mean of both).
-// The client runs in this process on the same machine: on a shared 2-core box the wall-clock rate is the client's as
-// much as the server's, which is why the per-CPU-second figures are the ones to compare.
+// is verified (each subscriber must get every message once, whole, in publish order; bench/lib/pubsub-clients.ts).
+// Servers, each started fresh per round, order alternating between rounds:
+//   grocketd-1t     bench/modules/fanout.ts over TCP, one I/O thread (every delivery local)
+//   grocketd-2t     the same with two I/O threads (subscribers spread by the kernel: about half the deliveries cross
+//                   the ring mesh between the threads)
+//   grocketd-2p     two child processes of one I/O thread each (server.processes = 2): about half the deliveries are
+//                   relayed by the master over IPC (CPU counted over the master and its children)
+//   grocketd-ws-1t  the same module on a ws:// listener, subscribers and publisher WebSocket clients, one I/O thread
+//   grocketd-ws-2t  the same with two I/O threads
+//   bun-ws          Bun.serve WebSocket, ws.publish, one thread (bench/servers/bun-ws-pubsub.ts)
+//   uws-ws          ../shared/anchors/uws-ws-echo when present (app.publish: the publisher gets its own copy too)
+// The ws rows are like for like with the anchors (same client, same frames); the TCP rows show the transport's cost.
+// Reported: medians (min–max) over rounds of deliveries per second and per server-CPU-second, ratios against
+// Bun.serve and uWebSockets, and the server CPU of one delivery in µs: local (from the 1t run) and to another
+// thread, estimated per round from the 1t and 2t runs (mixed = (1 − share)·local + share·remote, share = the
+// subscribers on the publisher's other thread); the goal is remote ≤ 1.5× local (issue 14). The client runs in this
+// process on the same machine: on a shared 2-core box the wall-clock rate is the client's as much as the server's,
+// which is why the per-CPU-second figures are the ones to compare.
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import { liveServers, startServer, type ChildServer } from "./lib/child-server.ts";
 import { parseArgs } from "./lib/cli-args.ts";
-import { startServer, type ChildServer } from "./lib/child-server.ts";
-import { clockTicksPerSecond, cpuSecondsBetween, readCpuTicks, readTreeCpuTicks } from "./lib/proc-stat.ts";
+import { AB_USAGE, checkoutDir } from "./lib/grocketd-dir.ts";
+import { clockTicksPerSecond } from "./lib/proc-stat.ts";
+import { type FanoutLoad, type FanoutRun, fanoutAnchorWs, fanoutGrocketdTcp, fanoutGrocketdWs } from "./lib/pubsub-clients.ts";
+import { type Spread, spread } from "./lib/stats.ts";
+import { chartNote, writeSvgChart } from "./lib/svg-chart.ts";
 
-const USAGE = "usage: bun bench/pubsub-fanout.ts [--subscribers 1000] [--messages 2000] [--size 32] [--window 16] [--only grocketd-1t,grocketd-2t,grocketd-2p,bun-ws,uws-ws]";
-const a = parseArgs(process.argv.slice(2), { subscribers: "number", messages: "number", size: "number", window: "number", only: "string" }, USAGE);
-const SUBS = a.subscribers ?? 1000;
-const MSGS = a.messages ?? 2000;
-const SIZE = Math.max(16, a.size ?? 32);
-const WINDOW = a.window ?? 16;
+const ALL = ["grocketd-1t", "grocketd-2t", "grocketd-2p", "grocketd-ws-1t", "grocketd-ws-2t", "bun-ws", "uws-ws"];
+const USAGE =
+  "usage: bun bench/pubsub-fanout.ts [--rounds 3] [--subscribers 1000] [--messages 2000] [--size 32] [--window 16]\n" +
+  `       [--only ${ALL.join(",")}]\n` +
+  "       [--grocketd-dir DIR] [--baseline DIR] [--timeout 120] [--svg FILE]\n" +
+  "  --baseline DIR      also run every grocketd row from DIR (names ending in -base), in the same rounds\n" +
+  AB_USAGE.split("\n")[0];
+const a = parseArgs(
+  process.argv.slice(2),
+  { rounds: "number", subscribers: "number", messages: "number", size: "number", window: "number", only: "string", "grocketd-dir": "string", baseline: "string", timeout: "number", svg: "string" },
+  USAGE,
+);
+const ROUNDS = Math.max(1, a.rounds ?? 3);
+const load: FanoutLoad = {
+  subscribers: a.subscribers ?? 1000,
+  messages: a.messages ?? 2000,
+  size: Math.max(16, a.size ?? 32),
+  window: a.window ?? 16,
+  timeoutMs: (a.timeout ?? 120) * 1000,
+};
 const root = resolve(import.meta.dir, "..");
+const grocketdDir = checkoutDir(a["grocketd-dir"], root, "--grocketd-dir");
+const baseDir = a.baseline === undefined ? undefined : checkoutDir(a.baseline, root, "--baseline");
 const uws = [resolve(root, "../shared/anchors/uws-ws-echo"), resolve(root, "../../shared/anchors/uws-ws-echo")].find((p) => existsSync(p));
 
-interface Result {
+interface Server {
   name: string;
-  deliveries: number;
-  seconds: number;
-  cpuSeconds: number;
-  threads?: string;
-  /** grocketd: the share of subscribers on another I/O thread than the publisher's. */
-  remoteShare?: number;
+  start(): Promise<ChildServer>;
+  run(s: ChildServer): Promise<FanoutRun>;
 }
 
-/** What every subscriber checks: message k carries seq k at `at`, each exactly once, in order. */
-class Check {
-  next = 0;
-  problem: string | null = null;
-  constructor(private readonly at: number) {}
-  seen(seq: number): void {
-    if (seq !== this.next && this.problem === null) this.problem = `expected message ${this.next}, got ${seq}`;
-    this.next = seq + 1;
-  }
-  seqOf(s: string): number {
-    return Number(s.slice(this.at, this.at + 9));
-  }
+function grocketd(name: string, dir: string, ws: boolean, threads: number, processes: number): Server {
+  const listen = ws ? "ws://127.0.0.1:0/" : "tcp://127.0.0.1:0";
+  const cmd = [process.execPath, "src/grocketd.ts", "--module", resolve(root, "bench/modules/fanout.ts"), "--listen", listen, "--threads", String(threads)];
+  return {
+    name,
+    start: () => startServer(name, cmd, { cwd: dir, env: { ...process.env, GROCKETD_SERVER_PROCESSES: String(processes) } }),
+    run: (s) => (ws ? fanoutGrocketdWs(s, load) : fanoutGrocketdTcp(s, load)),
+  };
 }
 
-function message(prefix: string, seq: number, newline: boolean): string {
-  const head = prefix + String(seq).padStart(9, "0");
-  return head + "x".repeat(SIZE - head.length - (newline ? 1 : 0)) + (newline ? "\n" : "");
+function anchor(name: string, cmd: string[], prefix: string, portArg: boolean): Server {
+  return {
+    name,
+    start: () => {
+      let port = 0;
+      if (portArg) {
+        const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+        port = probe.port;
+        probe.stop(true);
+      }
+      return startServer(name, portArg ? [...cmd, String(port)] : cmd, { cwd: root });
+    },
+    run: (s) => fanoutAnchorWs(s, load, prefix),
+  };
 }
 
-/** Publishes MSGS messages with at most WINDOW outstanding per subscriber; resolves when all are delivered. */
-async function drive(checks: Check[], send: (seq: number) => void, delivered: () => number, pid: number, name: string, tree = false): Promise<Result> {
-  const total = MSGS * checks.length;
-  const cpuOf = tree ? readTreeCpuTicks : readCpuTicks;
-  const t0 = await cpuOf(pid);
-  const start = performance.now();
-  const deadline = start + 120_000;
-  let sent = 0;
-  while (delivered() < total) {
-    while (sent < MSGS && sent * checks.length - delivered() < WINDOW * checks.length) send(sent++);
-    if (performance.now() > deadline) throw new Error(`${name}: ${delivered()} of ${total} deliveries after 120 s`);
-    await new Promise((r) => setImmediate(r));
-  }
-  const seconds = (performance.now() - start) / 1000;
-  const cpu = cpuSecondsBetween(t0, await cpuOf(pid)).total;
-  const bad = checks.filter((c) => c.problem !== null || c.next !== MSGS);
-  if (bad.length > 0) throw new Error(`${name}: ${bad.length} subscribers got a wrong stream, e.g. ${bad[0]!.problem ?? `${bad[0]!.next} messages`}`);
-  return { name, deliveries: total, seconds, cpuSeconds: cpu };
+const want = new Set((a.only ?? ALL.join(",")).split(","));
+for (const w of want) if (!ALL.includes(w)) throw new Error(`--only: unknown server ${w} (${ALL.join(",")})`);
+const shapes: Array<[string, boolean, number, number]> = [
+  ["grocketd-1t", false, 1, 1],
+  ["grocketd-2t", false, 2, 1],
+  ["grocketd-2p", false, 1, 2],
+  ["grocketd-ws-1t", true, 1, 1],
+  ["grocketd-ws-2t", true, 2, 1],
+];
+const servers: Server[] = [];
+for (const [name, ws, threads, processes] of shapes) {
+  if (!want.has(name)) continue;
+  servers.push(grocketd(name, grocketdDir, ws, threads, processes));
+  if (baseDir) servers.push(grocketd(`${name}-base`, baseDir, ws, threads, processes));
 }
-
-async function grocketd(threads: number, processes = 1): Promise<Result> {
-  const name = processes > 1 ? `grocketd-${processes}p` : `grocketd-${threads}t`;
-  const cmd = [process.execPath, "src/grocketd.ts", "--module", "bench/modules/fanout.ts", "--listen", "tcp://127.0.0.1:0", "--threads", String(threads)];
-  const server = await startServer(name, cmd, { cwd: root, env: { ...process.env, GROCKETD_SERVER_PROCESSES: String(processes) } });
-  const socks: Array<{ end(): void }> = [];
-  try {
-    let delivered = 0;
-    const checks: Check[] = [];
-    const perThread = new Map<string, number>();
-    for (let i = 0; i < SUBS; i += 100) {
-      await Promise.all(Array.from({ length: Math.min(100, SUBS - i) }, async () => {
-        const c = new Check(1);
-        checks.push(c);
-        let ok = Promise.withResolvers<void>();
-        let carry = "";
-        let subscribed = false;
-        const s = await Bun.connect({
-          hostname: "127.0.0.1", port: server.port,
-          socket: {
-            data(_s, d) {
-              let text = carry + d.toString("latin1");
-              if (!subscribed) {
-                const nl = text.indexOf("\n");
-                if (nl < 0) return void (carry = text);
-                const t = text.slice(3, nl);
-                perThread.set(t, (perThread.get(t) ?? 0) + 1);
-                subscribed = true;
-                ok.resolve();
-                text = text.slice(nl + 1);
-              }
-              let off = 0;
-              for (; off + SIZE <= text.length; off += SIZE) {
-                c.seen(c.seqOf(text.slice(off, off + SIZE)));
-                delivered++;
-              }
-              carry = text.slice(off);
-            },
-            error() {},
-          },
-        });
-        socks.push(s);
-        s.write("SUB\n");
-        await ok.promise;
-      }));
-    }
-    const tid = Promise.withResolvers<string>();
-    const pub = await Bun.connect({ hostname: "127.0.0.1", port: server.port, socket: { data: (_s, d) => tid.resolve(d.toString().trim()), error() {} } });
-    socks.push(pub);
-    pub.write("TID\n");
-    const pubThread = await tid.promise;
-    const r = await drive(checks, (seq) => void pub.write(message("m", seq, true)), () => delivered, server.pid, name, processes > 1);
-    r.threads = [...perThread].sort().map(([t, n]) => `${t}: ${n}`).join(", ") + `; publisher on ${pubThread} (thread:pid)`;
-    r.remoteShare = (SUBS - (perThread.get(pubThread) ?? 0)) / SUBS;
-    return r;
-  } finally {
-    for (const s of socks) s.end();
-    await server.stop();
-  }
-}
-
-async function websocket(name: string, cmd: string[], prefix: string): Promise<Result> {
-  let port = 0;
-  if (name === "uws-ws") {
-    const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-    port = probe.port;
-    probe.stop(true);
-  }
-  const server: ChildServer = await startServer(name, port === 0 ? cmd : [...cmd, String(port)], { cwd: root });
-  const sockets: WebSocket[] = [];
-  try {
-    let delivered = 0;
-    const checks: Check[] = [];
-    const open = (onMessage: ((m: string) => void) | null) =>
-      new Promise<WebSocket>((res, rej) => {
-        const ws = new WebSocket(`ws://127.0.0.1:${server.port}/`);
-        ws.onopen = () => res(ws);
-        ws.onerror = () => rej(new Error(`${name}: a WebSocket did not open`));
-        if (onMessage) ws.onmessage = (ev) => onMessage(typeof ev.data === "string" ? ev.data : Buffer.from(ev.data as ArrayBuffer).toString("latin1"));
-        sockets.push(ws);
-      });
-    for (let i = 0; i < SUBS; i += 100) {
-      await Promise.all(Array.from({ length: Math.min(100, SUBS - i) }, () => {
-        const c = new Check(prefix.length);
-        checks.push(c);
-        return open((m) => {
-          c.seen(c.seqOf(m));
-          delivered++;
-        });
-      }));
-    }
-    await Bun.sleep(100); // subscriptions are made on open, server side
-    const pub = await open(null);
-    const r = await drive(checks, (seq) => pub.send(message(prefix, seq, false)), () => delivered, server.pid, name);
-    return r;
-  } finally {
-    for (const ws of sockets) ws.close();
-    await server.stop();
-  }
-}
-
-const want = new Set((a.only ?? "grocketd-1t,grocketd-2t,grocketd-2p,bun-ws,uws-ws").split(","));
-const results: Result[] = [];
-if (want.has("grocketd-1t")) results.push(await grocketd(1));
-if (want.has("grocketd-2t")) results.push(await grocketd(2));
-if (want.has("grocketd-2p")) results.push(await grocketd(1, 2));
-if (want.has("bun-ws")) results.push(await websocket("bun-ws", [process.execPath, "bench/servers/bun-ws-pubsub.ts"], "m"));
+if (want.has("bun-ws")) servers.push(anchor("bun-ws", [process.execPath, resolve(root, "bench/servers/bun-ws-pubsub.ts")], "m", false));
 if (want.has("uws-ws")) {
-  if (uws === undefined) console.log("uws-ws: ../shared/anchors/uws-ws-echo not found; not run");
-  else results.push(await websocket("uws-ws", [uws], "pub "));
+  if (uws === undefined) console.log("uws-ws: skipped, ../shared/anchors/uws-ws-echo is not present");
+  else servers.push(anchor("uws-ws", [uws], "pub ", true));
 }
 
-console.log(`fan-out: ${SUBS} subscribers, ${MSGS} messages of ${SIZE} bytes, window ${WINDOW}, every delivery verified (CLK_TCK ${clockTicksPerSecond()})`);
+process.on("SIGINT", async () => {
+  console.log("interrupted: stopping the server under test");
+  await Promise.all(liveServers().map((s) => s.stop(1000)));
+  process.exit(130);
+});
+
+console.log(
+  `bench:pubsub  ${load.subscribers} subscribers, ${load.messages} messages of ${load.size} bytes, window ${load.window}, every delivery verified; ` +
+    `${ROUNDS} round(s)${grocketdDir === root ? "" : `; grocketd from ${grocketdDir}`}${baseDir ? `; -base rows from ${baseDir}` : ""}`,
+);
 /** Fewer CPU ticks than this say nothing (10 ms each at CLK_TCK 100): the run was too small. */
-const enough = (r: Result) => r.cpuSeconds * clockTicksPerSecond() >= 20;
-for (const r of results) {
-  const perCpu = enough(r) ? (r.deliveries / r.cpuSeconds).toFixed(0) : "n/a";
-  console.log(
-    `${r.name.padEnd(12)} ${(r.deliveries / r.seconds).toFixed(0).padStart(10)} deliveries/s  ${perCpu.padStart(10)} per server-CPU-s` +
-      `  (${r.cpuSeconds.toFixed(2)} CPU-s, ${r.seconds.toFixed(2)} s)${r.threads ? `  subscribers: ${r.threads}` : ""}`,
-  );
+const MIN_TICKS = 20;
+const enough = (r: FanoutRun) => r.cpuSeconds * clockTicksPerSecond() >= MIN_TICKS;
+/** Runs per server, index = round - 1. */
+const runs = new Map<string, FanoutRun[]>(servers.map((s) => [s.name, []]));
+let failed = false;
+try {
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const s of round % 2 === 1 ? servers : [...servers].reverse()) {
+      const server = await s.start();
+      let r: FanoutRun;
+      try {
+        r = await s.run(server);
+      } finally {
+        await server.stop();
+      }
+      runs.get(s.name)!.push(r);
+      const perCpu = enough(r) ? (r.deliveries / r.cpuSeconds).toFixed(0) : "n/a";
+      const where = r.perThread ? `  subscribers ${[...r.perThread].sort().map(([t, n]) => `${t}: ${n}`).join(", ")}; publisher on ${r.publisher} (thread:pid)` : "";
+      console.log(
+        `round ${round}/${ROUNDS} ${s.name.padEnd(19)} ${(r.deliveries / r.seconds).toFixed(0).padStart(9)} deliveries/s ${perCpu.padStart(9)} per server-CPU-s ` +
+          `(${r.cpuSeconds.toFixed(2)} CPU-s, ${r.seconds.toFixed(2)} s)${where}`,
+      );
+    }
+  }
+} catch (e) {
+  console.log(`bench:pubsub: ${(e as Error).message}`);
+  failed = true;
 }
-const by = new Map(results.map((r) => [r.name, r]));
-const perCpu = (n: string) => by.get(n)!.deliveries / by.get(n)!.cpuSeconds;
-const measured = (...names: string[]) => names.every((n) => by.has(n) && enough(by.get(n)!));
-if (!measured(...by.keys())) console.log("(some runs used too little CPU to measure: raise --subscribers / --messages)");
-if (measured("grocketd-2t", "bun-ws")) console.log(`grocketd-2t / bun-ws per server-CPU-s: ${(perCpu("grocketd-2t") / perCpu("bun-ws")).toFixed(2)} (goal ≥ 1)`);
-const share = by.get("grocketd-2t")?.remoteShare ?? 0;
-if (measured("grocketd-1t", "grocketd-2t") && share > 0) {
-  const local = by.get("grocketd-1t")!.cpuSeconds / by.get("grocketd-1t")!.deliveries;
-  const mixed = by.get("grocketd-2t")!.cpuSeconds / by.get("grocketd-2t")!.deliveries;
-  // A share of the 2t deliveries crosses threads: mixed = (1 - share) * local + share * remote.
-  const remote = (mixed - (1 - share) * local) / share;
-  console.log(`CPU per delivery (threads): local ${(local * 1e6).toFixed(3)} µs, to another thread ≈ ${(remote * 1e6).toFixed(3)} µs (${(remote / local).toFixed(2)}×, goal ≤ 1.5×; estimated from the 1t and 2t runs, ${(share * 100).toFixed(0)}% of 2t subscribers on the other thread)`);
+
+const fmt = (s: Spread, digits = 0): string => `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
+const perCpuOf = (name: string): Spread | null => {
+  const rs = runs.get(name)?.filter(enough) ?? [];
+  return rs.length ? spread(rs.map((r) => r.deliveries / r.cpuSeconds)) : null;
+};
+/** Per-round values f(a, b) over the rounds where both ran with enough CPU. */
+function perRound(x: string, y: string, f: (a: FanoutRun, b: FanoutRun) => number | null): Spread | null {
+  const xs = runs.get(x) ?? [];
+  const ys = runs.get(y) ?? [];
+  const out: number[] = [];
+  for (let i = 0; i < Math.min(xs.length, ys.length); i++) {
+    if (!enough(xs[i]!) || !enough(ys[i]!)) continue;
+    const v = f(xs[i]!, ys[i]!);
+    if (v !== null && Number.isFinite(v)) out.push(v);
+  }
+  return out.length ? spread(out) : null;
 }
-const pshare = by.get("grocketd-2p")?.remoteShare ?? 0;
-if (measured("grocketd-1t", "grocketd-2p") && pshare > 0) {
-  const local = by.get("grocketd-1t")!.cpuSeconds / by.get("grocketd-1t")!.deliveries;
-  const mixed = by.get("grocketd-2p")!.cpuSeconds / by.get("grocketd-2p")!.deliveries;
-  const remote = (mixed - (1 - pshare) * local) / pshare;
-  console.log(`CPU per delivery (processes): to another process ≈ ${(remote * 1e6).toFixed(3)} µs (${(remote / local).toFixed(2)}× a local one; master relay over IPC, ${(pshare * 100).toFixed(0)}% of 2p subscribers in the other process)`);
+const ratio = (x: string, y: string) => perRound(x, y, (p, q) => p.deliveries / p.cpuSeconds / (q.deliveries / q.cpuSeconds));
+
+if (!failed) {
+  console.log("\nmedians (min–max) over rounds; server CPU = its whole process tree");
+  for (const s of servers) {
+    const rs = runs.get(s.name)!;
+    const pc = perCpuOf(s.name);
+    const us = spread(rs.filter(enough).map((r) => (r.cpuSeconds / r.deliveries) * 1e6));
+    console.log(
+      `${s.name.padEnd(19)} ${fmt(spread(rs.map((r) => r.deliveries / r.seconds))).padStart(28)} deliveries/s  ` +
+        `${(pc ? fmt(pc) : "n/a").padStart(28)} per server-CPU-s  ${us.n ? `${fmt(us, 3)} µs CPU per delivery` : ""}`,
+    );
+  }
+  if (servers.some((s) => runs.get(s.name)!.some((r) => !enough(r)))) {
+    console.log(`(runs under ${MIN_TICKS} CPU ticks are too small to measure and left out: raise --subscribers / --messages)`);
+  }
+  console.log("");
+  const pairs: Array<[string, string, string]> = [
+    ["grocketd-ws-1t", "bun-ws", "goal ≥ 1: one thread each"],
+    ["grocketd-ws-2t", "bun-ws", "goal ≥ 1"],
+    ["grocketd-ws-1t", "uws-ws", ""],
+    ["grocketd-ws-2t", "uws-ws", ""],
+    ["grocketd-1t", "bun-ws", "TCP subscribers against WebSocket ones"],
+    ["grocketd-2t", "bun-ws", "TCP subscribers against WebSocket ones"],
+    ["grocketd-ws-1t", "grocketd-1t", "what WebSocket framing costs over TCP"],
+    ...shapes.map(([n]): [string, string, string] => [n, `${n}-base`, "before/after"]),
+  ];
+  for (const [x, y, why] of pairs) {
+    const r = ratio(x, y);
+    if (r) console.log(`${x} / ${y} per server-CPU-s: ${fmt(r, 2)}${why ? `  (${why})` : ""}`);
+  }
+  // CPU per delivery: local from the 1t run; to another thread (or process) from the mixed run and its share.
+  const cost = (one: string, mixed: string, what: string) => {
+    const local = perRound(one, mixed, (p) => (p.cpuSeconds / p.deliveries) * 1e6);
+    const remote = perRound(one, mixed, (p, q) => {
+      const share = q.remoteShare ?? 0;
+      if (share <= 0) return null;
+      const l = p.cpuSeconds / p.deliveries;
+      return (((q.cpuSeconds / q.deliveries - (1 - share) * l) / share) * 1e6);
+    });
+    const times = perRound(one, mixed, (p, q) => {
+      const share = q.remoteShare ?? 0;
+      if (share <= 0) return null;
+      const l = p.cpuSeconds / p.deliveries;
+      return (q.cpuSeconds / q.deliveries - (1 - share) * l) / share / l;
+    });
+    const shares = (runs.get(mixed) ?? []).map((r) => r.remoteShare ?? 0);
+    if (!local || !remote || !times) return;
+    console.log(
+      `CPU per delivery, ${what}: local ${fmt(local, 3)} µs, to another ${mixed.includes("-2p") ? "process" : "thread"} ${fmt(remote, 3)} µs = ${fmt(times, 2)}× local` +
+        `${mixed.includes("-2p") ? " (master relay over IPC)" : " (goal ≤ 1.5×)"}; from ${one} and ${mixed}, ${(spread(shares).median * 100).toFixed(0)}% of ${mixed}'s subscribers away from the publisher`,
+    );
+  };
+  for (const suffix of ["", ...(baseDir ? ["-base"] : [])]) {
+    cost(`grocketd-ws-1t${suffix}`, `grocketd-ws-2t${suffix}`, `WebSocket${suffix ? " (baseline)" : ""}`);
+    cost(`grocketd-1t${suffix}`, `grocketd-2t${suffix}`, `TCP${suffix ? " (baseline)" : ""}`);
+    cost(`grocketd-1t${suffix}`, `grocketd-2p${suffix}`, `TCP${suffix ? " (baseline)" : ""}`);
+  }
+  if (a.svg) {
+    const bars = (names: string[]) => names.flatMap((n) => {
+      const v = runs.has(n) ? perCpuOf(n) : null;
+      return v ? [{ label: n, value: v }] : [];
+    });
+    const names = servers.map((s) => s.name);
+    writeSvgChart(a.svg, {
+      title: `bench:pubsub — fan-out to ${load.subscribers} subscribers, ${load.size}-byte messages`,
+      unit: "deliveries per server-CPU-second",
+      groups: [
+        { title: "WebSocket subscribers", bars: bars(names.filter((n) => n.includes("ws"))) },
+        { title: "TCP subscribers", bars: bars(names.filter((n) => !n.includes("ws"))) },
+      ].filter((g) => g.bars.length > 0),
+      note: chartNote(ROUNDS, navigator.hardwareConcurrency),
+    });
+    console.log(`chart written to ${a.svg}`);
+  }
 }
+process.exit(failed ? 1 : 0);
