@@ -14,7 +14,7 @@ import { REPLY_BAD, REPLY_LATER, REPLY_NONE, badReplyMessage, replyKind, settled
 import type { FromThread, RingPair, ToHandler } from "../io/messages.ts";
 import type { Config } from "../config/keys.ts";
 import {
-  K_ACK, K_CLOSE, K_DATAGRAM, K_DRAINING, K_HTTP_REQ, K_HTTP_RES, K_OPEN, K_PACKET, K_PS_STATE, K_REJECT, K_REPLY, K_WS_OPEN, Q_ROUTE, Q_TLS, R_CLOSE,
+  D_FIRST, K_ACK, K_CLOSE, K_DATAGRAM, K_DRAINING, K_HTTP_REQ, K_HTTP_RES, K_OPEN, K_PACKET, K_PS_STATE, K_REJECT, K_REPLY, K_WS_OPEN, Q_ROUTE, Q_TLS, R_CLOSE,
   R_DROP, R_EMPTY, R_FAIL, R_PART,
   Reader, readConnInfo, readRequest, responseSize, writeResponse, type PoolResponse,
 } from "./pool-protocol.ts";
@@ -152,6 +152,10 @@ function attach(io: number, pair: RingPair): void {
       } else if (kind === K_DATAGRAM) {
         const base = conns.get(no);
         if (base === undefined) return link.send(K_REPLY, no, seq, R_EMPTY);
+        // A datagram's packets come in a row on its listener's lane: after a close() or drop() the rest of them
+        // are not processed (io/udp/udp-conn.ts), until the first packet of the next datagram.
+        if ((flags & D_FIRST) !== 0) base.datagramStopped = false;
+        else if (base.datagramStopped) return link.send(K_REPLY, no, seq, R_EMPTY);
         // The sender of this datagram is the conn its proc sees; UDP has no accept, close or state.
         const r = new Reader(bytes, off);
         const id = r.f64();
@@ -161,6 +165,7 @@ function attach(io: number, pair: RingPair): void {
         const c = new PooledConn(info, no, base.module);
         c.pubsub = pubsub;
         onPacket(link, conns, c, seq, bytes.slice(r.off, off + len));
+        if (c.closeRequested) base.datagramStopped = true;
       } else if (kind === K_OPEN) {
         const info = readConnInfo(new Reader(bytes, off));
         const c = new PooledConn(info, no, info.module);

@@ -37,6 +37,8 @@ export const K_HTTP_REQ = 4;
 export const K_ACK = 5;
 /** One UDP packet: payload = f64 sender conn id, u16 sender port, latin1 sender address, the packet (seq numbers the reply). */
 export const K_DATAGRAM = 6;
+/** DATAGRAM flag: the first packet of its datagram (the handler stops a datagram's packets at close() or drop()). */
+export const D_FIRST = 1;
 /** The drain began for this connection: the handler calls the module's `draining`; its reply comes as a REPLY (seq). */
 export const K_DRAINING = 7;
 /** The HTTP connection `conn` was upgraded to a WebSocket (ws/ws-connection.ts): the handler's conn becomes "ws". */

@@ -34,6 +34,8 @@ export class PooledConn implements Conn<unknown> {
   inflight = 0;
   closeRequested = false;
   dropRequested = false;
+  /** A UDP listener's lane: a packet of the current datagram called close() or drop(), so its later ones are skipped. */
+  datagramStopped = false;
   /** The I/O thread closed the connection. */
   gone = false;
   accepted = false;

@@ -9,11 +9,15 @@
  */
 import type { Conn, Reply } from "../module/types.ts";
 import type { PoolClient, PoolEndpoint } from "./pool-client.ts";
-import { K_DATAGRAM, K_OPEN, K_REPLY, R_EMPTY, R_FAIL, R_PART, Writer, connInfoSize, writeConnInfo } from "./pool-protocol.ts";
+import { D_FIRST, K_DATAGRAM, K_OPEN, K_REPLY, R_DROP, R_EMPTY, R_FAIL, R_PART, Writer, connInfoSize, writeConnInfo } from "./pool-protocol.ts";
+
+/** The sender's conn on the I/O thread (io/udp/udp-conn.ts): where its datagram starts, and its drop(). */
+type SenderConn = Conn<undefined> & { firstPacket?: boolean };
 
 interface Owed {
   resolve(v: Reply): void;
   reject(err: unknown): void;
+  conn: SenderConn;
   parts?: Uint8Array[];
 }
 
@@ -34,12 +38,14 @@ class Lane implements PoolEndpoint {
     open(this);
   }
 
-  send(packet: Uint8Array, conn: Conn<undefined>): Promise<Reply> {
+  send(packet: Uint8Array, conn: SenderConn): Promise<Reply> {
     const seq = (this.seq = (this.seq + 1) | 0);
     const address = conn.remoteAddress;
+    const first = conn.firstPacket === true ? D_FIRST : 0;
+    conn.firstPacket = false;
     return new Promise<Reply>((resolve, reject) => {
-      this.owed.set(seq, { resolve, reject });
-      this.pool.linkOf(this).sendEncoded(K_DATAGRAM, this.poolNo, seq, 0, 8 + 2 + 4 + address.length + packet.length, (w: Writer) => {
+      this.owed.set(seq, { resolve, reject, conn });
+      this.pool.linkOf(this).sendEncoded(K_DATAGRAM, this.poolNo, seq, first, 8 + 2 + 4 + address.length + packet.length, (w: Writer) => {
         w.f64(conn.id); // the sender's conn id: the handler's conn.send reaches it by id (PS_SEND)
         w.u16(conn.remotePort);
         w.latin1(address);
@@ -59,6 +65,13 @@ class Lane implements PoolEndpoint {
       return;
     }
     from.delete(seq);
+    // drop() on the handler: as inline, this reply and every async reply owed to the sender are discarded. The
+    // drop waits a microtask, so replies that came back before it (settled ahead of it) are not taken for owed ones.
+    if ((flags & R_DROP) !== 0) {
+      const conn = o.conn;
+      queueMicrotask(() => conn.drop());
+      return o.resolve(undefined);
+    }
     if ((flags & R_FAIL) !== 0) return o.reject(new Error(new TextDecoder().decode(bytes.subarray(off, off + len))));
     if ((flags & R_EMPTY) !== 0) return o.resolve(undefined);
     const last = bytes.slice(off, off + len);
@@ -100,7 +113,7 @@ class Lane implements PoolEndpoint {
 }
 
 /** The `proc` a UDP listener uses in pool mode. */
-export function udpPoolProc(pool: PoolClient, moduleIndex: number, localPort: () => number, thread: number): (packet: Uint8Array, conn: Conn<undefined>) => Promise<Reply> {
+export function udpPoolProc(pool: PoolClient, moduleIndex: number, localPort: () => number, thread: number): (packet: Uint8Array, conn: SenderConn) => Promise<Reply> {
   // Made at the first datagram, not now: the socket is bound after this proc is built, and each lane's OPEN record
   // tells the handler the local port its conns report.
   let made: Lane[] | null = null;

@@ -31,6 +31,8 @@ export class UdpConn implements Conn<undefined> {
   stopped = false;
   /** drop(): replies of this datagram not yet queued are discarded. */
   dropping = false;
+  /** Set at each datagram; pool mode (pool/udp-pool-bridge.ts) clears it at its first packet to mark where it starts. */
+  firstPacket = false;
   /** Counts drop() calls: an async reply owed before a drop is discarded (its datagram's `gen` is older). */
   dropGen = 0;
   /** Async replies owed to this sender, and the bytes of the datagrams they keep alive (bounded per sender). */

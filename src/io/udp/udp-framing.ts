@@ -270,6 +270,7 @@ export function createDatagramHandler(io: IoContext, svc: UdpService, stats: Udp
     }
     c.stopped = false;
     c.dropping = false;
+    c.firstPacket = true;
     held = null;
     if (check === undefined) dispatch(c, d);
     else {
