@@ -15,7 +15,8 @@ export type BinaryOutcome =
   | { kind: "bad"; why: string }
   | { kind: "dropped" };
 
-export function runBinaryOverHttp(def: ModuleDefinition<unknown>, conn: Conn<unknown> & { dropping: boolean }, body: Uint8Array): BinaryOutcome {
+/** `conn.closeRequested`: the module called close() (or drop()): later packets are not processed, as on TCP. */
+export function runBinaryOverHttp(def: ModuleDefinition<unknown>, conn: Conn<unknown> & { readonly dropping: boolean; readonly closeRequested: boolean }, body: Uint8Array): BinaryOutcome {
   const check = def.check;
   const proc = def.proc!;
   const replies: Array<Reply | PromiseLike<Reply>> = [];
@@ -41,6 +42,7 @@ export function runBinaryOverHttp(def: ModuleDefinition<unknown>, conn: Conn<unk
     if (kind === REPLY_LATER) async = true;
     replies.push(r as Reply | PromiseLike<Reply>);
     off += n;
+    if (conn.closeRequested) break;
   }
   if (!async) return { kind: "bytes", bytes: concatReplies(replies as Reply[]), packets: replies.length };
   return { kind: "later", bytes: Promise.all(replies).then(concatReplies), packets: replies.length };

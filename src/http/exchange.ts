@@ -20,8 +20,11 @@ import { ROUTE_BINARY, ROUTE_BINARY_METHOD, ROUTE_NOT_FOUND } from "./route.ts";
 /** Where an exchange runs: the HTTP connection on an I/O thread, the pooled request's side on a handler thread. */
 export interface ExchangeHost {
   readonly noisy: RateLimitedLog;
-  /** What the hooks get as `conn`; binary over HTTP reads `dropping` after each proc call to stop at a drop(). */
-  readonly conn: Conn<unknown> & { readonly dropping: boolean };
+  /**
+   * What the hooks get as `conn`; binary over HTTP reads `dropping` after each proc call to stop at a drop(), and
+   * `closeRequested` to stop at a close().
+   */
+  readonly conn: Conn<unknown> & { readonly dropping: boolean; readonly closeRequested: boolean };
   /** The connection is gone: a late settling only lets the close hook run (afterClosed). */
   readonly closed: boolean;
   /** A response is in progress past the call that dispatched it (set here, cleared by the host when it ends). */
@@ -52,6 +55,8 @@ export class HttpExchange {
    * about the response in progress, and must not be taken for "answered nothing".
    */
   private dispatched = 0;
+  /** The current request is binary over HTTP (a drop() before its async replies settle discards them). */
+  private binary = false;
 
   constructor(
     private readonly def: ModuleDefinition<unknown>,
@@ -74,6 +79,7 @@ export class HttpExchange {
     this.dispatched++;
     this.hookAsync = false;
     this.shapeErrors = false;
+    this.binary = route === ROUTE_BINARY;
     if (route === ROUTE_NOT_FOUND) return this.respondError(404);
     if (route === ROUTE_BINARY_METHOD) {
       this.res.header("Allow", "POST");
@@ -148,7 +154,12 @@ export class HttpExchange {
     const host = this.host;
     if (host.closed) return host.afterClosed();
     const token = host.enterEvent();
-    this.complete(v);
+    // A drop() after an await in binary over HTTP: no response, as for a drop() before any await (inline sent a 200
+    // with the replies of the packets before it).
+    if (this.binary && host.conn.dropping) {
+      host.waiting = false; // no response will come: the close the drop() asked for goes ahead (endEvent)
+      host.binaryDropped();
+    } else this.complete(v);
     host.leaveEvent(token);
   }
 

@@ -42,6 +42,8 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
   stopReading = false;
   /** Replies not yet handed to the cork are discarded. */
   dropping = false;
+  /** The module called close() or drop() (binary over HTTP stops calling proc there; PooledConn has the same field). */
+  closeRequested = false;
 
   /** This connection's totals (the access log's TCP line); the thread's live sums are in io.stats. */
   bytesIn = 0;
@@ -74,6 +76,7 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
 
   close(): void {
     this.because("module");
+    this.closeRequested = true;
     this.closing = true;
     this.stopReading = true;
     this.maybeFinish();
