@@ -118,7 +118,9 @@ export abstract class HttpDispatch extends StreamConnection implements WireOut, 
 
   endBatch(was: boolean): void {
     this.inEvent = was;
-    if (!was) this.flushCork();
+    // Inside a read event the cork gathers output until the event ends: a body written in a loop there grew it
+    // without bound while write() said go on. Past high water it is written now, so the queue (congested) sees it.
+    if (!was || this.io.cork.size > this.svc.highWater) this.flushCork();
   }
 
   waitDrained(): Promise<void> {
