@@ -1,0 +1,269 @@
+// The http contract, written once and run for http and https × inline and pool mode (the shape of hono's
+// runTest({ newRouter }), as proc-contract.ts): what the http hook's results and `res` become on the wire (status,
+// headers, body; HEAD; 204/304 without a body; res.json), a streamed response to a slow reader, pipelining in order,
+// throwing and rejecting hooks and the error hook, request bodies and their limit, keep-alive and Connection: close,
+// a malformed request, and the fetch hook (fixtures/modules/fetch-app.ts) with a streamed Response. Every case talks
+// raw HTTP/1.1 over one connection so it sees exactly what was sent and whether the server closed.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { resolve } from "node:path";
+import { startGrocketd, type Running } from "../helpers/grocketd.ts";
+import { connect, type TestClient } from "../helpers/tcp-client.ts";
+import { waitResponses } from "../helpers/http-client.ts";
+import type { ParsedResponse } from "../helpers/http-messages.ts";
+import { makeTestCert, type TestCert } from "../helpers/tls-cert.ts";
+
+export type Scheme = "http" | "https";
+export type Mode = "inline" | "pool";
+
+const FIXTURES = resolve(import.meta.dir, "../fixtures/modules");
+/** http.max_body_bytes and io.high_water of the servers under test. */
+const MAX_BODY = 65_536;
+const HIGH_WATER = 16_384;
+
+const GET = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nHost: x\r\n${extra}\r\n`;
+const POST = (path: string, body: string) => `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+const chunked = (path: string, parts: string[]) =>
+  `POST ${path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${parts.map((p) => `${Buffer.byteLength(p).toString(16)}\r\n${p}\r\n`).join("")}0\r\n\r\n`;
+
+interface Ctx {
+  /** A fresh connection to the http-hook listener (or the fetch-hook one). */
+  open(which?: "http" | "fetch"): Promise<TestClient>;
+  /** One connection: writes `request`, waits for `n` responses (`heads`: which answer a HEAD). */
+  ask(request: string, n?: number, heads?: boolean[], which?: "http" | "fetch"): Promise<{ c: TestClient; responses: ParsedResponse[] }>;
+  /** Resolves once the server closed `c` (fails the test after 3 s). */
+  closes(c: TestClient): Promise<void>;
+  logs(re: RegExp): { grew(): Promise<void> };
+}
+
+const CASES: Array<{ name: string; run(t: Ctx): Promise<void> }> = [
+  {
+    name: "status, headers and body: a returned string, bytes, res.status().header().send(), a 404",
+    async run(t) {
+      const { c, responses: [s, b, made, missing] } = await t.ask(GET("/hello") + GET("/bytes") + GET("/made") + GET("/nowhere"), 4);
+      expect(s).toMatchObject({ status: 200, text: "hello" });
+      expect(s!.headers).toMatchObject({ "content-type": "text/plain; charset=utf-8", "content-length": "5", server: "grocketd" });
+      expect(s!.headers.date).toMatch(/GMT$/);
+      expect(b!.headers["content-type"]).toBe("application/octet-stream");
+      expect([...b!.body]).toEqual([1, 2, 3]);
+      expect(made).toMatchObject({ status: 201, text: "made" });
+      expect(made!.headers["x-made"]).toBe("yes");
+      expect(missing).toMatchObject({ status: 404, text: "not here" });
+      c.end();
+    },
+  },
+  {
+    name: "HEAD: the GET's status and Content-Length, no body (the next pipelined response follows at once)",
+    async run(t) {
+      const { c, responses: [head, next] } = await t.ask(`HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\n` + GET("/hello"), 2, [true, false]);
+      expect(head).toMatchObject({ status: 200, text: "" });
+      expect(head!.headers["content-length"]).toBe("5");
+      expect(next).toMatchObject({ status: 200, text: "hello" });
+      c.end();
+    },
+  },
+  {
+    name: "204 and 304 go out without a body and without chunked framing",
+    async run(t) {
+      const { c, responses } = await t.ask(GET("/204") + GET("/304") + GET("/hello"), 3);
+      expect(responses.map((r) => r.status)).toEqual([204, 304, 200]);
+      for (const r of responses.slice(0, 2)) {
+        expect(r.body.length).toBe(0);
+        expect(r.headers["transfer-encoding"]).toBeUndefined();
+      }
+      expect(responses[2]!.text).toBe("hello"); // nothing stray between them
+      c.end();
+    },
+  },
+  {
+    name: "res.json: application/json with the serialized value",
+    async run(t) {
+      const { c, responses: [r] } = await t.ask(GET("/json"));
+      expect(r!.headers["content-type"]).toStartWith("application/json");
+      expect(JSON.parse(r!.text)).toEqual({ ok: true, path: "/json", n: [1, 2] });
+      c.end();
+    },
+  },
+  {
+    name: "a streamed response to a slow reader: write() asks to wait past high water, every chunk arrives in order once the reader reads",
+    async run(t) {
+      // 8 MiB: more than the kernel's socket buffers take from a reader that does not read (tcp_wmem/rmem here).
+      const n = 128;
+      const size = 65_536;
+      const c = await t.open();
+      c.pause(); // a reader that does not read yet: the server's queue must fill and hold
+      c.write(GET(`/stream?n=${n}&size=${size}`) + GET("/hello"));
+      await Bun.sleep(300);
+      c.resume();
+      const [r, next] = await waitResponses(c, 2, [], 10_000);
+      expect(r!.headers["transfer-encoding"]).toBe("chunked");
+      const got = r!.text.split("\n").slice(0, -1);
+      expect(got.length).toBe(n + 1);
+      got.slice(0, n).forEach((l, i) => {
+        if (l.length !== size - 1 || !l.startsWith(String(i).padStart(6, "0"))) throw new Error(`chunk ${i} is ${JSON.stringify(l.slice(0, 20))}`);
+      });
+      expect(got[n]).toBe("waits some"); // 8 MiB against a 16 KiB high-water mark
+      expect(next!.text).toBe("hello");
+      c.end();
+    },
+  },
+  {
+    name: "pipelined requests with async answers finishing out of order are answered in request order",
+    async run(t) {
+      const delays = [30, 0, 25, 5, 20, 10, 15, 1, 12, 3];
+      const { c, responses } = await t.ask(delays.map((ms, id) => GET(`/sleep?ms=${ms}&id=${id}`)).join(""), delays.length);
+      expect(responses.map((r) => r.text)).toEqual(delays.map((_, id) => `id ${id}`));
+      c.end();
+    },
+  },
+  {
+    name: "a throwing and a rejecting hook: logged, 500 for that request only, the next request on the connection is served",
+    async run(t) {
+      const thrown = t.logs(/http hook failed[^\n]*module=http-contract[^\n]*http threw on purpose/);
+      const rejected = t.logs(/http hook failed[^\n]*module=http-contract[^\n]*http rejected on purpose/);
+      const { c, responses } = await t.ask(GET("/throw") + GET("/hello") + GET("/reject") + GET("/hello"), 4);
+      expect(responses.map((r) => r.status)).toEqual([500, 200, 500, 200]);
+      expect(responses[1]!.text).toBe("hello");
+      expect(c.isClosed()).toBe(false);
+      await thrown.grew();
+      await rejected.grew();
+      c.end();
+    },
+  },
+  {
+    name: "the error hook shapes the 500: a Response (any status, its headers), a body sent as 500, or the plain 500 when it throws too",
+    async run(t) {
+      const { c, responses: [r, body, plain, next] } = await t.ask(GET("/shaped") + GET("/shaped-body") + GET("/shaped-throw") + GET("/hello"), 4);
+      expect(r).toMatchObject({ status: 502, text: "shaped: failed at /shaped" });
+      expect(r!.headers["x-shaped"]).toBe("1");
+      expect(body).toMatchObject({ status: 500, text: "body: failed at /shaped-body" });
+      expect(plain!.status).toBe(500);
+      expect(plain!.text).not.toContain("failed at");
+      expect(next!.text).toBe("hello");
+      c.end();
+    },
+  },
+  {
+    name: "request bodies: Content-Length and chunked reach the hook whole; over http.max_body_bytes → 413 and close",
+    async run(t) {
+      const body = "é".repeat(3000); // 6000 bytes
+      const { c, responses: [a, b] } = await t.ask(POST("/echo", body) + chunked("/echo", ["abc", "", "de", "é"].filter(Boolean)), 2);
+      expect(a!.text).toBe(`POST 6000 ${body}`);
+      expect(b!.text).toBe("POST 7 abcdeé");
+      c.end();
+      const big = await t.ask(`POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: ${MAX_BODY + 1}\r\n\r\n`);
+      expect(big.responses[0]!.status).toBe(413);
+      await t.closes(big.c);
+      const parts = Array.from({ length: 5 }, () => "z".repeat(MAX_BODY / 4));
+      const over = await t.ask(chunked("/echo", parts));
+      expect(over.responses[0]!.status).toBe(413);
+      await t.closes(over.c);
+    },
+  },
+  {
+    name: "keep-alive by default (HTTP/1.1), Connection: close and HTTP/1.0 answer and close",
+    async run(t) {
+      const { c, responses } = await t.ask(GET("/hello") + GET("/hello"), 2);
+      expect(responses[0]!.headers.connection).not.toBe("close");
+      c.write(GET("/hello"));
+      expect((await waitResponses(c, 3))[2]!.text).toBe("hello"); // the same connection, a later write
+      expect(c.isClosed()).toBe(false);
+      c.end();
+      const closing = await t.ask(GET("/hello", "Connection: close\r\n"));
+      expect(closing.responses[0]!.headers.connection).toBe("close");
+      expect(closing.responses[0]!.text).toBe("hello");
+      await t.closes(closing.c);
+      const old = await t.ask("GET /hello HTTP/1.0\r\n\r\n");
+      expect(old.responses[0]!.text).toBe("hello");
+      await t.closes(old.c);
+    },
+  },
+  {
+    name: "a malformed request → 400 and a clean close; the answers owed before it still go out",
+    async run(t) {
+      const { c, responses } = await t.ask(GET("/hello") + "GET /x HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", 2);
+      expect(responses.map((r) => r.status)).toEqual([200, 400]);
+      expect(responses[1]!.headers.connection).toBe("close");
+      await t.closes(c);
+    },
+  },
+  {
+    name: "the fetch hook: a Request in, a Response out (status, headers, body), the request body, a streamed Response",
+    async run(t) {
+      const { c, responses: [hello, echo, streamed, shaped] } = await t.ask(
+        GET("/hello") + `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/x-t\r\nContent-Length: 5\r\n\r\nabcde` + GET("/stream?n=5&size=3") + GET("/throw"),
+        4,
+        [],
+        "fetch",
+      );
+      expect(hello).toMatchObject({ status: 200, text: "hello fetch" });
+      expect(hello!.headers["x-test"]).toBe("yes");
+      expect(echo).toMatchObject({ status: 201, text: "abcde" });
+      expect(echo!.headers["content-type"]).toBe("text/x-t");
+      expect(streamed!.headers["transfer-encoding"]).toBe("chunked");
+      expect(streamed!.text).toBe("aaabbbcccdddeee");
+      expect(shaped).toMatchObject({ status: 503, text: "shaped: thrown on purpose" });
+      c.end();
+    },
+  },
+];
+
+/** Runs the http contract for one scheme in one mode (one I/O thread; in pool mode, one handler thread). */
+export function runHttpContract(opts: { scheme: Scheme; mode: Mode }): void {
+  const { scheme, mode } = opts;
+  let running: Running | undefined;
+  let cert: TestCert | undefined;
+  let skip = "";
+  const open = (which: "http" | "fetch" = "http") => connect(running!.ports[which === "http" ? 0 : 1]!, "127.0.0.1", { tls: scheme === "https" });
+  const ctx: Ctx = {
+    open,
+    async ask(request, n = 1, heads = [], which = "http") {
+      const c = await open(which);
+      c.write(request);
+      return { c, responses: await waitResponses(c, n, heads) };
+    },
+    async closes(c) {
+      const closed = await Promise.race([c.closed.then(() => true), Bun.sleep(3000).then(() => false)]);
+      expect(closed).toBe(true);
+    },
+    logs(re) {
+      const global = new RegExp(re.source, "g");
+      const seen = () => running!.output().match(global)?.length ?? 0;
+      const before = seen();
+      return {
+        async grew() {
+          const deadline = performance.now() + 3000;
+          while (seen() <= before && performance.now() < deadline) await Bun.sleep(5);
+          expect(seen()).toBeGreaterThan(before);
+        },
+      };
+    },
+  };
+
+  describe(`http contract: ${scheme}, ${mode}`, () => {
+    beforeAll(async () => {
+      const env: Record<string, string> = {
+        GROCKETD_HTTP_MAX_BODY_BYTES: String(MAX_BODY),
+        GROCKETD_IO_HIGH_WATER: String(HIGH_WATER),
+        ...(mode === "pool" ? { GROCKETD_WORKER_DISABLED: "false", GROCKETD_WORKER_THREADS: "1" } : {}),
+      };
+      if (scheme === "https") {
+        const made = makeTestCert();
+        if ("skip" in made) {
+          skip = made.skip;
+          return;
+        }
+        cert = made;
+        env.GROCKETD_TLS_CERT = made.cert;
+        env.GROCKETD_TLS_KEY = made.key;
+      }
+      const listen = (m: string) => ["--listen", `${scheme}://127.0.0.1:0?module=${m}`];
+      const args = ["--module", `${FIXTURES}/http-contract.ts`, "--module", `${FIXTURES}/fetch-app.ts`, ...listen("http-contract"), ...listen("fetch-app"), "--threads", "1"];
+      running = await startGrocketd(args, { env, expectListening: 2 });
+    });
+    afterAll(async () => {
+      await running?.stop("SIGKILL");
+      cert?.cleanup();
+    });
+    for (const c of CASES) test(c.name, async () => (skip ? console.warn(`skipped: ${skip}`) : c.run(ctx)));
+  });
+}
