@@ -108,7 +108,7 @@ export class ProcessSupervisor implements Serving {
     } else if (m.t === "health") {
       c.health = m.health;
     } else if (m.t === "stats") {
-      statsRegistry().setRemote(c.proc.pid, c.index, m.threads);
+      statsRegistry().setRemote(c.proc.pid, c.index, m.threads, m.process);
     } else if (m.t === "publish") {
       // Topics span the processes: the master relays each publish to every other child, in the order it came.
       for (const o of this.children) {

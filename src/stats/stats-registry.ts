@@ -12,6 +12,7 @@
  * listener that reads them are started far apart, and a process-wide object keeps the wiring out of the master.
  */
 
+import type { ProcessSample } from "./process-sample.ts";
 import { FIXED_FIELDS, GAUGES } from "./stat-fields.ts";
 import { SLOT_BYTES, StatsSlot, type StatsRef } from "./stats-slot.ts";
 
@@ -110,6 +111,8 @@ export class StatsRegistry {
   private readonly retired = new Map<string, ThreadStats>();
   /** Latest snapshot per child process, by its pid (during a reload two children share an index). */
   private readonly remote = new Map<number, ThreadStats[]>();
+  /** Latest process sample per live child process, by its pid; gone with the process (as its gauges are). */
+  private readonly remoteProcess = new Map<number, ChildProcessSample>();
 
   /** Slots for a set of threads; close() the group once they have stopped. */
   open(ioThreads: number, handlerThreads: number, main = false): StatsGroup {
@@ -129,12 +132,19 @@ export class StatsRegistry {
   }
 
   /** The latest snapshot of a child process (its own registry's snapshot()); `index` is its server.processes index. */
-  setRemote(pid: number, index: number, threads: readonly ThreadStats[]): void {
+  setRemote(pid: number, index: number, threads: readonly ThreadStats[], sample?: ProcessSample): void {
     this.remote.set(pid, threads.map((t) => ({ ...t, process: index })));
+    if (sample !== undefined) this.remoteProcess.set(pid, { ...sample, index });
+  }
+
+  /** The latest process sample of every live child process, by index then pid. */
+  childProcesses(): ChildProcessSample[] {
+    return [...this.remoteProcess.values()].sort((a, b) => a.index - b.index || a.pid - b.pid);
   }
 
   /** Child process `pid` is gone: its last counters stay in the totals; a replacement adds to them. */
   retireRemote(pid: number): void {
+    this.remoteProcess.delete(pid);
     const last = this.remote.get(pid);
     if (last === undefined) return;
     this.remote.delete(pid);
@@ -170,6 +180,9 @@ export class StatsRegistry {
     return { io: io.size, handler: handler.size };
   }
 }
+
+/** A child process's sample with its `server.processes` index. */
+export type ChildProcessSample = ProcessSample & { readonly index: number };
 
 let registry: StatsRegistry | undefined;
 

@@ -10,8 +10,8 @@
 import { VERSION } from "../version.ts";
 import { BUCKETS, CLASS_NAMES, CLASSES, DURATION_BOUNDS_S, SERIES_F64 } from "../stats/duration-histogram.ts";
 import { HANDLER_FAMILIES, IO_FAMILIES, MAIN_FAMILIES, type Family } from "../stats/stat-fields.ts";
-import type { ThreadStats } from "../stats/stats-registry.ts";
-import { sampleProcess } from "./process-metrics.ts";
+import { sampleProcess, type ProcessSample } from "../stats/process-sample.ts";
+import type { ChildProcessSample, ThreadStats } from "../stats/stats-registry.ts";
 import { sumFields, sumModules, type StatusState } from "./status-report.ts";
 
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -104,16 +104,29 @@ function durationSeries(threads: readonly ThreadStats[]): Array<{ labels: Record
   return out;
 }
 
-/** The standard process_* metrics (no grocketd_ prefix: dashboards look for these names). */
-function processFamilies(e: Exposition): void {
-  const p = sampleProcess();
-  e.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", [[{}, p.residentBytes]], "");
-  e.family("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", [[{}, p.cpuSeconds]], "");
-  if (p.openFds !== null) e.family("process_open_fds", "gauge", "Number of open file descriptors.", [[{}, p.openFds]], "");
-  e.family("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.", [[{}, p.startTimeSeconds]], "");
+/**
+ * The standard process_* metrics (no grocketd_ prefix: dashboards look for these names), for the master and each
+ * live child process (their samples are at most stats-push.ts's PUSH_MS old).
+ */
+function processFamilies(e: Exposition, children: readonly ChildProcessSample[]): void {
+  const master = sampleProcess();
+  const all: Array<[Record<string, string | number>, ProcessSample]> = [[children.length === 0 ? {} : { process: "master", pid: master.pid }, master]];
+  for (const c of children) all.push([{ process: c.index, pid: c.pid }, c]);
+  const fam = (name: string, kind: "counter" | "gauge", help: string, v: (p: ProcessSample) => number | null) => {
+    const samples: Array<[Record<string, string | number>, number]> = [];
+    for (const [labels, p] of all) {
+      const x = v(p);
+      if (x !== null) samples.push([labels, x]);
+    }
+    e.family(name, kind, help, samples, "");
+  };
+  fam("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", (p) => p.residentBytes);
+  fam("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", (p) => p.cpuSeconds);
+  fam("process_open_fds", "gauge", "Number of open file descriptors.", (p) => p.openFds);
+  fam("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.", (p) => p.startTimeSeconds);
 }
 
-export function metricsText(state: StatusState, threads: readonly ThreadStats[], running: { io: number; handler: number }): string {
+export function metricsText(state: StatusState, threads: readonly ThreadStats[], running: { io: number; handler: number }, children: readonly ChildProcessSample[] = []): string {
   const e = new Exposition();
   const now = Date.now();
   e.family("info", "gauge", "grocketd build information (always 1).", [[{ version: VERSION }, 1]]);
@@ -155,6 +168,6 @@ export function metricsText(state: StatusState, threads: readonly ThreadStats[],
     "HTTP request duration, from the read that began the request to the end of its response, by listener and status class; summed over all threads.",
     durationSeries(threads),
   );
-  processFamilies(e);
+  processFamilies(e, children);
   return e.text();
 }

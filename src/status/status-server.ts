@@ -56,7 +56,7 @@ export class StatusListener {
   ) {
     this.state = { phase: "starting", generation: 0, processes, startedAt: Date.now() };
     this.policy = accessPolicy(hostname, server.port ?? 0, token);
-    this.metrics = new RenderCache(RENDER_EVERY_MS, () => metricsText(this.state, this.registry.snapshot(), this.registry.running()), now);
+    this.metrics = new RenderCache(RENDER_EVERY_MS, () => metricsText(this.state, this.registry.snapshot(), this.registry.running(), this.registry.childProcesses()), now);
     this.status = new RenderCache(RENDER_EVERY_MS, () => JSON.stringify(statusJson(this.state, this.registry.snapshot(), this.registry.running())), now);
     this.events = {
       ready: (generation, processes) => {

@@ -6,6 +6,7 @@ import { DURATION_BOUNDS_S, observeDuration } from "../../src/stats/duration-his
 import { S_CONN_OPEN, S_CONN_TOTAL, S_HTTP_REQUESTS, S_PACKETS, S_PS_DROP_BROKER, S_PS_DROP_RING, S_UDP_OVERLOADED } from "../../src/stats/stat-fields.ts";
 import { StatsRegistry } from "../../src/stats/stats-registry.ts";
 import { MODULE_COUNTERS, StatsSlot } from "../../src/stats/stats-slot.ts";
+import { sampleProcess } from "../../src/stats/process-sample.ts";
 import { metricsText } from "../../src/status/metrics-text.ts";
 import { statusJson, type StatusState } from "../../src/status/status-report.ts";
 import { parsePrometheus, sampleValue } from "../helpers/prometheus.ts";
@@ -219,5 +220,37 @@ describe("stats slots and registry", () => {
     const start = sampleValue(m, "process_start_time_seconds");
     expect(start).toBeLessThanOrEqual(Date.now() / 1000);
     expect(start).toBeGreaterThan(Date.now() / 1000 - process.uptime() - 5);
+    // The only process: no labels, one series per family, as every client library's default registry has it.
+    for (const f of ["process_resident_memory_bytes", "process_cpu_seconds_total", "process_open_fds", "process_start_time_seconds"]) {
+      expect(m.get(f)!.samples.map((x) => x.labels)).toEqual([{}]);
+    }
+  });
+
+  test("process_* metrics with child processes: one series per process (process, pid), the children's from their pushes, gone with them", () => {
+    const reg = new StatsRegistry();
+    const child = (pid: number, rss: number, cpu: number) => ({ ...sampleProcess(), pid, residentBytes: rss, cpuSeconds: cpu, openFds: 40, startTimeSeconds: 1_700_000_000 + pid });
+    const io = [{ role: "io" as const, index: 0, fields: [], modules: {} }];
+    reg.setRemote(5001, 0, io, child(5001, 50e6, 1.5));
+    reg.setRemote(5002, 1, io, child(5002, 60e6, 2.5));
+    // A reload: the new process 0 serves beside the old one until the old one exits; each keeps its own series.
+    reg.setRemote(5003, 0, io, child(5003, 70e6, 0.5));
+    const m = parsePrometheus(metricsText({ ...state, processes: 2 }, reg.snapshot(), reg.running(), reg.childProcesses()));
+    const rss = m.get("process_resident_memory_bytes")!.samples;
+    expect(rss.map((x) => x.labels)).toEqual([
+      { process: "master", pid: String(process.pid) },
+      { process: "0", pid: "5001" },
+      { process: "0", pid: "5003" },
+      { process: "1", pid: "5002" },
+    ]);
+    expect(sampleValue(m, "process_resident_memory_bytes", { pid: "5002" })).toBe(60e6);
+    expect(sampleValue(m, "process_cpu_seconds_total", { pid: "5001" })).toBe(1.5);
+    expect(sampleValue(m, "process_open_fds", { pid: "5003" })).toBe(40);
+    expect(sampleValue(m, "process_start_time_seconds", { pid: "5002" })).toBe(1_700_005_002);
+    expect(sampleValue(m, "process_resident_memory_bytes", { process: "master" })).toBeGreaterThan(1024 * 1024);
+    // The old process 0 exits: its counters stay in the grocketd_ totals, its process_* series go (they describe a
+    // process that no longer exists; Prometheus marks them stale).
+    reg.retireRemote(5001);
+    const after = parsePrometheus(metricsText({ ...state, processes: 2 }, reg.snapshot(), reg.running(), reg.childProcesses()));
+    expect(after.get("process_cpu_seconds_total")!.samples.map((x) => x.labels.pid)).toEqual([String(process.pid), "5003", "5002"]);
   });
 });

@@ -1,6 +1,7 @@
 // The status listener of the real process: /status sums, /metrics as strict Prometheus text whose counters move,
 // /healthz and /readyz (starting, ready, draining), and its configuration errors.
 import { afterEach, describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ENTRY, ROOT, runGrocketd, startGrocketd, type Running } from "../helpers/grocketd.ts";
 import { kisses } from "../helpers/kiss.ts";
@@ -22,6 +23,15 @@ async function start(env: Record<string, string> = {}): Promise<{ r: Running; st
   running = r;
   const m = await r.waitFor(/status listener on (http:\/\/127\.0\.0\.1:\d+)/);
   return { r, status: m[1]!, tcp: r.ports[0]!, http: r.ports[1]! };
+}
+
+/** The direct child processes of `pid`, sorted (from /proc/PID/task/TID/children). */
+function childPids(pid: number): number[] {
+  const out = new Set<number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").trim().split(/\s+/)) if (c !== "") out.add(Number(c));
+  }
+  return [...out].sort((a, b) => a - b);
 }
 
 /** Sends `n` kiss packets on a new connection, waits for every echo, closes. */
@@ -172,7 +182,7 @@ describe("status listener", () => {
   });
 
   test("multi-process mode: child processes' counters reach the master's listener, labelled by process", async () => {
-    const { status, tcp } = await start({ GROCKETD_SERVER_PROCESSES: "2", GROCKETD_IO_THREADS: "1" });
+    const { r, status, tcp } = await start({ GROCKETD_SERVER_PROCESSES: "2", GROCKETD_IO_THREADS: "1" });
     for (let i = 0; i < 4; i++) await kissRound(tcp, 5);
     // Children push every second.
     const s = await statusWhen(status, (x) => x.requests.packets === 20 && x.connections.open === 0, 8000);
@@ -183,6 +193,17 @@ describe("status listener", () => {
     expect(sampleValue(m, "grocketd_server_packets_total")).toBe(20);
     expect(new Set(m.get("grocketd_packets_total")!.samples.map((x) => x.labels.process)).size).toBeGreaterThanOrEqual(1);
     expect(m.get("grocketd_packets_total")!.samples.every((x) => x.labels.process !== undefined && x.labels.thread !== undefined)).toBe(true);
+    // process_*: one series per process, the master's own and each child's (pushed with its counters), by pid.
+    const kids = childPids(r.proc.pid);
+    expect(kids).toHaveLength(2);
+    for (const f of ["process_resident_memory_bytes", "process_cpu_seconds_total", "process_open_fds", "process_start_time_seconds"]) {
+      const samples = m.get(f)!.samples;
+      expect(samples.map((x) => x.labels.process).sort()).toEqual(["0", "1", "master"]);
+      expect(samples.find((x) => x.labels.process === "master")!.labels.pid).toBe(String(r.proc.pid));
+      expect(samples.filter((x) => x.labels.process !== "master").map((x) => Number(x.labels.pid)).sort()).toEqual(kids);
+      for (const x of samples) expect(x.value).toBeGreaterThan(0);
+    }
+    for (const pid of kids) expect(sampleValue(m, "process_resident_memory_bytes", { pid: String(pid) })).toBeGreaterThan(1024 * 1024);
   });
 
   test("live reload: the generation moves on, readiness holds, counters keep the old generation's counts", async () => {

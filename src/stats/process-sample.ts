@@ -1,14 +1,15 @@
 /**
- * @module status/process-metrics
- * The standard `process_*` metrics of the process that answers /metrics (the master, or the only process when
- * `server.processes` = 1): resident memory, CPU seconds (user + system, every thread of the process), open file
- * descriptors and start time, named as Prometheus client libraries name them so existing dashboards work. Read when
- * /metrics is asked for, never on the data path. Open fds come from /proc/self/fd and are left out where that does not
- * exist (not Linux).
+ * @module stats/process-sample
+ * What the standard `process_*` metrics (status/metrics-text.ts) say about one process: resident memory, CPU seconds
+ * (user + system, every thread of the process), open file descriptors and start time. The master samples itself
+ * when /metrics is asked for; a child process (`server.processes` > 1) samples itself each time it pushes its
+ * counters to the master (stats-push.ts), never on the data path. Open fds come from /proc/self/fd and are left out
+ * where that does not exist (not Linux). Plain data: crosses IPC.
  */
 import { readdirSync } from "node:fs";
 
 export interface ProcessSample {
+  readonly pid: number;
   readonly residentBytes: number;
   readonly cpuSeconds: number;
   /** null where /proc/self/fd cannot be read. */
@@ -31,6 +32,7 @@ function openFds(): number | null {
 export function sampleProcess(): ProcessSample {
   const cpu = process.cpuUsage();
   return {
+    pid: process.pid,
     residentBytes: process.memoryUsage.rss(),
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     openFds: openFds(),
