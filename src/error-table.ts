@@ -131,6 +131,89 @@ export const ERROR_TABLE = {
       listen: "status.listen: cannot listen on %{url}: %{reason}",
     },
   },
+  // Misuse of the module API and failed hooks, thrown to module code (misuse(): a built-in class with a `code`) or
+  // handed to its `error` hook.
+  GRK_ERR_RESPONSE_STATE: {
+    seen: "module",
+    meaning: "A response method called when the response cannot take it: finished, headers sent, `send()` while streaming.",
+    messages: {
+      headersSent: "%{call}(): headers already sent",
+      finished: "%{call}(): response already finished",
+      streaming: "send(): a streamed response is ended with end()",
+    },
+  },
+  GRK_ERR_RESPONSE_VALUE: {
+    seen: "module",
+    meaning: "A bad status, header or body for a response or `staticResponse` (not a final status, CR/LF, a header grocketd sets).",
+    messages: {
+      status: "status(): %{status} is not a final status code (200-999)",
+      ownHeader: 'header(): "%{name}" is set by grocketd',
+      headerName: "invalid header name %{name} (RFC 9110 §5.1: a token)",
+      headerValue: 'invalid value for header "%{name}": control characters such as CR, LF or NUL are not allowed (RFC 9110 §5.5)',
+      noJson: "json(): the value has no JSON form (undefined, a function or a symbol)",
+      staticStatus: "staticResponse: status %{status} is not a final status code (200-999)",
+      staticBody: "staticResponse: status %{status} cannot have a body (RFC 9110 §6.4.1)",
+      staticOwnHeader: 'staticResponse: header "%{name}" is set by grocketd',
+    },
+  },
+  GRK_ERR_PROC_RESULT: {
+    seen: "module",
+    status: 500,
+    meaning: "`proc` (or `draining`) returned or resolved to something other than bytes, a string or nothing (binary over HTTP answers 500).",
+    messages: {
+      returned: "%{hook} returned %{got}, not a Uint8Array, a string, nothing or a Promise of one",
+      resolved: "%{hook}'s Promise resolved to %{got}, not a Uint8Array, a string or nothing",
+    },
+  },
+  GRK_ERR_FETCH_RESULT: {
+    seen: "module",
+    status: 500,
+    meaning: "The `fetch` hook answered with something other than a `Response` (or its body stream gave something other than bytes), or the `error` hook with something it may not.",
+    messages: {
+      notResponse: "the fetch hook must return a Response, got %{got}",
+      bodyChunk: "a Response body stream gave %{got}, not bytes",
+      errorAnswer: "the error hook must return a Response, a string or bytes",
+    },
+  },
+  GRK_ERR_NO_RESPONSE: {
+    seen: "module",
+    status: 500,
+    meaning: "The `http` hook settled without sending a response or returning a body.",
+    messages: {
+      none: "the http hook finished without sending a response",
+    },
+  },
+  GRK_ERR_UPGRADE_RESULT: {
+    seen: "log",
+    status: 500,
+    meaning: "A WebSocket `upgrade` hook's Promise resolved to another Promise-like (it must settle to its answer).",
+    messages: {
+      promise: "resolved to a Promise",
+    },
+  },
+  GRK_ERR_REQUEST_BODY: {
+    seen: "module",
+    meaning: "A streamed request body ended early: the client left, the body was refused mid-stream, or the response went out before it was read.",
+    messages: {
+      closed: "the client closed the connection before the request body was complete",
+      ended: "the client ended the connection before the request body was complete",
+      refused: "request body refused (%{status}): %{why}",
+      unread: "the response was sent before the request body was read",
+    },
+  },
+  // Rejections the server makes on its own: canned responses (http/http-errors.ts), always with Connection: close.
+  GRK_HTTP_BAD_REQUEST: { seen: "client", status: 400, meaning: "malformed request (RFC 9112 §2.2, §3, §5; RFC 9110 §5.5)", messages: {} },
+  GRK_HTTP_NOT_FOUND: { seen: "client", status: 404, meaning: "no handler for the target", messages: {} },
+  GRK_HTTP_METHOD_NOT_ALLOWED: { seen: "client", status: 405, meaning: "binary over HTTP takes POST only (RFC 9110 §15.5.6)", messages: {} },
+  GRK_HTTP_REQUEST_TIMEOUT: { seen: "client", status: 408, meaning: "head or body not received in time (RFC 9110 §15.5.9)", messages: {} },
+  GRK_HTTP_CONTENT_TOO_LARGE: { seen: "client", status: 413, meaning: "body larger than http.max_body_bytes (RFC 9110 §15.5.14)", messages: {} },
+  GRK_HTTP_URI_TOO_LONG: { seen: "client", status: 414, meaning: "request-target longer than http.max_url_bytes (RFC 9110 §15.5.15)", messages: {} },
+  GRK_HTTP_EXPECTATION_FAILED: { seen: "client", status: 417, meaning: "an Expect other than 100-continue (RFC 9110 §10.1.1)", messages: {} },
+  GRK_HTTP_HEADERS_TOO_LARGE: { seen: "client", status: 431, meaning: "head larger than http.max_head_bytes or more than http.max_headers fields (RFC 6585 §5)", messages: {} },
+  GRK_HTTP_HANDLER_ERROR: { seen: "client", status: 500, meaning: "the module's handler failed", messages: {} },
+  GRK_HTTP_NOT_IMPLEMENTED: { seen: "client", status: 501, meaning: "unknown method or transfer coding (RFC 9110 §9.1, RFC 9112 §6.1)", messages: {} },
+  GRK_HTTP_UNAVAILABLE: { seen: "client", status: 503, meaning: "the server is shutting down or the handler is gone", messages: {} },
+  GRK_HTTP_VERSION_NOT_SUPPORTED: { seen: "client", status: 505, meaning: "HTTP major version other than 1 (RFC 9110 §15.6.6)", messages: {} },
   // The SharedArrayBuffer ring (ring/): grocketd's own use of it going wrong.
   GRK_ERR_RING_RECORD_TOO_LARGE: {
     seen: "internal",

@@ -4,9 +4,8 @@
  * the module's `check` and each packet answered by `proc`, exactly as on a TCP port; the replies, concatenated in
  * order, are the response body. One module thus serves the same logic over TCP and HTTP.
  */
-import { ErrorCodes, misuse } from "../errors.ts";
 import type { Conn, ModuleDefinition, Reply } from "../module/types.ts";
-import { badLengthMessage, badReplyMessage, isLength, REPLY_BAD, REPLY_LATER, replyKind, settledReplyKind } from "../module/hook-results.ts";
+import { badLengthMessage, badReply, isLength, REPLY_BAD, REPLY_LATER, replyKind, settledReplyKind } from "../module/hook-results.ts";
 
 export type BinaryOutcome =
   /** `packets`: how many packets proc was given (statistics). */
@@ -38,7 +37,7 @@ export function runBinaryOverHttp(def: ModuleDefinition<unknown>, conn: Conn<unk
     if (conn.dropping) return { kind: "dropped" };
     const kind = replyKind(r);
     // A reply of the wrong type is the module's error (500 through the caller's catch), not the client's bad data.
-    if (kind === REPLY_BAD) throw misuse(TypeError, ErrorCodes.PROC_RESULT, badReplyMessage("proc", r));
+    if (kind === REPLY_BAD) throw badReply("proc", r);
     if (kind === REPLY_LATER) async = true;
     replies.push(r as Reply | PromiseLike<Reply>);
     off += n;
@@ -53,7 +52,7 @@ function concatReplies(replies: readonly Reply[]): Uint8Array {
   let n = 0;
   for (const r of replies) {
     if (r === undefined || r === null) continue;
-    if (settledReplyKind(r) === REPLY_BAD) throw misuse(TypeError, ErrorCodes.PROC_RESULT, badReplyMessage("proc", r, true));
+    if (settledReplyKind(r) === REPLY_BAD) throw badReply("proc", r, true);
     const b = typeof r === "string" ? Buffer.from(r, "utf8") : r;
     parts.push(b);
     n += b.length;

@@ -7,6 +7,7 @@
  * after part of a stream went out cuts the connection. The request and response objects (request.ts, response.ts)
  * are the same on both threads; where the response goes, and how a failure is counted, is the host's.
  */
+import { misuse } from "../errors.ts";
 import type { RateLimitedLog } from "../log/logger.ts";
 import type { Conn, ModuleDefinition } from "../module/types.ts";
 import { runBinaryOverHttp } from "./binary-over-http.ts";
@@ -147,7 +148,7 @@ export class HttpExchange {
       this.host.waiting = true;
       return;
     }
-    this.handlerFailed(new Error("the http hook finished without sending a response"));
+    this.handlerFailed(misuse(Error, "GRK_ERR_NO_RESPONSE", "none", {}));
   }
 
   private settled(v: HttpResult): void {

@@ -23,6 +23,7 @@
  * they take the whole stream, and nothing in Bun 1.4 tells a Response made from a stream from one made from bytes
  * without reading it.
  */
+import { misuse } from "../errors.ts";
 import type { ModuleDefinition } from "../module/types.ts";
 import type { HttpRequest, HttpResponse } from "../module/http-types.ts";
 
@@ -57,7 +58,7 @@ function chunkBytes(v: unknown): string | Uint8Array {
   if (v instanceof Uint8Array || typeof v === "string") return v;
   if (v instanceof ArrayBuffer) return new Uint8Array(v);
   if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-  throw new TypeError(`a Response body stream gave ${v === null ? "null" : typeof v}, not bytes`);
+  throw misuse(TypeError, "GRK_ERR_FETCH_RESULT", "bodyChunk", { got: v === null ? "null" : typeof v });
 }
 
 /** One read() of a body stream, and the reader as the bridge uses it. */
@@ -107,7 +108,7 @@ async function afterFirst(r: Response, reader: Reader, first: unknown, second: P
  */
 export function writeWebResponse(r: unknown, res: HttpResponse, gone: () => boolean): Promise<void> | undefined {
   if (!(r instanceof Response)) {
-    throw new TypeError(`the fetch hook must return a Response, got ${r === null ? "null" : typeof r === "object" ? (r.constructor?.name ?? "an object") : typeof r}`);
+    throw misuse(TypeError, "GRK_ERR_FETCH_RESULT", "notResponse", { got: r === null ? "null" : typeof r === "object" ? (r.constructor?.name ?? "an object") : typeof r });
   }
   res.status(r.status);
   let cookies = false;
@@ -161,7 +162,7 @@ export async function answerWithErrorHook(def: ModuleDefinition<unknown>, err: u
   const v = await def.error!(err, req as never);
   res.clearHead();
   if (v instanceof Response) return await writeWebResponse(v, res, gone);
-  if (typeof v !== "string" && !(v instanceof Uint8Array)) throw new TypeError("the error hook must return a Response, a string or bytes");
+  if (typeof v !== "string" && !(v instanceof Uint8Array)) throw misuse(TypeError, "GRK_ERR_FETCH_RESULT", "errorAnswer", {});
   res.status(500);
   res.send(v);
 }

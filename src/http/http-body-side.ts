@@ -5,6 +5,7 @@
  * full and resumed when the hook pulls, and the stream failed when the client leaves before the body is in. The
  * connection (http-connection.ts) extends this layer and feeds the stream from llhttp's onBody.
  */
+import { misuse } from "../errors.ts";
 import { PAUSE_BODY } from "../io/stream-connection.ts";
 import { BodyStream } from "./body-stream.ts";
 import { HttpWsSide } from "./http-ws-side.ts";
@@ -54,7 +55,7 @@ export abstract class HttpBodySide extends HttpWsSide {
     this.resumeFor(PAUSE_BODY);
     this.feedRest();
     // The client half-closed while we held its bytes: all it sent is in, and the body is still short.
-    if (this.closing && !this.bodyPaused) this.endStream(new Error("the client ended the connection before the request body was complete"));
+    if (this.closing && !this.bodyPaused) this.endStream(misuse(Error, "GRK_ERR_REQUEST_BODY", "ended", {}));
   }
 
   /** Fails (or, with null, closes) the body stream in progress, if any. */
@@ -71,7 +72,7 @@ export abstract class HttpBodySide extends HttpWsSide {
   }
 
   override onPeerEnd(): void {
-    if (!this.bodyPaused) this.endStream(new Error("the client ended the connection before the request body was complete"));
+    if (!this.bodyPaused) this.endStream(misuse(Error, "GRK_ERR_REQUEST_BODY", "ended", {}));
     super.onPeerEnd();
   }
 

@@ -8,6 +8,7 @@
  * a time: a synchronous handler's response is corked with the others of the same read; while an async handler runs,
  * parsing pauses and the socket stops reading (the rest of the read waits in `rest`).
  */
+import { misuse } from "../errors.ts";
 import type { AccessLog } from "../access-log/access-log.ts";
 import { PAUSE_BODY, PAUSE_WAIT, type StreamConnection } from "../io/stream-connection.ts";
 import { Q_TLS } from "../pool/pool-protocol.ts";
@@ -90,7 +91,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
     this.rest = null;
     this.backlogged = false;
     this.body.reset();
-    this.endStream(new Error("the client closed the connection before the request body was complete"));
+    this.endStream(misuse(Error, "GRK_ERR_REQUEST_BODY", "closed", {}));
     this.wakeDrainWaiters();
   }
 
@@ -213,7 +214,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
     st[S_ERR_HTTP_REJECTED]++;
     if (this.streamed !== null) {
       // Its hook runs already and owns the response: the body stream fails and the connection is cut.
-      this.endStream(new Error(`request body refused (${status}): ${why}`));
+      this.endStream(misuse(Error, "GRK_ERR_REQUEST_BODY", "refused", { status, why }));
       this.stopReading = true;
       this.phase = IDLE;
       return this.terminate("request body refused");
@@ -363,7 +364,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
     this.waiting = false;
     // Answered before its streamed body is all in: the rest is read and dropped (bounded by http.max_body_bytes).
     if (this.streamed !== null) {
-      this.streamed.error(new Error("the response was sent before the request body was read"));
+      this.streamed.error(misuse(Error, "GRK_ERR_REQUEST_BODY", "unread", {}));
       if (this.bodyPaused) {
         this.bodyPaused = false;
         this.resumeFor(PAUSE_BODY);

@@ -1,29 +1,24 @@
 /**
  * @module http/http-errors
- * Canned error responses in one table (uWebSockets' HttpErrors idea): every rejection the server makes on its own,
- * with its status, a stable code for logs, and the RFC section that calls for it. Rendered once per thread as
- * static responses and always sent with `Connection: close`.
+ * Canned error responses (uWebSockets' HttpErrors idea): every rejection the server makes on its own, by status,
+ * with its stable code and the RFC section that calls for it — the `GRK_HTTP_*` entries of the one error table
+ * (src/error-table.ts), which the rejection's debug line reads. Rendered once per thread as static responses and
+ * always sent with `Connection: close`.
  */
+import { ERROR_TABLE } from "../error-table.ts";
 import { HPE, ParseResult } from "./llhttp/parser.ts";
 import { staticResponse, type StaticResponse } from "./static-response.ts";
 import { statusText } from "./status-text.ts";
 
-export const HttpRejections = {
-  400: { code: "GRK_HTTP_BAD_REQUEST", why: "malformed request (RFC 9112 §2.2, §3, §5; RFC 9110 §5.5)" },
-  404: { code: "GRK_HTTP_NOT_FOUND", why: "no handler for the target" },
-  405: { code: "GRK_HTTP_METHOD_NOT_ALLOWED", why: "binary over HTTP takes POST only (RFC 9110 §15.5.6)" },
-  408: { code: "GRK_HTTP_REQUEST_TIMEOUT", why: "head or body not received in time (RFC 9110 §15.5.9)" },
-  413: { code: "GRK_HTTP_CONTENT_TOO_LARGE", why: "body larger than http.max_body_bytes (RFC 9110 §15.5.14)" },
-  414: { code: "GRK_HTTP_URI_TOO_LONG", why: "request-target longer than http.max_url_bytes (RFC 9110 §15.5.15)" },
-  417: { code: "GRK_HTTP_EXPECTATION_FAILED", why: "an Expect other than 100-continue (RFC 9110 §10.1.1)" },
-  431: { code: "GRK_HTTP_HEADERS_TOO_LARGE", why: "head larger than http.max_head_bytes or more than http.max_headers fields (RFC 6585 §5)" },
-  500: { code: "GRK_HTTP_HANDLER_ERROR", why: "the module's handler failed" },
-  501: { code: "GRK_HTTP_NOT_IMPLEMENTED", why: "unknown method or transfer coding (RFC 9110 §9.1, RFC 9112 §6.1)" },
-  503: { code: "GRK_HTTP_UNAVAILABLE", why: "the server is shutting down or the handler is gone" },
-  505: { code: "GRK_HTTP_VERSION_NOT_SUPPORTED", why: "HTTP major version other than 1 (RFC 9110 §15.6.6)" },
-} as const;
+type Table = typeof ERROR_TABLE;
+type ClientCode = { [C in keyof Table]: Table[C]["seen"] extends "client" ? C : never }[keyof Table];
 
-export type RejectStatus = keyof typeof HttpRejections;
+export type RejectStatus = Table[ClientCode]["status"];
+
+/** Status → the table's code and rule for it. */
+export const HttpRejections = Object.fromEntries(
+  Object.entries(ERROR_TABLE).flatMap(([code, spec]) => (spec.seen === "client" ? [[spec.status, { code, why: spec.meaning }]] : [])),
+) as { readonly [S in RejectStatus]: { readonly code: ClientCode; readonly why: string } };
 
 const cache = new Map<number, StaticResponse>();
 

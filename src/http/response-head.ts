@@ -5,7 +5,7 @@
  * values without CR/LF/NUL (RFC 9110 §5), framing and Date fields reserved to the runtime, and `Connection: close`
  * turned into a request to close (keep-alive is the runtime's decision, RFC 9110 §7.6.1).
  */
-import { ErrorCodes, misuse } from "../errors.ts";
+import { misuse } from "../errors.ts";
 import { checkHeader } from "./header-check.ts";
 
 export abstract class ResponseHead {
@@ -23,7 +23,7 @@ export abstract class ResponseHead {
 
   json(value: unknown): void {
     const text = JSON.stringify(value);
-    if (text === undefined) throw new TypeError("json(): the value has no JSON form (undefined, a function or a symbol)");
+    if (text === undefined) throw misuse(TypeError, "GRK_ERR_RESPONSE_VALUE", "noJson", {});
     if (!this.hasType) this.header("Content-Type", "application/json");
     this.send(text);
   }
@@ -41,19 +41,19 @@ export abstract class ResponseHead {
   }
 
   status(code: number): this {
-    if (this.headersSent) throw misuse(Error, ErrorCodes.RESPONSE_STATE, "status(): headers already sent");
-    if (!Number.isInteger(code) || code < 200 || code > 999) throw misuse(RangeError, ErrorCodes.RESPONSE_VALUE, `status(): ${code} is not a final status code (200-999)`);
+    if (this.headersSent) throw misuse(Error, "GRK_ERR_RESPONSE_STATE", "headersSent", { call: "status" });
+    if (!Number.isInteger(code) || code < 200 || code > 999) throw misuse(RangeError, "GRK_ERR_RESPONSE_VALUE", "status", { status: code });
     this.code = code;
     return this;
   }
 
   header(name: string, value: string | number): this {
-    if (this.headersSent) throw misuse(Error, ErrorCodes.RESPONSE_STATE, "header(): headers already sent");
+    if (this.headersSent) throw misuse(Error, "GRK_ERR_RESPONSE_STATE", "headersSent", { call: "header" });
     const v = String(value);
     checkHeader(name, v);
     const lower = name.toLowerCase();
     if (lower === "content-length" || lower === "transfer-encoding" || lower === "date") {
-      throw misuse(TypeError, ErrorCodes.RESPONSE_VALUE, `header(): "${name}" is set by grocketd`);
+      throw misuse(TypeError, "GRK_ERR_RESPONSE_VALUE", "ownHeader", { name });
     }
     if (lower === "connection") {
       if (/\bclose\b/i.test(v)) this.askClose();

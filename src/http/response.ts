@@ -6,7 +6,7 @@
  * close-delimited framing, HEAD/204/304 rules, through the connection's cork), on a handler thread the records
  * that carry it back to the I/O thread (pool/record-sink.ts, with a window of unacknowledged chunks).
  */
-import { ErrorCodes, misuse } from "../errors.ts";
+import { misuse } from "../errors.ts";
 import { ResponseHead } from "./response-head.ts";
 import type { HttpResponse } from "../module/http-types.ts";
 import { StaticResponse } from "./static-response.ts";
@@ -58,7 +58,7 @@ export class HttpResponseImpl extends ResponseHead implements HttpResponse {
   }
 
   send(body?: string | Uint8Array | StaticResponse): void {
-    if (this.phase !== FRESH) throw misuse(Error, ErrorCodes.RESPONSE_STATE, this.phase === FINISHED ? "send(): response already finished" : "send(): a streamed response is ended with end()");
+    if (this.phase !== FRESH) throw this.phase === FINISHED ? misuse(Error, "GRK_ERR_RESPONSE_STATE", "finished", { call: "send" }) : misuse(Error, "GRK_ERR_RESPONSE_STATE", "streaming", {});
     this.phase = FINISHED;
     if (body instanceof StaticResponse) {
       if (this.code === 200 && this.lines === "") return this.sink.wholeStatic(body);
@@ -77,14 +77,14 @@ export class HttpResponseImpl extends ResponseHead implements HttpResponse {
   }
 
   write(chunk: string | Uint8Array): boolean {
-    if (this.phase === FINISHED) throw misuse(Error, ErrorCodes.RESPONSE_STATE, "write(): response already finished");
+    if (this.phase === FINISHED) throw misuse(Error, "GRK_ERR_RESPONSE_STATE", "finished", { call: "write" });
     this.phase = STREAMING;
     this.sink.stream(this.code, this.lines, chunk, false);
     return !this.sink.congested;
   }
 
   end(chunk?: string | Uint8Array): void {
-    if (this.phase === FINISHED) throw misuse(Error, ErrorCodes.RESPONSE_STATE, "end(): response already finished");
+    if (this.phase === FINISHED) throw misuse(Error, "GRK_ERR_RESPONSE_STATE", "finished", { call: "end" });
     if (this.phase === FRESH && chunk === undefined) return this.send();
     this.phase = FINISHED;
     this.sink.stream(this.code, this.lines, chunk ?? EMPTY, true);

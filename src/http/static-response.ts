@@ -11,7 +11,7 @@
  * export default defineModule({ name: "hello", version: "1.0.0", grocketd: "^0.1.0", http: () => hello });
  * ```
  */
-import { ErrorCodes, misuse } from "../errors.ts";
+import { misuse } from "../errors.ts";
 import { checkHeader } from "./header-check.ts";
 import { statusHasNoBody, statusText } from "./status-text.ts";
 import type { PRECOMPUTED, PrecomputedResponse } from "../module/http-types.ts";
@@ -49,10 +49,10 @@ export class StaticResponse implements PrecomputedResponse {
 
   constructor(body: string | Uint8Array, init: StaticResponseInit = {}) {
     const status = init.status ?? 200;
-    if (!Number.isInteger(status) || status < 200 || status > 999) throw misuse(RangeError, ErrorCodes.RESPONSE_VALUE, `staticResponse: status ${status} is not a final status code (200-999)`);
+    if (!Number.isInteger(status) || status < 200 || status > 999) throw misuse(RangeError, "GRK_ERR_RESPONSE_VALUE", "staticStatus", { status });
     this.status = status;
     this.body = typeof body === "string" ? Buffer.from(body, "utf8") : body;
-    if (statusHasNoBody(status) && this.body.length > 0) throw misuse(RangeError, ErrorCodes.RESPONSE_VALUE, `staticResponse: status ${status} cannot have a body (RFC 9110 §6.4.1)`);
+    if (statusHasNoBody(status) && this.body.length > 0) throw misuse(RangeError, "GRK_ERR_RESPONSE_VALUE", "staticBody", { status });
     let lines = "";
     let hasType = false;
     for (const [name, value] of Object.entries(init.headers ?? {})) {
@@ -60,7 +60,7 @@ export class StaticResponse implements PrecomputedResponse {
       checkHeader(name, v);
       const lower = name.toLowerCase();
       if (lower === "content-length" || lower === "transfer-encoding" || lower === "connection" || lower === "date") {
-        throw misuse(TypeError, ErrorCodes.RESPONSE_VALUE, `staticResponse: header "${name}" is set by grocketd`);
+        throw misuse(TypeError, "GRK_ERR_RESPONSE_VALUE", "staticOwnHeader", { name });
       }
       if (lower === "content-type") hasType = true;
       lines += `${name}: ${v}\r\n`;

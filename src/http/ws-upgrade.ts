@@ -5,6 +5,7 @@
  * `websocket.upgrade` hook (accept, refuse with a status, attach state, pick a subprotocol), and the response: 101,
  * or a refusal with `Connection: close`. The connection (http-connection.ts) writes it and hands its socket over.
  */
+import { misuse } from "../errors.ts";
 import type { IoContext } from "../io/io-context.ts";
 import type { StreamService } from "../io/stream-connection.ts";
 import type { WebSocketUpgrade } from "../module/types.ts";
@@ -95,7 +96,7 @@ export interface PendingUpgrade {
 export function settleUpgrade(route: WsRoute, io: IoContext, p: PendingUpgrade, ok: boolean, value: unknown): UpgradeDecision {
   if (io.draining) return refuse(503, "the server is shutting down");
   if (!ok) return hookFailed(route, io, value);
-  if (value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function") return hookFailed(route, io, new Error("resolved to a Promise"));
+  if (value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function") return hookFailed(route, io, misuse(Error, "GRK_ERR_UPGRADE_RESULT", "promise", {}));
   return answer(route, io, p.key, p.offered, p.protocol, value as WebSocketUpgrade<unknown>);
 }
 

@@ -9,6 +9,7 @@
  *   of those. Anything else is the module's error.
  * The checks are written for the hot path: a typeof and an integer test, no allocation unless a value is refused.
  */
+import { errorMessage, misuse } from "../errors.ts";
 
 /** No reply (undefined or null). */
 export const REPLY_NONE = 0;
@@ -65,9 +66,12 @@ export function badLengthMessage(n: unknown): string {
 
 /** The log line for a reply of the wrong type; `settled`: the value a Promise resolved to. */
 export function badReplyMessage(hook: string, v: unknown, settled = false): string {
-  return settled
-    ? `${hook}'s Promise resolved to ${describeValue(v)}, not a Uint8Array, a string or nothing`
-    : `${hook} returned ${describeValue(v)}, not a Uint8Array, a string, nothing or a Promise of one`;
+  return errorMessage("GRK_ERR_PROC_RESULT", settled ? "resolved" : "returned", { hook, got: describeValue(v) });
+}
+
+/** The error for a reply of the wrong type (a TypeError with GRK_ERR_PROC_RESULT), where one is thrown or sent on. */
+export function badReply(hook: string, v: unknown, settled = false): TypeError {
+  return misuse(TypeError, "GRK_ERR_PROC_RESULT", settled ? "resolved" : "returned", { hook, got: describeValue(v) });
 }
 
 /** The byte length of a reply (REPLY_BYTES or REPLY_TEXT; UTF-8 for strings), for bounds and datagram sizes. */
