@@ -12,7 +12,6 @@
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { startupMark } from "./log/startup-trace.ts";
 
 /** True inside a `bun build --compile` executable (POSIX `/$bunfs/`, Windows `B:/~BUN/`). */
@@ -42,7 +41,7 @@ export function entryPath(rel: string): string {
 
 /** The same as a URL for `new Worker(...)` (a file: URL from source; the embedded path in the binary). */
 export function entryUrl(rel: string): string {
-  return COMPILED ? entryPath(rel) : pathToFileURL(entryPath(rel)).href;
+  return COMPILED ? entryPath(rel) : Bun.pathToFileURL(entryPath(rel)).href; // not node:url: its import costs start-up
 }
 
 /**
@@ -61,8 +60,9 @@ let selfModule: Promise<void> | undefined;
 /**
  * Inside the single binary there is no node_modules, so a module on disk that imports "grocketd" would fail with
  * `Cannot find package 'grocketd'`. Before the first module is imported on a thread, this makes "grocketd" a
- * virtual module (Bun.plugin's `build.module`) whose exports are the binary's own src/index.ts, so the module gets
- * the very runtime it runs in. The build uses `--splitting`, so that index and the thread's entry share one copy of
+ * virtual module (Bun.plugin's `build.module`) whose exports are the binary's own src/self-module.ts (the values of
+ * src/index.ts, zod loaded at its first use), so the module gets the very runtime it runs in. The build uses
+ * `--splitting`, so that file and the thread's entry share one copy of
  * every file (else `instanceof StaticResponse` would fail across copies). Measured with Bun 1.4.4 (see
  * docs/platform-notes.md): in a compiled executable `build.module` works for files on disk, also in Workers once
  * registered there, while an `onResolve` to a `/$bunfs/` path does not. The pre-bundled runtime does the same, for
@@ -74,7 +74,7 @@ export function provideSelfModule(): Promise<void> {
   if (!COMPILED && !BUNDLED) return Promise.resolve();
   selfModule ??= (async () => {
     startupMark("self-module", COMPILED ? "compiled" : "bundle"); // per thread: which copy its modules will get
-    const api = (await import(entryPath("src/index.ts"))) as Record<string, unknown>;
+    const api = (await import(entryPath("src/self-module.ts"))) as Record<string, unknown>;
     Bun.plugin({
       name: "grocketd-self",
       setup(build) {

@@ -71,6 +71,7 @@ export const ERROR_TABLE = {
     messages: {
       problems: "%{problems}",
       notAModule: "%{file}: the default export must be a module made with defineModule({...}), got %{got}",
+      changed: '%{file}: it no longer exports module "%{module}" (changed since the master validated it)',
     },
   },
   GRK_ERR_MODULE_VERSION: {

@@ -19,7 +19,7 @@ export const ENTRYPOINTS: readonly string[] = [
   "src/master/child-main.ts",
   "modules/echo.ts",
   // What a module on disk gets for `import ... from "grocketd"` (entry-path.ts provideSelfModule).
-  "src/index.ts",
+  "src/self-module.ts",
 ];
 
 export const DEFAULT_OUTFILE = resolve(REPO_ROOT, "dist/grocketd");

@@ -69,11 +69,4 @@ export function validateLayer(raw: unknown): { ok: true; layer: ConfigLayer } | 
   return { ok: false, issues };
 }
 
-export function formatValue(v: unknown): string {
-  if (v === undefined) return "(missing)";
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return String(v);
-  }
-}
+export { formatValue } from "./value-at.ts";

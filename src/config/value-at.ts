@@ -1,7 +1,8 @@
 /**
  * @module config/value-at
  * The value a zod issue's path points at in the raw input, so error messages can show what was actually written
- * (config layers, module sections and manifests all report "key = value").
+ * (config layers, module sections and manifests all report "key = value"). No zod here: the threads' config getters
+ * format values too, and they do not load zod (module/config-getters.ts).
  */
 
 /** `root[path[0]][path[1]]…`, or undefined where the path leaves the objects. */
@@ -12,4 +13,14 @@ export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
     v = (v as Record<PropertyKey, unknown>)[p];
   }
   return v;
+}
+
+/** A value as an error message shows it. */
+export function formatValue(v: unknown): string {
+  if (v === undefined) return "(missing)";
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
 }

@@ -8,7 +8,7 @@
  */
 import { describeError, isGrocketdError, ErrorCodes, GrocketdError } from "../errors.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
-import { loadModule, type LoadedModule } from "../module/load-module.ts";
+import { loadValidatedModule, type LoadedModule } from "../module/load-module.ts";
 import { ModuleRuntime } from "../module/module-runtime.ts";
 import { withPort } from "../config/listen-url.ts";
 import { startHousekeeping } from "./housekeeping.ts";
@@ -60,7 +60,7 @@ async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
   catchUncaught(log, () => modules, () => void io!.stats[S_ERR_UNCAUGHT]++, (message) => post({ t: "faulted", message }));
   try {
     if (msg.llhttp !== undefined) adoptLlhttpModule(msg.llhttp); // compiled and verified once, by the master
-    for (const ref of msg.modules) modules.push(await loadModule(ref.file));
+    for (const ref of msg.modules) modules.push(await loadValidatedModule(ref)); // validated by the master
     startupMark(where, "modules-imported");
     // `modules` stays in configuration order (listeners find theirs by name or index); init follows `requires`.
     const thread = io;

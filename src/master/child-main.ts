@@ -7,7 +7,7 @@
  */
 import { describeError } from "../errors.ts";
 import { createLogger } from "../log/logger.ts";
-import { loadModules } from "../module/load-module.ts";
+import { loadValidatedModule, type LoadedModule } from "../module/load-module.ts";
 import { ModuleRuntime } from "../module/module-runtime.ts";
 import type { FromChild, ToChild } from "./child-messages.ts";
 import type { StopMode } from "../io/messages.ts";
@@ -32,7 +32,8 @@ async function start(msg: Extract<ToChild, { t: "start" }>): Promise<void> {
   drainMsOnOrphan = plan.config.server.drain_ms;
   const log = createLogger({ level: plan.config.log.level, format: plan.config.log.format, where: `p${index}` });
   try {
-    const modules = await loadModules(plan.modules.map((m) => m.file));
+    const modules: LoadedModule[] = [];
+    for (const ref of plan.modules) modules.push(await loadValidatedModule(ref)); // validated by the master
     runtime = new ModuleRuntime(modules, { role: "process", index, config: plan.config, log, bindings: plan.bindings });
     await runtime.init(`process ${index}`);
     supervisor = new ThreadSupervisor(plan, log, () => process.exit(1), index);

@@ -3,9 +3,11 @@
  * `getInt/getString/getBool(section, key, default)` of the runtime library (the original's `config_get_*`), over the
  * validated configuration. Unlike the original they refuse an unknown section or key and a value of another type:
  * the config itself was validated at start-up, so such a call is a typo in the module, best caught at its `init`.
+ * The sections and keys that exist are read off the validated configuration itself (every key is in it, defaults
+ * merged), not off the key table: that table builds every key's zod schema, which a thread does not need.
  */
-import { keysOf, sectionNames, type Config, type SectionName } from "../config/keys.ts";
-import { formatValue } from "../config/schema.ts";
+import type { Config } from "../config/keys.ts";
+import { formatValue } from "../config/value-at.ts";
 import { grocketdError } from "../errors.ts";
 import type { RuntimeLibrary } from "./library-types.ts";
 
@@ -25,11 +27,12 @@ export function configGetters(config: Readonly<Config>, moduleKeys: ReadonlyMap<
       }
       known = keys;
       values = config.modules[name];
-    } else if ((sectionNames() as string[]).includes(section)) {
-      known = Object.keys(keysOf(section as SectionName));
-      values = config[section as SectionName] as Record<string, unknown>;
+    } else if (section !== "modules" && Object.hasOwn(config, section)) {
+      values = (config as unknown as Record<string, Record<string, unknown>>)[section];
+      known = Object.keys(values ?? {});
     } else {
-      throw grocketdError("GRK_ERR_CONFIG", "noSection", { section, known: `sections: ${[...sectionNames(), "modules.<name>"].join(", ")}` });
+      const sections = Object.keys(config).filter((s) => s !== "modules");
+      throw grocketdError("GRK_ERR_CONFIG", "noSection", { section, known: `sections: ${[...sections, "modules.<name>"].join(", ")}` });
     }
     if (!known.includes(key)) throw grocketdError("GRK_ERR_CONFIG", "noKey", { section, key, known: known.join(", ") });
     return values?.[key];

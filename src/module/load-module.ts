@@ -2,14 +2,15 @@
  * @module module/load-module
  * Imports a module file and validates its manifest. The master does this first (for `--check`, `config()` and the
  * master `init`); each I/O thread then imports its own copy, because objects are per thread. An import that fails is
- * reported with its place (file:line:col), as Bun prints it.
+ * reported with its place (file:line:col), as Bun prints it. Threads and child processes import the modules the
+ * master validated with loadValidatedModule, which does not validate them again: validation is zod (manifest.ts), and
+ * loading zod and building its schemas was a large part of every thread's start-up (bench/startup.ts).
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { provideSelfModule } from "../entry-path.ts";
 import { grocketdError, describeError, isGrocketdError } from "../errors.ts";
-import { validateManifest } from "./manifest.ts";
+import type { ModuleRef } from "./binding.ts";
 import type { ModuleDefinition } from "./types.ts";
 
 export interface LoadedModule {
@@ -18,17 +19,36 @@ export interface LoadedModule {
   readonly def: ModuleDefinition<unknown>;
 }
 
+/** Imports a module file and validates its manifest (what the master, --check and a reload's plan do). */
 export async function loadModule(path: string): Promise<LoadedModule> {
   const file = resolve(path);
+  const ns = await importModuleFile(file);
+  const { validateManifest } = await import("./manifest.ts");
+  return { file, def: validateManifest(ns.default, file) };
+}
+
+/**
+ * Imports a module the master has validated (its plan names it, `ref`) in a thread or child process, without
+ * validating the manifest again; only that the file still exports a module of that name, since it could have been
+ * changed in between (a reload validates the new one before new threads import it).
+ */
+export async function loadValidatedModule(ref: ModuleRef): Promise<LoadedModule> {
+  const file = resolve(ref.file);
+  const def = (await importModuleFile(file)).default as Partial<ModuleDefinition<unknown>> | null | undefined;
+  if (typeof def !== "object" || def === null || def.name !== ref.name) {
+    throw grocketdError("GRK_ERR_MODULE_MANIFEST", "changed", { file, module: ref.name });
+  }
+  return { file, def: def as ModuleDefinition<unknown> };
+}
+
+async function importModuleFile(file: string): Promise<{ default?: unknown }> {
   if (!existsSync(file)) throw grocketdError("GRK_ERR_MODULE_IMPORT", "notFound", { file });
-  let ns: { default?: unknown };
   try {
-    await provideSelfModule(); // the single binary: "grocketd" is the runtime embedded in it
-    ns = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    await provideSelfModule(); // the single binary and the bundle: "grocketd" is the runtime this thread runs on
+    return (await import(Bun.pathToFileURL(file).href)) as { default?: unknown };
   } catch (err) {
     throw grocketdError("GRK_ERR_MODULE_IMPORT", "failed", { file, reason: importFailure(err) }, { cause: err });
   }
-  return { file, def: validateManifest(ns.default, file) };
 }
 
 /** Where Bun's transpiler stopped: BuildMessage/ResolveMessage carry it as `position` (1-based line and column). */

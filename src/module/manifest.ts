@@ -12,6 +12,7 @@ import { formatValue } from "../config/schema.ts";
 import { isSemverRange, isSemverVersion, satisfies } from "./semver.ts";
 import type { ModuleDefinition } from "./types.ts";
 import { valueAt } from "../config/value-at.ts";
+import { RUNTIME_LIBRARY } from "./resolve-libraries.ts";
 
 const hook = z.custom<(...args: never[]) => unknown>((v) => typeof v === "function", { message: "expected a function" });
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -19,8 +20,7 @@ const nameRule = 'letters, digits, ".", "_" or "-" (1-64 characters)';
 const semverVersion = z.string({ message: "expected a string" }).refine(isSemverVersion, { message: 'expected a semver version like "1.2.3"' });
 const semverRange = z.string({ message: "expected a string" }).refine(isSemverRange, { message: 'expected a semver range like "^1.0.0"' });
 
-/** The name of the runtime's own library; no module may provide it. */
-export const RUNTIME_LIBRARY = "grocketd";
+export { RUNTIME_LIBRARY };
 
 /** Duck-typed so a schema made by another copy of zod is accepted too; `shape` lists the keys for typo checks. */
 export function isZodObjectLike(v: unknown): v is z.ZodObject {

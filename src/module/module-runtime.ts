@@ -15,10 +15,9 @@ import { configGetters, type ConfigGetters } from "./config-getters.ts";
 import { CounterRegistry } from "./counters.ts";
 import type { LibraryHandle, PortInfo, RuntimeLibrary } from "./library-types.ts";
 import type { LoadedModule } from "./load-module.ts";
-import { RUNTIME_LIBRARY } from "./manifest.ts";
 import { ObjectRegistry } from "./object-registry.ts";
 import type { StatsSlot } from "../stats/stats-slot.ts";
-import { resolveLibraries, type Resolution } from "./resolve-libraries.ts";
+import { RUNTIME_LIBRARY, resolveLibraries, type Resolution } from "./resolve-libraries.ts";
 import type { HookContext, PublishOptions, PushData, Role, SendResult } from "./types.ts";
 
 /** The thread's push and topic service behind `ctx.send` / `ctx.publish` (pubsub/hub.ts, pool/pubsub-handler.ts). */

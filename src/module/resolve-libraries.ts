@@ -7,8 +7,10 @@
  * Used by the start plan (so `--check` lists them all), the master and every I/O thread.
  */
 import { API_VERSION } from "../version.ts";
-import { RUNTIME_LIBRARY } from "./manifest.ts";
 import { satisfies } from "./semver.ts";
+
+/** The name of the runtime's own library; no module may provide it (here, not in manifest.ts: that one loads zod). */
+export const RUNTIME_LIBRARY = "grocketd";
 
 /** What resolution needs to know of a module. */
 export interface LibraryNode {

@@ -7,7 +7,7 @@
  */
 import { describeError, ErrorCodes, isGrocketdError, misuse } from "../errors.ts";
 import { createLogger, RateLimitedLog, type Logger } from "../log/logger.ts";
-import { loadModule, type LoadedModule } from "../module/load-module.ts";
+import { loadValidatedModule, type LoadedModule } from "../module/load-module.ts";
 import { ModuleRuntime } from "../module/module-runtime.ts";
 import type { Reply } from "../module/types.ts";
 import { REPLY_BAD, REPLY_LATER, REPLY_NONE, badReplyMessage, replyKind, settledReplyKind } from "../module/hook-results.ts";
@@ -252,7 +252,7 @@ async function start(msg: Extract<ToHandler, { t: "start" }>): Promise<void> {
   const health = new HealthSlot(msg.health);
   catchUncaught(log, () => modules, () => void stats.fields[S_ERR_UNCAUGHT]++, (message) => post({ t: "faulted", message }));
   try {
-    for (const ref of msg.modules) modules.push(await loadModule(ref.file));
+    for (const ref of msg.modules) modules.push(await loadValidatedModule(ref)); // validated by the master
     defs = modules.map((m, i) => health.watchHooks(m.def, i));
     runtime = new ModuleRuntime(modules, { role: "handler", index, config, log, stats, bindings: msg.bindings, push: pubsub });
     await runtime.init(`handler thread ${index}`);
