@@ -18,7 +18,7 @@ export const LAYERS: ReadonlyArray<readonly string[]> = [
   ["cli"],
   ["master"],
   ["status"],
-  ["index.ts", "grocketd.ts", "launch.ts"],
+  ["index.ts", "self-module.ts", "grocketd.ts", "launch.ts"],
 ];
 
 /** Upward imports not removed yet (issue 13: one backend interface, with inline and pool behind it). */
