@@ -1,9 +1,11 @@
 // Every command in the README runs as written, as far as a test can tell without running them all: each file a
 // shell command names (a repository path, `--module`/`-m`/`--config`/`-f` values, curl's `@file`) exists, each
 // `npm run X` / `bun run X` is a script in package.json, and each relative Markdown link points at a file. Shell
-// commands are the lines of ```sh blocks and inline code spans that start with a command.
+// commands are the lines of ```sh blocks and inline code spans that start with a command. Also: the README's first
+// screen gives the two set-up commands, and the README's examples and every module in modules/ import the runtime
+// as a user's module does, from "grocketd" (never a path into src/).
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dir, "../..");
@@ -50,6 +52,45 @@ export function namedFiles(line: string): string[] {
 function copied(lines: string[]): Set<string> {
   return new Set(lines.flatMap((l) => commands(l).filter((w) => w[0] === "cp" && w.length >= 3).map((w) => w[w.length - 1]!)));
 }
+
+/** The first screen of the README (its first 25 lines) and the commands of the first shell block there. */
+export function firstScreenCommands(md: string): string[] {
+  const screen = md.split("\n").slice(0, 25).join("\n");
+  const block = /```(?:sh|bash|shell)\n([\s\S]*?)```/.exec(screen);
+  return block === null ? [] : shellLines("```sh\n" + block[1]! + "```");
+}
+
+/** Import specifiers of a TypeScript text that reach grocketd's own sources by path instead of "grocketd". */
+export function runtimeByPath(ts: string): string[] {
+  return [...ts.matchAll(/\bfrom\s+["']([^"']+)["']|\bimport\s*\(\s*["']([^"']+)["']/g)]
+    .map((m) => m[1] ?? m[2]!)
+    .filter((spec) => /(^|\/)src(\/|$)/.test(spec));
+}
+
+describe("README first screen and examples", () => {
+  test("the first screen gives exactly the two set-up commands (and the check sees a third)", () => {
+    expect(firstScreenCommands(README)).toEqual(["npm ci && npm run grocketd", "npm ci && npm test"]);
+    expect(firstScreenCommands("# x\n```sh\nnpm ci\nnpm run build\nnpm test\n```\n")).toHaveLength(3);
+  });
+
+  test("README's TypeScript examples and every module in modules/ import the runtime from \"grocketd\"", () => {
+    const examples = [...README.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    expect(examples.filter((e) => /["']grocketd["']/.test(e)).length).toBeGreaterThan(0);
+    const modules = readdirSync(resolve(ROOT, "modules")).filter((f) => f.endsWith(".ts"));
+    expect(modules.length).toBeGreaterThan(3);
+    const bad = [
+      ...examples.flatMap((e, i) => runtimeByPath(e).map((spec) => `README example ${i + 1}: ${spec}`)),
+      ...modules.flatMap((f) => runtimeByPath(readFileSync(resolve(ROOT, "modules", f), "utf8")).map((spec) => `modules/${f}: ${spec}`)),
+    ];
+    expect(bad).toEqual([]);
+    for (const f of modules) {
+      const text = readFileSync(resolve(ROOT, "modules", f), "utf8");
+      // a module imports the runtime itself, or a library module beside it that does
+      expect(/from\s+["']grocketd["']/.test(text) || /from\s+["']\.\/[\w-]+\.ts["']/.test(text)).toBe(true);
+    }
+    expect(runtimeByPath(`import { defineModule } from "../src/index.ts";\nconst m = await import("../../src/index.ts");`)).toEqual(["../src/index.ts", "../../src/index.ts"]);
+  });
+});
 
 describe("README commands", () => {
   const lines = shellLines(README);
