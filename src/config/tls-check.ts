@@ -7,13 +7,14 @@
  * a bad CA), so the master checks without opening a socket. Each problem names the key, the path and the source.
  * Relative paths that came from the environment or a module's config() are made absolute (against the working
  * directory) here, in the config itself, so every thread opens the same files. tls.ciphers is checked the same way
- * (BoringSSL refuses a list that selects no suite: "NO_CIPHER_MATCH"), whether or not a TLS entry is listed.
+ * (BoringSSL refuses a list that selects no suite: "NO_CIPHER_MATCH"), whether or not a TLS entry is listed (the
+ * built-in list only when one is).
  */
 import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import type { SecureContextOptions } from "node:tls";
 import { describeError } from "../errors.ts";
-import type { Config, ConfigLayer } from "./keys.ts";
+import { configKeys, type Config, type ConfigLayer } from "./keys.ts";
 import { isTlsProtocol, parseListenUrl, type ListenEntry } from "./listen-url.ts";
 
 /** A source that may have set a [tls] key, highest precedence first, to say where a bad value came from. */
@@ -32,11 +33,13 @@ export function checkTlsFiles(config: Config, cwd: string, sources: readonly Tls
     return "";
   };
   const problems: string[] = [];
-  const badCiphers = contextError({ ciphers: tls.ciphers });
+  const first = config.server.listen.map(parseListenUrl).find((e): e is ListenEntry => typeof e !== "string" && isTlsProtocol(e.protocol));
+  // The built-in list is not checked without a TLS entry: the check loads node:tls and makes a secure context,
+  // milliseconds of every start (bench/startup.ts), for grocketd's own list; with a TLS entry it is checked as any.
+  const badCiphers = first === undefined && tls.ciphers === configKeys.tls.ciphers.default ? null : contextError({ ciphers: tls.ciphers });
   if (badCiphers !== null) {
     problems.push(`${where("ciphers")}tls.ciphers = ${JSON.stringify(tls.ciphers)}: selects no cipher suite this TLS library knows (OpenSSL cipher-list syntax, e.g. "ECDHE+AESGCM:ECDHE+CHACHA20"): ${badCiphers}`);
   }
-  const first = config.server.listen.map(parseListenUrl).find((e): e is ListenEntry => typeof e !== "string" && isTlsProtocol(e.protocol));
   if (first === undefined) return problems;
   const text: Partial<Record<FileKey, string>> = {};
   for (const k of ["cert", "key", "ca"] as const) {
