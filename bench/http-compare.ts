@@ -2,6 +2,8 @@
 // bench/modules/fetch-hello.ts), Bun.serve, nginx (1 worker) and the uWebSockets anchor (when present) in the same run, plain and pipelined ×16. Every round starts each server fresh (alternating the order), checks its answer with a
 // raw request, idles 1 s, and reads its CPU time around one wrk run. Reported: median (min–max) req/s and requests per
 // server-CPU-second, per-round ratios (the fetch hook against the http hook and Bun.serve too), and the targets grocketd/nginx ≥ 1.0 plain and ≥ 8 pipelined per server-CPU-s.
+// --tls: the same over HTTPS with one throw-away certificate and one suite pinned by the client (bench/lib/http-tls.ts),
+// the uWebSockets anchor left out (no TLS); target ≥ 1.0× nginx plain and pipelined (issue 17).
 // Exit 0 when it ran (targets are reported, not enforced); 1 on non-2xx answers; 2 when a server failed to start,
 // answered the raw check wrongly, or wrk is missing.
 
@@ -15,10 +17,11 @@ import { DEFAULT_GROCKETD_CMD, type Running, type HttpServerSpec, parseOnly, set
 import { fmtInt } from "./lib/kiss-report.ts";
 import { chartNote, writeSvgChart } from "./lib/svg-chart.ts";
 import { AB_USAGE, checkoutDir } from "./lib/grocketd-dir.ts";
+import { type TlsSetup, type TlsVersion, makeTls } from "./lib/http-tls.ts";
 
 const USAGE = `usage: bun bench/http-compare.ts [--rounds 5] [--duration 4] [--server-warmup 2] [--idle 1] [--connections 64] [--depth 16]
        [--only grocketd,grocketd-fetch,bun,nginx,uws] [--grocketd-cmd CMD] [--grocketd-dir DIR] [--baseline DIR]
-       [--nginx PATH] [--uws PATH] [--timeout 2] [--pin] [--json] [--svg FILE]
+       [--nginx PATH] [--uws PATH] [--timeout 2] [--tls] [--tls-version 1.3] [--pin] [--json] [--svg FILE]
   --rounds N        measured rounds (each starts every server fresh, order alternating); 5 or more for a verdict
   --duration S      seconds of wrk per server, mode and round
   --server-warmup S seconds of uncounted wrk load on each fresh server first (JIT warm-up: steady state, not start-up; 0 = cold)
@@ -33,7 +36,11 @@ ${AB_USAGE}
   --timeout S       wrk --timeout
   --pin             servers on CPU 1, wrk on CPU 0 (taskset), so neither steals the other's core; unpinned by default
   --json            the report on stderr, one JSON document on stdout
-  --svg FILE        also write a chart of requests per server-CPU-second (median, min–max) to FILE`;
+  --svg FILE        also write a chart of requests per server-CPU-second (median, min–max) to FILE
+  --tls             HTTPS: grocketd https://, Bun.serve with tls and nginx ssl, one throw-away self-signed RSA
+                    certificate for all; wrk offers one suite only (bench/lib/http-tls.ts), each server's negotiated
+                    suite is checked; the uWebSockets anchor has no TLS and is skipped; target ≥ 1.0× nginx in both modes
+  --tls-version V   1.3 (TLS_AES_128_GCM_SHA256, default) or 1.2 (ECDHE-RSA-AES128-GCM-SHA256)`;
 
 const a = parseArgs(
   process.argv.slice(2),
@@ -52,6 +59,8 @@ const a = parseArgs(
     uws: "string",
     timeout: "number",
     pin: "boolean",
+    tls: "boolean",
+    "tls-version": "string",
     json: "boolean",
     svg: "string",
   },
@@ -104,7 +113,20 @@ try {
 }
 const grocketdDir = checkoutDir(a["grocketd-dir"], repo, "--grocketd-dir");
 const baseDir = a.baseline === undefined ? undefined : checkoutDir(a.baseline, repo, "--baseline");
-const { specs, notes } = setupServers({ only, repo, grocketdCmd: a["grocketd-cmd"], grocketdDir, baseDir, nginxBin: a.nginx, uwsBin: a.uws, prefix: serverPrefix });
+const tlsVersion = a["tls-version"] ?? "1.3";
+if (tlsVersion !== "1.3" && tlsVersion !== "1.2") fail(`--tls-version must be 1.3 or 1.2`);
+if (a["tls-version"] !== undefined && !a.tls) fail(`--tls-version needs --tls`);
+let tls: TlsSetup | undefined;
+if (a.tls) {
+  try {
+    tls = makeTls(tlsVersion as TlsVersion);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  process.on("exit", () => tls?.cleanup());
+  load.tls = tls;
+}
+const { specs, notes } = setupServers({ only, repo, grocketdCmd: a["grocketd-cmd"], grocketdDir, baseDir, nginxBin: a.nginx, uwsBin: a.uws, prefix: serverPrefix, tls });
 for (const n of notes) log(n);
 if (specs.length === 0) fail("no server to measure");
 
@@ -112,6 +134,7 @@ const loadavg = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 
 const loadBefore = loadavg();
 log(`bench:http on ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), Bun ${Bun.version}, load average before: ${loadBefore}`);
 log(`wrk: ${wrkPath} -t1 -c${load.connections} -d${load.durationSec}s --latency; pipelined: -s bench/wrk/pipeline.lua -- ${depth}`);
+if (tls) log(`TLS: wrk offers ${tls.protocol} ${tls.suite} only (OPENSSL_CONF=${tls.clientEnv.OPENSSL_CONF}); one self-signed RSA-2048 certificate for every server`);
 log(a.pin ? "pinned: servers on CPU 1, wrk on CPU 0" : "unpinned: servers and wrk share all CPUs");
 for (const s of specs) log(`  ${s.name.padEnd(14)} ${s.describe}`);
 if (rounds < 5) log(`note: ${rounds} round(s): fewer than 5, the ratios are only indicative`);
@@ -171,13 +194,14 @@ try {
 }
 
 const loadAfter = loadavg();
-const results = aggregateHttp(records, modes);
+const results = aggregateHttp(records, modes, !!tls);
+const tlsLabel = tls ? `${tls.protocol} ${tls.suite}` : undefined;
 const non2xx = records.reduce((s, r) => s + r.non2xx, 0);
 const socketErrors = records.reduce((s, r) => s + r.socketErrors, 0);
 const empty = records.filter((r) => r.requests === 0);
 const answeredWell = non2xx === 0 && empty.length === 0;
 const report = [
-  formatHttpReport(results, { rounds, connections: load.connections, durationSec: load.durationSec }),
+  formatHttpReport(results, { rounds, connections: load.connections, durationSec: load.durationSec, tls: tlsLabel }),
   "",
   ...notes,
   `answers: ${answeredWell ? "all 2xx" : `${non2xx} non-2xx responses, ${empty.length} runs with no requests`}; ` +
@@ -187,7 +211,7 @@ const report = [
 
 if (a.svg) {
   writeSvgChart(a.svg, {
-    title: `HTTP "Hello, World!", wrk -t1 -c${load.connections} -d${load.durationSec}s`,
+    title: `HTTP${tls ? `S (${tlsLabel})` : ""} "Hello, World!", wrk -t1 -c${load.connections} -d${load.durationSec}s`,
     unit: "requests per server-CPU-second",
     groups: results.map((m) => ({ title: m.mode, bars: m.servers.map((s) => ({ label: serverLabel(s.server), value: s.reqPerCpuSec })) })),
     note: chartNote(rounds, cpus().length),

@@ -76,8 +76,9 @@ export function helloProblem(r: RawResponse, requireType = true): string | null 
   return null;
 }
 
-/** Sends `depth` GETs in one write, waits for `depth` responses (or `timeoutMs`), and verifies each. */
-export async function checkHello(port: number, depth = 1, timeoutMs = 3000, requireType = true): Promise<RawResponse[]> {
+/** Sends `depth` GETs in one write, waits for `depth` responses (or `timeoutMs`), and verifies each; `tls`: over TLS
+ * (any certificate: the bench's own is self-signed). */
+export async function checkHello(port: number, depth = 1, timeoutMs = 3000, requireType = true, tls = false): Promise<RawResponse[]> {
   const request = `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: */*\r\n\r\n`;
   const chunks: Buffer[] = [];
   let received = 0;
@@ -89,7 +90,12 @@ export async function checkHello(port: number, depth = 1, timeoutMs = 3000, requ
   const socket = await Bun.connect({
     hostname: "127.0.0.1",
     port,
+    ...(tls ? { tls: { rejectUnauthorized: false } } : {}),
     socket: {
+      // Over TLS the requests go once the handshake is done (bytes written before it are not sent).
+      handshake(s) {
+        s.write(request.repeat(depth));
+      },
       data(_s, chunk) {
         chunks.push(Buffer.from(chunk));
         received += chunk.length;
@@ -109,7 +115,7 @@ export async function checkHello(port: number, depth = 1, timeoutMs = 3000, requ
   });
   const timer = setTimeout(() => done(new Error(`no ${depth} whole responses within ${timeoutMs} ms (${received} bytes)`)), timeoutMs);
   try {
-    socket.write(request.repeat(depth));
+    if (!tls) socket.write(request.repeat(depth));
     await finished;
   } finally {
     clearTimeout(timer);

@@ -6,6 +6,7 @@
 
 import { checkHello } from "./http-check.ts";
 import type { HttpServerSpec } from "./http-servers.ts";
+import { type TlsSetup, negotiated } from "./http-tls.ts";
 import { runWrk } from "./http-wrk.ts";
 import { cpuSecondsBetween, readTreeCpuTicks } from "./proc-stat.ts";
 
@@ -32,6 +33,8 @@ export interface HttpLoad {
   /** Prefix for the wrk command, e.g. ["taskset", "-c", "0"]. */
   wrkPrefix?: string[];
   wrkPath?: string;
+  /** bench:http --tls: every server is reached over https with this pinned client setup. */
+  tls?: TlsSetup;
 }
 
 export interface HttpRunRecord {
@@ -60,6 +63,8 @@ export interface HttpRunRecord {
   /** The response head the server sent to the raw check. */
   head: string;
   wrkCommand: string;
+  /** --tls: the protocol and suite the server negotiated, e.g. "TLSv1.3 TLS_AES_128_GCM_SHA256". */
+  tls?: string;
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -77,17 +82,27 @@ export async function measureHttpRound(spec: HttpServerSpec, mode: HttpMode, loa
   const { server } = running;
   try {
     let head: string;
+    const tls = load.tls;
     try {
       const requireType = spec.sendsContentType !== false;
-      const [first] = await checkHello(server.port, 1, 3000, requireType);
+      const [first] = await checkHello(server.port, 1, 3000, requireType, !!tls);
       head = first!.head;
-      if (mode.depth > 1) await checkHello(server.port, mode.depth, 3000, requireType);
+      if (mode.depth > 1) await checkHello(server.port, mode.depth, 3000, requireType, !!tls);
     } catch (e) {
       throw new Error(`${spec.name} answered wrongly on port ${server.port}: ${(e as Error).message}`);
     }
+    let session: string | undefined;
+    if (tls) {
+      // The client offers one version and one suite; a server that ends up elsewhere is not measured like the others.
+      const n = negotiated(server.port, tls);
+      if (n.protocol !== tls.protocol || n.suite !== tls.suite) {
+        throw new Error(`${spec.name} negotiated ${n.protocol} ${n.suite}, not ${tls.protocol} ${tls.suite}`);
+      }
+      session = `${n.protocol} ${n.suite}`;
+    }
     const wrkRun = (durationSec: number) =>
       runWrk({
-        url: `http://127.0.0.1:${server.port}/`,
+        url: `${tls ? "https" : "http"}://127.0.0.1:${server.port}/`,
         threads: load.wrkThreads,
         connections: load.connections,
         durationSec,
@@ -95,6 +110,7 @@ export async function measureHttpRound(spec: HttpServerSpec, mode: HttpMode, loa
         timeoutSec: load.timeoutSec,
         prefix: load.wrkPrefix,
         wrkPath: load.wrkPath,
+        env: tls?.clientEnv,
       });
     if (load.warmupSec > 0) await wrkRun(load.warmupSec);
     await sleep(load.idleSec * 1000);
@@ -124,6 +140,7 @@ export async function measureHttpRound(spec: HttpServerSpec, mode: HttpMode, loa
       socketErrorDetail: `connect ${r.socketErrors.connect}, read ${r.socketErrors.read}, write ${r.socketErrors.write}, timeout ${r.socketErrors.timeout}`,
       head,
       wrkCommand: wrk.command.join(" "),
+      tls: session,
     };
   } finally {
     await running.stop();

@@ -5,6 +5,7 @@
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { type ChildServer, startServer } from "./child-server.ts";
+import type { TlsSetup } from "./http-tls.ts";
 import { BUN_SERVE_VARIANT } from "../servers/bun-serve-hello.ts";
 import { NGINX_MISSING, findNginx, freePort, nginxVersion, startNginx } from "../servers/nginx-hello.ts";
 
@@ -73,12 +74,12 @@ export function expandCommand(template: string, bun = process.execPath): string[
     .map((w) => w.replaceAll("{bun}", bun).replaceAll("{port}", "0"));
 }
 
-function childSpec(name: ServerName, describe: string, cmd: string[], cwd: string): HttpServerSpec {
+function childSpec(name: ServerName, describe: string, cmd: string[], cwd: string, env?: Record<string, string | undefined>): HttpServerSpec {
   return {
     name,
     describe,
     start: async () => {
-      const server = await startServer(name, cmd, { cwd });
+      const server = await startServer(name, cmd, { cwd, env });
       return {
         server,
         stop: async () => {
@@ -102,6 +103,13 @@ export interface SetupOptions {
   uwsBin?: string;
   /** Prefix for every server command, e.g. ["taskset", "-c", "1"]. */
   prefix?: string[];
+  /** --tls: every server serves https with this certificate (grocketd: https:// and GROCKETD_TLS_*); uws is left out. */
+  tls?: TlsSetup;
+}
+
+/** A grocketd command over TLS: its http:// listener becomes https://. */
+function overTls(cmd: string[], tls: TlsSetup | undefined): string[] {
+  return tls ? cmd.map((w) => w.replace(/^http:\/\//, "https://").replace(/^--listen=http:\/\//, "--listen=https://")) : cmd;
 }
 
 /** The specs for the servers asked for; nginx is left out with a note when it is not installed. */
@@ -109,20 +117,26 @@ export function setupServers(o: SetupOptions): ServerSetup {
   const prefix = o.prefix ?? [];
   const specs: HttpServerSpec[] = [];
   const notes: string[] = [];
+  const tls = o.tls;
+  const tlsEnv = tls ? { ...process.env, GROCKETD_TLS_CERT: tls.cert, GROCKETD_TLS_KEY: tls.key } : undefined;
   for (const name of o.only) {
     if (name === "grocketd") {
-      const cmd = [...prefix, ...expandCommand(o.grocketdCmd ?? DEFAULT_GROCKETD_CMD)];
+      const cmd = overTls([...prefix, ...expandCommand(o.grocketdCmd ?? DEFAULT_GROCKETD_CMD)], tls);
       const dir = o.grocketdDir ?? o.repo;
-      specs.push(childSpec("grocketd", `${cmd.join(" ")}${dir === o.repo ? "" : ` (in ${dir})`}`, cmd, dir));
-      if (o.baseDir) specs.push(childSpec("grocketd-base", `${cmd.join(" ")} (in ${o.baseDir})`, cmd, o.baseDir));
+      specs.push(childSpec("grocketd", `${cmd.join(" ")}${dir === o.repo ? "" : ` (in ${dir})`}`, cmd, dir, tlsEnv));
+      if (o.baseDir) specs.push(childSpec("grocketd-base", `${cmd.join(" ")} (in ${o.baseDir})`, cmd, o.baseDir, tlsEnv));
     } else if (name === "grocketd-fetch") {
       // The fetch module is the bench's own (this checkout's file), run by the grocketd of the checkout measured.
-      const cmd = [...prefix, ...expandCommand(GROCKETD_FETCH_CMD.replace("bench/modules/", `${o.repo}/bench/modules/`))];
-      specs.push(childSpec("grocketd-fetch", cmd.join(" "), cmd, o.grocketdDir ?? o.repo));
+      const cmd = overTls([...prefix, ...expandCommand(GROCKETD_FETCH_CMD.replace("bench/modules/", `${o.repo}/bench/modules/`))], tls);
+      specs.push(childSpec("grocketd-fetch", cmd.join(" "), cmd, o.grocketdDir ?? o.repo, tlsEnv));
     } else if (name === "bun") {
-      const cmd = [...prefix, process.execPath, BUN_SERVE_SCRIPT, "--port", "0"];
-      specs.push(childSpec("bun", `${BUN_SERVE_VARIANT} (Bun ${Bun.version})`, cmd, o.repo));
+      const cmd = [...prefix, process.execPath, BUN_SERVE_SCRIPT, "--port", "0", ...(tls ? ["--tls-cert", tls.cert, "--tls-key", tls.key] : [])];
+      specs.push(childSpec("bun", `${BUN_SERVE_VARIANT}${tls ? ", tls: { cert, key }" : ""} (Bun ${Bun.version})`, cmd, o.repo));
     } else if (name === "uws") {
+      if (tls) {
+        notes.push("skipped uws: the uWebSockets anchor (uws-hello) is built without TLS, so it has no --tls column");
+        continue;
+      }
       const path = o.uwsBin ?? defaultUwsPath(o.repo);
       const bin = findUws(path);
       if (!bin) {
@@ -138,8 +152,8 @@ export function setupServers(o: SetupOptions): ServerSetup {
       }
       specs.push({
         name: "nginx",
-        describe: `${nginxVersion(bin)} (${bin}), master + 1 worker, generated config (TechEmpower settings, reuseport)`,
-        start: async () => startNginx(bin, { prefix }),
+        describe: `${nginxVersion(bin)} (${bin}), master + 1 worker, generated config (TechEmpower settings, reuseport${tls ? "; ssl, TLS 1.2/1.3, ECDHE-RSA AES-GCM" : ""})`,
+        start: async () => startNginx(bin, { prefix, tls: tls ? { cert: tls.cert, key: tls.key } : undefined }),
       });
     }
   }

@@ -126,6 +126,8 @@ export interface WrkOptions {
   /** Command prefix, e.g. ["taskset", "-c", "0"]. */
   prefix?: string[];
   wrkPath?: string;
+  /** wrk's environment (bench:http --tls: OPENSSL_CONF pins the suite); default this process's. */
+  env?: Record<string, string | undefined>;
 }
 
 export interface WrkRun {
@@ -156,7 +158,7 @@ export function wrkCommand(o: WrkOptions): string[] {
 /** Runs wrk once; killed if it overruns its duration by 15 s. Throws when wrk fails or prints no report. */
 export async function runWrk(o: WrkOptions): Promise<WrkRun> {
   const command = wrkCommand(o);
-  const proc = Bun.spawn(command, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn(command, { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: o.env ?? process.env });
   const killer = setTimeout(() => proc.kill("SIGKILL"), (o.durationSec + 15) * 1000);
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   clearTimeout(killer);

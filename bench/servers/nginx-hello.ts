@@ -37,6 +37,8 @@ export interface NginxConfOptions {
   workerProcesses?: number;
   /** Which `<name>_temp_path` directives to write (default: all five). */
   tempPaths?: string[];
+  /** Serve HTTPS with this certificate and key (bench:http --tls): TLS 1.2 and 1.3, forward-secret AES-GCM suites. */
+  tls?: { cert: string; key: string };
 }
 
 /** nginx.conf text: TechEmpower's plaintext settings with one worker, `return 200 "Hello, World!"` as text/plain. */
@@ -61,7 +63,15 @@ export function nginxConfig(o: NginxConfOptions): string {
     ...temps,
     "",
     "    server {",
-    `        listen ${o.host ?? "127.0.0.1"}:${o.port} reuseport;`,
+    `        listen ${o.host ?? "127.0.0.1"}:${o.port}${o.tls ? " ssl" : ""} reuseport;`,
+    ...(o.tls
+      ? [
+          `        ssl_certificate ${o.tls.cert};`,
+          `        ssl_certificate_key ${o.tls.key};`,
+          "        ssl_protocols TLSv1.2 TLSv1.3;",
+          "        ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384;",
+        ]
+      : []),
     "        location / {",
     "            default_type text/plain;",
     '            return 200 "Hello, World!";',
@@ -93,7 +103,7 @@ export interface NginxServer {
 }
 
 /** Starts nginx with a generated config in a new temp dir; removes the dir again if the start fails. */
-export async function startNginx(bin: string, opts: { prefix?: string[]; name?: string } = {}): Promise<NginxServer> {
+export async function startNginx(bin: string, opts: { prefix?: string[]; name?: string; tls?: { cert: string; key: string } } = {}): Promise<NginxServer> {
   const dir = mkdtempSync(join(tmpdir(), "grocketd-bench-nginx-"));
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
   try {
@@ -101,7 +111,7 @@ export async function startNginx(bin: string, opts: { prefix?: string[]; name?: 
     const conf = join(dir, "nginx.conf");
     const tempPaths = tempPathDirectives(bin);
     for (const t of tempPaths) mkdirSync(join(dir, `${t}_temp`));
-    writeFileSync(conf, nginxConfig({ prefix: dir, port, tempPaths }));
+    writeFileSync(conf, nginxConfig({ prefix: dir, port, tempPaths, tls: opts.tls }));
     const pidFile = join(dir, "nginx.pid");
     const server = await startServer(opts.name ?? "nginx", [...(opts.prefix ?? []), bin, "-p", dir, "-c", conf], {
       ready: { port, probe: () => existsSync(pidFile) && statSync(pidFile).size > 0 },
