@@ -4,7 +4,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
-import { PHASES, parseMarks, phasesOf } from "../../bench/lib/startup-phases.ts";
+import { PHASES, launchedFrom, parseMarks, phasesOf } from "../../bench/lib/startup-phases.ts";
 
 const repo = resolve(import.meta.dir, "../..");
 
@@ -47,7 +47,17 @@ describe("startup phases", () => {
     expect(p.listen).toBe(5);
     expect(p.serving).toBe(5);
     expect(p["first answer"]).toBe(300);
-    expect(Object.keys(p).sort()).toEqual(PHASES.map(([n]) => n).sort());
+    // "bundle check" is src/launch.ts's (bin/grocketd); bun src/grocketd.ts has no launcher.
+    expect(Object.keys(p).sort()).toEqual(PHASES.map(([n]) => n).filter((n) => n !== "bundle check").sort());
+  });
+
+  test("started through src/launch.ts: its check is a phase of its own, before the master's modules", () => {
+    const marks = parseMarks(`${text}\ngrocketd-startup master bundle-checked 1030\ngrocketd-startup launch bundle 1031`);
+    const p = phasesOf(marks, 1000, 1300);
+    expect(p["bundle check"]).toBeCloseTo(19.5);
+    expect(p["master modules"]).toBe(70);
+    expect(launchedFrom(marks)).toBe("bundle");
+    expect(launchedFrom(parseMarks(text))).toBe("sources");
   });
 
   test("without marks only the total is known", () => {
@@ -68,7 +78,8 @@ test(
     const doc = JSON.parse(out);
     expect(doc.records.map((r: { name: string }) => r.name)).toEqual(["grocketd", "Bun.serve"]);
     const phases = doc.records[0].phases as Record<string, number>;
-    for (const [name] of PHASES) expect(phases[name], name).toBeGreaterThan(0);
+    for (const [name] of PHASES) if (name !== "bundle check") expect(phases[name], name).toBeGreaterThan(0); // no launcher here
+    expect(doc.records[0].from).toBe("sources");
     expect(doc.records[0].wasmCompiles).toBe(1); // by the master, for its check; the I/O threads adopt that module
     expect(err).toContain("grocketd phases");
   },
