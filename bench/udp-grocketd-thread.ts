@@ -1,4 +1,4 @@
-// One I/O thread of the UDP harness (a Bun Worker): what src/io/io-thread.ts will do for a udp:// entry — its own
+// One I/O thread of the UDP harness (a Bun Worker): what src/thread/io-thread.ts will do for a udp:// entry — its own
 // IoContext and module copy, listenUdp with SO_REUSEPORT, housekeeping — and nothing else.
 
 import { defaultConfig } from "../src/config/keys.ts";
@@ -9,6 +9,7 @@ import { IoContext } from "../src/io/io-context.ts";
 import { listenUdp, type UdpBackend, type UdpListener, type UdpStats } from "../src/io/udp/udp-listener.ts";
 import { createLogger } from "../src/log/logger.ts";
 import { loadModule } from "../src/module/load-module.ts";
+import { InlineBackend } from "../src/inline/inline-backend.ts";
 
 export type ToThread =
   | { t: "start"; index: number; module: string; url: string; backend: "auto" | UdpBackend }
@@ -28,12 +29,13 @@ async function start(m: Extract<ToThread, { t: "start" }>): Promise<void> {
     const config = defaultConfig();
     const log = createLogger({ level: config.log.level, format: config.log.format, where: `io-${m.index}` });
     const io = new IoContext(m.index, config, log);
+    io.backend = new InlineBackend(io);
     const mod = await loadModule(m.module);
     // Thread init hooks are not run: the benchmark and test modules have none, and the hook context belongs to the
-    // real I/O thread (src/io/io-thread.ts).
+    // real I/O thread (src/thread/io-thread.ts).
     if (mod.def.init) throw new Error(`${m.module}: the UDP harness does not run init hooks; use a module without one`);
     const entry = parseListenUrl(m.url) as ListenEntry;
-    const svc = { def: mod.def, log: log.child(mod.def.name), maxPacket: config.io.max_packet };
+    const svc = { def: mod.def, log: log.child(mod.def.name), maxPacket: config.io.max_packet, backend: io.backend.forModule(mod.def, 0) };
     listener = await listenUdp(io, entry, svc, { backend: m.backend });
     stopHk = startHousekeeping(io);
     post({ t: "listening", port: listener.port, backend: listener.backend });

@@ -2,12 +2,12 @@
  * @module entry-path
  * Where the runtime's own entry files are (worker entries, the bundled demo module), both when run from source and
  * inside the single binary of `bun run build`. In the binary every file is bundled into Bun's embedded file system
- * and `import.meta.url` names the bundle, not the source file, so `new URL("../io/io-thread.ts", import.meta.url)`
+ * and `import.meta.url` names the bundle, not the source file, so `new URL("../thread/io-thread.ts", import.meta.url)`
  * points nowhere (docs/platform-notes.md, "Workers in a single binary": `ModuleNotFound resolving "/$bunfs/..."`). The build lists each entry
  * with `--root .`, which stores it at `/$bunfs/root/<path from the repository root, .ts → .js>`; measured: Worker
  * and import() accept that path, and existsSync sees it only with the `.js` name.
  * The pre-bundled runtime (dist/bundle/, src/build/build-dist.ts) is laid out the same way under its own folder:
- * `dist/bundle/src/io/io-thread.js`, with the chunks they share (this file among them, as a rule) at the folder's
+ * `dist/bundle/src/thread/io-thread.js`, with the chunks they share (this file among them, as a rule) at the folder's
  * top; the folder is the nearest one above this file that holds bundle.json.
  */
 import { existsSync } from "node:fs";
@@ -30,7 +30,7 @@ export const BUNDLED: boolean = BUNDLE_DIR !== undefined;
 const REPO_ROOT = BUNDLE_DIR === undefined ? resolve(import.meta.dir, "..") : resolve(BUNDLE_DIR, "../..");
 
 /**
- * Absolute path of an entry given relative to the repository root, e.g. `entryPath("src/io/io-thread.ts")`. When
+ * Absolute path of an entry given relative to the repository root, e.g. `entryPath("src/thread/io-thread.ts")`. When
  * bundled, the runtime's own files (src/) come from the bundle and the rest (modules/echo.ts) from the package.
  */
 export function entryPath(rel: string): string {

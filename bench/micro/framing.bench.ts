@@ -15,15 +15,18 @@ import { createLogger } from "../../src/log/logger.ts";
 import type { ModuleDefinition } from "../../src/module/types.ts";
 import echo from "../../modules/echo.ts";
 import { fakeSocket } from "./fake-socket.ts";
+import { InlineBackend } from "../../src/inline/inline-backend.ts";
 
 const log = createLogger({ level: "error", format: "text", where: "bench" });
 const io = new IoContext(0, defaultConfig(), log);
+io.backend = new InlineBackend(io);
 
 function connection(def: ModuleDefinition<unknown>) {
   const sock = fakeSocket();
-  const c = new TcpConnection(sock as never, io, { def, moduleIndex: 0, log, maxPacket: 1 << 20, highWater: 1 << 20 });
+  const backend = io.backend.forModule(def, 0);
+  const c = new TcpConnection(sock as never, io, { def, moduleIndex: 0, log, maxPacket: 1 << 20, highWater: 1 << 20, backend });
   c.accept();
-  const { onData } = createDataHandler(def.check, def.proc, 1 << 20, 1 << 20);
+  const { onData } = createDataHandler(def.check, backend, 1 << 20, 1 << 20);
   return { c, onData };
 }
 

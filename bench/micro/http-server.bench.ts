@@ -14,10 +14,12 @@ import { createLogger } from "../../src/log/logger.ts";
 import type { ModuleDefinition } from "../../src/module/types.ts";
 import hello from "../../modules/hello.ts";
 import { fakeSocket } from "./fake-socket.ts";
+import { InlineBackend } from "../../src/inline/inline-backend.ts";
 
 const config = defaultConfig();
 const log = createLogger({ level: "error", format: "text", where: "bench" });
 const io = new IoContext(0, config, log);
+io.backend = new InlineBackend(io);
 const date = new DateHeader();
 
 function connection(): HttpConnection {
@@ -27,6 +29,7 @@ function connection(): HttpConnection {
     log,
     maxPacket: 1 << 20,
     highWater: 1 << 20,
+    backend: io.backend.forModule(hello as ModuleDefinition<unknown>, 0),
     http: config.http,
     scheme: "http",
     durations: io.slot.durations,

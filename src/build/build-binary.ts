@@ -12,7 +12,7 @@ export const REPO_ROOT = resolve(import.meta.dir, "../..");
 /** Everything started by path (entry-path.ts `entryPath`/`entryUrl`), relative to the repository root. */
 export const ENTRYPOINTS: readonly string[] = [
   "src/grocketd.ts",
-  "src/io/io-thread.ts",
+  "src/thread/io-thread.ts",
   "src/pool/handler-thread.ts",
   "src/master/plan-worker.ts",
   // A child process: the binary starts it as itself (entry-path.ts CHILD_PROCESS_ARG), the bundle by this path.

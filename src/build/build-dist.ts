@@ -6,7 +6,7 @@
  * included, again: the master once, every I/O thread once more. One `Bun.build` of every entry started by path
  * (the command, the Worker entries, a child process) with `--splitting`, so they share chunks and `src/index.ts` (what a
  * module's `import "grocketd"` gets, entry-path.ts provideSelfModule) is the same instance as the runtime's own
- * files; `--root .` keeps the layout entry-path.ts maps to (dist/bundle/src/io/io-thread.js). Whitespace and syntax
+ * files; `--root .` keeps the layout entry-path.ts maps to (dist/bundle/src/thread/io-thread.js). Whitespace and syntax
  * are minified (less to parse), names are kept (class names appear in logs and errors).
  * Measured by `bun bench/startup.ts --bin` (README Benchmarks).
  */

@@ -82,7 +82,7 @@ export abstract class HttpBodySide extends HttpWsSide {
    */
   protected streamsBody(p: RequestParser): boolean {
     const def = this.svc.def;
-    if (def.fetch === undefined || def.http !== undefined || this.link !== null || p.method === Method.GET || p.method === Method.HEAD) return false;
+    if (def.fetch === undefined || def.http !== undefined || !this.svc.backend.inline || p.method === Method.GET || p.method === Method.HEAD) return false;
     this.req.begin(p, EMPTY);
     return routeOf(def, this.listener.binaryPath, this.req) === ROUTE_HOOK;
   }

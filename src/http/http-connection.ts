@@ -296,7 +296,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
     const view = this.body.view;
     // A body that arrived in one read is a view of WASM memory: pool mode copies it into the ring right away; a hook
     // gets it from the thread's body arena instead, since it may keep req.body across an await (see loanBody).
-    const inArena = view !== null && this.link === null;
+    const inArena = view !== null && this.svc.backend.inline;
     const body = inArena ? this.io.arenaBody(view) : (view ?? this.body.owned());
     this.body.reset();
     this.beginRequest(p, body);
@@ -305,11 +305,11 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
       const d = decideUpgrade(ws, this.req, this.io);
       return "pending" in d ? this.awaitUpgrade(d) : this.upgrade(d);
     }
-    if (this.link !== null) {
+    if (!this.svc.backend.inline) {
       // Pool mode: the request crosses to the handler thread as one record; parsing waits for its response.
       // The route is this listener's decision (its binary path), so it travels with the request, and so does TLS
       // (the scheme of a fetch hook's URL).
-      sendPoolRequest(this.link, this.poolNo, this.requests, routeOf(this.svc.def, this.listener.binaryPath, this.req) | (this.listener.scheme === "https" ? Q_TLS : 0), p, body);
+      sendPoolRequest(this.session, this.requests, routeOf(this.svc.def, this.listener.binaryPath, this.req) | (this.listener.scheme === "https" ? Q_TLS : 0), p, body);
       this.waiting = true;
       this.pauseFor(PAUSE_WAIT);
       return ParseResult.Paused;

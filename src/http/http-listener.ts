@@ -11,7 +11,7 @@ import { listenStream } from "../io/listen-stream.ts";
 import type { StreamService } from "../io/stream-connection.ts";
 import { DateHeader } from "./date-header.ts";
 import { llhttpModule } from "./llhttp/wasm-loader.ts";
-// For the I/O thread's start: the module the master compiled (io/io-thread.ts reaches http/ only through this file).
+// For the I/O thread's start: the module the master compiled (thread/io-thread.ts reaches http/ only through this file).
 export { adoptLlhttpModule } from "./llhttp/wasm-loader.ts";
 import { HttpConnection, type HttpService } from "./http-connection.ts";
 

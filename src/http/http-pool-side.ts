@@ -5,25 +5,23 @@
  * a handler thread that died. The connection (http-connection.ts) extends this layer.
  */
 import {
-  K_ACK, K_HTTP_RES, K_REJECT, R_CHUNK, R_CLOSE, R_CUT, R_DROP, R_END, R_FAIL, R_LAST, R_WHOLE, Reader, readResponse,
+  K_HTTP_RES, R_CHUNK, R_CLOSE, R_CUT, R_DROP, R_END, R_FAIL, R_LAST, R_WHOLE, Reader, readResponse,
 } from "../pool/pool-protocol.ts";
 import { S_ERR_HANDLER } from "../stats/stat-fields.ts";
 import { HttpDispatch } from "./http-dispatch.ts";
+import { sendPoolAck } from "./http-pool-link.ts";
 
 export abstract class HttpPoolSide extends HttpDispatch {
   /** Pool mode: streamed chunks whose ack waits for the output to drain. */
   private pendingAcks = 0;
 
-  poolRecord(kind: number, _seq: number, flags: number, bytes: Uint8Array, off: number, _len: number): void {
-    if (kind === K_REJECT) {
-      this.refusedByHandler(flags);
-      return;
-    }
+  /** A handler thread's HTTP_RES record (pool/pool-session.ts passes on what is not a packet's reply). */
+  backendRecord(kind: number, _seq: number, flags: number, bytes: Uint8Array, off: number, _len: number): void {
     if (kind !== K_HTTP_RES || !this.waiting) return;
     if (this.closed) {
       // The client left mid-request. A streaming handler waits for acks: give them, so it can finish. When the
       // response ends, the handler's close hook is owed (K_CLOSE), which onClose left to us while it was busy.
-      if ((flags & R_CHUNK) !== 0) this.link!.send(K_ACK, this.poolNo, 0, 0);
+      if ((flags & R_CHUNK) !== 0) sendPoolAck(this.session);
       if ((flags & R_LAST) !== 0) this.afterClosed();
       return;
     }
@@ -43,7 +41,7 @@ export abstract class HttpPoolSide extends HttpDispatch {
         // The handler may stream on once this chunk is out of our way (bounded memory for slow clients).
         if ((flags & R_CHUNK) !== 0) {
           if (this.congested) this.pendingAcks++;
-          else this.link!.send(K_ACK, this.poolNo, 0, 0);
+          else sendPoolAck(this.session);
         }
       }
     }
@@ -68,7 +66,7 @@ export abstract class HttpPoolSide extends HttpDispatch {
   }
 
   protected override belowHalf(): void {
-    for (; this.pendingAcks > 0; this.pendingAcks--) this.link?.send(K_ACK, this.poolNo, 0, 0);
+    for (; this.pendingAcks > 0 && this.session !== null; this.pendingAcks--) sendPoolAck(this.session);
     this.wakeDrainWaiters();
   }
 }

@@ -20,9 +20,8 @@ export interface WsRoute {
   readonly path: string;
   /** A ws:// or wss:// entry: nothing but WebSocket (other paths 404, a plain request at the path 426). */
   readonly only: boolean;
+  /** Messages are answered through the module's backend (svc.backend), inline or on a handler thread. */
   readonly svc: WsService;
-  /** The module's proc; undefined in pool mode (messages go to the handler thread). */
-  readonly proc: ((packet: Uint8Array, conn: unknown) => unknown) | undefined;
 }
 
 export type UpgradeDecision =
@@ -40,8 +39,7 @@ export function wsRoute(io: IoContext, base: StreamService, path: string | undef
     pingMs: c.ping_interval_ms,
     closeMs: c.close_timeout_ms,
   };
-  const proc = io.pool !== null ? undefined : (base.def.proc as WsRoute["proc"]);
-  return { path, only, svc, proc };
+  return { path, only, svc };
 }
 
 /** A request at the listener's WebSocket path (any request, on a ws:// entry). */

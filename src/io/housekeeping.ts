@@ -23,8 +23,8 @@ export function startHousekeeping(io: IoContext, beat: () => void = () => {}): (
     const now = (io.clock = performance.now());
     for (const c of io.conns) c.tick(now);
     io.handshakes?.sweep(now);
-    if (io.pool !== null) {
-      const q = io.pool.queued();
+    const q = io.backend.queued();
+    if (q !== null) {
       io.stats[S_RING_TO_HANDLERS] = q.toHandlers;
       io.stats[S_RING_FROM_HANDLERS] = q.fromHandlers;
     }

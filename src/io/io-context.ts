@@ -8,7 +8,7 @@
 import type { Config } from "../config/keys.ts";
 import { RateLimitedLog, type Logger } from "../log/logger.ts";
 import { Cork } from "./cork.ts";
-import type { PoolClient } from "../pool/pool-client.ts";
+import type { Backend } from "./backend.ts";
 import type { AccessLog } from "../access-log/access-log.ts";
 import { StatsSlot } from "../stats/stats-slot.ts";
 import type { HandshakeDeadlines } from "./tls-handshake.ts";
@@ -62,8 +62,11 @@ export class IoContext {
   private bodyArena: Uint8Array | null = null;
   readonly conns = new Set<Housekept>();
   draining = false;
-  /** The handler pool's client, when `worker.disabled = false`. */
-  pool: PoolClient | null = null;
+  /**
+   * Who runs the modules' hooks for this thread (io/backend.ts): inline, or the handler pool when
+   * `worker.disabled = false`. Set by the thread wiring (thread/io-thread.ts) before any listener opens.
+   */
+  backend!: Backend;
   /** This thread's fixed counters (stats/stat-fields.ts): a slot of its own until the thread is given its shared one. */
   stats: Float64Array = StatsSlot.detached().fields;
   /** The whole slot (request-duration histograms, stats/duration-histogram.ts); `stats` is its fixed fields. */

@@ -1,16 +1,15 @@
 /**
  * @module io/stream-connection
  * What every stream connection shares, TCP packets or HTTP, on top of its write side (stream-output.ts): the `Conn`
- * a module sees (server push and topics included), accept (inline, or on a handler thread in pool mode), and the
- * close sequence that calls the module's `close` exactly once, after the last reply; idle timeouts. It keeps the
+ * a module sees (server push and topics included), accept through the module's backend (io/backend.ts: inline or
+ * pool, this file does not know which), and the close sequence that has the backend call the module's `close`
+ * exactly once, after the last reply; idle timeouts. It keeps the
  * thread's connection counters (one typed-array increment per accept and close) and each connection's own totals
  * and close reason for the access log.
  */
 import type { Conn, Protocol, PublishOptions, PushData } from "../module/types.ts";
 import type { Housekept, IoContext } from "./io-context.ts";
-import { K_CLOSE, K_OPEN, R_FAIL, connInfoSize, writeConnInfo } from "../pool/pool-protocol.ts";
-import type { PoolEndpoint } from "../pool/pool-client.ts";
-import type { RingLink } from "../pool/ring-link.ts";
+import type { BackendConn } from "./backend.ts";
 import type { AccessLog } from "../access-log/access-log.ts";
 import { S_CONN_OPEN, S_CONN_REFUSED, S_CONN_TOTAL, S_ERR_BAD_DATA, S_ERR_HANDLER } from "../stats/stat-fields.ts";
 import { PAUSE_RING } from "./read-gate.ts";
@@ -29,7 +28,7 @@ const TERMINATE_REASON: Record<string, string> = {
   "TLS handshake not finished in time": "tls_handshake_timeout", // io/tls-handshake.ts
 };
 
-export abstract class StreamConnection extends StreamOutput implements Conn<unknown>, Housekept, PoolEndpoint {
+export abstract class StreamConnection extends StreamOutput implements Conn<unknown>, Housekept, BackendConn {
   abstract readonly protocol: Protocol;
   readonly id: number;
   readonly remoteAddress: string;
@@ -53,9 +52,8 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
   /** Why it closed, first cause wins (access-log-format.ts lists them); "" = not closing yet. */
   closeReason = "";
 
-  /** Pool mode: this connection's number in ring records and the link to its handler thread. */
-  poolNo = 0;
-  protected link: RingLink | null = null;
+  /** The backend's own state for this connection (pool mode: its PoolSession); opaque here. */
+  session: unknown = null;
 
   protected closing = false;
   private accepted = false;
@@ -140,39 +138,11 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
 
   // ---- lifecycle ----
 
-  /** Runs the module's accept; returns false when the connection is refused. */
+  /** Runs the module's accept (or sends it to where it runs); returns false when the connection is refused now. */
   accept(): boolean {
     const st = this.io.stats;
     st[S_CONN_TOTAL]++;
-    const pool = this.io.pool;
-    if (pool !== null) {
-      // accept runs on the handler thread, next to the state it creates; a refusal comes back as a REJECT record.
-      const link = (this.link = pool.attach(this));
-      if (link === null) {
-        this.io.noisy.warn("no handler thread is alive (all are restarting); connection refused", { module: this.svc.def.name });
-        return this.refused();
-      }
-      const info = { module: this.svc.moduleIndex, id: this.id, protocol: this.protocol, remoteAddress: this.remoteAddress, remotePort: this.remotePort, localPort: this.localPort, thread: this.thread };
-      link.sendEncoded(K_OPEN, this.poolNo, 0, 0, connInfoSize(info), (w) => writeConnInfo(w, info));
-      this.accepted = true;
-      st[S_CONN_OPEN]++;
-      this.io.conns.add(this);
-      if (this.protocol === "tcp") this.io.pubsub.register(this);
-      return true;
-    }
-    const accept = this.svc.def.accept;
-    if (accept !== undefined) {
-      let r: unknown;
-      try {
-        r = accept(this as Conn<undefined>);
-      } catch (err) {
-        this.io.noisy.error("accept threw; connection refused", { module: this.svc.def.name, conn: this.id }, err);
-        st[S_ERR_HANDLER]++;
-        return this.refused();
-      }
-      if (r === false) return this.refused();
-      this.state = r;
-    }
+    if (!this.svc.backend.open(this)) return this.refused();
     this.accepted = true;
     st[S_CONN_OPEN]++;
     this.io.conns.add(this);
@@ -189,9 +159,7 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
     this.state = prev.state;
     this.bytesIn = prev.bytesIn;
     this.bytesOut = prev.bytesOut;
-    this.poolNo = prev.poolNo;
-    this.link = prev.link;
-    prev.link = null;
+    this.svc.backend.adopt(prev, this);
     prev.accepted = false; // prev's close hook and open count are this connection's now
     prev.closed = true;
     prev.stopReading = true;
@@ -199,7 +167,6 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
     this.io.pubsub.unregister(prev);
     this.io.conns.add(this);
     this.io.pubsub.register(this);
-    if (this.link !== null) this.io.pool?.rebind(this);
   }
 
   private refused(): false {
@@ -208,10 +175,10 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
     return false;
   }
 
-  /** Pool mode: the handler thread's `accept` said no (`flags` has R_FAIL when it threw: a handler error, as inline). */
-  protected refusedByHandler(flags: number): void {
+  /** A pending accept said no (`threw`: the hook threw, a handler error as inline). */
+  refusedLater(threw: boolean): void {
     this.io.stats[S_CONN_REFUSED]++;
-    if ((flags & R_FAIL) !== 0) this.io.stats[S_ERR_HANDLER]++;
+    if (threw) this.io.stats[S_ERR_HANDLER]++;
     this.terminate("refused by accept");
   }
 
@@ -254,18 +221,7 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
   protected runCloseHook(): void {
     if (this.closeHookDone || !this.accepted) return;
     this.closeHookDone = true;
-    if (this.link !== null) {
-      this.link.send(K_CLOSE, this.poolNo, 0, 0);
-      this.io.pool?.detach(this);
-      return;
-    }
-    const close = this.svc.def.close;
-    if (close === undefined) return;
-    try {
-      close(this);
-    } catch (err) {
-      this.io.noisy.error("close hook threw", { module: this.svc.def.name, conn: this.id }, err);
-    }
+    this.svc.backend.close(this);
   }
 
   /** Closes once nothing is owed: no reply pending, nothing queued, not inside an event. */
@@ -331,16 +287,16 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
     return true;
   }
 
-  // ---- pool ----
+  // ---- what the backend reports (io/backend.ts) ----
 
-  abstract poolRecord(kind: number, seq: number, flags: number, bytes: Uint8Array, off: number, len: number): void;
+  /** Whoever ran its hooks is gone: nothing owed will come. */
   abstract handlerLost(): void;
 
-  ringBlocked(): void {
+  backendBlocked(): void {
     this.pauseFor(PAUSE_RING);
   }
 
-  ringUnblocked(): void {
+  backendUnblocked(): void {
     this.resumeFor(PAUSE_RING);
   }
 

@@ -6,22 +6,13 @@
  * the bytes the kernel took, on the thread (one typed-array increment per write or drain) and on the connection.
  */
 import type { Socket } from "bun";
-import type { ModuleDefinition } from "../module/types.ts";
-import type { Logger } from "../log/logger.ts";
+import type { StreamService } from "./backend.ts";
 import type { IoContext } from "./io-context.ts";
 import { OutputQueue } from "./output-queue.ts";
 import { PAUSE_OUTPUT, ReadGate, type BacklogOwner } from "./read-gate.ts";
 import { S_BYTES_OUT } from "../stats/stat-fields.ts";
 
-/** The module hooks and limits one listener serves its connections with. */
-export interface StreamService {
-  readonly def: ModuleDefinition<unknown>;
-  /** The module's index in the configuration (handler threads look it up by index). */
-  readonly moduleIndex: number;
-  readonly log: Logger;
-  readonly maxPacket: number;
-  readonly highWater: number;
-}
+export type { StreamService } from "./backend.ts";
 
 // The socket's data is the connection object; `unknown` here keeps this file below stream-connection.ts.
 export type AnySocket = Socket<unknown>;

@@ -18,7 +18,7 @@ import { routePoolPubsub, type PubsubRecordHandler } from "./pubsub-records.ts";
 import type { PubSubHub } from "../pubsub/hub.ts";
 
 
-/** A connection that sends its work to the pool. */
+/** What owns a connection number: a stream connection's PoolSession (pool-session.ts), a UDP listener's lane. */
 export interface PoolEndpoint {
   /** Its number in ring records, set by attach(). */
   poolNo: number;
@@ -127,14 +127,6 @@ export class PoolClient {
     const j = e.poolNo % this.lanes.length;
     const old = this.old[j];
     return old !== undefined && old.endpoints.has(e.poolNo) ? old.link : this.lanes[j]!.link;
-  }
-
-  /** Another object now answers for e's pool number (a WebSocket connection taking over its HTTP connection). */
-  rebind(e: PoolEndpoint): void {
-    const j = e.poolNo % this.lanes.length;
-    const old = this.old[j];
-    if (old !== undefined && old.endpoints.has(e.poolNo)) old.endpoints.set(e.poolNo, e);
-    else this.lanes[j]?.endpoints.set(e.poolNo, e);
   }
 
   detach(e: PoolEndpoint): void {

@@ -15,18 +15,23 @@ import type { PubSubHub } from "../pubsub/hub.ts";
 const dec = new TextDecoder();
 const TWO32 = 2 ** 32;
 
-/** A connection of this thread as the pool records use it (TcpConnection, and WsConnection built on it). */
+/** A connection of this thread as the pool records use it (a StreamConnection, its pool session's `conn`). */
 interface Pushable {
   readonly closed: boolean;
   push(data: Uint8Array): boolean;
-  /** A push made during the proc of packet `seq`: it leaves before that packet's reply. */
-  pushBefore(seq: number, data: Uint8Array): boolean;
   subscribe(topic: string): boolean;
   unsubscribe(topic: string): boolean;
   drained(): Promise<void>;
 }
 
-/** A push, subscription, publish or send from a handler thread; `e` is the connection the record names, if any. */
+/** The endpoint a connection's records name: its pool session (pool-session.ts). */
+interface Session {
+  readonly conn: Pushable;
+  /** A push made during the proc of packet `seq`: it leaves before that packet's reply. */
+  pushBefore(seq: number, data: Uint8Array): boolean;
+}
+
+/** A push, subscription, publish or send from a handler thread; `e` is the endpoint the record names, if any. */
 export type PubsubRecordHandler = (kind: number, e: unknown, no: number, seq: number, flags: number, bytes: Uint8Array, off: number, len: number) => void;
 
 /** The pool client's side this needs (named here: pool-client.ts imports this file). */
@@ -53,7 +58,9 @@ export function routePoolPubsub(pool: PubsubRoutes, hub: PubSubHub, stats: () =>
       hub.send(hi * TWO32 + lo, bytes.subarray(off, off + len));
       return;
     }
-    const c = e as Pushable | undefined;
+    // A connection's endpoint is its pool session (pool-session.ts); a UDP lane has no connection and gets no push.
+    const session = e as Session | undefined;
+    const c = session?.conn;
     if (c === undefined || c.closed) return;
     if (kind === K_PS_PUSH) {
       let data = bytes.subarray(off, off + len);
@@ -70,12 +77,12 @@ export function routePoolPubsub(pool: PubsubRoutes, hub: PubSubHub, stats: () =>
         data = Buffer.concat(held);
       }
       stats()[S_PS_PUSHES]++;
-      if ((seq !== 0 ? c.pushBefore(seq, data) : c.push(data)) || c.closed || told.has(c)) return;
+      if ((seq !== 0 ? session!.pushBefore(seq, data) : c.push(data)) || c.closed || told.has(c)) return;
       told.add(c);
-      pool.linkOf(c as never).send(K_PS_STATE, no, 0, 1);
+      pool.linkOf(session as never).send(K_PS_STATE, no, 0, 1);
       void c.drained().then(() => {
         told.delete(c);
-        if (!c.closed) pool.linkOf(c as never).send(K_PS_STATE, no, 0, 0);
+        if (!c.closed) pool.linkOf(session as never).send(K_PS_STATE, no, 0, 0);
       });
     } else if (kind === K_PS_SUB) c.subscribe(dec.decode(bytes.subarray(off, off + len)));
     else if (kind === K_PS_UNSUB) c.unsubscribe(dec.decode(bytes.subarray(off, off + len)));

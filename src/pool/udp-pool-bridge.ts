@@ -12,7 +12,7 @@ import type { PoolClient, PoolEndpoint } from "./pool-client.ts";
 import { D_FIRST, K_DATAGRAM, K_OPEN, K_REPLY, R_DROP, R_EMPTY, R_FAIL, R_PART, Writer, connInfoSize, writeConnInfo } from "./pool-protocol.ts";
 
 /** The sender's conn on the I/O thread (io/udp/udp-conn.ts): where its datagram starts, and its drop(). */
-type SenderConn = Conn<undefined> & { firstPacket?: boolean };
+type SenderConn = Conn<unknown> & { firstPacket?: boolean };
 
 interface Owed {
   resolve(v: Reply): void;

@@ -8,8 +8,7 @@
  * carries the close handshake (§7), automatic pings and the idle and close timeouts.
  */
 import { S_BYTES_IN, S_ERR_BAD_DATA, S_ERR_HANDLER } from "../stats/stat-fields.ts";
-import type { Reply, WebSocketHooks } from "../module/types.ts";
-import { REPLY_BAD, REPLY_LATER, REPLY_NONE, badReplyMessage, replyKind } from "../module/hook-results.ts";
+import type { WebSocketHooks } from "../module/types.ts";
 import type { StreamConnection, StreamService } from "../io/stream-connection.ts";
 import { TcpConnection } from "../io/tcp/tcp-connection.ts";
 import { CLOSE_BAD_DATA, CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_NORMAL, CLOSE_POLICY, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, WsFrameReader, type WsSink } from "./ws-frame-reader.ts";
@@ -24,7 +23,6 @@ export interface WsService extends StreamService {
 }
 
 type Check = (buf: Uint8Array, start: number, end: number, conn: unknown) => number;
-type Proc = (packet: Uint8Array, conn: unknown) => unknown;
 
 const H = new Uint8Array(10);
 const dec = new TextDecoder();
@@ -49,7 +47,6 @@ export class WsConnection extends TcpConnection implements WsSink {
   private readonly reader: WsFrameReader;
   private readonly ws: WsService;
   private readonly check: Check | undefined;
-  private readonly proc: Proc | undefined;
   /** The close frame to send once nothing is owed (0 = not closing), its reason, and whether to wait for the peer's. */
   private closeCode = 0;
   private closeWhy: string | Uint8Array = "";
@@ -64,19 +61,15 @@ export class WsConnection extends TcpConnection implements WsSink {
   private lastPing = 0;
   private wsCloseDone = false;
 
-  constructor(prev: StreamConnection, svc: WsService, proc: Proc | undefined, readonly subprotocol: string | undefined) {
+  constructor(prev: StreamConnection, svc: WsService, readonly subprotocol: string | undefined) {
     super(prev.socket as never, prev.io, svc, prev.id);
     this.ws = svc;
     this.reader = new WsFrameReader(svc.maxMessage);
     this.check = svc.def.check as Check | undefined;
-    this.proc = proc;
     this.lineOut = this;
     this.replyOp = this.pushOp = OP_TEXT;
     this.lastRead = prev.io.clock;
     this.adopt(prev);
-    // Pool mode: the handler's conn was opened for the HTTP connection; from now on it pushes and subscribes (ring
-    // FIFO: this reaches it before the first message).
-    this.poolUpgraded();
   }
 
   // ---- reading ----
@@ -191,28 +184,10 @@ export class WsConnection extends TcpConnection implements WsSink {
     return buf === this.io.inBuf ? this.io.packetView(off, n) : buf.subarray(off, off + n);
   }
 
+  /** One message (or packet of one) to the module's backend (io/backend.ts); its reply is framed by `reply`. */
   private dispatch(packet: Uint8Array): void {
-    const proc = this.proc;
-    if (proc === undefined) {
-      this.poolPacket(packet);
-      return;
-    }
     this.packets++;
-    let r: unknown;
-    try {
-      r = proc(packet, this);
-    } catch (err) {
-      this.fail("proc threw; closing connection", err, S_ERR_HANDLER);
-      return;
-    }
-    if (this.dropping) return;
-    const k = replyKind(r);
-    if (k === REPLY_NONE) return;
-    if (k === REPLY_LATER) {
-      this.io.loaned = true;
-      this.replyLater(r as PromiseLike<Reply>);
-    } else if (k === REPLY_BAD) this.fail(`${badReplyMessage("proc", r)}; closing connection`, undefined, S_ERR_HANDLER);
-    else this.reply(r as Uint8Array | string);
+    this.svc.backend.packet(this, packet, packet, 0, packet.length);
   }
 
   control(opcode: number, buf: Uint8Array, off: number, len: number): void {

@@ -9,7 +9,8 @@ import { listenHttp } from "../../src/http/http-listener.ts";
 import { createLogger, type LogLevel } from "../../src/log/logger.ts";
 import type { ModuleDefinition } from "../../src/module/types.ts";
 import type { RingPair } from "../../src/io/messages.ts";
-import { PoolClient } from "../../src/pool/pool-client.ts";
+import { PoolBackend } from "../../src/pool/pool-backend.ts";
+import { InlineBackend } from "../../src/inline/inline-backend.ts";
 
 export interface InProcessServer {
   port: number;
@@ -42,11 +43,14 @@ export function startInProcess<S>(
   const log = createLogger({ level: "debug" as LogLevel, format: "text", where: "io-0", sink: (_l, line) => logs.push(line) });
   const ctx = new IoContext(0, config, log);
   // Pool mode with handler rings the test drives itself (no handler threads).
-  if (opts.pool) ctx.pool = new PoolClient(opts.pool, log);
+  ctx.backend = opts.pool ? new PoolBackend(ctx, opts.pool, log) : new InlineBackend(ctx);
   const protocol = opts.protocol ?? "tcp";
   const entry = parseListenUrl(`${protocol}://127.0.0.1:0${opts.path ?? ""}${opts.query ?? ""}`);
   if (typeof entry === "string") throw new Error(entry);
-  const svc = { def: def as ModuleDefinition<unknown>, moduleIndex: 0, log, maxPacket: config.io.max_packet, highWater: config.io.high_water };
+  const svc = {
+    def: def as ModuleDefinition<unknown>, moduleIndex: 0, log, maxPacket: config.io.max_packet, highWater: config.io.high_water,
+    backend: ctx.backend.forModule(def as ModuleDefinition<unknown>, 0),
+  };
   const listener = protocol === "http" || protocol === "ws" ? listenHttp(ctx, entry, svc) : listenTcp(ctx, entry, svc);
   const stopHk = startHousekeeping(ctx);
   return {
@@ -56,7 +60,7 @@ export function startInProcess<S>(
     stop() {
       stopHk();
       listener.stop(true);
-      void ctx.pool?.stop();
+      void ctx.backend.stop();
     },
   };
 }

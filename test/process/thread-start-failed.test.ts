@@ -10,7 +10,7 @@ import { ROOT } from "../helpers/grocketd.ts";
 
 test("a listen failure in an I/O thread reaches the master as start-failed with GRK_ERR_LISTEN", async () => {
   const blocker = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } }); // no SO_REUSEPORT: the port is held
-  const worker = new Worker(resolve(ROOT, "src/io/io-thread.ts"));
+  const worker = new Worker(resolve(ROOT, "src/thread/io-thread.ts"));
   try {
     const config = defaultConfig();
     config.log.level = "silent";

@@ -296,7 +296,7 @@ describe("topics and ids on one thread", () => {
         },
       }),
     );
-    // In process there is no init: build the thread's context the way io-thread.ts does.
+    // In process there is no init: build the thread's context the way thread/io-thread.ts does.
     const { ModuleRuntime } = await import("../../src/module/module-runtime.ts");
     const rt = new ModuleRuntime([{ file: "x", def: mod({}) } as never], { role: "thread", index: 0, config: server.io.config, log: server.io.log, push: server.io.pubsub });
     ctx = rt.context(rt.order[0]!) as Ctx;

@@ -7,6 +7,7 @@ import { IoContext } from "../../src/io/io-context.ts";
 import { listenUdp, type UdpListener, type UdpListenOptions } from "../../src/io/udp/udp-listener.ts";
 import { createLogger, type LogLevel } from "../../src/log/logger.ts";
 import type { ModuleDefinition } from "../../src/module/types.ts";
+import { InlineBackend } from "../../src/inline/inline-backend.ts";
 
 export interface UdpServer {
   port: number;
@@ -26,11 +27,12 @@ export async function startUdpServer<S>(
   const logs: string[] = [];
   const log = createLogger({ level: "debug" as LogLevel, format: "text", where: "io-0", sink: (_l, line) => logs.push(line) });
   const ctx = new IoContext(0, config, log);
+  ctx.backend = new InlineBackend(ctx);
   const entry = parseListenUrl(opts.url ?? "udp://127.0.0.1:0") as ListenEntry;
   const listener = await listenUdp(
     ctx,
     entry,
-    { def: def as ModuleDefinition<unknown>, log, maxPacket: config.io.max_packet },
+    { def: def as ModuleDefinition<unknown>, log, maxPacket: config.io.max_packet, backend: ctx.backend.forModule(def as ModuleDefinition<unknown>, 0) },
     opts,
   );
   return { port: listener.port, io: ctx, listener, logs, stop: () => listener.stop() };

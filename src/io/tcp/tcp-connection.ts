@@ -3,13 +3,13 @@
  * One TCP (or TLS) connection of a packet module: on top of the shared stream connection it carries the partial
  * packet between reads, the line of replies owed while one is pending (reply-line.ts, bounded: past MAX_INFLIGHT
  * owed or io.high_water held it stops reading), the drain (the module's `draining` hook, then serving on until the
- * client leaves or the drain time runs out), pool mode's records, and its access log line at close.
+ * client leaves or the drain time runs out), and its access log line at close. Hooks are run by the module's
+ * backend (io/backend.ts); this class is the `PacketConn` it answers into.
  */
 import type { AccessLog } from "../../access-log/access-log.ts";
 import { S_ERR_HANDLER, S_PACKETS, S_PS_DROP_SLOW, S_PS_PUSHES } from "../../stats/stat-fields.ts";
 import type { PushData, Reply } from "../../module/types.ts";
-import { REPLY_BAD, REPLY_LATER, REPLY_NONE, badReplyMessage, replyKind } from "../../module/hook-results.ts";
-import { K_DRAINING, K_PACKET, K_REJECT, K_REPLY, K_WS_OPEN, R_CLOSE, R_DROP, R_EMPTY, R_FAIL, R_PART } from "../../pool/pool-protocol.ts";
+import type { PacketConn } from "../backend.ts";
 import { PAUSE_INFLIGHT, StreamConnection } from "../stream-connection.ts";
 import { BAD, ReplyLine, type LineOut, type Slot } from "./reply-line.ts";
 
@@ -18,11 +18,11 @@ export const MAX_INFLIGHT = 1024;
 
 export type { StreamService as TcpService } from "../stream-connection.ts";
 
-export class TcpConnection extends StreamConnection {
+export class TcpConnection extends StreamConnection implements PacketConn {
   /** "ws" for the WebSocket connection built on this class (ws/ws-connection.ts). */
   readonly protocol: "tcp" | "ws" = "tcp";
   /** The `op` of replies to the packet being answered and of pushes: 0 on TCP; a WebSocket's message opcode. */
-  protected replyOp = 0;
+  replyOp = 0;
   protected pushOp = 0;
   /** Where the line's replies are written when not as they are (a WebSocket frames them); null = into the cork. */
   protected lineOut: LineOut | null = null;
@@ -32,8 +32,8 @@ export class TcpConnection extends StreamConnection {
   pendLen = 0;
   /** Promises (or handler-thread answers) not settled yet; `close` waits for them. */
   inflight = 0;
-  /** Frames what a backlogged event left pending; set by the listener. */
-  pump: ((c: TcpConnection) => void) | null = null;
+  /** Frames what a backlogged event left pending (tcp-framing.ts); set by the listener. */
+  frameBacklog: ((c: TcpConnection) => void) | null = null;
   /** The replies owed while one is pending, in packet order. */
   readonly line = new ReplyLine();
 
@@ -41,12 +41,6 @@ export class TcpConnection extends StreamConnection {
   private packetsCounted = 0;
   /** The drain has begun: `draining` was called (or there is none); the connection is served on. */
   private drainBegun = false;
-  /** Pool mode: replies owed by the handler thread, by sequence number; parts of a reply larger than one record. */
-  private pooled: Map<number, Slot> | null = null;
-  private parts: Map<number, Uint8Array[]> | null = null;
-  private poolSeq = 0;
-  /** Pool mode: the sequence number of the `draining` call (0 = none). */
-  private drainSeq = 0;
 
   /** Replies owed (for the bounds, tests and statistics). */
   get owed(): number {
@@ -91,8 +85,6 @@ export class TcpConnection extends StreamConnection {
     this.pend = null;
     this.pendLen = 0;
     this.line.clear();
-    this.pooled = null;
-    this.parts = null;
   }
 
   override onPeerEnd(): void {
@@ -152,38 +144,12 @@ export class TcpConnection extends StreamConnection {
   private beginDrain(): void {
     if (this.drainBegun || this.closed || this.stopReading) return;
     this.drainBegun = true;
-    const hook = this.svc.def.draining;
-    if (hook === undefined) return;
-    if (this.link !== null) {
-      // Its state lives on the handler thread: the hook runs there, and its reply comes back like a packet's.
-      this.drainSeq = this.poolSend(K_DRAINING, null);
-      return;
-    }
-    this.inEvent = true;
-    let r: unknown;
-    try {
-      r = hook(this);
-    } catch (err) {
-      this.fail("draining threw; closing connection", err, S_ERR_HANDLER);
-      r = undefined;
-    }
-    if (!this.dropping) this.answer("draining", r);
-    this.inEvent = false;
-    this.endEvent();
-  }
-
-  /** Routes a hook's result off the hot path (draining's; proc's is routed in tcp-framing.ts). */
-  private answer(hook: string, r: unknown): void {
-    const k = replyKind(r);
-    if (k === REPLY_NONE) return;
-    if (k === REPLY_LATER) this.replyLater(r as PromiseLike<Reply>, hook);
-    else if (k === REPLY_BAD) this.fail(`${badReplyMessage(hook, r)}; closing connection`, undefined, S_ERR_HANDLER);
-    else this.reply(r as Uint8Array | string);
+    this.svc.backend.draining(this);
   }
 
   /** The whole packets a backlog left in `pend` (see StreamConnection#backlogged). */
   protected override resumeBacklog(): void {
-    this.pump?.(this);
+    this.frameBacklog?.(this);
   }
 
   /** Held input may be framed again once the output is under high water and the line is short enough again. */
@@ -191,65 +157,10 @@ export class TcpConnection extends StreamConnection {
     return !this.congested && !this.isPausedFor(PAUSE_INFLIGHT);
   }
 
-  // ---- pool mode ----
-
-  /** Sends a packet to the handler thread; its reply takes its place in line now (like an async reply). */
-  poolPacket(packet: Uint8Array): void {
-    this.poolSend(K_PACKET, packet);
-  }
-
-  /** A WebSocket took this socket over (ws/ws-connection.ts): the handler's conn pushes and subscribes from now on. */
-  protected poolUpgraded(): void {
-    this.link?.send(K_WS_OPEN, this.poolNo, 0, 0);
-  }
-
-  /** Sends a record whose answer takes its place in line now; returns its sequence number. */
-  private poolSend(kind: number, packet: Uint8Array | null): number {
-    const seq = (this.poolSeq = (this.poolSeq + 1) | 0);
-    (this.pooled ??= new Map()).set(seq, this.line.reserve(packet === null ? 0 : packet.length, this.replyOp));
-    this.inflight++;
-    if (packet === null) this.link!.send(kind, this.poolNo, seq, 0);
-    else this.link!.send(kind, this.poolNo, seq, 0, packet, 0, packet.length);
-    return seq;
-  }
-
-  poolRecord(kind: number, seq: number, flags: number, bytes: Uint8Array, off: number, len: number): void {
-    if (kind === K_REJECT) {
-      this.refusedByHandler(flags);
-      return;
-    }
-    if (kind !== K_REPLY) return;
-    const slot = this.pooled?.get(seq);
-    if (slot === undefined) return;
-    if ((flags & R_PART) !== 0) {
-      ((this.parts ??= new Map()).get(seq) ?? this.parts.set(seq, []).get(seq)!).push(bytes.slice(off, off + len));
-      return;
-    }
-    this.pooled!.delete(seq);
-    const hook = seq === this.drainSeq ? "draining" : "proc";
-    // The handler's proc called drop(): this reply and later ones are discarded, earlier ones still go out.
-    if ((flags & R_DROP) !== 0) this.dropFrom(this.line.indexOf(slot));
-    if ((flags & R_FAIL) !== 0) {
-      this.settle(slot, new Error(new TextDecoder().decode(bytes.subarray(off, off + len))), true, hook);
-      return;
-    }
-    let value: Uint8Array | undefined = (flags & R_EMPTY) !== 0 ? undefined : bytes.slice(off, off + len);
-    const parts = this.parts?.get(seq);
-    if (parts !== undefined) {
-      this.parts!.delete(seq);
-      if (value !== undefined) parts.push(value);
-      value = Buffer.concat(parts);
-    }
-    this.settle(slot, value, false, hook);
-    if ((flags & R_CLOSE) !== 0) this.close();
-  }
-
   handlerLost(): void {
     this.because("handler_lost");
     // Nothing owed will come: close cleanly with what was already answered.
     this.line.clear();
-    this.pooled = null;
-    this.parts = null;
     this.inflight = 0;
     this.resumeFor(PAUSE_INFLIGHT);
     this.dropping = true;
@@ -286,8 +197,7 @@ export class TcpConnection extends StreamConnection {
   }
 
   /** Pool mode: a push made during packet `seq`'s proc leaves just ahead of its reply (inline: ahead in the cork). */
-  pushBefore(seq: number, r: Uint8Array): boolean {
-    const slot = this.pooled?.get(seq);
+  pushBefore(slot: Slot | undefined, r: Uint8Array): boolean {
     const at = slot === undefined ? -1 : this.line.indexOf(slot);
     if (at < 0 || this.closed || this.closing || r.length === 0) return this.push(r);
     this.lastActive = this.io.clock;
@@ -324,12 +234,30 @@ export class TcpConnection extends StreamConnection {
    * earlier packets (async ones still pending included) are written first. A throwing proc comes here too.
    */
   override drop(): void {
-    this.dropFrom(this.line.end);
+    this.cutLineAt(this.line.end);
   }
 
-  private dropFrom(cut: number): void {
+  /** drop() was called for `slot`'s packet (on a handler thread): it and later replies are discarded. */
+  dropFrom(slot: Slot): void {
+    this.cutLineAt(this.line.indexOf(slot));
+  }
+
+  private cutLineAt(cut: number): void {
     if (!this.dropping) this.line.cutAt(cut);
     super.drop();
+  }
+
+  handlerFailed(message: string, err?: unknown): void {
+    this.fail(message, err, S_ERR_HANDLER);
+  }
+
+  /** Runs `fn(arg)` as one event: what it answers is corked and leaves in one write at its end (endEvent). */
+  cork<A>(fn: (arg: A) => void, arg: A): void {
+    if (this.inEvent) return fn(arg);
+    this.inEvent = true;
+    fn(arg);
+    this.inEvent = false;
+    this.endEvent();
   }
 
   /** Writes a push that is next in line: into the cork during an event, else to the socket (WebSocket: framed). */
@@ -350,17 +278,27 @@ export class TcpConnection extends StreamConnection {
     else this.line.hold(r);
   }
 
-  /** An async reply: its place in line is reserved now, its bytes are written when it and all before it settle. */
-  replyLater(p: PromiseLike<Reply>, hook = "proc"): void {
-    const slot = this.line.reserve(0, this.replyOp);
-    this.inflight++;
+  /**
+   * An async reply: its place in line is reserved now, its bytes are written when it and all before it settle.
+   * `loans`: the Promise may hold a view of the read buffer, which is then replaced rather than overwritten.
+   */
+  replyLater(p: PromiseLike<Reply>, hook = "proc", loans = false): void {
+    if (loans) this.io.loaned = true;
+    const slot = this.reserve(0);
     p.then(
       (v) => this.settle(slot, v, false, hook),
       (e) => this.settle(slot, e, true, hook),
     );
   }
 
-  private settle(slot: Slot, value: unknown, failed: boolean, hook: string): void {
+  /** A place in line for an answer that comes later (a Promise, a handler thread); `bytes`: memory it holds meanwhile. */
+  reserve(bytes: number): Slot {
+    this.inflight++;
+    return this.line.reserve(bytes, this.replyOp);
+  }
+
+  /** The answer for `slot` arrived (failed: `value` is the reason); written once everything before it has. */
+  settle(slot: Slot, value: unknown, failed: boolean, hook: string): void {
     this.inflight--;
     if (this.closed) {
       if (this.inflight === 0) this.runCloseHook();
@@ -381,16 +319,17 @@ export class TcpConnection extends StreamConnection {
       if (this.inflight === 0) this.runCloseHook(); // onClose left it to us (busy while this flush was owed)
       return;
     }
-    this.inEvent = true;
-    const failed = this.line.drainInto(this.io.cork, this.lineOut);
-    if (failed !== null) {
-      if (failed.state === BAD) this.fail(`${failed.value as string}; closing connection`, undefined, S_ERR_HANDLER);
-      else this.fail(`${failed.hook ?? "proc"} rejected; closing connection`, failed.value, S_ERR_HANDLER);
-    }
-    this.inEvent = false;
-    this.endEvent();
+    this.cork(TcpConnection.drainLine, this);
     // The line moved: input held back while it was too long may be answered now.
     if (this.backlogged && this.backlogReady()) this.resumeBacklog();
+  }
+
+  /** Moves the settled head of the line into the cork (inside an event: TcpConnection#cork). */
+  private static drainLine(c: TcpConnection): void {
+    const failed = c.line.drainInto(c.io.cork, c.lineOut);
+    if (failed === null) return;
+    if (failed.state === BAD) c.handlerFailed(`${failed.value as string}; closing connection`);
+    else c.handlerFailed(`${failed.hook ?? "proc"} rejected; closing connection`, failed.value);
   }
 
   /** End of a read event or an async flush: one write for everything corked, then the bounds and housekeeping. */

@@ -1,8 +1,8 @@
 /**
  * @module io/tcp/tcp-framing
- * The TCP read path: cut the byte stream into packets with the module's `check`, hand each to `proc`, and cork the
- * replies into one write per read event. Every whole packet in a read is answered (the original cut one per
- * event). Rules that keep this fast (docs/platform-notes.md, "Viewing a socket chunk"):
+ * The TCP read path: cut the byte stream into packets with the module's `check`, hand each to the module's backend
+ * (io/backend.ts: its `proc` inline, or a handler thread), and cork the replies into one write per read event.
+ * Every whole packet in a read is answered (the original cut one per event). Rules that keep this fast (docs/platform-notes.md, "Viewing a socket chunk"):
  * - never take a view of the chunk Bun hands to `data` (its first view costs ~0.4 µs): a chunk that is exactly one
  *   packet is passed on as it is; otherwise it is copied once into the thread's input buffer and views are taken of
  *   that;
@@ -12,51 +12,26 @@
  * When a `proc` returns a Promise, the buffer its packet lives in is "loaned" to it and replaced, never overwritten.
  * Statistics cost one increment per read event (bytes in) and one per packet, on the thread and on the connection.
  */
-import type { Reply } from "../../module/types.ts";
-import { REPLY_BAD, REPLY_LATER, REPLY_NONE, badLengthMessage, badReplyMessage, isLength, replyKind } from "../../module/hook-results.ts";
-import { S_BYTES_IN, S_ERR_HANDLER } from "../../stats/stat-fields.ts";
+import type { ModuleBackend } from "../backend.ts";
+import type { Conn } from "../../module/types.ts";
+import { badLengthMessage, isLength } from "../../module/hook-results.ts";
+import { S_BYTES_IN } from "../../stats/stat-fields.ts";
 import { MAX_INFLIGHT, type TcpConnection } from "./tcp-connection.ts";
 
-type Check = (buf: Uint8Array, start: number, end: number, conn: TcpConnection) => number;
-type Proc = (packet: Uint8Array, conn: TcpConnection) => Reply | PromiseLike<Reply> | typeof POOLED;
+/** The module's `check` (module/types.ts): the connection is the `Conn` it sees. */
+type Check = (buf: Uint8Array, start: number, end: number, conn: Conn<unknown>) => number;
 
-/** What the pool-mode proc returns: the packet went to a handler thread and its reply slot is reserved. */
-export const POOLED: unique symbol = Symbol("pooled");
-
-/** The proc of pool mode: the packet is copied into the ring to its handler thread. */
-export const poolProc = (packet: Uint8Array, c: TcpConnection): typeof POOLED => {
-  c.poolPacket(packet);
-  return POOLED;
-};
-
-/** Returns the `data` handler for one listener; the hooks are bound once so the hot path stays monomorphic. */
-export function createDataHandler(checkHook: unknown, procHook: unknown, maxPacket: number, highWater: number) {
+/**
+ * Returns the `data` handler for one listener. The hook and the backend are bound once, so each call site sees one
+ * function and one backend class (the thread has one backend: inline or pool).
+ */
+export function createDataHandler(checkHook: unknown, backend: ModuleBackend, maxPacket: number, highWater: number) {
   const check = checkHook as Check | undefined;
-  const proc = procHook as Proc;
 
-  /** Calls proc on buf[off..off+n) (`packet` is that range, or buf itself) and routes its reply. */
+  /** Hands buf[off..off+n) (`packet` is that range, or buf itself) to the backend, which routes its reply. */
   function dispatch(c: TcpConnection, packet: Uint8Array, buf: Uint8Array, off: number, n: number): void {
-    let r: Reply | PromiseLike<Reply> | typeof POOLED;
     c.packets++; // the thread's total is added once per read event (onData)
-    try {
-      r = proc(packet, c);
-    } catch (err) {
-      c.fail("proc threw; closing connection", err, S_ERR_HANDLER);
-      return;
-    }
-    if (r === POOLED || c.dropping) return;
-    if (r === packet) {
-      c.replyRange(packet, buf, off, n);
-      return;
-    }
-    const k = replyKind(r);
-    if (k === REPLY_NONE) return;
-    if (k === REPLY_LATER) {
-      c.io.loaned = true;
-      c.replyLater(r as PromiseLike<Reply>);
-    } else if (k === REPLY_BAD) {
-      c.fail(`${badReplyMessage("proc", r)}; closing connection`, undefined, S_ERR_HANDLER);
-    } else c.reply(r as Uint8Array | string);
+    backend.packet(c, packet, buf, off, n);
   }
 
   /** Frames buf[off..end) (first packet length already known when `known` >= 0); returns where framing stopped. */
@@ -138,7 +113,7 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
   }
 
   /** Frames bytes left pending by a backlogged event, once the output has drained (no new read involved). */
-  function pump(c: TcpConnection): void {
+  function frameBacklog(c: TcpConnection): void {
     if (c.stopReading || c.closed) return;
     c.backlogged = false;
     if (c.pendLen === 0) {
@@ -247,5 +222,5 @@ export function createDataHandler(checkHook: unknown, procHook: unknown, maxPack
     if (c.finishPacketThenStop) c.afterEvent();
   }
 
-  return { onData, pump };
+  return { onData, frameBacklog };
 }

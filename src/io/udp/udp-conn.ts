@@ -13,7 +13,7 @@ import type { Conn, PublishOptions, PushData } from "../../module/types.ts";
 import type { StreamService } from "../stream-connection.ts";
 
 /** What a UDP listener needs of a listener's service: any `StreamService` will do (high water and pools do not apply). */
-export type UdpService = Pick<StreamService, "def" | "log" | "maxPacket">;
+export type UdpService = Pick<StreamService, "def" | "log" | "maxPacket" | "backend">;
 
 /** Where a UDP conn's pushes go: a datagram to its sender through the listener (udp-framing.ts); publishes to the hub. */
 export interface UdpPusher {

@@ -19,7 +19,6 @@ import type { UdpService } from "./udp-conn.ts";
 import { createDatagramHandler, newUdpStats, type UdpStats } from "./udp-framing.ts";
 import { UdpReplyBatch } from "./udp-reply-batch.ts";
 import { bunHonoursReusePort, openBunTransport, openDgramTransport, type UdpBackend, type UdpTransport } from "./udp-transport.ts";
-import { udpPoolProc } from "../../pool/udp-pool-bridge.ts";
 
 export type { UdpStats } from "./udp-framing.ts";
 export type { UdpBackend } from "./udp-transport.ts";
@@ -84,12 +83,10 @@ export async function listenUdp(io: IoContext, entry: ListenEntry, svc: UdpServi
     tick() {},
   };
 
-  // Pool mode: each packet crosses to a handler thread; to the read path that is an async proc.
+  // The module's backend gives the proc (io/backend.ts): its own inline; in pool mode each packet crosses to a
+  // handler thread, which to the read path is an async proc.
   let boundPort = 0;
-  const served: UdpService =
-    io.pool === null
-      ? svc
-      : { ...svc, def: { ...svc.def, proc: udpPoolProc(io.pool, (svc as { moduleIndex?: number }).moduleIndex ?? 0, () => boundPort, io.index) } };
+  const served: UdpService = { ...svc, def: { ...svc.def, proc: svc.backend.datagramProc(() => boundPort) } };
   const handler = createDatagramHandler(io, served, stats, batch, {
     owing(owed) {
       if (owed) io.conns.add(keeper);

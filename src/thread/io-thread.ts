@@ -1,9 +1,11 @@
 /**
- * @module io/io-thread
- * Entry point of an I/O thread (a Bun Worker). It imports its own copy of the modules (objects are per thread),
- * calls their thread `init` in library dependency order, listens on every entry with SO_REUSEPORT, and serves until
- * the master says stop; then it stops accepting, lets in-flight replies finish within the drain time, calls `term`
- * (reverse order), and reports back.
+ * @module thread/io-thread
+ * Entry point of an I/O thread (a Bun Worker), and the one place that knows both backends (io/backend.ts): it picks
+ * inline (inline/) or the handler pool (pool/) for the thread, and wires the listeners of every transport (io/tcp,
+ * io/udp, http/) to it. It imports its own copy of the modules (objects are per thread), calls their thread `init`
+ * in library dependency order, listens on every entry with SO_REUSEPORT, and serves until the master says stop;
+ * then it stops accepting, lets in-flight replies finish within the drain time, calls `term` (reverse order), and
+ * reports back.
  * Signals never reach workers in Bun (docs/platform-notes.md, "Signals and Workers"): the master forwards them as messages.
  */
 import { describeError, isGrocketdError, ErrorCodes, GrocketdError } from "../errors.ts";
@@ -11,19 +13,20 @@ import { createLogger, type Logger } from "../log/logger.ts";
 import { loadValidatedModule, type LoadedModule } from "../module/load-module.ts";
 import { ModuleRuntime } from "../module/module-runtime.ts";
 import { withPort } from "../config/listen-url.ts";
-import { startHousekeeping } from "./housekeeping.ts";
-import { IoContext } from "./io-context.ts";
-import type { FromThread, StopMode, ToThread } from "./messages.ts";
-import { listenTcp } from "./tcp/tcp-listener.ts";
+import { startHousekeeping } from "../io/housekeeping.ts";
+import { IoContext } from "../io/io-context.ts";
+import type { FromThread, StopMode, ToThread } from "../io/messages.ts";
+import { listenTcp } from "../io/tcp/tcp-listener.ts";
 import { adoptLlhttpModule, listenHttp } from "../http/http-listener.ts";
-import { PoolClient } from "../pool/pool-client.ts";
-import { pinThread } from "./cpu-affinity.ts";
-import { listenUdp } from "./udp/udp-listener.ts";
+import { PoolBackend } from "../pool/pool-backend.ts";
+import { InlineBackend } from "../inline/inline-backend.ts";
+import { pinThread } from "../io/cpu-affinity.ts";
+import { listenUdp } from "../io/udp/udp-listener.ts";
 import { StatsSlot } from "../stats/stats-slot.ts";
 import { openAccessLog } from "../access-log/access-log.ts";
 import { Mesh } from "../pubsub/mesh.ts";
-import { HealthSlot } from "./thread-health.ts";
-import { catchUncaught } from "./uncaught.ts";
+import { HealthSlot } from "../io/thread-health.ts";
+import { catchUncaught } from "../io/uncaught.ts";
 import { S_ERR_UNCAUGHT } from "../stats/stat-fields.ts";
 import { startupMark } from "../log/startup-trace.ts";
 
@@ -40,6 +43,8 @@ let listeners: Array<{ stop(closeActive?: boolean): void }> = [];
 let udpListeners: Array<{ stop(): void; closeWhenDone(): void }> = [];
 let stopHousekeeping: (() => void) | undefined;
 let stopping = false;
+/** The handler pool's side of this thread, in pool mode (the master's pool-handler-* messages go to its lanes). */
+let pool: PoolBackend | null = null;
 
 /** This thread's modules as hooks see them: init order, contexts with the runtime library, objects, counters. */
 let runtime: ModuleRuntime | undefined;
@@ -75,22 +80,26 @@ async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
     await runtime.init(`thread ${msg.index}`);
     startupMark(where, "modules-init-done");
     if (msg.pool !== null) {
-      io.pool = new PoolClient(msg.pool, log);
-      io.pool.servePubsub(hub, () => thread.stats);
-    }
+      pool = new PoolBackend(io, msg.pool, log);
+      pool.servePubsub(hub, () => thread.stats);
+      io.backend = pool;
+    } else io.backend = new InlineBackend(io);
     io.accessLog = await openAccessLog(msg.config, io.stats, log);
     const ports: number[] = [];
     for (const b of msg.bindings) {
       const moduleIndex = modules.findIndex((x) => x.def.name === b.module);
       const m = modules[moduleIndex]!;
-      const svc = { def: health.watchHooks(m.def, moduleIndex), moduleIndex, log: log.child(m.def.name), maxPacket: msg.config.io.max_packet, highWater: msg.config.io.high_water };
+      const def = health.watchHooks(m.def, moduleIndex);
+      const service = {
+        def, moduleIndex, log: log.child(m.def.name), maxPacket: msg.config.io.max_packet, highWater: msg.config.io.high_water, backend: io.backend.forModule(def, moduleIndex),
+      };
       try {
         let l: { port: number; stop(closeActive?: boolean): void };
-        if (b.entry.protocol === "tcp" || b.entry.protocol === "tls") l = listenTcp(io, b.entry, svc);
-        else if (b.entry.protocol === "http" || b.entry.protocol === "https" || b.entry.protocol === "ws" || b.entry.protocol === "wss") l = listenHttp(io, b.entry, svc);
+        if (b.entry.protocol === "tcp" || b.entry.protocol === "tls") l = listenTcp(io, b.entry, service);
+        else if (b.entry.protocol === "http" || b.entry.protocol === "https" || b.entry.protocol === "ws" || b.entry.protocol === "wss") l = listenHttp(io, b.entry, service);
         else {
           // A UDP socket is closed only after the drain: async replies still owed go out through it.
-          const u = await listenUdp(io, b.entry, svc);
+          const u = await listenUdp(io, b.entry, service);
           udpListeners.push(u);
           ports.push(u.port);
           continue;
@@ -145,7 +154,7 @@ async function stop(drainMs: number, mode: StopMode): Promise<void> {
   for (const u of udpListeners) u.stop();
   stopHousekeeping?.();
   await io.accessLog?.close(); // the connections' last lines, written before the thread reports stopped
-  await io.pool?.stop();
+  await pool?.stop();
   await io.pubsub.mesh?.stop();
   await runtime?.term(); // reverse init order; logs failures and this thread's counters
   post({ t: "stopped" });
@@ -155,9 +164,9 @@ self.onmessage = (ev: MessageEvent<ToThread>) => {
   const msg = ev.data;
   if (msg.t === "start") void start(msg);
   else if (msg.t === "stop") void stop(msg.drainMs, msg.mode);
-  else if (msg.t === "pool-handler") io?.pool?.replace(msg.handler, msg.rings);
-  else if (msg.t === "pool-handler-lost") io?.pool?.lost(msg.handler);
-  else if (msg.t === "pool-handler-recycle") io?.pool?.recycle(msg.handler, msg.rings);
-  else if (msg.t === "pool-handler-retired") io?.pool?.retired(msg.handler);
+  else if (msg.t === "pool-handler") pool?.client.replace(msg.handler, msg.rings);
+  else if (msg.t === "pool-handler-lost") pool?.client.lost(msg.handler);
+  else if (msg.t === "pool-handler-recycle") pool?.client.recycle(msg.handler, msg.rings);
+  else if (msg.t === "pool-handler-retired") pool?.client.retired(msg.handler);
   else if (msg.t === "mesh-peer") io?.pubsub.mesh?.setPeer(msg.peer, msg.out, msg.in);
 };
