@@ -30,15 +30,15 @@ const SOURCES = new Map(
  */
 const UNCODED: readonly string[] = [
   "http/llhttp/wasm-loader.ts: new Error(`no \\`binaryString = \"<base64>\"\\` in ${f",
-  "io/io-thread.ts: new GrocketdError(isGrocketdError(err) ? err.code : ErrorC",
-  "io/tcp/tcp-connection.ts: new Error(new TextDecoder().decode(bytes.subarray(",
   "io/udp/udp-listener.ts: new GrocketdError(ErrorCodes.LISTEN, `${entry.url}: module",
   "io/udp/udp-listener.ts: new GrocketdError(ErrorCodes.LISTEN, `cannot listen on ${e",
   "pool/handler-thread.ts: new Error(`module ${def.name} has no proc hook`));",
+  "pool/pool-session.ts: new Error(dec.decode(bytes.subarray(off, off + len",
   "pool/udp-pool-bridge.ts: new Error(\"no handler thread is alive (all are res",
   "pool/udp-pool-bridge.ts: new Error(\"the handler thread died\");",
   "pool/udp-pool-bridge.ts: new Error(\"the recycled handler thread stopped\");",
   "pool/udp-pool-bridge.ts: new Error(new TextDecoder().decode(bytes.subarray(",
+  "thread/io-thread.ts: new GrocketdError(isGrocketdError(err) ? err.code : ErrorC",
 ];
 
 /** Every `new Error(`, `new TypeError(`, `new RangeError(` and `new GrocketdError(` in src/, as `file: call`. */
