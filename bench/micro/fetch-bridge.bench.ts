@@ -16,6 +16,7 @@ import type { ModuleDefinition } from "../../src/module/types.ts";
 import fetchHello from "../modules/fetch-hello.ts";
 import hello from "../../modules/hello.ts";
 import { fakeSocket } from "./fake-socket.ts";
+import { InlineBackend } from "../../src/inline/inline-backend.ts";
 
 const hi = () => new Response("Hello, World!", { headers: { "Content-Type": "text/plain" } });
 
@@ -73,6 +74,7 @@ group("fetch: building the Request", () => {
 const config = defaultConfig();
 const log = createLogger({ level: "error", format: "text", where: "bench" });
 const io = new IoContext(0, config, log);
+io.backend = new InlineBackend(io);
 const date = new DateHeader();
 
 function connection(def: ModuleDefinition<unknown>): { c: HttpConnection; s: { written: number } } {
@@ -83,6 +85,7 @@ function connection(def: ModuleDefinition<unknown>): { c: HttpConnection; s: { w
     log,
     maxPacket: 1 << 20,
     highWater: 1 << 20,
+    backend: io.backend.forModule(def, 0),
     http: config.http,
     scheme: "http",
     durations: io.slot.durations,
