@@ -6,11 +6,11 @@
 // raw HTTP/1.1 over one connection so it sees exactly what was sent and whether the server closed.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
-import { startGrocketd, type Running } from "../helpers/grocketd.ts";
+import { outputGrowth, startGrocketd, type Running } from "../helpers/grocketd.ts";
 import { connect, type TestClient } from "../helpers/tcp-client.ts";
 import { waitResponses } from "../helpers/http-client.ts";
 import type { ParsedResponse } from "../helpers/http-messages.ts";
-import { makeTestCert, type TestCert } from "../helpers/tls-cert.ts";
+import { withTestCert, type TestCert } from "../helpers/tls-cert.ts";
 
 export type Scheme = "http" | "https";
 export type Mode = "inline" | "pool";
@@ -225,18 +225,7 @@ export function runHttpContract(opts: { scheme: Scheme; mode: Mode }): void {
       const closed = await Promise.race([c.closed.then(() => true), Bun.sleep(3000).then(() => false)]);
       expect(closed).toBe(true);
     },
-    logs(re) {
-      const global = new RegExp(re.source, "g");
-      const seen = () => running!.output().match(global)?.length ?? 0;
-      const before = seen();
-      return {
-        async grew() {
-          const deadline = performance.now() + 3000;
-          while (seen() <= before && performance.now() < deadline) await Bun.sleep(5);
-          expect(seen()).toBeGreaterThan(before);
-        },
-      };
-    },
+    logs: (re) => outputGrowth(running!, re),
   };
 
   describe(`http contract: ${scheme}, ${mode}`, () => {
@@ -247,14 +236,9 @@ export function runHttpContract(opts: { scheme: Scheme; mode: Mode }): void {
         ...(mode === "pool" ? { GROCKETD_WORKER_DISABLED: "false", GROCKETD_WORKER_THREADS: "1" } : {}),
       };
       if (scheme === "https") {
-        const made = makeTestCert();
-        if ("skip" in made) {
-          skip = made.skip;
-          return;
-        }
+        const made = withTestCert(env);
+        if ("skip" in made) return void (skip = made.skip);
         cert = made;
-        env.GROCKETD_TLS_CERT = made.cert;
-        env.GROCKETD_TLS_KEY = made.key;
       }
       const listen = (m: string) => ["--listen", `${scheme}://127.0.0.1:0?module=${m}`];
       const args = ["--module", `${FIXTURES}/http-contract.ts`, "--module", `${FIXTURES}/fetch-app.ts`, ...listen("http-contract"), ...listen("fetch-app"), "--threads", "1"];

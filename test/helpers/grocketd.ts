@@ -107,3 +107,20 @@ export async function runGrocketd(args: string[], opts: { env?: Record<string, s
   clearTimeout(timer);
   return { code, stdout, stderr };
 }
+
+/**
+ * Counts the lines of `running`'s output that match `re` now; `grew()` waits (3 s at most) until there is one more,
+ * and throws naming `re` when there is not (a log line a test expects from what it does next).
+ */
+export function outputGrowth(running: Running, re: RegExp): { grew(): Promise<void> } {
+  const global = new RegExp(re.source, re.flags.includes("g") ? re.flags : `${re.flags}g`);
+  const seen = () => running.output().match(global)?.length ?? 0;
+  const before = seen();
+  return {
+    async grew() {
+      const deadline = performance.now() + 3000;
+      while (seen() <= before && performance.now() < deadline) await Bun.sleep(5);
+      if (seen() <= before) throw new Error(`no new line matching ${re} in the output:\n${running.output().slice(-2000)}`);
+    },
+  };
+}

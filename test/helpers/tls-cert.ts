@@ -37,3 +37,12 @@ export function makeTestCert(): TestCert | { skip: string } {
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
+
+/** makeTestCert, with GROCKETD_TLS_CERT and GROCKETD_TLS_KEY set in `env` to its files (not when it is skipped). */
+export function withTestCert(env: Record<string, string>): TestCert | { skip: string } {
+  const made = makeTestCert();
+  if ("skip" in made) return made;
+  env.GROCKETD_TLS_CERT = made.cert;
+  env.GROCKETD_TLS_KEY = made.key;
+  return made;
+}

@@ -1,5 +1,6 @@
 // UDP data path: the demo echo module over UDP from several client sockets, several packets in one datagram, what
-// a module sees as `conn`, async procs, each kind of return value, close()/drop(), and the node:dgram backend.
+// a module sees as `conn`, async procs, each kind of return value with the listener's counts, and the node:dgram
+// backend. close()/drop() (also after an await) are the proc contract's (test/contract/proc-contract.ts, udp).
 // Runs the real listener in-process (udp-harness.ts).
 import { afterEach, describe, expect, test } from "bun:test";
 import echo from "../../modules/echo.ts";
@@ -139,35 +140,6 @@ describe("udp echo", () => {
     expect((await c.settle(30)).length).toBe(3);
     expect(server.listener.stats).toMatchObject({ packets: 7, replies: 3, errors: 1 });
     expect(server.logs.some((l) => l.includes("not a Uint8Array"))).toBe(true);
-  });
-
-  test("close() answers this packet and skips the rest of the datagram; drop() skips this reply too", async () => {
-    server = await startUdpServer(
-      defineModule({
-        name: "stops",
-        version: "1.0.0",
-        grocketd: "^0.1.0",
-        check: lineCheck,
-        proc(p, conn) {
-          const t = text(p).trim();
-          if (t === "close") conn.close();
-          if (t === "drop") conn.drop();
-          if (t === "adrop") return Bun.sleep(5).then(() => {
-            conn.drop();
-            return "late";
-          });
-          return t;
-        },
-      }),
-    );
-    const c = await client(server.port);
-    c.send("1\nclose\n2\n");
-    c.send("3\ndrop\n4\n");
-    c.send("adrop\n5\n");
-    c.send("6\n");
-    const got = (await c.waitFor(5)).map(text).sort();
-    expect(got).toEqual(["1", "3", "5", "6", "close"].sort());
-    expect((await c.settle(40)).length).toBe(5);
   });
 
   test("the node:dgram backend serves the same echo", async () => {
