@@ -3,7 +3,8 @@
  * bundles the runtime for a faster start. In a temp dir it bundles a tiny program and reports:
  * - whether `--bytecode` works for an ESM bundle without `--compile`, and what a CJS bundle makes of import.meta;
  * - where a `with { type: "file" }` import points in an ESM bundle that is not compiled;
- * - whether a runtime plugin's virtual module wins over a package of the same name in node_modules;
+ * - whether a runtime plugin's virtual module wins over a package of the same name in node_modules, and whether a
+ *   getter on its exports object runs at the import even when the importer does not name that export;
  * - what importing some node: built-ins costs a fresh process (median of 5 processes each, ms).
  *
  *   bun bench/platform/bundle-start.ts
@@ -43,6 +44,14 @@ try {
     "console.log(`import of fakepkg with a runtime plugin's virtual module: ${(await import(path)).who}`);",
   ].join("\n"));
   console.log(run(["plugin.ts"]).out);
+  writeFileSync(join(dir, "getter.ts"), [
+    "let calls = 0;",
+    'Bun.plugin({ name: "p", setup(b) { b.module("fakepkg", () => ({ exports: { who: "virtual", get lazy() { calls++; return 1; } }, loader: "object" })); } });',
+    'const path = "./user.ts";',
+    "await import(path);",
+    "console.log(`a getter on the virtual module's exports ran ${calls} time(s) at an import that names only another export`);",
+  ].join("\n"));
+  console.log(run(["getter.ts"]).out);
 
   for (const m of ["node:path", "node:url", "node:util", "node:crypto", "node:http", "node:tls", "zod"]) {
     const spec = m === "zod" ? Bun.resolveSync("zod", import.meta.dir) : m; // this repository's zod
