@@ -5,7 +5,7 @@
  * when the master says stop, or when the master is gone (its IPC channel closes). Signals are the master's business:
  * a Ctrl-C that reaches the whole process group is ignored here, since the master will ask for a graceful stop.
  */
-import { describeError } from "../errors.ts";
+import { describeError, isGrocketdError } from "../errors.ts";
 import { createLogger } from "../log/logger.ts";
 import { loadValidatedModule, type LoadedModule } from "../module/load-module.ts";
 import { ModuleRuntime } from "../module/module-runtime.ts";
@@ -52,7 +52,7 @@ async function start(msg: Extract<ToChild, { t: "start" }>): Promise<void> {
       said = now;
     }, HEALTH_POLL_MS);
   } catch (err) {
-    send({ t: "start-failed", message: describeError(err) });
+    send({ t: "start-failed", ...(isGrocketdError(err) ? { code: err.code } : {}), message: describeError(err) });
     await supervisor?.stop(0);
     process.exit(1);
   }

@@ -16,6 +16,6 @@ export interface PublishMessage {
 
 export type ToChild = { t: "start"; index: number; generation: number; plan: PlanData } | { t: "stop"; drainMs: number; mode: StopMode } | PublishMessage;
 
-export type FromChild = { t: "listening"; ports: number[] } | { t: "start-failed"; message: string } | { t: "stopped" } | StatsMessage | PublishMessage
+export type FromChild = { t: "listening"; ports: number[] } | { t: "start-failed"; code?: string; message: string } | { t: "stopped" } | StatsMessage | PublishMessage
   /** How the child's threads are doing (sent when it changes), for the master's /readyz. */
   | { t: "health"; health: ServingHealth };

@@ -9,7 +9,7 @@
  */
 import type { Subprocess } from "bun";
 import { withPort } from "../config/listen-url.ts";
-import { grocketdError } from "../errors.ts";
+import { grocketdError, type ErrorCode } from "../errors.ts";
 import type { StopMode } from "../io/messages.ts";
 import type { Binding } from "../module/binding.ts";
 import type { Logger } from "../log/logger.ts";
@@ -30,7 +30,8 @@ interface Child {
   /** What the child last said about its threads. */
   health?: ServingHealth;
   onListening?: (ports: number[]) => void;
-  onFailed?: (message: string) => void;
+  /** `code`: the child's own error code (start-failed carries it), e.g. GRK_ERR_LISTEN. */
+  onFailed?: (message: string, code?: ErrorCode) => void;
   onStopped?: () => void;
   timer?: ReturnType<typeof setTimeout>;
 }
@@ -73,7 +74,7 @@ export class ProcessSupervisor implements Serving {
     const c = this.spawn(index, restart);
     return new Promise((resolve, reject) => {
       c.onListening = resolve;
-      c.onFailed = (reason) => reject(grocketdError("GRK_ERR_THREAD_START", "process", { index, reason }));
+      c.onFailed = (reason, code) => reject(grocketdError("GRK_ERR_THREAD_START", "process", { index, reason }, code === undefined ? undefined : { code }));
     });
   }
 
@@ -101,7 +102,7 @@ export class ProcessSupervisor implements Serving {
       if (c.restarted) this.log.info(`process ${c.index} is serving again`, { pid: c.proc.pid });
       c.onListening?.(m.ports);
     } else if (m.t === "start-failed") {
-      if (c.onFailed) c.onFailed(m.message);
+      if (c.onFailed) c.onFailed(m.message, m.code as ErrorCode | undefined);
       else this.log.error(`process ${c.index} could not start`, { error: m.message });
     } else if (m.t === "stopped") {
       c.onStopped?.();
