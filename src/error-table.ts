@@ -105,6 +105,15 @@ export const ERROR_TABLE = {
       counterName: 'module "%{module}": counter name %{name}: expected letters, digits, "_", ".", ":" or "-" (1-64 characters)',
     },
   },
+  GRK_ERR_LISTEN: {
+    seen: "start",
+    meaning: "A listen entry cannot be served (address in use, no hook for its protocol, ...).",
+    messages: {
+      failed: "cannot listen on %{url}: %{reason}",
+      udpNoProc: '%{url}: module "%{module}" has no proc hook, which udp:// needs',
+      noProc: "module %{module} has no proc hook",
+    },
+  },
   GRK_ERR_THREAD_START: {
     seen: "start",
     meaning: "An I/O thread, handler thread or child process did not start (its own code is kept when it had one).",
@@ -200,6 +209,16 @@ export const ERROR_TABLE = {
       ended: "the client ended the connection before the request body was complete",
       refused: "request body refused (%{status}): %{why}",
       unread: "the response was sent before the request body was read",
+    },
+  },
+  GRK_ERR_HANDLER_LOST: {
+    seen: "log",
+    status: 503,
+    meaning: "Pool mode: the handler thread that owed a reply died or stopped, or none is alive (all are restarting).",
+    messages: {
+      died: "the handler thread died",
+      retired: "the recycled handler thread stopped",
+      none: "no handler thread is alive (all are restarting)",
     },
   },
   // Rejections the server makes on its own: canned responses (http/http-errors.ts), always with Connection: close.

@@ -91,33 +91,11 @@ type ErrorClass<E extends Error> = new (message: string) => E;
  */
 export function misuse<E extends Error, C extends TableCode, M extends MessageName<C>>(
   Base: ErrorClass<E>, code: C, name: M, params: Params<C, M>,
-): E & { readonly code: C };
-/** @deprecated the message from the table: misuse(Base, code, name, params). */
-export function misuse<E extends Error>(Base: ErrorClass<E>, code: ErrorCode, message: string): E & { readonly code: ErrorCode };
-export function misuse<E extends Error>(Base: ErrorClass<E>, code: ErrorCode, name: string, params?: Readonly<Record<string, Param>>): E & { readonly code: ErrorCode } {
-  const err = new Base(params === undefined ? name : errorMessage(code as TableCode, name as never, params as never)) as E & { code: ErrorCode };
+): E & { readonly code: C } {
+  const err = new Base(errorMessage(code, name, params)) as E & { code: C };
   err.code = code;
   return err;
 }
-
-/** @deprecated the codes are the table's keys (src/error-table.ts). */
-export const ErrorCodes = {
-  CONFIG: "GRK_ERR_CONFIG",
-  CONFIG_FILE: "GRK_ERR_CONFIG_FILE",
-  CLI: "GRK_ERR_CLI",
-  MODULE_IMPORT: "GRK_ERR_MODULE_IMPORT",
-  MODULE_MANIFEST: "GRK_ERR_MODULE_MANIFEST",
-  MODULE_VERSION: "GRK_ERR_MODULE_VERSION",
-  MODULE_HOOK: "GRK_ERR_MODULE_HOOK",
-  LIBRARY: "GRK_ERR_LIBRARY",
-  LISTEN: "GRK_ERR_LISTEN",
-  THREAD_START: "GRK_ERR_THREAD_START",
-  ACCESS_LOG: "GRK_ERR_ACCESS_LOG",
-  STATUS: "GRK_ERR_STATUS",
-  RESPONSE_STATE: "GRK_ERR_RESPONSE_STATE",
-  RESPONSE_VALUE: "GRK_ERR_RESPONSE_VALUE",
-  PROC_RESULT: "GRK_ERR_PROC_RESULT",
-} as const;
 
 /** The `code` an error carries (a GrocketdError, a misuse error, Node's ERR_* and E* errors), or undefined. */
 export function codeOf(err: unknown): string | undefined {

@@ -4,7 +4,7 @@
  * debug/info go to stdout, warn/error to stderr, as 12-factor operators expect. Each thread owns one logger;
  * the thread label ("master", "io-0", ...) is fixed at creation so a line says where it came from.
  */
-import { describeError } from "../errors.ts";
+import { codeOf, describeError } from "../errors.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 export type LogFormat = "text" | "json";
@@ -132,7 +132,8 @@ export class RateLimitedLog {
   }
 
   private withError(fields: LogFields, err: unknown, now: number): LogFields {
-    const out: LogFields = { ...fields, error: fields.error ?? describeError(err) };
+    const code = codeOf(err);
+    const out: LogFields = { ...fields, error: fields.error ?? describeError(err), ...(code === undefined ? {} : { code }) };
     const stack = stackOf(err);
     if (stack === undefined) return out;
     const key = typeof fields.module === "string" ? fields.module : "";

@@ -5,12 +5,12 @@
  * for connections pinned to it, `proc` for packets, the `http` hook (or binary over HTTP) for requests — sending
  * each answer back as a record. Handlers may be async and may block: only this thread waits.
  */
-import { describeError, ErrorCodes, isGrocketdError, misuse } from "../errors.ts";
+import { describeError, errorToWire, grocketdError, isGrocketdError } from "../errors.ts";
 import { createLogger, RateLimitedLog, type Logger } from "../log/logger.ts";
 import { loadValidatedModule, type LoadedModule } from "../module/load-module.ts";
 import { ModuleRuntime } from "../module/module-runtime.ts";
 import type { Reply } from "../module/types.ts";
-import { REPLY_BAD, REPLY_LATER, REPLY_NONE, badReplyMessage, replyKind, settledReplyKind } from "../module/hook-results.ts";
+import { REPLY_BAD, REPLY_LATER, REPLY_NONE, badReply, replyKind, settledReplyKind } from "../module/hook-results.ts";
 import type { FromThread, RingPair, ToHandler } from "../io/messages.ts";
 import type { Config } from "../config/keys.ts";
 import {
@@ -61,7 +61,7 @@ function sendReply(link: RingLink, c: PooledConn, seq: number, v: unknown, hook:
     return;
   }
   if (k === REPLY_BAD) {
-    sendFailure(link, c, seq, misuse(TypeError, ErrorCodes.PROC_RESULT, badReplyMessage(hook, v, settled)));
+    sendFailure(link, c, seq, badReply(hook, v, settled));
     return;
   }
   const b = typeof v === "string" ? enc.encode(v) : (v as Uint8Array);
@@ -71,8 +71,9 @@ function sendReply(link: RingLink, c: PooledConn, seq: number, v: unknown, hook:
   link.send(K_REPLY, c.no, seq, replyFlags(c), b, off, b.length - off);
 }
 
+/** The failure for `seq`, whole (class, code, message, stack: src/errors.ts errorToWire), logged where it lands. */
 function sendFailure(link: RingLink, c: PooledConn, seq: number, err: unknown): void {
-  const msg = enc.encode(describeError(err));
+  const msg = enc.encode(errorToWire(err, link.maxPayload));
   link.send(K_REPLY, c.no, seq, R_FAIL, msg, 0, msg.length);
 }
 
@@ -96,7 +97,7 @@ function runClose(c: PooledConn, conns: Map<number, PooledConn>): void {
 function onPacket(link: RingLink, conns: Map<number, PooledConn>, c: PooledConn, seq: number, packet: Uint8Array): void {
   stats.fields[S_PACKETS]++;
   const def = defs[c.module]!;
-  if (def.proc === undefined) return sendFailure(link, c, seq, new Error(`module ${def.name} has no proc hook`));
+  if (def.proc === undefined) return sendFailure(link, c, seq, grocketdError("GRK_ERR_LISTEN", "noProc", { module: def.name }));
   // A push the proc makes before it returns leaves before its reply (pooled-conn.ts, procSeq), as inline.
   c.procSeq = seq;
   try {
@@ -262,7 +263,7 @@ async function start(msg: Extract<ToHandler, { t: "start" }>): Promise<void> {
     if (stall > 0) stopHeartbeat = health.beatEvery(Math.min(1000, Math.max(25, Math.floor(stall / 4))));
     post({ t: "listening", ports: [] });
   } catch (err) {
-    post({ t: "start-failed", code: isGrocketdError(err) ? err.code : ErrorCodes.THREAD_START, message: describeError(err) });
+    post({ t: "start-failed", code: isGrocketdError(err) ? err.code : "GRK_ERR_THREAD_START", message: describeError(err) });
   }
 }
 

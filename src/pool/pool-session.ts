@@ -7,6 +7,7 @@
  * `accept`, other kinds (HTTP responses) go to the connection's own path (`backendRecord`), and a lost handler
  * thread or a full ring is passed on.
  */
+import { errorFromWire } from "../errors.ts";
 import type { BackendConn, PacketConn } from "../io/backend.ts";
 import type { Slot } from "../io/tcp/reply-line.ts";
 import type { PoolEndpoint } from "./pool-client.ts";
@@ -63,7 +64,7 @@ export class PoolSession implements PoolEndpoint {
     if ((flags & R_DROP) !== 0) c.dropFrom(slot);
     if ((flags & R_FAIL) !== 0) {
       this.parts?.delete(seq);
-      c.settle(slot, new Error(dec.decode(bytes.subarray(off, off + len))), true, hook);
+      c.settle(slot, errorFromWire(dec.decode(bytes.subarray(off, off + len))), true, hook);
       return;
     }
     let value: Uint8Array | undefined = (flags & R_EMPTY) !== 0 ? undefined : bytes.slice(off, off + len);

@@ -7,6 +7,7 @@
  * on that conn, at any time, is a PS_SEND to the I/O thread (pooled-conn.ts), which sends it as a push. A handler thread that dies fails its owed replies (they are dropped
  * and counted, as a throwing proc's would be); until it is replaced its senders go to the next live handler.
  */
+import { errorFromWire, grocketdError } from "../errors.ts";
 import type { Conn, Reply } from "../module/types.ts";
 import type { PoolClient, PoolEndpoint } from "./pool-client.ts";
 import { D_FIRST, K_DATAGRAM, K_OPEN, K_REPLY, R_DROP, R_EMPTY, R_FAIL, R_PART, Writer, connInfoSize, writeConnInfo } from "./pool-protocol.ts";
@@ -72,14 +73,14 @@ class Lane implements PoolEndpoint {
       queueMicrotask(() => conn.drop());
       return o.resolve(undefined);
     }
-    if ((flags & R_FAIL) !== 0) return o.reject(new Error(new TextDecoder().decode(bytes.subarray(off, off + len))));
+    if ((flags & R_FAIL) !== 0) return o.reject(errorFromWire(new TextDecoder().decode(bytes.subarray(off, off + len))));
     if ((flags & R_EMPTY) !== 0) return o.resolve(undefined);
     const last = bytes.slice(off, off + len);
     o.resolve(o.parts ? Buffer.concat([...o.parts, last]) : last);
   }
 
   handlerLost(): void {
-    const err = new Error("the handler thread died");
+    const err = grocketdError("GRK_ERR_HANDLER_LOST", "died", {});
     for (const o of this.owed.values()) o.reject(err);
     this.owed.clear();
     // The listener lives on: rejoin this lane when the replacement's rings arrive (meanwhile others serve).
@@ -98,7 +99,7 @@ class Lane implements PoolEndpoint {
   }
 
   generationRetired(): void {
-    const err = new Error("the recycled handler thread stopped");
+    const err = grocketdError("GRK_ERR_HANDLER_LOST", "retired", {});
     for (const o of this.oldOwed.values()) o.reject(err);
     this.oldOwed.clear();
   }
@@ -137,6 +138,6 @@ export function udpPoolProc(pool: PoolClient, moduleIndex: number, localPort: ()
     for (let i = 0; i < a.length; i++) h = (h * 31 + a.charCodeAt(i)) | 0;
     // A sender whose handler is dead (restarting) goes to the next live one: UDP keeps no per-sender state.
     for (let k = 0, j = (h >>> 0) % n; k < n; k++, j = (j + 1) % n) if (lanes[j]!.alive) return lanes[j]!.send(packet, conn);
-    return Promise.reject(new Error("no handler thread is alive (all are restarting)"));
+    return Promise.reject(grocketdError("GRK_ERR_HANDLER_LOST", "none", {}));
   };
 }

@@ -8,7 +8,7 @@
  * reports back.
  * Signals never reach workers in Bun (docs/platform-notes.md, "Signals and Workers"): the master forwards them as messages.
  */
-import { describeError, isGrocketdError, ErrorCodes, GrocketdError } from "../errors.ts";
+import { describeError, grocketdError, isGrocketdError } from "../errors.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
 import { loadValidatedModule, type LoadedModule } from "../module/load-module.ts";
 import { ModuleRuntime } from "../module/module-runtime.ts";
@@ -108,7 +108,7 @@ async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
         ports.push(l.port);
       } catch (err) {
         // Keep the code across the thread boundary: the master reports it (start-failed carries it).
-        throw new GrocketdError(isGrocketdError(err) ? err.code : ErrorCodes.LISTEN, `cannot listen on ${b.entry.url}: ${describeError(err)}`, { cause: err });
+        throw grocketdError("GRK_ERR_LISTEN", "failed", { url: b.entry.url, reason: describeError(err) }, { cause: err, ...(isGrocketdError(err) ? { code: err.code } : {}) });
       }
     }
     stopHousekeeping = startHousekeeping(io, () => health.beat());
@@ -120,7 +120,7 @@ async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
     for (const u of udpListeners) u.stop();
     await io.accessLog?.close();
     await runtime?.term(); // the modules that did init get their term and release their objects
-    post({ t: "start-failed", code: isGrocketdError(err) ? err.code : ErrorCodes.THREAD_START, message: describeError(err) });
+    post({ t: "start-failed", code: isGrocketdError(err) ? err.code : "GRK_ERR_THREAD_START", message: describeError(err) });
   }
 }
 

@@ -24,21 +24,10 @@ const SOURCES = new Map(
   walk(SRC).map((f) => [relative(SRC, f), readFileSync(f, "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "")]),
 );
 
-/**
- * Errors made without a code, each with why it never reaches module code or a client. `file: the start of the call`.
- * Not yet converted (issue 13): the sites in http/, pool/ and io/ follow in their own commits.
- */
+/** Errors made without a code, each with why it never reaches module code or a client. `file: the start of the call`. */
 const UNCODED: readonly string[] = [
+  // Caught a line below and reported as GRK_ERR_LLHTTP_BINARY (its message becomes part of that one).
   "http/llhttp/wasm-loader.ts: new Error(`no \\`binaryString = \"<base64>\"\\` in ${f",
-  "io/udp/udp-listener.ts: new GrocketdError(ErrorCodes.LISTEN, `${entry.url}: module",
-  "io/udp/udp-listener.ts: new GrocketdError(ErrorCodes.LISTEN, `cannot listen on ${e",
-  "pool/handler-thread.ts: new Error(`module ${def.name} has no proc hook`));",
-  "pool/pool-session.ts: new Error(dec.decode(bytes.subarray(off, off + len",
-  "pool/udp-pool-bridge.ts: new Error(\"no handler thread is alive (all are res",
-  "pool/udp-pool-bridge.ts: new Error(\"the handler thread died\");",
-  "pool/udp-pool-bridge.ts: new Error(\"the recycled handler thread stopped\");",
-  "pool/udp-pool-bridge.ts: new Error(new TextDecoder().decode(bytes.subarray(",
-  "thread/io-thread.ts: new GrocketdError(isGrocketdError(err) ? err.code : ErrorC",
 ];
 
 /** Every `new Error(`, `new TypeError(`, `new RangeError(` and `new GrocketdError(` in src/, as `file: call`. */

@@ -13,7 +13,7 @@
  * the port alone.
  */
 import type { ListenEntry } from "../../config/listen-url.ts";
-import { describeError, ErrorCodes, GrocketdError } from "../../errors.ts";
+import { describeError, grocketdError } from "../../errors.ts";
 import type { Housekept, IoContext } from "../io-context.ts";
 import type { UdpService } from "./udp-conn.ts";
 import { createDatagramHandler, newUdpStats, type UdpStats } from "./udp-framing.ts";
@@ -49,7 +49,7 @@ export interface UdpListener {
 export async function listenUdp(io: IoContext, entry: ListenEntry, svc: UdpService, opts: UdpListenOptions = {}): Promise<UdpListener> {
   const module = svc.def.name;
   if (typeof svc.def.proc !== "function") {
-    throw new GrocketdError(ErrorCodes.LISTEN, `${entry.url}: module "${module}" has no proc hook, which udp:// needs`);
+    throw grocketdError("GRK_ERR_LISTEN", "udpNoProc", { url: entry.url, module });
   }
   const stats = newUdpStats();
   let transport: UdpTransport | null = null;
@@ -114,7 +114,7 @@ export async function listenUdp(io: IoContext, entry: ListenEntry, svc: UdpServi
       transport = await openBunTransport(entry.hostname, entry.port, handler.onDatagram, handler.onTruncated, onError);
     }
   } catch (err) {
-    throw new GrocketdError(ErrorCodes.LISTEN, `cannot listen on ${entry.url}: ${describeError(err)}`, { cause: err });
+    throw grocketdError("GRK_ERR_LISTEN", "failed", { url: entry.url, reason: describeError(err) }, { cause: err });
   }
   handler.bound(transport.port);
   // Senders idle past io.idle_timeout_ms leave the table (udp-senders.ts); one timer per listener, not per sender.
