@@ -16,6 +16,9 @@ import { buildStartPlan, type StartPlan } from "./master/start-plan.ts";
 import { API_VERSION, VERSION } from "./version.ts";
 import { CHILD_PROCESS_ARG } from "./entry-path.ts";
 import { startupMark } from "./log/startup-trace.ts";
+import { prewarmWorkers } from "./master/worker-prewarm.ts";
+import { IO_THREAD_URL } from "./master/thread-supervisor.ts";
+import { availableParallelism } from "node:os";
 
 /** Writes why, in the log format start-up errors follow (cli/startup-errors.ts), and exits: 2 for usage errors. */
 function fail(err: unknown, what = "cannot start", format: LogFormat = "text"): never {
@@ -34,6 +37,20 @@ function libraryLines(plan: StartPlan): string[] {
   }
   if (out.length > 0) out.push(`  init order ${plan.initOrder.map((m) => m.def.name).join(", ")}\n`);
   return out;
+}
+
+/**
+ * How many I/O threads to start before the plan is known: io.threads as the flag or the environment give it (a
+ * config file is not read yet: a guess that is wrong costs a thread more or fewer to start later), none when child
+ * processes will serve instead of the master's threads.
+ */
+function prewarmCount(flag: string | undefined, env: Record<string, string | undefined>): number {
+  const processes = Number(env.GROCKETD_SERVER_PROCESSES ?? "1");
+  if (!(processes === 1)) return 0;
+  const raw = flag ?? env.GROCKETD_IO_THREADS ?? "0";
+  const n = /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isInteger(n) || n > 256) return 0;
+  return n === 0 ? availableParallelism() : n;
 }
 
 async function main(): Promise<void> {
@@ -65,6 +82,8 @@ async function main(): Promise<void> {
     process.stderr.write(r.err);
     process.exit(r.code);
   }
+  // The I/O threads load their module graph while the plan is built (master/worker-prewarm.ts).
+  if (!cli.check) prewarmWorkers(IO_THREAD_URL, prewarmCount(cli.threads, process.env));
   let plan;
   try {
     plan = await buildStartPlan(cli, process.env, process.cwd());

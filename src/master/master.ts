@@ -26,6 +26,7 @@ import { ThreadSupervisor } from "./thread-supervisor.ts";
 import { claimPidFile, removePidFile, writePidFile } from "../cli/pid-file.ts";
 import { ReloadRecords, reloadFileOf } from "../cli/reload-record.ts";
 import { startupMark } from "../log/startup-trace.ts";
+import { discardPrewarmed } from "./worker-prewarm.ts";
 
 interface Generation {
   readonly number: number;
@@ -156,6 +157,7 @@ export class Master {
       return 1;
     }
     this.current = first;
+    discardPrewarmed(); // I/O threads src/grocketd.ts started early that the plan did not need
     startupMark("master", "serving");
     this.runtime.setBindings(first.serving.resolvedBindings); // port 0 entries now carry the actual port
     this.announce(first);

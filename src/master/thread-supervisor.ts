@@ -29,7 +29,7 @@ import type { Serving, ServingHealth } from "./serving.ts";
 import { llhttpModule } from "../http/llhttp/wasm-loader.ts";
 
 // Through entry-path.ts so they also resolve inside the single binary (where import.meta.url names the bundle).
-const IO_THREAD_URL = entryUrl("src/thread/io-thread.ts");
+export const IO_THREAD_URL = entryUrl("src/thread/io-thread.ts");
 const HANDLER_THREAD_URL = entryUrl("src/pool/handler-thread.ts");
 
 export class ThreadSupervisor implements Serving {

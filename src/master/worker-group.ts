@@ -21,6 +21,7 @@ import type { HealthBoard } from "../io/thread-health.ts";
 import type { RestartDecision, RestartPolicy } from "./restart-policy.ts";
 import { Watchdog, type Stall } from "./watchdog.ts";
 import { startupMark } from "../log/startup-trace.ts";
+import { takeWorker } from "./worker-prewarm.ts";
 
 export interface WorkerGroupOptions {
   /** "I/O thread", "handler thread": used in log lines. */
@@ -172,8 +173,8 @@ export class WorkerGroup {
   }
 
   private spawn(seat: Seat, restart: boolean, variant: number, asNext: boolean): Handle {
-    startupMark(`${this.opts.label} ${seat.index}`, "spawn");
-    const worker = new Worker(this.opts.url);
+    const { worker, prewarmed } = takeWorker(this.opts.url); // started early by src/grocketd.ts, or new
+    startupMark(`${this.opts.label} ${seat.index}`, prewarmed ? "spawn-prewarmed" : "spawn");
     const h: Handle = { index: seat.index, variant, worker, startedAt: performance.now(), restarted: restart, listening: false, stopping: false, exited: false, faulted: false, stalled: undefined, lastError: undefined };
     if (asNext) seat.next = h;
     else seat.current = h;
