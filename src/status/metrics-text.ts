@@ -5,7 +5,9 @@
  * counts twice: `grocketd_<name>{thread="N"}` per thread (plus `process="P"` in multi-process mode) and
  * `grocketd_server_<name>`, the sum over all threads. The request-duration histogram comes once, summed over threads
  * and processes (per thread it would multiply its 16 series per listener and class by the thread count), and the
- * `process_*` family describes the answering process (process-metrics.ts). Names and labels: docs/status.md.
+ * `process_*` families describe the processes (stats/process-sample.ts): the master alone, without labels, when it
+ * is the only process; with child processes one series per process, `process="master"` or the child's index, and
+ * `pid` (during a reload two children share an index). Names and labels: docs/status.md.
  */
 import { VERSION } from "../version.ts";
 import { BUCKETS, CLASS_NAMES, CLASSES, DURATION_BOUNDS_S, SERIES_F64 } from "../stats/duration-histogram.ts";
