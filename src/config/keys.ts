@@ -170,6 +170,8 @@ export const configKeys = {
       "Size of each ring between two I/O threads of a process (one per direction per pair, only with io.threads > 1), carrying `ctx.send` to another thread's connection and topic publishes. A full ring drops the record and counts it (`pubsub.dropped.ring_full`); a publish must fit one record."),
   },
   ws: {
+    deflate: key(z.boolean(), false,
+      "permessage-deflate (RFC 7692) for clients that offer it: messages of 128 bytes or more are sent compressed, compressed messages are inflated (at most ws.max_message_bytes, else close 1009). Always without context takeover either way, so no zlib state is kept per connection between messages; costs CPU per message. false = not negotiated (a compressed frame is refused with 1002)."),
     max_message_bytes: key(int(125, 1024 * MiB), 1 * MiB,
       "Largest WebSocket message (bytes; fragments of one message count together); larger → close 1009 (RFC 6455 §7.4.1), refused as soon as a frame header announces it. Bounds what one connection may make the server hold."),
     idle_timeout_ms: key(int(0, 86_400_000), 120_000,

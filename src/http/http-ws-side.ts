@@ -40,7 +40,7 @@ export abstract class HttpWsSide extends HttpPoolSide {
     this.wsRest = null;
     this.parser?.destroy();
     this.parser = null;
-    const w = new WsConnection(this, route.svc, d.protocol);
+    const w = new WsConnection(this, route.svc, d.protocol, d.deflate);
     if (d.setState) w.state = d.state;
     (this.socket as { data: unknown }).data = w;
     w.start(rest);

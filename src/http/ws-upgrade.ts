@@ -12,6 +12,7 @@ import type { WebSocketUpgrade } from "../module/types.ts";
 import { S_ERR_HANDLER } from "../stats/stat-fields.ts";
 import type { WsService } from "../ws/ws-connection.ts";
 import { checkUpgrade, selectProtocol, switchingProtocols } from "../ws/ws-handshake.ts";
+import { negotiateDeflate, type DeflateParams } from "../ws/ws-deflate.ts";
 import type { HttpRequestImpl } from "./request.ts";
 import { statusText } from "./status-text.ts";
 
@@ -25,7 +26,11 @@ export interface WsRoute {
 }
 
 export type UpgradeDecision =
-  | { readonly ok: true; readonly status: 101; readonly response: string; readonly protocol: string | undefined; readonly setState: boolean; readonly state: unknown }
+  | {
+    readonly ok: true; readonly status: 101; readonly response: string; readonly protocol: string | undefined; readonly setState: boolean; readonly state: unknown;
+    /** permessage-deflate as agreed (ws.deflate on and the client offered it), else null. */
+    readonly deflate: DeflateParams | null;
+  }
   | { readonly ok: false; readonly status: number; readonly response: string };
 
 export function wsRoute(io: IoContext, base: StreamService, path: string | undefined, only: boolean): WsRoute | null {
@@ -38,6 +43,7 @@ export function wsRoute(io: IoContext, base: StreamService, path: string | undef
     idleMs: c.idle_timeout_ms,
     pingMs: c.ping_interval_ms,
     closeMs: c.close_timeout_ms,
+    deflate: c.deflate,
   };
   return { path, only, svc };
 }
@@ -66,8 +72,9 @@ export function decideUpgrade(route: WsRoute, req: HttpRequestImpl, io: IoContex
   if (!h.ok) return refuse(h.status, h.why);
   const hooks = route.svc.hooks;
   const protocol = selectProtocol(h.protocols, hooks?.protocols);
+  const deflate = route.svc.deflate ? negotiateDeflate(h.extensions) : null;
   const hook = hooks?.upgrade;
-  if (hook === undefined) return accept(h.key, protocol, false, undefined);
+  if (hook === undefined) return accept(h.key, protocol, false, undefined, deflate);
   let r: WebSocketUpgrade<unknown> | Promise<WebSocketUpgrade<unknown>>;
   try {
     r = hook(req, { protocols: h.protocols, origin: h.origin });
@@ -77,9 +84,9 @@ export function decideUpgrade(route: WsRoute, req: HttpRequestImpl, io: IoContex
   if (r !== null && typeof r === "object" && typeof (r as { then?: unknown }).then === "function") {
     // Asynchronous (authentication against a store, say): the connection waits, not reading, for at most
     // ws.upgrade_timeout_ms (http-connection.ts), then has the answer settled by settleUpgrade.
-    return { pending: r as Promise<WebSocketUpgrade<unknown>>, key: h.key, offered: h.protocols, protocol };
+    return { pending: r as Promise<WebSocketUpgrade<unknown>>, key: h.key, offered: h.protocols, protocol, deflate };
   }
-  return answer(route, io, h.key, h.protocols, protocol, r as WebSocketUpgrade<unknown>);
+  return answer(route, io, h.key, h.protocols, protocol, r as WebSocketUpgrade<unknown>, deflate);
 }
 
 /** An upgrade hook that returned a Promise: what settleUpgrade needs once it settles. */
@@ -88,14 +95,17 @@ export interface PendingUpgrade {
   readonly key: string;
   readonly offered: readonly string[];
   readonly protocol: string | undefined;
+  readonly deflate: Negotiated;
 }
+
+type Negotiated = ReturnType<typeof negotiateDeflate>;
 
 /** The decision once an asynchronous upgrade hook has settled (`ok`: its value; otherwise the rejection). */
 export function settleUpgrade(route: WsRoute, io: IoContext, p: PendingUpgrade, ok: boolean, value: unknown): UpgradeDecision {
   if (io.draining) return refuse(503, "the server is shutting down");
   if (!ok) return hookFailed(route, io, value);
   if (value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function") return hookFailed(route, io, misuse(Error, "GRK_ERR_UPGRADE_RESULT", "promise", {}));
-  return answer(route, io, p.key, p.offered, p.protocol, value as WebSocketUpgrade<unknown>);
+  return answer(route, io, p.key, p.offered, p.protocol, value as WebSocketUpgrade<unknown>, p.deflate);
 }
 
 /** An asynchronous upgrade hook that did not settle within ws.upgrade_timeout_ms. */
@@ -111,11 +121,12 @@ function hookFailed(route: WsRoute, io: IoContext, err: unknown): UpgradeDecisio
   return refuse(500, "upgrade hook failed");
 }
 
-function accept(key: string, protocol: string | undefined, setState: boolean, state: unknown): UpgradeDecision {
-  return { ok: true, status: 101, response: switchingProtocols(key, protocol), protocol, setState, state };
+function accept(key: string, protocol: string | undefined, setState: boolean, state: unknown, deflate: Negotiated): UpgradeDecision {
+  const response = switchingProtocols(key, protocol, deflate?.response);
+  return { ok: true, status: 101, response, protocol, setState, state, deflate: deflate?.params ?? null };
 }
 
-function answer(route: WsRoute, io: IoContext, key: string, offered: readonly string[], selected: string | undefined, r: WebSocketUpgrade<unknown>): UpgradeDecision {
+function answer(route: WsRoute, io: IoContext, key: string, offered: readonly string[], selected: string | undefined, r: WebSocketUpgrade<unknown>, deflate: Negotiated): UpgradeDecision {
   let protocol = selected;
   let setState = false;
   let state: unknown;
@@ -135,5 +146,5 @@ function answer(route: WsRoute, io: IoContext, key: string, offered: readonly st
       protocol = r.protocol;
     }
   }
-  return accept(key, protocol, setState, state);
+  return accept(key, protocol, setState, state, deflate);
 }

@@ -12,7 +12,9 @@ import type { WebSocketHooks } from "../module/types.ts";
 import type { StreamConnection, StreamService } from "../io/stream-connection.ts";
 import { TcpConnection } from "../io/tcp/tcp-connection.ts";
 import { CLOSE_BAD_DATA, CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_NORMAL, CLOSE_POLICY, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, WsFrameReader, type WsSink } from "./ws-frame-reader.ts";
-import { closePayload, frame, headerInto } from "./ws-frame-writer.ts";
+import { RSV1, closePayload, frame, headerInto } from "./ws-frame-writer.ts";
+import { DEFLATE_MIN_BYTES, deflateMessage, type DeflateParams } from "./ws-deflate.ts";
+import { sharedDeflatedFrame, sharedFrame } from "./ws-frame-cache.ts";
 
 export interface WsService extends StreamService {
   readonly hooks: WebSocketHooks<unknown> | undefined;
@@ -20,28 +22,14 @@ export interface WsService extends StreamService {
   readonly idleMs: number;
   readonly pingMs: number;
   readonly closeMs: number;
+  /** ws.deflate: permessage-deflate is offered back to clients that ask for it (ws-deflate.ts). */
+  readonly deflate: boolean;
 }
 
 type Check = (buf: Uint8Array, start: number, end: number, conn: unknown) => number;
 
 const H = new Uint8Array(10);
 const dec = new TextDecoder();
-const EMPTY = new Uint8Array(0);
-
-/**
- * A publish is framed once per opcode: the hub writes the same bytes object to every local subscriber in one
- * synchronous loop, so the frame made for the first is reused for the others (forgotten at the end of the turn).
- */
-let lastPayload: Uint8Array | null = null;
-let lastOp = 0;
-let lastFrame: Uint8Array = EMPTY;
-let forgetQueued = false;
-const forget = (): void => {
-  lastPayload = null;
-  lastFrame = EMPTY;
-  forgetQueued = false;
-};
-
 export class WsConnection extends TcpConnection implements WsSink {
   override readonly protocol = "ws" as const;
   private readonly reader: WsFrameReader;
@@ -61,10 +49,11 @@ export class WsConnection extends TcpConnection implements WsSink {
   private lastPing = 0;
   private wsCloseDone = false;
 
-  constructor(prev: StreamConnection, svc: WsService, readonly subprotocol: string | undefined) {
+  /** `deflate`: permessage-deflate as negotiated in the handshake (ws-deflate.ts), null when off. */
+  constructor(prev: StreamConnection, svc: WsService, readonly subprotocol: string | undefined, private readonly deflate: DeflateParams | null = null) {
     super(prev.socket as never, prev.io, svc, prev.id);
     this.ws = svc;
-    this.reader = new WsFrameReader(svc.maxMessage);
+    this.reader = new WsFrameReader(svc.maxMessage, deflate !== null);
     this.check = svc.def.check as Check | undefined;
     this.lineOut = this;
     this.replyOp = this.pushOp = OP_TEXT;
@@ -244,22 +233,27 @@ export class WsConnection extends TcpConnection implements WsSink {
     if (this.closeSent) return;
     // §5.6: text frames carry UTF-8; a string is always sent as text, bytes as the type of the client's last message.
     if (typeof r === "string") op = OP_TEXT;
+    // permessage-deflate: a message of DEFLATE_MIN_BYTES or more goes compressed (RSV1), a shorter one as it is.
+    if (this.deflate !== null && r.length >= DEFLATE_MIN_BYTES) return this.emitDeflated(r, op, this.deflate);
     if (this.inEvent) {
       const n = headerInto(H, 0, op, typeof r === "string" ? Buffer.byteLength(r, "utf8") : r.length);
       this.io.cork.addWithHeader(H, n, r);
       return;
     }
     if (typeof r === "string") return this.writeBytesAll(frame(op, r));
-    if (r !== lastPayload || op !== lastOp) {
-      lastPayload = r;
-      lastOp = op;
-      lastFrame = frame(op, r);
-      if (!forgetQueued) {
-        forgetQueued = true;
-        queueMicrotask(forget);
-      }
+    this.writeBytesAll(sharedFrame(op, r));
+  }
+
+  private emitDeflated(r: Uint8Array | string, op: number, p: DeflateParams): void {
+    if (this.inEvent) {
+      const z = deflateMessage(r, p);
+      const n = headerInto(H, 0, op, z.length);
+      H[0] |= RSV1;
+      this.io.cork.addWithHeader(H, n, z);
+      return;
     }
-    this.writeBytesAll(lastFrame);
+    if (typeof r === "string") return this.writeBytesAll(frame(op, deflateMessage(r, p), RSV1));
+    this.writeBytesAll(sharedDeflatedFrame(op, r, p));
   }
 
   private writeBytesAll(f: Uint8Array): void {

@@ -8,6 +8,7 @@
  * message is copied (its pieces are gathered in `frag`, bounded by the message size limit).
  */
 import { Utf8Validator, isUtf8 } from "./utf8-validator.ts";
+import { inflateMessage } from "./ws-deflate.ts";
 
 export const OP_CONT = 0x0;
 export const OP_TEXT = 0x1;
@@ -60,8 +61,14 @@ export class WsFrameReader {
   halt = false;
   /** A close frame or an error was seen: nothing after it is parsed. */
   done = false;
+  /** The fragmented message in progress is compressed (RSV1 on its first frame). */
+  private fragZ = false;
 
-  constructor(readonly maxMessage: number) {}
+  /** `deflate`: permessage-deflate was negotiated (ws-deflate.ts), so RSV1 marks a compressed message. */
+  constructor(
+    readonly maxMessage: number,
+    readonly deflate = false,
+  ) {}
 
   /** A fragmented message is half received (its pieces are held here). */
   get midMessage(): boolean {
@@ -101,7 +108,11 @@ export class WsFrameReader {
       // §5.2: "RSV1, RSV2, RSV3: 1 bit each. MUST be 0 unless an extension is negotiated that defines meanings for
       // non-zero values. If a nonzero value is received and none of the negotiated extensions defines the meaning
       // of such a nonzero value, the receiving endpoint MUST _Fail the WebSocket Connection_."
-      if ((b0 & 0x70) !== 0) return this.fail(sink, CLOSE_PROTOCOL, "reserved bits set without an extension");
+      // RFC 7692 §6: permessage-deflate gives RSV1 a meaning ("Per-Message Compressed") on the first frame of a data
+      // message only; RSV1 on a continuation or control frame, RSV2 and RSV3 stay errors.
+      const rsv = b0 & 0x70;
+      const z = rsv === 0x40 && this.deflate && op !== OP_CONT && op < OP_CLOSE;
+      if (rsv !== 0 && !z) return this.fail(sink, CLOSE_PROTOCOL, this.deflate ? "reserved bits set where permessage-deflate gives them no meaning" : "reserved bits set without an extension");
       // §5.2: "If an unknown opcode is received, the receiving endpoint MUST _Fail the WebSocket Connection_."
       if ((op > OP_BINARY && op < OP_CLOSE) || op > OP_PONG) return this.fail(sink, CLOSE_PROTOCOL, `unknown opcode ${op}`);
       // §5.1: "The server MUST close the connection upon receiving a frame that is not masked. In this case, a server
@@ -150,6 +161,10 @@ export class WsFrameReader {
         continue;
       }
       if (op !== OP_CONT && fin) {
+        if (z) {
+          this.inflated(buf, start, len, op === OP_BINARY, sink);
+          continue;
+        }
         // One frame, one message: handed on where it lies.
         // §8.1: text must be valid UTF-8 (1007 otherwise, §7.4.1).
         if (op === OP_TEXT && !isUtf8(buf, start, stop, this.scratch)) return this.fail(sink, CLOSE_BAD_DATA, "text message is not valid UTF-8");
@@ -159,12 +174,22 @@ export class WsFrameReader {
       if (op !== OP_CONT) {
         this.fragOp = op;
         this.fragLen = 0;
+        this.fragZ = z;
         this.text.reset();
       }
-      // Text is checked piece by piece, so invalid UTF-8 fails the connection at the fragment that carries it.
-      if (this.fragOp === OP_TEXT && !this.text.update(buf, start, stop)) return this.fail(sink, CLOSE_BAD_DATA, "text message is not valid UTF-8");
+      // Text is checked piece by piece, so invalid UTF-8 fails the connection at the fragment that carries it
+      // (a compressed message once inflated).
+      if (this.fragOp === OP_TEXT && !this.fragZ && !this.text.update(buf, start, stop)) return this.fail(sink, CLOSE_BAD_DATA, "text message is not valid UTF-8");
       this.gather(buf, start, len);
       if (!fin) continue;
+      if (this.fragZ) {
+        const binary = this.fragOp === OP_BINARY;
+        this.fragOp = 0;
+        const n = this.fragLen;
+        this.fragLen = 0;
+        this.inflated(this.frag!, 0, n, binary, sink);
+        continue;
+      }
       if (this.fragOp === OP_TEXT && !this.text.complete) return this.fail(sink, CLOSE_BAD_DATA, "text message ends inside a UTF-8 sequence");
       const binary = this.fragOp === OP_BINARY;
       const n = this.fragLen;
@@ -175,6 +200,17 @@ export class WsFrameReader {
       sink.message(f, 0, n, binary);
     }
     return off;
+  }
+
+  /** A compressed message (RFC 7692 §7.2.2): inflated within ws.max_message_bytes, then checked and handed on. */
+  private inflated(buf: Uint8Array, start: number, len: number, binary: boolean, sink: WsSink): void {
+    const m = inflateMessage(buf.subarray(start, start + len), this.maxMessage);
+    if (typeof m === "number") {
+      if (m === CLOSE_TOO_BIG) return void this.fail(sink, m, `message inflates past ws.max_message_bytes (${this.maxMessage})`);
+      return void this.fail(sink, CLOSE_BAD_DATA, "compressed message is not valid DEFLATE data");
+    }
+    if (!binary && !isUtf8(m, 0, m.length, this.scratch)) return void this.fail(sink, CLOSE_BAD_DATA, "text message is not valid UTF-8");
+    sink.message(m, 0, m.length, binary);
   }
 
   private gather(buf: Uint8Array, start: number, len: number): void {

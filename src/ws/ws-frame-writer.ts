@@ -39,11 +39,15 @@ export function headerLength(len: number): number {
   return len < 126 ? 2 : len < 0x10000 ? 4 : 10;
 }
 
-/** One whole frame in one new buffer. */
-export function frame(opcode: number, payload: Uint8Array | string): Uint8Array {
+/** RSV1 in the first header byte: a compressed message (RFC 7692 §6, permessage-deflate). */
+export const RSV1 = 0x40;
+
+/** One whole frame in one new buffer; `rsv` is ORed into the first byte (RSV1 for a compressed message). */
+export function frame(opcode: number, payload: Uint8Array | string, rsv = 0): Uint8Array {
   const p = typeof payload === "string" ? enc.encode(payload) : payload;
   const out = new Uint8Array(headerLength(p.length) + p.length);
   const h = headerInto(out, 0, opcode, p.length);
+  out[0] |= rsv;
   out.set(p, h);
   return out;
 }

@@ -21,7 +21,11 @@ export interface UpgradeRequest {
 }
 
 export type HandshakeCheck =
-  | { readonly ok: true; readonly key: string; readonly protocols: readonly string[]; readonly origin: string | undefined }
+  | {
+    readonly ok: true; readonly key: string; readonly protocols: readonly string[]; readonly origin: string | undefined;
+    /** §9.1: the extensions the client offers (`Sec-WebSocket-Extensions`), for ws-deflate.ts. */
+    readonly extensions: string | undefined;
+  }
   | { readonly ok: false; readonly status: 400 | 405 | 426; readonly why: string };
 
 function hasToken(value: string | undefined, token: string): boolean {
@@ -48,7 +52,7 @@ export function checkUpgrade(req: UpgradeRequest): HandshakeCheck {
   const offered = req.header("sec-websocket-protocol");
   const protocols = offered === undefined ? [] : offered.split(",").map((p) => p.trim()).filter((p) => p !== "");
   // §4.2.1 item 7 (browsers send Origin; §10.2: the server decides whether it accepts it — the module does, in upgrade).
-  return { ok: true, key, protocols, origin: req.header("origin") };
+  return { ok: true, key, protocols, origin: req.header("origin"), extensions: req.header("sec-websocket-extensions") };
 }
 
 /**
@@ -62,11 +66,12 @@ export function selectProtocol(offered: readonly string[], supported: readonly s
 }
 
 /** The 101 response (§4.2.2 step 5). */
-export function switchingProtocols(key: string, protocol: string | undefined): string {
+export function switchingProtocols(key: string, protocol: string | undefined, extensions?: string): string {
   return (
     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
     `Sec-WebSocket-Accept: ${acceptKey(key)}\r\n` +
     (protocol === undefined ? "" : `Sec-WebSocket-Protocol: ${protocol}\r\n`) +
+    (extensions === undefined ? "" : `Sec-WebSocket-Extensions: ${extensions}\r\n`) +
     "\r\n"
   );
 }

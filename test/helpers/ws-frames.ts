@@ -46,6 +46,8 @@ export function closeBody(code: number, reason = ""): Uint8Array {
 
 export interface ServerFrame {
   fin: boolean;
+  /** RSV1..RSV3 as a 3-bit number (4 = RSV1: a compressed message with permessage-deflate). */
+  rsv: number;
   opcode: number;
   payload: Uint8Array;
 }
@@ -70,7 +72,7 @@ export function parseServerFrames(b: Uint8Array): { frames: ServerFrame[]; rest:
       h = 10;
     }
     if (b.length - off - h < len) break;
-    frames.push({ fin: (b[off]! & 0x80) !== 0, opcode: b[off]! & 0x0f, payload: b.slice(off + h, off + h + len) });
+    frames.push({ fin: (b[off]! & 0x80) !== 0, rsv: (b[off]! >> 4) & 7, opcode: b[off]! & 0x0f, payload: b.slice(off + h, off + h + len) });
     off += h + len;
   }
   return { frames, rest: b.slice(off), masked };

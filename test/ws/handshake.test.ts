@@ -17,7 +17,7 @@ describe("opening handshake", () => {
   });
 
   test("a valid request passes with its key, offered subprotocols and Origin", () => {
-    expect(checkUpgrade(req(good))).toEqual({ ok: true, key: good["sec-websocket-key"]!, protocols: ["chat", "superchat"], origin: "http://example.com" });
+    expect(checkUpgrade(req(good))).toEqual({ ok: true, key: good["sec-websocket-key"]!, protocols: ["chat", "superchat"], origin: "http://example.com", extensions: undefined });
   });
 
   test("refusals: not GET 405, HTTP/1.0 400, no Host 400, no Upgrade 426, no Connection: Upgrade 400, version ≠ 13 426, bad key 400", () => {

@@ -31,3 +31,18 @@ test("Python websockets: text, binary, fragmented, large, ping, subprotocol, clo
   });
   expect(closes).toEqual([[4002, "done"]]);
 }, 30_000);
+
+test("Python websockets with permessage-deflate (ws.deflate on): negotiated, compressed echoes intact, also fragmented", async () => {
+  if (!available) {
+    console.warn("skipped: Python websockets is not installed (apt-get install python3-websockets)");
+    return;
+  }
+  server = startInProcess({ name: "pyz", version: "1.0.0", grocketd: "^0.1.0", proc: (p) => p }, {}, { protocol: "ws", path: "/ws", ws: { ping_interval_ms: 0, deflate: true } });
+  const proc = Bun.spawn([PY, resolve(import.meta.dir, "fixtures/python-deflate.py"), String(server.port)], { stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  expect(err).toBe("");
+  expect(code).toBe(0);
+  expect(JSON.parse(out)).toEqual({
+    extensions: "permessage-deflate; server_no_context_takeover; client_no_context_takeover", text: true, binary: true, fragmented: true, close: 1000,
+  });
+}, 30_000);

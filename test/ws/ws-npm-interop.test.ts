@@ -38,3 +38,19 @@ test("ws npm client (Node): text, binary, fragmented, large, ping, subprotocol, 
   });
   expect(closes).toEqual([[4002, "done"]]);
 }, 30_000);
+
+test("ws npm client (Node) with permessage-deflate (ws.deflate on): negotiated without context takeover, compressed echoes intact", async () => {
+  if (!NODE) {
+    console.warn("skipped: node is not on PATH (the ws npm client runs under Node)");
+    return;
+  }
+  server = startInProcess({ name: "wsz", version: "1.0.0", grocketd: "^0.1.0", proc: (p) => p }, {}, { protocol: "ws", path: "/ws", ws: { ping_interval_ms: 0, deflate: true } });
+  const proc = Bun.spawn([NODE, resolve(import.meta.dir, "fixtures/ws-npm-deflate.mjs"), String(server.port)], { stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  expect(err).toBe("");
+  expect(code).toBe(0);
+  expect(JSON.parse(out)).toEqual({
+    extensions: "permessage-deflate", // ws lists the names; the parameters the 101 carries are checked in deflate.test.ts
+    text: [false, true], binary: [true, true], short: "hi", fewBytes: true, close: 1000,
+  });
+}, 30_000);
