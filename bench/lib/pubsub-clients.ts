@@ -154,6 +154,7 @@ export async function fanoutGrocketdTcp(server: ChildServer, load: FanoutLoad): 
     const tid = Promise.withResolvers<string>();
     const pub = await Bun.connect({ hostname: "127.0.0.1", port: server.port, socket: { data: (_s, d) => tid.resolve(d.toString().trim()), error() {} } });
     socks.push(pub);
+    pub.setNoDelay(true);
     pub.write("TID\n");
     const publisher = await within(tid.promise, load.timeoutMs, `${server.name}: TID`);
     const r = await drive(load, checks, (seq) => void pub.write(fanoutMessage("m", seq, load.size, true)), delivered, server);
