@@ -17,6 +17,7 @@ import fetchHello from "../modules/fetch-hello.ts";
 import hello from "../../modules/hello.ts";
 import { fakeSocket } from "./fake-socket.ts";
 import { InlineBackend } from "../../src/inline/inline-backend.ts";
+import { InlineHttp } from "../../src/inline/inline-http.ts";
 
 const hi = () => new Response("Hello, World!", { headers: { "Content-Type": "text/plain" } });
 
@@ -86,6 +87,7 @@ function connection(def: ModuleDefinition<unknown>): { c: HttpConnection; s: { w
     maxPacket: 1 << 20,
     highWater: 1 << 20,
     backend: io.backend.forModule(def, 0),
+    httpBackend: new InlineHttp(),
     http: config.http,
     scheme: "http",
     durations: io.slot.durations,

@@ -15,6 +15,7 @@ import type { ModuleDefinition } from "../../src/module/types.ts";
 import hello from "../../modules/hello.ts";
 import { fakeSocket } from "./fake-socket.ts";
 import { InlineBackend } from "../../src/inline/inline-backend.ts";
+import { InlineHttp } from "../../src/inline/inline-http.ts";
 
 const config = defaultConfig();
 const log = createLogger({ level: "error", format: "text", where: "bench" });
@@ -30,6 +31,7 @@ function connection(): HttpConnection {
     maxPacket: 1 << 20,
     highWater: 1 << 20,
     backend: io.backend.forModule(hello as ModuleDefinition<unknown>, 0),
+    httpBackend: new InlineHttp(),
     http: config.http,
     scheme: "http",
     durations: io.slot.durations,

@@ -1,7 +1,7 @@
 /**
  * @module http/http-body-side
  * A `fetch` hook's request body fed to it as a stream while it arrives (body-stream.ts), on the I/O threads: which
- * requests stream (a body, a `fetch` hook, no pool link, not binary over HTTP), reading paused while the stream is
+ * requests stream (a body, a `fetch` hook, an inline backend, not binary over HTTP), reading paused while the stream is
  * full and resumed when the hook pulls, and the stream failed when the client leaves before the body is in. The
  * connection (http-connection.ts) extends this layer and feeds the stream from llhttp's onBody.
  */
@@ -27,7 +27,7 @@ export abstract class HttpBodySide extends HttpWsSide {
   protected startStreaming(p: RequestParser): void {
     this.streamed = new BodyStream(this.svc.highWater, () => this.bodyPulled());
     this.beginRequest(p, EMPTY);
-    this.exchange.run(ROUTE_HOOK, EMPTY, this.streamed.stream);
+    this.listener.httpBackend.request(this, ROUTE_HOOK, p, EMPTY, this.streamed.stream);
     // The hook runs on past this read: its head must leave the parser's memory.
     this.req.detach();
   }
@@ -82,7 +82,7 @@ export abstract class HttpBodySide extends HttpWsSide {
    */
   protected streamsBody(p: RequestParser): boolean {
     const def = this.svc.def;
-    if (def.fetch === undefined || def.http !== undefined || !this.svc.backend.inline || p.method === Method.GET || p.method === Method.HEAD) return false;
+    if (def.fetch === undefined || def.http !== undefined || !this.listener.httpBackend.inline || p.method === Method.GET || p.method === Method.HEAD) return false;
     this.req.begin(p, EMPTY);
     return routeOf(def, this.listener.binaryPath, this.req) === ROUTE_HOOK;
   }

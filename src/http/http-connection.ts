@@ -2,8 +2,9 @@
  * @module http/http-connection
  * One HTTP/1.1 connection: its lifecycle and timeouts, feeding reads to llhttp, and the order of pipelined requests.
  * The head is checked by head-check.ts, the body collected by request-body.ts (or, for a `fetch` hook, streamed to it
- * as it arrives: http-body-side.ts), the module run by exchange.ts (http-dispatch.ts is its host here), pool
- * responses written by http-pool-side.ts, WebSocket upgrades by http-ws-side.ts (those four are the base classes);
+ * as it arrives: http-body-side.ts), the module run by exchange.ts through the connection's backend
+ * (http-backend.ts; http-dispatch.ts is the exchange's host here), responses from elsewhere written by
+ * http-backend-side.ts, WebSocket upgrades by http-ws-side.ts (those four are the base classes);
  * statistics, durations and the access-log line of each request by request-metrics.ts. Requests are answered one at
  * a time: a synchronous handler's response is corked with the others of the same read; while an async handler runs,
  * parsing pauses and the socket stops reading (the rest of the read waits in `rest`).
@@ -11,14 +12,12 @@
 import { misuse } from "../errors.ts";
 import type { AccessLog } from "../access-log/access-log.ts";
 import { PAUSE_BODY, PAUSE_WAIT, type StreamConnection } from "../io/stream-connection.ts";
-import { Q_TLS } from "../pool/pool-protocol.ts";
 import { S_BYTES_IN, S_ERR_HTTP_REJECTED } from "../stats/stat-fields.ts";
 import { HttpAccessLine } from "./access-line.ts";
 import { EXPECT_CONTINUE, checkHead } from "./head-check.ts";
 import type { HttpService } from "./http-dispatch.ts";
 import { HttpBodySide } from "./http-body-side.ts";
 import { HttpRejections, cannedError, statusForParseError, type RejectStatus } from "./http-errors.ts";
-import { sendPoolRequest } from "./http-pool-link.ts";
 import { Method, ParseResult, RequestParser, type ParserEvents } from "./llhttp/parser.ts";
 import { RequestBody } from "./request-body.ts";
 import { RequestMetrics } from "./request-metrics.ts";
@@ -37,7 +36,6 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
   private readonly body: RequestBody;
   /** Status to answer when a callback stopped the parser. */
   private reject: RejectStatus | 0 = 0;
-  private requests = 0;
   private phase = IDLE;
   private phaseStart = 0;
   private movingOn = false;
@@ -296,7 +294,8 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
     const view = this.body.view;
     // A body that arrived in one read is a view of WASM memory: pool mode copies it into the ring right away; a hook
     // gets it from the thread's body arena instead, since it may keep req.body across an await (see loanBody).
-    const inArena = view !== null && this.svc.backend.inline;
+    const backend = this.listener.httpBackend;
+    const inArena = view !== null && backend.inline;
     const body = inArena ? this.io.arenaBody(view) : (view ?? this.body.owned());
     this.body.reset();
     this.beginRequest(p, body);
@@ -305,16 +304,16 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
       const d = decideUpgrade(ws, this.req, this.io);
       return "pending" in d ? this.awaitUpgrade(d) : this.upgrade(d);
     }
-    if (!this.svc.backend.inline) {
-      // Pool mode: the request crosses to the handler thread as one record; parsing waits for its response.
-      // The route is this listener's decision (its binary path), so it travels with the request, and so does TLS
-      // (the scheme of a fetch hook's URL).
-      sendPoolRequest(this.session, this.requests, routeOf(this.svc.def, this.listener.binaryPath, this.req) | (this.listener.scheme === "https" ? Q_TLS : 0), p, body);
+    // The route is this listener's decision (its binary path), so it goes with the request wherever it is answered.
+    const route = routeOf(this.svc.def, this.listener.binaryPath, this.req);
+    if (!backend.inline) {
+      // Answered on a handler thread: parsing waits for its response, which comes back through `response`.
       this.waiting = true;
+      backend.request(this, route, p, body, null);
       this.pauseFor(PAUSE_WAIT);
       return ParseResult.Paused;
     }
-    this.exchange.run(routeOf(this.svc.def, this.listener.binaryPath, this.req), body);
+    backend.request(this, route, p, body, null);
     if (inArena && (this.exchange.hookAsync || this.waiting)) this.io.loanBody();
     if (this.waiting) this.req.detach();
     return this.afterDispatch();

@@ -10,6 +10,7 @@ import type { Config } from "../config/keys.ts";
 import { StreamConnection, type StreamService } from "../io/stream-connection.ts";
 import { S_ERR_BAD_DATA, S_ERR_HANDLER, S_PACKETS } from "../stats/stat-fields.ts";
 import { HttpExchange, type ExchangeHost } from "./exchange.ts";
+import type { HttpBackend } from "./http-backend.ts";
 import { HttpRequestImpl } from "./request.ts";
 import { HttpResponseImpl } from "./response.ts";
 import type { ResponseEnv } from "./static-response.ts";
@@ -24,6 +25,8 @@ export interface HttpService extends StreamService {
   /** The thread's request-duration histograms and this listener's offset in them (-1: not recorded). */
   readonly durations: Float64Array;
   durationBase: number;
+  /** Who answers this listener's requests (inline or on a handler thread: http-backend.ts). */
+  readonly httpBackend: HttpBackend;
   /** This listener's binary-over-HTTP path ("" = off): its `?binary=`, else http.binary_path. */
   readonly binaryPath: string;
   /** WebSocket upgrades on this listener (ws-upgrade.ts); null = none. */
@@ -39,9 +42,12 @@ export abstract class HttpDispatch extends StreamConnection implements WireOut, 
   /** The response on the wire (the status and bytes sent); `res`, the hook's response object, writes to it. */
   protected readonly wire: WireResponse;
   protected readonly res: HttpResponseImpl;
-  protected readonly exchange: HttpExchange;
+  /** The serving contract for this connection's requests (run by the inline backend, inline/inline-http.ts). */
+  readonly exchange: HttpExchange;
   /** A response is in progress past the read event that dispatched it. */
   waiting = false;
+  /** Requests received on this connection so far. */
+  requests = 0;
   /** This connection closes after the current response. */
   closeAfter = false;
   private drainWaiters: Array<() => void> | null = null;
@@ -64,6 +70,10 @@ export abstract class HttpDispatch extends StreamConnection implements WireOut, 
 
   get noisy(): StreamConnection["io"]["noisy"] {
     return this.io.noisy;
+  }
+
+  get scheme(): string {
+    return this.listener.scheme;
   }
 
   get conn(): this {

@@ -10,6 +10,7 @@ import type { IoContext } from "../io/io-context.ts";
 import { listenStream } from "../io/listen-stream.ts";
 import type { StreamService } from "../io/stream-connection.ts";
 import { DateHeader } from "./date-header.ts";
+import type { HttpBackend } from "./http-backend.ts";
 import { llhttpModule } from "./llhttp/wasm-loader.ts";
 // For the I/O thread's start: the module the master compiled (thread/io-thread.ts reaches http/ only through this file).
 export { adoptLlhttpModule } from "./llhttp/wasm-loader.ts";
@@ -19,7 +20,8 @@ import { HttpConnection, type HttpService } from "./http-connection.ts";
 let date: DateHeader | undefined;
 let dateTimer: ReturnType<typeof setInterval> | undefined;
 
-export function listenHttp(io: IoContext, entry: ListenEntry, base: StreamService): TCPSocketListener<HttpConnection> {
+/** `backend`: who answers the requests (http-backend.ts), picked by the thread wiring. */
+export function listenHttp(io: IoContext, entry: ListenEntry, base: StreamService, backend: HttpBackend): TCPSocketListener<HttpConnection> {
   // Compile and verify llhttp now (SHA-256, imports, exports): a wrong install fails the thread's start, not a request.
   llhttpModule();
   const d = (date ??= new DateHeader());
@@ -32,6 +34,7 @@ export function listenHttp(io: IoContext, entry: ListenEntry, base: StreamServic
     http: io.config.http,
     env: { serverLine: server === "" ? "" : `Server: ${server}\r\n`, date: d },
     scheme: entry.protocol === "https" ? "https" : "http",
+    httpBackend: backend,
     durations: io.slot.durations,
     durationBase: -1,
     // Binary over HTTP runs proc without the http hook: only where the listener (or http.binary_path) asks for it.

@@ -6,12 +6,12 @@
  */
 import { WsConnection } from "../ws/ws-connection.ts";
 import type { RequestMetrics } from "./request-metrics.ts";
-import { HttpPoolSide } from "./http-pool-side.ts";
+import { HttpBackendSide } from "./http-backend-side.ts";
 import { ParseResult, type RequestParser } from "./llhttp/parser.ts";
 import { PAUSE_WAIT } from "../io/stream-connection.ts";
 import { settleUpgrade, upgradeTimedOut, type PendingUpgrade, type UpgradeDecision } from "./ws-upgrade.ts";
 
-export abstract class HttpWsSide extends HttpPoolSide {
+export abstract class HttpWsSide extends HttpBackendSide {
   protected parser: RequestParser | null = null;
   /** Statistics, durations and the access-log line of each request. */
   protected metrics!: RequestMetrics;

@@ -9,7 +9,8 @@
  * draining, close, and a UDP listener's proc. Every reply lands in the connection's reply line
  * (io/tcp/reply-line.ts): an inline sync reply straight to the cork, an inline Promise and a handler thread's answer
  * in a slot reserved in packet order. The backend reports back through the connection's `BackendConn` methods
- * (refused, handler lost, ring blocked / unblocked, a reply for a slot, a protocol's own later records).
+ * (refused, handler lost, ring blocked / unblocked, a reply for a slot); an HTTP connection's responses come back
+ * through http/http-backend.ts.
  *
  * Cost rule: one backend object per module and thread, made when the thread starts (one class per thread, so each
  * call site sees one shape); `packet` is a direct method call that allocates nothing on the inline sync path.
@@ -78,8 +79,6 @@ export interface BackendConn extends Conn<unknown> {
   /** The way to the hooks is full (a ring): stop reading until `backendUnblocked`. */
   backendBlocked(): void;
   backendUnblocked(): void;
-  /** A later record of the protocol's own path (HTTP responses from a handler thread); payload valid during the call. */
-  backendRecord?(kind: number, seq: number, flags: number, bytes: Uint8Array, off: number, len: number): void;
 }
 
 /** What a packet connection (TCP, TLS, WebSocket) offers its backend: the reply line. */

@@ -24,6 +24,8 @@
  * Connection numbers are per I/O thread (an int32 counter), so a handler keys its maps by (I/O thread, conn).
  */
 
+import { RESPONSE_CHUNK, RESPONSE_CLOSE, RESPONSE_CUT, RESPONSE_DROP, RESPONSE_END, RESPONSE_FAIL, RESPONSE_WHOLE } from "../http/http-backend.ts";
+
 export const FIELDS = 4;
 export const F_KIND = 0;
 export const F_CONN = 1;
@@ -56,24 +58,21 @@ export const K_PS_PUBLISH = 23;
 export const K_PS_SEND = 24;
 export const K_PS_STATE = 25;
 
-/** REPLY / HTTP_RES flags. */
-export const R_CLOSE = 1;
-export const R_DROP = 2;
-export const R_FAIL = 4;
+/**
+ * REPLY / HTTP_RES flags. HTTP_RES carries the response pieces of the HTTP backend interface as they are
+ * (http/http-backend.ts RESPONSE_*: close, drop, fail, whole, chunk, end, cut), so these share their values.
+ */
+export const R_CLOSE = RESPONSE_CLOSE;
+export const R_DROP = RESPONSE_DROP;
+export const R_FAIL = RESPONSE_FAIL;
 export const R_EMPTY = 8;
-export const R_WHOLE = 16;
-export const R_CHUNK = 32;
-export const R_END = 64;
+export const R_WHOLE = RESPONSE_WHOLE;
+export const R_CHUNK = RESPONSE_CHUNK;
+export const R_END = RESPONSE_END;
 /** REPLY: more parts of this reply follow (a reply larger than one ring record). */
 export const R_PART = 128;
 /** HTTP_RES: the handler failed with part of its response out; the I/O thread cuts the connection. */
-export const R_CUT = 256;
-/**
- * HTTP_RES: the records that end a response (after one of them the I/O thread may send the next request). R_FAIL on
- * any HTTP_RES record counts a handler error where the connection lives; the failure is logged on the handler
- * thread, which also answers it (the 500, or the `error` hook's answer).
- */
-export const R_LAST = R_WHOLE | R_END | R_DROP | R_CUT;
+export const R_CUT = RESPONSE_CUT;
 /** HTTP_REQ flags: the route (route.ts, 0-3) in the low bits ... */
 export const Q_ROUTE = 7;
 /** ... and whether the request came over TLS (its fetch-hook URL is https://). */

@@ -4,13 +4,14 @@
  * io/backend.ts): its number in ring records, the link to the handler thread it is pinned to, and the replies that
  * thread owes, by sequence number, each a slot reserved in the connection's reply line (io/tcp/reply-line.ts). It is
  * the pool client's endpoint for that number (pool-client.ts): REPLY records fill their slot, REJECT is a refusal by
- * `accept`, other kinds (HTTP responses) go to the connection's own path (`backendRecord`), and a lost handler
+ * `accept`, HTTP responses go to the connection as response pieces (pool-http.ts), and a lost handler
  * thread or a full ring is passed on.
  */
 import { errorFromWire } from "../errors.ts";
 import type { BackendConn, PacketConn } from "../io/backend.ts";
 import type { Slot } from "../io/tcp/reply-line.ts";
 import type { PoolEndpoint } from "./pool-client.ts";
+import { httpRecord } from "./pool-http.ts";
 import { K_REJECT, K_REPLY, R_CLOSE, R_DROP, R_EMPTY, R_FAIL, R_PART } from "./pool-protocol.ts";
 import type { RingLink } from "./ring-link.ts";
 
@@ -47,7 +48,7 @@ export class PoolSession implements PoolEndpoint {
 
   poolRecord(kind: number, seq: number, flags: number, bytes: Uint8Array, off: number, len: number): void {
     if (kind === K_REJECT) return this.conn.refusedLater((flags & R_FAIL) !== 0);
-    if (kind !== K_REPLY) return this.conn.backendRecord?.(kind, seq, flags, bytes, off, len);
+    if (kind !== K_REPLY) return httpRecord(this.conn, kind, flags, bytes, off);
     const slot = this.owed?.get(seq);
     if (slot === undefined) return;
     if ((flags & R_PART) !== 0) {

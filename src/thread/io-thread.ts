@@ -20,6 +20,8 @@ import { listenTcp } from "../io/tcp/tcp-listener.ts";
 import { adoptLlhttpModule, listenHttp } from "../http/http-listener.ts";
 import { PoolBackend } from "../pool/pool-backend.ts";
 import { InlineBackend } from "../inline/inline-backend.ts";
+import { InlineHttp } from "../inline/inline-http.ts";
+import { PoolHttp } from "../pool/pool-http.ts";
 import { pinThread } from "../io/cpu-affinity.ts";
 import { listenUdp } from "../io/udp/udp-listener.ts";
 import { StatsSlot } from "../stats/stats-slot.ts";
@@ -84,6 +86,7 @@ async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
       pool.servePubsub(hub, () => thread.stats);
       io.backend = pool;
     } else io.backend = new InlineBackend(io);
+    const httpBackend = pool !== null ? new PoolHttp() : new InlineHttp();
     io.accessLog = await openAccessLog(msg.config, io.stats, log);
     const ports: number[] = [];
     for (const b of msg.bindings) {
@@ -96,7 +99,7 @@ async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
       try {
         let l: { port: number; stop(closeActive?: boolean): void };
         if (b.entry.protocol === "tcp" || b.entry.protocol === "tls") l = listenTcp(io, b.entry, service);
-        else if (b.entry.protocol === "http" || b.entry.protocol === "https" || b.entry.protocol === "ws" || b.entry.protocol === "wss") l = listenHttp(io, b.entry, service);
+        else if (b.entry.protocol === "http" || b.entry.protocol === "https" || b.entry.protocol === "ws" || b.entry.protocol === "wss") l = listenHttp(io, b.entry, service, httpBackend);
         else {
           // A UDP socket is closed only after the drain: async replies still owed go out through it.
           const u = await listenUdp(io, b.entry, service);

@@ -23,14 +23,8 @@ export const LAYERS: ReadonlyArray<readonly string[]> = [
   ["index.ts", "self-module.ts", "grocketd.ts", "launch.ts"],
 ];
 
-/** Upward imports not removed yet (issue 13: one backend interface, with inline and pool behind it). */
-const UPWARD: readonly string[] = [
-  // http/ calls into the pool by name on the request path (io/ goes through io/backend.ts).
-  "http/http-connection.ts → pool/pool-protocol.ts",
-  "http/http-pool-side.ts → pool/pool-protocol.ts",
-  "http/http-pool-link.ts → pool/pool-protocol.ts",
-  "http/http-pool-link.ts → pool/pool-session.ts",
-];
+/** Upward imports not removed yet: none since issue 13's backend interfaces (io/backend.ts, http/http-backend.ts). */
+const UPWARD: readonly string[] = [];
 
 const layerOf = (file: string): number => {
   const name = folderOf(file) === "." ? file : folderOf(file);

@@ -11,6 +11,8 @@ import type { ModuleDefinition } from "../../src/module/types.ts";
 import type { RingPair } from "../../src/io/messages.ts";
 import { PoolBackend } from "../../src/pool/pool-backend.ts";
 import { InlineBackend } from "../../src/inline/inline-backend.ts";
+import { InlineHttp } from "../../src/inline/inline-http.ts";
+import { PoolHttp } from "../../src/pool/pool-http.ts";
 
 export interface InProcessServer {
   port: number;
@@ -51,7 +53,7 @@ export function startInProcess<S>(
     def: def as ModuleDefinition<unknown>, moduleIndex: 0, log, maxPacket: config.io.max_packet, highWater: config.io.high_water,
     backend: ctx.backend.forModule(def as ModuleDefinition<unknown>, 0),
   };
-  const listener = protocol === "http" || protocol === "ws" ? listenHttp(ctx, entry, svc) : listenTcp(ctx, entry, svc);
+  const listener = protocol === "http" || protocol === "ws" ? listenHttp(ctx, entry, svc, opts.pool ? new PoolHttp() : new InlineHttp()) : listenTcp(ctx, entry, svc);
   const stopHk = startHousekeeping(ctx);
   return {
     port: listener.port,
