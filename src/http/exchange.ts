@@ -123,9 +123,9 @@ export class HttpExchange {
       const n = this.dispatched;
       (r as Promise<HttpResult>).then(
         (v) => {
-          if (n === this.dispatched) this.settled(v);
+          if (n === this.dispatched) this.settled(v, false);
         },
-        (err) => (n === this.dispatched && !this.res.finished ? this.settledWithError(err) : this.lateFailure(err)),
+        (err) => (n === this.dispatched && !this.res.finished ? this.settled(err, true) : this.lateFailure(err)),
       );
       return;
     }
@@ -151,24 +151,18 @@ export class HttpExchange {
     this.handlerFailed(misuse(Error, "GRK_ERR_NO_RESPONSE", "none", {}));
   }
 
-  private settled(v: HttpResult): void {
+  /** The hook's Promise settled (`failed`: `v` is why), as an event of the connection's own. */
+  private settled(v: unknown, failed: boolean): void {
     const host = this.host;
     if (host.closed) return host.afterClosed();
     const token = host.enterEvent();
+    if (failed) this.handlerFailed(v);
     // A drop() after an await in binary over HTTP: no response, as for a drop() before any await (inline sent a 200
     // with the replies of the packets before it).
-    if (this.binary && host.conn.dropping) {
+    else if (this.binary && host.conn.dropping) {
       host.waiting = false; // no response will come: the close the drop() asked for goes ahead (endEvent)
       host.binaryDropped();
-    } else this.complete(v);
-    host.leaveEvent(token);
-  }
-
-  private settledWithError(err: unknown): void {
-    const host = this.host;
-    if (host.closed) return host.afterClosed();
-    const token = host.enterEvent();
-    this.handlerFailed(err);
+    } else this.complete(v as HttpResult);
     host.leaveEvent(token);
   }
 
@@ -192,7 +186,7 @@ export class HttpExchange {
       const n = this.dispatched;
       answerWithErrorHook(this.def, err, this.req, this.res, this.gone).then(
         () => {
-          if (n === this.dispatched) this.settled(undefined);
+          if (n === this.dispatched) this.settled(undefined, false);
         },
         (e) => (n === this.dispatched && !this.res.finished ? this.errorHookFailed(e) : this.lateFailure(e)),
       );
