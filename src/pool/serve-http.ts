@@ -17,7 +17,7 @@ import { RecordSink, type EmitResponse } from "./record-sink.ts";
 
 /** The exchange's host on a handler thread: what it counts goes on the records; the I/O thread does the rest. */
 class PooledHttpHost implements ExchangeHost {
-  /** The I/O thread decides what a response to a client that left becomes (http/http-pool-side.ts). */
+  /** The I/O thread decides what a response to a client that left becomes (http/http-backend-side.ts). */
   readonly closed = false;
   waiting = false;
 
