@@ -234,6 +234,37 @@ export const ERROR_TABLE = {
   GRK_HTTP_NOT_IMPLEMENTED: { seen: "client", status: 501, meaning: "unknown method or transfer coding (RFC 9110 §9.1, RFC 9112 §6.1)", messages: {} },
   GRK_HTTP_UNAVAILABLE: { seen: "client", status: 503, meaning: "the server is shutting down or the handler is gone", messages: {} },
   GRK_HTTP_VERSION_NOT_SUPPORTED: { seen: "client", status: 505, meaning: "HTTP major version other than 1 (RFC 9110 §15.6.6)", messages: {} },
+  // The llhttp binding (http/llhttp/): the installed binary, or grocketd's own use of the parser going wrong. Parse
+  // errors of the byte stream are not thrown (RequestParser.execute returns them as numbers: the hot path).
+  GRK_ERR_LLHTTP_BINARY: {
+    seen: "start",
+    meaning: "The installed `llhttp-wasm` binary is not the pinned one (hash, imports or exports differ) or cannot be read.",
+    messages: {
+      notPinned: "%{source} does not contain the pinned llhttp 9.3.0 WASM binary: %{found}. Reinstall the exact version pinned in package.json, or update the pin in src/http/llhttp/wasm-loader.ts after reviewing the new binary.",
+      unreadable: "cannot read the llhttp WASM binary from %{pkg}@%{version} (%{file}): %{reason}",
+      adopted: "the llhttp module handed to this thread is not the pinned one: %{found}",
+    },
+  },
+  GRK_ERR_LLHTTP_REENTRANT: {
+    seen: "internal",
+    meaning: "`execute`/`finish` called from inside a parser callback (llhttp is not re-entrant; one shared input buffer).",
+    messages: { reentrant: "RequestParser called from inside a parser callback" },
+  },
+  GRK_ERR_LLHTTP_DESTROYED: {
+    seen: "internal",
+    meaning: "A parser method called after `destroy()`.",
+    messages: { destroyed: "RequestParser used after destroy()" },
+  },
+  GRK_ERR_LLHTTP_ALLOC: {
+    seen: "internal",
+    meaning: "`malloc` inside the WASM instance returned NULL (its memory could not grow).",
+    messages: { malloc: "llhttp WASM malloc(%{size}) failed", parser: "llhttp_alloc failed" },
+  },
+  GRK_ERR_LLHTTP_BAD_LIMITS: {
+    seen: "internal",
+    meaning: "Parser limits are not positive whole numbers.",
+    messages: { limit: "parser limit %{key} must be an integer in 1..2^30, got %{value}" },
+  },
   // The SharedArrayBuffer ring (ring/): grocketd's own use of it going wrong.
   GRK_ERR_RING_RECORD_TOO_LARGE: {
     seen: "internal",

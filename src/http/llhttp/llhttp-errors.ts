@@ -1,24 +1,12 @@
 /**
  * @module http/llhttp/llhttp-errors
- * Failures of the llhttp binding that are programming or installation errors (thrown), each with a stable `code`.
+ * Failures of the llhttp binding that are programming or installation errors (thrown), each with a stable `code`
+ * from the one error table (src/error-table.ts).
  * Parse errors of the byte stream are NOT thrown: `RequestParser.execute` returns them as numbers (hot path).
  */
-import { GrocketdError } from "../../errors.ts";
+import { GrocketdError, errorMessage, type MessageName, type Params, type TableCode } from "../../errors.ts";
 
-export const LlhttpErrorCodes = {
-  /** The installed `llhttp-wasm` binary is not the pinned one (hash, imports or exports differ) or cannot be read. */
-  BINARY: "GRK_ERR_LLHTTP_BINARY",
-  /** `execute`/`finish` was called from inside a parser callback (llhttp is not re-entrant; one shared input buffer). */
-  REENTRANT: "GRK_ERR_LLHTTP_REENTRANT",
-  /** A method was called on a parser after `destroy()`. */
-  DESTROYED: "GRK_ERR_LLHTTP_DESTROYED",
-  /** `malloc` inside the WASM instance returned NULL (WASM memory could not grow). */
-  ALLOC: "GRK_ERR_LLHTTP_ALLOC",
-  /** Parser limits are not positive whole numbers. */
-  BAD_LIMITS: "GRK_ERR_LLHTTP_BAD_LIMITS",
-} as const;
-
-export type LlhttpErrorCode = (typeof LlhttpErrorCodes)[keyof typeof LlhttpErrorCodes];
+export type LlhttpErrorCode = Extract<TableCode, `GRK_ERR_LLHTTP_${string}`>;
 
 export class LlhttpError extends GrocketdError {
   declare readonly code: LlhttpErrorCode;
@@ -27,4 +15,11 @@ export class LlhttpError extends GrocketdError {
     super(code, message, options);
     this.name = "LlhttpError";
   }
+}
+
+/** The LlhttpError for `code` with the message of its template `name` (codes and messages: src/error-table.ts). */
+export function llhttpError<C extends LlhttpErrorCode, M extends MessageName<C>>(
+  code: C, name: M, params: Params<C, M>, options?: { cause?: unknown; problems?: readonly string[] },
+): LlhttpError {
+  return new LlhttpError(code, errorMessage(code, name, params), options);
 }

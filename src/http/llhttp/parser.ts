@@ -29,7 +29,7 @@
  * end in chunked, RFC 9112 §6.3): act on a request at onMessageComplete, or be ready for an error result.
  */
 import { HPE, LLHTTP_TYPE_REQUEST, ParseResult, bindingReason, parseResultName } from "./constants.ts";
-import { LlhttpError, LlhttpErrorCodes } from "./llhttp-errors.ts";
+import { llhttpError } from "./llhttp-errors.ts";
 import { BODY, IDLE, K_NONE, LlhttpCallbacks, llhttpImports, llhttpThread, type HeadEvents } from "./parser-callbacks.ts";
 import { fastScan, type FastHead } from "./fast-path.ts";
 import { MAX_INPUT_BYTES, type WasmRuntime, llhttpRuntime } from "./wasm-runtime.ts";
@@ -86,7 +86,7 @@ export class RequestParser extends LlhttpCallbacks {
     for (const k of ["maxHeadBytes", "maxHeaders", "maxUrlBytes"] as const) {
       const v = limits[k];
       if (!Number.isInteger(v) || v < 1 || v > 0x3fffffff) {
-        throw new LlhttpError(LlhttpErrorCodes.BAD_LIMITS, `parser limit ${k} must be an integer in 1..2^30, got ${v}`);
+        throw llhttpError("GRK_ERR_LLHTTP_BAD_LIMITS", "limit", { key: k, value: String(v) });
       }
     }
     super(limits.maxHeaders);
@@ -231,9 +231,9 @@ export class RequestParser extends LlhttpCallbacks {
 
   private enter(): void {
     if (llhttpThread.current !== null) {
-      throw new LlhttpError(LlhttpErrorCodes.REENTRANT, "RequestParser called from inside a parser callback");
+      throw llhttpError("GRK_ERR_LLHTTP_REENTRANT", "reentrant", {});
     }
-    if (this.ptr === 0) throw new LlhttpError(LlhttpErrorCodes.DESTROYED, "RequestParser used after destroy()");
+    if (this.ptr === 0) throw llhttpError("GRK_ERR_LLHTTP_DESTROYED", "destroyed", {});
   }
 
   /** Reads larger than MAX_INPUT_BYTES: fed in slices (rare, so the subarray views are acceptable here). */

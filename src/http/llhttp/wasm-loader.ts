@@ -18,7 +18,7 @@ import { join } from "node:path";
 // relative to the chunk (resolved below against import.meta.dir).
 import * as llhttpJsFile from "llhttp-wasm/out/index.js" with { type: "file" };
 import llhttpPackage from "llhttp-wasm/package.json" with { type: "json" };
-import { LlhttpError, LlhttpErrorCodes } from "./llhttp-errors.ts";
+import { llhttpError } from "./llhttp-errors.ts";
 import { startupMark } from "../../log/startup-trace.ts";
 
 export const LLHTTP_PACKAGE = "llhttp-wasm";
@@ -125,10 +125,8 @@ export function verifyLlhttpBinary(
     diffNames("exports", expected.exports, WebAssembly.Module.exports(mod).map((d) => d.name), problems);
   }
   if (problems.length > 0 || mod === undefined) {
-    const head = `${source.pkg}@${source.version} (${source.file}) does not contain the pinned llhttp 9.3.0 WASM binary`;
-    throw new LlhttpError(LlhttpErrorCodes.BINARY, `${head}: ${problems.join("; ")}. ` +
-      `Reinstall the exact version pinned in package.json, or update the pin in src/http/llhttp/wasm-loader.ts ` +
-      `after reviewing the new binary.`, { problems });
+    const found = problems.join("; ");
+    throw llhttpError("GRK_ERR_LLHTTP_BINARY", "notPinned", { source: `${source.pkg}@${source.version} (${source.file})`, found }, { problems });
   }
   return mod;
 }
@@ -155,9 +153,7 @@ export function readLlhttpPackageBinary(): { bytes: Uint8Array; source: LlhttpBi
     if (m === null) throw new Error(`no \`binaryString = "<base64>"\` in ${file}`);
     return { bytes: Buffer.from(m[1]!, "base64"), source: { pkg: LLHTTP_PACKAGE, version, file } };
   } catch (err) {
-    throw new LlhttpError(LlhttpErrorCodes.BINARY,
-      `cannot read the llhttp WASM binary from ${LLHTTP_PACKAGE}@${version} (${file}): ` +
-      `${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw llhttpError("GRK_ERR_LLHTTP_BINARY", "unreadable", { pkg: LLHTTP_PACKAGE, version, file, reason: err instanceof Error ? err.message : String(err) }, { cause: err });
   }
 }
 
@@ -183,7 +179,7 @@ export function adoptLlhttpModule(mod: WebAssembly.Module): void {
   diffNames("imports", LLHTTP_IMPORTS, WebAssembly.Module.imports(mod).map((d) => d.name), problems);
   diffNames("exports", LLHTTP_EXPORTS, WebAssembly.Module.exports(mod).map((d) => d.name), problems);
   if (problems.length > 0) {
-    throw new LlhttpError(LlhttpErrorCodes.BINARY, `the llhttp module handed to this thread is not the pinned one: ${problems.join("; ")}`, { problems });
+    throw llhttpError("GRK_ERR_LLHTTP_BINARY", "adopted", { found: problems.join("; ") }, { problems });
   }
   cachedModule = mod;
 }

@@ -5,7 +5,7 @@
  * Also the views over WASM memory: memory only grows inside malloc, and a grown memory has a new ArrayBuffer, so
  * the views are re-created there and nowhere else (undici's client-h1 does the same).
  */
-import { LlhttpError, LlhttpErrorCodes } from "./llhttp-errors.ts";
+import { llhttpError } from "./llhttp-errors.ts";
 import type { LatinBuffer } from "./parsed-head.ts";
 import { type LlhttpExports, type LlhttpImports, instantiateLlhttp } from "./wasm-loader.ts";
 
@@ -37,7 +37,7 @@ export class WasmRuntime {
   /** WASM malloc; throws GRK_ERR_LLHTTP_ALLOC on NULL. Re-creates the views if memory grew. */
   malloc(size: number): number {
     const ptr = this.exp.malloc(size);
-    if (ptr === 0) throw new LlhttpError(LlhttpErrorCodes.ALLOC, `llhttp WASM malloc(${size}) failed`);
+    if (ptr === 0) throw llhttpError("GRK_ERR_LLHTTP_ALLOC", "malloc", { size });
     this.refreshViews();
     return ptr;
   }
@@ -45,7 +45,7 @@ export class WasmRuntime {
   /** llhttp_alloc; the same NULL check and view refresh. */
   allocParser(type: number): number {
     const ptr = this.exp.llhttp_alloc(type);
-    if (ptr === 0) throw new LlhttpError(LlhttpErrorCodes.ALLOC, "llhttp_alloc failed");
+    if (ptr === 0) throw llhttpError("GRK_ERR_LLHTTP_ALLOC", "parser", {});
     this.refreshViews();
     return ptr;
   }
