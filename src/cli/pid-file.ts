@@ -53,7 +53,7 @@ export function readPid(path: string): number | string {
 }
 
 /** The process's arguments, [] when no such process runs, null when this platform cannot tell. */
-export function commandLine(pid: number): string[] | null {
+function commandLine(pid: number): string[] | null {
   try {
     process.kill(pid, 0);
   } catch (err) {

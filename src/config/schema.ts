@@ -9,7 +9,7 @@ import { valueAt } from "./value-at.ts";
 
 let layerSchema: z.ZodType<ConfigLayer> | undefined;
 
-export function getLayerSchema(): z.ZodType<ConfigLayer> {
+function getLayerSchema(): z.ZodType<ConfigLayer> {
   return (layerSchema ??= buildLayerSchema());
 }
 

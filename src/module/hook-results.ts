@@ -43,7 +43,7 @@ export function isLength(n: unknown): n is number {
 }
 
 /** A value as a log line shows it: its type, and the value itself when it is short. */
-export function describeValue(v: unknown): string {
+function describeValue(v: unknown): string {
   if (v === null) return "null";
   const t = typeof v;
   if (t === "number" || t === "bigint" || t === "boolean") return `a ${t} (${String(v)})`;

@@ -23,7 +23,7 @@ const semverRange = z.string({ message: "expected a string" }).refine(isSemverRa
 export { RUNTIME_LIBRARY };
 
 /** Duck-typed so a schema made by another copy of zod is accepted too; `shape` lists the keys for typo checks. */
-export function isZodObjectLike(v: unknown): v is z.ZodObject {
+function isZodObjectLike(v: unknown): v is z.ZodObject {
   return (
     typeof v === "object" &&
     v !== null &&
@@ -79,7 +79,7 @@ const manifestSchema = z.strictObject({
 });
 
 /** Fields a module may have; the error for a typo lists them. */
-export const manifestFields: readonly string[] = Object.keys(manifestSchema.shape);
+const manifestFields: readonly string[] = Object.keys(manifestSchema.shape);
 
 /** The fields allowed where an unknown one was found (top level, a library, a class). */
 function knownAt(path: readonly string[]): readonly string[] {

@@ -49,7 +49,7 @@ export function resolveModules(modules: readonly LoadedModule[]): Resolution {
   return resolveLibraries(modules.map((m) => ({ name: m.def.name, file: m.file, provides: m.def.provides, requires: m.def.requires })));
 }
 
-export function portsOf(bindings: readonly Binding[]): PortInfo[] {
+function portsOf(bindings: readonly Binding[]): PortInfo[] {
   return bindings.map((b) => ({ url: b.entry.url, protocol: b.entry.protocol, hostname: b.entry.hostname, port: b.entry.port, module: b.module }));
 }
 
