@@ -25,7 +25,11 @@ export abstract class StreamOutput {
   /** This connection's bytes taken by the kernel (the access log); the thread's live sum is in io.stats. */
   bytesOut = 0;
   protected out: OutputQueue | null = null;
-  protected readonly gate: ReadGate;
+  /**
+   * Made on the first pause or backlog, not at accept (issue 17: an idle connection should cost little): most
+   * connections never pause, and the gate with its owner object and closures was ~6 objects each.
+   */
+  private gateMade: ReadGate | null = null;
 
   constructor(
     readonly socket: AnySocket,
@@ -33,6 +37,14 @@ export abstract class StreamOutput {
     readonly svc: StreamService,
   ) {
     this.lastActive = io.clock;
+  }
+
+  /** The read gate, made on first use. */
+  protected get gate(): ReadGate {
+    return this.gateMade ?? this.makeGate();
+  }
+
+  private makeGate(): ReadGate {
     // The gate calls back into protected members (subclasses override them), hence an owner object of its own.
     const self = this;
     const owner: BacklogOwner = {
@@ -42,7 +54,7 @@ export abstract class StreamOutput {
       backlogReady: () => this.backlogReady(),
       resumeBacklog: () => this.resumeBacklog(),
     };
-    this.gate = new ReadGate(socket, owner);
+    return (this.gateMade = new ReadGate(this.socket, owner));
   }
 
   // ---- reading ----
@@ -52,30 +64,33 @@ export abstract class StreamOutput {
   }
 
   protected resumeFor(reason: number): void {
-    this.gate.resume(reason);
+    // No gate yet: nothing was ever paused.
+    this.gateMade?.resume(reason);
   }
 
   isPausedFor(reason: number): boolean {
-    return this.gate.has(reason);
+    const g = this.gateMade;
+    return g !== null && g.has(reason);
   }
 
   /** Input received waits unanswered (see ReadGate#backlogged). */
   get backlogged(): boolean {
-    return this.gate.backlogged;
+    const g = this.gateMade;
+    return g !== null && g.backlogged;
   }
 
   set backlogged(v: boolean) {
-    this.gate.backlogged = v;
+    if (v || this.gateMade !== null) this.gate.backlogged = v;
   }
 
   /** At the end of an event that left a backlog: stop reading until it is answered (ReadGate#holdBacklog). */
   continueBacklog(): void {
-    this.gate.holdBacklog();
+    this.gateMade?.holdBacklog();
   }
 
   /** The backlog is answered: read again (unless another reason still holds reading). */
   backlogCleared(): void {
-    this.gate.cleared();
+    this.gateMade?.cleared();
   }
 
   /** True when the backlog may be answered now: by default, when the output is back under high water. */
