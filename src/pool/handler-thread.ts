@@ -222,6 +222,7 @@ function attach(io: number, pair: RingPair): void {
       }
     },
     (err) => log.error("handler ring record failed", { io, error: describeError(err) }),
+    stats.fields,
   );
   // That I/O thread was replaced: its connections on this link are gone.
   detach(io);

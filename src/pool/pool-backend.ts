@@ -27,7 +27,7 @@ export class PoolBackend implements Backend {
     pairs: readonly RingPair[],
     log: Logger,
   ) {
-    this.client = new PoolClient(pairs, log);
+    this.client = new PoolClient(pairs, log, io.stats);
   }
 
   /** Handler threads' pushes, subscriptions, publishes and sends go to this thread's hub (pubsub-records.ts). */

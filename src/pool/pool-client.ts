@@ -60,6 +60,8 @@ export class PoolClient {
   constructor(
     pairs: readonly RingPair[],
     private readonly log: Logger,
+    /** This thread's stats fields: the links count ring records, wake-ups and notifies there (S_POOL_RECORDS...). */
+    private readonly counters?: Float64Array,
   ) {
     pairs.forEach((pair, j) => this.open(j, pair));
   }
@@ -78,6 +80,7 @@ export class PoolClient {
         else endpoints.get(no)?.poolRecord(kind, seq, flags, bytes, off, len);
       },
       (err) => this.log.error("pool record failed", { handler: j, error: describeError(err) }),
+      this.counters,
     );
     link.onBlocked = () => {
       for (const e of endpoints.values()) e.ringBlocked();

@@ -11,6 +11,7 @@ import { RECORD_HEADER_BYTES, normalizeCapacity } from "../ring/ring-layout.ts";
 import { recordTooLarge } from "../ring/ring-errors.ts";
 import { Ring } from "../ring/ring.ts";
 import type { RingConsumer } from "../ring/ring-consumer.ts";
+import { S_POOL_RECORDS } from "../stats/stat-fields.ts";
 import { FIELDS, F_CONN, F_FLAGS, F_KIND, F_SEQ, Writer } from "./pool-protocol.ts";
 
 /** Called per incoming record; `bytes[off..off+len)` is the payload, valid only during the call. */
@@ -54,6 +55,8 @@ export class RingLink {
     side: "io" | "handler",
     private readonly onRecord: PoolRecordHandler,
     private readonly onError: (err: unknown) => void,
+    /** This thread's stats fields: records read, wake-ups and notifies of both rings are counted there. */
+    counters?: Float64Array,
   ) {
     const txSab = side === "io" ? pair.req : pair.res;
     const rxSab = side === "io" ? pair.res : pair.req;
@@ -61,6 +64,10 @@ export class RingLink {
     this.rxRing = Ring.attach(rxSab);
     this.rx32 = new Int32Array(this.rxRing.bytes.buffer, this.rxRing.bytes.byteOffset, this.rxRing.capacity >>> 2);
     this.w = new Writer(this.tx.ring.bytes, 0);
+    if (counters !== undefined) {
+      this.tx.ring.countInto(counters, S_POOL_RECORDS);
+      this.rxRing.countInto(counters, S_POOL_RECORDS);
+    }
     // Records go out once per event-loop turn: every packet read in one turn wakes the other thread at most once.
     this.tx.ring.deferPublish = true;
   }

@@ -57,6 +57,11 @@ export interface RingStats {
   producerWakeups: number;
 }
 
+/** Offsets of this thread's ring counters (countInto): records polled, wake-ups, notifies. */
+export const C_POLLED = 0;
+export const C_WAKEUPS = 1;
+export const C_NOTIFIES = 2;
+
 const RESOLVED: Promise<void> = Promise.resolve();
 const RESOLVED_TRUE: Promise<boolean> = Promise.resolve(true);
 
@@ -82,6 +87,10 @@ export class Ring {
   #pushed: number;
   #resOff = -1;
   #resLen = 0;
+
+  /** This object's counters, or its owner's (`countInto`): records polled, wake-ups, notifies at #cb + C_*. */
+  #cnt: Float64Array = new Float64Array(3);
+  #cb = 0;
 
   /** Pending #sleep calls on this object: [consumer sleeping, producer waiting]. */
   readonly #waiters = [0, 0];
@@ -243,6 +252,7 @@ export class Ring {
     if (Atomics.load(h, I_CONSUMER_SLEEPING) !== 0) {
       Atomics.store(h, I_CONSUMER_SLEEPING, 0);
       Atomics.add(h, I_CONSUMER_WAKEUPS, 1);
+      this.#cnt[this.#cb + C_NOTIFIES]!++;
       Atomics.notify(h, I_CONSUMER_SLEEPING);
     }
   }
@@ -295,6 +305,7 @@ export class Ring {
     } finally {
       if (tail !== published) this.#publishTail(tail, n - nPublished);
       else this.#tail = tail;
+      this.#cnt[this.#cb + C_POLLED]! += n;
     }
     return n;
   }
@@ -325,6 +336,7 @@ export class Ring {
     // Aborting must release a pending waitAsync; we cannot cancel it, so we satisfy it (a spurious wake-up).
     const onAbort = (): void => {
       Atomics.store(h, flag, 0);
+      this.#cnt[this.#cb + C_NOTIFIES]!++;
       Atomics.notify(h, flag);
     };
     signal?.addEventListener("abort", onAbort, { once: true });
@@ -336,7 +348,7 @@ export class Ring {
         if (ready()) return true;
         const left = deadline - performance.now();
         if (left <= 0 || signal?.aborted) return false;
-        await waitOn(h, flag, 1, left);
+        if (await waitOn(h, flag, 1, left) !== "not-equal") this.#cnt[this.#cb + C_WAKEUPS]!++;
       }
     } finally {
       // Another waiter of ours on the same flag still needs it set, or the other thread would not notify it.
@@ -362,11 +374,29 @@ export class Ring {
     if (Atomics.load(h, I_PRODUCER_WAITING) !== 0) {
       Atomics.store(h, I_PRODUCER_WAITING, 0);
       Atomics.add(h, I_PRODUCER_WAKEUPS, 1);
+      this.#cnt[this.#cb + C_NOTIFIES]!++;
       Atomics.notify(h, I_PRODUCER_WAITING);
     }
   }
 
   // ---------------------------------------------------------------- statistics (either thread)
+
+  /**
+   * Counts what this thread's object does into `arr` (a thread's stats fields): records polled at `base + C_POLLED`,
+   * wake-ups (a wait that slept and was resumed: notified or timed out) at `base + C_WAKEUPS`, Atomics.notify
+   * calls made at `base + C_NOTIFIES`. Several rings may count into the same fields (they add up).
+   */
+  countInto(arr: Float64Array, base: number): void {
+    this.#cnt = arr;
+    this.#cb = base;
+  }
+
+  /** This object's counts (those of every ring counting into the same fields, after `countInto`). */
+  counts(): { polled: number; wakeups: number; notifies: number } {
+    const c = this.#cnt;
+    const b = this.#cb;
+    return { polled: c[b + C_POLLED]!, wakeups: c[b + C_WAKEUPS]!, notifies: c[b + C_NOTIFIES]! };
+  }
 
   /** Bytes in use, records and padding included. */
   usedBytes(): number {

@@ -83,6 +83,13 @@ export const S_ERR_UNCAUGHT = 30;
  * replies (io/udp/udp-framing.ts: MAX_OWED_PER_SENDER, HELD_SENDERS); the listener's own `overloaded` count, summed.
  */
 export const S_UDP_OVERLOADED = 31;
+// Handler pool rings (both roles; src/ring/ring.ts countInto: these three in this order).
+/** Records read from the handler-pool rings (on an I/O thread: replies; on a handler thread: requests). */
+export const S_POOL_RECORDS = 32;
+/** Times this thread's ring waits slept and were resumed (woken by the other thread, or timed out). */
+export const S_POOL_WAKEUPS = 33;
+/** Atomics.notify calls this thread made on the handler-pool rings (only to a side that sleeps). */
+export const S_POOL_NOTIFIES = 34;
 /** Fixed fields per slot, with room to add counters without changing the slot layout. */
 export const FIXED_FIELDS = 40;
 
@@ -142,6 +149,9 @@ export const IO_FAMILIES: readonly Family[] = [
   { name: "pubsub_subscriptions", kind: "gauge", help: "Topic subscriptions on this thread.", fields: [S_PS_SUBSCRIPTIONS] },
   { name: "pubsub_topics", kind: "gauge", help: "Topics with a subscriber on this thread.", fields: [S_PS_TOPICS] },
   { name: "udp_overloaded_total", kind: "counter", help: "UDP datagrams dropped unanswered: their sender or listener held too many pending async replies.", fields: [S_UDP_OVERLOADED] },
+  { name: "pool_records_total", kind: "counter", help: "Records read from the handler-pool rings (replies, pushes).", fields: [S_POOL_RECORDS] },
+  { name: "pool_wakeups_total", kind: "counter", help: "Times a handler-pool ring wait on this thread slept and was woken.", fields: [S_POOL_WAKEUPS] },
+  { name: "pool_notifies_total", kind: "counter", help: "Wake-ups (Atomics.notify) this thread sent on the handler-pool rings.", fields: [S_POOL_NOTIFIES] },
 ];
 
 /** The families a process's main thread counts too (label `thread="main"`): its topic relay's drops. */
@@ -151,6 +161,9 @@ export const MAIN_FAMILIES: ReadonlySet<string> = new Set(["pubsub_dropped_total
 export const HANDLER_FAMILIES: readonly Family[] = [
   { name: "handler_packets_total", kind: "counter", help: "Packets run by proc on a handler thread.", fields: [S_PACKETS] },
   { name: "handler_http_requests_total", kind: "counter", help: "HTTP requests run on a handler thread.", fields: [S_HTTP_REQUESTS] },
+  { name: "handler_pool_records_total", kind: "counter", help: "Records a handler thread read from its pool rings (requests, opens, closes).", fields: [S_POOL_RECORDS] },
+  { name: "handler_pool_wakeups_total", kind: "counter", help: "Times a handler thread's ring wait slept and was woken.", fields: [S_POOL_WAKEUPS] },
+  { name: "handler_pool_notifies_total", kind: "counter", help: "Wake-ups (Atomics.notify) a handler thread sent on its pool rings.", fields: [S_POOL_NOTIFIES] },
   { name: "handler_uncaught_errors_total", kind: "counter", help: "Uncaught exceptions in module code on a handler thread (each recycles it).", fields: [S_ERR_UNCAUGHT] },
 ];
 

@@ -209,6 +209,24 @@ describe("Ring, one thread", () => {
     expect(r.poll(() => {})).toBe(0);
   });
 
+  test("countInto: records polled, wake-ups (waits that slept) and notifies (only to a sleeper) land in the owner's fields", async () => {
+    const r = Ring.create(4096);
+    const fields = new Float64Array(8);
+    r.countInto(fields, 4);
+    r.deferPublish = true;
+    for (let i = 0; i < 3; i++) r.push(bytesOf(i, 8));
+    r.flush(); // nobody sleeps: no notify
+    expect(drain(r).length).toBe(3);
+    expect(r.counts()).toEqual({ polled: 3, wakeups: 0, notifies: 0 });
+    const woken = r.waitForData(2000);
+    for (let i = 0; i < 4; i++) r.push(bytesOf(i, 8));
+    r.flush();
+    expect(await woken).toBe(true);
+    expect(drain(r).length).toBe(4);
+    expect(await r.waitForData(0)).toBe(false); // a zero timeout does not sleep
+    expect(Array.from(fields)).toEqual([0, 0, 0, 0, 7, 1, 1, 0]);
+  });
+
   test("a record of the largest size fits even when the head is mid-ring", () => {
     const r = Ring.create(256);
     r.push(bytesOf(0, 100));
