@@ -20,7 +20,8 @@ export abstract class HttpBodySide extends HttpWsSide {
   /** Reading stopped because `streamed` is full (the hook is not reading its body). */
   protected bodyPaused = false;
 
-  protected abstract feed(chunk: Uint8Array): void;
+  /** Parses one read's bytes as a read event; `now` is performance.now() for it. */
+  protected abstract feed(chunk: Uint8Array, now: number): void;
   protected abstract beginRequest(p: RequestParser, body: Uint8Array): void;
 
   /** A `fetch` hook's request with a body: the hook runs now, at the end of the head, fed the body as it arrives. */
@@ -38,7 +39,7 @@ export abstract class HttpBodySide extends HttpWsSide {
     this.rest = null;
     if (r !== null && !this.stopReading) {
       this.inEvent = true;
-      this.feed(r);
+      this.feed(r, performance.now());
       this.inEvent = false;
       this.endEvent();
     }

@@ -117,7 +117,8 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
 
   // ---- feed and backlog ----
 
-  onData(chunk: Uint8Array): void {
+  /** `now`: performance.now() at this read (the listener's, shared with the Date line). */
+  onData(chunk: Uint8Array, now = performance.now()): void {
     if (this.stopReading) return;
     this.lastActive = this.io.clock;
     this.io.stats[S_BYTES_IN] += chunk.length;
@@ -128,13 +129,13 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
       return;
     }
     this.inEvent = true;
-    this.feed(chunk);
+    this.feed(chunk, now);
     this.inEvent = false;
     this.endEvent();
   }
 
-  protected feed(chunk: Uint8Array): void {
-    this.metrics.eventBegan();
+  protected feed(chunk: Uint8Array, now: number): void {
+    this.metrics.eventBegan(now);
     this.parseRead(chunk);
     this.metrics.eventEnded();
   }

@@ -1,7 +1,7 @@
 /**
  * @module http/http-listener
  * An `http://` (or `https://`) listen entry: the module's `http` hook and binary over HTTP, through HttpConnection;
- * the thread's `Date` header is refreshed (at most once a second) on each read.
+ * the thread's `Date` header is brought up to date on each read, from the clock reading the read event takes anyway.
  */
 import type { TCPSocketListener } from "bun";
 import { formatListenUrl, isWsProtocol, type ListenEntry } from "../config/listen-url.ts";
@@ -25,8 +25,9 @@ export function listenHttp(io: IoContext, entry: ListenEntry, base: StreamServic
   // Compile and verify llhttp now (SHA-256, imports, exports): a wrong install fails the thread's start, not a request.
   llhttpModule();
   const d = (date ??= new DateHeader());
-  // Reads refresh it on the hot path; this keeps it right for responses sent later (async hooks, streams) on a thread
-  // that reads nothing meanwhile. Unref'd: it never keeps a thread alive.
+  // Reads bring it up to date on the hot path (from their own clock reading, see date-header.ts); this re-reads the wall
+  // clock and keeps it right for responses sent later (async hooks, streams) on a thread that reads nothing meanwhile.
+  // Unref'd: it never keeps a thread alive.
   dateTimer ??= setInterval(() => d.refresh(), 1000).unref();
   const server = io.config.http.server_header;
   const svc: HttpService = {
@@ -45,8 +46,10 @@ export function listenHttp(io: IoContext, entry: ListenEntry, base: StreamServic
     create: (s) => new HttpConnection(s as never, io, svc),
     opened: (c) => c.opened(),
     data(c, chunk) {
-      d.refresh();
-      c.onData(chunk);
+      // One clock reading per read event: the Date line and the request durations (request-metrics.ts) share it.
+      const now = performance.now();
+      d.at(now);
+      c.onData(chunk, now);
     },
   });
   // The histogram's `listener` label: the URL with the port actually bound (port 0 picks one). No connection can

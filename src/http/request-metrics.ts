@@ -2,7 +2,8 @@
  * @module http/request-metrics
  * What an HTTP connection records of each request: when it began and ended (the duration histogram), its status
  * class and request count (the thread's statistics), and its access-log line (access-line.ts, when the log is on).
- * The clock is read once per read event (`eventT`, 0 outside one) and shared by every request the event completes
+ * The clock is read once per read event (`eventT`, 0 outside one; the listener's reading, which the Date line shares)
+ * and shared by every request the event completes
  * and every response it finishes: at ~80 ns a read, a clock per request cost a 16-deep pipeline a quarter of its
  * throughput, and time spent inside one event (microseconds) cannot move a request out of the histogram's first
  * bucket (0.5 ms).
@@ -29,8 +30,9 @@ export class RequestMetrics {
     readonly access: HttpAccessLine | null,
   ) {}
 
-  eventBegan(): void {
-    this.eventT = performance.now();
+  /** `now`: performance.now() at the start of the read event (the caller's reading). */
+  eventBegan(now: number): void {
+    this.eventT = now;
   }
 
   eventEnded(): void {
