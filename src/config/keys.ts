@@ -3,21 +3,23 @@
  * Every configuration key in one table: its zod type, its default, and the sentence that documents it. The zod
  * schemas (config/schema.ts), the environment mapping (config/env.ts) and docs/config.md are all derived from here,
  * so a key cannot exist in one place and be missing from another.
+ * `z` here is config/schema-shape.ts: zod's builder calls, recorded rather than run, so that a valid config is
+ * checked without loading zod (config/fast-parse.ts) and zod runs, with these very calls, only to report a problem.
  */
-import { z } from "zod";
+import { z, type Shape } from "./schema-shape.ts";
 import { parseListenUrl } from "./listen-url.ts";
 import { cpuCount } from "./cpu-count.ts";
 import { formatProblem } from "./log-template.ts";
 
 export interface KeySpec<T = unknown> {
-  readonly schema: z.ZodType<T>;
+  readonly schema: Shape<T>;
   readonly default: T;
   readonly doc: string;
   /** The original grocket ini key this replaces, for the mapping table in the docs. */
   readonly original?: string | undefined;
 }
 
-function key<T>(schema: z.ZodType<T>, def: T, doc: string, original?: string): KeySpec<T> {
+function key<T>(schema: Shape<T>, def: T, doc: string, original?: string): KeySpec<T> {
   // Spelled out so the type holds under exactOptionalPropertyTypes too (src/build/build-types.ts compiles the
   // public surface, which reaches this file through `Config`, with that option).
   return original === undefined ? { schema, default: def, doc } : { schema, default: def, doc, original };

@@ -1,22 +1,35 @@
 /**
  * @module config/schema
- * zod schemas derived from the key table: a layer schema (every key optional, unknown keys rejected) used to
- * validate each source on its own, so an error can say which source gave the bad value.
+ * The layer schema derived from the key table (every key optional, unknown keys rejected), used to validate each
+ * source on its own, so an error can say which source gave the bad value. It is a description
+ * (config/schema-shape.ts): a valid layer is accepted by config/fast-parse.ts without zod; any other goes to the zod
+ * schema compiled from the same description (config/zod-compile.ts, loaded then), whose issues are reported.
  */
-import { z } from "zod";
+import type { z as Zod } from "zod";
+import { fastParse } from "./fast-parse.ts";
 import { keysOf, sectionNames, type ConfigLayer } from "./keys.ts";
+import { z, type Shape } from "./schema-shape.ts";
 import { valueAt } from "./value-at.ts";
 
-let layerSchema: z.ZodType<ConfigLayer> | undefined;
+let layerSchema: Shape<ConfigLayer> | undefined;
 
-function getLayerSchema(): z.ZodType<ConfigLayer> {
+/** The description every config source is validated against (built on first use). */
+export function getLayerSchema(): Shape<ConfigLayer> {
   return (layerSchema ??= buildLayerSchema());
 }
 
-function buildLayerSchema(): z.ZodType<ConfigLayer> {
-  const sections: Record<string, z.ZodType> = {};
+/** How many layers zod has judged in this thread (those fast-parse did not accept): for tests of the fast path. */
+export let zodLayerRuns = 0;
+
+/** The real zod schema of a description; loads zod (a separate chunk in dist/bundle/) on first use. */
+export function zodOf<T>(shape: Shape<T>): Zod.ZodType<T> {
+  return (require("./zod-compile.ts") as typeof import("./zod-compile.ts")).toZod(shape);
+}
+
+function buildLayerSchema(): Shape<ConfigLayer> {
+  const sections: Record<string, Shape> = {};
   for (const s of sectionNames()) {
-    const shape: Record<string, z.ZodType> = {};
+    const shape: Record<string, Shape> = {};
     for (const [k, spec] of Object.entries(keysOf(s))) shape[k] = spec.schema.optional();
     sections[s] = z.strictObject(shape).optional();
   }
@@ -24,7 +37,7 @@ function buildLayerSchema(): z.ZodType<ConfigLayer> {
   // configSchema once the modules are loaded (config/module-sections.ts).
   const table = 'expected a table [modules.<name>] of the module\'s settings';
   sections.modules = z.record(z.string(), z.record(z.string(), z.unknown(), { message: table }), { message: table }).optional();
-  return z.strictObject(sections) as unknown as z.ZodType<ConfigLayer>;
+  return z.strictObject(sections) as unknown as Shape<ConfigLayer>;
 }
 
 export interface LayerIssue {
@@ -40,7 +53,11 @@ export interface LayerIssue {
 
 /** Validates one layer; returns the typed layer or the list of issues (all of them, not only the first). */
 export function validateLayer(raw: unknown): { ok: true; layer: ConfigLayer } | { ok: false; issues: LayerIssue[] } {
-  const r = getLayerSchema().safeParse(raw);
+  const schema = getLayerSchema();
+  const fast = fastParse(schema, raw);
+  if (fast !== undefined) return { ok: true, layer: fast.value };
+  zodLayerRuns++;
+  const r = zodOf(schema).safeParse(raw);
   if (r.success) return { ok: true, layer: r.data };
   const issues: LayerIssue[] = [];
   for (const issue of r.error.issues) {

@@ -4,11 +4,15 @@
  * that hooks are functions, that unknown fields are typos, the libraries it provides and requires, its config
  * schema, and that the module serves (or provides) something.
  * Every problem names the module file, the field (a dotted path for nested ones), what was expected and what was found.
+ * The schema is a description (config/schema-shape.ts): a valid definition passes config/fast-parse.ts without zod;
+ * any other is judged by the zod schema compiled from it (config/zod-compile.ts), whose issues are reported.
  */
-import { z } from "zod";
+import type { z as Zod } from "zod";
+import { z } from "../config/schema-shape.ts";
+import { fastParse } from "../config/fast-parse.ts";
 import { grocketdError } from "../errors.ts";
 import { API_VERSION } from "../version.ts";
-import { formatValue } from "../config/schema.ts";
+import { formatValue, zodOf } from "../config/schema.ts";
 import { isSemverRange, isSemverVersion, satisfies } from "./semver.ts";
 import type { ModuleDefinition } from "./types.ts";
 import { valueAt } from "../config/value-at.ts";
@@ -23,7 +27,7 @@ const semverRange = z.string({ message: "expected a string" }).refine(isSemverRa
 export { RUNTIME_LIBRARY };
 
 /** Duck-typed so a schema made by another copy of zod is accepted too; `shape` lists the keys for typo checks. */
-function isZodObjectLike(v: unknown): v is z.ZodObject {
+function isZodObjectLike(v: unknown): v is Zod.ZodObject {
   return (
     typeof v === "object" &&
     v !== null &&
@@ -51,14 +55,15 @@ const librarySchema = z.strictObject(
 );
 const libraryName = z.string().regex(NAME_RE, { message: `expected a library name of ${nameRule}, like "kv"` });
 
-const manifestSchema = z.strictObject({
+/** The description of a module definition (exported for test/config/fast-parse.test.ts). */
+export const manifestSchema = z.strictObject({
   name: z.string({ message: "expected a string" }).regex(NAME_RE, { message: `expected a name of ${nameRule}, like "echo"` }),
   version: semverVersion,
   grocketd: z.string({ message: "expected a string" }).refine(isSemverRange, { message: 'expected a semver range like "^0.1.0"' }),
   description: z.string({ message: "expected a string" }).optional(),
   config: hook.optional(),
   configSchema: z
-    .custom<z.ZodObject>(isZodObjectLike, { message: "expected a zod object schema like z.object({ ... })" })
+    .custom<Zod.ZodObject>(isZodObjectLike, { message: "expected a zod object schema like z.object({ ... })" })
     .optional(),
   provides: z.record(libraryName, librarySchema, { message: "expected a table of libraries { name: { version, classes } }" }).optional(),
   requires: z.record(libraryName, semverRange, { message: 'expected a table of library ranges like { kv: "^1.0.0" }' }).optional(),
@@ -101,8 +106,8 @@ export function validateManifest(value: unknown, file: string): ModuleDefinition
     throw grocketdError("GRK_ERR_MODULE_MANIFEST", "notAModule", { file, got: value === undefined ? "no default export" : formatValue(value) });
   }
   const problems: string[] = [];
-  const r = manifestSchema.safeParse(value);
-  if (!r.success) {
+  const r = fastParse(manifestSchema, value) !== undefined ? undefined : zodOf(manifestSchema).safeParse(value);
+  if (r !== undefined && !r.success) {
     for (const issue of r.error.issues) {
       const path = issue.path.map(String);
       if (issue.code === "unrecognized_keys") {
