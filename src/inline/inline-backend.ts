@@ -1,18 +1,19 @@
 /**
  * @module inline/inline-backend
- * The inline backend (`worker.disabled = true`, the default): the module's hooks run on the I/O thread, called here
- * for every stream transport — accept, proc for each packet, draining, close — with what each may return checked in
- * one place (module/hook-results.ts) and routed into the connection's reply line (io/tcp/reply-line.ts): a ready
- * reply straight to the cork, a Promise into a slot in packet order. One object per module and thread; `packet` is
- * the per-packet path: one call of the module's proc, no allocation when it answers synchronously.
+ * The inline backend (`worker.disabled = true`, the default): the module's hooks run on the I/O thread, called for
+ * every stream transport — accept, proc for each packet, draining, close — through module/hook-calls.ts (the same
+ * calls and result rules a handler thread and a UDP listener use); this file routes the answers into the
+ * connection's reply line (io/tcp/reply-line.ts): a ready reply straight to the cork, a Promise into a slot in packet
+ * order. One object per module and thread; `packet` is the per-packet path: one call of the module's proc, no
+ * allocation when it answers synchronously.
  */
-import type { Conn, ModuleDefinition, Reply } from "../module/types.ts";
-import { REPLY_BAD, REPLY_LATER, REPLY_NONE, badReplyMessage, replyKind } from "../module/hook-results.ts";
+import type { ModuleDefinition, Reply } from "../module/types.ts";
+import {
+  ACCEPT_THREW, ACCEPTED, callAccept, callClose, callDraining, callProc, failureCause, failureLine, type ProcHook, type ReplyHook, type ReplyTarget,
+} from "../module/hook-calls.ts";
 import type { Backend, BackendConn, DatagramProc, ModuleBackend, PacketConn } from "../io/backend.ts";
 import type { IoContext } from "../io/io-context.ts";
 import { S_ERR_HANDLER } from "../stats/stat-fields.ts";
-
-type Proc = (packet: Uint8Array, conn: Conn<unknown>) => unknown;
 
 export class InlineBackend implements Backend {
   constructor(private readonly io: IoContext) {}
@@ -28,82 +29,36 @@ export class InlineBackend implements Backend {
   async stop(): Promise<void> {}
 }
 
-class InlineModule implements ModuleBackend {
+class InlineModule implements ModuleBackend, ReplyTarget<PacketConn> {
   readonly inline = true;
   /** The module's proc (a module without one fails each packet as a throwing proc would; udp-listener.ts refuses it). */
-  private readonly proc: Proc;
+  private readonly proc: ProcHook;
 
   constructor(
     private readonly io: IoContext,
     private readonly def: ModuleDefinition<unknown>,
   ) {
-    this.proc = def.proc as Proc;
+    this.proc = def.proc as ProcHook;
   }
 
   open(c: BackendConn): boolean {
-    const accept = this.def.accept;
-    if (accept === undefined) return true;
-    let r: unknown;
-    try {
-      r = accept(c as Conn<undefined>);
-    } catch (err) {
-      this.io.noisy.error("accept threw; connection refused", { module: this.def.name, conn: c.id }, err);
-      this.io.stats[S_ERR_HANDLER]++;
-      return false;
-    }
-    if (r === false) return false;
-    c.state = r;
-    return true;
+    const r = callAccept(this.def, c, this.io.noisy);
+    if (r === ACCEPT_THREW) this.io.stats[S_ERR_HANDLER]++;
+    return r === ACCEPTED;
   }
 
   packet(c: PacketConn, packet: Uint8Array, buf: Uint8Array, off: number, n: number): void {
-    let r: unknown;
-    try {
-      r = this.proc(packet, c);
-    } catch (err) {
-      c.handlerFailed("proc threw; closing connection", err);
-      return;
-    }
-    if (c.dropping) return;
-    if (r === packet) {
-      c.replyRange(packet, buf, off, n);
-      return;
-    }
-    const k = replyKind(r);
-    if (k === REPLY_NONE) return;
-    if (k === REPLY_LATER) c.replyLater(r as PromiseLike<Reply>, "proc", true);
-    else if (k === REPLY_BAD) c.handlerFailed(`${badReplyMessage("proc", r)}; closing connection`);
-    else c.reply(r as Uint8Array | string);
+    callProc(this, this.proc, c, packet, buf, off, n);
   }
 
   draining(c: PacketConn): void {
     if (this.def.draining !== undefined) c.cork(this.runDraining, c);
   }
 
-  private readonly runDraining = (c: PacketConn): void => {
-    let r: unknown;
-    try {
-      r = this.def.draining!(c);
-    } catch (err) {
-      c.handlerFailed("draining threw; closing connection", err);
-      return;
-    }
-    if (c.dropping) return;
-    const k = replyKind(r);
-    if (k === REPLY_NONE) return;
-    if (k === REPLY_LATER) c.replyLater(r as PromiseLike<Reply>, "draining", false);
-    else if (k === REPLY_BAD) c.handlerFailed(`${badReplyMessage("draining", r)}; closing connection`);
-    else c.reply(r as Uint8Array | string);
-  };
+  private readonly runDraining = (c: PacketConn): void => callDraining(this, this.def.draining!, c);
 
   close(c: BackendConn): void {
-    const close = this.def.close;
-    if (close === undefined) return;
-    try {
-      close(c);
-    } catch (err) {
-      this.io.noisy.error("close hook threw", { module: this.def.name, conn: c.id }, err);
-    }
+    callClose(this.def, c, this.io.noisy);
   }
 
   adopt(from: BackendConn, to: BackendConn): void {
@@ -112,5 +67,26 @@ class InlineModule implements ModuleBackend {
 
   datagramProc(): DatagramProc {
     return this.def.proc as DatagramProc;
+  }
+
+  // ---- ReplyTarget: where the answers of proc and draining go (module/hook-calls.ts) ----
+
+  reply(c: PacketConn, r: Uint8Array | string): void {
+    c.reply(r);
+  }
+
+  echo(c: PacketConn, packet: Uint8Array, buf: Uint8Array, off: number, n: number): void {
+    c.replyRange(packet, buf, off, n);
+  }
+
+  later(c: PacketConn, p: PromiseLike<Reply>, hook: ReplyHook): void {
+    // A proc's Promise may hold a view of the read buffer (its packet); draining's holds none.
+    c.replyLater(p, hook, hook === "proc");
+  }
+
+  none(): void {}
+
+  failed(c: PacketConn, hook: ReplyHook, how: number, cause: unknown): void {
+    c.handlerFailed(`${failureLine(hook, how, cause)}; closing connection`, failureCause(how, cause));
   }
 }

@@ -3,22 +3,23 @@
  * Entry point of a handler thread (`worker.disabled = false`): imports its own copy of the modules, calls their
  * `init` (role "handler"), and serves the records every I/O thread sends it over its ring pair — `accept`/`close`
  * for connections pinned to it, `proc` for packets, the `http` hook (or binary over HTTP) for requests — sending
- * each answer back as a record. Handlers may be async and may block: only this thread waits.
+ * each answer back as a record. The hooks are called by the same code as on an I/O thread (module/hook-calls.ts
+ * for accept, proc, draining and close; http/exchange.ts for a request); the answers become records in
+ * handler-replies.ts and record-sink.ts. Handlers may be async and may block: only this thread waits.
  */
-import { describeError, errorToWire, grocketdError, isGrocketdError } from "../errors.ts";
+import { describeError, grocketdError, isGrocketdError } from "../errors.ts";
 import { createLogger, RateLimitedLog, type Logger } from "../log/logger.ts";
 import { loadValidatedModule, type LoadedModule } from "../module/load-module.ts";
 import { ModuleRuntime } from "../module/module-runtime.ts";
-import type { Reply } from "../module/types.ts";
-import { REPLY_BAD, REPLY_LATER, REPLY_NONE, badReply, replyKind, settledReplyKind } from "../module/hook-results.ts";
+import { ACCEPT_THREW, ACCEPTED, callAccept, callClose, callDraining, callProc, type ProcHook } from "../module/hook-calls.ts";
 import type { FromThread, RingPair, ToHandler } from "../io/messages.ts";
 import type { Config } from "../config/keys.ts";
 import {
-  D_FIRST, K_ACK, K_CLOSE, K_DATAGRAM, K_DRAINING, K_HTTP_REQ, K_HTTP_RES, K_OPEN, K_PACKET, K_PS_STATE, K_REJECT, K_REPLY, K_WS_OPEN, Q_ROUTE, Q_TLS, R_CLOSE,
-  R_DROP, R_EMPTY, R_FAIL, R_PART,
-  Reader, readConnInfo, readRequest, responseSize, writeResponse, type PoolResponse,
+  D_FIRST, K_ACK, K_CLOSE, K_DATAGRAM, K_DRAINING, K_HTTP_REQ, K_HTTP_RES, K_OPEN, K_PACKET, K_PS_STATE, K_REJECT, K_REPLY, K_WS_OPEN, Q_ROUTE, Q_TLS, R_EMPTY,
+  R_FAIL, Reader, readConnInfo, readRequest, responseSize, writeResponse, type PoolResponse,
 } from "./pool-protocol.ts";
 import { PooledConn } from "./pooled-conn.ts";
+import { HandlerReplies, replyFlags } from "./handler-replies.ts";
 import { RingLink } from "./ring-link.ts";
 import { serveHttp } from "./serve-http.ts";
 import { StatsSlot } from "../stats/stats-slot.ts";
@@ -43,95 +44,32 @@ let stopping = false;
 let runtime: ModuleRuntime | undefined;
 /** Per I/O thread link (see master/thread-supervisor.ts): the link and its connections (by their number there). */
 const links: Array<{ link: RingLink; conns: Map<number, PooledConn> } | undefined> = [];
-const enc = new TextEncoder();
 /** This thread's counters in shared memory (packets and requests handled, module counters); see stats/stats-slot.ts. */
 let stats = StatsSlot.detached();
 /** ctx.send / ctx.publish / conn.publish on this thread: records to the I/O threads. */
 const pubsub = new HandlerPubSub(() => links);
 
-function replyFlags(c: PooledConn): number {
-  return (c.closeRequested ? R_CLOSE : 0) | (c.dropRequested ? R_DROP : 0);
-}
-
-/** Sends a hook's settled reply for `seq`; `hook` names it in the failure when `v` is not a reply. */
-function sendReply(link: RingLink, c: PooledConn, seq: number, v: unknown, hook: string, settled: boolean): void {
-  const k = settled ? settledReplyKind(v) : replyKind(v);
-  if (k === REPLY_NONE) {
-    link.send(K_REPLY, c.no, seq, R_EMPTY | replyFlags(c));
-    return;
-  }
-  if (k === REPLY_BAD) {
-    sendFailure(link, c, seq, badReply(hook, v, settled));
-    return;
-  }
-  const b = typeof v === "string" ? enc.encode(v) : (v as Uint8Array);
-  const max = link.maxPayload;
-  let off = 0;
-  for (; b.length - off > max; off += max) link.send(K_REPLY, c.no, seq, R_PART, b, off, max);
-  link.send(K_REPLY, c.no, seq, replyFlags(c), b, off, b.length - off);
-}
-
-/** The failure for `seq`, whole (class, code, message, stack: src/errors.ts errorToWire), logged where it lands. */
-function sendFailure(link: RingLink, c: PooledConn, seq: number, err: unknown): void {
-  const msg = enc.encode(errorToWire(err, link.maxPayload));
-  link.send(K_REPLY, c.no, seq, R_FAIL, msg, 0, msg.length);
-}
-
-function settled(link: RingLink, c: PooledConn, conns: Map<number, PooledConn>): void {
-  if (--c.inflight === 0 && c.gone) runClose(c, conns);
-}
-
+/** The accepted connection `c` is gone and owes nothing more: the module's close hook, once. */
 function runClose(c: PooledConn, conns: Map<number, PooledConn>): void {
   if (c.closeHookDone || !c.accepted) return;
   c.closeHookDone = true;
   conns.delete(c.no);
-  const close = defs[c.module]?.close;
-  if (close === undefined) return;
-  try {
-    close(c);
-  } catch (err) {
-    noisy.error("close hook threw", { module: defs[c.module]!.name, conn: c.id }, err);
-  }
+  const def = defs[c.module];
+  if (def !== undefined) callClose(def, c, noisy);
 }
 
-function onPacket(link: RingLink, conns: Map<number, PooledConn>, c: PooledConn, seq: number, packet: Uint8Array): void {
+function onPacket(replies: HandlerReplies, c: PooledConn, seq: number, packet: Uint8Array): void {
   stats.fields[S_PACKETS]++;
   const def = defs[c.module]!;
-  if (def.proc === undefined) return sendFailure(link, c, seq, grocketdError("GRK_ERR_LISTEN", "noProc", { module: def.name }));
+  if (def.proc === undefined) return replies.fail(c.no, seq, grocketdError("GRK_ERR_LISTEN", "noProc", { module: def.name }));
   // A push the proc makes before it returns leaves before its reply (pooled-conn.ts, procSeq), as inline.
   c.procSeq = seq;
+  replies.seq = seq;
   try {
-    runHook(link, conns, c, seq, "proc", () => def.proc!(packet, c));
+    callProc(replies, def.proc as ProcHook, c, packet, packet, 0, packet.length);
   } finally {
     c.procSeq = 0;
   }
-}
-
-/** Runs a hook that answers with a reply (proc, draining) and sends it back for `seq`, now or when it settles. */
-function runHook(link: RingLink, conns: Map<number, PooledConn>, c: PooledConn, seq: number, hook: string, call: () => unknown): void {
-  let r: unknown;
-  try {
-    r = call();
-  } catch (err) {
-    // Logged once, by the I/O thread, when the failure reaches the connection.
-    sendFailure(link, c, seq, err);
-    return;
-  }
-  if (replyKind(r) === REPLY_LATER) {
-    c.inflight++;
-    (r as PromiseLike<Reply>).then(
-      (v) => {
-        sendReply(link, c, seq, v, hook, true);
-        settled(link, c, conns);
-      },
-      (err) => {
-        sendFailure(link, c, seq, err);
-        settled(link, c, conns);
-      },
-    );
-    return;
-  }
-  sendReply(link, c, seq, r, hook, false);
 }
 
 function attach(io: number, pair: RingPair): void {
@@ -144,12 +82,15 @@ function attach(io: number, pair: RingPair): void {
         const c = conns.get(no);
         if (c === undefined || c.closeRequested) link.send(K_REPLY, no, seq, R_EMPTY);
         // A copy: the ring's memory is reused as soon as this returns, and an async proc may read it later.
-        else onPacket(link, conns, c, seq, bytes.slice(off, off + len));
+        else onPacket(replies, c, seq, bytes.slice(off, off + len));
       } else if (kind === K_DRAINING) {
         const c = conns.get(no);
         const draining = c === undefined ? undefined : modules[c.module]?.def.draining;
         if (c === undefined || draining === undefined || c.closeRequested) link.send(K_REPLY, no, seq, R_EMPTY);
-        else runHook(link, conns, c, seq, "draining", () => draining(c));
+        else {
+          replies.seq = seq;
+          callDraining(replies, draining, c);
+        }
       } else if (kind === K_DATAGRAM) {
         const base = conns.get(no);
         if (base === undefined) return link.send(K_REPLY, no, seq, R_EMPTY);
@@ -165,7 +106,7 @@ function attach(io: number, pair: RingPair): void {
         const info = { module: base.module, id, protocol: "udp" as const, remoteAddress, remotePort, localPort: base.localPort, thread: base.thread };
         const c = new PooledConn(info, no, base.module);
         c.pubsub = pubsub;
-        onPacket(link, conns, c, seq, bytes.slice(r.off, off + len));
+        onPacket(replies, c, seq, bytes.slice(r.off, off + len));
         if (c.closeRequested) base.datagramStopped = true;
       } else if (kind === K_OPEN) {
         const info = readConnInfo(new Reader(bytes, off));
@@ -177,25 +118,13 @@ function attach(io: number, pair: RingPair): void {
           c.accepted = true;
           return;
         }
-        const accept = defs[c.module]?.accept;
-        let ok: unknown = true;
-        let threw = false;
-        if (accept !== undefined) {
-          try {
-            ok = accept(c as never);
-          } catch (err) {
-            noisy.error("accept threw; connection refused", { module: modules[c.module]?.def.name, conn: c.id }, err);
-            threw = true;
-            ok = false;
-          }
-        }
-        if (ok === false) {
+        const def = defs[c.module];
+        const accepted = def === undefined ? ACCEPTED : callAccept(def, c, noisy);
+        if (accepted === ACCEPTED) c.accepted = true;
+        else {
           conns.delete(no);
           // Counted where the connection lives, like every handler failure: R_FAIL makes it an errors.handler there.
-          link.send(K_REJECT, no, 0, threw ? R_FAIL : 0);
-        } else {
-          if (accept !== undefined) c.state = ok;
-          c.accepted = true;
+          link.send(K_REJECT, no, 0, accepted === ACCEPT_THREW ? R_FAIL : 0);
         }
       } else if (kind === K_CLOSE) {
         const c = conns.get(no);
@@ -216,7 +145,7 @@ function attach(io: number, pair: RingPair): void {
         c.inflight++;
         serveHttp(defs[c.module]!, flags & Q_ROUTE, c, req, link.maxPayload - 64 - req.url.length, noisy, (flags, r: PoolResponse) => {
           link.sendEncoded(K_HTTP_RES, no, seq, flags | replyFlags(c), responseSize(r), (w) => writeResponse(w, r));
-        }, () => settled(link, c, conns), (flags & Q_TLS) !== 0 ? "https" : "http");
+        }, () => settled(c), (flags & Q_TLS) !== 0 ? "https" : "http");
       } else if (kind === K_ACK) {
         conns.get(no)?.response?.ack();
       }
@@ -224,6 +153,11 @@ function attach(io: number, pair: RingPair): void {
     (err) => log.error("handler ring record failed", { io, error: describeError(err) }),
     stats.fields,
   );
+  /** An async answer (a reply, an HTTP response) was sent: once none is owed, a closed connection's close hook runs. */
+  const settled = (c: PooledConn): void => {
+    if (--c.inflight === 0 && c.gone) runClose(c, conns);
+  };
+  const replies = new HandlerReplies(link, settled);
   // That I/O thread was replaced: its connections on this link are gone.
   detach(io);
   links[io] = { link, conns };

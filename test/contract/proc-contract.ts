@@ -34,7 +34,7 @@ interface Ctx {
   /** proc calls these lines made (the serving thread's count before and after, less the count queries). */
   callsOf(lines: string[], hint?: Hint): Promise<{ out: Outcome; calls: number }>;
   /** Resolves once the server's output has one more line matching `re` than when it was called (or times out). */
-  logs(re: RegExp): { grew(): Promise<void> };
+  logs(re: RegExp): { grew(): Promise<void>; added(): number };
   /** The last line of an exchange that ends it on a connection ("close"); nothing on udp and HTTP. */
   end: string[];
 }
@@ -139,6 +139,30 @@ const CASES: Case[] = [
       else if (t.kind === "message") expect(out.parts).toEqual(lines(["sleep 20 a", "echo"]));
       else expect(out.replies).toBe("sleep 20 a\necho\n");
       if (t.kind !== "datagram") expect(out.closed).toBe(true);
+    },
+  },
+  {
+    // What proc returns after its drop() is not looked at: a Promise is not waited for (a handler thread once held
+    // the connection open for it, forever when it never settled) and a wrong type is not an error.
+    name: "drop() and then a Promise that never settles, or a value that is no reply: the connection closes at once, no failure logged",
+    on: ALL,
+    async run(t) {
+      const bad = /proc returned a number \(42\), not a Uint8Array/;
+      const failures = t.logs(bad);
+      for (const drop of ["drop-pending", "drop-bad"]) {
+        const { out, calls } = await t.callsOf(["echo", drop, "after"], { datagrams: 1 });
+        expect(calls).toBe(2);
+        if (t.kind === "http") expect(out.status).toBe(0);
+        else if (t.kind === "message") expect(out.parts).toEqual(["echo\n"]);
+        else expect(out.replies).toBe("echo\n");
+        if (t.kind !== "datagram") expect(out.closed).toBe(true);
+      }
+      // "bad" logs that line once: when it is in the output, so is any line the drops above made (same thread, in order).
+      const marker = t.logs(bad);
+      await t.send(["bad"], { datagrams: 0 });
+      await marker.grew();
+      expect(failures.added()).toBe(1);
+      expect((await t.send(["still here", ...t.end], { datagrams: 1 })).replies).toStartWith("still here\n");
     },
   },
   {

@@ -112,7 +112,7 @@ export async function runGrocketd(args: string[], opts: { env?: Record<string, s
  * Counts the lines of `running`'s output that match `re` now; `grew()` waits (3 s at most) until there is one more,
  * and throws naming `re` when there is not (a log line a test expects from what it does next).
  */
-export function outputGrowth(running: Running, re: RegExp): { grew(): Promise<void> } {
+export function outputGrowth(running: Running, re: RegExp): { grew(): Promise<void>; added(): number } {
   const global = new RegExp(re.source, re.flags.includes("g") ? re.flags : `${re.flags}g`);
   const seen = () => running.output().match(global)?.length ?? 0;
   const before = seen();
@@ -122,5 +122,7 @@ export function outputGrowth(running: Running, re: RegExp): { grew(): Promise<vo
       while (seen() <= before && performance.now() < deadline) await Bun.sleep(5);
       if (seen() <= before) throw new Error(`no new line matching ${re} in the output:\n${running.output().slice(-2000)}`);
     },
+    /** Lines matching `re` written since (no wait). */
+    added: () => seen() - before,
   };
 }
