@@ -9,6 +9,7 @@ import type { RequestMetrics } from "./request-metrics.ts";
 import { HttpBackendSide } from "./http-backend-side.ts";
 import { ParseResult, type RequestParser } from "./llhttp/parser.ts";
 import { PAUSE_WAIT } from "../io/stream-connection.ts";
+import { setOwner } from "../io/socket-owner.ts";
 import { settleUpgrade, upgradeTimedOut, type PendingUpgrade, type UpgradeDecision } from "./ws-upgrade.ts";
 
 export abstract class HttpWsSide extends HttpBackendSide {
@@ -42,7 +43,7 @@ export abstract class HttpWsSide extends HttpBackendSide {
     this.parser = null;
     const w = new WsConnection(this, route.svc, d.protocol, d.deflate);
     if (d.setState) w.state = d.state;
-    (this.socket as { data: unknown }).data = w;
+    setOwner(this.socket, w);
     w.start(rest);
   }
 

@@ -11,6 +11,7 @@ import type { IoContext } from "./io-context.ts";
 import type { StreamConnection } from "./stream-connection.ts";
 import { tlsListenOption } from "./tls-options.ts";
 import { HandshakeDeadlines } from "./tls-handshake.ts";
+import { ownerOf, setOwner } from "./socket-owner.ts";
 
 export interface StreamListenHooks<C extends StreamConnection> {
   /** A new connection object for an accepted socket. */
@@ -39,7 +40,7 @@ export function listenStream<C extends StreamConnection>(io: IoContext, entry: L
       binaryType: "uint8array",
       open(s) {
         const c = create(s);
-        s.data = c;
+        setOwner(s, c);
         if (io.draining || !c.accept()) {
           c.stopReading = true;
           s.terminate();
@@ -50,7 +51,7 @@ export function listenStream<C extends StreamConnection>(io: IoContext, entry: L
       },
       handshake: handshakes === null ? undefined : (s, success) => handshakes.done(s.data, success),
       data(s, chunk) {
-        data(s.data, chunk as unknown as Uint8Array);
+        data(ownerOf<C>(s), chunk as unknown as Uint8Array);
       },
       drain(s) {
         s.data.onDrain();
