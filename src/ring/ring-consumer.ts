@@ -19,7 +19,9 @@ export type RecordHandler = (bytes: Uint8Array, off: number, len: number) => voi
 /** What a consumer needs of its ring (ring.ts's Ring), named here so this file does not import ring.ts back. */
 export interface ConsumableRing {
   poll(handler: RecordHandler, max?: number): number;
-  waitForData(timeoutMs: number, signal?: AbortSignal): Promise<unknown>;
+  /** Resolves once the ring may have data (or on wakeConsumer); at once if it has some. */
+  sleepForData(): Promise<void>;
+  wakeConsumer(): void;
 }
 import { holdKeepAlive, releaseKeepAlive } from "./ring-wait.ts";
 
@@ -54,7 +56,7 @@ class ConsumerLoop implements RingConsumer {
   readonly done: Promise<void>;
   processed = 0;
   running = true;
-  readonly #abort = new AbortController();
+  #stopped = false;
   readonly #ring: ConsumableRing;
   readonly #handler: RecordHandler;
   readonly #budget: number;
@@ -73,18 +75,21 @@ class ConsumerLoop implements RingConsumer {
   }
 
   stop(): Promise<void> {
-    this.#abort.abort();
+    if (!this.#stopped) {
+      this.#stopped = true;
+      // The loop is suspended (this thread runs stop): in a turn's yield, or asleep on the ring, which this releases.
+      this.#ring.wakeConsumer();
+    }
     return this.done;
   }
 
   async #run(): Promise<void> {
-    const signal = this.#abort.signal;
     holdKeepAlive();
     try {
-      while (!signal.aborted) {
+      while (!this.#stopped) {
         let n = 0;
         let idle = 0;
-        while (n < this.#budget && !signal.aborted) {
+        while (n < this.#budget && !this.#stopped) {
           const k = this.#pollSome(this.#budget - n);
           if (k > 0) {
             n += k;
@@ -94,9 +99,9 @@ class ConsumerLoop implements RingConsumer {
           }
         }
         this.processed += n;
-        if (signal.aborted) break;
+        if (this.#stopped) break;
         if (n >= this.#budget) await yieldTurn();
-        else await this.#ring.waitForData(Infinity, signal);
+        else await this.#ring.sleepForData();
       }
     } finally {
       this.running = false;

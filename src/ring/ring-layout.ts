@@ -48,6 +48,11 @@ export const I_PRODUCER_WAKEUPS = 34;
 export const I_CONSUMER_SLEEPING = 48;
 export const I_PRODUCER_WAITING = 64;
 
+/** Offsets of a thread's ring counters in its owner's fields (Ring#countInto): records polled, wake-ups, notifies. */
+export const C_POLLED = 0;
+export const C_WAKEUPS = 1;
+export const C_NOTIFIES = 2;
+
 /** Bytes a record of `len` payload bytes occupies, header and padding included. */
 export function recordSize(len: number): number {
   return (RECORD_HEADER_BYTES + len + 7) & ~7;

@@ -33,7 +33,7 @@
  * A stale clear/notify from an earlier round can only cause a spurious wake-up; every waiter re-checks.
  */
 import {
-  I_CONSUMER_SLEEPING, I_CONSUMER_WAKEUPS, I_HEAD, I_POPPED, I_PRODUCER_WAITING, I_PRODUCER_WAKEUPS, I_PUSHED,
+  C_NOTIFIES, C_POLLED, C_WAKEUPS, I_CONSUMER_SLEEPING, I_CONSUMER_WAKEUPS, I_HEAD, I_POPPED, I_PRODUCER_WAITING, I_PRODUCER_WAKEUPS, I_PUSHED,
   I_TAIL, RECORD_HEADER_BYTES, RING_HEADER_BYTES, WRAP_MARKER, allocateRing, normalizeCapacity, recordSize,
   validateRing,
 } from "./ring-layout.ts";
@@ -56,11 +56,6 @@ export interface RingStats {
   /** Times the consumer had to notify a producer waiting for space. */
   producerWakeups: number;
 }
-
-/** Offsets of this thread's ring counters (countInto): records polled, wake-ups, notifies. */
-export const C_POLLED = 0;
-export const C_WAKEUPS = 1;
-export const C_NOTIFIES = 2;
 
 const RESOLVED: Promise<void> = Promise.resolve();
 const RESOLVED_TRUE: Promise<boolean> = Promise.resolve(true);
@@ -355,6 +350,34 @@ export class Ring {
       if (--this.#waiters[slot]! === 0) Atomics.store(h, flag, 0);
       signal?.removeEventListener("abort", onAbort);
     }
+  }
+
+  /**
+   * The consumer loop's sleep (ring-consumer.ts), the same protocol as #sleep at the least cost per wake-up: one
+   * promise besides the waitAsync's own, no timeout, no signal listener, no keep-alive toggle (the loop holds one);
+   * resolves when the ring has data or on `wakeConsumer()`. Returns at once when a record is already there.
+   */
+  async sleepForData(): Promise<void> {
+    const h = this.#h;
+    this.#waiters[0]++;
+    try {
+      Atomics.store(h, I_CONSUMER_SLEEPING, 1);
+      if (!this.isEmpty()) return;
+      const r = Atomics.waitAsync(h, I_CONSUMER_SLEEPING, 1);
+      if (!r.async) return; // the producer cleared the flag in between: it published
+      await r.value;
+      this.#cnt[this.#cb + C_WAKEUPS]!++;
+    } finally {
+      if (--this.#waiters[0]! === 0) Atomics.store(h, I_CONSUMER_SLEEPING, 0);
+    }
+  }
+
+  /** Releases this ring's sleeping consumers (a spurious wake-up: they re-check); how a consumer loop is stopped. */
+  wakeConsumer(): void {
+    const h = this.#h;
+    Atomics.store(h, I_CONSUMER_SLEEPING, 0);
+    this.#cnt[this.#cb + C_NOTIFIES]!++;
+    Atomics.notify(h, I_CONSUMER_SLEEPING);
   }
 
   /**
