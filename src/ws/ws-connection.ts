@@ -12,7 +12,7 @@ import type { WebSocketHooks } from "../module/types.ts";
 import type { StreamConnection, StreamService } from "../io/stream-connection.ts";
 import { TcpConnection } from "../io/tcp/tcp-connection.ts";
 import { CLOSE_BAD_DATA, CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_NORMAL, CLOSE_POLICY, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, WsFrameReader, type WsSink } from "./ws-frame-reader.ts";
-import { RSV1, closePayload, frame, headerInto } from "./ws-frame-writer.ts";
+import { RSV1, closePayload, frame, headerInto, headerLength } from "./ws-frame-writer.ts";
 import { DEFLATE_MIN_BYTES, deflateMessage, type DeflateParams } from "./ws-deflate.ts";
 import { sharedDeflatedFrame, sharedFrame } from "./ws-frame-cache.ts";
 
@@ -48,6 +48,8 @@ export class WsConnection extends TcpConnection implements WsSink {
   private lastRead: number;
   private lastPing = 0;
   private wsCloseDone = false;
+  /** While a whole message in place is with proc: its offset (an echo of it is framed where it lies), else -1. */
+  private echoAt = -1;
 
   /** `deflate`: permessage-deflate as negotiated in the handshake (ws-deflate.ts), null when off. */
   constructor(prev: StreamConnection, svc: WsService, readonly subprotocol: string | undefined, private readonly deflate: DeflateParams | null = null) {
@@ -139,14 +141,18 @@ export class WsConnection extends TcpConnection implements WsSink {
 
   // ---- WsSink: what the frame reader found ----
 
-  message(buf: Uint8Array, off: number, len: number, binary: boolean): void {
+  message(buf: Uint8Array, off: number, len: number, binary: boolean, room: boolean): void {
     // After our close frame is out (or owed) no message is answered (§5.5.1: no data frames after a close frame).
     if (this.closeCode !== 0 || this.dropping) return;
     const op = binary ? OP_BINARY : OP_TEXT;
     this.replyOp = this.pushOp = op;
     const check = this.check;
-    if (check === undefined) this.dispatch(this.view(buf, off, len));
-    else {
+    if (check === undefined) {
+      // An echo of this message (proc returned its packet) is framed in the room the reader left before it.
+      this.echoAt = room && this.deflate === null ? off : -1;
+      this.dispatch(buf, off, len);
+      this.echoAt = -1;
+    } else {
       // `check` may cut a message into packets; the end of the message ends its last packet.
       const end = off + len;
       while (off < end && !this.dropping && this.closeCode === 0) {
@@ -158,7 +164,7 @@ export class WsConnection extends TcpConnection implements WsSink {
         }
         if (n === 0 || n > end - off) n = end - off;
         else if (!(n > 0)) return this.failWith(CLOSE_POLICY, `check reported bad data (${n})`);
-        this.dispatch(this.view(buf, off, n));
+        this.dispatch(buf, off, n);
         off += n;
       }
     }
@@ -169,22 +175,20 @@ export class WsConnection extends TcpConnection implements WsSink {
     }
   }
 
-  private view(buf: Uint8Array, off: number, n: number): Uint8Array {
-    return buf === this.io.inBuf ? this.io.packetView(off, n) : buf.subarray(off, off + n);
-  }
-
-  /** One message (or packet of one) to the module's backend (io/backend.ts); its reply is framed by `reply`. */
-  private dispatch(packet: Uint8Array): void {
+  /** One message (or packet of one), buf[off..off+n), to the module's backend (io/backend.ts); its reply is framed by `reply`. */
+  private dispatch(buf: Uint8Array, off: number, n: number): void {
     this.packets++;
-    this.svc.backend.packet(this, packet, packet, 0, packet.length);
+    const packet = buf === this.io.inBuf ? this.io.packetView(off, n) : buf.subarray(off, off + n);
+    this.svc.backend.packet(this, packet, buf, off, n);
   }
 
   control(opcode: number, buf: Uint8Array, off: number, len: number): void {
     // §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response ... [with] identical
-    // Application data"; answered in line with the replies of this read. §5.5.3: an unsolicited pong needs no answer.
+    // Application data"; answered in line with the replies of this read, framed where the ping's payload lies (the
+    // reader leaves 2 bytes of room before it). §5.5.3: an unsolicited pong needs no answer.
     if (opcode !== OP_PING || this.closeSent) return;
-    const n = headerInto(H, 0, OP_PONG, len);
-    this.io.cork.addWithHeader(H, n, buf.subarray(off, off + len));
+    const n = headerInto(buf, off - 2, OP_PONG, len);
+    this.io.cork.addRange(buf, off - n, n + len);
   }
 
   peerClose(code: number, buf: Uint8Array, off: number, len: number): void {
@@ -220,8 +224,16 @@ export class WsConnection extends TcpConnection implements WsSink {
     else this.emit(r, this.replyOp);
   }
 
-  override replyRange(r: Uint8Array): void {
-    this.reply(r);
+  /**
+   * proc answered with its packet, buf[off..off+n). A whole message the reader left room before (echoAt) is framed
+   * there: its header is written into the room and the frame joins the cork as a range of the input buffer, so the
+   * echoes of one read leave in one write with no copy (io/cork.ts). Anything else is framed as any reply is.
+   */
+  override replyRange(r: Uint8Array, buf: Uint8Array, off: number, n: number): void {
+    if (off !== this.echoAt || this.line.owed !== 0 || this.closeSent || !this.inEvent) return this.reply(r);
+    const h = headerLength(n);
+    headerInto(buf, off - h, this.replyOp, n);
+    this.io.cork.addRange(buf, off - h, h + n);
   }
 
   private get owedNow(): boolean {

@@ -2,13 +2,17 @@
  * @module ws/ws-frame-reader
  * The WebSocket read side (RFC 6455 §5–§7) as pure code: no socket, no timers. `consume` parses the frames in
  * buf[off..end) where they lie (the thread's input buffer or a connection's pending bytes, as TCP framing does),
- * unmasks each payload in place in one pass, and reports whole messages, control frames and protocol errors to a
- * sink. A frame not yet whole is left in place: `consume` returns its start and the caller keeps the bytes from
+ * unmasks each payload in the same buffer in one pass, and reports whole messages, control frames and protocol
+ * errors to a sink. The pass also moves each payload down, right behind the previous one with just the room of a
+ * server frame header in between (a client header is always at least 4 bytes longer: the masking key), so an echo
+ * is framed where it lies and the replies of one read are one range of the buffer (ws-connection.ts: one write, no
+ * copy). A frame not yet whole is left in place: `consume` returns its start and the caller keeps the bytes from
  * there for the next read, so a header split at any offset is parsed again once complete. Only a fragmented
  * message is copied (its pieces are gathered in `frag`, bounded by the message size limit).
  */
 import { Utf8Validator, isUtf8 } from "./utf8-validator.ts";
 import { inflateMessage } from "./ws-deflate.ts";
+import { headerLength } from "./ws-frame-writer.ts";
 
 export const OP_CONT = 0x0;
 export const OP_TEXT = 0x1;
@@ -28,9 +32,13 @@ export const CLOSE_TOO_BIG = 1009;
 export const CLOSE_INTERNAL = 1011;
 
 export interface WsSink {
-  /** A whole message (fragments reassembled), buf[off..off+len), unmasked; valid only during the call. */
-  message(buf: Uint8Array, off: number, len: number, binary: boolean): void;
-  /** A ping or pong with its payload (≤ 125 bytes), valid only during the call. */
+  /**
+   * A whole message (fragments reassembled), buf[off..off+len), unmasked; valid only during the call. `room`: it
+   * came in one frame and the headerLength(len) bytes before it are free, for the sink to frame a reply there
+   * (ws-frame-writer.ts); false for a reassembled or inflated message (its own buffer, nothing before it).
+   */
+  message(buf: Uint8Array, off: number, len: number, binary: boolean, room: boolean): void;
+  /** A ping or pong with its payload (≤ 125 bytes), valid only during the call; the 2 bytes before it are free (room). */
   control(opcode: number, buf: Uint8Array, off: number, len: number): void;
   /** A valid close frame: its code (1005 when it had none) and reason bytes (checked UTF-8). Parsing stops. */
   peerClose(code: number, buf: Uint8Array, off: number, len: number): void;
@@ -83,6 +91,8 @@ export class WsFrameReader {
   /** Parses the frames in buf[off..end); returns the offset of the first byte not consumed (end when all were). */
   consume(buf: Uint8Array, off: number, end: number, sink: WsSink): number {
     this.halt = false;
+    /** Where the next payload's server header room begins: the end of the last payload moved down. */
+    let w = off;
     while (!this.done && !this.halt) {
       const avail = end - off;
       if (avail < 2) return off;
@@ -136,39 +146,47 @@ export class WsFrameReader {
       const start = off + head + 4;
       if (end - start < len) return off;
       // §5.3: "octet i of the transformed data is the XOR of octet i of the original data with octet at index
-      // i MOD 4 of the masking key": one pass, in place.
+      // i MOD 4 of the masking key": one pass, which also moves the payload down to `at`, right after the room of a
+      // server header (headerLength(len) ≤ head, so at ≤ start - 4: every byte is read before it is written over),
+      // and ORs the bytes together: all below 0x80 is ASCII text, valid UTF-8 with no second pass.
       const k = off + head;
       const m0 = buf[k]!, m1 = buf[k + 1]!, m2 = buf[k + 2]!, m3 = buf[k + 3]!;
-      const stop = start + len;
-      let i = start;
+      const at = w + headerLength(len);
+      const stop = at + len;
+      const d = start - at;
+      let acc = 0;
+      let i = at;
       for (; i + 4 <= stop; i += 4) {
-        buf[i] ^= m0;
-        buf[i + 1] ^= m1;
-        buf[i + 2] ^= m2;
-        buf[i + 3] ^= m3;
+        const a = buf[i + d]! ^ m0, b = buf[i + d + 1]! ^ m1, c = buf[i + d + 2]! ^ m2, e = buf[i + d + 3]! ^ m3;
+        buf[i] = a;
+        buf[i + 1] = b;
+        buf[i + 2] = c;
+        buf[i + 3] = e;
+        acc |= a | b | c | e;
       }
-      if (i < stop) buf[i] ^= m0;
-      if (i + 1 < stop) buf[i + 1] ^= m1;
-      if (i + 2 < stop) buf[i + 2] ^= m2;
-      off = stop;
+      if (i < stop) acc |= buf[i] = buf[i + d]! ^ m0;
+      if (i + 1 < stop) acc |= buf[i + 1] = buf[i + d + 1]! ^ m1;
+      if (i + 2 < stop) acc |= buf[i + 2] = buf[i + d + 2]! ^ m2;
+      off = start + len;
+      w = stop;
       if (op >= OP_CLOSE) {
         // §5.4: "Control frames MAY be injected in the middle of a fragmented message": handled here, now.
         if (op === OP_CLOSE) {
-          this.closeFrame(buf, start, len, sink);
+          this.closeFrame(buf, at, len, sink);
           return off;
         }
-        sink.control(op, buf, start, len);
+        sink.control(op, buf, at, len);
         continue;
       }
       if (op !== OP_CONT && fin) {
         if (z) {
-          this.inflated(buf, start, len, op === OP_BINARY, sink);
+          this.inflated(buf, at, len, op === OP_BINARY, sink);
           continue;
         }
         // One frame, one message: handed on where it lies.
         // §8.1: text must be valid UTF-8 (1007 otherwise, §7.4.1).
-        if (op === OP_TEXT && !isUtf8(buf, start, stop, this.scratch)) return this.fail(sink, CLOSE_BAD_DATA, "text message is not valid UTF-8");
-        sink.message(buf, start, len, op === OP_BINARY);
+        if (op === OP_TEXT && acc >= 0x80 && !isUtf8(buf, at, stop, this.scratch)) return this.fail(sink, CLOSE_BAD_DATA, "text message is not valid UTF-8");
+        sink.message(buf, at, len, op === OP_BINARY, true);
         continue;
       }
       if (op !== OP_CONT) {
@@ -179,8 +197,9 @@ export class WsFrameReader {
       }
       // Text is checked piece by piece, so invalid UTF-8 fails the connection at the fragment that carries it
       // (a compressed message once inflated).
-      if (this.fragOp === OP_TEXT && !this.fragZ && !this.text.update(buf, start, stop)) return this.fail(sink, CLOSE_BAD_DATA, "text message is not valid UTF-8");
-      this.gather(buf, start, len);
+      // An ASCII piece needs no check unless a code point is left half done before it.
+      if (this.fragOp === OP_TEXT && !this.fragZ && (acc >= 0x80 || !this.text.complete) && !this.text.update(buf, at, stop)) return this.fail(sink, CLOSE_BAD_DATA, "text message is not valid UTF-8");
+      this.gather(buf, at, len);
       if (!fin) continue;
       if (this.fragZ) {
         const binary = this.fragOp === OP_BINARY;
@@ -197,7 +216,7 @@ export class WsFrameReader {
       this.fragLen = 0;
       const f = this.frag!;
       if (f.length > FRAG_KEEP) this.frag = null; // do not keep a large buffer on an idle connection
-      sink.message(f, 0, n, binary);
+      sink.message(f, 0, n, binary, false);
     }
     return off;
   }
@@ -210,7 +229,7 @@ export class WsFrameReader {
       return void this.fail(sink, CLOSE_BAD_DATA, "compressed message is not valid DEFLATE data");
     }
     if (!binary && !isUtf8(m, 0, m.length, this.scratch)) return void this.fail(sink, CLOSE_BAD_DATA, "text message is not valid UTF-8");
-    sink.message(m, 0, m.length, binary);
+    sink.message(m, 0, m.length, binary, false);
   }
 
   private gather(buf: Uint8Array, start: number, len: number): void {

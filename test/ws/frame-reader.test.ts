@@ -82,6 +82,35 @@ describe("framing (Autobahn 1.x)", () => {
     expect(feed(cat(...parts)).map((e) => e[2])).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`));
   });
 
+  test("each one-frame message and ping lies after the previous with a server header's room before it, free to overwrite", () => {
+    // The sink frames echoes in that room (ws-connection.ts): scribbling over it must not change anything reported later.
+    const texts = ["a", "é ünïcode", "x".repeat(200), "", "y".repeat(70000), "z"];
+    const bytes = cat(...texts.map((t) => clientFrame(1, t)), clientFrame(9, "ping?"), clientFrame(2, new Uint8Array([1, 2, 3])), clientFrame(1, "frag-", { fin: false }), clientFrame(0, "ment"));
+    const got: unknown[] = [];
+    let prevEnd = 0;
+    const room = (b: Uint8Array, o: number, n: number) => {
+      const h = n < 126 ? 2 : n < 65536 ? 4 : 10;
+      expect(o - h).toBeGreaterThanOrEqual(prevEnd);
+      b.fill(0xee, o - h, o);
+      prevEnd = o + n;
+    };
+    const r = new WsFrameReader(1 << 20);
+    const end = r.consume(bytes, 0, bytes.length, {
+      message: (b, o, n, bin, hasRoom) => {
+        if (hasRoom) room(b, o, n);
+        got.push([hasRoom, bin ? [...b.subarray(o, o + n)] : dec.decode(b.subarray(o, o + n))]);
+      },
+      control: (op, b, o, n) => {
+        room(b, o, n);
+        got.push([op, dec.decode(b.subarray(o, o + n))]);
+      },
+      peerClose: () => {},
+      error: (code, why) => void got.push(["error", code, why]),
+    });
+    expect(end).toBe(bytes.length);
+    expect(got).toEqual([...texts.map((t) => [true, t]), [9, "ping?"], [true, [1, 2, 3]], [false, "frag-ment"]]);
+  });
+
   test("an unmasked client frame → 1002", () => {
     expect(feed(clientFrame(1, "hi", { mask: false }))[0]!.slice(0, 2)).toEqual(["error", 1002]);
   });

@@ -154,6 +154,36 @@ describe("protocol rules on the wire (§5–§7)", () => {
     w.c.end();
   });
 
+  test("the replies of one read leave in one write; echoes are framed in the input buffer (no copy), other replies too", async () => {
+    const s = start({ ...echo, proc: (p) => (dec.decode(p) === "other" ? "OTHER!" : p) });
+    const w = await openRaw(s.port);
+    w.c.write(clientFrame(1, "first"));
+    await w.frames(1);
+    const conn = [...s.io.conns][0] as unknown as { socket: { write: (b: Uint8Array, o?: number, n?: number) => number }; endEvent(): void };
+    const writes: Array<{ fromInput: boolean }> = [];
+    const write = conn.socket.write.bind(conn.socket);
+    conn.socket.write = (b, o, n) => (writes.push({ fromInput: b === s.io.inBuf }), write(b, o, n));
+    let events = 0;
+    const endEvent = conn.endEvent.bind(conn);
+    conn.endEvent = () => (events++, endEvent());
+    // Echoes of the three length forms' smaller two, a ping, UTF-8 text: one range of the input buffer, one write.
+    const bin = new Uint8Array(300).map((_, i) => i & 0xff);
+    w.c.write(Buffer.concat([clientFrame(1, "a"), clientFrame(2, bin), clientFrame(9, "ping?"), clientFrame(1, "é ünïcode")]));
+    const f = await w.frames(5);
+    expect(f.slice(1).map((x) => [x.opcode, x.opcode === 2 ? [...x.payload] : dec.decode(x.payload)])).toEqual([[1, "a"], [2, [...bin]], [10, "ping?"], [1, "é ünïcode"]]);
+    expect(events).toBe(1);
+    expect(writes).toEqual([{ fromInput: true }]);
+    // A reply that is not the packet, between echoes: still one write per read (copied into the cork).
+    writes.length = 0;
+    events = 0;
+    w.c.write(Buffer.concat([clientFrame(1, "b"), clientFrame(1, "other"), clientFrame(2, new Uint8Array([7]))]));
+    const g = await w.frames(8);
+    expect(g.slice(5).map((x) => [x.opcode, dec.decode(x.payload)])).toEqual([[1, "b"], [1, "OTHER!"], [2, "\x07"]]);
+    expect(events).toBe(1);
+    expect(writes).toEqual([{ fromInput: false }]);
+    w.c.end();
+  });
+
   test("conn.close() sends 1000 and, with no close from the client, cuts after ws.close_timeout_ms", async () => {
     const s = start({ ...echo, proc: (_p, conn) => void conn.close() }, { close_timeout_ms: 200 });
     const w = await openRaw(s.port);
