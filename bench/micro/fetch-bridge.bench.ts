@@ -18,6 +18,7 @@ import hello from "../../modules/hello.ts";
 import { fakeSocket } from "./fake-socket.ts";
 import { InlineBackend } from "../../src/inline/inline-backend.ts";
 import { InlineHttp } from "../../src/inline/inline-http.ts";
+import { ParserPool } from "../../src/http/parser-pool.ts";
 
 const hi = () => new Response("Hello, World!", { headers: { "Content-Type": "text/plain" } });
 
@@ -88,6 +89,7 @@ function connection(def: ModuleDefinition<unknown>): { c: HttpConnection; s: { w
     highWater: 1 << 20,
     backend: io.backend.forModule(def, 0),
     httpBackend: new InlineHttp(),
+    parsers: new ParserPool(config.http),
     http: config.http,
     scheme: "http",
     durations: io.slot.durations,

@@ -16,6 +16,7 @@ import hello from "../../modules/hello.ts";
 import { fakeSocket } from "./fake-socket.ts";
 import { InlineBackend } from "../../src/inline/inline-backend.ts";
 import { InlineHttp } from "../../src/inline/inline-http.ts";
+import { ParserPool } from "../../src/http/parser-pool.ts";
 
 const config = defaultConfig();
 const log = createLogger({ level: "error", format: "text", where: "bench" });
@@ -32,6 +33,7 @@ function connection(): HttpConnection {
     highWater: 1 << 20,
     backend: io.backend.forModule(hello as ModuleDefinition<unknown>, 0),
     httpBackend: new InlineHttp(),
+    parsers: new ParserPool(config.http),
     http: config.http,
     scheme: "http",
     durations: io.slot.durations,

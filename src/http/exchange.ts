@@ -66,9 +66,16 @@ export class HttpExchange {
     readonly res: HttpResponseImpl,
     /** The scheme of a `fetch` hook's URL ("http" or "https"). */
     private readonly scheme: string,
-    /** For the fetch bridge: the client is gone (one closure per connection, not per request). */
-    private readonly gone: () => boolean,
+    /**
+     * For the fetch bridge: the client is gone. null: `host.closed`, through a closure made on the first `fetch` or
+     * `error` hook (one per connection, not per request; none for an `http` hook, issue 17's idle memory).
+     */
+    private goneFn: (() => boolean) | null,
   ) {}
+
+  private get gone(): () => boolean {
+    return (this.goneFn ??= () => this.host.closed);
+  }
 
   /**
    * Answers the request `req` holds. `route`: route.ts's decision for it; `body`: all of it, or with `stream` (a

@@ -18,7 +18,7 @@ import { EXPECT_CONTINUE, checkHead } from "./head-check.ts";
 import type { HttpService } from "./http-dispatch.ts";
 import { HttpBodySide } from "./http-body-side.ts";
 import { HttpRejections, cannedError, statusForParseError, type RejectStatus } from "./http-errors.ts";
-import { Method, ParseResult, RequestParser, type ParserEvents } from "./llhttp/parser.ts";
+import { Method, ParseResult, type ParserEvents, type RequestParser } from "./llhttp/parser.ts";
 import { RequestBody } from "./request-body.ts";
 import { RequestMetrics } from "./request-metrics.ts";
 import { BODY, HEAD, IDLE, T_BODY_DEADLINE, T_BODY_PAUSE, T_CLOSE, T_HEAD, requestTimeout } from "./request-timeouts.ts";
@@ -84,8 +84,11 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
   }
 
   protected override released(): void {
-    this.parser?.destroy();
-    this.parser = null;
+    const p = this.parser;
+    if (p !== null) {
+      this.parser = null;
+      this.listener.parsers.give(p);
+    }
     this.rest = null;
     this.backlogged = false;
     this.body.reset();
@@ -109,6 +112,16 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
         return this.rejectRequest(408, "request body not complete within http.body_deadline_ms");
     }
     this.checkIdle(now);
+    if (this.parser !== null && this.phase === IDLE && !this.closed && !this.closing && !this.closeAfter) this.parkParser();
+  }
+
+  /** Between requests with nothing carried, paused or streaming: the parser goes back to the pool (parser-pool.ts). */
+  private parkParser(): void {
+    const p = this.parser!;
+    if (!p.betweenMessages || this.rest !== null || this.waiting || this.wsNext !== null || this.streamed !== null) return;
+    this.parser = null;
+    if (this.req.head === p) this.req.rehead(p.takeHead());
+    this.listener.parsers.give(p);
   }
 
   opened(): void {
@@ -146,11 +159,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
       this.phaseStart = this.io.clock;
       this.metrics.headBegan();
     }
-    const p = (this.parser ??= new RequestParser(this, {
-      maxHeadBytes: this.listener.http.max_head_bytes,
-      maxHeaders: this.listener.http.max_headers,
-      maxUrlBytes: this.listener.http.max_url_bytes,
-    }));
+    const p = (this.parser ??= this.listener.parsers.take(this));
     const rc = p.execute(chunk);
     if (this.wsPending) {
       // An asynchronous upgrade hook is running: what came after the handshake waits with what arrives meanwhile.

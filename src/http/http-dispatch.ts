@@ -11,6 +11,7 @@ import { StreamConnection, type StreamService } from "../io/stream-connection.ts
 import { S_ERR_BAD_DATA, S_ERR_HANDLER, S_PACKETS } from "../stats/stat-fields.ts";
 import { HttpExchange, type ExchangeHost } from "./exchange.ts";
 import type { HttpBackend } from "./http-backend.ts";
+import type { ParserPool } from "./parser-pool.ts";
 import { HttpRequestImpl } from "./request.ts";
 import { HttpResponseImpl } from "./response.ts";
 import type { ResponseEnv } from "./static-response.ts";
@@ -31,6 +32,8 @@ export interface HttpService extends StreamService {
   readonly binaryPath: string;
   /** WebSocket upgrades on this listener (ws-upgrade.ts); null = none. */
   readonly ws?: WsRoute | null;
+  /** The llhttp parsers no connection of this listener holds now (parser-pool.ts). */
+  readonly parsers: ParserPool;
 }
 
 export abstract class HttpDispatch extends StreamConnection implements WireOut, ExchangeHost {
@@ -59,7 +62,7 @@ export abstract class HttpDispatch extends StreamConnection implements WireOut, 
     this.req = new HttpRequestImpl(this);
     this.wire = new WireResponse(this);
     this.res = new HttpResponseImpl(this.wire);
-    this.exchange = new HttpExchange(listener.def, this, this.req, this.res, listener.scheme, () => this.closed);
+    this.exchange = new HttpExchange(listener.def, this, this.req, this.res, listener.scheme, null);
   }
 
   /** Ends a read event (or a turn that acted like one): flush the cork, go on with the backlog, close if asked. */

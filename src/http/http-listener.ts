@@ -15,6 +15,7 @@ import { llhttpModule } from "./llhttp/wasm-loader.ts";
 // For the I/O thread's start: the module the master compiled (thread/io-thread.ts reaches http/ only through this file).
 export { adoptLlhttpModule } from "./llhttp/wasm-loader.ts";
 import { HttpConnection, type HttpService } from "./http-connection.ts";
+import { ParserPool } from "./parser-pool.ts";
 
 /** One Date header per thread, shared by its HTTP listeners. */
 let date: DateHeader | undefined;
@@ -41,6 +42,7 @@ export function listenHttp(io: IoContext, entry: ListenEntry, base: StreamServic
     // Binary over HTTP runs proc without the http hook: only where the listener (or http.binary_path) asks for it.
     binaryPath: entry.binary ?? io.config.http.binary_path,
     ws: wsRoute(io, base, entry.ws, isWsProtocol(entry.protocol)),
+    parsers: new ParserPool(io.config.http),
   };
   const l = listenStream<HttpConnection>(io, entry, {
     create: (s) => new HttpConnection(s as never, io, svc),

@@ -39,8 +39,11 @@ export abstract class HttpWsSide extends HttpBackendSide {
     this.wsNext = null;
     const rest = this.wsRest;
     this.wsRest = null;
-    this.parser?.destroy();
-    this.parser = null;
+    const p = this.parser;
+    if (p !== null) {
+      this.parser = null;
+      this.listener.parsers.give(p);
+    }
     const w = new WsConnection(this, route.svc, d.protocol, d.deflate);
     if (d.setState) w.state = d.state;
     setOwner(this.socket, w);

@@ -83,6 +83,15 @@ export class HttpRequestImpl implements HttpRequest<unknown> {
     this._query = undefined;
   }
 
+  /**
+   * The connection's parser is going back to its pool: the head is read from `head` from now on (its own copy, or an
+   * empty one), never from a parser that serves another connection. What was read already stays as it was.
+   */
+  rehead(head: RequestHead): void {
+    this.head = head;
+    this._headers = undefined;
+  }
+
   get method(): string {
     return (this._method ??= this.head.methodName());
   }

@@ -17,6 +17,8 @@ export interface LatinBuffer extends Buffer {
 }
 
 const EMPTY = Buffer.alloc(0) as LatinBuffer;
+/** The one empty head the request objects of idle connections share (takeHead). */
+let emptyHead: ParsedHead | undefined;
 
 /** Message phase as seen by the callbacks. */
 export const Phase = { Idle: 0, Head: 1, Body: 2 } as const;
@@ -196,6 +198,42 @@ export class ParsedHead {
     this.rebase(-start);
     this.buf = this.own;
     this.detached = true;
+  }
+
+  /**
+   * This head as an object of its own, for a request object that may outlive the parser's time with its connection
+   * (the parser goes back to the thread's pool, http/parser-pool.ts): a detached head keeps its bytes and offsets (the
+   * parser gives its copy up); one still in WASM memory, which later reads overwrite, becomes an empty head.
+   */
+  takeHead(): ParsedHead {
+    if (!this.detached) return (emptyHead ??= ParsedHead.blank());
+    const c = ParsedHead.blank();
+    c.method = this.method;
+    c.versionMajor = this.versionMajor;
+    c.versionMinor = this.versionMinor;
+    c.keepAlive = this.keepAlive;
+    c.upgrade = this.upgrade;
+    c.contentLength = this.contentLength;
+    c.chunked = this.chunked;
+    c.headerCount = this.headerCount;
+    c.fast = this.fast;
+    c.fastHosts = this.fastHosts;
+    c.fastExpect = this.fastExpect;
+    c.phase = this.phase;
+    c.us = this.us;
+    c.ue = this.ue;
+    c.hdr = this.hdr.slice(0, this.headerCount * 4);
+    c.buf = c.own = this.own;
+    c.detached = true;
+    this.own = EMPTY;
+    return c;
+  }
+
+  /** A head with no request line and no fields (every accessor reads ""). */
+  private static blank(): ParsedHead {
+    const c = new ParsedHead(0);
+    c.us = c.ue = 0;
+    return c;
   }
 
   /** Adds `delta` to every recorded offset. */

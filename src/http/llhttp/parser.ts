@@ -59,6 +59,10 @@ export interface ParserLimits {
   readonly fastPath?: boolean;
 }
 
+/** The shared empty `pending` (never written: endOfInput replaces it first); a pooled parser keeps one up to 1 KiB. */
+const NO_PENDING = Buffer.alloc(0);
+const KEEP_PENDING_BYTES = 1024;
+
 /** Larger reads are fed in slices of at least this size after the carried head. */
 const MIN_SLICE_BYTES = 64 * 1024;
 /** Bytes allowed after the last recorded span of an unfinished head (" HTTP/1.1\r\n", CRLF, ": "). */
@@ -69,13 +73,15 @@ let R: WasmRuntime;
 
 export class RequestParser extends LlhttpCallbacks {
   private ptr: number;
-  protected readonly events: ParserEvents;
+  /** Its owner (the connection); set again when a pooled parser is taken (http/parser-pool.ts). */
+  events: ParserEvents;
   private err = 0;
   private errOff = 0;
   /** After an llhttp error: its position in WASM memory (-1: unknown) and the end of the data fed. */
   private errAt = -1;
   private errEnd = 0;
-  private pending: Buffer = Buffer.alloc(0);
+  /** The carried head of an unfinished request; NO_PENDING until one needs it (most never do). */
+  private pending: Buffer = NO_PENDING;
   private pendingLen = 0;
   private destroyLater = false;
   private readonly fastOn: boolean;
@@ -169,6 +175,22 @@ export class RequestParser extends LlhttpCallbacks {
     this.callbackError = undefined;
   }
 
+  /** True when it may be reset to serve another connection: not freed, not inside llhttp. */
+  get reusable(): boolean {
+    return this.ptr !== 0 && !this.destroyLater && llhttpThread.current === null;
+  }
+
+  /** True between messages with nothing carried or stopped: the parser holds no state of its connection. */
+  get betweenMessages(): boolean {
+    return this.phase === IDLE && this.pendingLen === 0 && this.err === 0;
+  }
+
+  /** Before it waits in a pool: a fresh start (reset()) and no large buffer kept for the next connection. */
+  park(): void {
+    this.reset();
+    if (this.pending.length > KEEP_PENDING_BYTES) this.pending = NO_PENDING;
+  }
+
   /** Frees the llhttp_t (connection closed). From inside this parser's own callback the free waits for execute. */
   destroy(): void {
     if (this.ptr === 0) return;
@@ -178,7 +200,7 @@ export class RequestParser extends LlhttpCallbacks {
     }
     R.exp.llhttp_free(this.ptr);
     this.ptr = 0;
-    this.pending = Buffer.alloc(0);
+    this.pending = NO_PENDING;
     this.pendingLen = 0;
   }
 
