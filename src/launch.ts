@@ -8,7 +8,7 @@
  */
 import { join, resolve } from "node:path";
 import { DIST_DIR, staleReason } from "./build/dist-manifest.ts";
-import { startupMark, startupTraceOn } from "./log/startup-trace.ts";
+import { startupMark, startupTraceLine, startupTraceOn } from "./log/startup-trace.ts";
 import { VERSION } from "./version.ts";
 
 const root = resolve(import.meta.dir, "..");
@@ -18,7 +18,7 @@ if (stale === null) {
   startupMark("launch", "bundle");
   await import(join(root, DIST_DIR, "src/grocketd.js"));
 } else {
-  if (startupTraceOn) process.stderr.write(`grocketd-startup: running from the sources (${stale})\n`);
+  if (startupTraceOn) startupTraceLine(`grocketd-startup: running from the sources (${stale})\n`);
   startupMark("launch", "sources");
   await import("./grocketd.ts");
 }

@@ -15,5 +15,16 @@ export const startupTraceOn = ON;
 /** Writes one mark; `at` is an epoch time in ms (default: now). */
 export function startupMark(where: string, phase: string, at = performance.timeOrigin + performance.now()): void {
   if (!ON) return;
-  process.stderr.write(`grocketd-startup ${where} ${phase} ${at.toFixed(3)}\n`);
+  startupTraceLine(`grocketd-startup ${where} ${phase} ${at.toFixed(3)}\n`);
+}
+
+let sink: import("bun").FileSink | undefined;
+
+/** Writes a trace line to stderr through Bun's writer: process.stderr would load node:stream (~15 ms) and so
+ * distort the very start it measures. */
+export function startupTraceLine(text: string): void {
+  sink ??= Bun.stderr.writer();
+  sink.write(text);
+  const pending = sink.flush();
+  if (typeof pending === "object") pending.catch(() => {});
 }
