@@ -80,7 +80,7 @@ export const S_PS_UNKNOWN_ID = 29;
 export const S_ERR_UNCAUGHT = 30;
 /**
  * UDP datagrams dropped unanswered because their sender (or the listener) already held too much in pending async
- * replies (io/udp/udp-framing.ts: MAX_OWED_PER_SENDER, HELD_SENDERS); the listener's own `overloaded` count, summed.
+ * replies (io/udp/udp-replies.ts: MAX_OWED_PER_SENDER, HELD_SENDERS); the listener's own `overloaded` count, summed.
  */
 export const S_UDP_OVERLOADED = 31;
 // Handler pool rings (both roles; src/ring/ring.ts countInto: these three in this order).

@@ -1,7 +1,7 @@
 /**
  * @module io/udp/udp-conn
  * The `Conn` a module sees for a UDP datagram: its sender (address and port). A sender is what a connection is to
- * UDP: the listener keeps one conn per sender in a bounded table (udp-framing.ts), so the conn a `proc` gets stays the
+ * UDP: the listener keeps one conn per sender in a bounded table (udp-senders.ts), so the conn a `proc` gets stays the
  * same object with the same `id` for every datagram of that sender, and a module may keep it and push to it later
  * (`conn.send`, or `ctx.send(conn.id)`) until the sender expires: io.idle_timeout_ms without a datagram from it (and
  * no reply owed to it), or the socket closes. A send after that is a no-op returning false. There is no connection,
@@ -15,7 +15,7 @@ import type { StreamService } from "../stream-connection.ts";
 /** What a UDP listener needs of a listener's service: any `StreamService` will do (high water and pools do not apply). */
 export type UdpService = Pick<StreamService, "def" | "log" | "maxPacket" | "backend">;
 
-/** Where a UDP conn's pushes go: a datagram to its sender through the listener (udp-framing.ts); publishes to the hub. */
+/** Where a UDP conn's pushes go: a datagram to its sender through the listener (udp-replies.ts); publishes to the hub. */
 export interface UdpPusher {
   /** `count`: a conn.send (counted as a push), not a ctx.send delivery (the hub counts those). */
   send(c: UdpConn, data: PushData, count: boolean): boolean;

@@ -16,11 +16,12 @@ import type { ListenEntry } from "../../config/listen-url.ts";
 import { describeError, grocketdError } from "../../errors.ts";
 import type { Housekept, IoContext } from "../io-context.ts";
 import type { UdpService } from "./udp-conn.ts";
-import { createDatagramHandler, newUdpStats, type UdpStats } from "./udp-framing.ts";
+import { createDatagramHandler } from "./udp-framing.ts";
+import { newUdpStats, type UdpStats } from "./udp-replies.ts";
 import { UdpReplyBatch } from "./udp-reply-batch.ts";
 import { bunHonoursReusePort, openBunTransport, openDgramTransport, type UdpBackend, type UdpTransport } from "./udp-transport.ts";
 
-export type { UdpStats } from "./udp-framing.ts";
+export type { UdpStats } from "./udp-replies.ts";
 export type { UdpBackend } from "./udp-transport.ts";
 export type { UdpService } from "./udp-conn.ts";
 
@@ -38,7 +39,7 @@ export interface UdpListener {
   readonly backend: UdpBackend;
   /** Live counters of this listener (this thread only). */
   readonly stats: Readonly<UdpStats>;
-  /** Bytes of datagrams kept alive by pending async replies (bounded: udp-framing.ts). */
+  /** Bytes of datagrams kept alive by pending async replies (bounded: udp-replies.ts). */
   readonly heldBytes: number;
   /** Closes the socket now; async replies that settle later are counted as unsent. Idempotent. */
   stop(): void;
