@@ -8,6 +8,7 @@
 import type { Config } from "../config/keys.ts";
 import { RateLimitedLog, type Logger } from "../log/logger.ts";
 import { Cork } from "./cork.ts";
+import { PushBatch } from "./push-batch.ts";
 import type { Backend } from "./backend.ts";
 import type { AccessLog } from "../access-log/access-log.ts";
 import { StatsSlot } from "../stats/stats-slot.ts";
@@ -40,6 +41,8 @@ export class IoContext {
   /** Coarse monotonic clock (ms), refreshed by the housekeeping tick: cheaper than performance.now() per event. */
   clock = performance.now();
   readonly cork = new Cork();
+  /** Pushes and topic deliveries made outside the receiving connection's event, written once per turn (push-batch.ts). */
+  readonly batch = new PushBatch();
   /** Per-thread input buffer that reads are copied into when a chunk holds more or less than one packet. */
   // A Buffer, not a plain Uint8Array: its subarray (one per packet handed to proc) is measurably cheaper in Bun.
   // Replace it only through replaceInBuf(), which also forgets the views cached for it.

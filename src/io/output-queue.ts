@@ -50,6 +50,8 @@ export class OutputQueue {
   private tail = 0;
   /** Bytes waiting. */
   bytes = 0;
+  /** Write calls made by flush (the thread's write counter, stats). */
+  writes = 0;
 
   push(src: Uint8Array, off: number, len: number): void {
     this.bytes += len;
@@ -78,7 +80,11 @@ export class OutputQueue {
       const b = this.blocks[0]!;
       const end = this.blocks.length === 1 ? this.tail : BLOCK;
       const n = end - this.head;
-      const w = n > 0 ? sock.write(b, this.head, n) : 0;
+      let w = 0;
+      if (n > 0) {
+        w = sock.write(b, this.head, n);
+        this.writes++;
+      }
       if (w < 0) return false;
       this.bytes -= w;
       if (w < n) {

@@ -92,7 +92,8 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
   private pushDrainWaiters: Array<() => void> | null = null;
 
   drained(): Promise<void> {
-    if (this.closed || !this.congested) return Promise.resolve();
+    // Its share of the push batch counts until the end of the turn writes it (batchWritten then looks again).
+    if (this.closed || (!this.congested && this.pendingBytes <= this.svc.highWater)) return Promise.resolve();
     return new Promise((resolve) => (this.pushDrainWaiters ??= []).push(resolve));
   }
 
@@ -195,6 +196,8 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
     // Its queue's blocks go back to the thread's free list for the connections still writing.
     this.out?.clear();
     this.out = null;
+    this.batchTail = -1; // its share of the push batch is not written (push-batch.ts skips it)
+    this.batchBytes = 0;
     this.io.conns.delete(this);
     this.io.pubsub.unregister(this);
     this.releaseDrainWaiters();
@@ -227,6 +230,7 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
   /** Closes once nothing is owed: no reply pending, nothing queued, not inside an event. */
   maybeFinish(): void {
     if (!this.closing || this.closed || this.inEvent) return;
+    if (this.batchTail >= 0) this.io.batch.flushOne(this); // pushes made before the close go out before the FIN
     if (this.busy() || (this.out !== null && this.out.bytes > 0)) return;
     this.socket.end();
   }
@@ -254,6 +258,8 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
     if (this.closed) return;
     this.because(TERMINATE_REASON[reason] ?? "terminated");
     this.io.log.debug("connection terminated", { conn: this.id, reason });
+    this.batchTail = -1;
+    this.batchBytes = 0;
     this.socket.terminate();
   }
 
@@ -302,6 +308,11 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
 
   protected override outputRelieved(): void {
     this.releaseDrainWaiters();
+  }
+
+  /** The batch's write may have left the queue below high water with no drain to come: drained() resolves now. */
+  protected override batchWritten(): void {
+    if (this.pushDrainWaiters !== null && !this.congested) this.releaseDrainWaiters();
   }
 
   protected override outputEmpty(): void {

@@ -2,22 +2,26 @@
  * @module io/stream-output
  * The write side every stream connection shares, TCP packets or HTTP: one cork per read event (everything answered
  * in it leaves in one write), a per-connection queue for what the kernel refused, resent on `drain`, and the read
- * gate that stops reading while the queue is past io.high_water (or while input is held back: the backlog). Counts
- * the bytes the kernel took, on the thread (one typed-array increment per write or drain) and on the connection.
+ * gate that stops reading while the queue is past io.high_water (or while input is held back: the backlog), and the
+ * connection's share of the thread's push batch (push-batch.ts: pushes made outside its events, written once at the
+ * end of the turn), which every write of the connection sends first so that nothing overtakes it. Counts the bytes
+ * the kernel took and the write calls, on the thread (one typed-array increment per write or drain) and the bytes
+ * on the connection.
  */
 import type { Socket } from "bun";
 import type { StreamService } from "./backend.ts";
 import type { IoContext } from "./io-context.ts";
 import { OutputQueue } from "./output-queue.ts";
 import { PAUSE_OUTPUT, ReadGate, type BacklogOwner } from "./read-gate.ts";
-import { S_BYTES_OUT } from "../stats/stat-fields.ts";
+import type { Batched } from "./push-batch.ts";
+import { S_BYTES_OUT, S_SOCKET_WRITES } from "../stats/stat-fields.ts";
 
 export type { StreamService } from "./backend.ts";
 
 // The socket's data is the connection object; `unknown` here keeps this file below stream-connection.ts.
 export type AnySocket = Socket<unknown>;
 
-export abstract class StreamOutput {
+export abstract class StreamOutput implements Batched {
   /** Set while a read event or an async flush runs: replies go to the thread's cork, and close waits for it. */
   inEvent = false;
   closed = false;
@@ -25,6 +29,9 @@ export abstract class StreamOutput {
   /** This connection's bytes taken by the kernel (the access log); the thread's live sum is in io.stats. */
   bytesOut = 0;
   protected out: OutputQueue | null = null;
+  /** This connection's share of the thread's push batch (push-batch.ts): its last range, -1 = none, and its bytes. */
+  batchTail = -1;
+  batchBytes = 0;
   /**
    * Made on the first pause or backlog, not at accept (issue 17: an idle connection should cost little): most
    * connections never pause, and the gate with its owner object and closures was ~6 objects each.
@@ -148,12 +155,14 @@ export abstract class StreamOutput {
       return;
     }
     if (this.closed) return;
+    if (this.batchTail >= 0) this.io.batch.flushOne(this);
     if (this.out !== null && this.out.bytes > 0) {
       const b = Buffer.from(r, "utf8");
       this.enqueue(b, 0, b.length);
       return;
     }
     const w = this.socket.write(r);
+    this.io.stats[S_SOCKET_WRITES]++;
     if (w < 0) return;
     this.io.stats[S_BYTES_OUT] += w;
     this.bytesOut += w;
@@ -166,17 +175,34 @@ export abstract class StreamOutput {
 
   protected writeBytes(b: Uint8Array, off: number, len: number): void {
     if (this.closed) return;
+    if (this.batchTail >= 0) this.io.batch.flushOne(this);
     if (this.out !== null && this.out.bytes > 0) {
       this.enqueue(b, off, len);
       return;
     }
     const w = this.socket.write(b, off, len);
+    this.io.stats[S_SOCKET_WRITES]++;
     if (w > 0) {
       this.io.stats[S_BYTES_OUT] += w;
       this.bytesOut += w;
       if (w === len) return;
     } else if (w < 0) return;
     this.enqueue(b, off + w, len - w);
+  }
+
+  /** Its share of the push batch, at the end of the turn or before its next write (push-batch.ts). */
+  writeBatched(buf: Uint8Array, off: number, len: number): void {
+    this.lastActive = this.io.clock;
+    this.writeBytes(buf, off, len);
+    this.batchWritten();
+  }
+
+  /** After the batch's write: the bounds on waiting output are checked here (TCP: io.max_buffered). */
+  protected batchWritten(): void {}
+
+  /** Output waiting for this connection: its queue and its share of the push batch. */
+  get pendingBytes(): number {
+    return (this.out === null ? 0 : this.out.bytes) + this.batchBytes;
   }
 
   private enqueue(b: Uint8Array, off: number, len: number): void {
@@ -194,7 +220,9 @@ export abstract class StreamOutput {
     const out = this.out;
     if (out === null || this.closed) return;
     const before = out.bytes;
+    const writes = out.writes;
     const empty = out.flush(this.socket);
+    this.io.stats[S_SOCKET_WRITES] += out.writes - writes;
     if (out.bytes < before) {
       this.lastActive = this.io.clock;
       this.io.stats[S_BYTES_OUT] += before - out.bytes;

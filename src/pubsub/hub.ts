@@ -2,13 +2,14 @@
  * @module pubsub/hub
  * One I/O thread's side of server push and topics: its open connections by id (for `ctx.send`), its topic
  * subscriptions, and the mesh of rings to the other I/O threads of the process (pubsub/mesh.ts). A publish is
- * encoded once: the same bytes are written to every local subscriber (the kernel copies; only a remainder it refuses
- * is copied, into that connection's queue) and one ring record per peer thread carries it there, where the same
- * happens from the ring's memory. Every publish goes to every peer thread (no interest table to keep in step): with
+ * encoded once: the same bytes go to every local subscriber (copied once into the thread's push batch, and written
+ * once per subscriber per turn: io/push-batch.ts; a subscriber in its own event takes it into the cork) and one
+ * ring record per peer thread carries it there, where the same happens from the ring's memory. Every publish goes to every peer thread (no interest table to keep in step): with
  * few I/O threads per process a record per peer is cheaper than tracking who listens where.
  *
- * Order: local subscribers are written synchronously in publish order, each peer ring is FIFO, so one publisher's
- * messages on a topic reach every subscriber in the order published.
+ * Order: local subscribers take each message synchronously in publish order (a connection's batched share is
+ * written before anything else it writes), each peer ring is FIFO, so one publisher's messages on a topic reach
+ * every subscriber in the order published.
  */
 import type { PushData, SendResult } from "../module/types.ts";
 import {
@@ -31,6 +32,8 @@ export interface HubHost {
   readonly index: number;
   /** The thread's counters; read on each use because the thread swaps in its shared slot after start. */
   readonly stats: Float64Array;
+  /** The thread's push batch (io/push-batch.ts), told when a delivery loop writes one message to many. */
+  readonly batch: { fanout(on: boolean): void };
 }
 
 const enc = new TextEncoder();
@@ -130,11 +133,19 @@ export class PubSubHub {
     const set = this.topics.get(topic);
     if (set === undefined) return 0;
     let n = 0;
-    // A subscriber dropped as a slow consumer leaves the set during the loop; Set iteration allows that.
-    for (const s of set) {
-      if (s.id === except) continue;
-      s.push(bytes);
-      n++;
+    const batch = this.host.batch;
+    // The subscribers not in an event of their own take the message into the thread's push batch, copied once for
+    // all of them and written once per subscriber at the end of the turn.
+    batch.fanout(true);
+    try {
+      // A subscriber dropped as a slow consumer leaves the set during the loop; Set iteration allows that.
+      for (const s of set) {
+        if (s.id === except) continue;
+        s.push(bytes);
+        n++;
+      }
+    } finally {
+      batch.fanout(false);
     }
     this.host.stats[S_PS_DELIVERIES] += n;
     return n;

@@ -90,6 +90,11 @@ export const S_POOL_RECORDS = 32;
 export const S_POOL_WAKEUPS = 33;
 /** Atomics.notify calls this thread made on the handler-pool rings (only to a side that sleeps). */
 export const S_POOL_NOTIFIES = 34;
+/**
+ * Write calls to stream sockets (TCP, TLS, HTTP, WebSocket), resends of a connection's queue on drain included: with
+ * S_BYTES_OUT, the bytes per write (pushes and topic deliveries are batched per connection per turn, io/push-batch.ts).
+ */
+export const S_SOCKET_WRITES = 35;
 /** Fixed fields per slot, with room to add counters without changing the slot layout. */
 export const FIXED_FIELDS = 40;
 
@@ -148,6 +153,7 @@ export const IO_FAMILIES: readonly Family[] = [
   { name: "pubsub_unknown_ids_total", kind: "counter", help: "ctx.send to an id with no open connection.", fields: [S_PS_UNKNOWN_ID] },
   { name: "pubsub_subscriptions", kind: "gauge", help: "Topic subscriptions on this thread.", fields: [S_PS_SUBSCRIPTIONS] },
   { name: "pubsub_topics", kind: "gauge", help: "Topics with a subscriber on this thread.", fields: [S_PS_TOPICS] },
+  { name: "socket_writes_total", kind: "counter", help: "Write calls to stream sockets (TCP, TLS, HTTP, WebSocket), queue resends on drain included.", fields: [S_SOCKET_WRITES] },
   { name: "udp_overloaded_total", kind: "counter", help: "UDP datagrams dropped unanswered: their sender or listener held too many pending async replies.", fields: [S_UDP_OVERLOADED] },
   { name: "pool_records_total", kind: "counter", help: "Records read from the handler-pool rings (replies, pushes).", fields: [S_POOL_RECORDS] },
   { name: "pool_wakeups_total", kind: "counter", help: "Times a handler-pool ring wait on this thread slept and was woken.", fields: [S_POOL_WAKEUPS] },

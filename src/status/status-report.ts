@@ -11,7 +11,7 @@ import {
   S_ERR_BAD_DATA, S_ERR_HANDLER, S_ERR_HTTP_REJECTED, S_HTTP_1XX, S_HTTP_REQUESTS, S_PACKETS, S_RING_FROM_HANDLERS,
   S_RING_TO_HANDLERS, S_TLS_HANDSHAKE_FAILED, S_TLS_HANDSHAKE_TIMEOUTS, S_ERR_UNCAUGHT,
   S_PS_DELIVERIES, S_PS_DROP_BROKER, S_PS_DROP_RING, S_PS_DROP_SLOW, S_PS_PUBLISHES, S_PS_PUSHES,
-  S_PS_SUBSCRIPTIONS, S_PS_TOPICS, S_PS_UNKNOWN_ID, S_UDP_OVERLOADED,
+  S_PS_SUBSCRIPTIONS, S_PS_TOPICS, S_PS_UNKNOWN_ID, S_UDP_OVERLOADED, S_SOCKET_WRITES,
 } from "../stats/stat-fields.ts";
 import type { ThreadStats } from "../stats/stats-registry.ts";
 
@@ -69,6 +69,7 @@ function ioPart(f: readonly number[]) {
       "1xx": f[S_HTTP_1XX]!, "2xx": f[S_HTTP_1XX + 1]!, "3xx": f[S_HTTP_1XX + 2]!, "4xx": f[S_HTTP_1XX + 3]!, "5xx": f[S_HTTP_1XX + 4]!,
     },
     bytes: { in: f[S_BYTES_IN]!, out: f[S_BYTES_OUT]! },
+    socket_writes: f[S_SOCKET_WRITES]!,
     errors: { total: errors.handler + errors.bad_data + errors.http_rejected + errors.uncaught, ...errors },
     ring_depth: { to_handlers: f[S_RING_TO_HANDLERS]!, from_handlers: f[S_RING_FROM_HANDLERS]! },
     access_log: { lines: f[S_ACCESS_LINES]!, dropped: f[S_ACCESS_DROPPED]! },

@@ -240,18 +240,23 @@ export class WsConnection extends TcpConnection implements WsSink {
     return this.line.owed !== 0;
   }
 
-  /** One message of opcode `op`: header and payload into the cork during an event; one frame, one write otherwise. */
+  /**
+   * One message of opcode `op`: header and payload into the cork during an event; otherwise into the thread's push
+   * batch (io/push-batch.ts: a publish is framed there once for all its subscribers), or as one frame written now
+   * when it is too large to batch.
+   */
   override emit(r: Uint8Array | string, op: number): void {
     if (this.closeSent) return;
     // §5.6: text frames carry UTF-8; a string is always sent as text, bytes as the type of the client's last message.
     if (typeof r === "string") op = OP_TEXT;
     // permessage-deflate: a message of DEFLATE_MIN_BYTES or more goes compressed (RSV1), a shorter one as it is.
     if (this.deflate !== null && r.length >= DEFLATE_MIN_BYTES) return this.emitDeflated(r, op, this.deflate);
+    const n = headerInto(H, 0, op, typeof r === "string" ? Buffer.byteLength(r, "utf8") : r.length);
     if (this.inEvent) {
-      const n = headerInto(H, 0, op, typeof r === "string" ? Buffer.byteLength(r, "utf8") : r.length);
       this.io.cork.addWithHeader(H, n, r);
       return;
     }
+    if (this.io.batch.addFramed(this, r, op, H, n, this.svc.highWater)) return;
     if (typeof r === "string") return this.writeBytesAll(frame(op, r));
     this.writeBytesAll(sharedFrame(op, r));
   }
@@ -264,8 +269,9 @@ export class WsConnection extends TcpConnection implements WsSink {
       this.io.cork.addWithHeader(H, n, z);
       return;
     }
-    if (typeof r === "string") return this.writeBytesAll(frame(op, deflateMessage(r, p), RSV1));
-    this.writeBytesAll(sharedDeflatedFrame(op, r, p));
+    // Compressed once per publish and window size (ws-frame-cache.ts); the same frame object batches as one copy.
+    const f = typeof r === "string" ? frame(op, deflateMessage(r, p), RSV1) : sharedDeflatedFrame(op, r, p);
+    if (!this.io.batch.add(this, f, this.svc.highWater)) this.writeBytesAll(f);
   }
 
   private writeBytesAll(f: Uint8Array): void {

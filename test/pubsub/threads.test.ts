@@ -1,6 +1,7 @@
 // Push and topics across the threads of one real process: modules/chat.ts with two I/O threads (clients on both
 // threads in one room see each other's messages, in order), ctx.send to a connection of the other thread, an
-// unknown id, and pool mode (a handler thread pushes to, subscribes and publishes for the connections it serves).
+// unknown id, a burst of publishes reaching subscribers of both threads whole and in order, and pool mode (a
+// handler thread pushes to, subscribes and publishes for the connections it serves).
 import { afterEach, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { startGrocketd, ROOT, type Running } from "../helpers/grocketd.ts";
@@ -55,6 +56,30 @@ describe("across I/O threads", () => {
     expect(order(b, "a")).toEqual(Array.from({ length: n }, (_, i) => i));
     expect(order(a, "b")).toEqual(Array.from({ length: n }, (_, i) => i));
     expect(order(a, "a")).toEqual([]); // exceptSelf
+  });
+
+  test("a burst of 1000 publishes from one proc reaches 50 subscribers on both threads whole and in order", async () => {
+    // Local subscribers take it from the push batch, those of the other thread from the ring (then that thread's batch).
+    running = await startGrocketd(["--module", `${FIX}/fanout-burst.ts`, "--listen", "tcp://127.0.0.1:0", "--threads", "2"]);
+    const subs: TestClient[] = [];
+    const perThread = [0, 0];
+    for (let i = 0; i < 50; i++) {
+      const c = await connect(running.ports[0]!);
+      clients.push(c);
+      subs.push(c);
+      c.write("SUB\n");
+      perThread[Number((await line(c, /^OK (\d)\n/))[1])]!++;
+    }
+    expect(perThread[0]).toBeGreaterThan(0);
+    expect(perThread[1]).toBeGreaterThan(0);
+    const pub = await connect(running.ports[0]!);
+    clients.push(pub);
+    pub.write("BURST 1000\n");
+    const want = Array.from({ length: 1000 }, (_, i) => `m${String(i).padStart(4, "0")}\n`).join("");
+    for (const c of subs) {
+      const got = text(await c.waitBytes(5 + want.length, 20_000));
+      expect(got.slice(5)).toBe(want);
+    }
   });
 
   test("ctx.send reaches a connection of the other thread; an unknown id on this thread is reported", async () => {

@@ -59,7 +59,7 @@ export class TcpConnection extends StreamConnection implements PacketConn {
   }
 
   quiescent(): boolean {
-    return this.inflight === 0 && this.line.owed === 0 && this.pendLen === 0 && this.queuedBytes === 0;
+    return this.inflight === 0 && this.line.owed === 0 && this.pendLen === 0 && this.pendingBytes === 0;
   }
 
   tick(now: number): void {
@@ -181,14 +181,15 @@ export class TcpConnection extends StreamConnection implements PacketConn {
 
   /**
    * In line with the replies: behind any reply still owed (copied, as a sync reply waiting there is), into the cork
-   * during this connection's own event, else straight to the socket. Past io.max_buffered the client is not reading:
-   * it is dropped as a slow consumer rather than let it grow the server's memory.
+   * during this connection's own event, else into the thread's push batch, written at the end of the turn
+   * (io/push-batch.ts; activity for the idle timeout is recorded then). Past io.max_buffered the client is not
+   * reading: it is dropped as a slow consumer rather than let it grow the server's memory.
    */
   override push(r: PushData): boolean {
     if (this.closed || this.closing) return false;
     if (r.length > 0) {
-      this.lastActive = this.io.clock; // a connection that only receives pushes is in use, not idle
       if (this.line.owed !== 0) {
+        this.lastActive = this.io.clock; // a connection that only receives pushes is in use, not idle
         this.line.hold(r, this.pushOp); // counted in line.heldBytes too: pushes held are bounded like held replies
         this.heldPush += r.length;
       } else this.emit(r, this.pushOp);
@@ -200,20 +201,31 @@ export class TcpConnection extends StreamConnection implements PacketConn {
   pushBefore(slot: Slot | undefined, r: Uint8Array): boolean {
     const at = slot === undefined ? -1 : this.line.indexOf(slot);
     if (at < 0 || this.closed || this.closing || r.length === 0) return this.push(r);
-    this.lastActive = this.io.clock;
-    if (this.line.holdBefore(at, r, this.pushOp)) this.heldPush += r.length;
-    else this.emit(r, this.pushOp);
+    if (this.line.holdBefore(at, r, this.pushOp)) {
+      this.lastActive = this.io.clock;
+      this.heldPush += r.length;
+    } else this.emit(r, this.pushOp);
     return this.pushTaken();
   }
 
+  /** Output waiting past io.max_buffered drops the connection (false); else whether it is below high water. */
   private pushTaken(): boolean {
     if (this.line.owed === 0) this.heldPush = 0;
-    const total = this.queuedBytes + this.heldPush + (this.inEvent ? this.io.cork.size : 0);
+    const total = this.pendingBytes + this.heldPush + (this.inEvent ? this.io.cork.size : 0);
     if (total > this.io.config.io.max_buffered) {
       this.slowConsumer(total);
       return false;
     }
     return total <= this.svc.highWater;
+  }
+
+  /** The batch was written: what the kernel refused is queued, and the queue is bounded as at a push. */
+  protected override batchWritten(): void {
+    if (this.queuedBytes + this.heldPush > this.io.config.io.max_buffered && !this.closing) {
+      this.slowConsumer(this.queuedBytes + this.heldPush);
+      return;
+    }
+    super.batchWritten();
   }
 
   private slowConsumer(total: number): void {
@@ -260,10 +272,13 @@ export class TcpConnection extends StreamConnection implements PacketConn {
     this.endEvent();
   }
 
-  /** Writes a push that is next in line: into the cork during an event, else to the socket (WebSocket: framed). */
+  /**
+   * Writes a push that is next in line: into the cork during an event, else into the thread's push batch (a
+   * message too large to batch is written now, after this connection's share). WebSocket: framed.
+   */
   protected emit(r: Uint8Array | string, _op: number): void {
     if (this.inEvent) this.io.cork.add(r);
-    else this.write(r);
+    else if (!this.io.batch.add(this, r, this.svc.highWater)) this.write(r);
   }
 
   /** Routes one synchronous reply: straight to the cork unless replies are still owed before it. */
