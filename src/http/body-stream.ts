@@ -3,7 +3,9 @@
  * A `fetch` hook's request body as a ReadableStream fed as the bytes arrive (http-connection.ts dispatches the hook
  * at the end of the head). Each piece llhttp hands over is copied out of the parser's (shared WASM) memory before it
  * is enqueued: the stream's chunks outlive the read event. The queue is bounded by `highWater` bytes: once it is full
- * the connection stops reading the socket (`full` → true) and reads again when the hook pulls (`onPull`).
+ * the connection stops reading the socket (`full` → true) and reads again when the hook pulls (`onPull`). In pool
+ * mode the same stream is fed on the handler thread from BODY records (pool/pool-body.ts), and `queued` tells how
+ * much the hook has read, which goes back to the I/O thread as credit.
  */
 
 export class BodyStream {
@@ -14,7 +16,10 @@ export class BodyStream {
   /** Bytes of body received so far (the connection checks http.max_body_bytes against it). */
   received = 0;
 
-  constructor(highWater: number, onPull: () => void) {
+  constructor(
+    private readonly highWater: number,
+    onPull: () => void,
+  ) {
     this.stream = new ReadableStream<Uint8Array>(
       {
         start: (c) => {
@@ -41,6 +46,11 @@ export class BodyStream {
   /** The reader is behind: the queue holds highWater bytes or more. */
   get full(): boolean {
     return !this.done && (this.ctl!.desiredSize ?? 1) <= 0;
+  }
+
+  /** Bytes enqueued and not read yet (0 once done). */
+  get queued(): number {
+    return this.done ? 0 : this.highWater - (this.ctl!.desiredSize ?? this.highWater);
   }
 
   close(): void {

@@ -30,15 +30,41 @@ export const RESPONSE_CUT = 256;
 /** The pieces after which the next request may go. */
 export const RESPONSE_LAST = RESPONSE_WHOLE | RESPONSE_END | RESPONSE_DROP | RESPONSE_CUT;
 
+/**
+ * Where a `fetch` hook's request body goes as it arrives (http-body-side.ts feeds it from llhttp's onBody): inline
+ * the hook's ReadableStream itself (body-stream.ts), in pool mode BODY records to the handler thread
+ * (pool/pool-body.ts). Either way it is bounded: `full` stops the connection reading until `onPull` is called.
+ */
+export interface RequestBodyFeed {
+  /** The stream the hook reads, when it runs on this thread (inline); null when it runs elsewhere. */
+  readonly stream: ReadableStream<Uint8Array> | null;
+  /** Bytes of body received so far (the connection checks http.max_body_bytes against it). */
+  readonly received: number;
+  /** Past its bound (the hook is not reading): the connection stops reading the socket. */
+  readonly full: boolean;
+  /** Copies buf[start..end) on (counted even once it is done: later pieces are dropped). */
+  push(buf: Uint8Array, start: number, end: number): void;
+  /** The body is complete. */
+  close(): void;
+  /** The body will not complete: the hook's stream fails with `err`. */
+  error(err: Error): void;
+}
+
 /** The HTTP side of one thread's backend (one object per thread, made by the thread wiring). */
 export interface HttpBackend {
-  /** True when the hooks run on this thread (a `fetch` hook's body may stream to it as it arrives). */
+  /** True when the hooks run on this thread. */
   readonly inline: boolean;
   /**
-   * The request `c.req` holds is complete: answer it. `route`: route.ts's decision; `head`: its parsed head, valid
-   * during the call; `body`: all of it, or empty with `stream` (a `fetch` hook's body fed as it arrives, inline only).
+   * A feed for the body of the request `c` has just begun (a `fetch` hook's, streamed), holding at most about
+   * `window` bytes the hook has not read; `onPull`: it has room again after being `full`.
    */
-  request(c: HttpBackendConn, route: number, head: RequestParser, body: Uint8Array, stream: ReadableStream<Uint8Array> | null): void;
+  bodyFeed(c: HttpBackendConn, window: number, onPull: () => void): RequestBodyFeed;
+  /**
+   * The request `c.req` holds is complete (or, with `feed`, its head is): answer it. `route`: route.ts's decision;
+   * `head`: its parsed head, valid during the call; `body`: all of it, or empty with `feed` (the body fed as it
+   * arrives, from bodyFeed).
+   */
+  request(c: HttpBackendConn, route: number, head: RequestParser, body: Uint8Array, feed: RequestBodyFeed | null): void;
   /** A chunk the backend streamed (RESPONSE_CHUNK) is on its way out: it may send more. */
   ack(c: HttpBackendConn): void;
 }

@@ -1,13 +1,15 @@
 /**
  * @module http/http-body-side
- * A `fetch` hook's request body fed to it as a stream while it arrives (body-stream.ts), on the I/O threads: which
- * requests stream (a body, a `fetch` hook, an inline backend, not binary over HTTP), reading paused while the stream is
- * full and resumed when the hook pulls, and the stream failed when the client leaves before the body is in. The
- * connection (http-connection.ts) extends this layer and feeds the stream from llhttp's onBody.
+ * A `fetch` hook's request body fed to it as a stream while it arrives, inline and in pool mode alike: which
+ * requests stream (a body, a `fetch` hook, not binary over HTTP), the body fed through the backend's feed
+ * (http-backend.ts: the hook's own ReadableStream inline, body-stream.ts; BODY records to the handler thread in pool
+ * mode, pool/pool-body.ts), reading paused while the feed is full and resumed when the hook has read, and the stream
+ * failed when the client leaves before the body is in. The connection (http-connection.ts) extends this layer and
+ * feeds the stream from llhttp's onBody.
  */
 import { misuse } from "../errors.ts";
 import { PAUSE_BODY } from "../io/stream-connection.ts";
-import { BodyStream } from "./body-stream.ts";
+import type { RequestBodyFeed } from "./http-backend.ts";
 import { HttpWsSide } from "./http-ws-side.ts";
 import { Method, type RequestParser } from "./llhttp/parser.ts";
 import { ROUTE_HOOK, routeOf } from "./route.ts";
@@ -16,7 +18,7 @@ export const EMPTY = new Uint8Array(0);
 
 export abstract class HttpBodySide extends HttpWsSide {
   /** A `fetch` hook's request body being fed to it as it arrives (its hook runs already); null: none. */
-  protected streamed: BodyStream | null = null;
+  protected streamed: RequestBodyFeed | null = null;
   /** Reading stopped because `streamed` is full (the hook is not reading its body). */
   protected bodyPaused = false;
 
@@ -26,9 +28,12 @@ export abstract class HttpBodySide extends HttpWsSide {
 
   /** A `fetch` hook's request with a body: the hook runs now, at the end of the head, fed the body as it arrives. */
   protected startStreaming(p: RequestParser): void {
-    this.streamed = new BodyStream(this.svc.highWater, () => this.bodyPulled());
+    const backend = this.listener.httpBackend;
     this.beginRequest(p, EMPTY);
-    this.listener.httpBackend.request(this, ROUTE_HOOK, p, EMPTY, this.streamed.stream);
+    const feed = (this.streamed = backend.bodyFeed(this, this.svc.highWater, () => this.bodyPulled()));
+    // Answered on a handler thread: the response comes back through `response` (parsing goes on for the body).
+    if (!backend.inline) this.waiting = true;
+    backend.request(this, ROUTE_HOOK, p, EMPTY, feed);
     // The hook runs on past this read: its head must leave the parser's memory.
     this.req.detach();
   }
@@ -78,12 +83,12 @@ export abstract class HttpBodySide extends HttpWsSide {
   }
 
   /**
-   * At the end of the head of a request with a body for a `fetch` hook on this thread: the hook runs now, with the
-   * body as a stream that onBody feeds (pool mode, the `http` hook and binary over HTTP take the whole body).
+   * At the end of the head of a request with a body for a `fetch` hook: the hook runs now (here or on its handler
+   * thread), with the body as a stream that onBody feeds (the `http` hook and binary over HTTP take the whole body).
    */
   protected streamsBody(p: RequestParser): boolean {
     const def = this.svc.def;
-    if (def.fetch === undefined || def.http !== undefined || !this.listener.httpBackend.inline || p.method === Method.GET || p.method === Method.HEAD) return false;
+    if (def.fetch === undefined || def.http !== undefined || p.method === Method.GET || p.method === Method.HEAD) return false;
     this.req.begin(p, EMPTY);
     return routeOf(def, this.listener.binaryPath, this.req) === ROUTE_HOOK;
   }

@@ -32,6 +32,8 @@ export interface WireOut {
 const FRESH = 0;
 const STREAMING = 1;
 const FINISHED = 2;
+/** The connection answered this request itself (refuse()): what the hook still sends is dropped. */
+const REFUSED = 3;
 const CRLF = "\r\n";
 const LAST_CHUNK = "0\r\n\r\n";
 /** String bodies up to this length are sent joined to their head (one piece, often written by reference). */
@@ -99,7 +101,20 @@ export class WireResponse implements ResponseSink {
     return `HTTP/1.1 ${this.code} ${statusText(this.code)}\r\n${env.serverLine}${env.date.line}${l}${length}${connectionLine(this.connectionVariant())}\r\n`;
   }
 
+  /**
+   * The connection answers the request in progress itself, with `body` and a close: a streamed request body refused
+   * mid-way (http.max_body_bytes, a timeout) before its hook's answer began. The hook runs on: what it still sends is
+   * dropped, and its end finishes the response (the connection then closes).
+   */
+  refuse(body: StaticResponse): void {
+    this.phase = REFUSED;
+    this.code = body.status;
+    this.bodyBytes = body.body.length;
+    this.out.send(body.bytes(this.out.env, CLOSE, false));
+  }
+
   wholeStatic(body: StaticResponse): void {
+    if (this.phase === REFUSED) return this.out.responseFinished();
     this.phase = FINISHED;
     this.code = body.status;
     if (!this.head) this.bodyBytes = body.body.length;
@@ -108,6 +123,7 @@ export class WireResponse implements ResponseSink {
   }
 
   whole(status: number, lines: string, body: string | Uint8Array): void {
+    if (this.phase === REFUSED) return this.out.responseFinished();
     this.phase = FINISHED;
     this.code = status;
     const noBody = statusHasNoBody(status);
@@ -137,6 +153,10 @@ export class WireResponse implements ResponseSink {
   }
 
   stream(status: number, lines: string, chunk: string | Uint8Array, last: boolean): void {
+    if (this.phase === REFUSED) {
+      if (last) this.out.responseFinished();
+      return;
+    }
     const out = this.out;
     const token = out.beginBatch();
     if (this.phase === FRESH) {

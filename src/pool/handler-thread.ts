@@ -2,7 +2,8 @@
  * @module pool/handler-thread
  * Entry point of a handler thread (`worker.disabled = false`): imports its own copy of the modules, calls their
  * `init` (role "handler"), and serves the records every I/O thread sends it over its ring pair — `accept`/`close`
- * for connections pinned to it, `proc` for packets, the `http` hook (or binary over HTTP) for requests — sending
+ * for connections pinned to it, `proc` for packets, the `http` or `fetch` hook (or binary over HTTP) for requests
+ * (a `fetch` hook's body fed to it as BODY records arrive: pool-body.ts) — sending
  * each answer back as a record. The hooks are called by the same code as on an I/O thread (module/hook-calls.ts
  * for accept, proc, draining and close; http/exchange.ts for a request); the answers become records in
  * handler-replies.ts and record-sink.ts. Handlers may be async and may block: only this thread waits.
@@ -15,9 +16,10 @@ import { ACCEPT_THREW, ACCEPTED, callAccept, callClose, callDraining, callProc, 
 import type { FromThread, RingPair, ToHandler } from "../io/messages.ts";
 import type { Config } from "../config/keys.ts";
 import {
-  D_FIRST, K_ACK, K_CLOSE, K_DATAGRAM, K_DRAINING, K_HTTP_REQ, K_HTTP_RES, K_OPEN, K_PACKET, K_PS_STATE, K_REJECT, K_REPLY, K_WS_OPEN, Q_ROUTE, Q_TLS, R_EMPTY,
-  R_FAIL, Reader, readConnInfo, readRequest, responseSize, writeResponse, type PoolResponse,
+  D_FIRST, K_ACK, K_BODY, K_BODY_ABORT, K_BODY_END, K_CLOSE, K_DATAGRAM, K_DRAINING, K_HTTP_REQ, K_HTTP_RES, K_OPEN, K_PACKET, K_PS_STATE, K_REJECT, K_REPLY,
+  K_WS_OPEN, Q_ROUTE, Q_STREAM, Q_TLS, R_EMPTY, R_FAIL, Reader, readConnInfo, readRequest, responseSize, writeResponse, type PoolResponse,
 } from "./pool-protocol.ts";
+import { PoolBodyIn, bodyWindow } from "./pool-body.ts";
 import { PooledConn } from "./pooled-conn.ts";
 import { HandlerReplies, replyFlags } from "./handler-replies.ts";
 import { RingLink } from "./ring-link.ts";
@@ -132,6 +134,8 @@ function attach(io: number, pair: RingPair): void {
         c.gone = true;
         c.setCongested(false);
         c.response?.abort();
+        c.body?.abort(null);
+        c.body = null;
         if (c.inflight === 0) runClose(c, conns);
       } else if (kind === K_WS_OPEN) {
         conns.get(no)?.upgraded();
@@ -143,9 +147,20 @@ function attach(io: number, pair: RingPair): void {
         const req = readRequest(new Reader(bytes, off));
         stats.fields[S_HTTP_REQUESTS]++;
         c.inflight++;
+        // A `fetch` hook's body follows in BODY records, fed to its stream as they come (pool-body.ts).
+        const body = (c.body = (flags & Q_STREAM) !== 0 ? new PoolBodyIn(link, no, seq, bodyWindow(config.io.high_water, link.maxPayload)) : null);
         serveHttp(defs[c.module]!, flags & Q_ROUTE, c, req, link.maxPayload - 64 - req.url.length, noisy, (flags, r: PoolResponse) => {
           link.sendEncoded(K_HTTP_RES, no, seq, flags | replyFlags(c), responseSize(r), (w) => writeResponse(w, r));
-        }, () => settled(c), (flags & Q_TLS) !== 0 ? "https" : "http");
+        }, () => settled(c), (flags & Q_TLS) !== 0 ? "https" : "http", body === null ? null : body.body.stream);
+      } else if (kind === K_BODY || kind === K_BODY_END || kind === K_BODY_ABORT) {
+        const body = conns.get(no)?.body;
+        if (body === undefined || body === null || body.seq !== seq) return;
+        if (kind === K_BODY) body.push(bytes, off, len);
+        else {
+          conns.get(no)!.body = null;
+          if (kind === K_BODY_END) body.end();
+          else body.abort(bytes, off, len);
+        }
       } else if (kind === K_ACK) {
         conns.get(no)?.response?.ack();
       }
@@ -174,6 +189,8 @@ function detach(io: number): void {
     c.gone = true;
     c.setCongested(false);
     c.response?.abort();
+    c.body?.abort(null);
+    c.body = null;
     if (c.inflight === 0) runClose(c, old.conns);
   }
 }

@@ -2,32 +2,42 @@
  * @module pool/pool-http
  * The pool's HTTP backend (http/http-backend.ts), on the I/O thread: a parsed request crosses to the connection's
  * handler thread as one HTTP_REQ record (its route, which this listener decided, and TLS in the flags: the handler
- * thread does not know the listener), an ack as ACK; the HTTP_RES records that come back (record-sink.ts made them
+ * thread does not know the listener), a `fetch` hook's body after it as BODY records (pool-body.ts), an ack as ACK; the HTTP_RES records that come back (record-sink.ts made them
  * there) are reported to the connection as response pieces. The session is the connection's PoolSession
  * (pool-session.ts), which passes these records on.
  */
 import type { BackendConn } from "../io/backend.ts";
-import type { HttpBackend, HttpBackendConn } from "../http/http-backend.ts";
+import type { HttpBackend, HttpBackendConn, RequestBodyFeed } from "../http/http-backend.ts";
 import type { RequestParser } from "../http/llhttp/parser.ts";
-import { K_ACK, K_HTTP_REQ, K_HTTP_RES, Q_TLS, Reader, readResponse, requestSize, writeRequest, type PoolRequest } from "./pool-protocol.ts";
+import { PoolBodyFeed, bodyWindow } from "./pool-body.ts";
+import { K_ACK, K_BODY_CREDIT, K_HTTP_REQ, K_HTTP_RES, Q_STREAM, Q_TLS, Reader, readResponse, requestSize, writeRequest, type PoolRequest } from "./pool-protocol.ts";
 import type { RingLink } from "./ring-link.ts";
 
 /** The connection's PoolSession (pool-session.ts) as far as HTTP uses it; named here since that file imports this one. */
 interface HttpSession {
   readonly link: RingLink | null;
   readonly poolNo: number;
+  /** The body of the request in progress, streamed to the handler (pool-body.ts); null: none. */
+  body: PoolBodyFeed | null;
   send(kind: number): void;
 }
 
 export class PoolHttp implements HttpBackend {
   readonly inline = false;
 
-  request(c: HttpBackendConn, route: number, p: RequestParser, body: Uint8Array): void {
+  /** The body goes after the request as BODY records, with a credit window (pool-body.ts). */
+  bodyFeed(c: HttpBackendConn, window: number, onPull: () => void): RequestBodyFeed {
+    const s = c.session as HttpSession;
+    const link = s.link!;
+    return (s.body = new PoolBodyFeed(link, s.poolNo, c.requests, bodyWindow(window, link.maxPayload), onPull));
+  }
+
+  request(c: HttpBackendConn, route: number, p: RequestParser, body: Uint8Array, feed: RequestBodyFeed | null): void {
     const s = c.session as HttpSession;
     const headers: Array<[string, string]> = [];
     for (let i = 0; i < p.headerCount; i++) headers.push([p.headerName(i), p.headerValue(i)]);
     const r: PoolRequest = { method: p.methodName(), url: p.url(), versionMajor: p.versionMajor, versionMinor: p.versionMinor, headers, body };
-    const flags = route | (c.scheme === "https" ? Q_TLS : 0);
+    const flags = route | (c.scheme === "https" ? Q_TLS : 0) | (feed !== null ? Q_STREAM : 0);
     s.link!.sendEncoded(K_HTTP_REQ, s.poolNo, c.requests, flags, requestSize(r), (w) => writeRequest(w, r));
   }
 
@@ -36,8 +46,12 @@ export class PoolHttp implements HttpBackend {
   }
 }
 
-/** A record for an HTTP connection that is not a packet's reply: an HTTP_RES becomes a response piece. */
-export function httpRecord(c: BackendConn, kind: number, flags: number, bytes: Uint8Array, off: number): void {
+/**
+ * A record for an HTTP connection that is not a packet's reply: an HTTP_RES becomes a response piece, a BODY_CREDIT
+ * goes to the body being streamed.
+ */
+export function httpRecord(c: BackendConn, kind: number, seq: number, flags: number, bytes: Uint8Array, off: number): void {
+  if (kind === K_BODY_CREDIT) return (c.session as HttpSession | null)?.body?.credit(seq, flags);
   if (kind !== K_HTTP_RES) return;
   const r = readResponse(new Reader(bytes, off));
   (c as HttpBackendConn).response(flags, r.status, r.lines, r.body);

@@ -6,7 +6,10 @@
  *   I/O → handler   OPEN        conn info (ids, addresses)            accept runs on the handler, state lives there
  *                   PACKET      one framed packet (seq numbers it)    proc
  *                   CLOSE       the connection is gone                close, after its in-flight procs settle
- *                   HTTP_REQ    one parsed request (seq)              http hook
+ *                   HTTP_REQ    one parsed request (seq)              http hook (flags Q_STREAM: its body follows)
+ *                   BODY        a piece of that request's body (seq)  fed to the fetch hook's body stream
+ *                   BODY_END    the body is complete (seq)            the stream closes
+ *                   BODY_ABORT  the body will not complete (seq; payload: the error, errors.ts errorToWire)
  *                   ACK         a streamed chunk left the I/O thread   the handler may write more
  *                   DATAGRAM    one UDP packet with its sender          proc (the sender is the conn)
  *                   DRAINING    the drain began (seq numbers the reply) the module's draining hook
@@ -14,6 +17,7 @@
  *   handler → I/O   REPLY       proc's answer for seq (flags: CLOSE, DROP, FAIL, EMPTY)
  *                   REJECT      accept refused the connection
  *                   HTTP_RES    a response, whole or streamed (flags: WHOLE, CHUNK, END, FAIL, CLOSE, DROP, CUT)
+ *                   BODY_CREDIT the hook read `flags` more bytes of body `seq`: the I/O thread may send that many more
  *                   PS_PUSH     conn.send bytes for this conn           in line with its replies (pubsub/); seq: the
  *                               proc running when it was made (it leaves before that proc's reply), flags 1: more parts
  *                   PS_SUB      topic (UTF-8)                          conn.subscribe; PS_UNSUB: unsubscribe
@@ -45,9 +49,15 @@ export const D_FIRST = 1;
 export const K_DRAINING = 7;
 /** The HTTP connection `conn` was upgraded to a WebSocket (ws/ws-connection.ts): the handler's conn becomes "ws". */
 export const K_WS_OPEN = 8;
+/** A streamed request body (pool-body.ts): a piece, its end, its failure (payload errorToWire). */
+export const K_BODY = 9;
+export const K_BODY_END = 10;
+export const K_BODY_ABORT = 16;
 export const K_REPLY = 11;
 export const K_REJECT = 12;
 export const K_HTTP_RES = 13;
+/** Handler → I/O: bytes of a streamed body the hook has read (flags: how many): credit for as many more. */
+export const K_BODY_CREDIT = 14;
 
 /** Server push and topics (pubsub/): kinds from K_PS_FIRST on go to the I/O thread's hub, not to a connection. */
 export const K_PS_FIRST = 20;
@@ -77,6 +87,8 @@ export const R_CUT = RESPONSE_CUT;
 export const Q_ROUTE = 7;
 /** ... and whether the request came over TLS (its fetch-hook URL is https://). */
 export const Q_TLS = 8;
+/** ... and whether its body follows in BODY records (a `fetch` hook's body, streamed: pool-body.ts). */
+export const Q_STREAM = 16;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

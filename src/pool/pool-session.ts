@@ -11,6 +11,7 @@ import { errorFromWire } from "../errors.ts";
 import type { BackendConn, PacketConn } from "../io/backend.ts";
 import type { Slot } from "../io/tcp/reply-line.ts";
 import type { PoolEndpoint } from "./pool-client.ts";
+import type { PoolBodyFeed } from "./pool-body.ts";
 import { httpRecord } from "./pool-http.ts";
 import { K_REJECT, K_REPLY, R_CLOSE, R_DROP, R_EMPTY, R_FAIL, R_PART } from "./pool-protocol.ts";
 import type { RingLink } from "./ring-link.ts";
@@ -28,6 +29,8 @@ export class PoolSession implements PoolEndpoint {
   private seq = 0;
   /** The sequence number of the `draining` call (0 = none): its failure is named after that hook. */
   drainSeq = 0;
+  /** An HTTP request body being streamed to the handler (pool-http.ts); null: none yet. */
+  body: PoolBodyFeed | null = null;
 
   /** `conn` changes once, when a WebSocket takes over its HTTP connection (PoolModule#adopt). */
   constructor(public conn: BackendConn) {}
@@ -48,7 +51,7 @@ export class PoolSession implements PoolEndpoint {
 
   poolRecord(kind: number, seq: number, flags: number, bytes: Uint8Array, off: number, len: number): void {
     if (kind === K_REJECT) return this.conn.refusedLater((flags & R_FAIL) !== 0);
-    if (kind !== K_REPLY) return httpRecord(this.conn, kind, flags, bytes, off);
+    if (kind !== K_REPLY) return httpRecord(this.conn, kind, seq, flags, bytes, off);
     const slot = this.owed?.get(seq);
     if (slot === undefined) return;
     if ((flags & R_PART) !== 0) {

@@ -7,6 +7,7 @@
  */
 import type { Conn, Protocol, PublishOptions, PushData } from "../module/types.ts";
 import type { PushService } from "../module/module-runtime.ts";
+import type { PoolBodyIn } from "./pool-body.ts";
 import { K_PS_PUSH, K_PS_SUB, K_PS_UNSUB, type ConnInfo } from "./pool-protocol.ts";
 import type { RingLink } from "./ring-link.ts";
 
@@ -42,6 +43,8 @@ export class PooledConn implements Conn<unknown> {
   closeHookDone = false;
   /** The HTTP response in progress (one at a time: the I/O thread sends the next request after it). */
   response: ResponseInProgress | null = null;
+  /** The request body being streamed to a `fetch` hook (BODY records, pool-body.ts); null: none. */
+  body: PoolBodyIn | null = null;
 
   constructor(
     info: ConnInfo,

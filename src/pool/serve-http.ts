@@ -2,8 +2,9 @@
  * @module pool/serve-http
  * One HTTP request on a handler thread: the serving contract of the I/O threads (http/exchange.ts: route, hook,
  * result to response, 500 or the `error` hook's answer), with the request read from its HTTP_REQ record
- * (record-head.ts) and the response sent back as HTTP_RES records (record-sink.ts). A failure is logged here, where
- * the error is known, and counted on the I/O thread (R_FAIL on the answer's first record).
+ * (record-head.ts), a `fetch` hook's body as a stream fed by BODY records (pool-body.ts), and the response sent back
+ * as HTTP_RES records (record-sink.ts). A failure is logged here, where the error is known, and counted on the I/O
+ * thread (R_FAIL on the answer's first record).
  */
 import { HttpExchange, type ExchangeHost } from "../http/exchange.ts";
 import { HttpRequestImpl } from "../http/request.ts";
@@ -56,10 +57,12 @@ export function serveHttp(
   emit: EmitResponse,
   done: () => void,
   scheme: string,
+  /** A `fetch` hook's body, fed from BODY records as they come (pool-body.ts); null: `r.body` is all of it. */
+  stream: ReadableStream<Uint8Array> | null,
 ): void {
   const sink = new RecordSink(emit, c, done, Math.max(1024, maxBody));
   c.response = sink;
   const req = new HttpRequestImpl(c);
   req.begin(new RecordHead(r), r.body);
-  new HttpExchange(def, new PooledHttpHost(c, noisy, sink), req, new HttpResponseImpl(sink), scheme, () => c.gone).run(route, r.body);
+  new HttpExchange(def, new PooledHttpHost(c, noisy, sink), req, new HttpResponseImpl(sink), scheme, () => c.gone).run(route, r.body, stream);
 }

@@ -2,15 +2,18 @@
 // runTest({ newRouter }), as proc-contract.ts): what the http hook's results and `res` become on the wire (status,
 // headers, body; HEAD; 204/304 without a body; res.json), a streamed response to a slow reader, pipelining in order,
 // throwing and rejecting hooks and the error hook, request bodies and their limit, keep-alive and Connection: close,
-// a malformed request, and the fetch hook (fixtures/modules/fetch-app.ts) with a streamed Response. Every case talks
-// raw HTTP/1.1 over one connection so it sees exactly what was sent and whether the server closed.
+// a malformed request, and the fetch hook (fixtures/modules/fetch-app.ts) with a streamed Response, and its request
+// body read as a stream in both modes (a 4 MiB upload that the hook reads before the client has sent it all, the
+// limit passed mid-stream, a client that leaves mid-body, a hook that does not read: the server's reads stay bounded).
+// Every case talks raw HTTP/1.1 so it sees exactly what was sent and whether the server closed.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { outputGrowth, startGrocketd, type Running } from "../helpers/grocketd.ts";
-import { connect, type TestClient } from "../helpers/tcp-client.ts";
+import { connect, untilReceived, type TestClient } from "../helpers/tcp-client.ts";
 import { waitResponses } from "../helpers/http-client.ts";
 import type { ParsedResponse } from "../helpers/http-messages.ts";
 import { withTestCert, type TestCert } from "../helpers/tls-cert.ts";
+import { RENDER_EVERY_MS } from "../../src/status/status-server.ts";
 
 export type Scheme = "http" | "https";
 export type Mode = "inline" | "pool";
@@ -19,6 +22,12 @@ const FIXTURES = resolve(import.meta.dir, "../fixtures/modules");
 /** http.max_body_bytes and io.high_water of the servers under test. */
 const MAX_BODY = 65_536;
 const HIGH_WATER = 16_384;
+const MiB = 1024 * 1024;
+/** http.max_body_bytes of the second server (fetch-app only), which takes the streamed uploads. */
+const MAX_UPLOAD = 4 * MiB + 64 * 1024;
+/** A 4 MiB upload whose bytes are not all alike (so the hash sees order), and its SHA-256. */
+const UPLOAD = Uint8Array.from({ length: 4 * MiB }, (_, i) => (i * 2654435761) >>> 24);
+const UPLOAD_SHA = new Bun.CryptoHasher("sha256").update(UPLOAD).digest("hex");
 
 const GET = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nHost: x\r\n${extra}\r\n`;
 const POST = (path: string, body: string) => `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
@@ -33,7 +42,97 @@ interface Ctx {
   /** Resolves once the server closed `c` (fails the test after 3 s). */
   closes(c: TestClient): Promise<void>;
   logs(re: RegExp): { grew(): Promise<void> };
+  /** A fresh connection to the upload server (fetch-app with http.max_body_bytes = MAX_UPLOAD). */
+  upload(): Promise<TestClient>;
+  /** One GET to the upload server on a fresh connection: the response's text. */
+  uploadGet(path: string): Promise<string>;
+  /** Bytes the upload server's I/O threads have read from clients so far (its /status). */
+  bytesIn(): Promise<number>;
 }
+
+const streamedCases: Array<{ name: string; run(t: Ctx): Promise<void> }> = [
+  {
+    name: "the fetch hook reads a 4 MiB upload as a stream: its first chunk before the client sends the second half, then every byte (count, SHA-256)",
+    async run(t) {
+      const c = await t.upload();
+      c.write(`POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: ${UPLOAD.length}\r\n\r\n`);
+      c.write(UPLOAD.subarray(0, UPLOAD.length / 2));
+      // The hook answers its first chunk while the client still holds the second half: a body collected whole
+      // before the hook runs never gets here.
+      const first = Number((await untilReceived(c, /first:(\d+)\n/, 15_000))[1]);
+      expect(first).toBeGreaterThan(0);
+      expect(first).toBeLessThanOrEqual(UPLOAD.length / 2);
+      c.write(UPLOAD.subarray(UPLOAD.length / 2));
+      const [r] = await waitResponses(c, 1, [], 30_000);
+      const m = /^first:(\d+)\ntotal:(\d+) chunks:(\d+) sha256:([0-9a-f]+)\n$/.exec(r!.text);
+      expect(m).not.toBeNull();
+      expect(Number(m![2])).toBe(UPLOAD.length);
+      expect(Number(m![3])).toBeGreaterThan(1);
+      expect(m![4]).toBe(UPLOAD_SHA);
+      c.end();
+    },
+  },
+  {
+    name: "http.max_body_bytes passed mid-stream (chunked): 413 and close, and the hook's body stream fails with the 413",
+    async run(t) {
+      const c = await t.upload();
+      const piece = "c".repeat(64 * 1024);
+      let head = `POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n`;
+      // Exactly the limit in 64 KiB chunks, then 20 bytes past it (and nothing after: all the client sent is read).
+      for (let sent = 0; sent < MAX_UPLOAD; sent += piece.length) {
+        c.write(`${head}10000\r\n${piece}\r\n`);
+        head = "";
+      }
+      c.write(`14\r\n${"d".repeat(20)}`);
+      const [r] = await waitResponses(c, 1, [], 30_000);
+      expect(r!.status).toBe(413);
+      expect(r!.headers.connection).toBe("close");
+      const closed = await Promise.race([c.closed.then(() => true), Bun.sleep(5000).then(() => false)]);
+      expect(closed).toBe(true);
+      let failure = "";
+      for (let i = 0; i < 100 && failure === ""; i++) failure = await t.uploadGet("/last-error");
+      expect(failure).toContain("413");
+    },
+  },
+  {
+    name: "a client that leaves mid-body: the hook's body stream fails, and the handler serves the next connection (a streamed body too)",
+    async run(t) {
+      const c = await t.upload();
+      c.write(`POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: ${UPLOAD.length}\r\n\r\n`);
+      c.write(UPLOAD.subarray(0, MiB));
+      await untilReceived(c, /first:\d+\n/, 15_000);
+      c.socket.terminate();
+      let failure = "";
+      for (let i = 0; i < 100 && failure === ""; i++) failure = await t.uploadGet("/last-error");
+      expect(failure).toContain("before the request body was complete");
+      const next = await t.upload();
+      next.write(`POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n${"e".repeat(100_000)}`);
+      expect((await waitResponses(next, 1, [], 15_000))[0]!.text).toBe("count:100000");
+      next.end();
+    },
+  },
+  {
+    name: "a hook that does not read its 4 MiB upload: the server stops reading (bounded by the window, not the body), then reads it all once the hook does",
+    async run(t) {
+      const before = await t.bytesIn();
+      const c = await t.upload();
+      c.write(`POST /hold HTTP/1.1\r\nHost: x\r\nContent-Length: ${UPLOAD.length}\r\n\r\n`);
+      c.write(UPLOAD);
+      await untilReceived(c, /held\n/, 15_000);
+      await Bun.sleep(500); // longer than /status caches its figures (RENDER_EVERY_MS)
+      // What the server read meanwhile: the head, the window (io.high_water) and the reads around a pause; a body
+      // buffered on the I/O thread (or pushed into the ring) would be all 4 MiB.
+      const held = (await t.bytesIn()) - before;
+      expect(held).toBeLessThan(MiB);
+      expect(await t.uploadGet("/release")).toBe("released");
+      const [r] = await waitResponses(c, 1, [], 30_000);
+      expect(r!.text).toBe(`held\nread:${UPLOAD.length}\n`);
+      await Bun.sleep(RENDER_EVERY_MS + 50); // /status renders its figures at most this often
+      expect((await t.bytesIn()) - before).toBeGreaterThan(UPLOAD.length);
+      c.end();
+    },
+  },
+];
 
 const CASES: Array<{ name: string; run(t: Ctx): Promise<void> }> = [
   {
@@ -211,6 +310,8 @@ const CASES: Array<{ name: string; run(t: Ctx): Promise<void> }> = [
 export function runHttpContract(opts: { scheme: Scheme; mode: Mode }): void {
   const { scheme, mode } = opts;
   let running: Running | undefined;
+  /** The second server: fetch-app alone, with room for 4 MiB uploads (and in pool mode rings that fit one whole). */
+  let uploads: Running | undefined;
   let cert: TestCert | undefined;
   let skip = "";
   const open = (which: "http" | "fetch" = "http") => connect(running!.ports[which === "http" ? 0 : 1]!, "127.0.0.1", { tls: scheme === "https" });
@@ -226,6 +327,17 @@ export function runHttpContract(opts: { scheme: Scheme; mode: Mode }): void {
       expect(closed).toBe(true);
     },
     logs: (re) => outputGrowth(running!, re),
+    upload: () => connect(uploads!.ports[0]!, "127.0.0.1", { tls: scheme === "https" }),
+    async uploadGet(path) {
+      const c = await ctx.upload();
+      c.write(GET(path, "Connection: close\r\n"));
+      const [r] = await waitResponses(c, 1, [], 10_000);
+      return r!.text;
+    },
+    async bytesIn() {
+      const url = (await uploads!.waitFor(/status listener on (http:\/\/127\.0\.0\.1:\d+)/))[1]!;
+      return ((await (await fetch(`${url}/status`)).json()) as { bytes: { in: number } }).bytes.in;
+    },
   };
 
   describe(`http contract: ${scheme}, ${mode}`, () => {
@@ -242,12 +354,20 @@ export function runHttpContract(opts: { scheme: Scheme; mode: Mode }): void {
       }
       const listen = (m: string) => ["--listen", `${scheme}://127.0.0.1:0?module=${m}`];
       const args = ["--module", `${FIXTURES}/http-contract.ts`, "--module", `${FIXTURES}/fetch-app.ts`, ...listen("http-contract"), ...listen("fetch-app"), "--threads", "1"];
-      running = await startGrocketd(args, { env, expectListening: 2 });
+      const upEnv: Record<string, string> = {
+        ...env,
+        GROCKETD_HTTP_MAX_BODY_BYTES: String(MAX_UPLOAD),
+        GROCKETD_STATUS_LISTEN: "http://127.0.0.1:0",
+        ...(mode === "pool" ? { GROCKETD_WORKER_RING_BYTES: String(8 * MiB) } : {}),
+      };
+      const upArgs = ["--module", `${FIXTURES}/fetch-app.ts`, ...listen("fetch-app"), "--threads", "1"];
+      [running, uploads] = await Promise.all([startGrocketd(args, { env, expectListening: 2 }), startGrocketd(upArgs, { env: upEnv, expectListening: 1 })]);
     });
     afterAll(async () => {
       await running?.stop("SIGKILL");
+      await uploads?.stop("SIGKILL");
       cert?.cleanup();
     });
-    for (const c of CASES) test(c.name, async () => (skip ? console.warn(`skipped: ${skip}`) : c.run(ctx)));
+    for (const c of [...CASES, ...streamedCases]) test(c.name, async () => (skip ? console.warn(`skipped: ${skip}`) : c.run(ctx)));
   });
 }
