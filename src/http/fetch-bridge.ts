@@ -5,9 +5,9 @@
  * them through this one file and answer alike.
  *
  * Request: a `Request` with an absolute URL (scheme, the `Host` header, the request-target) and the headers as
- * received. On the I/O threads a request with a body gets it as a stream fed as the bytes arrive (body-stream.ts,
- * dispatched by http-connection.ts at the end of the head); in pool mode it is the whole body, collected before the
- * hook runs (the request crosses to the handler thread as one record).
+ * received. A request with a body gets it as a stream fed as the bytes arrive (body-stream.ts, dispatched by
+ * http-connection.ts at the end of the head), on the I/O threads and, fed by BODY records, on the handler threads
+ * (pool/pool-body.ts).
  * Response: status and header fields through `res` (framing and Date fields are the runtime's; `Connection: close`
  * asks to close). The body is read from `response.body`: when it ends right after its first chunk (every string,
  * bytes, Blob or JSON body of up to 16 KiB: Bun reads bodies out in 16 KiB chunks, so larger ones take the chunked
