@@ -34,6 +34,13 @@ export interface ConsumerOptions {
    */
   spin?: number;
   /**
+   * Event-loop turns to stay awake after a turn that handled records before sleeping (bounded: the loop sleeps after
+   * this many empty turns, so an idle ring costs nothing). What the producer publishes meanwhile is picked up without
+   * a wake-up, and the records this turn's handlers sent (flushed once per turn) leave before this side sleeps.
+   * Default 0.
+   */
+  graceTurns?: number;
+  /**
    * Called with an error thrown by the handler (that record is dropped) and the loop goes on. Without it the loop
    * stops and `done` rejects with the error.
    */
@@ -61,13 +68,15 @@ class ConsumerLoop implements RingConsumer {
   readonly #handler: RecordHandler;
   readonly #budget: number;
   readonly #spin: number;
+  readonly #grace: number;
   readonly #onError: ((err: unknown) => void) | undefined;
 
-  constructor(ring: ConsumableRing, handler: RecordHandler, budget: number, spin: number, onError?: (err: unknown) => void) {
+  constructor(ring: ConsumableRing, handler: RecordHandler, budget: number, spin: number, grace: number, onError?: (err: unknown) => void) {
     this.#ring = ring;
     this.#handler = handler;
     this.#budget = budget;
     this.#spin = spin;
+    this.#grace = grace;
     this.#onError = onError;
     this.done = this.#run();
     // Let `done` reject unobserved without an "unhandled rejection" when the caller only uses stop().
@@ -85,6 +94,7 @@ class ConsumerLoop implements RingConsumer {
 
   async #run(): Promise<void> {
     holdKeepAlive();
+    let empty = 0;
     try {
       while (!this.#stopped) {
         let n = 0;
@@ -100,8 +110,12 @@ class ConsumerLoop implements RingConsumer {
         }
         this.processed += n;
         if (this.#stopped) break;
-        if (n >= this.#budget) await yieldTurn();
-        else await this.#ring.sleepForData();
+        if (n > 0) empty = 0;
+        if (n >= this.#budget || (n > 0 ? this.#grace > 0 : ++empty < this.#grace)) await yieldTurn();
+        else {
+          empty = 0;
+          await this.#ring.sleepForData();
+        }
       }
     } finally {
       this.running = false;
@@ -123,5 +137,6 @@ class ConsumerLoop implements RingConsumer {
 export function startRingConsumer(ring: ConsumableRing, handler: RecordHandler, options: ConsumerOptions = {}): RingConsumer {
   const budget = Math.max(1, Math.floor(options.turnBudget ?? 4096));
   const spin = Math.max(0, Math.floor(options.spin ?? 64));
-  return new ConsumerLoop(ring, handler, budget, spin, options.onError);
+  const grace = Math.max(0, Math.floor(options.graceTurns ?? 0));
+  return new ConsumerLoop(ring, handler, budget, spin, grace, options.onError);
 }

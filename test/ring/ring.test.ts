@@ -327,6 +327,30 @@ describe("Ring, one thread", () => {
     expect(r.depth()).toBe(1); // stopped: left for the next consumer
   });
 
+  test("startConsumer graceTurns: a record published in the grace turns after a busy turn costs no notify; then it sleeps", async () => {
+    for (const grace of [0, 2]) {
+      const r = Ring.create(4096);
+      const seen: number[] = [];
+      const c = r.startConsumer((bytes, off) => void seen.push(bytes[off]!), { graceTurns: grace });
+      const until = async (n: number) => {
+        for (let i = 0; seen.length < n && i < 10_000; i++) await new Promise((res) => setImmediate(res));
+      };
+      await Bun.sleep(5); // the loop is asleep on the empty ring
+      r.push(Uint8Array.of(1));
+      await until(1);
+      r.push(Uint8Array.of(2)); // the turn after the one that handled record 1
+      await until(2);
+      await Bun.sleep(10); // past the grace turns: asleep again
+      r.push(Uint8Array.of(3));
+      await until(3);
+      expect(seen).toEqual([1, 2, 3]);
+      // Without grace record 2 finds the loop asleep; with it, awake.
+      expect(r.stats().consumerWakeups).toBe(grace === 0 ? 3 : 2);
+      expect(r.counts().wakeups).toBe(grace === 0 ? 3 : 2);
+      await c.stop();
+    }
+  });
+
   test("startConsumer: handler errors go to onError, or stop the loop", async () => {
     const r = Ring.create(1024);
     const errors: unknown[] = [];
