@@ -88,7 +88,12 @@ export class WsFrameReader {
     this.frag = null;
   }
 
-  /** Parses the frames in buf[off..end); returns the offset of the first byte not consumed (end when all were). */
+  /**
+   * Parses the frames in buf[off..end); returns the offset of the first byte not consumed (end when all were), -1
+   * once the connection must be failed. The loop holds only the path every frame takes; the header's rules
+   * (checkHeader) and fragments (piece) are methods of their own, so the JIT compiles a small loop (the whole
+   * reader in it cost several times the compile time, at the start of every busy thread).
+   */
   consume(buf: Uint8Array, off: number, end: number, sink: WsSink): number {
     this.halt = false;
     /** Where the next payload's server header room begins: the end of the last payload moved down. */
@@ -100,48 +105,17 @@ export class WsFrameReader {
       const b1 = buf[off + 1]!;
       let len = b1 & 0x7f;
       let head = 2;
-      if (len === 126) {
-        if (avail < 4) return off;
-        len = (buf[off + 2]! << 8) | buf[off + 3]!;
-        head = 4;
-      } else if (len === 127) {
-        if (avail < 10) return off;
-        const hi = ((buf[off + 2]! << 24) | (buf[off + 3]! << 16) | (buf[off + 4]! << 8) | buf[off + 5]!) >>> 0;
-        // §5.2: "the most significant bit MUST be 0".
-        if (hi >= 0x80000000) return this.fail(sink, CLOSE_PROTOCOL, "64-bit payload length with its most significant bit set");
-        len = hi * 0x100000000 + (((buf[off + 6]! << 24) | (buf[off + 7]! << 16) | (buf[off + 8]! << 8) | buf[off + 9]!) >>> 0);
-        head = 10;
+      if (len >= 126) {
+        head = len === 126 ? 4 : 10;
+        if (avail < head) return off;
+        len = longLength(buf, off, len);
       }
-      // The header's rules are checked before its payload has arrived, so a frame that breaks one is refused at once.
       const op = b0 & 0x0f;
-      const fin = (b0 & 0x80) !== 0;
-      // §5.2: "RSV1, RSV2, RSV3: 1 bit each. MUST be 0 unless an extension is negotiated that defines meanings for
-      // non-zero values. If a nonzero value is received and none of the negotiated extensions defines the meaning
-      // of such a nonzero value, the receiving endpoint MUST _Fail the WebSocket Connection_."
-      // RFC 7692 §6: permessage-deflate gives RSV1 a meaning ("Per-Message Compressed") on the first frame of a data
-      // message only; RSV1 on a continuation or control frame, RSV2 and RSV3 stay errors.
-      const rsv = b0 & 0x70;
-      const z = rsv === 0x40 && this.deflate && op !== OP_CONT && op < OP_CLOSE;
-      if (rsv !== 0 && !z) return this.fail(sink, CLOSE_PROTOCOL, this.deflate ? "reserved bits set where permessage-deflate gives them no meaning" : "reserved bits set without an extension");
-      // §5.2: "If an unknown opcode is received, the receiving endpoint MUST _Fail the WebSocket Connection_."
-      if ((op > OP_BINARY && op < OP_CLOSE) || op > OP_PONG) return this.fail(sink, CLOSE_PROTOCOL, `unknown opcode ${op}`);
-      // §5.1: "The server MUST close the connection upon receiving a frame that is not masked. In this case, a server
-      // MAY send a Close frame with a status code of 1002 (protocol error)."
-      if ((b1 & 0x80) === 0) return this.fail(sink, CLOSE_PROTOCOL, "client frame not masked");
-      if (op >= OP_CLOSE) {
-        // §5.5: "All control frames MUST have a payload length of 125 bytes or less and MUST NOT be fragmented."
-        if (len > 125) return this.fail(sink, CLOSE_PROTOCOL, "control frame longer than 125 bytes");
-        if (!fin) return this.fail(sink, CLOSE_PROTOCOL, "fragmented control frame");
-      } else if (op === OP_CONT) {
-        // §5.4: a continuation frame continues a message that a non-final text or binary frame began.
-        if (this.fragOp === 0) return this.fail(sink, CLOSE_PROTOCOL, "continuation frame without a message to continue");
-        if (this.fragLen + len > this.maxMessage) return this.fail(sink, CLOSE_TOO_BIG, `message larger than ws.max_message_bytes (${this.maxMessage})`);
-      } else {
-        // §5.4: "The fragments of one message MUST NOT be interleaved between the fragments of another message".
-        if (this.fragOp !== 0) return this.fail(sink, CLOSE_PROTOCOL, "new data frame in the middle of a fragmented message");
-        // §7.4.1: 1009 "indicates that an endpoint is terminating the connection because it has received a message
-        // that is too big for it to process".
-        if (len > this.maxMessage) return this.fail(sink, CLOSE_TOO_BIG, `message larger than ws.max_message_bytes (${this.maxMessage})`);
+      // The header's rules are checked before its payload has arrived, so a frame that breaks one is refused at once.
+      // The usual frame (FIN, no reserved bit, text or binary, masked, no fragmented message open, within the limit)
+      // passes them all, which the first test tells at once.
+      if ((b0 !== 0x81 && b0 !== 0x82) || b1 < 0x80 || this.fragOp !== 0 || len < 0 || len > this.maxMessage) {
+        if (!this.checkHeader(b0, b1, len, sink)) return -1;
       }
       const start = off + head + 4;
       if (end - start < len) return off;
@@ -178,47 +152,92 @@ export class WsFrameReader {
         sink.control(op, buf, at, len);
         continue;
       }
-      if (op !== OP_CONT && fin) {
-        if (z) {
-          this.inflated(buf, at, len, op === OP_BINARY, sink);
-          continue;
-        }
+      if (b0 === 0x81 || b0 === 0x82) {
         // One frame, one message: handed on where it lies.
         // §8.1: text must be valid UTF-8 (1007 otherwise, §7.4.1).
         if (op === OP_TEXT && acc >= 0x80 && !isUtf8(buf, at, stop, this.scratch)) return this.fail(sink, CLOSE_BAD_DATA, "text message is not valid UTF-8");
         sink.message(buf, at, len, op === OP_BINARY, true);
         continue;
       }
-      if (op !== OP_CONT) {
-        this.fragOp = op;
-        this.fragLen = 0;
-        this.fragZ = z;
-        this.text.reset();
-      }
-      // Text is checked piece by piece, so invalid UTF-8 fails the connection at the fragment that carries it
-      // (a compressed message once inflated).
-      // An ASCII piece needs no check unless a code point is left half done before it.
-      if (this.fragOp === OP_TEXT && !this.fragZ && (acc >= 0x80 || !this.text.complete) && !this.text.update(buf, at, stop)) return this.fail(sink, CLOSE_BAD_DATA, "text message is not valid UTF-8");
-      this.gather(buf, at, len);
-      if (!fin) continue;
-      if (this.fragZ) {
-        const binary = this.fragOp === OP_BINARY;
-        this.fragOp = 0;
-        const n = this.fragLen;
-        this.fragLen = 0;
-        this.inflated(this.frag!, 0, n, binary, sink);
+      // RSV1 passed checkHeader only where permessage-deflate gives it its meaning: a compressed message.
+      const z = (b0 & 0x40) !== 0;
+      if (op !== OP_CONT && (b0 & 0x80) !== 0) {
+        this.inflated(buf, at, len, op === OP_BINARY, sink);
         continue;
       }
-      if (this.fragOp === OP_TEXT && !this.text.complete) return this.fail(sink, CLOSE_BAD_DATA, "text message ends inside a UTF-8 sequence");
-      const binary = this.fragOp === OP_BINARY;
-      const n = this.fragLen;
-      this.fragOp = 0;
-      this.fragLen = 0;
-      const f = this.frag!;
-      if (f.length > FRAG_KEEP) this.frag = null; // do not keep a large buffer on an idle connection
-      sink.message(f, 0, n, binary, false);
+      if (!this.piece(buf, at, len, acc, op, (b0 & 0x80) !== 0, z, sink)) return -1;
     }
     return off;
+  }
+
+  /** The rules of a frame header that is not the usual one; false once it broke one (the connection is failed). */
+  private checkHeader(b0: number, b1: number, len: number, sink: WsSink): boolean {
+    // §5.2: "the most significant bit MUST be 0" (of a 64-bit length: longLength returns -1 then).
+    if (len < 0) return this.refuse(sink, CLOSE_PROTOCOL, "64-bit payload length with its most significant bit set");
+    const op = b0 & 0x0f;
+    const fin = (b0 & 0x80) !== 0;
+    // §5.2: "RSV1, RSV2, RSV3: 1 bit each. MUST be 0 unless an extension is negotiated that defines meanings for
+    // non-zero values. If a nonzero value is received and none of the negotiated extensions defines the meaning
+    // of such a nonzero value, the receiving endpoint MUST _Fail the WebSocket Connection_."
+    // RFC 7692 §6: permessage-deflate gives RSV1 a meaning ("Per-Message Compressed") on the first frame of a data
+    // message only; RSV1 on a continuation or control frame, RSV2 and RSV3 stay errors.
+    const rsv = b0 & 0x70;
+    const z = rsv === 0x40 && this.deflate && op !== OP_CONT && op < OP_CLOSE;
+    if (rsv !== 0 && !z) return this.refuse(sink, CLOSE_PROTOCOL, this.deflate ? "reserved bits set where permessage-deflate gives them no meaning" : "reserved bits set without an extension");
+    // §5.2: "If an unknown opcode is received, the receiving endpoint MUST _Fail the WebSocket Connection_."
+    if ((op > OP_BINARY && op < OP_CLOSE) || op > OP_PONG) return this.refuse(sink, CLOSE_PROTOCOL, `unknown opcode ${op}`);
+    // §5.1: "The server MUST close the connection upon receiving a frame that is not masked. In this case, a server
+    // MAY send a Close frame with a status code of 1002 (protocol error)."
+    if ((b1 & 0x80) === 0) return this.refuse(sink, CLOSE_PROTOCOL, "client frame not masked");
+    if (op >= OP_CLOSE) {
+      // §5.5: "All control frames MUST have a payload length of 125 bytes or less and MUST NOT be fragmented."
+      if (len > 125) return this.refuse(sink, CLOSE_PROTOCOL, "control frame longer than 125 bytes");
+      if (!fin) return this.refuse(sink, CLOSE_PROTOCOL, "fragmented control frame");
+    } else if (op === OP_CONT) {
+      // §5.4: a continuation frame continues a message that a non-final text or binary frame began.
+      if (this.fragOp === 0) return this.refuse(sink, CLOSE_PROTOCOL, "continuation frame without a message to continue");
+      if (this.fragLen + len > this.maxMessage) return this.refuse(sink, CLOSE_TOO_BIG, `message larger than ws.max_message_bytes (${this.maxMessage})`);
+    } else {
+      // §5.4: "The fragments of one message MUST NOT be interleaved between the fragments of another message".
+      if (this.fragOp !== 0) return this.refuse(sink, CLOSE_PROTOCOL, "new data frame in the middle of a fragmented message");
+      // §7.4.1: 1009 "indicates that an endpoint is terminating the connection because it has received a message
+      // that is too big for it to process".
+      if (len > this.maxMessage) return this.refuse(sink, CLOSE_TOO_BIG, `message larger than ws.max_message_bytes (${this.maxMessage})`);
+    }
+    return true;
+  }
+
+  /**
+   * One fragment (unmasked at buf[at..at+len), `acc` its bytes ORed): gathered, its text checked, and the message
+   * handed on after its final one. False once the connection is failed.
+   */
+  private piece(buf: Uint8Array, at: number, len: number, acc: number, op: number, fin: boolean, z: boolean, sink: WsSink): boolean {
+    if (op !== OP_CONT) {
+      this.fragOp = op;
+      this.fragLen = 0;
+      this.fragZ = z;
+      this.text.reset();
+    }
+    // Text is checked piece by piece, so invalid UTF-8 fails the connection at the fragment that carries it
+    // (a compressed message once inflated). An ASCII piece needs no check unless a code point is left half done.
+    if (this.fragOp === OP_TEXT && !this.fragZ && (acc >= 0x80 || !this.text.complete) && !this.text.update(buf, at, at + len)) return this.refuse(sink, CLOSE_BAD_DATA, "text message is not valid UTF-8");
+    this.gather(buf, at, len);
+    if (!fin) return true;
+    const binary = this.fragOp === OP_BINARY;
+    const n = this.fragLen;
+    if (this.fragZ) {
+      this.fragOp = 0;
+      this.fragLen = 0;
+      this.inflated(this.frag!, 0, n, binary, sink);
+      return true;
+    }
+    if (this.fragOp === OP_TEXT && !this.text.complete) return this.refuse(sink, CLOSE_BAD_DATA, "text message ends inside a UTF-8 sequence");
+    this.fragOp = 0;
+    this.fragLen = 0;
+    const f = this.frag!;
+    if (f.length > FRAG_KEEP) this.frag = null; // do not keep a large buffer on an idle connection
+    sink.message(f, 0, n, binary, false);
+    return true;
   }
 
   /** A compressed message (RFC 7692 §7.2.2): inflated within ws.max_message_bytes, then checked and handed on. */
@@ -262,4 +281,18 @@ export class WsFrameReader {
     sink.error(code, why);
     return -1;
   }
+
+  /** fail() for the methods that answer true or false. */
+  private refuse(sink: WsSink, code: number, why: string): boolean {
+    this.fail(sink, code, why);
+    return false;
+  }
+}
+
+/** A 16-bit (len 126) or 64-bit (127) payload length of the header at buf[off]; -1 when the 64-bit one has its top bit set. */
+function longLength(buf: Uint8Array, off: number, len: number): number {
+  if (len === 126) return (buf[off + 2]! << 8) | buf[off + 3]!;
+  const hi = ((buf[off + 2]! << 24) | (buf[off + 3]! << 16) | (buf[off + 4]! << 8) | buf[off + 5]!) >>> 0;
+  if (hi >= 0x80000000) return -1;
+  return hi * 0x100000000 + (((buf[off + 6]! << 24) | (buf[off + 7]! << 16) | (buf[off + 8]! << 8) | buf[off + 9]!) >>> 0);
 }
