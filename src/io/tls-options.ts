@@ -12,10 +12,12 @@
 import type { TLSOptions } from "bun";
 import type { Config } from "../config/keys.ts";
 import { isTlsProtocol, type ListenEntry } from "../config/listen-url.ts";
-import { constants } from "node:crypto";
 
 /** secureOptions for tls.min_version: the protocol versions below it switched off. */
 export function minVersionOptions(min: Config["tls"]["min_version"]): number {
+  // node:crypto is required here, only for TLS entries: importing it costs every I/O thread ~10 ms of its start
+  // (it loads node:stream), measured with bench/startup.ts.
+  const { constants } = require("node:crypto") as typeof import("node:crypto");
   const below12 = constants.SSL_OP_NO_SSLv3 | constants.SSL_OP_NO_TLSv1 | constants.SSL_OP_NO_TLSv1_1;
   return min === "TLSv1.3" ? below12 | constants.SSL_OP_NO_TLSv1_2 : below12;
 }

@@ -7,7 +7,12 @@
  * connection between messages. Inflating is bounded by ws.max_message_bytes (maxOutputLength): a message that
  * inflates past it closes the connection with 1009 as an uncompressed one would, however small it was on the wire.
  */
-import { constants, deflateRawSync, inflateRawSync } from "node:zlib";
+import type * as Zlib from "node:zlib";
+
+// node:zlib is loaded on the first compressed message, not with the I/O thread: importing it costs every thread
+// ~10 ms of its start (it loads node:stream), measured with bench/startup.ts, and most servers never deflate.
+let zlib: typeof Zlib | undefined;
+const z = (): typeof Zlib => (zlib ??= require("node:zlib") as typeof Zlib);
 
 /** What was agreed in the handshake. */
 export interface DeflateParams {
@@ -74,10 +79,11 @@ export function negotiateDeflate(header: string | undefined): { params: DeflateP
 
 /** §7.2.1: one message compressed on its own, the trailing 0x00 0x00 0xff 0xff removed. */
 export function deflateMessage(payload: Uint8Array | string, p: DeflateParams): Uint8Array {
-  const z = deflateRawSync(typeof payload === "string" ? Buffer.from(payload, "utf8") : payload, {
+  const { deflateRawSync, constants } = z();
+  const out = deflateRawSync(typeof payload === "string" ? Buffer.from(payload, "utf8") : payload, {
     finishFlush: constants.Z_SYNC_FLUSH, windowBits: p.windowBits,
   });
-  return z.subarray(0, z.length - 4);
+  return out.subarray(0, out.length - 4);
 }
 
 /** What inflating found: the message, or the close code to fail the connection with. */
@@ -90,6 +96,7 @@ export function inflateMessage(data: Uint8Array, max: number): Uint8Array | numb
   input.set(data, 0);
   input.set(TAIL, data.length);
   try {
+    const { inflateRawSync, constants } = z();
     return inflateRawSync(input, { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: Math.max(1, max) });
   } catch (err) {
     return (err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE" ? INFLATE_TOO_BIG : INFLATE_BAD;

@@ -13,7 +13,7 @@
  *   probe finds that Bun.udpSocket does not honour the flags (a later Bun could rename them): two probe sockets must
  *   both bind one ephemeral port.
  */
-import { createSocket, type Socket as DgramSocket } from "node:dgram";
+import type { Socket as DgramSocket } from "node:dgram";
 import type { udp } from "bun";
 
 export type UdpBackend = "bun" | "dgram";
@@ -119,6 +119,8 @@ export async function openDgramTransport(
   onDatagram: OnDatagram,
   onError: (err: Error) => void,
 ): Promise<UdpTransport> {
+  // Required here, not imported: node:dgram is ~4 ms of every I/O thread's start (bench/startup.ts), UDP or not.
+  const { createSocket } = require("node:dgram") as typeof import("node:dgram");
   const sock: DgramSocket = createSocket({ type: hostname.includes(":") ? "udp6" : "udp4", reusePort: true });
   await new Promise<void>((resolve, reject) => {
     sock.once("error", reject);
