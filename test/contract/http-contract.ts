@@ -4,7 +4,8 @@
 // throwing and rejecting hooks and the error hook, request bodies and their limit, keep-alive and Connection: close,
 // a malformed request, and the fetch hook (fixtures/modules/fetch-app.ts) with a streamed Response, and its request
 // body read as a stream in both modes (a 4 MiB upload that the hook reads before the client has sent it all, the
-// limit passed mid-stream, a client that leaves mid-body, a hook that does not read: the server's reads stay bounded).
+// limit and the body deadline passed mid-stream, a client that leaves mid-body, a hook that does not read: the
+// server's reads stay bounded), and its streamed Response to a reader that does not read.
 // Every case talks raw HTTP/1.1 so it sees exactly what was sent and whether the server closed.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
@@ -25,6 +26,8 @@ const HIGH_WATER = 16_384;
 const MiB = 1024 * 1024;
 /** http.max_body_bytes of the second server (fetch-app only), which takes the streamed uploads. */
 const MAX_UPLOAD = 4 * MiB + 64 * 1024;
+/** http.body_deadline_ms of the upload server: long enough for the uploads above on a loaded machine. */
+const UPLOAD_DEADLINE_MS = 5000;
 /** A 4 MiB upload whose bytes are not all alike (so the hash sees order), and its SHA-256. */
 const UPLOAD = Uint8Array.from({ length: 4 * MiB }, (_, i) => (i * 2654435761) >>> 24);
 const UPLOAD_SHA = new Bun.CryptoHasher("sha256").update(UPLOAD).digest("hex");
@@ -51,6 +54,32 @@ interface Ctx {
 }
 
 const streamedCases: Array<{ name: string; run(t: Ctx): Promise<void> }> = [
+  {
+    name: "the fetch hook's streamed Response to a reader that does not read: the stream is not pulled on (bounded), then every chunk arrives",
+    async run(t) {
+      const pulled = async () => Number((await t.ask(GET("/pulled", "Connection: close\r\n"), 1, [], "fetch")).responses[0]!.text);
+      const n = 512;
+      const size = 64 * 1024;
+      const before = await pulled();
+      const c = await t.open("fetch");
+      c.pause();
+      c.write(GET(`/stream?n=${n}&size=${size}`));
+      await Bun.sleep(500);
+      const whilePaused = (await pulled()) - before;
+      // The kernel's socket buffers and the server's bounds (io.high_water; in pool mode two chunks unacknowledged
+      // between the threads) hold a few MB at most, far from the 32 MiB.
+      expect(whilePaused).toBeGreaterThan(0);
+      expect(whilePaused).toBeLessThan(n / 2);
+      await Bun.sleep(300);
+      expect((await pulled()) - before).toBe(whilePaused); // nothing more while nobody reads
+      c.resume();
+      const [r] = await waitResponses(c, 1, [], 30_000);
+      expect(r!.headers["transfer-encoding"]).toBe("chunked");
+      expect(r!.body.length).toBe(n * size);
+      for (let i = 0; i < n; i += 37) expect(r!.body[i * size + 5]).toBe(97 + (i % 26));
+      c.end();
+    },
+  },
   {
     name: "the fetch hook reads a 4 MiB upload as a stream: its first chunk before the client sends the second half, then every byte (count, SHA-256)",
     async run(t) {
@@ -130,6 +159,21 @@ const streamedCases: Array<{ name: string; run(t: Ctx): Promise<void> }> = [
       await Bun.sleep(RENDER_EVERY_MS + 50); // /status renders its figures at most this often
       expect((await t.bytesIn()) - before).toBeGreaterThan(UPLOAD.length);
       c.end();
+    },
+  },
+  {
+    name: "http.body_deadline_ms passed mid-stream: 408 and close, and the hook's body stream fails with the 408",
+    async run(t) {
+      const c = await t.upload();
+      c.write(`POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: ${MiB}\r\n\r\n${"f".repeat(1000)}`);
+      const [r] = await waitResponses(c, 1, [], UPLOAD_DEADLINE_MS + 10_000);
+      expect(r!.status).toBe(408);
+      expect(r!.headers.connection).toBe("close");
+      const closed = await Promise.race([c.closed.then(() => true), Bun.sleep(5000).then(() => false)]);
+      expect(closed).toBe(true);
+      let failure = "";
+      for (let i = 0; i < 100 && failure === ""; i++) failure = await t.uploadGet("/last-error");
+      expect(failure).toContain("408");
     },
   },
 ];
@@ -357,6 +401,7 @@ export function runHttpContract(opts: { scheme: Scheme; mode: Mode }): void {
       const upEnv: Record<string, string> = {
         ...env,
         GROCKETD_HTTP_MAX_BODY_BYTES: String(MAX_UPLOAD),
+        GROCKETD_HTTP_BODY_DEADLINE_MS: String(UPLOAD_DEADLINE_MS),
         GROCKETD_STATUS_LISTEN: "http://127.0.0.1:0",
         ...(mode === "pool" ? { GROCKETD_WORKER_RING_BYTES: String(8 * MiB) } : {}),
       };
