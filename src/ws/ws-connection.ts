@@ -4,8 +4,9 @@
  * It is a TCP connection underneath — the same cork, output queue, high water, ordered reply line, pool records and
  * push — with WebSocket framing on both sides: reads go through the frame reader (ws-frame-reader.ts) in place in
  * the thread's input buffer, each message is a packet for `proc` (or several, cut by `check`), and every reply or
- * push leaves as one frame, its header written next to the payload in the cork (no allocation per reply). It also
- * carries the close handshake (§7), automatic pings and the idle and close timeouts.
+ * push leaves as one frame, its header written next to the payload in the cork (no allocation per reply); an echo
+ * or a pong is framed where it lies in the input buffer (replyRange, control). It also carries the close handshake
+ * (§7), automatic pings and the idle and close timeouts.
  */
 import { S_BYTES_IN, S_ERR_BAD_DATA, S_ERR_HANDLER } from "../stats/stat-fields.ts";
 import type { WebSocketHooks } from "../module/types.ts";
