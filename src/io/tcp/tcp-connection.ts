@@ -18,6 +18,9 @@ export const MAX_INFLIGHT = 1024;
 
 export type { StreamService as TcpService } from "../stream-connection.ts";
 
+/** This thread's connections with settled replies not yet written (TcpConnection#settle). */
+const toFlush: TcpConnection[] = [];
+
 export class TcpConnection extends StreamConnection implements PacketConn {
   /** "ws" for the WebSocket connection built on this class (ws/ws-connection.ts). */
   readonly protocol: "tcp" | "ws" = "tcp";
@@ -323,8 +326,23 @@ export class TcpConnection extends StreamConnection implements PacketConn {
     else this.line.resolve(slot, value, hook);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      // One microtask per connection batches replies that settle together into one write.
-      queueMicrotask(() => this.flushSettled());
+      // Replies that settle together (a batch of handler-thread records, Promises resolved in one turn) leave in one
+      // write per connection, all from one microtask per thread: no closure or microtask per connection and batch.
+      if (toFlush.push(this) === 1) queueMicrotask(TcpConnection.flushAll);
+    }
+  }
+
+  /** Flushes every connection queued by settle(); one that throws does not strand those behind it. */
+  private static flushAll(): void {
+    const list = toFlush;
+    let i = 0;
+    try {
+      for (; i < list.length; i++) list[i]!.flushSettled();
+    } finally {
+      if (i < list.length) {
+        list.splice(0, i + 1);
+        queueMicrotask(TcpConnection.flushAll);
+      } else list.length = 0;
     }
   }
 
