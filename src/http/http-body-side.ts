@@ -38,6 +38,22 @@ export abstract class HttpBodySide extends HttpWsSide {
     this.req.detach();
   }
 
+  /**
+   * Between requests with nothing carried, paused or streaming, an idle connection lets go of what only requests
+   * need: its parser goes back to the pool (parser-pool.ts), its request state to the GC (request-state.ts). The next
+   * read takes them again. Done by the tick (at most once a tick per connection), not per request.
+   */
+  protected park(): void {
+    const p = this.parser;
+    if ((p !== null && !p.betweenMessages) || this.rest !== null || this.waiting || this.wsNext !== null || this.streamed !== null) return;
+    const rs = this.rs;
+    this.rs = null;
+    if (p === null) return;
+    this.parser = null;
+    if (rs !== null && rs.req.head === p) rs.req.rehead(p.takeHead());
+    this.listener.parsers.give(p);
+  }
+
   /** Parses what waits in `rest`, as a read event. */
   protected feedRest(): void {
     const r = this.rest;

@@ -11,16 +11,13 @@
  */
 import { misuse } from "../errors.ts";
 import type { AccessLog } from "../access-log/access-log.ts";
-import { PAUSE_BODY, PAUSE_WAIT, type StreamConnection } from "../io/stream-connection.ts";
+import { PAUSE_BODY, PAUSE_WAIT } from "../io/stream-connection.ts";
 import { S_BYTES_IN, S_ERR_HTTP_REJECTED } from "../stats/stat-fields.ts";
-import { HttpAccessLine } from "./access-line.ts";
 import { EXPECT_CONTINUE, checkHead } from "./head-check.ts";
-import type { HttpService } from "./http-dispatch.ts";
 import { HttpBodySide } from "./http-body-side.ts";
 import { HttpRejections, cannedError, statusForParseError, type RejectStatus } from "./http-errors.ts";
 import { Method, ParseResult, type ParserEvents, type RequestParser } from "./llhttp/parser.ts";
-import { RequestBody } from "./request-body.ts";
-import { RequestMetrics } from "./request-metrics.ts";
+import type { RequestBody } from "./request-body.ts";
 import { BODY, HEAD, IDLE, T_BODY_DEADLINE, T_BODY_PAUSE, T_CLOSE, T_HEAD, requestTimeout } from "./request-timeouts.ts";
 import { routeOf } from "./route.ts";
 import { CLOSE, KEEP_ALIVE_10, KEEP_ALIVE_11 } from "./static-response.ts";
@@ -33,17 +30,14 @@ const CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n";
 const MOVE_ON_IDLE_MS = 1000;
 
 export class HttpConnection extends HttpBodySide implements ParserEvents {
-  private readonly body: RequestBody;
   /** Status to answer when a callback stopped the parser. */
   private reject: RejectStatus | 0 = 0;
   private phase = IDLE;
   private phaseStart = 0;
   private movingOn = false;
 
-  constructor(socket: never, io: StreamConnection["io"], listener: HttpService) {
-    super(socket, io, listener);
-    this.body = new RequestBody(listener.http.max_body_bytes);
-    this.metrics = new RequestMetrics(io, listener, io.accessLog === null ? null : new HttpAccessLine(io.accessLog, this));
+  private get body(): RequestBody {
+    return this.served.body;
   }
 
   // ---- lifecycle and timeouts ----
@@ -91,7 +85,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
     }
     this.rest = null;
     this.backlogged = false;
-    this.body.reset();
+    this.rs?.body.reset();
     this.endStream(misuse(Error, "GRK_ERR_REQUEST_BODY", "closed", {}));
     this.wakeDrainWaiters();
   }
@@ -112,16 +106,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
         return this.rejectRequest(408, "request body not complete within http.body_deadline_ms");
     }
     this.checkIdle(now);
-    if (this.parser !== null && this.phase === IDLE && !this.closed && !this.closing && !this.closeAfter) this.parkParser();
-  }
-
-  /** Between requests with nothing carried, paused or streaming: the parser goes back to the pool (parser-pool.ts). */
-  private parkParser(): void {
-    const p = this.parser!;
-    if (!p.betweenMessages || this.rest !== null || this.waiting || this.wsNext !== null || this.streamed !== null) return;
-    this.parser = null;
-    if (this.req.head === p) this.req.rehead(p.takeHead());
-    this.listener.parsers.give(p);
+    if ((this.parser !== null || this.rs !== null) && this.phase === IDLE && !this.closed && !this.closing && !this.closeAfter) this.park();
   }
 
   opened(): void {
@@ -402,6 +387,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
 
   /** Closed with a request unanswered: logged with the status already sent, or 499 (the client went away first). */
   protected override logClosed(_al: AccessLog): void {
+    if (this.rs === null) return; // parked: no request in progress
     this.metrics.closedUnanswered(this.wire.headersSent ? this.wire.statusCode : 499, this.wire.bodyBytes);
   }
 }

@@ -9,13 +9,14 @@
 import type { Config } from "../config/keys.ts";
 import { StreamConnection, type StreamService } from "../io/stream-connection.ts";
 import { S_ERR_BAD_DATA, S_ERR_HANDLER, S_PACKETS } from "../stats/stat-fields.ts";
-import { HttpExchange, type ExchangeHost } from "./exchange.ts";
+import type { ExchangeHost, HttpExchange } from "./exchange.ts";
 import type { HttpBackend } from "./http-backend.ts";
 import type { ParserPool } from "./parser-pool.ts";
-import { HttpRequestImpl } from "./request.ts";
-import { HttpResponseImpl } from "./response.ts";
+import type { HttpRequestImpl } from "./request.ts";
+import { RequestState } from "./request-state.ts";
+import type { HttpResponseImpl } from "./response.ts";
 import type { ResponseEnv } from "./static-response.ts";
-import { WireResponse, type WireOut } from "./wire-response.ts";
+import type { WireOut, WireResponse } from "./wire-response.ts";
 import type { WsRoute } from "./ws-upgrade.ts";
 
 export interface HttpService extends StreamService {
@@ -37,16 +38,10 @@ export interface HttpService extends StreamService {
 }
 
 export abstract class HttpDispatch extends StreamConnection implements WireOut, ExchangeHost {
-  readonly protocol = "http" as const;
-  readonly env: ResponseEnv;
   /** This listener's HTTP settings. */
   protected readonly listener: HttpService;
-  protected readonly req: HttpRequestImpl;
-  /** The response on the wire (the status and bytes sent); `res`, the hook's response object, writes to it. */
-  protected readonly wire: WireResponse;
-  protected readonly res: HttpResponseImpl;
-  /** The serving contract for this connection's requests (run by the inline backend, inline/inline-http.ts). */
-  readonly exchange: HttpExchange;
+  /** The request, response, exchange, metrics and body objects (request-state.ts); null while idle between requests. */
+  protected rs: RequestState | null = null;
   /** A response is in progress past the read event that dispatched it. */
   waiting = false;
   /** Requests received on this connection so far. */
@@ -58,11 +53,38 @@ export abstract class HttpDispatch extends StreamConnection implements WireOut, 
   constructor(socket: never, io: StreamConnection["io"], listener: HttpService) {
     super(socket, io, listener);
     this.listener = listener;
-    this.env = listener.env;
-    this.req = new HttpRequestImpl(this);
-    this.wire = new WireResponse(this);
-    this.res = new HttpResponseImpl(this.wire);
-    this.exchange = new HttpExchange(listener.def, this, this.req, this.res, listener.scheme, null);
+  }
+
+  // Prototype getters, not fields: every field is memory of every connection, idle ones included (issue 17).
+  get protocol(): "http" {
+    return "http";
+  }
+
+  get env(): ResponseEnv {
+    return this.listener.env;
+  }
+
+  /** The request state, made on first use (the first read, or whatever else asks for it first). */
+  protected get served(): RequestState {
+    return (this.rs ??= new RequestState(this, this.io, this.listener));
+  }
+
+  protected get req(): HttpRequestImpl {
+    return this.served.req;
+  }
+
+  /** The response on the wire (the status and bytes sent); `res`, the hook's response object, writes to it. */
+  protected get wire(): WireResponse {
+    return this.served.wire;
+  }
+
+  protected get res(): HttpResponseImpl {
+    return this.served.res;
+  }
+
+  /** The serving contract for this connection's requests (run by the inline backend, inline/inline-http.ts). */
+  get exchange(): HttpExchange {
+    return this.served.exchange;
   }
 
   /** Ends a read event (or a turn that acted like one): flush the cork, go on with the backlog, close if asked. */

@@ -15,7 +15,9 @@ import { settleUpgrade, upgradeTimedOut, type PendingUpgrade, type UpgradeDecisi
 export abstract class HttpWsSide extends HttpBackendSide {
   protected parser: RequestParser | null = null;
   /** Statistics, durations and the access-log line of each request. */
-  protected metrics!: RequestMetrics;
+  protected get metrics(): RequestMetrics {
+    return this.served.metrics;
+  }
   protected wsNext: Extract<UpgradeDecision, { ok: true }> | null = null;
   protected wsRest: Uint8Array | null = null;
   /** Bytes read after the request being answered (or while a body stream is full), parsed once it may go on. */

@@ -1,5 +1,6 @@
 // What an idle HTTP keep-alive connection holds (issue 17 goal 3): its llhttp parser goes back to the listener's pool
-// at the housekeeping tick once the connection is between requests, and the next request takes one. What must not
+// at the housekeeping tick once the connection is between requests, and its request state (req, res, exchange, wire
+// writer, metrics, body: http/request-state.ts) is let go; the next request takes both again. What must not
 // change: a head cut across reads (and ticks) is carried whole, and a hook's `req` never shows another connection's
 // request once its parser serves that connection. No timing is asserted (the waits only bound the test).
 import { afterEach, expect, test } from "bun:test";
@@ -21,6 +22,7 @@ const FAST_TICK = { close_timeout_ms: 400 };
 
 interface ConnView {
   parser: unknown;
+  rs: unknown;
   listener: { parsers: { size: number } };
 }
 const conns = (s: InProcessServer) => [...s.io.conns] as unknown as ConnView[];
@@ -43,7 +45,7 @@ const echoModule = defineModule({
   http: (req) => `${req.method} ${req.url} ${req.headers.get("x-tag") ?? "-"} ${req.body.length}`,
 });
 
-test("an idle keep-alive connection gives its parser back at the tick and takes one for its next request", async () => {
+test("an idle keep-alive connection gives its parser and request state back at the tick and takes them for its next request", async () => {
   server = startInProcess(echoModule, {}, { protocol: "http", ws: FAST_TICK });
   const c = await client(server.port);
   c.write("GET /one HTTP/1.1\r\nHost: h\r\nX-Tag: a\r\n\r\n");
@@ -51,12 +53,13 @@ test("an idle keep-alive connection gives its parser back at the tick and takes 
   const [conn] = conns(server);
   await until("the idle connection's parser is pooled", () => conn!.parser === null);
   expect(conn!.listener.parsers.size).toBe(1);
+  expect(conn!.rs).toBeNull();
   // The next request (with a body, so llhttp runs rather than the fast scan) parses on a pooled parser as on a new one.
   c.write("POST /two HTTP/1.1\r\nHost: h\r\nX-Tag: b\r\nContent-Length: 3\r\n\r\nabc");
   const r = await waitResponses(c, 2);
   expect(r[1]!.text).toBe("POST /two b 3");
   expect(r[1]!.headers.connection ?? "keep-alive").not.toBe("close");
-  await until("pooled again", () => conn!.parser === null);
+  await until("pooled again", () => conn!.parser === null && conn!.rs === null);
 });
 
 test("a head cut across reads keeps its parser over ticks and is parsed whole", async () => {
