@@ -14,7 +14,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { ENTRYPOINTS } from "./build-binary.ts";
-import { DIST_DIR, MANIFEST_NAME, sourcesHash, type DistManifest } from "./dist-manifest.ts";
+import { DIST_DIR, MANIFEST_NAME, sourcesHash, statsOf, type DistManifest } from "./dist-manifest.ts";
 
 export const REPO_ROOT = resolve(import.meta.dir, "../..");
 
@@ -54,7 +54,8 @@ export async function buildDist(root: string = REPO_ROOT, outDir: string = join(
     .map((p) => relative(root, resolve(process.cwd(), p))) // the metafile names inputs relative to the working directory
     .filter((p) => !p.startsWith("..") && !p.includes("node_modules"))
     .sort();
-  const manifest: DistManifest = { version: pkg.version, bun: Bun.version, files, hash: sourcesHash(root, files) };
+  const stats = statsOf(root, files); // before the hash: a file changed in between then differs from its stat
+  const manifest: DistManifest = { version: pkg.version, bun: Bun.version, files, hash: sourcesHash(root, files), stats };
   writeFileSync(join(tmp, MANIFEST_NAME), `${JSON.stringify(manifest, null, 1)}\n`);
   rmSync(outDir, { recursive: true, force: true });
   renameSync(tmp, outDir);

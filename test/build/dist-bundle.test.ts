@@ -4,7 +4,7 @@
 // would refuse it); once any bundled source changes, or the manifest names another version, the sources run
 // instead. Which one ran is read from src/launch.ts's GROCKETD_STARTUP_TRACE mark.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildDist } from "../../src/build/build-dist.ts";
@@ -92,6 +92,24 @@ describe("pre-bundled runtime (dist/bundle)", () => {
       expect(await running.stop()).toBe(0);
     }
   }, 60_000);
+
+  test("unchanged file stats stand for the contents (nothing is read); one changed stat brings back the content hash", () => {
+    const manifestPath = join(pkg, DIST_DIR, MANIFEST_NAME);
+    const text = readFileSync(manifestPath, "utf8");
+    const m = JSON.parse(text) as { files: string[]; stats: string[] };
+    expect(m.stats).toHaveLength(m.files.length);
+    // While every file's size, mtime, ctime and inode are those of the build, the hash is not even compared...
+    writeFileSync(manifestPath, JSON.stringify({ ...m, hash: "0".repeat(64) }));
+    expect(staleReason(pkg, VERSION)).toBeNull();
+    // ...once one file is touched (same content), it is, and this wrong one no longer matches.
+    const touched = join(pkg, m.files[0]!);
+    const now = new Date();
+    utimesSync(touched, now, now);
+    expect(staleReason(pkg, VERSION)).toBe("the sources changed since it was built");
+    // With the right hash the same touched file is fine: its content is what was built.
+    writeFileSync(manifestPath, text);
+    expect(staleReason(pkg, VERSION)).toBeNull();
+  });
 
   // Last: it edits the copy's sources.
   test("a source changed after the build: the bundle is stale and the changed sources run", async () => {
