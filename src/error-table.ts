@@ -25,6 +25,7 @@ export const ERROR_TABLE = {
       noSection: 'config section "%{section}" does not exist (%{known})',
       noKey: 'config key "%{section}.%{key}" does not exist (keys in [%{section}]: %{known})',
       wrongType: 'config "%{section}.%{key}" is %{value}, not %{expected}',
+      noZodBuilder: "a described schema (config/schema-shape.ts) calls %{call}, which the installed zod does not have",
     },
   },
   GRK_ERR_CONFIG_FILE: {

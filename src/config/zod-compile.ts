@@ -7,6 +7,7 @@
  * Each description is compiled once.
  */
 import { z } from "zod";
+import { grocketdError } from "../errors.ts";
 import { Shape } from "./schema-shape.ts";
 
 const compiled = new WeakMap<Shape, z.ZodType>();
@@ -28,11 +29,11 @@ export function toZod<T>(shape: Shape<T>): z.ZodType<T> {
   const hit = compiled.get(shape);
   if (hit !== undefined) return hit as z.ZodType<T>;
   const make = (z as unknown as Builder)[shape.base];
-  if (typeof make !== "function") throw new Error(`config/zod-compile: zod has no z.${shape.base}()`);
+  if (typeof make !== "function") throw grocketdError("GRK_ERR_CONFIG", "noZodBuilder", { call: `z.${shape.base}()` });
   let out = make(...shape.args.map(arg)) as Builder;
   for (const step of shape.steps) {
     const call = out[step.m];
-    if (typeof call !== "function") throw new Error(`config/zod-compile: zod's z.${shape.base}() has no .${step.m}()`);
+    if (typeof call !== "function") throw grocketdError("GRK_ERR_CONFIG", "noZodBuilder", { call: `z.${shape.base}().${step.m}()` });
     out = call.apply(out, step.args.map(arg)) as Builder;
   }
   compiled.set(shape, out as unknown as z.ZodType);
