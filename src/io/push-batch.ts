@@ -15,8 +15,9 @@
  * one whose messages interleave with others' has several, gathered into a scratch buffer at its write.
  *
  * Bounds: a connection's share is written as soon as it reaches min(io.high_water, CONN_MAX), a message of that size
- * or more is not batched at all, and the batch is written out whole before it would pass BATCH_MAX. Order: a
- * connection writes its share before anything else it writes (io/stream-output.ts), so nothing overtakes it.
+ * or more is not batched at all, and the batch is written out whole before it would pass BATCH_MAX bytes or
+ * MAX_RANGES ranges (a message shared by many subscribers costs no bytes but a range each, when topics interleave).
+ * Order: a connection writes its share before anything else it writes (io/stream-output.ts), so nothing overtakes it.
  */
 
 /** What a batched connection keeps (io/stream-output.ts): its last range, its pending bytes, and its write. */
@@ -32,6 +33,8 @@ export interface Batched {
 export const CONN_MAX = 64 * 1024;
 /** The batch is written out before it would grow past this. */
 const BATCH_MAX = 1024 * 1024;
+/** ... or past this many ranges (12 bytes each). */
+export const MAX_RANGES = 64 * 1024;
 const INITIAL = 64 * 1024;
 /** Ranges: start, end, previous range (-1 = first). */
 const R = 3;
@@ -63,10 +66,18 @@ export class PushBatch {
   private readonly flushAll = (): void => {
     this.flushing = true;
     const d = this.dirty;
+    let failure: unknown = null;
     // A write may close a connection whose close hook pushes again: those join the list and are written here too.
+    // A throw (a bug) must not leave the others' shares pointing into a batch about to be reused: all are written,
+    // then it is rethrown.
     for (let i = 0; i < d.length; i++) {
       const s = d[i]!;
-      if (s.batchTail >= 0) this.flushOne(s);
+      if (s.batchTail < 0) continue;
+      try {
+        this.flushOne(s);
+      } catch (err) {
+        failure ??= err;
+      }
     }
     d.length = 0;
     this.len = 0;
@@ -74,6 +85,7 @@ export class PushBatch {
     this.rawKey = this.framedKey = null;
     this.scheduled = false;
     this.flushing = false;
+    if (failure !== null) throw failure;
   };
 
   /**
@@ -90,6 +102,7 @@ export class PushBatch {
    * large, or the batch is being written out): the caller writes it directly, after its share.
    */
   add(s: Batched, r: Uint8Array | string, limit: number): boolean {
+    if (this.nRanges >= MAX_RANGES && !this.writeOut()) return false;
     let start = this.rawStart;
     let end = this.rawEnd;
     if (r !== this.rawKey) {
@@ -107,6 +120,7 @@ export class PushBatch {
 
   /** Message `r` of opcode `op` behind the header h[0..hn) made for it (a WebSocket frame); as `add`. */
   addFramed(s: Batched, r: Uint8Array | string, op: number, h: Uint8Array, hn: number, limit: number): boolean {
+    if (this.nRanges >= MAX_RANGES && !this.writeOut()) return false;
     let start = this.framedStart;
     let end = this.framedEnd;
     if (r !== this.framedKey || op !== this.framedOp) {
@@ -159,6 +173,11 @@ export class PushBatch {
     return this.len;
   }
 
+  /** Ranges in the batch now (tests). */
+  get rangeCount(): number {
+    return this.nRanges;
+  }
+
   private append(s: Batched, start: number, end: number, limit: number): void {
     const t = s.batchTail;
     const rg = this.ranges;
@@ -186,13 +205,17 @@ export class PushBatch {
     }
   }
 
+  /** The batch is full: written out whole now; false while it is being written (the caller writes directly). */
+  private writeOut(): boolean {
+    if (this.flushing) return false;
+    this.flushAll();
+    this.earlyWrites++;
+    return true;
+  }
+
   /** True when `n` more bytes fit (writing the batch out first when they would pass BATCH_MAX). */
   private room(n: number): boolean {
-    if (this.len + n > BATCH_MAX) {
-      if (this.flushing) return false;
-      this.flushAll();
-      this.earlyWrites++;
-    }
+    if (this.len + n > BATCH_MAX && !this.writeOut()) return false;
     if (this.len + n > this.buf.length) {
       let size = this.buf.length * 2;
       while (size < this.len + n) size *= 2;

@@ -10,7 +10,7 @@ import { connect, type TestClient } from "../helpers/tcp-client.ts";
 import { startInProcess, type InProcessServer } from "../helpers/in-process.ts";
 import { lineCheck } from "../helpers/line-check.ts";
 import { S_PS_DELIVERIES, S_PS_DROP_SLOW, S_SOCKET_WRITES } from "../../src/stats/stat-fields.ts";
-import { CONN_MAX, PushBatch, type Batched } from "../../src/io/push-batch.ts";
+import { CONN_MAX, MAX_RANGES, PushBatch, type Batched } from "../../src/io/push-batch.ts";
 
 let server: InProcessServer | undefined;
 let clients: TestClient[] = [];
@@ -366,6 +366,30 @@ describe("PushBatch", () => {
     expect(x.writes[0]!.length).toBe(1000);
     expect(x.batchBytes).toBe(0);
     expect(b.add(x, new Uint8Array(CONN_MAX), 1 << 30)).toBe(false);
+  });
+
+  test("interleaved topics: one shared message costs a range per subscriber, and the ranges are bounded too", async () => {
+    const b = new PushBatch();
+    const sinks = Array.from({ length: 2000 }, () => new Sink());
+    const enc = new TextEncoder();
+    let most = 0;
+    // Message m goes to every other subscriber: no subscriber's messages are adjacent in the batch, so each delivery
+    // is a range of its own (100,000 in all) while the bytes stay tiny (one copy per message).
+    for (let m = 0; m < 100; m++) {
+      const msg = enc.encode(`${m};`);
+      b.fanout(true);
+      for (let i = 0; i < sinks.length; i++) if ((m + i) % 2 === 0) b.add(sinks[i]!, msg, 1 << 20);
+      b.fanout(false);
+      most = Math.max(most, b.rangeCount);
+    }
+    expect(most).toBeLessThanOrEqual(MAX_RANGES);
+    expect(b.earlyWrites).toBeGreaterThan(0);
+    await nextTurn();
+    for (let i = 0; i < sinks.length; i++) {
+      const want = Array.from({ length: 50 }, (_, k) => `${2 * k + (i % 2)};`).join("");
+      expect(sinks[i]!.writes.join("")).toBe(want);
+      expect(sinks[i]!.writes.length).toBeLessThanOrEqual(2);
+    }
   });
 
   test("a turn's batch does not grow past its bound: it is written out whole first", () => {
