@@ -72,9 +72,9 @@ function distance(a: string, b: string): number {
     let prev = row[0]!;
     row[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
+      const above = row[j]!; // the previous row's value at j, before it is overwritten
       row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
+      prev = above;
     }
   }
   return row[b.length]!;

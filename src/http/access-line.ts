@@ -79,7 +79,7 @@ export class HttpAccessLine {
       status,
       bytesOut,
       durationMs: end - this.start,
-      module: c.svc.def.name,
+      module: c.service.def.name,
       thread: c.thread,
       host: this.host,
       userAgent: this.userAgent,

@@ -39,7 +39,7 @@ const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\//i;
  * more than the rest of the Request), and its fields appended to the Request's own headers rather than copied in from
  * a Headers of ours (bench/micro/fetch-bridge.bench.ts measures both).
  */
-export function toWebRequest(req: HttpRequest<unknown>, scheme: string, stream: ReadableStream<Uint8Array> | null = null): Request {
+function toWebRequest(req: HttpRequest<unknown>, scheme: string, stream: ReadableStream<Uint8Array> | null = null): Request {
   const url = req.url;
   const host = req.host !== "" ? req.host : `localhost:${req.conn.localPort}`;
   // origin-form "/a?b" (almost always), absolute-form "http://h/a" (proxies), or asterisk-form "*" (OPTIONS).
@@ -106,7 +106,7 @@ async function afterFirst(r: Response, reader: Reader, first: unknown, second: P
  * the client is gone and the stream cancelled). Its lock on the body stream is never released: the Response is
  * done with, and releaseLock() costs more than the rest of a small answer.
  */
-export function writeWebResponse(r: unknown, res: HttpResponse, gone: () => boolean): Promise<void> | undefined {
+function writeWebResponse(r: unknown, res: HttpResponse, gone: () => boolean): Promise<void> | undefined {
   if (!(r instanceof Response)) {
     throw misuse(TypeError, "GRK_ERR_FETCH_RESULT", "notResponse", { got: r === null ? "null" : typeof r === "object" ? (r.constructor?.name ?? "an object") : typeof r });
   }

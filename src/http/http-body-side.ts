@@ -30,7 +30,7 @@ export abstract class HttpBodySide extends HttpWsSide {
   protected startStreaming(p: RequestParser): void {
     const backend = this.listener.httpBackend;
     this.beginRequest(p, EMPTY);
-    const feed = (this.streamed = backend.bodyFeed(this, this.svc.highWater, () => this.bodyPulled()));
+    const feed = (this.streamed = backend.bodyFeed(this, this.service.highWater, () => this.bodyPulled()));
     // Answered on a handler thread: the response comes back through `response` (parsing goes on for the body).
     if (!backend.inline) this.waiting = true;
     backend.request(this, ROUTE_HOOK, p, EMPTY, feed);
@@ -103,7 +103,7 @@ export abstract class HttpBodySide extends HttpWsSide {
    * thread), with the body as a stream that onBody feeds (the `http` hook and binary over HTTP take the whole body).
    */
   protected streamsBody(p: RequestParser): boolean {
-    const def = this.svc.def;
+    const def = this.service.def;
     if (def.fetch === undefined || def.http !== undefined || p.method === Method.GET || p.method === Method.HEAD) return false;
     this.req.begin(p, EMPTY);
     return routeOf(def, this.listener.binaryPath, this.req) === ROUTE_HOOK;

@@ -309,7 +309,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
       return "pending" in d ? this.awaitUpgrade(d) : this.upgrade(d);
     }
     // The route is this listener's decision (its binary path), so it goes with the request wherever it is answered.
-    const route = routeOf(this.svc.def, this.listener.binaryPath, this.req);
+    const route = routeOf(this.service.def, this.listener.binaryPath, this.req);
     if (!backend.inline) {
       // Answered on a handler thread: parsing waits for its response, which comes back through `response`.
       this.waiting = true;
@@ -344,7 +344,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
     }
     if (this.wire.closes) this.closeAfter = true;
     if (this.closeAfter || this.stopReading) return ParseResult.Paused;
-    if (this.io.cork.size + this.queuedBytes > this.svc.highWater) {
+    if (this.io.cork.size + this.queuedBytes > this.service.highWater) {
       // RFC 9112 §9.3.2: pipelined requests are answered in order, but no faster than the client reads the answers;
       // the rest of the read waits in `rest` (feed) and reading stops (endEvent → continueBacklog).
       this.backlogged = true;

@@ -155,7 +155,7 @@ export abstract class HttpDispatch extends StreamConnection implements WireOut, 
     this.inEvent = was;
     // Inside a read event the cork gathers output until the event ends: a body written in a loop there grew it
     // without bound while write() said go on. Past high water it is written now, so the queue (congested) sees it.
-    if (!was || this.io.cork.size > this.svc.highWater) this.flushCork();
+    if (!was || this.io.cork.size > this.service.highWater) this.flushCork();
   }
 
   waitDrained(): Promise<void> {

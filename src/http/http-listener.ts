@@ -31,7 +31,7 @@ export function listenHttp(io: IoContext, entry: ListenEntry, base: StreamServic
   // Unref'd: it never keeps a thread alive.
   dateTimer ??= setInterval(() => d.refresh(), 1000).unref();
   const server = io.config.http.server_header;
-  const svc: HttpService = {
+  const service: HttpService = {
     ...base,
     http: io.config.http,
     env: { serverLine: server === "" ? "" : `Server: ${server}\r\n`, date: d },
@@ -45,7 +45,7 @@ export function listenHttp(io: IoContext, entry: ListenEntry, base: StreamServic
     parsers: new ParserPool(io.config.http),
   };
   const l = listenStream<HttpConnection>(io, entry, {
-    create: (s) => new HttpConnection(s as never, io, svc),
+    create: (s) => new HttpConnection(s as never, io, service),
     opened: (c) => c.opened(),
     data(c, chunk) {
       // One clock reading per read event: the Date line and the request durations (request-metrics.ts) share it.
@@ -56,6 +56,6 @@ export function listenHttp(io: IoContext, entry: ListenEntry, base: StreamServic
   });
   // The histogram's `listener` label: the URL with the port actually bound (port 0 picks one). No connection can
   // arrive before this returns, so every request of this listener is recorded.
-  svc.durationBase = io.slot.durationListener(formatListenUrl(entry.protocol, entry.hostname, l.port, entry.module));
+  service.durationBase = io.slot.durationListener(formatListenUrl(entry.protocol, entry.hostname, l.port, entry.module));
   return l;
 }

@@ -46,7 +46,7 @@ export abstract class HttpWsSide extends HttpBackendSide {
       this.parser = null;
       this.listener.parsers.give(p);
     }
-    const w = new WsConnection(this, route.svc, d.protocol, d.deflate);
+    const w = new WsConnection(this, route.service, d.protocol, d.deflate);
     if (d.setState) w.state = d.state;
     setOwner(this.socket, w);
     w.start(rest);

@@ -12,7 +12,7 @@ export const HEAD = 1;
 export const BODY = 2;
 
 /** What to do: nothing, close quietly, or answer 408 for the head, the body's pause or the body's deadline. */
-export const T_NONE = 0;
+const T_NONE = 0;
 export const T_CLOSE = 1;
 export const T_HEAD = 2;
 export const T_BODY_PAUSE = 3;

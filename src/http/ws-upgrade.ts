@@ -21,8 +21,8 @@ export interface WsRoute {
   readonly path: string;
   /** A ws:// or wss:// entry: nothing but WebSocket (other paths 404, a plain request at the path 426). */
   readonly only: boolean;
-  /** Messages are answered through the module's backend (svc.backend), inline or on a handler thread. */
-  readonly svc: WsService;
+  /** Messages are answered through the module's backend (service.backend), inline or on a handler thread. */
+  readonly service: WsService;
 }
 
 export type UpgradeDecision =
@@ -36,7 +36,7 @@ export type UpgradeDecision =
 export function wsRoute(io: IoContext, base: StreamService, path: string | undefined, only: boolean): WsRoute | null {
   if (path === undefined) return null;
   const c = io.config.ws;
-  const svc: WsService = {
+  const service: WsService = {
     ...base,
     hooks: base.def.websocket as WsService["hooks"],
     maxMessage: c.max_message_bytes,
@@ -45,7 +45,7 @@ export function wsRoute(io: IoContext, base: StreamService, path: string | undef
     closeMs: c.close_timeout_ms,
     deflate: c.deflate,
   };
-  return { path, only, svc };
+  return { path, only, service };
 }
 
 /** A request at the listener's WebSocket path (any request, on a ws:// entry). */
@@ -70,9 +70,9 @@ export function decideUpgrade(route: WsRoute, req: HttpRequestImpl, io: IoContex
   if (io.draining) return refuse(503, "the server is shutting down");
   const h = checkUpgrade({ method: req.method, versionMinor: Number(req.version.slice(2)) || 0, header: (n) => req.headers.get(n) });
   if (!h.ok) return refuse(h.status, h.why);
-  const hooks = route.svc.hooks;
+  const hooks = route.service.hooks;
   const protocol = selectProtocol(h.protocols, hooks?.protocols);
-  const deflate = route.svc.deflate ? negotiateDeflate(h.extensions) : null;
+  const deflate = route.service.deflate ? negotiateDeflate(h.extensions) : null;
   const hook = hooks?.upgrade;
   if (hook === undefined) return accept(h.key, protocol, false, undefined, deflate);
   let r: WebSocketUpgrade<unknown> | Promise<WebSocketUpgrade<unknown>>;
@@ -111,13 +111,13 @@ export function settleUpgrade(route: WsRoute, io: IoContext, p: PendingUpgrade, 
 /** An asynchronous upgrade hook that did not settle within ws.upgrade_timeout_ms. */
 export function upgradeTimedOut(route: WsRoute, io: IoContext): UpgradeDecision {
   io.stats[S_ERR_HANDLER]++;
-  io.noisy.error("websocket.upgrade did not settle within ws.upgrade_timeout_ms; answering 503", { module: route.svc.def.name });
+  io.noisy.error("websocket.upgrade did not settle within ws.upgrade_timeout_ms; answering 503", { module: route.service.def.name });
   return refuse(503, "upgrade hook timed out");
 }
 
 function hookFailed(route: WsRoute, io: IoContext, err: unknown): UpgradeDecision {
   io.stats[S_ERR_HANDLER]++;
-  io.noisy.error("websocket.upgrade failed; answering 500", { module: route.svc.def.name }, err);
+  io.noisy.error("websocket.upgrade failed; answering 500", { module: route.service.def.name }, err);
   return refuse(500, "upgrade hook failed");
 }
 
@@ -140,7 +140,7 @@ function answer(route: WsRoute, io: IoContext, key: string, offered: readonly st
     if (r.protocol !== undefined) {
       // §4.2.2: the subprotocol "MUST be one of those the client offered".
       if (!offered.includes(r.protocol)) {
-        io.noisy.error("websocket.upgrade chose a subprotocol the client did not offer; answering 500", { module: route.svc.def.name, protocol: r.protocol });
+        io.noisy.error("websocket.upgrade chose a subprotocol the client did not offer; answering 500", { module: route.service.def.name, protocol: r.protocol });
         return refuse(500, "upgrade hook chose a subprotocol the client did not offer");
       }
       protocol = r.protocol;

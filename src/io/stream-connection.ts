@@ -60,8 +60,8 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
   private closeHookDone = false;
 
   /** `adoptId`: a connection that carries on another's socket (a WebSocket after its HTTP upgrade) keeps its id. */
-  constructor(socket: AnySocket, io: IoContext, svc: StreamService, adoptId = 0) {
-    super(socket, io, svc);
+  constructor(socket: AnySocket, io: IoContext, service: StreamService, adoptId = 0) {
+    super(socket, io, service);
     this.id = adoptId > 0 ? adoptId : io.newConnId();
     this.thread = io.index;
     this.remoteAddress = socket.remoteAddress;
@@ -93,7 +93,7 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
 
   drained(): Promise<void> {
     // Its share of the push batch counts until the end of the turn writes it (batchWritten then looks again).
-    if (this.closed || (!this.congested && this.pendingBytes <= this.svc.highWater)) return Promise.resolve();
+    if (this.closed || (!this.congested && this.pendingBytes <= this.service.highWater)) return Promise.resolve();
     return new Promise((resolve) => (this.pushDrainWaiters ??= []).push(resolve));
   }
 
@@ -143,7 +143,7 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
   accept(): boolean {
     const st = this.io.stats;
     st[S_CONN_TOTAL]++;
-    if (!this.svc.backend.open(this)) return this.refused();
+    if (!this.service.backend.open(this)) return this.refused();
     this.accepted = true;
     st[S_CONN_OPEN]++;
     this.io.conns.add(this);
@@ -160,7 +160,7 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
     this.state = prev.state;
     this.bytesIn = prev.bytesIn;
     this.bytesOut = prev.bytesOut;
-    this.svc.backend.adopt(prev, this);
+    this.service.backend.adopt(prev, this);
     prev.accepted = false; // prev's close hook and open count are this connection's now
     prev.closed = true;
     prev.stopReading = true;
@@ -224,7 +224,7 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
   protected runCloseHook(): void {
     if (this.closeHookDone || !this.accepted) return;
     this.closeHookDone = true;
-    this.svc.backend.close(this);
+    this.service.backend.close(this);
   }
 
   /** Closes once nothing is owed: no reply pending, nothing queued, not inside an event. */
@@ -240,7 +240,7 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
     this.io.stats[kind]++;
     this.because(kind === S_ERR_HANDLER ? "handler_error" : "bad_data");
     this.io.noisy.warn(message, {
-      module: this.svc.def.name,
+      module: this.service.def.name,
       conn: this.id,
       remote: `${this.remoteAddress}:${this.remotePort}`,
     }, err);

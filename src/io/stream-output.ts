@@ -41,7 +41,7 @@ export abstract class StreamOutput implements Batched {
   constructor(
     readonly socket: AnySocket,
     readonly io: IoContext,
-    readonly svc: StreamService,
+    readonly service: StreamService,
   ) {
     this.lastActive = io.clock;
   }
@@ -208,12 +208,12 @@ export abstract class StreamOutput implements Batched {
   private enqueue(b: Uint8Array, off: number, len: number): void {
     (this.out ??= new OutputQueue()).push(b, off, len);
     // A client that does not read must not grow our memory: stop reading it until it catches up.
-    if (this.out.bytes > this.svc.highWater) this.pauseFor(PAUSE_OUTPUT);
+    if (this.out.bytes > this.service.highWater) this.pauseFor(PAUSE_OUTPUT);
   }
 
   /** True while the output queue is past the high-water mark. */
   get congested(): boolean {
-    return this.out !== null && this.out.bytes > this.svc.highWater;
+    return this.out !== null && this.out.bytes > this.service.highWater;
   }
 
   onDrain(): void {
@@ -228,7 +228,7 @@ export abstract class StreamOutput implements Batched {
       this.io.stats[S_BYTES_OUT] += before - out.bytes;
       this.bytesOut += before - out.bytes;
     }
-    if (out.bytes <= this.svc.highWater / 2) {
+    if (out.bytes <= this.service.highWater / 2) {
       this.resumeFor(PAUSE_OUTPUT);
       this.belowHalf();
       this.outputRelieved();

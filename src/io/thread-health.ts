@@ -12,15 +12,15 @@
  */
 import type { Conn, ModuleDefinition } from "../module/types.ts";
 
-export const HEALTH_INTS = 4;
+const HEALTH_INTS = 4;
 const BEAT = 0;
 const HOOK = 1;
 
-export const HOOK_CHECK = 1;
-export const HOOK_PROC = 2;
-export const HOOK_HTTP = 3;
-export const HOOK_ACCEPT = 4;
-export const HOOK_CLOSE = 5;
+const HOOK_CHECK = 1;
+const HOOK_PROC = 2;
+const HOOK_HTTP = 3;
+const HOOK_ACCEPT = 4;
+const HOOK_CLOSE = 5;
 const HOOK_NAMES = ["", "check", "proc", "http", "accept", "close"];
 
 /** Where a thread's slot is: what its start message carries. */

@@ -24,7 +24,7 @@ export interface HandshakePending {
   terminate(reason: string): void;
 }
 
-export const HANDSHAKE_TIMEOUT_REASON = "TLS handshake not finished in time";
+const HANDSHAKE_TIMEOUT_REASON = "TLS handshake not finished in time";
 
 export class HandshakeDeadlines {
   /** Pending connections and their deadlines, in opening order (so in deadline order: one timeout for all). */

@@ -12,7 +12,7 @@ import type { Logger } from "../log/logger.ts";
 import type { LoadedModule } from "../module/load-module.ts";
 
 /** The module whose file appears first in the error's stack; otherwise the loaded modules' names. */
-export function blameModule(err: unknown, modules: readonly LoadedModule[]): string {
+function blameModule(err: unknown, modules: readonly LoadedModule[]): string {
   const stack = err instanceof Error ? (err.stack ?? "") : "";
   let best: { at: number; name: string } | undefined;
   for (const m of modules) {

@@ -25,7 +25,7 @@ export const HOOK_REJECTED = 1;
 /** It returned something that is not a reply (`cause`: the value). */
 export const HOOK_RETURNED_BAD = 2;
 /** Its Promise resolved to something that is not a reply (`cause`: the value). */
-export const HOOK_RESOLVED_BAD = 3;
+const HOOK_RESOLVED_BAD = 3;
 
 /** A connection as the hook calls read it after a hook ran: drop() was called (its answer is discarded). */
 export interface DropState {
@@ -112,7 +112,7 @@ export function failureError(hook: ReplyHook, how: number, cause: unknown): unkn
 /** `accept` let the connection in (its state is set). */
 export const ACCEPTED = 0;
 /** `accept` returned false. */
-export const REFUSED = 1;
+const REFUSED = 1;
 /** `accept` threw: refused, logged here; the caller counts it as a handler error where the connection lives. */
 export const ACCEPT_THREW = 2;
 

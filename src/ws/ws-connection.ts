@@ -53,11 +53,11 @@ export class WsConnection extends TcpConnection implements WsSink {
   private echoAt = -1;
 
   /** `deflate`: permessage-deflate as negotiated in the handshake (ws-deflate.ts), null when off. */
-  constructor(prev: StreamConnection, svc: WsService, readonly subprotocol: string | undefined, private readonly deflate: DeflateParams | null = null) {
-    super(prev.socket as never, prev.io, svc, prev.id);
-    this.ws = svc;
-    this.reader = new WsFrameReader(svc.maxMessage, deflate !== null);
-    this.check = svc.def.check as Check | undefined;
+  constructor(prev: StreamConnection, service: WsService, readonly subprotocol: string | undefined, private readonly deflate: DeflateParams | null = null) {
+    super(prev.socket as never, prev.io, service, prev.id);
+    this.ws = service;
+    this.reader = new WsFrameReader(service.maxMessage, deflate !== null);
+    this.check = service.def.check as Check | undefined;
     this.lineOut = this;
     this.replyOp = this.pushOp = OP_TEXT;
     this.lastRead = prev.io.clock;
@@ -75,21 +75,21 @@ export class WsConnection extends TcpConnection implements WsSink {
     this.bytesIn += len;
     let buf: Uint8Array;
     let end: number;
-    if (this.pendLen === 0) {
+    if (this.keptLen === 0) {
       // The chunk is copied once into the thread's input buffer (never viewed: docs/platform-notes.md); frames are
       // parsed and unmasked there.
       buf = io.inBuf.length >= len ? io.inBuf : io.replaceInBuf(len);
       buf.set(chunk, 0);
       end = len;
     } else {
-      const need = this.pendLen + len;
-      let p = this.pend!;
+      const need = this.keptLen + len;
+      let p = this.keptInput!;
       if (p.length < need) {
         const grown = Buffer.allocUnsafeSlow(Math.max(need, p.length * 2));
-        grown.set(p.subarray(0, this.pendLen), 0);
-        this.pend = p = grown;
+        grown.set(p.subarray(0, this.keptLen), 0);
+        this.keptInput = p = grown;
       }
-      p.set(chunk, this.pendLen);
+      p.set(chunk, this.keptLen);
       buf = p;
       end = need;
     }
@@ -104,22 +104,22 @@ export class WsConnection extends TcpConnection implements WsSink {
     this.inEvent = false;
     this.endEvent();
     if (this.closed || this.stopReading || off < 0 || this.reader.done) {
-      this.pend = null;
-      this.pendLen = 0;
+      this.keptInput = null;
+      this.keptLen = 0;
     } else {
       const rest = end - off;
       if (rest === 0) {
-        this.pendLen = 0;
-        if (io.loaned && buf === this.pend) this.pend = null;
-      } else if (buf === this.pend && !io.loaned) {
+        this.keptLen = 0;
+        if (io.loaned && buf === this.keptInput) this.keptInput = null;
+      } else if (buf === this.keptInput && !io.loaned) {
         if (off > 0) buf.copyWithin(0, off, end);
-        this.pendLen = rest;
+        this.keptLen = rest;
       } else {
-        let p = this.pend;
+        let p = this.keptInput;
         if (p === null || p === buf || p.length < rest) p = Buffer.allocUnsafeSlow(Math.max(4096, rest * 2));
         p.set(buf.subarray(off, end), 0);
-        this.pend = p;
-        this.pendLen = rest;
+        this.keptInput = p;
+        this.keptLen = rest;
       }
     }
     if (io.loaned) {
@@ -137,7 +137,7 @@ export class WsConnection extends TcpConnection implements WsSink {
     if (this.stopReading || this.closed) return;
     this.backlogged = false;
     this.backlogCleared();
-    if (this.pendLen > 0) this.run(this.pend!, this.pendLen);
+    if (this.keptLen > 0) this.run(this.keptInput!, this.keptLen);
   }
 
   // ---- WsSink: what the frame reader found ----
@@ -169,7 +169,7 @@ export class WsConnection extends TcpConnection implements WsSink {
         off += n;
       }
     }
-    if (this.io.cork.size + this.queuedBytes > this.svc.highWater) {
+    if (this.io.cork.size + this.queuedBytes > this.service.highWater) {
       // As on TCP: stop answering once this event's output passes high water; the rest waits until the client reads.
       this.backlogged = true;
       this.reader.halt = true;
@@ -180,7 +180,7 @@ export class WsConnection extends TcpConnection implements WsSink {
   private dispatch(buf: Uint8Array, off: number, n: number): void {
     this.packets++;
     const packet = buf === this.io.inBuf ? this.io.packetView(off, n) : buf.subarray(off, off + n);
-    this.svc.backend.packet(this, packet, buf, off, n);
+    this.service.backend.packet(this, packet, buf, off, n);
   }
 
   control(opcode: number, buf: Uint8Array, off: number, len: number): void {
@@ -212,7 +212,7 @@ export class WsConnection extends TcpConnection implements WsSink {
   private failWith(code: number, why: string, err?: unknown): void {
     this.io.stats[S_ERR_BAD_DATA]++;
     this.because("bad_data");
-    this.io.noisy.warn(`WebSocket: ${why}; closing with ${code}`, { module: this.svc.def.name, conn: this.id, remote: `${this.remoteAddress}:${this.remotePort}` }, err);
+    this.io.noisy.warn(`WebSocket: ${why}; closing with ${code}`, { module: this.service.def.name, conn: this.id, remote: `${this.remoteAddress}:${this.remotePort}` }, err);
     this.dropping = true;
     this.stopReading = true;
     this.startClose(code, why, false);
@@ -257,7 +257,7 @@ export class WsConnection extends TcpConnection implements WsSink {
       this.io.cork.addWithHeader(H, n, r);
       return;
     }
-    if (this.io.batch.addFramed(this, r, op, H, n, this.svc.highWater)) return;
+    if (this.io.batch.addFramed(this, r, op, H, n, this.service.highWater)) return;
     if (typeof r === "string") return this.writeBytesAll(frame(op, r));
     this.writeBytesAll(sharedFrame(op, r));
   }
@@ -272,7 +272,7 @@ export class WsConnection extends TcpConnection implements WsSink {
     }
     // Compressed once per publish and window size (ws-frame-cache.ts); the same frame object batches as one copy.
     const f = typeof r === "string" ? frame(op, deflateMessage(r, p), RSV1) : sharedDeflatedFrame(op, r, p);
-    if (!this.io.batch.add(this, f, this.svc.highWater)) this.writeBytesAll(f);
+    if (!this.io.batch.add(this, f, this.service.highWater)) this.writeBytesAll(f);
   }
 
   private writeBytesAll(f: Uint8Array): void {
@@ -366,7 +366,7 @@ export class WsConnection extends TcpConnection implements WsSink {
         try {
           hook(this, this.peerCode, this.peerReason);
         } catch (err) {
-          this.io.noisy.error("websocket.close hook threw", { module: this.svc.def.name, conn: this.id }, err);
+          this.io.noisy.error("websocket.close hook threw", { module: this.service.def.name, conn: this.id }, err);
         }
       }
     }

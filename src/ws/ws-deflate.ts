@@ -87,8 +87,8 @@ export function deflateMessage(payload: Uint8Array | string, p: DeflateParams): 
 }
 
 /** What inflating found: the message, or the close code to fail the connection with. */
-export const INFLATE_TOO_BIG = 1009;
-export const INFLATE_BAD = 1007;
+const INFLATE_TOO_BIG = 1009;
+const INFLATE_BAD = 1007;
 
 /** §7.2.2: a compressed message's payload inflated, at most `max` bytes; a close code when larger or not DEFLATE. */
 export function inflateMessage(data: Uint8Array, max: number): Uint8Array | number {

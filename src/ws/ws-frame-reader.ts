@@ -14,7 +14,7 @@ import { Utf8Validator, isUtf8 } from "./utf8-validator.ts";
 import { inflateMessage } from "./ws-deflate.ts";
 import { headerLength } from "./ws-frame-writer.ts";
 
-export const OP_CONT = 0x0;
+const OP_CONT = 0x0;
 export const OP_TEXT = 0x1;
 export const OP_BINARY = 0x2;
 export const OP_CLOSE = 0x8;
@@ -24,11 +24,11 @@ export const OP_PONG = 0xa;
 /** Close codes (RFC 6455 §7.4.1) the runtime sends on its own. */
 export const CLOSE_NORMAL = 1000;
 export const CLOSE_GOING_AWAY = 1001;
-export const CLOSE_PROTOCOL = 1002;
-export const CLOSE_NO_STATUS = 1005;
+const CLOSE_PROTOCOL = 1002;
+const CLOSE_NO_STATUS = 1005;
 export const CLOSE_BAD_DATA = 1007;
 export const CLOSE_POLICY = 1008;
-export const CLOSE_TOO_BIG = 1009;
+const CLOSE_TOO_BIG = 1009;
 export const CLOSE_INTERNAL = 1011;
 
 export interface WsSink {

@@ -115,7 +115,7 @@ describe("connections", () => {
     const sampler = setInterval(() => {
       for (const c of server!.io.conns) {
         maxQueued = Math.max(maxQueued, (c as TcpConnection).queuedBytes);
-        maxPending = Math.max(maxPending, (c as TcpConnection).pendLen);
+        maxPending = Math.max(maxPending, (c as TcpConnection).keptLen);
       }
     }, 1);
     // Keep offering data, yielding whenever the kernel refuses more so the server (in this process) can read. A server

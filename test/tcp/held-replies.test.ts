@@ -91,7 +91,7 @@ async function closedAndReleased(s: InProcessServer, conn: TcpConnection, c: Tes
   // The pending promise still holds the connection object; its held replies and buffers must not be behind it.
   expect(conn.owed).toBe(0);
   expect(conn.heldBytes).toBe(0);
-  expect(conn.pend).toBeNull();
+  expect(conn.keptInput).toBeNull();
 }
 
 // 16-byte packets hit the in-flight cap first (1024 owed = 16 KiB), 4 KiB packets the high-water mark (16 held).

@@ -9,7 +9,7 @@
 export const LOWER = new Uint8Array(256);
 for (let i = 0; i < 256; i++) LOWER[i] = i >= 65 && i <= 90 ? i + 32 : i;
 
-export const COMMON_HEADER_NAMES: readonly string[] = [
+const COMMON_HEADER_NAMES: readonly string[] = [
   "host", "user-agent", "accept", "accept-encoding", "accept-language", "accept-charset", "connection",
   "keep-alive", "content-type", "content-length", "content-encoding", "transfer-encoding", "te", "trailer",
   "upgrade", "expect", "cookie", "authorization", "origin", "referer", "cache-control", "pragma", "date",

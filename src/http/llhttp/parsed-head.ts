@@ -9,7 +9,7 @@ import { METHOD_NAMES } from "./constants.ts";
 import { internedName, nameEquals } from "./header-names.ts";
 
 /** Header slots a parser starts with (growHeaders() adds more up to http.max_headers). */
-export const INITIAL_HEADERS = 16;
+const INITIAL_HEADERS = 16;
 
 /** Bun/Node Buffer with the untyped native latin1 decoder (one C++ call, no TextDecoder). */
 export interface LatinBuffer extends Buffer {

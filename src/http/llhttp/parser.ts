@@ -69,7 +69,7 @@ const MIN_SLICE_BYTES = 64 * 1024;
 const FRAMING_SLACK = 16;
 
 /** The thread's runtime (instance, shared input buffer, memory views), set by the first constructor (also llhttpThread.runtime). */
-let R: WasmRuntime;
+let wasm: WasmRuntime;
 
 export class RequestParser extends LlhttpCallbacks {
   private ptr: number;
@@ -97,15 +97,15 @@ export class RequestParser extends LlhttpCallbacks {
     }
     super(limits.maxHeaders);
     const { env, onGrow } = llhttpImports();
-    R = llhttpThread.runtime = llhttpRuntime(env, onGrow);
+    wasm = llhttpThread.runtime = llhttpRuntime(env, onGrow);
     this.events = events;
     this.maxHead = limits.maxHeadBytes;
     this.maxHeaders = limits.maxHeaders;
     this.maxUrl = limits.maxUrlBytes;
     this.fastOn = limits.fastPath !== false;
     // HTTP_REQUEST by number: the package wrapper's TYPE[1] lookup yields BOTH and accepts responses (docs/platform-notes.md, "The llhttp-wasm package").
-    this.ptr = R.allocParser(LLHTTP_TYPE_REQUEST);
-    this.buf = R.mem;
+    this.ptr = wasm.allocParser(LLHTTP_TYPE_REQUEST);
+    this.buf = wasm.mem;
   }
 
   /** Parses `chunk` (copied once into WASM memory). Returns ParseResult.Ok, a paused code, or an error code. */
@@ -118,11 +118,11 @@ export class RequestParser extends LlhttpCallbacks {
     const n = chunk.length;
     if (n === 0) return ParseResult.Ok;
     const need = this.pendingLen + n;
-    if (need > R.inCap) {
+    if (need > wasm.inCap) {
       if (need > MAX_INPUT_BYTES) return this.executeSliced(chunk);
-      R.growInput(need);
+      wasm.growInput(need);
     }
-    R.mem.set(chunk, R.inPtr + this.pendingLen);
+    wasm.mem.set(chunk, wasm.inPtr + this.pendingLen);
     return this.feed(n, 0);
   }
 
@@ -133,7 +133,7 @@ export class RequestParser extends LlhttpCallbacks {
     llhttpThread.current = this;
     let rc: number;
     try {
-      rc = R.exp.llhttp_finish(this.ptr);
+      rc = wasm.exp.llhttp_finish(this.ptr);
     } finally {
       llhttpThread.current = null;
     }
@@ -146,7 +146,7 @@ export class RequestParser extends LlhttpCallbacks {
   resume(): void {
     this.enter();
     if (this.err !== HPE.PAUSED) return;
-    R.exp.llhttp_resume(this.ptr);
+    wasm.exp.llhttp_resume(this.ptr);
     this.err = 0;
   }
 
@@ -157,21 +157,21 @@ export class RequestParser extends LlhttpCallbacks {
   resumeAfterUpgrade(): void {
     this.enter();
     if (this.err !== HPE.PAUSED_UPGRADE) return;
-    R.exp.llhttp_resume_after_upgrade(this.ptr);
+    wasm.exp.llhttp_resume_after_upgrade(this.ptr);
     this.err = 0;
   }
 
   /** Back to the start of a connection (keeps limits and events). */
   reset(): void {
     this.enter();
-    R.exp.llhttp_reset(this.ptr);
+    wasm.exp.llhttp_reset(this.ptr);
     this.err = this.errOff = this.stopCode = this.pendingLen = this.headerCount = 0;
     this.preUrl = this.trailerBytes = this.trailerCount = 0;
     this.phase = IDLE;
     this.kind = K_NONE;
     this.us = this.ue = -1;
     this.detached = false;
-    this.buf = R.mem;
+    this.buf = wasm.mem;
     this.callbackError = undefined;
   }
 
@@ -198,7 +198,7 @@ export class RequestParser extends LlhttpCallbacks {
       this.destroyLater = true;
       return;
     }
-    R.exp.llhttp_free(this.ptr);
+    wasm.exp.llhttp_free(this.ptr);
     this.ptr = 0;
     this.pending = NO_PENDING;
     this.pendingLen = 0;
@@ -218,8 +218,8 @@ export class RequestParser extends LlhttpCallbacks {
     const code = this.err;
     if (code === 0) return "";
     if (code < 0 || this.ptr === 0) return bindingReason(code);
-    const p = R.exp.llhttp_get_error_reason(this.ptr);
-    return p === 0 ? "" : R.mem.latin1Slice(p, R.mem.indexOf(0, p));
+    const p = wasm.exp.llhttp_get_error_reason(this.ptr);
+    return p === 0 ? "" : wasm.mem.latin1Slice(p, wasm.mem.indexOf(0, p));
   }
 
   /** Offset in the last execute()'s chunk where llhttp stopped: start of the upgraded stream, or where to resume. */
@@ -230,7 +230,7 @@ export class RequestParser extends LlhttpCallbacks {
   /** The byte llhttp stopped at after an error of execute(); -1 when it stopped at the end of the data (or unknown). */
   errorByte(): number {
     const at = this.errAt;
-    return at < 0 || at >= this.errEnd ? -1 : R.mem[at]!;
+    return at < 0 || at >= this.errEnd ? -1 : wasm.mem[at]!;
   }
 
   /**
@@ -243,9 +243,9 @@ export class RequestParser extends LlhttpCallbacks {
   errorToken(): string {
     const at = this.errAt;
     if (at < 0) return "";
-    const m = R.mem;
+    const m = wasm.mem;
     let from = at;
-    while (from > R.inPtr && at - from < 64 && !isDelim(m[from - 1]!)) from--;
+    while (from > wasm.inPtr && at - from < 64 && !isDelim(m[from - 1]!)) from--;
     let to = at;
     while (to < this.errEnd && to - from < 64 && !isDelim(m[to]!)) to++;
     return m.latin1Slice(from, to);
@@ -261,9 +261,9 @@ export class RequestParser extends LlhttpCallbacks {
   /** Reads larger than MAX_INPUT_BYTES: fed in slices (rare, so the subarray views are acceptable here). */
   private executeSliced(chunk: Uint8Array): number {
     for (let off = 0, n = chunk.length; off < n;) {
-      if (R.inCap < this.pendingLen + MIN_SLICE_BYTES) R.growInput(this.pendingLen + MIN_SLICE_BYTES);
-      const len = Math.min(R.inCap - this.pendingLen, n - off);
-      R.mem.set(chunk.subarray(off, off + len), R.inPtr + this.pendingLen);
+      if (wasm.inCap < this.pendingLen + MIN_SLICE_BYTES) wasm.growInput(this.pendingLen + MIN_SLICE_BYTES);
+      const len = Math.min(wasm.inCap - this.pendingLen, n - off);
+      wasm.mem.set(chunk.subarray(off, off + len), wasm.inPtr + this.pendingLen);
       const rc = this.feed(len, off);
       if (rc !== 0 || this.ptr === 0) return rc;
       off += len;
@@ -274,26 +274,26 @@ export class RequestParser extends LlhttpCallbacks {
   /** Runs llhttp over `n` new bytes that sit after the carried head (if any) in the input buffer. */
   private feed(n: number, chunkOff: number): number {
     const pl = this.pendingLen;
-    const e = R.exp;
+    const e = wasm.exp;
     if (pl !== 0) {
-      this.pending.copy(R.mem, R.inPtr, 0, pl);
-      this.rebase(R.inPtr);
+      this.pending.copy(wasm.mem, wasm.inPtr, 0, pl);
+      this.rebase(wasm.inPtr);
       this.pendingLen = 0;
     }
-    if (!this.detached) this.buf = R.mem;
-    let start = R.inPtr + pl;
+    if (!this.detached) this.buf = wasm.mem;
+    let start = wasm.inPtr + pl;
     if (pl === 0 && this.fastOn && this.phase === IDLE) {
       // Simple body-less requests first, in JavaScript; llhttp takes over at the first one that is not.
       const end = start + n;
       while (start < end) {
-        const next = fastScan(R.mem, start, end, this.maxHead, this.maxUrl, this.maxHeaders, this.hdr, FAST);
+        const next = fastScan(wasm.mem, start, end, this.maxHead, this.maxUrl, this.maxHeaders, this.hdr, FAST);
         if (next < 0) break;
-        const rc = this.fastMessage(chunkOff + (next - R.inPtr));
+        const rc = this.fastMessage(chunkOff + (next - wasm.inPtr));
         if (rc !== 0 || this.destroyLater) return this.afterCallbacks(rc);
         start = next;
       }
       if (start === end) return 0;
-      chunkOff += start - R.inPtr;
+      chunkOff += start - wasm.inPtr;
       n = end - start;
     }
     const seq = this.msgSeq;
@@ -309,7 +309,7 @@ export class RequestParser extends LlhttpCallbacks {
     } else {
       const pos = e.llhttp_get_error_pos(this.ptr);
       this.errOff = pos >= start ? chunkOff + (pos - start) : chunkOff;
-      this.errAt = pos >= R.inPtr && pos <= start + n ? pos : -1;
+      this.errAt = pos >= wasm.inPtr && pos <= start + n ? pos : -1;
       this.errEnd = start + n;
       this.err = rc = this.stopCode !== 0 ? this.stopCode : rc;
       if (rc === HPE.PAUSED && this.phase === BODY) this.detachHead();
@@ -350,7 +350,7 @@ export class RequestParser extends LlhttpCallbacks {
     this.upgrade = this.chunked = false;
     this.contentLength = -1;
     this.detached = false;
-    this.buf = R.mem;
+    this.buf = wasm.mem;
     this.phase = BODY;
     let rc: number;
     llhttpThread.current = this;
@@ -397,7 +397,7 @@ export class RequestParser extends LlhttpCallbacks {
     // (" HTTP/1.1\r\n", CRLFs, ": ") gets a little slack, unbounded OWS before a value does not.
     if (len > this.maxHead + FRAMING_SLACK) return this.fail(ParseResult.HeadTooLarge, chunkOff + end - start);
     if (this.pending.length < len) this.pending = Buffer.allocUnsafe(Math.max(len, this.pending.length * 2, 1024));
-    R.mem.copy(this.pending, 0, from, end);
+    wasm.mem.copy(this.pending, 0, from, end);
     this.pendingLen = len;
     this.rebase(-from);
     return 0;

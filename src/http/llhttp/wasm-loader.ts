@@ -21,12 +21,12 @@ import llhttpPackage from "llhttp-wasm/package.json" with { type: "json" };
 import { llhttpError } from "./llhttp-errors.ts";
 import { startupMark } from "../../log/startup-trace.ts";
 
-export const LLHTTP_PACKAGE = "llhttp-wasm";
+const LLHTTP_PACKAGE = "llhttp-wasm";
 /** SHA-256 of the binary in llhttp-wasm@1.0.3 (llhttp 9.3.0, clang -Ofast, no SIMD; `bun bench/platform/llhttp-package.ts` prints it). */
 export const LLHTTP_WASM_SHA256 = "259f8302ac0f7fd7d38469e0d16b505e59c6b432cc5eb856be4d012260de0e11";
 
 /** `env` imports of llhttp's `src/native/api.c` `__wasm__` block; all take and return i32. */
-export const LLHTTP_IMPORTS: readonly string[] = [
+const LLHTTP_IMPORTS: readonly string[] = [
   "wasm_on_message_begin", "wasm_on_url", "wasm_on_status", "wasm_on_header_field", "wasm_on_header_value",
   "wasm_on_headers_complete", "wasm_on_body", "wasm_on_message_complete",
 ];
@@ -162,11 +162,6 @@ let cachedModule: WebAssembly.Module | undefined;
 /** The verified module, compiled once per thread (or adopted from the master, below). */
 export function llhttpModule(): WebAssembly.Module {
   return (cachedModule ??= compilePinned());
-}
-
-/** Whether this thread has its module already (compiled or adopted). */
-export function llhttpModuleReady(): boolean {
-  return cachedModule !== undefined;
 }
 
 /**

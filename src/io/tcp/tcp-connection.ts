@@ -31,8 +31,8 @@ export class TcpConnection extends StreamConnection implements PacketConn {
   protected lineOut: LineOut | null = null;
 
   /** Bytes of an incomplete packet (or of whole packets held back by a backlog), kept between reads. */
-  pend: Uint8Array | null = null;
-  pendLen = 0;
+  keptInput: Uint8Array | null = null;
+  keptLen = 0;
   /** Promises (or handler-thread answers) not settled yet; `close` waits for them. */
   inflight = 0;
   /** Frames what a backlogged event left pending (tcp-framing.ts); set by the listener. */
@@ -62,7 +62,7 @@ export class TcpConnection extends StreamConnection implements PacketConn {
   }
 
   quiescent(): boolean {
-    return this.inflight === 0 && this.line.owed === 0 && this.pendLen === 0 && this.pendingBytes === 0;
+    return this.inflight === 0 && this.line.owed === 0 && this.keptLen === 0 && this.pendingBytes === 0;
   }
 
   tick(now: number): void {
@@ -77,7 +77,7 @@ export class TcpConnection extends StreamConnection implements PacketConn {
       packets: this.packets,
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
-      module: this.svc.def.name,
+      module: this.service.def.name,
       thread: this.thread,
       reason: this.closeReason,
     });
@@ -85,8 +85,8 @@ export class TcpConnection extends StreamConnection implements PacketConn {
 
   /** The socket is gone: nothing held for it may outlive it (a Promise that never settles still holds this object). */
   protected override released(): void {
-    this.pend = null;
-    this.pendLen = 0;
+    this.keptInput = null;
+    this.keptLen = 0;
     this.line.clear();
   }
 
@@ -98,21 +98,21 @@ export class TcpConnection extends StreamConnection implements PacketConn {
       this.closing = true;
       return;
     }
-    this.pend = null;
-    this.pendLen = 0;
+    this.keptInput = null;
+    this.keptLen = 0;
     this.close();
   }
 
   /** The peer ended with whole packets held back by a backlog: they are answered, then reading stops and it closes. */
   finishPacketThenStop = false;
 
-  /** After a read event or a backlog pump: once nothing whole is held any more, a finishing connection stops reading. */
+  /** After a read event or a round of backlog framing: once nothing whole is held any more, a finishing connection stops reading. */
   afterEvent(): void {
     if (!this.finishPacketThenStop || this.backlogged || this.closed) return;
     this.finishPacketThenStop = false;
     this.stopReading = true;
-    this.pend = null;
-    this.pendLen = 0;
+    this.keptInput = null;
+    this.keptLen = 0;
     this.maybeFinish();
   }
 
@@ -147,10 +147,10 @@ export class TcpConnection extends StreamConnection implements PacketConn {
   private beginDrain(): void {
     if (this.drainBegun || this.closed || this.stopReading) return;
     this.drainBegun = true;
-    this.svc.backend.draining(this);
+    this.service.backend.draining(this);
   }
 
-  /** The whole packets a backlog left in `pend` (see StreamConnection#backlogged). */
+  /** The whole packets a backlog left in `keptInput` (see StreamConnection#backlogged). */
   protected override resumeBacklog(): void {
     this.frameBacklog?.(this);
   }
@@ -219,7 +219,7 @@ export class TcpConnection extends StreamConnection implements PacketConn {
       this.slowConsumer(total);
       return false;
     }
-    return total <= this.svc.highWater;
+    return total <= this.service.highWater;
   }
 
   /** The batch was written: what the kernel refused is queued, and the queue is bounded as at a push. */
@@ -235,7 +235,7 @@ export class TcpConnection extends StreamConnection implements PacketConn {
     this.io.stats[S_PS_DROP_SLOW]++;
     this.because("slow_consumer");
     this.io.noisy.warn("slow consumer: output waiting past io.max_buffered; connection dropped", {
-      module: this.svc.def.name, conn: this.id, remote: `${this.remoteAddress}:${this.remotePort}`, buffered: total,
+      module: this.service.def.name, conn: this.id, remote: `${this.remoteAddress}:${this.remotePort}`, buffered: total,
     });
     this.closing = true;
     this.stopReading = true;
@@ -281,7 +281,7 @@ export class TcpConnection extends StreamConnection implements PacketConn {
    */
   protected emit(r: Uint8Array | string, _op: number): void {
     if (this.inEvent) this.io.cork.add(r);
-    else if (!this.io.batch.add(this, r, this.svc.highWater)) this.write(r);
+    else if (!this.io.batch.add(this, r, this.service.highWater)) this.write(r);
   }
 
   /** Routes one synchronous reply: straight to the cork unless replies are still owed before it. */
@@ -377,7 +377,7 @@ export class TcpConnection extends StreamConnection implements PacketConn {
     if (line.owed !== 0 || this.isPausedFor(PAUSE_INFLIGHT)) {
       // Replies owed or held behind a pending one are memory the client makes us keep: past MAX_INFLIGHT of them, or
       // io.high_water of held bytes, stop reading; read again below half of both.
-      const hw = this.svc.highWater;
+      const hw = this.service.highWater;
       if (line.owed >= MAX_INFLIGHT || line.heldBytes > hw) this.pauseFor(PAUSE_INFLIGHT);
       else if (line.owed < MAX_INFLIGHT / 2 && line.heldBytes <= hw / 2) this.resumeFor(PAUSE_INFLIGHT);
     }

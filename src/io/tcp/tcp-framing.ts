@@ -93,36 +93,36 @@ export function createDataHandler(checkHook: unknown, backend: ModuleBackend, ma
     const rest = end - off;
     const loaned = c.io.loaned;
     if (rest === 0) {
-      c.pendLen = 0;
-      if (loaned && buf === c.pend) c.pend = null;
+      c.keptLen = 0;
+      if (loaned && buf === c.keptInput) c.keptInput = null;
       return;
     }
     if (rest >= maxPacket && !c.backlogged) {
       c.fail(`more than io.max_packet (${maxPacket}) bytes without a whole packet; closing connection`);
       return;
     }
-    if (buf === c.pend && !loaned) {
+    if (buf === c.keptInput && !loaned) {
       if (off > 0) buf.copyWithin(0, off, end);
     } else {
-      let p = c.pend;
+      let p = c.keptInput;
       if (p === null || p === buf || p.length < rest) p = Buffer.allocUnsafeSlow(Math.max(4096, rest * 2));
       p.set(buf.subarray(off, end), 0);
-      c.pend = p;
+      c.keptInput = p;
     }
-    c.pendLen = rest;
+    c.keptLen = rest;
   }
 
   /** Frames bytes left pending by a backlogged event, once the output has drained (no new read involved). */
   function frameBacklog(c: TcpConnection): void {
     if (c.stopReading || c.closed) return;
     c.backlogged = false;
-    if (c.pendLen === 0) {
+    if (c.keptLen === 0) {
       c.backlogCleared();
       return c.afterEvent();
     }
     c.inEvent = true;
-    const buf = c.pend!;
-    const end = c.pendLen;
+    const buf = c.keptInput!;
+    const end = c.keptLen;
     const off = frame(c, buf, 0, end, -1);
     c.inEvent = false;
     if (c.io.loaned) c.line.chargeLoan(buf.length);
@@ -145,7 +145,7 @@ export function createDataHandler(checkHook: unknown, backend: ModuleBackend, ma
     let buf: Uint8Array;
     let off: number;
     let end: number;
-    if (c.pendLen === 0) {
+    if (c.keptLen === 0) {
       let n: number;
       if (check === undefined) n = len;
       else {
@@ -177,10 +177,10 @@ export function createDataHandler(checkHook: unknown, backend: ModuleBackend, ma
         // Not even one whole packet yet: keep the bytes for the next read.
         if (n > maxPacket) c.fail(`packet of ${n} bytes is larger than io.max_packet (${maxPacket}); closing connection`);
         else {
-          const p = c.pend !== null && c.pend.length >= len ? c.pend : Buffer.allocUnsafeSlow(Math.max(4096, len * 2));
+          const p = c.keptInput !== null && c.keptInput.length >= len ? c.keptInput : Buffer.allocUnsafeSlow(Math.max(4096, len * 2));
           p.set(chunk, 0);
-          c.pend = p;
-          c.pendLen = len;
+          c.keptInput = p;
+          c.keptLen = len;
           if (len >= maxPacket) c.fail(`more than io.max_packet (${maxPacket}) bytes without a whole packet; closing connection`);
         }
         c.inEvent = false;
@@ -192,15 +192,15 @@ export function createDataHandler(checkHook: unknown, backend: ModuleBackend, ma
       end = len;
       off = frame(c, buf, 0, len, n);
     } else {
-      const need = c.pendLen + len;
-      let p = c.pend!;
+      const need = c.keptLen + len;
+      let p = c.keptInput!;
       if (p.length < need) {
         const grown = Buffer.allocUnsafeSlow(Math.max(need, p.length * 2));
-        grown.set(p.subarray(0, c.pendLen), 0);
+        grown.set(p.subarray(0, c.keptLen), 0);
         p = grown;
-        c.pend = p;
+        c.keptInput = p;
       }
-      p.set(chunk, c.pendLen);
+      p.set(chunk, c.keptLen);
       buf = p;
       end = need;
       off = frame(c, p, 0, need, -1);
@@ -210,8 +210,8 @@ export function createDataHandler(checkHook: unknown, backend: ModuleBackend, ma
     c.endEvent();
     if (!c.closed && !c.stopReading) keepRest(c, buf, off, end);
     else {
-      c.pendLen = 0;
-      c.pend = null;
+      c.keptLen = 0;
+      c.keptInput = null;
     }
     if (io.loaned) {
       // An async proc holds a view into this buffer: give the thread a fresh one rather than overwrite it.

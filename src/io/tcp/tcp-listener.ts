@@ -11,11 +11,11 @@ import type { StreamService } from "../stream-connection.ts";
 import { TcpConnection } from "./tcp-connection.ts";
 import { createDataHandler } from "./tcp-framing.ts";
 
-export function listenTcp(io: IoContext, entry: ListenEntry, svc: StreamService): TCPSocketListener<TcpConnection> {
-  const { onData, frameBacklog } = createDataHandler(svc.def.check, svc.backend, svc.maxPacket, svc.highWater);
+export function listenTcp(io: IoContext, entry: ListenEntry, service: StreamService): TCPSocketListener<TcpConnection> {
+  const { onData, frameBacklog } = createDataHandler(service.def.check, service.backend, service.maxPacket, service.highWater);
   return listenStream<TcpConnection>(io, entry, {
     create(s) {
-      const c = new TcpConnection(s as never, io, svc);
+      const c = new TcpConnection(s as never, io, service);
       c.frameBacklog = frameBacklog;
       return c;
     },

@@ -47,9 +47,9 @@ export interface UdpListener {
   closeWhenDone(): void;
 }
 
-export async function listenUdp(io: IoContext, entry: ListenEntry, svc: UdpService, opts: UdpListenOptions = {}): Promise<UdpListener> {
-  const module = svc.def.name;
-  if (typeof svc.def.proc !== "function") {
+export async function listenUdp(io: IoContext, entry: ListenEntry, service: UdpService, opts: UdpListenOptions = {}): Promise<UdpListener> {
+  const module = service.def.name;
+  if (typeof service.def.proc !== "function") {
     throw grocketdError("GRK_ERR_LISTEN", "udpNoProc", { url: entry.url, module });
   }
   const stats = newUdpStats();
@@ -87,7 +87,7 @@ export async function listenUdp(io: IoContext, entry: ListenEntry, svc: UdpServi
   // The module's backend gives the proc (io/backend.ts): its own inline; in pool mode each packet crosses to a
   // handler thread, which to the read path is an async proc.
   let boundPort = 0;
-  const served: UdpService = { ...svc, def: { ...svc.def, proc: svc.backend.datagramProc(() => boundPort) } };
+  const served: UdpService = { ...service, def: { ...service.def, proc: service.backend.datagramProc(() => boundPort) } };
   const handler = createDatagramHandler(io, served, stats, batch, {
     owing(owed) {
       if (owed) io.conns.add(keeper);

@@ -10,7 +10,7 @@
 import type { PubSubHub } from "../../pubsub/hub.ts";
 import { UdpConn, type UdpPusher } from "./udp-conn.ts";
 
-export const MAX_SENDERS = 4096;
+const MAX_SENDERS = 4096;
 
 /** What the table needs of its thread (IoContext satisfies it). */
 export interface SendersHost {
