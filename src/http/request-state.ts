@@ -41,12 +41,12 @@ export class RequestState {
   readonly metrics: RequestMetrics;
   readonly body: RequestBody;
 
-  constructor(conn: RequestStateConn, io: IoContext, svc: RequestStateService) {
+  constructor(conn: RequestStateConn, io: IoContext, service: RequestStateService) {
     this.req = new HttpRequestImpl(conn);
     this.wire = new WireResponse(conn);
     this.res = new HttpResponseImpl(this.wire);
-    this.exchange = new HttpExchange(svc.def, conn, this.req, this.res, svc.scheme, null);
-    this.metrics = new RequestMetrics(io, svc, io.accessLog === null ? null : new HttpAccessLine(io.accessLog, conn));
-    this.body = new RequestBody(svc.http.max_body_bytes);
+    this.exchange = new HttpExchange(service.def, conn, this.req, this.res, service.scheme, null);
+    this.metrics = new RequestMetrics(io, service, io.accessLog === null ? null : new HttpAccessLine(io.accessLog, conn));
+    this.body = new RequestBody(service.http.max_body_bytes);
   }
 }
