@@ -10,6 +10,7 @@
 import { misuse } from "../errors.ts";
 import { PAUSE_BODY } from "../io/stream-connection.ts";
 import type { RequestBodyFeed } from "./http-backend.ts";
+import { cannedError, type RejectStatus } from "./http-errors.ts";
 import { HttpWsSide } from "./http-ws-side.ts";
 import { Method, type RequestParser } from "./llhttp/parser.ts";
 import { ROUTE_HOOK, routeOf } from "./route.ts";
@@ -91,6 +92,25 @@ export abstract class HttpBodySide extends HttpWsSide {
       this.bodyPaused = false;
       this.resumeFor(PAUSE_BODY);
     }
+  }
+
+  /**
+   * The body of a request whose hook runs already (here or on a handler thread) is refused mid-stream (a status of
+   * http-errors.ts: http.max_body_bytes, a body timeout): the body stream fails. Once the hook's answer has begun the
+   * connection can only be cut; before, the client gets the refusal and a close, and what the hook answers is dropped
+   * (wire-response.ts refuse).
+   */
+  protected refuseStreamed(status: RejectStatus, why: string): void {
+    this.endStream(misuse(Error, "GRK_ERR_REQUEST_BODY", "refused", { status, why }));
+    this.stopReading = true;
+    if (this.wire.headersSent) return this.terminate("request body refused");
+    this.closeAfter = true;
+    this.closing = true;
+    const wasIn = this.inEvent;
+    this.inEvent = true;
+    this.wire.refuse(cannedError(status));
+    this.inEvent = wasIn;
+    if (!wasIn) this.endEvent();
   }
 
   override onPeerEnd(): void {

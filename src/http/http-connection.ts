@@ -206,20 +206,8 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
     const st = this.io.stats;
     st[S_ERR_HTTP_REJECTED]++;
     if (this.streamed !== null) {
-      // Its hook runs already (here or on a handler thread): the body stream fails. Once the hook's answer has begun
-      // the connection can only be cut; before, the client gets the refusal, and what the hook answers is dropped.
-      this.endStream(misuse(Error, "GRK_ERR_REQUEST_BODY", "refused", { status, why }));
-      this.stopReading = true;
       this.phase = IDLE;
-      if (this.wire.headersSent) return this.terminate("request body refused");
-      this.closeAfter = true;
-      this.closing = true;
-      const wasIn = this.inEvent;
-      this.inEvent = true;
-      this.wire.refuse(cannedError(status));
-      this.inEvent = wasIn;
-      if (!wasIn) this.endEvent();
-      return;
+      return this.refuseStreamed(status, why);
     }
     this.metrics.rejected(status, cannedError(status).body.length);
     this.phase = IDLE;
