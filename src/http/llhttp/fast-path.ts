@@ -22,8 +22,8 @@ export interface FastHead {
   method: number;
   versionMinor: number;
   keepAlive: boolean;
-  us: number;
-  ue: number;
+  urlFrom: number;
+  urlTo: number;
   headerCount: number;
   /** Host fields seen, and the index of the first Expect field (-1): the server checks both on every request. */
   hosts: number;
@@ -71,19 +71,19 @@ function method(b: Uint8Array, p: number, end: number): number {
 const METHOD_LEN = [7, 4, 5, 0, 0, 0, 8];
 
 /**
- * Scans one request at b[p..end). Returns the offset just past its empty line and fills `out` and `hdr`
+ * Scans one request at b[p..end). Returns the offset just past its empty line and fills `out` and `headerSpans`
  * ([nameStart, nameEnd, valueStart, valueEnd] per field, like the binding's own records), or -1 to decline.
  */
-export function fastScan(b: Uint8Array, p: number, end: number, maxHead: number, maxUrl: number, maxHeaders: number, hdr: Int32Array, out: FastHead): number {
+export function fastScan(b: Uint8Array, p: number, end: number, maxHead: number, maxUrl: number, maxHeaders: number, headerSpans: Int32Array, out: FastHead): number {
   const start = p;
   const m = method(b, p, end);
   if (m < 0) return -1;
   p += METHOD_LEN[m]!;
   if (b[p] !== 0x2f /* / */) return -1;
-  const us = p;
+  const urlFrom = p;
   while (p < end && URICHAR[b[p]!] === 1) p++;
-  const ue = p;
-  if (ue - us > maxUrl || p + 10 > end || b[p] !== SP) return -1;
+  const urlTo = p;
+  if (urlTo - urlFrom > maxUrl || p + 10 > end || b[p] !== SP) return -1;
   // "HTTP/1.1\r\n" or "HTTP/1.0\r\n"
   if (b[p + 1] !== 0x48 || b[p + 2] !== 0x54 || b[p + 3] !== 0x54 || b[p + 4] !== 0x50 || b[p + 5] !== 0x2f || b[p + 6] !== 0x31 || b[p + 7] !== 0x2e) return -1;
   const minor = b[p + 8]! - 0x30;
@@ -112,8 +112,8 @@ export function fastScan(b: Uint8Array, p: number, end: number, maxHead: number,
     const ve = p;
     if (p + 1 >= end || b[p] !== CR || b[p + 1] !== LF) return -1;
     p += 2;
-    // A full `hdr` (it grows in the llhttp path only) leaves this head to llhttp as well.
-    if (count === maxHeaders || count * 4 === hdr.length || p - start > maxHead) return -1;
+    // A full `headerSpans` (it grows in the llhttp path only) leaves this head to llhttp as well.
+    if (count === maxHeaders || count * 4 === headerSpans.length || p - start > maxHead) return -1;
     // Framing and connection fields are llhttp's to interpret (RFC 9112 §6, §9.6).
     const n = ne - ns;
     if (n === 4 && is(b, ns, ne, "host")) hosts++;
@@ -133,10 +133,10 @@ export function fastScan(b: Uint8Array, p: number, end: number, maxHead: number,
       else return -1;
     }
     const i = count++ * 4;
-    hdr[i] = ns;
-    hdr[i + 1] = ne;
-    hdr[i + 2] = vs;
-    hdr[i + 3] = ve;
+    headerSpans[i] = ns;
+    headerSpans[i + 1] = ne;
+    headerSpans[i + 2] = vs;
+    headerSpans[i + 3] = ve;
   }
   if (p - start > maxHead) return -1;
   // The last request of a connection: llhttp then refuses data after it (HPE_CLOSED_CONNECTION); let it see this one.
@@ -144,8 +144,8 @@ export function fastScan(b: Uint8Array, p: number, end: number, maxHead: number,
   out.method = m;
   out.versionMinor = minor;
   out.keepAlive = keepAlive;
-  out.us = us;
-  out.ue = ue;
+  out.urlFrom = urlFrom;
+  out.urlTo = urlTo;
   out.headerCount = count;
   out.hosts = hosts;
   out.expect = expect;

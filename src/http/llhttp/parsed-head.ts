@@ -48,26 +48,26 @@ export class ParsedHead {
   protected own: LatinBuffer = EMPTY;
   protected detached = false;
   protected phase: number = Phase.Idle;
-  protected us = -1;
-  protected ue = -1;
+  protected urlFrom = -1;
+  protected urlTo = -1;
   /**
    * [nameStart, nameEnd, valueStart, valueEnd] per header. Room for INITIAL_HEADERS at first, doubled (up to
    * http.max_headers) by growHeaders() when a head has more: sized for http.max_headers (100) at once it was 1.6 KiB
    * of every connection, idle ones included (bench/idle-memory.ts), for heads that rarely carry more than a dozen.
    */
-  protected hdr: Int32Array;
-  private readonly hdrCap: number;
+  protected headerSpans: Int32Array;
+  private readonly headerSpansCap: number;
 
   constructor(maxHeaders: number) {
-    this.hdrCap = maxHeaders * 4;
-    this.hdr = new Int32Array(Math.min(maxHeaders, INITIAL_HEADERS) * 4);
+    this.headerSpansCap = maxHeaders * 4;
+    this.headerSpans = new Int32Array(Math.min(maxHeaders, INITIAL_HEADERS) * 4);
   }
 
-  /** A larger `hdr` with the offsets so far (called only when it is full and below the cap). Kept for later heads. */
+  /** A larger `headerSpans` with the offsets so far (called only when it is full and below the cap). Kept for later heads. */
   protected growHeaders(): Int32Array {
-    const grown = new Int32Array(Math.min(this.hdr.length * 2, this.hdrCap));
-    grown.set(this.hdr, 0);
-    return (this.hdr = grown);
+    const grown = new Int32Array(Math.min(this.headerSpans.length * 2, this.headerSpansCap));
+    grown.set(this.headerSpans, 0);
+    return (this.headerSpans = grown);
   }
 
   /** Interned method name ("GET", ...). */
@@ -77,7 +77,7 @@ export class ParsedHead {
 
   /** The request-target as sent (latin1; llhttp already rejected bytes outside its URL alphabet). */
   url(): string {
-    return this.buf.latin1Slice(this.us, this.ue);
+    return this.buf.latin1Slice(this.urlFrom, this.urlTo);
   }
 
   /** The buffer that `urlStart()`/`headerValueStart()` index; valid as long as the accessors are. */
@@ -86,17 +86,17 @@ export class ParsedHead {
   }
 
   urlStart(): number {
-    return this.us;
+    return this.urlFrom;
   }
 
   urlEnd(): number {
-    return this.ue;
+    return this.urlTo;
   }
 
   /** Lower-case field name; interned for common names (RFC 9110 §5.1: names are case-insensitive). */
   headerName(i: number): string {
     if (i >= this.headerCount) return "";
-    const h = this.hdr;
+    const h = this.headerSpans;
     const s = h[i * 4]!;
     const e = h[i * 4 + 1]!;
     return internedName(this.buf, s, e) ?? this.buf.latin1Slice(s, e).toLowerCase();
@@ -105,31 +105,31 @@ export class ParsedHead {
   /** The field name as sent. */
   headerRawName(i: number): string {
     if (i >= this.headerCount) return "";
-    return this.buf.latin1Slice(this.hdr[i * 4]!, this.hdr[i * 4 + 1]!);
+    return this.buf.latin1Slice(this.headerSpans[i * 4]!, this.headerSpans[i * 4 + 1]!);
   }
 
   /** Field value without trailing OWS (RFC 9110 §5.5; llhttp already skipped the leading OWS). */
   headerValue(i: number): string {
     if (i >= this.headerCount) return "";
-    return this.buf.latin1Slice(this.hdr[i * 4 + 2]!, this.headerValueEnd(i));
+    return this.buf.latin1Slice(this.headerSpans[i * 4 + 2]!, this.headerValueEnd(i));
   }
 
   headerValueStart(i: number): number {
-    return this.hdr[i * 4 + 2]!;
+    return this.headerSpans[i * 4 + 2]!;
   }
 
   /** End of the value with trailing SP/HTAB removed. */
   headerValueEnd(i: number): number {
     const b = this.buf;
-    const s = this.hdr[i * 4 + 2]!;
-    let e = this.hdr[i * 4 + 3]!;
+    const s = this.headerSpans[i * 4 + 2]!;
+    let e = this.headerSpans[i * 4 + 3]!;
     while (e > s && (b[e - 1] === 0x20 || b[e - 1] === 0x09)) e--;
     return e;
   }
 
   /** Index of the first field named `nameLower` (lower-case ASCII) at or after `from`, or -1. Bytes only. */
   headerIndex(nameLower: string, from = 0): number {
-    const h = this.hdr;
+    const h = this.headerSpans;
     const b = this.buf;
     for (let i = from, n = this.headerCount; i < n; i++) {
       if (nameEquals(b, h[i * 4]!, h[i * 4 + 1]!, nameLower)) return i;
@@ -145,7 +145,7 @@ export class ParsedHead {
 
   /** How many fields are named `nameLower` (duplicate Host, Content-Length, ... checks in the server layer). */
   headerCountOf(nameLower: string): number {
-    const h = this.hdr;
+    const h = this.headerSpans;
     const b = this.buf;
     let count = 0;
     for (let i = 0, n = this.headerCount; i < n; i++) {
@@ -165,7 +165,7 @@ export class ParsedHead {
       first[k] = -1;
       counts[k] = 0;
     }
-    const h = this.hdr;
+    const h = this.headerSpans;
     const b = this.buf;
     for (let i = 0, n = this.headerCount; i < n; i++) {
       const s = h[i * 4]!;
@@ -186,11 +186,11 @@ export class ParsedHead {
    * this parser (return Paused from onMessageComplete to hold pipelined requests back until then).
    */
   detachHead(): void {
-    if (this.detached || this.phase === Phase.Head || this.us < 0) return;
-    const h = this.hdr;
+    if (this.detached || this.phase === Phase.Head || this.urlFrom < 0) return;
+    const h = this.headerSpans;
     const n = this.headerCount * 4;
-    const start = this.us;
-    let end = this.ue;
+    const start = this.urlFrom;
+    let end = this.urlTo;
     for (let k = 1; k < n; k += 2) if (h[k]! > end) end = h[k]!;
     const len = end - start;
     if (this.own.length < len) this.own = Buffer.allocUnsafe(Math.max(len, 256)) as LatinBuffer;
@@ -220,9 +220,9 @@ export class ParsedHead {
     c.fastHosts = this.fastHosts;
     c.fastExpect = this.fastExpect;
     c.phase = this.phase;
-    c.us = this.us;
-    c.ue = this.ue;
-    c.hdr = this.hdr.slice(0, this.headerCount * 4);
+    c.urlFrom = this.urlFrom;
+    c.urlTo = this.urlTo;
+    c.headerSpans = this.headerSpans.slice(0, this.headerCount * 4);
     c.buf = c.own = this.own;
     c.detached = true;
     this.own = EMPTY;
@@ -232,15 +232,15 @@ export class ParsedHead {
   /** A head with no request line and no fields (every accessor reads ""). */
   private static blank(): ParsedHead {
     const c = new ParsedHead(0);
-    c.us = c.ue = 0;
+    c.urlFrom = c.urlTo = 0;
     return c;
   }
 
   /** Adds `delta` to every recorded offset. */
   protected rebase(delta: number): void {
-    this.us += delta;
-    this.ue += delta;
-    const h = this.hdr;
+    this.urlFrom += delta;
+    this.urlTo += delta;
+    const h = this.headerSpans;
     for (let k = 0, n = this.headerCount * 4; k < n; k++) h[k] = h[k]! + delta;
   }
 }

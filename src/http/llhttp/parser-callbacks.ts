@@ -81,7 +81,7 @@ export abstract class LlhttpCallbacks extends ParsedHead {
         c.phase = HEAD;
         c.kind = K_NONE;
         c.headerCount = c.preUrl = c.trailerBytes = c.trailerCount = 0;
-        c.us = c.ue = -1;
+        c.urlFrom = c.urlTo = -1;
         c.contentLength = -1;
         c.chunked = c.upgrade = c.keepAlive = false;
         c.detached = false;
@@ -90,15 +90,15 @@ export abstract class LlhttpCallbacks extends ParsedHead {
       },
       wasm_on_url(_p: number, at: number, len: number): number {
         const c = llhttpThread.current!;
-        if (c.kind === K_URL && at === c.ue) c.ue = at + len;
+        if (c.kind === K_URL && at === c.urlTo) c.urlTo = at + len;
         else {
           c.kind = K_URL;
-          c.us = at;
-          c.ue = at + len;
+          c.urlFrom = at;
+          c.urlTo = at + len;
         }
         // RFC 9112 §3: a server that receives a request-target longer than it wishes to parse responds 414.
-        if (c.ue - c.us > c.maxUrl) return c.stop(ParseResult.UrlTooLong);
-        return c.ue - c.us > c.maxHead ? c.stop(ParseResult.HeadTooLarge) : 0;
+        if (c.urlTo - c.urlFrom > c.maxUrl) return c.stop(ParseResult.UrlTooLong);
+        return c.urlTo - c.urlFrom > c.maxHead ? c.stop(ParseResult.HeadTooLarge) : 0;
       },
       wasm_on_status(): number {
         return 0;
@@ -111,7 +111,7 @@ export abstract class LlhttpCallbacks extends ParsedHead {
           c.kind = K_FIELD;
           return (c.trailerBytes += len) > c.maxHead ? c.stop(ParseResult.HeadTooLarge) : 0;
         }
-        let h = c.hdr;
+        let h = c.headerSpans;
         const last = (c.headerCount - 1) * 4;
         if (c.kind === K_FIELD && at === h[last + 1]) h[last + 1] = end;
         else {
@@ -122,7 +122,7 @@ export abstract class LlhttpCallbacks extends ParsedHead {
           h[i + 1] = h[i + 2] = h[i + 3] = end;
           c.kind = K_FIELD;
         }
-        return end - c.us > c.maxHead ? c.stop(ParseResult.HeadTooLarge) : 0;
+        return end - c.urlFrom > c.maxHead ? c.stop(ParseResult.HeadTooLarge) : 0;
       },
       wasm_on_header_value(_p: number, at: number, len: number): number {
         const c = llhttpThread.current!;
@@ -132,7 +132,7 @@ export abstract class LlhttpCallbacks extends ParsedHead {
           c.kind = K_VALUE;
           return (c.trailerBytes += len) > c.maxHead ? c.stop(ParseResult.HeadTooLarge) : 0;
         }
-        const h = c.hdr;
+        const h = c.headerSpans;
         const last = (c.headerCount - 1) * 4;
         if (c.kind === K_VALUE && at === h[last + 3]) h[last + 3] = end;
         else {
@@ -140,7 +140,7 @@ export abstract class LlhttpCallbacks extends ParsedHead {
           h[last + 3] = end;
           c.kind = K_VALUE;
         }
-        return end - c.us > c.maxHead ? c.stop(ParseResult.HeadTooLarge) : 0;
+        return end - c.urlFrom > c.maxHead ? c.stop(ParseResult.HeadTooLarge) : 0;
       },
       wasm_on_headers_complete(p: number, _status: number, upgrade: number, keepAlive: number): number {
         const c = llhttpThread.current!;

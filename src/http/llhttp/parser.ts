@@ -35,7 +35,7 @@ import { fastScan, type FastHead } from "./fast-path.ts";
 import { MAX_INPUT_BYTES, type WasmRuntime, llhttpRuntime } from "./wasm-runtime.ts";
 
 /** The fast scan's result, reused for every request (one parser runs at a time on a thread). */
-const FAST: FastHead = { method: 0, versionMinor: 0, keepAlive: false, us: 0, ue: 0, headerCount: 0, hosts: 0, expect: -1 };
+const FAST: FastHead = { method: 0, versionMinor: 0, keepAlive: false, urlFrom: 0, urlTo: 0, headerCount: 0, hosts: 0, expect: -1 };
 
 export { ParseResult, type ParseResultCode, Method, METHOD_NAMES, HPE } from "./constants.ts";
 
@@ -169,7 +169,7 @@ export class RequestParser extends LlhttpCallbacks {
     this.preUrl = this.trailerBytes = this.trailerCount = 0;
     this.phase = IDLE;
     this.kind = K_NONE;
-    this.us = this.ue = -1;
+    this.urlFrom = this.urlTo = -1;
     this.detached = false;
     this.buf = wasm.mem;
     this.callbackError = undefined;
@@ -286,7 +286,7 @@ export class RequestParser extends LlhttpCallbacks {
       // Simple body-less requests first, in JavaScript; llhttp takes over at the first one that is not.
       const end = start + n;
       while (start < end) {
-        const next = fastScan(wasm.mem, start, end, this.maxHead, this.maxUrl, this.maxHeaders, this.hdr, FAST);
+        const next = fastScan(wasm.mem, start, end, this.maxHead, this.maxUrl, this.maxHeaders, this.headerSpans, FAST);
         if (next < 0) break;
         const rc = this.fastMessage(chunkOff + (next - wasm.inPtr));
         if (rc !== 0 || this.destroyLater) return this.afterCallbacks(rc);
@@ -337,8 +337,8 @@ export class RequestParser extends LlhttpCallbacks {
     this.msgSeq++;
     this.kind = K_NONE;
     this.preUrl = this.trailerBytes = this.trailerCount = 0;
-    this.us = f.us;
-    this.ue = f.ue;
+    this.urlFrom = f.urlFrom;
+    this.urlTo = f.urlTo;
     this.headerCount = f.headerCount;
     this.method = f.method;
     this.versionMajor = 1;
@@ -386,12 +386,12 @@ export class RequestParser extends LlhttpCallbacks {
       this.detachHead();
       return 0;
     }
-    if (this.us < 0) {
+    if (this.urlFrom < 0) {
       // Still before the request-target: llhttp skips any number of spaces there, so count them here.
       if (sameMessage) this.preUrl += end - start;
       return this.preUrl > this.maxHead ? this.fail(ParseResult.HeadTooLarge, chunkOff + end - start) : 0;
     }
-    const from = this.us;
+    const from = this.urlFrom;
     const len = end - from;
     // The limit is exact on the recorded spans (target .. last value byte); the framing read after the last span
     // (" HTTP/1.1\r\n", CRLFs, ": ") gets a little slack, unbounded OWS before a value does not.
