@@ -67,6 +67,11 @@ export class TcpConnection extends StreamConnection implements PacketConn {
 
   tick(now: number): void {
     this.checkIdle(now);
+    // Between reads, what only a read in progress needs goes (issue 17): the line's array, and the buffer of a split
+    // packet once nothing is left in it (no async reply holds it then: a loaned buffer is replaced, tcp-framing.ts).
+    if (this.closed) return;
+    this.line.release();
+    if (this.keptLen === 0) this.keptInput = null;
   }
 
   protected override logClosed(log: AccessLog): void {

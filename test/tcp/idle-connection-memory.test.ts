@@ -1,0 +1,70 @@
+// What an idle TCP connection holds (issue 17 goal 3): between reads the housekeeping tick lets go of the buffer a
+// split packet needed and of the reply line's array once nothing is owed; the next split packet or async reply makes
+// them again, and its bytes and order are as before. No timing is asserted (the waits only bound the test).
+import { afterEach, expect, test } from "bun:test";
+import { defineModule } from "../../src/index.ts";
+import { startInProcess, type InProcessServer } from "../helpers/in-process.ts";
+import { connect, type TestClient } from "../helpers/tcp-client.ts";
+import { KISS_SIZE, kiss } from "../helpers/kiss.ts";
+
+let server: InProcessServer | undefined;
+const clients: TestClient[] = [];
+afterEach(() => {
+  for (const c of clients.splice(0)) c.end();
+  server?.stop();
+  server = undefined;
+});
+
+interface ConnView {
+  keptInput: Uint8Array | null;
+  line: { slots: unknown[] };
+}
+const conns = (s: InProcessServer) => [...s.io.conns] as unknown as ConnView[];
+
+async function until(what: string, ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 250 && !ok(); i++) await Bun.sleep(20);
+  if (!ok()) throw new Error(`not reached: ${what}`);
+}
+
+const echo = defineModule({
+  name: "echo-idle",
+  version: "1.0.0",
+  grocketd: "^0.1.0",
+  check: (_b, s, e) => (e - s >= KISS_SIZE ? KISS_SIZE : 0),
+  // Packet 1xx answers later (a Promise: the line is used), the others at once.
+  proc: (p) => (p[0] === 0x31 && p[1] === 0x30 ? Bun.sleep(5).then(() => new Uint8Array(p)) : p),
+});
+
+
+test("an idle TCP connection gives up its split-packet buffer and its reply line's array; the next ones are made again", async () => {
+  // ws.close_timeout_ms is the shortest timeout: the tick runs every 100 ms; TCP's own timeouts stay at their defaults.
+  server = startInProcess(echo, {}, { protocol: "tcp", ws: { close_timeout_ms: 400 } });
+  const c = await connect(server.port);
+  clients.push(c);
+  const a = kiss(7);
+  c.write(a.subarray(0, 20));
+  const [conn] = await (async () => {
+    await until("accepted", () => conns(server!).length === 1);
+    return conns(server!);
+  })();
+  await until("the split packet is held", () => conn!.keptInput !== null);
+  c.write(a.subarray(20));
+  expect([...(await c.waitBytes(KISS_SIZE))]).toEqual([...a]);
+  await until("the empty split-packet buffer is let go", () => conn!.keptInput === null);
+  // An async reply uses the line; after it the line's array goes too, and order is kept throughout.
+  const b = kiss(100);
+  const d = kiss(8);
+  c.write(b.subarray(0, 30));
+  await Bun.sleep(150);
+  c.write(new Uint8Array([...b.subarray(30), ...d]));
+  const got = await c.waitBytes(3 * KISS_SIZE);
+  expect([...got.subarray(KISS_SIZE, 2 * KISS_SIZE)]).toEqual([...b]);
+  expect([...got.subarray(2 * KISS_SIZE)]).toEqual([...d]);
+  // A connection that never owed anything has the shared empty line: the idle one comes back to it.
+  const c2 = await connect(server.port);
+  clients.push(c2);
+  await until("second accepted", () => conns(server!).length === 2);
+  const [, fresh] = conns(server);
+  await until("the line's array is let go", () => conn!.line.slots === fresh!.line.slots && conn!.keptInput === null);
+  expect(conn!.line.slots.length).toBe(0);
+});
