@@ -20,7 +20,8 @@ import { entryPath } from "../entry-path.ts";
 import { checkTlsFiles } from "../config/tls-check.ts";
 import { statusListenProblem } from "../config/status-check.ts";
 import { checkPoolFit } from "../pool/pool-fit.ts";
-import { llhttpModule } from "../http/llhttp/wasm-loader.ts";
+import { llhttpModuleAsync } from "../http/llhttp/wasm-loader.ts";
+import { configKeys } from "../config/keys.ts";
 
 /** The demo served when no module is named; embedded in the single binary too (entry-path.ts). */
 export const BUNDLED_MODULE = entryPath("modules/echo.ts");
@@ -50,10 +51,24 @@ function flagSource(cli: CliOptions, cwd: string): ConfigSource {
 /** What the plan checks beyond config and modules; replaceable in tests. */
 export interface PlanChecks {
   /** Verifies the installed llhttp WASM binary (SHA-256, imports, exports); throws with package, version, expected and actual. */
-  httpParser(): void;
+  httpParser(): void | Promise<void>;
+  /** Starts that work early, when the config's listen entries say it will be needed (its outcome is httpParser's). */
+  prepareHttpParser?(): void;
 }
 
-const DEFAULT_CHECKS: PlanChecks = { httpParser: () => void llhttpModule() };
+const ignore = (): void => {};
+const DEFAULT_CHECKS: PlanChecks = {
+  httpParser: () => llhttpModuleAsync().then(ignore),
+  prepareHttpParser: () => void llhttpModuleAsync().catch(ignore),
+};
+
+/** Whether any of these listen URLs is served over HTTP (and so needs llhttp). */
+function needsHttp(listen: readonly string[]): boolean {
+  return listen.some((u) => {
+    const e = parseListenUrl(u);
+    return typeof e !== "string" && innerProtocol(e.protocol) === "http";
+  });
+}
 
 export async function buildStartPlan(cli: CliOptions, env: Record<string, string | undefined>, cwd: string, checks: PlanChecks = DEFAULT_CHECKS): Promise<StartPlan> {
   const problems: string[] = [];
@@ -80,6 +95,9 @@ export async function buildStartPlan(cli: CliOptions, env: Record<string, string
   problems.push(...envChecked.problems);
   const flagChecked = checkSource(flagSource(cli, cwd));
   problems.push(...flagChecked.problems);
+  // llhttp compiles off this thread while the modules load (a module's config() may still add HTTP: step 7 waits).
+  const listen = flagChecked.layer.server?.listen ?? envChecked.layer.server?.listen ?? fileLayer.server?.listen ?? configKeys.server.listen.default;
+  if (needsHttp(listen)) checks.prepareHttpParser?.();
 
   // 2. The modules, named by the highest source that names any.
   const named = flagChecked.layer.server?.modules ?? envChecked.layer.server?.modules ?? fileLayer.server?.modules;
@@ -153,7 +171,7 @@ export async function buildStartPlan(cli: CliOptions, env: Record<string, string
   // 7. The HTTP parser is checked here, before any thread starts (and by --check), not at the first request.
   if (http !== undefined) {
     try {
-      checks.httpParser();
+      await checks.httpParser();
     } catch (err) {
       problems.push(`server.listen: ${http.entry.url} needs the llhttp parser: ${describeError(err)}`);
     }

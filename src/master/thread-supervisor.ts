@@ -11,7 +11,7 @@
  * Handler threads are recycled the same way: handler j's variant v has its rings at column j + handlers × v, and the
  * I/O threads pin new connections to the variant in `handlerVariant` (switched when the replacement is spawned).
  */
-import { withPort } from "../config/listen-url.ts";
+import { innerProtocol, withPort } from "../config/listen-url.ts";
 import type { Logger } from "../log/logger.ts";
 import type { RingPair, StopMode, ToHandler, ToThread } from "../io/messages.ts";
 import type { Binding } from "../module/binding.ts";
@@ -70,7 +70,8 @@ export class ThreadSupervisor implements Serving {
     this.bindings = [...plan.bindings];
     // Compiled (and SHA-256-checked) once here, usually already by the start plan's check: each I/O thread compiling
     // its own copy cost tens of ms of start-up per thread.
-    this.llhttp = plan.bindings.some((b) => b.entry.protocol === "http" || b.entry.protocol === "https") ? llhttpModule() : undefined;
+    // Every entry served over HTTP (ws:// and wss:// upgrades too), so no I/O thread compiles llhttp itself.
+    this.llhttp = plan.bindings.some((b) => innerProtocol(b.entry.protocol) === "http") ? llhttpModule() : undefined;
     const pool = !plan.config.worker.disabled;
     const n = plan.threads;
     const m = pool ? plan.config.worker.threads : 0;

@@ -3,11 +3,13 @@
  * names the package, its version, and what differs.
  */
 import { describe, expect, test } from "bun:test";
+import { startGrocketd } from "../helpers/grocketd.ts";
 import { isGrocketdError } from "../../src/errors.ts";
 import { buildStartPlan } from "../../src/master/start-plan.ts";
 import { type LlhttpError } from "../../src/http/llhttp/llhttp-errors.ts";
 import {
-  LLHTTP_EXPORTS, LLHTTP_WASM_SHA256, PINNED_LLHTTP_BINARY, adoptLlhttpModule, llhttpModule, readLlhttpPackageBinary, verifyLlhttpBinary,
+  LLHTTP_EXPORTS, LLHTTP_WASM_SHA256, PINNED_LLHTTP_BINARY, adoptLlhttpModule, llhttpModule, llhttpModuleAsync, readLlhttpPackageBinary,
+  verifyLlhttpBinary, verifyLlhttpBinaryAsync,
 } from "../../src/http/llhttp/wasm-loader.ts";
 
 function catchErr(fn: () => unknown): LlhttpError {
@@ -76,6 +78,45 @@ describe("llhttp wasm loader", () => {
     expect(e2.message).toContain("not a valid WebAssembly module");
   });
 
+  test("the compile off the thread makes the same checks with the same errors, and its module is the thread's one", async () => {
+    const bad = Uint8Array.from(bytes);
+    bad[bad.length - 1] ^= 0xff;
+    for (const b of [bad, Uint8Array.of(1, 2, 3), Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00)]) {
+      const sync = catchErr(() => verifyLlhttpBinary(b, PINNED_LLHTTP_BINARY, source));
+      const async = (await verifyLlhttpBinaryAsync(b, PINNED_LLHTTP_BINARY, source).then(() => new Error("expected a rejection"), (e) => e)) as LlhttpError;
+      expect(async.code).toBe("GRK_ERR_LLHTTP_BINARY");
+      expect(async.problems.map((p) => p.replace(/ \(.*\)$/, ""))).toEqual(sync.problems.map((p) => p.replace(/ \(.*\)$/, "")));
+    }
+    expect(await verifyLlhttpBinaryAsync(bytes, PINNED_LLHTTP_BINARY, source)).toBeInstanceOf(WebAssembly.Module);
+    expect(await llhttpModuleAsync()).toBe(llhttpModule()); // one module per thread, whichever way it came
+  });
+
+  test("the plan starts the parser check early when the listen entries are HTTP, and reports its failure as before", async () => {
+    const bad = Uint8Array.from(bytes);
+    bad[bad.length - 1] ^= 0xff;
+    const calls: string[] = [];
+    let early: Promise<WebAssembly.Module> | undefined;
+    const checks = {
+      prepareHttpParser: () => {
+        calls.push("prepare");
+        early = verifyLlhttpBinaryAsync(bad, PINNED_LLHTTP_BINARY, source);
+        early.catch(() => {});
+      },
+      httpParser: async () => {
+        calls.push("check");
+        await (early ?? verifyLlhttpBinaryAsync(bad, PINNED_LLHTTP_BINARY, source));
+      },
+    };
+    const cli = (listen: string[]) => ({ modules: [], listen, check: true, help: false, version: false });
+    const refused = await buildStartPlan(cli(["ws://127.0.0.1:0/chat"]), {}, "/", checks).then(() => undefined, (e) => e);
+    expect(calls).toEqual(["prepare", "check"]);
+    expect((refused as { problems: string[] }).problems[0]).toMatch(/^server\.listen: ws:\/\/127\.0\.0\.1:0\/chat needs the llhttp parser: .*SHA-256 is [0-9a-f]{64}/);
+    calls.length = 0;
+    early = undefined;
+    await buildStartPlan(cli(["tcp://127.0.0.1:0"]), {}, "/", checks);
+    expect(calls).toEqual([]);
+  });
+
   test("start-up (and --check) refuses an http:// entry when the binary fails its check; tcp-only plans skip it", async () => {
     const bad = Uint8Array.from(bytes);
     bad[bad.length - 1] ^= 0xff;
@@ -94,4 +135,13 @@ describe("llhttp wasm loader", () => {
     const plan = await buildStartPlan(cli(["tcp://127.0.0.1:0"]), {}, "/", checks);
     expect(plan.bindings.map((b) => b.entry.protocol)).toEqual(["tcp"]);
   });
+
+  test("llhttp is compiled once per start, by the master, for WebSocket-only entries too (the I/O threads adopt it)", async () => {
+    const running = await startGrocketd(["--threads", "2", "--listen", "ws://127.0.0.1:0/echo"], { env: { GROCKETD_STARTUP_TRACE: "1" } });
+    try {
+      expect(running.output().match(/grocketd-startup wasm compile-start /g)).toHaveLength(1);
+    } finally {
+      await running.stop();
+    }
+  }, 30_000);
 });

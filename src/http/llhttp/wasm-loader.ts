@@ -108,15 +108,47 @@ export function verifyLlhttpBinary(
   expected: LlhttpBinaryExpectation = PINNED_LLHTTP_BINARY,
   source: LlhttpBinarySource = { pkg: LLHTTP_PACKAGE, version: "unknown", file: "(bytes)" },
 ): WebAssembly.Module {
-  const problems: string[] = [];
-  const actualHash = new Bun.CryptoHasher("sha256").update(bytes).digest("hex"); // not node:crypto: that import costs start-up
-  if (actualHash !== expected.sha256) problems.push(`SHA-256 is ${actualHash}, expected ${expected.sha256}`);
+  const problems = hashProblems(bytes, expected);
   let mod: WebAssembly.Module | undefined;
   try {
     mod = new WebAssembly.Module(bytes);
   } catch (err) {
-    problems.push(`not a valid WebAssembly module (${err instanceof Error ? err.message : String(err)})`);
+    problems.push(notWasm(err));
   }
+  return checkedModule(mod, problems, expected, source);
+}
+
+/** verifyLlhttpBinary with the compile done off this thread (WebAssembly.compile): the same checks, the same errors. */
+export async function verifyLlhttpBinaryAsync(
+  bytes: Uint8Array,
+  expected: LlhttpBinaryExpectation = PINNED_LLHTTP_BINARY,
+  source: LlhttpBinarySource = { pkg: LLHTTP_PACKAGE, version: "unknown", file: "(bytes)" },
+): Promise<WebAssembly.Module> {
+  const problems = hashProblems(bytes, expected);
+  let mod: WebAssembly.Module | undefined;
+  try {
+    mod = await WebAssembly.compile(bytes);
+  } catch (err) {
+    problems.push(notWasm(err));
+  }
+  return checkedModule(mod, problems, expected, source);
+}
+
+function hashProblems(bytes: Uint8Array, expected: LlhttpBinaryExpectation): string[] {
+  const actualHash = new Bun.CryptoHasher("sha256").update(bytes).digest("hex"); // not node:crypto: that import costs start-up
+  return actualHash === expected.sha256 ? [] : [`SHA-256 is ${actualHash}, expected ${expected.sha256}`];
+}
+
+function notWasm(err: unknown): string {
+  return `not a valid WebAssembly module (${err instanceof Error ? err.message : String(err)})`;
+}
+
+function checkedModule(
+  mod: WebAssembly.Module | undefined,
+  problems: string[],
+  expected: LlhttpBinaryExpectation,
+  source: LlhttpBinarySource,
+): WebAssembly.Module {
   if (mod !== undefined) {
     const imports = WebAssembly.Module.imports(mod);
     const badModule = imports.filter((d) => d.module !== "env").map((d) => `${d.module}.${d.name}`);
@@ -158,10 +190,29 @@ export function readLlhttpPackageBinary(): { bytes: Uint8Array; source: LlhttpBi
 }
 
 let cachedModule: WebAssembly.Module | undefined;
+let compiling: Promise<WebAssembly.Module> | undefined;
 
 /** The verified module, compiled once per thread (or adopted from the master, below). */
 export function llhttpModule(): WebAssembly.Module {
   return (cachedModule ??= compilePinned());
+}
+
+/**
+ * The verified module, compiled off this thread: the master starts it as soon as its config says HTTP will be
+ * served (master/start-plan.ts), so the compile (~10 ms on a quiet machine, the largest single part of validation)
+ * runs while the modules are imported and checked. Once per thread; a failure rejects with llhttpModule()'s error.
+ */
+export function llhttpModuleAsync(): Promise<WebAssembly.Module> {
+  if (cachedModule !== undefined) return Promise.resolve(cachedModule);
+  return (compiling ??= compilePinnedAsync().then((m) => (cachedModule ??= m)));
+}
+
+async function compilePinnedAsync(): Promise<WebAssembly.Module> {
+  startupMark("wasm", "compile-start");
+  const { bytes, source } = readLlhttpPackageBinary();
+  const mod = await verifyLlhttpBinaryAsync(bytes, PINNED_LLHTTP_BINARY, source);
+  startupMark("wasm", "compile-done");
+  return mod;
 }
 
 /**
