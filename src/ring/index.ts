@@ -1,7 +1,8 @@
 /**
  * @module ring
  * SharedArrayBuffer ring queues between threads: `Ring` (bytes in, bytes out), its consumer loop, and
- * `RecordRing` (records with int32 header fields). See ring.ts for the usage example and the wake-up protocol.
+ * `RecordRing` (records with int32 header fields). See ring.ts for the usage example, ring-sleep.ts for the
+ * wake-up protocol.
  */
 export { Ring, type RecordHandler, type RingStats } from "./ring.ts";
 export { type ConsumerOptions, type RingConsumer } from "./ring-consumer.ts";

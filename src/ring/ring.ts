@@ -23,39 +23,25 @@
  * process (a SAB collected under a pending waitAsync hits oven-sh/bun#37282). One `Ring` object per thread and side;
  * concurrent waiters on one object are counted, waiters on two objects of the same SAB and side are not supported.
  *
- * Wake-up protocol (why no wake-up is lost). All Atomics operations are sequentially consistent, so they fall in
- * one total order. The consumer, before sleeping, stores SLEEPING=1, then loads head; the producer, after
- * publishing, stores head, then loads SLEEPING. Either the consumer's load sees the new head (it does not sleep) or
- * the producer's load comes after the consumer's store and sees 1; then the producer stores SLEEPING=0 and
- * notifies. `Atomics.waitAsync(SLEEPING, 1)` checks the value and registers the waiter atomically (under the
- * waiter-list lock that notify also takes), so the notify either finds the waiter or the wait returns "not-equal".
- * The producer-waiting-for-space side is the same argument with tail and PRODUCER_WAITING.
- * A stale clear/notify from an earlier round can only cause a spurious wake-up; every waiter re-checks.
+ * Split by concern: the queue itself (producing, polling, waking the other side) is here, in one class so the
+ * per-record paths make no extra calls; the sleeping half of the wake-up protocol, and why no wake-up is lost, in
+ * ring-sleep.ts; the counters and statistics in ring-stats.ts; the consumer loop in ring-consumer.ts.
  */
 import {
-  C_NOTIFIES, C_POLLED, C_WAKEUPS, I_CONSUMER_SLEEPING, I_CONSUMER_WAKEUPS, I_HEAD, I_POPPED, I_PRODUCER_WAITING, I_PRODUCER_WAKEUPS, I_PUSHED,
-  I_TAIL, RECORD_HEADER_BYTES, RING_HEADER_BYTES, WRAP_MARKER, allocateRing, normalizeCapacity, recordSize,
+  C_NOTIFIES, C_POLLED, I_CONSUMER_SLEEPING, I_CONSUMER_WAKEUPS, I_HEAD, I_POPPED, I_PRODUCER_WAITING, I_PRODUCER_WAKEUPS,
+  I_PUSHED, I_TAIL, RECORD_HEADER_BYTES, RING_HEADER_BYTES, WRAP_MARKER, allocateRing, normalizeCapacity, recordSize,
   validateRing,
 } from "./ring-layout.ts";
 import { recordTooLarge, ringError } from "./ring-errors.ts";
-import { waitOn } from "./ring-wait.ts";
+import { sleepOnFlag, sleepUntilData } from "./ring-sleep.ts";
+import { RingCounters, ringDepth, ringStats, ringUsedBytes, type RingStats } from "./ring-stats.ts";
 import { copyBytes } from "./copy-bytes.ts";
 import { startRingConsumer, type ConsumerOptions, type RecordHandler, type RingConsumer } from "./ring-consumer.ts";
 
 /** Called once per record; `bytes` is the ring's data area, the record is `bytes[off, off + len)` (ring-consumer.ts). */
 export type { RecordHandler };
 
-export interface RingStats {
-  capacity: number;
-  usedBytes: number;
-  depth: number;
-  pushed: number;
-  popped: number;
-  /** Times the producer had to notify a sleeping consumer. */
-  consumerWakeups: number;
-  /** Times the consumer had to notify a producer waiting for space. */
-  producerWakeups: number;
-}
+export type { RingStats };
 
 const RESOLVED: Promise<void> = Promise.resolve();
 const RESOLVED_TRUE: Promise<boolean> = Promise.resolve(true);
@@ -83,11 +69,10 @@ export class Ring {
   #resOff = -1;
   #resLen = 0;
 
-  /** This object's counters, or its owner's (`countInto`): records polled, wake-ups, notifies at #cb + C_*. */
-  #cnt: Float64Array = new Float64Array(3);
-  #cb = 0;
+  /** This object's counters, or its owner's (`countInto`): records polled, wake-ups, notifies (ring-stats.ts). */
+  readonly #cnt = new RingCounters();
 
-  /** Pending #sleep calls on this object: [consumer sleeping, producer waiting]. */
+  /** Pending sleeps on this object (ring-sleep.ts): [consumer sleeping, producer waiting]. */
   readonly #waiters = [0, 0];
 
   // Consumer-side state.
@@ -222,7 +207,8 @@ export class Ring {
    * costs it nothing.
    */
   waitForSpace(len = 0, timeoutMs = Infinity, signal?: AbortSignal): Promise<boolean> {
-    return this.canReserve(len) ? RESOLVED_TRUE : this.#sleep(I_PRODUCER_WAITING, () => this.canReserve(len), timeoutMs, signal);
+    if (this.canReserve(len)) return RESOLVED_TRUE;
+    return sleepOnFlag(this.#h, I_PRODUCER_WAITING, this.#waiters, this.#cnt, () => this.canReserve(len), timeoutMs, signal);
   }
 
   /** Bytes `reserve(len)` needs free to make progress from the current head. */
@@ -247,7 +233,7 @@ export class Ring {
     if (Atomics.load(h, I_CONSUMER_SLEEPING) !== 0) {
       Atomics.store(h, I_CONSUMER_SLEEPING, 0);
       Atomics.add(h, I_CONSUMER_WAKEUPS, 1);
-      this.#cnt[this.#cb + C_NOTIFIES]!++;
+      this.#cnt.arr[this.#cnt.base + C_NOTIFIES]!++;
       Atomics.notify(h, I_CONSUMER_SLEEPING);
     }
   }
@@ -300,7 +286,8 @@ export class Ring {
     } finally {
       if (tail !== published) this.#publishTail(tail, n - nPublished);
       else this.#tail = tail;
-      this.#cnt[this.#cb + C_POLLED]! += n;
+      const c = this.#cnt;
+      c.arr[c.base + C_POLLED]! += n;
     }
     return n;
   }
@@ -317,66 +304,23 @@ export class Ring {
    * `signal` aborts. Never blocks; the producer notifies only while this waiter has its flag set.
    */
   waitForData(timeoutMs = Infinity, signal?: AbortSignal): Promise<boolean> {
-    return this.isEmpty() ? this.#sleep(I_CONSUMER_SLEEPING, () => !this.isEmpty(), timeoutMs, signal) : RESOLVED_TRUE;
+    if (!this.isEmpty()) return RESOLVED_TRUE;
+    return sleepOnFlag(this.#h, I_CONSUMER_SLEEPING, this.#waiters, this.#cnt, () => !this.isEmpty(), timeoutMs, signal);
   }
 
   /**
-   * The waiting half of the protocol in the header comment: set the flag, re-check, and only then wait on the flag.
-   * Whoever makes `ready` true clears the flag and notifies; we clear it ourselves on every other way out.
+   * The consumer loop's sleep (ring-consumer.ts; ring-sleep.ts): resolves when the ring has data or on
+   * `wakeConsumer()`, at once when a record is already there.
    */
-  async #sleep(flag: number, ready: () => boolean, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    if (signal?.aborted) return false;
-    const h = this.#h;
-    const deadline = performance.now() + timeoutMs;
-    // Aborting must release a pending waitAsync; we cannot cancel it, so we satisfy it (a spurious wake-up).
-    const onAbort = (): void => {
-      Atomics.store(h, flag, 0);
-      this.#cnt[this.#cb + C_NOTIFIES]!++;
-      Atomics.notify(h, flag);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-    const slot = flag === I_CONSUMER_SLEEPING ? 0 : 1;
-    this.#waiters[slot]++;
-    try {
-      for (;;) {
-        Atomics.store(h, flag, 1);
-        if (ready()) return true;
-        const left = deadline - performance.now();
-        if (left <= 0 || signal?.aborted) return false;
-        if (await waitOn(h, flag, 1, left) !== "not-equal") this.#cnt[this.#cb + C_WAKEUPS]!++;
-      }
-    } finally {
-      // Another waiter of ours on the same flag still needs it set, or the other thread would not notify it.
-      if (--this.#waiters[slot]! === 0) Atomics.store(h, flag, 0);
-      signal?.removeEventListener("abort", onAbort);
-    }
-  }
-
-  /**
-   * The consumer loop's sleep (ring-consumer.ts), the same protocol as #sleep at the least cost per wake-up: one
-   * promise besides the waitAsync's own, no timeout, no signal listener, no keep-alive toggle (the loop holds one);
-   * resolves when the ring has data or on `wakeConsumer()`. Returns at once when a record is already there.
-   */
-  async sleepForData(): Promise<void> {
-    const h = this.#h;
-    this.#waiters[0]++;
-    try {
-      Atomics.store(h, I_CONSUMER_SLEEPING, 1);
-      if (!this.isEmpty()) return;
-      const r = Atomics.waitAsync(h, I_CONSUMER_SLEEPING, 1);
-      if (!r.async) return; // the producer cleared the flag in between: it published
-      await r.value;
-      this.#cnt[this.#cb + C_WAKEUPS]!++;
-    } finally {
-      if (--this.#waiters[0]! === 0) Atomics.store(h, I_CONSUMER_SLEEPING, 0);
-    }
+  sleepForData(): Promise<void> {
+    return sleepUntilData(this.#h, this.#waiters, this.#cnt, this);
   }
 
   /** Releases this ring's sleeping consumers (a spurious wake-up: they re-check); how a consumer loop is stopped. */
   wakeConsumer(): void {
     const h = this.#h;
     Atomics.store(h, I_CONSUMER_SLEEPING, 0);
-    this.#cnt[this.#cb + C_NOTIFIES]!++;
+    this.#cnt.arr[this.#cnt.base + C_NOTIFIES]!++;
     Atomics.notify(h, I_CONSUMER_SLEEPING);
   }
 
@@ -397,7 +341,7 @@ export class Ring {
     if (Atomics.load(h, I_PRODUCER_WAITING) !== 0) {
       Atomics.store(h, I_PRODUCER_WAITING, 0);
       Atomics.add(h, I_PRODUCER_WAKEUPS, 1);
-      this.#cnt[this.#cb + C_NOTIFIES]!++;
+      this.#cnt.arr[this.#cnt.base + C_NOTIFIES]!++;
       Atomics.notify(h, I_PRODUCER_WAITING);
     }
   }
@@ -405,45 +349,29 @@ export class Ring {
   // ---------------------------------------------------------------- statistics (either thread)
 
   /**
-   * Counts what this thread's object does into `arr` (a thread's stats fields): records polled at `base + C_POLLED`,
-   * wake-ups (a wait that slept and was resumed: notified or timed out) at `base + C_WAKEUPS`, Atomics.notify
-   * calls made at `base + C_NOTIFIES`. Several rings may count into the same fields (they add up).
+   * Counts what this thread's object does into `arr` (a thread's stats fields) from `base` on: records polled,
+   * wake-ups, notifies (ring-stats.ts, RingCounters). Several rings may count into the same fields (they add up).
    */
   countInto(arr: Float64Array, base: number): void {
-    this.#cnt = arr;
-    this.#cb = base;
+    this.#cnt.countInto(arr, base);
   }
 
   /** This object's counts (those of every ring counting into the same fields, after `countInto`). */
   counts(): { polled: number; wakeups: number; notifies: number } {
-    const c = this.#cnt;
-    const b = this.#cb;
-    return { polled: c[b + C_POLLED]!, wakeups: c[b + C_WAKEUPS]!, notifies: c[b + C_NOTIFIES]! };
+    return this.#cnt.read();
   }
 
   /** Bytes in use, records and padding included. */
   usedBytes(): number {
-    // Tail first: head read later is never behind it; clamp because the two loads are not one snapshot.
-    const tail = Atomics.load(this.#h, I_TAIL);
-    return Math.min(this.capacity, Math.max(0, (Atomics.load(this.#h, I_HEAD) - tail) | 0));
+    return ringUsedBytes(this.#h, this.capacity);
   }
 
   /** Records pushed and not yet polled (two loads, so only a snapshot). */
   depth(): number {
-    const popped = Atomics.load(this.#h, I_POPPED);
-    return Math.max(0, (Atomics.load(this.#h, I_PUSHED) - popped) | 0);
+    return ringDepth(this.#h);
   }
 
   stats(): RingStats {
-    const h = this.#h;
-    return {
-      capacity: this.capacity,
-      usedBytes: this.usedBytes(),
-      depth: this.depth(),
-      pushed: Atomics.load(h, I_PUSHED) >>> 0,
-      popped: Atomics.load(h, I_POPPED) >>> 0,
-      consumerWakeups: Atomics.load(h, I_CONSUMER_WAKEUPS) >>> 0,
-      producerWakeups: Atomics.load(h, I_PRODUCER_WAKEUPS) >>> 0,
-    };
+    return ringStats(this.#h, this.capacity);
   }
 }
