@@ -22,10 +22,14 @@ export abstract class HttpBodySide extends HttpWsSide {
   protected streamed: RequestBodyFeed | null = null;
   /** Reading stopped because `streamed` is full (the hook is not reading its body). */
   protected bodyPaused = false;
+  /** When `bodyPaused` began, on the thread's coarse clock: the body timeouts do not count that hold (releaseBody). */
+  private heldSince = 0;
 
   /** Parses one read's bytes as a read event; `now` is performance.now() for it. */
   protected abstract feed(chunk: Uint8Array, now: number): void;
   protected abstract beginRequest(p: RequestParser, body: Uint8Array): void;
+  /** Reading was held `ms` for the hook: the body's deadline (http.body_deadline_ms) moves on by as much. */
+  protected abstract bodyHeld(ms: number): void;
 
   /** A `fetch` hook's request with a body: the hook runs now, at the end of the head, fed the body as it arrives. */
   protected startStreaming(p: RequestParser): void {
@@ -72,10 +76,28 @@ export abstract class HttpBodySide extends HttpWsSide {
     if (this.bodyPaused) queueMicrotask(() => this.resumeBody());
   }
 
+  /** The hook is not reading: stop reading the socket until it pulls (what Bun still delivers waits in `rest`). */
+  protected holdBody(): void {
+    this.bodyPaused = true;
+    this.heldSince = this.io.clock;
+    this.pauseFor(PAUSE_BODY);
+  }
+
+  /**
+   * Reads again after holdBody. The body timeouts (request-timeouts.ts) measure the client; while we held reading it
+   * could not send, so the pause between reads starts again now and the deadline moves on by the time held.
+   */
+  protected releaseBody(): void {
+    this.bodyPaused = false;
+    const now = this.io.clock;
+    this.lastActive = now;
+    this.bodyHeld(now - this.heldSince);
+    this.resumeFor(PAUSE_BODY);
+  }
+
   protected resumeBody(): void {
     if (!this.bodyPaused || this.closed || this.streamed?.full) return;
-    this.bodyPaused = false;
-    this.resumeFor(PAUSE_BODY);
+    this.releaseBody();
     this.feedRest();
     // The client half-closed while we held its bytes: all it sent is in, and the body is still short.
     if (this.closing && !this.bodyPaused) this.endStream(misuse(Error, "GRK_ERR_REQUEST_BODY", "ended", {}));
@@ -88,10 +110,7 @@ export abstract class HttpBodySide extends HttpWsSide {
     this.streamed = null;
     if (err === null) s.close();
     else s.error(err);
-    if (this.bodyPaused) {
-      this.bodyPaused = false;
-      this.resumeFor(PAUSE_BODY);
-    }
+    if (this.bodyPaused) this.releaseBody();
   }
 
   /**

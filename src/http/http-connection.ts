@@ -11,7 +11,7 @@
  */
 import { misuse } from "../errors.ts";
 import type { AccessLog } from "../access-log/access-log.ts";
-import { PAUSE_BODY, PAUSE_WAIT } from "../io/stream-connection.ts";
+import { PAUSE_WAIT } from "../io/stream-connection.ts";
 import { S_BYTES_IN, S_ERR_HTTP_REJECTED } from "../stats/stat-fields.ts";
 import { EXPECT_CONTINUE, checkHead } from "./head-check.ts";
 import { HttpBodySide } from "./http-body-side.ts";
@@ -109,6 +109,10 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
     if ((this.parser !== null || this.rs !== null) && this.phase === IDLE && !this.closed && !this.closing && !this.closeAfter) this.park();
   }
 
+  protected bodyHeld(ms: number): void {
+    if (this.phase === BODY) this.phaseStart += ms;
+  }
+
   opened(): void {
     this.phaseStart = this.io.clock;
   }
@@ -161,11 +165,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
     if (rc === ParseResult.Ok) {
       // A body piece of this read that the message has not finished with must leave the shared WASM memory.
       this.body.keep(this.expectedBody());
-      if (this.streamed?.full && !this.bodyPaused) {
-        // The hook is not reading: stop reading the socket until it pulls (what Bun still delivers waits in `rest`).
-        this.bodyPaused = true;
-        this.pauseFor(PAUSE_BODY);
-      }
+      if (this.streamed?.full && !this.bodyPaused) this.holdBody();
       return;
     }
     if (rc === ParseResult.Paused) {
@@ -356,10 +356,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
     // Answered before its streamed body is all in: the rest is read and dropped (bounded by http.max_body_bytes).
     if (this.streamed !== null) {
       this.streamed.error(misuse(Error, "GRK_ERR_REQUEST_BODY", "unread", {}));
-      if (this.bodyPaused) {
-        this.bodyPaused = false;
-        this.resumeFor(PAUSE_BODY);
-      }
+      if (this.bodyPaused) this.releaseBody();
     }
     if (this.closed) return this.afterClosed();
     if (this.wire.closes || this.closeAfter || this.closing) {

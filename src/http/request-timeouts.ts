@@ -18,7 +18,11 @@ export const T_HEAD = 2;
 export const T_BODY_PAUSE = 3;
 export const T_BODY_DEADLINE = 4;
 
-/** `phaseStart`: when the phase began; `lastActive`: the last read (both on the thread's coarse clock). */
+/**
+ * `phaseStart`: when the phase began; `lastActive`: the last read (both on the thread's coarse clock). Time the server
+ * held reading a body for its hook is not the client's: lastActive restarts at the hold's end and phaseStart moves on
+ * by the time held (http-body-side.ts releaseBody).
+ */
 export function requestTimeout(phase: number, requests: number, now: number, phaseStart: number, lastActive: number, h: Config["http"]): number {
   if (phase === HEAD || (phase === IDLE && requests === 0)) {
     // A connection that never sends a first request is held no longer than a head that never ends.

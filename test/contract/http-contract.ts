@@ -5,7 +5,8 @@
 // a malformed request, and the fetch hook (fixtures/modules/fetch-app.ts) with a streamed Response, and its request
 // body read as a stream in both modes (a 4 MiB upload that the hook reads before the client has sent it all, the
 // limit and the body deadline passed mid-stream, a client that leaves mid-body, a hook that does not read: the
-// server's reads stay bounded), and its streamed Response to a reader that does not read.
+// server's reads stay bounded, and the time it holds reading is not counted against the client's body timeouts),
+// and its streamed Response to a reader that does not read.
 // Every case talks raw HTTP/1.1 so it sees exactly what was sent and whether the server closed.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
@@ -28,6 +29,14 @@ const MiB = 1024 * 1024;
 const MAX_UPLOAD = 4 * MiB + 64 * 1024;
 /** http.body_deadline_ms of the upload server: long enough for the uploads above on a loaded machine. */
 const UPLOAD_DEADLINE_MS = 5000;
+/**
+ * The body timeouts of the third server (fetch-app alone), whose hooks hold reading longer than both: a quarter of
+ * the shorter is its housekeeping tick, so HOLD_GAP_MS (the client's own pause after the hold) spans two ticks.
+ */
+const HOLD_BODY_TIMEOUT_MS = 500;
+const HOLD_DEADLINE_MS = 1000;
+const HOLD_MS = 1200;
+const HOLD_GAP_MS = 250;
 /** A 4 MiB upload whose bytes are not all alike (so the hash sees order), and its SHA-256. */
 const UPLOAD = Uint8Array.from({ length: 4 * MiB }, (_, i) => (i * 2654435761) >>> 24);
 const UPLOAD_SHA = new Bun.CryptoHasher("sha256").update(UPLOAD).digest("hex");
@@ -51,6 +60,34 @@ interface Ctx {
   uploadGet(path: string): Promise<string>;
   /** Bytes the upload server's I/O threads have read from clients so far (its /status). */
   bytesIn(): Promise<number>;
+  /** A fresh connection to the third server (fetch-app, short body timeouts: HOLD_BODY_TIMEOUT_MS, HOLD_DEADLINE_MS). */
+  held(): Promise<TestClient>;
+  /** One GET to the third server on a fresh connection: the response's text. */
+  heldGet(path: string): Promise<string>;
+}
+
+/**
+ * POST /hold of `total` bytes to the third server: the client sends the head and `first` bytes, the hook holds reading
+ * HOLD_MS (past both body timeouts), then reads; the client pauses HOLD_GAP_MS itself (within both timeouts), then
+ * sends the rest. With `told`, the pause begins once the hook says it has read the `first` bytes (POST /hold?got=);
+ * without, HOLD_GAP_MS after the release, and nothing is written to the client between the hold's end and the rest
+ * (a write there would restart the pause between reads). Time the server held reading is not the client's: 200 with
+ * every byte read. Had the hold counted, a tick in the client's pause would answer 408 (the response begun: a cut).
+ */
+async function holdThenRead(t: Ctx, first: number, total: number, told: boolean): Promise<void> {
+  const c = await t.held();
+  c.write(`POST /hold${told ? `?got=${first}` : ""} HTTP/1.1\r\nHost: x\r\nContent-Length: ${total}\r\n\r\n`);
+  c.write(UPLOAD.subarray(0, first));
+  await untilReceived(c, /held\n/, 15_000);
+  await Bun.sleep(HOLD_MS);
+  expect(await t.heldGet("/release")).toBe("released");
+  if (told) await untilReceived(c, /got:\d+\n/, 15_000);
+  await Bun.sleep(HOLD_GAP_MS);
+  c.write(UPLOAD.subarray(first, total));
+  const [r] = await waitResponses(c, 1, [], 30_000);
+  expect(r!.status).toBe(200);
+  expect(r!.text).toBe(`held\n${told ? `got:${first}\n` : ""}read:${total}\n`);
+  c.end();
 }
 
 const streamedCases: Array<{ name: string; run(t: Ctx): Promise<void> }> = [
@@ -175,6 +212,15 @@ const streamedCases: Array<{ name: string; run(t: Ctx): Promise<void> }> = [
       for (let i = 0; i < 100 && failure === ""; i++) failure = await t.uploadGet("/last-error");
       expect(failure).toContain("408");
     },
+  },
+  {
+    name: "a hook that holds reading past http.body_timeout_ms and http.body_deadline_ms, the client's bytes all read: the pause and the deadline restart from the hold's end (200, every byte)",
+    // One TLS record of body: all read (the stream full) before the hold, so nothing is read between its end and the pause.
+    run: (t) => holdThenRead(t, HIGH_WATER, 2 * HIGH_WATER, false),
+  },
+  {
+    name: "a hook that holds a 4 MiB upload unread past http.body_deadline_ms, then reads it: the time held is not the client's (200, every byte)",
+    run: (t) => holdThenRead(t, UPLOAD.length - 1000, UPLOAD.length, true),
   },
 ];
 
@@ -356,6 +402,8 @@ export function runHttpContract(opts: { scheme: Scheme; mode: Mode }): void {
   let running: Running | undefined;
   /** The second server: fetch-app alone, with room for 4 MiB uploads (and in pool mode rings that fit one whole). */
   let uploads: Running | undefined;
+  /** The third server: fetch-app alone, with short body timeouts (HOLD_BODY_TIMEOUT_MS, HOLD_DEADLINE_MS). */
+  let holds: Running | undefined;
   let cert: TestCert | undefined;
   let skip = "";
   const open = (which: "http" | "fetch" = "http") => connect(running!.ports[which === "http" ? 0 : 1]!, "127.0.0.1", { tls: scheme === "https" });
@@ -374,6 +422,13 @@ export function runHttpContract(opts: { scheme: Scheme; mode: Mode }): void {
     upload: () => connect(uploads!.ports[0]!, "127.0.0.1", { tls: scheme === "https" }),
     async uploadGet(path) {
       const c = await ctx.upload();
+      c.write(GET(path, "Connection: close\r\n"));
+      const [r] = await waitResponses(c, 1, [], 10_000);
+      return r!.text;
+    },
+    held: () => connect(holds!.ports[0]!, "127.0.0.1", { tls: scheme === "https" }),
+    async heldGet(path) {
+      const c = await ctx.held();
       c.write(GET(path, "Connection: close\r\n"));
       const [r] = await waitResponses(c, 1, [], 10_000);
       return r!.text;
@@ -406,11 +461,23 @@ export function runHttpContract(opts: { scheme: Scheme; mode: Mode }): void {
         ...(mode === "pool" ? { GROCKETD_WORKER_RING_BYTES: String(8 * MiB) } : {}),
       };
       const upArgs = ["--module", `${FIXTURES}/fetch-app.ts`, ...listen("fetch-app"), "--threads", "1"];
-      [running, uploads] = await Promise.all([startGrocketd(args, { env, expectListening: 2 }), startGrocketd(upArgs, { env: upEnv, expectListening: 1 })]);
+      const holdEnv: Record<string, string> = {
+        ...env,
+        GROCKETD_HTTP_MAX_BODY_BYTES: String(MAX_UPLOAD),
+        GROCKETD_HTTP_BODY_TIMEOUT_MS: String(HOLD_BODY_TIMEOUT_MS),
+        GROCKETD_HTTP_BODY_DEADLINE_MS: String(HOLD_DEADLINE_MS),
+        ...(mode === "pool" ? { GROCKETD_WORKER_RING_BYTES: String(8 * MiB) } : {}),
+      };
+      [running, uploads, holds] = await Promise.all([
+        startGrocketd(args, { env, expectListening: 2 }),
+        startGrocketd(upArgs, { env: upEnv, expectListening: 1 }),
+        startGrocketd(upArgs, { env: holdEnv, expectListening: 1 }),
+      ]);
     });
     afterAll(async () => {
       await running?.stop("SIGKILL");
       await uploads?.stop("SIGKILL");
+      await holds?.stop("SIGKILL");
       cert?.cleanup();
     });
     for (const c of [...CASES, ...streamedCases]) test(c.name, async () => (skip ? console.warn(`skipped: ${skip}`) : c.run(ctx)));
