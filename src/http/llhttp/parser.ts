@@ -5,7 +5,8 @@
  * (parser-callbacks.ts) only record offsets (parsed-head.ts) and merge the pieces llhttp reports when a span is cut
  * by a read boundary. A head cut by a read is copied out (from the URL start) and
  * replayed at offset 0 of the input buffer on the next execute, so its pieces stay contiguous; only new bytes
- * are fed to llhttp. Limits (head size, header count, URL length) are enforced here with their own result codes.
+ * are fed to llhttp. Limits (head size, header count, URL length) are enforced here with their own result codes
+ * (their options and check: parser-limits.ts; what a failed parse reports beyond its code: parse-error-detail.ts).
  *
  *   const p = new RequestParser({
  *     onHeadersComplete(p) { return 0; },                  // 1 = skip body, 21 = pause, -1 = error (HPE_CB_HEADERS_COMPLETE)
@@ -28,8 +29,10 @@
  * llhttp can still reject a request after onHeadersComplete returned 0 (a request Transfer-Encoding that does not
  * end in chunked, RFC 9112 §6.3): act on a request at onMessageComplete, or be ready for an error result.
  */
-import { HPE, LLHTTP_TYPE_REQUEST, ParseResult, bindingReason, parseResultName } from "./constants.ts";
+import { HPE, LLHTTP_TYPE_REQUEST, ParseResult, parseResultName } from "./constants.ts";
 import { llhttpError } from "./llhttp-errors.ts";
+import { errorByteAt, errorReasonOf, errorTokenAt } from "./parse-error-detail.ts";
+import { checkParserLimits, type ParserLimits } from "./parser-limits.ts";
 import { BODY, IDLE, K_NONE, LlhttpCallbacks, llhttpImports, llhttpThread, type HeadEvents } from "./parser-callbacks.ts";
 import { fastScan, type FastHead } from "./fast-path.ts";
 import { MAX_INPUT_BYTES, type WasmRuntime, llhttpRuntime } from "./wasm-runtime.ts";
@@ -38,6 +41,7 @@ import { MAX_INPUT_BYTES, type WasmRuntime, llhttpRuntime } from "./wasm-runtime
 const FAST: FastHead = { method: 0, versionMinor: 0, keepAlive: false, urlFrom: 0, urlTo: 0, headerCount: 0, hosts: 0, expect: -1 };
 
 export { ParseResult, type ParseResultCode, Method, METHOD_NAMES, HPE } from "./constants.ts";
+export type { ParserLimits };
 
 export interface ParserEvents extends HeadEvents<RequestParser> {
   /** 0 = continue, 1 = skip body, 21 = pause (HPE_PAUSED), -1 = stop (execute returns HPE_CB_HEADERS_COMPLETE). */
@@ -46,17 +50,6 @@ export interface ParserEvents extends HeadEvents<RequestParser> {
   onBody(p: RequestParser, buf: Uint8Array, start: number, end: number): number;
   /** 0 = continue, 21 = pause, -1 = stop (execute returns HPE_CB_MESSAGE_COMPLETE). */
   onMessageComplete(p: RequestParser): number;
-}
-
-export interface ParserLimits {
-  /** Request line + header section (and, separately, the trailer section) in bytes → HeadTooLarge (431). */
-  readonly maxHeadBytes: number;
-  /** Header fields per request (and trailer fields) → TooManyHeaders (431). */
-  readonly maxHeaders: number;
-  /** Request-target length in bytes → UrlTooLong (414). */
-  readonly maxUrlBytes: number;
-  /** Try the JavaScript scan for simple body-less requests before llhttp (fast-path.ts). Default true. */
-  readonly fastPath?: boolean;
 }
 
 /** The shared empty `pending` (never written: endOfInput replaces it first); a pooled parser keeps one up to 1 KiB. */
@@ -89,12 +82,7 @@ export class RequestParser extends LlhttpCallbacks {
   fastMessages = 0;
 
   constructor(events: ParserEvents, limits: ParserLimits) {
-    for (const k of ["maxHeadBytes", "maxHeaders", "maxUrlBytes"] as const) {
-      const v = limits[k];
-      if (!Number.isInteger(v) || v < 1 || v > 0x3fffffff) {
-        throw llhttpError("GRK_ERR_LLHTTP_BAD_LIMITS", "limit", { key: k, value: String(v) });
-      }
-    }
+    checkParserLimits(limits);
     super(limits.maxHeaders);
     const { env, onGrow } = llhttpImports();
     wasm = llhttpThread.runtime = llhttpRuntime(env, onGrow);
@@ -214,12 +202,9 @@ export class RequestParser extends LlhttpCallbacks {
     return parseResultName(this.err);
   }
 
+  /** llhttp's reason text for errorCode() (parse-error-detail.ts). */
   errorReason(): string {
-    const code = this.err;
-    if (code === 0) return "";
-    if (code < 0 || this.ptr === 0) return bindingReason(code);
-    const p = wasm.exp.llhttp_get_error_reason(this.ptr);
-    return p === 0 ? "" : wasm.mem.latin1Slice(p, wasm.mem.indexOf(0, p));
+    return errorReasonOf(wasm, this.ptr, this.err);
   }
 
   /** Offset in the last execute()'s chunk where llhttp stopped: start of the upgraded stream, or where to resume. */
@@ -229,8 +214,7 @@ export class RequestParser extends LlhttpCallbacks {
 
   /** The byte llhttp stopped at after an error of execute(); -1 when it stopped at the end of the data (or unknown). */
   errorByte(): number {
-    const at = this.errAt;
-    return at < 0 || at >= this.errEnd ? -1 : wasm.mem[at]!;
+    return errorByteAt(wasm, this.errAt, this.errEnd);
   }
 
   /**
@@ -241,14 +225,7 @@ export class RequestParser extends LlhttpCallbacks {
    * unknown.
    */
   errorToken(): string {
-    const at = this.errAt;
-    if (at < 0) return "";
-    const m = wasm.mem;
-    let from = at;
-    while (from > wasm.inPtr && at - from < 64 && !isDelim(m[from - 1]!)) from--;
-    let to = at;
-    while (to < this.errEnd && to - from < 64 && !isDelim(m[to]!)) to++;
-    return m.latin1Slice(from, to);
+    return errorTokenAt(wasm, this.errAt, this.errEnd);
   }
 
   private enter(): void {
@@ -409,9 +386,4 @@ export class RequestParser extends LlhttpCallbacks {
     this.errOff = off;
     return code;
   }
-}
-
-/** SP, HTAB, CR, LF: where a request-line token ends. */
-function isDelim(b: number): boolean {
-  return b === 0x20 || b === 0x0d || b === 0x0a || b === 0x09;
 }
