@@ -37,6 +37,18 @@ async function until(cond: () => boolean, what: string, ms = 10_000): Promise<vo
 const lines = (from: number, to: number, pad = 4) => Array.from({ length: to - from }, (_, i) => `m${String(from + i).padStart(pad, "0")}\n`).join("");
 
 /** Counts the socket writes of every open connection of the server (each connection's own count). */
+/** SUB subscribes the connection to "all"; BURST publishes `n` numbered lines to the others, each given as `as` makes it. */
+function burstModule(n: number, as: (line: string) => string | Uint8Array) {
+  return mod({
+    proc(p: Uint8Array, conn: Conn) {
+      const cmd = text(p).trim();
+      if (cmd === "SUB") return conn.subscribe("all") ? "ok\n" : "no\n";
+      if (cmd === "BURST") for (let i = 0; i < n; i++) conn.publish("all", as(`m${String(i).padStart(4, "0")}\n`), { exceptSelf: true });
+      return null;
+    },
+  });
+}
+
 function countWrites(s: InProcessServer): Map<number, number> {
   const n = new Map<number, number>();
   for (const c of s.io.conns as Set<unknown>) {
@@ -51,14 +63,7 @@ function countWrites(s: InProcessServer): Map<number, number> {
 describe("topic fan-out, batched per subscriber", () => {
   test("a burst of 1000 publishes from one proc reaches 50 subscribers whole and in order, in one write each", async () => {
     server = startInProcess(
-      mod({
-        proc(p: Uint8Array, conn: Conn) {
-          const cmd = text(p).trim();
-          if (cmd === "SUB") return conn.subscribe("all") ? "ok\n" : "no\n";
-          if (cmd === "BURST") for (let i = 0; i < 1000; i++) conn.publish("all", `m${String(i).padStart(4, "0")}\n`, { exceptSelf: true });
-          return null;
-        },
-      }),
+      burstModule(1000, (m) => m),
     );
     const subs: TestClient[] = [];
     for (let i = 0; i < 50; i++) {
@@ -259,14 +264,7 @@ describe("topic fan-out, batched per subscriber", () => {
 describe("WebSocket subscribers", () => {
   test("a burst of 500 publishes reaches 20 WebSocket subscribers as 500 text messages each, in order, one write each", async () => {
     server = startInProcess(
-      mod({
-        proc(p: Uint8Array, conn: Conn) {
-          const cmd = text(p).trim();
-          if (cmd === "SUB") return conn.subscribe("all") ? "ok\n" : "no\n";
-          if (cmd === "BURST") for (let i = 0; i < 500; i++) conn.publish("all", new TextEncoder().encode(`m${String(i).padStart(4, "0")}\n`), { exceptSelf: true });
-          return null;
-        },
-      }),
+      burstModule(500, (m) => new TextEncoder().encode(m)),
       {},
       { protocol: "ws", path: "/ws", ws: { ping_interval_ms: 0 } },
     );
