@@ -92,7 +92,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
 
   tick(now: number): void {
     if (this.closed || this.cutIfUnread(now)) return;
-    if (this.holding) return;
+    if (this.holding || this.ringSince >= 0) return; // the server holds reading: not the client's time
     // Idle for a while during a reload drain: the client is not sending, so closing cannot race a request.
     if (this.movingOn && this.phase === IDLE && now - this.lastActive >= MOVE_ON_IDLE_MS) return this.close();
     switch (requestTimeout(this.phase, this.requests, now, this.phaseStart, this.lastActive, this.listener.http)) {
@@ -111,6 +111,11 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
 
   protected bodyHeld(ms: number): void {
     if (this.phase === BODY) this.phaseStart += ms;
+  }
+
+  /** A full ring held reading (pool mode): a head or body the client could not send meanwhile starts that much later. */
+  protected override ringHeld(ms: number): void {
+    if (this.phase !== IDLE || this.requests === 0) this.phaseStart += ms;
   }
 
   opened(): void {

@@ -21,7 +21,8 @@ export const T_BODY_DEADLINE = 4;
 /**
  * `phaseStart`: when the phase began; `lastActive`: the last read (both on the thread's coarse clock). Time the server
  * held reading a body for its hook is not the client's: lastActive restarts at the hold's end and phaseStart moves on
- * by the time held (http-body-side.ts releaseBody).
+ * by the time held (http-body-side.ts releaseBody). The same for a full ring to a handler thread (pool mode): the head
+ * or body phase moves on by the time held (http-connection.ts ringHeld), and no timeout is checked meanwhile.
  */
 export function requestTimeout(phase: number, requests: number, now: number, phaseStart: number, lastActive: number, h: Config["http"]): number {
   if (phase === HEAD || (phase === IDLE && requests === 0)) {

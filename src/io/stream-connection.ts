@@ -56,6 +56,11 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
   session: unknown = null;
 
   protected closing = false;
+  /**
+   * When a full ring to the handler thread paused reading (pool mode), on the thread's coarse clock; -1 = not paused
+   * for it. The server stopped reading, so the idle and request timeouts do not count that time (backendUnblocked).
+   */
+  protected ringSince = -1;
   private accepted = false;
   private closeHookDone = false;
 
@@ -278,7 +283,7 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
   protected checkIdle(now: number): void {
     if (this.cutIfUnread(now)) return;
     const idle = this.io.config.io.idle_timeout_ms;
-    if (idle > 0 && now - this.lastActive >= idle && !this.busy()) this.idleTimeout();
+    if (idle > 0 && this.ringSince < 0 && now - this.lastActive >= idle && !this.busy()) this.idleTimeout();
   }
 
   /**
@@ -299,12 +304,23 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
   abstract handlerLost(): void;
 
   backendBlocked(): void {
+    if (this.ringSince < 0) this.ringSince = this.io.clock;
     this.pauseFor(PAUSE_RING);
   }
 
+  /** Reads again: the time the ring held reading was the server's, so the client's clocks start again now. */
   backendUnblocked(): void {
+    if (this.ringSince >= 0) {
+      const now = this.io.clock;
+      this.lastActive = now;
+      this.ringHeld(now - this.ringSince);
+      this.ringSince = -1;
+    }
     this.resumeFor(PAUSE_RING);
   }
+
+  /** `ms` of reading held by a full ring ended; protocols with phase deadlines move them on (HTTP). */
+  protected ringHeld(_ms: number): void {}
 
   protected override outputRelieved(): void {
     this.releaseDrainWaiters();
