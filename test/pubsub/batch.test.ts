@@ -37,6 +37,15 @@ async function until(cond: () => boolean, what: string, ms = 10_000): Promise<vo
 const lines = (from: number, to: number, pad = 4) => Array.from({ length: to - from }, (_, i) => `m${String(from + i).padStart(pad, "0")}\n`).join("");
 
 /** Counts the socket writes of every open connection of the server (each connection's own count). */
+/** An accept hook that keeps each connection in `conns` and subscribes it to "all". */
+function subscribeAll(conns: Conn[]) {
+  return (conn: Conn) => {
+    conns.push(conn);
+    conn.subscribe("all");
+    return undefined;
+  };
+}
+
 /** SUB subscribes the connection to "all"; BURST publishes `n` numbered lines to the others, each given as `as` makes it. */
 function burstModule(n: number, as: (line: string) => string | Uint8Array) {
   return mod({
@@ -95,11 +104,7 @@ describe("topic fan-out, batched per subscriber", () => {
     const conns: Conn[] = [];
     server = startInProcess(
       mod({
-        accept(conn: Conn) {
-          conns.push(conn);
-          conn.subscribe("all");
-          return undefined;
-        },
+        accept: subscribeAll(conns),
         proc: () => null,
       }),
     );
@@ -217,11 +222,7 @@ describe("topic fan-out, batched per subscriber", () => {
     const closeReasons: string[] = [];
     server = startInProcess(
       mod({
-        accept(conn: Conn) {
-          conns.push(conn);
-          conn.subscribe("all");
-          return undefined;
-        },
+        accept: subscribeAll(conns),
         close(conn: Conn) {
           closeReasons.push((conn as unknown as { closeReason: string }).closeReason);
         },
