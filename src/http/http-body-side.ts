@@ -24,6 +24,8 @@ export abstract class HttpBodySide extends HttpWsSide {
   protected bodyPaused = false;
   /** When `bodyPaused` began, on the thread's coarse clock: the body timeouts do not count that hold (releaseBody). */
   private heldSince = 0;
+  /** The client's last read, on the thread's coarse clock: the body's pause is timed on it alone (request-timeouts.ts). */
+  protected lastRead = 0;
 
   /** Parses one read's bytes as a read event; `now` is performance.now() for it. */
   protected abstract feed(chunk: Uint8Array, now: number): void;
@@ -90,7 +92,7 @@ export abstract class HttpBodySide extends HttpWsSide {
   protected releaseBody(): void {
     this.bodyPaused = false;
     const now = this.io.clock;
-    this.lastActive = now;
+    this.lastActive = this.lastRead = now;
     this.bodyHeld(now - this.heldSince);
     this.resumeFor(PAUSE_BODY);
   }

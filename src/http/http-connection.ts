@@ -95,7 +95,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
     if (this.holding || this.ringSince >= 0) return; // the server holds reading: not the client's time
     // Idle for a while during a reload drain: the client is not sending, so closing cannot race a request.
     if (this.movingOn && this.phase === IDLE && now - this.lastActive >= MOVE_ON_IDLE_MS) return this.close();
-    switch (requestTimeout(this.phase, this.requests, now, this.phaseStart, this.lastActive, this.listener.http)) {
+    switch (requestTimeout(this.phase, this.requests, now, this.phaseStart, this.lastRead, this.lastActive, this.listener.http)) {
       case T_CLOSE:
         return this.close();
       case T_HEAD:
@@ -115,11 +115,12 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
 
   /** A full ring held reading (pool mode): a head or body the client could not send meanwhile starts that much later. */
   protected override ringHeld(ms: number): void {
+    this.lastRead = this.io.clock;
     if (this.phase !== IDLE || this.requests === 0) this.phaseStart += ms;
   }
 
   opened(): void {
-    this.phaseStart = this.io.clock;
+    this.phaseStart = this.lastRead = this.io.clock;
   }
 
   // ---- feed and backlog ----
@@ -127,7 +128,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
   /** `now`: performance.now() at this read (the listener's, shared with the Date line). */
   onData(chunk: Uint8Array, now = performance.now()): void {
     if (this.stopReading) return;
-    this.lastActive = this.io.clock;
+    this.lastActive = this.lastRead = this.io.clock;
     this.io.stats[S_BYTES_IN] += chunk.length;
     this.bytesIn += chunk.length;
     if (this.holding) {

@@ -25,6 +25,12 @@ export abstract class StreamOutput implements Batched {
   /** Set while a read event or an async flush runs: replies go to the thread's cork, and close waits for it. */
   inEvent = false;
   closed = false;
+  /**
+   * The last read or write progress (bytes the kernel took), on the thread's coarse clock: the peer is in use while it
+   * sends or takes what we send, so io.idle_timeout_ms and HTTP's keep-alive wait count from here. A write the kernel
+   * refuses is not progress: a peer that takes nothing is cut once io.idle_timeout_ms passes (cutIfUnread). The
+   * waits that time what the client sends (HTTP's body pause, WebSocket idle) keep a read clock of their own.
+   */
   lastActive: number;
   /** This connection's bytes taken by the kernel (the access log); the thread's live sum is in io.stats. */
   bytesOut = 0;
@@ -131,7 +137,6 @@ export abstract class StreamOutput implements Batched {
   flushCork(): void {
     const cork = this.io.cork;
     if (cork.count === 0) return;
-    this.lastActive = this.io.clock;
     const rb = cork.rangeBuf;
     if (rb !== null) {
       const start = cork.rangeStart;
@@ -164,6 +169,7 @@ export abstract class StreamOutput implements Batched {
     const w = this.socket.write(r);
     this.io.stats[S_SOCKET_WRITES]++;
     if (w < 0) return;
+    if (w > 0) this.lastActive = this.io.clock;
     this.io.stats[S_BYTES_OUT] += w;
     this.bytesOut += w;
     const total = Buffer.byteLength(r, "utf8");
@@ -183,6 +189,7 @@ export abstract class StreamOutput implements Batched {
     const w = this.socket.write(b, off, len);
     this.io.stats[S_SOCKET_WRITES]++;
     if (w > 0) {
+      this.lastActive = this.io.clock;
       this.io.stats[S_BYTES_OUT] += w;
       this.bytesOut += w;
       if (w === len) return;
@@ -192,7 +199,6 @@ export abstract class StreamOutput implements Batched {
 
   /** Its share of the push batch, at the end of the turn or before its next write (push-batch.ts). */
   writeBatched(buf: Uint8Array, off: number, len: number): void {
-    this.lastActive = this.io.clock;
     this.writeBytes(buf, off, len);
     this.batchWritten();
   }

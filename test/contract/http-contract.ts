@@ -51,8 +51,8 @@ interface Ctx {
   open(which?: "http" | "fetch"): Promise<TestClient>;
   /** One connection: writes `request`, waits for `n` responses (`heads`: which answer a HEAD). */
   ask(request: string, n?: number, heads?: boolean[], which?: "http" | "fetch"): Promise<{ c: TestClient; responses: ParsedResponse[] }>;
-  /** Resolves once the server closed `c` (fails the test after 3 s). */
-  closes(c: TestClient): Promise<void>;
+  /** Resolves once the server closed `c` (fails the test after `ms`, 3 s by default). */
+  closes(c: TestClient, ms?: number): Promise<void>;
   logs(re: RegExp): { grew(): Promise<void> };
   /** A fresh connection to the upload server (fetch-app with http.max_body_bytes = MAX_UPLOAD). */
   upload(): Promise<TestClient>;
@@ -217,6 +217,22 @@ const streamedCases: Array<{ name: string; run(t: Ctx): Promise<void> }> = [
     name: "a hook that holds reading past http.body_timeout_ms and http.body_deadline_ms, the client's bytes all read: the pause and the deadline restart from the hold's end (200, every byte)",
     // One TLS record of body: all read (the stream full) before the hold, so nothing is read between its end and the pause.
     run: (t) => holdThenRead(t, HIGH_WATER, 2 * HIGH_WATER, false),
+  },
+  {
+    name: "a client that stops sending its body while the hook streams a response: http.body_timeout_ms fires (the server's writes are not the client's bytes)",
+    async run(t) {
+      // The hook writes a line every 20 ms while it reads; the client sends 1000 of 1 MiB, reads, and sends no more.
+      // The pause between reads (HOLD_BODY_TIMEOUT_MS) must end the request before the whole body's deadline
+      // (HOLD_DEADLINE_MS, twice as long); had the server's own writes counted as the client's, only the deadline would.
+      const c = await t.held();
+      c.write(`POST /drip HTTP/1.1\r\nHost: x\r\nContent-Length: ${MiB}\r\n\r\n${"d".repeat(1000)}`);
+      await untilReceived(c, /drip\n/, 15_000); // the response has begun: the refusal can only be a cut
+      await t.closes(c, 15_000);
+      let failure = "";
+      for (let i = 0; i < 100 && failure === ""; i++) failure = await t.heldGet("/last-error");
+      expect(failure).toContain("408");
+      expect(failure).toContain("request body not received in time");
+    },
   },
   {
     name: "a hook that holds a 4 MiB upload unread past http.body_deadline_ms, then reads it: the time held is not the client's (200, every byte)",
@@ -414,8 +430,8 @@ export function runHttpContract(opts: { scheme: Scheme; mode: Mode }): void {
       c.write(request);
       return { c, responses: await waitResponses(c, n, heads) };
     },
-    async closes(c) {
-      const closed = await Promise.race([c.closed.then(() => true), Bun.sleep(3000).then(() => false)]);
+    async closes(c, ms = 3000) {
+      const closed = await Promise.race([c.closed.then(() => true), Bun.sleep(ms).then(() => false)]);
       expect(closed).toBe(true);
     },
     logs: (re) => outputGrowth(running!, re),

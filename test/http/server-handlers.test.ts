@@ -8,6 +8,7 @@ import { connect } from "../helpers/tcp-client.ts";
 import { exchange, waitResponses } from "../helpers/http-client.ts";
 import { parseResponses } from "../helpers/http-messages.ts";
 import { kisses, KISS_SIZE } from "../helpers/kiss.ts";
+import { until } from "../helpers/until.ts";
 
 let server: InProcessServer | undefined;
 afterEach(() => {
@@ -257,6 +258,30 @@ describe("http hook", () => {
     }
     for (let i = 0; i < 50 && !streamEnded; i++) await Bun.sleep(10);
     expect(streamEnded).toBe(true); // the streaming hook was released, not parked for ever
+  });
+
+  test("http.keep_alive_timeout_ms waits for the response to go out: a client taking a long response, then asking again, is answered", async () => {
+    const big = new Uint8Array(8 * 1024 * 1024).fill(0x62); // more than the kernel's socket buffers take unread
+    const port = http(
+      { name: "long", version: "1.0.0", grocketd: "^0.1.0", http: (req) => (req.path === "/big" ? big : "small") },
+      { keep_alive_timeout_ms: 100 },
+      { high_water: 64 * 1024, idle_timeout_ms: 60_000 },
+    );
+    const c = await connect(port);
+    c.pause(); // the response waits in the server's queue, far longer than the keep-alive wait
+    c.write(GET("/big"));
+    const conn = await until(() => [...server!.io.conns][0] as HttpConnection | undefined, "the connection");
+    await until(() => conn.queuedBytes > 0, "the response queued");
+    await Bun.sleep(600); // six keep-alive waits (a tick may come late on a loaded machine)
+    // The keep-alive wait must not have run meanwhile (it would close the connection and this would go unanswered):
+    // input is held while the output is past high water, and the wait counts from the last write the kernel took.
+    c.write(GET("/small"));
+    c.resume();
+    const got = await waitResponses(c, 2, [], 15_000);
+    expect(got.map((r) => r.status)).toEqual([200, 200]);
+    expect(got[0]!.body.length).toBe(big.length);
+    expect(got[1]!.text).toBe("small");
+    c.end();
   });
 
   test("RFC 9112 §6.3 (rule 8), §7: HTTP/1.0 streamed responses are close-delimited (no chunked coding in 1.0)", async () => {
