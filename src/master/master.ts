@@ -237,10 +237,11 @@ export class Master {
       try {
         await startWithin(next.serving, reply.plan.config.server.start_timeout_ms);
       } catch (err) {
-        this.log.error(`reload failed; generation ${old.number} keeps serving`, { error: describeError(err) });
         // Some of its threads may listen already and hold connections: drain them (clients move to the old
-        // generation) rather than cut them.
+        // generation) rather than cut them. Logged once that is done: the line tells the operator the reload is over,
+        // so a reload sent after it is taken, not ignored as "in progress".
         await next.serving.stop(reply.plan.config.server.drain_ms, "reload");
+        this.log.error(`reload failed; generation ${old.number} keeps serving`, { error: describeError(err) });
         return refuse(`reload failed; generation ${old.number} keeps serving`, [describeError(err)]);
       }
       if (this.stopping) {
