@@ -95,7 +95,16 @@ export class PushBatch {
   fanout(on: boolean): void {
     this.fanning = on;
     this.rawKey = this.framedKey = null;
+    this.loop = on ? ++this.loops : 0;
   }
+
+  /**
+   * The delivery loop running now (a number no other loop of this thread had), 0 outside one: what a frame made
+   * for a message may be reused under (ws/ws-frame-cache.ts), since only within one loop is the same message
+   * object the same bytes (a module may refill its buffer between two publishes, a per-packet view is reused).
+   */
+  loop = 0;
+  private loops = 0;
 
   /**
    * Message `r` for `s`, copied into the batch unless it is the one the previous call of this delivery loop copied. False: not taken (too

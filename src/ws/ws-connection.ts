@@ -259,7 +259,7 @@ export class WsConnection extends TcpConnection implements WsSink {
     }
     if (this.io.batch.addFramed(this, r, op, H, n, this.service.highWater)) return;
     if (typeof r === "string") return this.writeBytesAll(frame(op, r));
-    this.writeBytesAll(sharedFrame(op, r));
+    this.writeBytesAll(sharedFrame(op, r, this.io.batch.loop));
   }
 
   private emitDeflated(r: Uint8Array | string, op: number, p: DeflateParams): void {
@@ -271,7 +271,7 @@ export class WsConnection extends TcpConnection implements WsSink {
       return;
     }
     // Compressed once per publish and window size (ws-frame-cache.ts); the same frame object batches as one copy.
-    const f = typeof r === "string" ? frame(op, deflateMessage(r, p), RSV1) : sharedDeflatedFrame(op, r, p);
+    const f = typeof r === "string" ? frame(op, deflateMessage(r, p), RSV1) : sharedDeflatedFrame(op, r, p, this.io.batch.loop);
     if (!this.io.batch.add(this, f, this.service.highWater)) this.writeBytesAll(f);
   }
 
