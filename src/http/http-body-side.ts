@@ -55,6 +55,7 @@ export abstract class HttpBodySide extends HttpWsSide {
     if ((p !== null && !p.betweenMessages) || this.rest !== null || this.waiting || this.wsNext !== null || this.streamed !== null) return;
     const rs = this.rs;
     this.rs = null;
+    if (rs !== null) this.io.idleGc.released++; // its garbage, for the thread's idle collection (io/idle-gc.ts)
     if (p === null) return;
     this.parser = null;
     if (rs !== null && rs.req.head === p) rs.req.rehead(p.takeHead());

@@ -5,9 +5,10 @@
  * ticking at a quarter of the shortest configured timeout (between 50 ms and 1 s); each connection checks its own.
  * The same tick samples the handler-pool ring depths into the thread's stats (gauges no packet should pay for), and
  * beats the thread's heartbeat for the master's watchdog (io/thread-health.ts): hence server.stall_timeout_ms is
- * among the timeouts that set the period.
+ * among the timeouts that set the period. Last, the thread's idle garbage collection (io/idle-gc.ts) may run: after the
+ * connections' checks, which park the idle HTTP ones.
  */
-import { S_RING_FROM_HANDLERS, S_RING_TO_HANDLERS } from "../stats/stat-fields.ts";
+import { S_BYTES_IN, S_RING_FROM_HANDLERS, S_RING_TO_HANDLERS } from "../stats/stat-fields.ts";
 import type { IoContext } from "./io-context.ts";
 
 export function startHousekeeping(io: IoContext, beat: () => void = () => {}): () => void {
@@ -23,6 +24,7 @@ export function startHousekeeping(io: IoContext, beat: () => void = () => {}): (
     const now = (io.clock = performance.now());
     for (const c of io.conns) c.tick(now);
     io.handshakes?.sweep(now);
+    if (io.idleGc.tick(now, io.stats[S_BYTES_IN]!)) io.log.debug("idle garbage collection", { ms: Math.round(performance.now() - now) });
     const q = io.backend.queued();
     if (q !== null) {
       io.stats[S_RING_TO_HANDLERS] = q.toHandlers;

@@ -14,6 +14,7 @@ import type { AccessLog } from "../access-log/access-log.ts";
 import { StatsSlot } from "../stats/stats-slot.ts";
 import type { HandshakeDeadlines } from "./tls-handshake.ts";
 import { PubSubHub } from "../pubsub/hub.ts";
+import { IdleGc } from "./idle-gc.ts";
 
 /** A connection as the thread's housekeeping sees it (idle sweep, drain). */
 export interface Housekept {
@@ -65,6 +66,8 @@ export class IoContext {
   private bodyArena: Uint8Array | null = null;
   readonly conns = new Set<Housekept>();
   draining = false;
+  /** A full collection once the thread is quiet after many connections let go of memory (idle-gc.ts). */
+  readonly idleGc: IdleGc;
   /**
    * Who runs the modules' hooks for this thread (io/backend.ts): inline, or the handler pool when
    * `worker.disabled = false`. Set by the thread wiring (thread/io-thread.ts) before any listener opens.
@@ -89,6 +92,7 @@ export class IoContext {
     readonly log: Logger,
   ) {
     this.noisy = new RateLimitedLog(log, 20);
+    this.idleGc = new IdleGc(config.io.idle_gc_after, config.io.idle_gc_interval_ms);
   }
 
   /** Ids are unique within the process: the thread index sits in the low bits (pubsub/conn-id.ts reads it back). */

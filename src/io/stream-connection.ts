@@ -205,6 +205,7 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
     this.batchBytes = 0;
     this.io.conns.delete(this);
     this.io.pubsub.unregister(this);
+    this.io.idleGc.released++; // its garbage, for the thread's idle collection (idle-gc.ts)
     this.releaseDrainWaiters();
     if (this.accepted) this.io.stats[S_CONN_OPEN]--;
     this.because("peer");
