@@ -17,7 +17,7 @@ import type { FromThread, RingPair, ToHandler } from "../io/messages.ts";
 import type { Config } from "../config/keys.ts";
 import {
   D_FIRST, K_ACK, K_BODY, K_BODY_ABORT, K_BODY_END, K_CLOSE, K_DATAGRAM, K_DRAINING, K_HTTP_REQ, K_HTTP_RES, K_OPEN, K_PACKET, K_PS_STATE, K_REJECT, K_REPLY,
-  K_WS_OPEN, Q_ROUTE, Q_STREAM, Q_TLS, R_EMPTY, R_FAIL, Reader, readConnInfo, readRequest, responseSize, writeResponse, type PoolResponse,
+  K_WS_OPEN, Q_ROUTE, Q_STREAM, Q_TLS, R_EMPTY, R_FAIL, readerAt, readConnInfo, readRequest, responseSize, writeResponse, type PoolResponse,
 } from "./pool-protocol.ts";
 import { PoolBodyIn, bodyWindow } from "./pool-body.ts";
 import { PooledConn } from "./pooled-conn.ts";
@@ -101,17 +101,18 @@ function attach(io: number, pair: RingPair): void {
         if ((flags & D_FIRST) !== 0) base.datagramStopped = false;
         else if (base.datagramStopped) return link.send(K_REPLY, no, seq, R_EMPTY);
         // The sender of this datagram is the conn its proc sees; UDP has no accept, close or state.
-        const r = new Reader(bytes, off);
+        const r = readerAt(bytes, off);
         const id = r.f64();
         const remotePort = r.u16();
         const remoteAddress = r.latin1();
+        const at = r.off;
         const info = { module: base.module, id, protocol: "udp" as const, remoteAddress, remotePort, localPort: base.localPort, thread: base.thread };
         const c = new PooledConn(info, no, base.module);
         c.pubsub = pubsub;
-        onPacket(replies, c, seq, bytes.slice(r.off, off + len));
+        onPacket(replies, c, seq, bytes.slice(at, off + len));
         if (c.closeRequested) base.datagramStopped = true;
       } else if (kind === K_OPEN) {
-        const info = readConnInfo(new Reader(bytes, off));
+        const info = readConnInfo(readerAt(bytes, off));
         const c = new PooledConn(info, no, info.module);
         c.link = link;
         c.pubsub = pubsub;
@@ -144,13 +145,13 @@ function attach(io: number, pair: RingPair): void {
       } else if (kind === K_HTTP_REQ) {
         const c = conns.get(no);
         if (c === undefined) return;
-        const req = readRequest(new Reader(bytes, off));
+        const req = readRequest(readerAt(bytes, off));
         stats.fields[S_HTTP_REQUESTS]++;
         c.inflight++;
         // A `fetch` hook's body follows in BODY records, fed to its stream as they come (pool-body.ts).
         const body = (c.body = (flags & Q_STREAM) !== 0 ? new PoolBodyIn(link, no, seq, bodyWindow(config.io.high_water, link.maxPayload)) : null);
         serveHttp(defs[c.module]!, flags & Q_ROUTE, c, req, link.maxPayload - 64 - req.url.length, noisy, (flags, r: PoolResponse) => {
-          link.sendEncoded(K_HTTP_RES, no, seq, flags | replyFlags(c), responseSize(r), (w) => writeResponse(w, r));
+          link.sendEncoded(K_HTTP_RES, no, seq, flags | replyFlags(c), responseSize(r), writeResponse, r);
         }, () => settled(c), (flags & Q_TLS) !== 0 ? "https" : "http", body === null ? null : body.body.stream);
       } else if (kind === K_BODY || kind === K_BODY_END || kind === K_BODY_ABORT) {
         const body = conns.get(no)?.body;

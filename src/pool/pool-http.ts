@@ -10,7 +10,7 @@ import type { BackendConn } from "../io/backend.ts";
 import type { HttpBackend, HttpBackendConn, RequestBodyFeed } from "../http/http-backend.ts";
 import type { RequestParser } from "../http/llhttp/parser.ts";
 import { PoolBodyFeed, bodyWindow } from "./pool-body.ts";
-import { K_ACK, K_BODY_CREDIT, K_HTTP_REQ, K_HTTP_RES, Q_STREAM, Q_TLS, Reader, readResponse, requestSize, writeRequest, type PoolRequest } from "./pool-protocol.ts";
+import { K_ACK, K_BODY_CREDIT, K_HTTP_REQ, K_HTTP_RES, Q_STREAM, Q_TLS, readerAt, readResponse, requestSize, writeRequest, type PoolRequest } from "./pool-protocol.ts";
 import type { RingLink } from "./ring-link.ts";
 
 /** The connection's PoolSession (pool-session.ts) as far as HTTP uses it; named here since that file imports this one. */
@@ -38,7 +38,7 @@ export class PoolHttp implements HttpBackend {
     for (let i = 0; i < p.headerCount; i++) headers.push([p.headerName(i), p.headerValue(i)]);
     const r: PoolRequest = { method: p.methodName(), url: p.url(), versionMajor: p.versionMajor, versionMinor: p.versionMinor, headers, body };
     const flags = route | (c.scheme === "https" ? Q_TLS : 0) | (feed !== null ? Q_STREAM : 0);
-    s.link!.sendEncoded(K_HTTP_REQ, s.poolNo, c.requests, flags, requestSize(r), (w) => writeRequest(w, r));
+    s.link!.sendEncoded(K_HTTP_REQ, s.poolNo, c.requests, flags, requestSize(r), writeRequest, r);
   }
 
   ack(c: HttpBackendConn): void {
@@ -53,6 +53,6 @@ export class PoolHttp implements HttpBackend {
 export function httpRecord(c: BackendConn, kind: number, seq: number, flags: number, bytes: Uint8Array, off: number): void {
   if (kind === K_BODY_CREDIT) return (c.session as HttpSession | null)?.body?.credit(seq, flags);
   if (kind !== K_HTTP_RES) return;
-  const r = readResponse(new Reader(bytes, off));
+  const r = readResponse(readerAt(bytes, off));
   (c as HttpBackendConn).response(flags, r.status, r.lines, r.body);
 }

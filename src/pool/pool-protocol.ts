@@ -92,6 +92,7 @@ export const Q_STREAM = 16;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+const NO_BYTES = new Uint8Array(0);
 
 /** A little cursor writer over a byte area (the ring's, for zero-copy records, or a scratch buffer). */
 export class Writer {
@@ -132,11 +133,14 @@ export class Writer {
 
 export class Reader {
   dv: DataView;
+  /** The same bytes as a Buffer, for latin1Slice without a Buffer per string. */
+  private readonly lat: Buffer & { latin1Slice(a: number, b: number): string };
   constructor(
     public buf: Uint8Array,
     public off: number,
   ) {
     this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.lat = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength) as Buffer & { latin1Slice(a: number, b: number): string };
   }
   u8(): number {
     return this.dv.getUint8(this.off++);
@@ -158,17 +162,36 @@ export class Reader {
   }
   latin1(): string {
     const n = this.u32();
-    const s = (Buffer.from(this.buf.buffer, this.buf.byteOffset + this.off, n) as Buffer & { latin1Slice(a: number, b: number): string }).latin1Slice(0, n);
+    const s = this.lat.latin1Slice(this.off, this.off + n);
     this.off += n;
     return s;
   }
-  /** A copy: ring memory is reused once the poll handler returns. */
+  /** A copy: ring memory is reused once the poll handler returns. (Empty: one shared empty array, nothing to copy.) */
   bytes(): Uint8Array {
     const n = this.u32();
-    const b = this.buf.slice(this.off, this.off + n);
+    const b = n === 0 ? NO_BYTES : this.buf.slice(this.off, this.off + n);
     this.off += n;
     return b;
   }
+}
+
+let lastReader: Reader | null = null;
+const readers = new WeakMap<Uint8Array, Reader>();
+
+/**
+ * A Reader over `bytes` (a ring's data area) at `off`: one per area for the life of the thread, not a Reader, a
+ * DataView and a Buffer per record. Records are read synchronously in the poll handler, so one cursor per area is
+ * enough; read what you need before handing on to code that may read another record of the same area.
+ */
+export function readerAt(bytes: Uint8Array, off: number): Reader {
+  let r = lastReader;
+  if (r === null || r.buf !== bytes) {
+    r = readers.get(bytes) ?? null;
+    if (r === null) readers.set(bytes, (r = new Reader(bytes, 0)));
+    lastReader = r;
+  }
+  r.off = off;
+  return r;
 }
 
 /** What a handler needs to know of a connection (sent once, in OPEN). */

@@ -149,15 +149,18 @@ export class RingLink {
     return false;
   }
 
-  /** Sends a record whose payload (at most `size` bytes) is written by `write` straight into the ring. */
-  sendEncoded(kind: number, conn: number, seq: number, flags: number, size: number, write: (w: Writer) => void): boolean {
+  /**
+   * Sends a record whose payload (at most `size` bytes) is written by `write(w, arg)` straight into the ring. On the
+   * data path pass a module-level `write` and its input as `arg`: no closure per record.
+   */
+  sendEncoded<T>(kind: number, conn: number, seq: number, flags: number, size: number, write: (w: Writer, arg: T) => void, arg?: T): boolean {
     this.fits(size);
     if (this.backlog.length === 0) {
       const at = this.tx.reserve(this.fields(kind, conn, seq, flags), size);
       if (at >= 0) {
         const w = this.w;
         w.off = at;
-        write(w);
+        write(w, arg as T);
         this.tx.commit(w.off - at);
         this.committed();
         return true;
@@ -165,7 +168,7 @@ export class RingLink {
     }
     const scratch = new Uint8Array(size);
     const w = new Writer(scratch, 0);
-    write(w);
+    write(w, arg as T);
     this.park(kind, conn, seq, flags, scratch.subarray(0, w.off));
     return false;
   }
