@@ -16,7 +16,7 @@ import { cannedError, type RejectStatus } from "./http-errors.ts";
 import type { HttpResult } from "../module/http-types.ts";
 import type { HttpRequestImpl } from "./request.ts";
 import type { HttpResponseImpl } from "./response.ts";
-import { ROUTE_BINARY, ROUTE_BINARY_METHOD, ROUTE_NOT_FOUND } from "./route.ts";
+import { ROUTE_BINARY, ROUTE_BINARY_METHOD, ROUTE_HOOK, ROUTE_NOT_FOUND } from "./route.ts";
 
 /** Where an exchange runs: the HTTP connection on an I/O thread, the pooled request's side on a handler thread. */
 export interface ExchangeHost {
@@ -82,33 +82,42 @@ export class HttpExchange {
    * `fetch` hook's body fed as it arrives) empty.
    */
   run(route: number, body: Uint8Array, stream: ReadableStream<Uint8Array> | null = null): void {
-    const def = this.def;
-    const host = this.host;
     this.dispatched++;
     this.hookAsync = false;
     this.shapeErrors = false;
     this.binary = route === ROUTE_BINARY;
+    // The hook's route first, and the others in a method of their own: run stays small enough to be inlined.
+    if (route === ROUTE_HOOK) this.runHook(this.def, stream);
+    else this.runOther(route, body);
+  }
+
+  /** 404, 405 on the binary path, or binary over HTTP. */
+  private runOther(route: number, body: Uint8Array): void {
+    const def = this.def;
+    const host = this.host;
     if (route === ROUTE_NOT_FOUND) return this.respondError(404);
     if (route === ROUTE_BINARY_METHOD) {
       this.res.header("Allow", "POST");
       return this.respondError(405);
     }
-    if (route === ROUTE_BINARY) {
-      let out;
-      try {
-        out = runBinaryOverHttp(def, host.conn, body);
-      } catch (err) {
-        return this.handlerFailed(err);
-      }
-      if (out.kind === "dropped" || host.conn.dropping) return host.binaryDropped();
-      if (out.kind === "bad") {
-        host.noisy.warn("binary over HTTP: bad packet data; answering 400", { module: def.name, conn: host.conn.id, why: out.why });
-        host.badData();
-        return this.respondError(400);
-      }
-      host.packetsServed(out.packets);
-      return this.answer(out.bytes);
+    let out;
+    try {
+      out = runBinaryOverHttp(def, host.conn, body);
+    } catch (err) {
+      return this.handlerFailed(err);
     }
+    if (out.kind === "dropped" || host.conn.dropping) return host.binaryDropped();
+    if (out.kind === "bad") {
+      host.noisy.warn("binary over HTTP: bad packet data; answering 400", { module: def.name, conn: host.conn.id, why: out.why });
+      host.badData();
+      return this.respondError(400);
+    }
+    host.packetsServed(out.packets);
+    this.answer(out.bytes);
+  }
+
+  /** The module's `http` or `fetch` hook answers. */
+  private runHook(def: ModuleDefinition<unknown>, stream: ReadableStream<Uint8Array> | null): void {
     this.shapeErrors = def.error !== undefined;
     let r: HttpResult | Promise<HttpResult>;
     try {
@@ -150,6 +159,11 @@ export class HttpExchange {
       }
       return;
     }
+    this.returnedNothing();
+  }
+
+  /** The hook returned nothing: a streamed response goes on, else it answered nothing (a method of its own: see run). */
+  private returnedNothing(): void {
     if (this.res.headersSent) {
       // A streamed response: it finishes when the handler calls end().
       this.host.waiting = true;

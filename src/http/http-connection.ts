@@ -143,9 +143,10 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
   }
 
   protected feed(chunk: Uint8Array, now: number): void {
-    this.metrics.eventBegan(now);
+    const metrics = this.served.metrics;
+    metrics.eventBegan(now);
     this.parseRead(chunk);
-    this.metrics.eventEnded();
+    metrics.eventEnded();
   }
 
   private parseRead(chunk: Uint8Array): void {
@@ -289,21 +290,26 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
       this.endStream(null);
       return this.afterDispatch();
     }
-    const view = this.body.view;
+    // The request state once, in a local: each getter read re-checks that it exists (see request-state.ts).
+    const rs = this.served;
+    const collected = rs.body;
+    const view = collected.view;
     // A body that arrived in one read is a view of WASM memory: pool mode copies it into the ring right away; a hook
     // gets it from the thread's body arena instead, since it may keep req.body across an await (see loanBody).
-    const backend = this.listener.httpBackend;
+    const listener = this.listener;
+    const backend = listener.httpBackend;
     const inArena = view !== null && backend.inline;
-    const body = inArena ? this.io.arenaBody(view) : (view ?? this.body.owned());
-    this.body.reset();
+    const body = inArena ? this.io.arenaBody(view) : (view ?? collected.owned());
+    collected.reset();
     this.beginRequest(p, body);
-    const ws = this.listener.ws;
-    if (ws != null && isWsRequest(ws, this.req)) {
-      const d = decideUpgrade(ws, this.req, this.io);
+    const req = rs.req;
+    const ws = listener.ws;
+    if (ws != null && isWsRequest(ws, req)) {
+      const d = decideUpgrade(ws, req, this.io);
       return "pending" in d ? this.awaitUpgrade(d) : this.upgrade(d);
     }
     // The route is this listener's decision (its binary path), so it goes with the request wherever it is answered.
-    const route = routeOf(this.service.def, this.listener.binaryPath, this.req);
+    const route = routeOf(this.service.def, listener.binaryPath, req);
     if (!backend.inline) {
       // Answered on a handler thread: parsing waits for its response, which comes back through `response`.
       this.waiting = true;
@@ -312,22 +318,23 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
       return ParseResult.Paused;
     }
     backend.request(this, route, p, body, null);
-    if (inArena && (this.exchange.hookAsync || this.waiting)) this.io.loanBody();
-    if (this.waiting) this.req.detach();
+    if (inArena && (rs.exchange.hookAsync || this.waiting)) this.io.loanBody();
+    if (this.waiting) req.detach();
     return this.afterDispatch();
   }
 
   /** The request is counted and its response begun (keep-alive decided), and `req` shows it. */
   protected beginRequest(p: RequestParser, body: Uint8Array): void {
+    const rs = this.served;
     this.requests++;
-    this.metrics.requestBegan(p);
+    rs.metrics.requestBegan(p);
     const max = this.listener.http.max_requests_per_connection;
     const keep = p.keepAlive && !this.closeAfter && !this.io.draining && !p.upgrade && (max === 0 || this.requests < max);
     const http10 = p.versionMinor === 0;
     this.closeAfter = !keep;
-    this.wire.begin(keep ? (http10 ? KEEP_ALIVE_10 : KEEP_ALIVE_11) : CLOSE, p.method === Method.HEAD, http10);
-    this.res.begin();
-    this.req.begin(p, body);
+    rs.wire.begin(keep ? (http10 ? KEEP_ALIVE_10 : KEEP_ALIVE_11) : CLOSE, p.method === Method.HEAD, http10);
+    rs.res.begin();
+    rs.req.begin(p, body);
   }
 
   /** The request is dispatched: parsing pauses while its response is in progress, or goes on. */
@@ -336,7 +343,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
       this.pauseFor(PAUSE_WAIT);
       return ParseResult.Paused;
     }
-    if (this.wire.closes) this.closeAfter = true;
+    if (this.served.wire.closes) this.closeAfter = true;
     if (this.closeAfter || this.stopReading) return ParseResult.Paused;
     if (this.io.cork.size + this.queuedBytes > this.service.highWater) {
       // RFC 9112 §9.3.2: pipelined requests are answered in order, but no faster than the client reads the answers;
@@ -356,7 +363,8 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
   // ---- the end of a response ----
 
   responseFinished(): void {
-    this.metrics.answered(this.wire.statusCode, this.wire.bodyBytes);
+    const rs = this.served;
+    rs.metrics.answered(rs.wire.statusCode, rs.wire.bodyBytes);
     if (!this.waiting) return; // answered inside the read event: onMessageComplete carries on
     this.waiting = false;
     // Answered before its streamed body is all in: the rest is read and dropped (bounded by http.max_body_bytes).
@@ -365,7 +373,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
       if (this.bodyPaused) this.releaseBody();
     }
     if (this.closed) return this.afterClosed();
-    if (this.wire.closes || this.closeAfter || this.closing) {
+    if (rs.wire.closes || this.closeAfter || this.closing) {
       this.closeAfter = true;
       this.closing = true;
       this.stopReading = true;

@@ -47,9 +47,10 @@ export class RequestMetrics {
   /** The request is complete (its head, or all of it): it is counted, and its line noted while `p` holds its head. */
   requestBegan(p: RequestParser): void {
     this.io.stats[S_HTTP_REQUESTS]++;
-    this.start = this.headT0 !== 0 ? this.headT0 : this.eventT !== 0 ? this.eventT : performance.now();
+    const t = this.headT0 !== 0 ? this.headT0 : this.eventT;
+    this.start = t !== 0 ? t : performance.now();
     this.headT0 = 0;
-    this.access?.noteRequest(p, this.start);
+    if (this.access !== null) this.access.noteRequest(p, this.start);
   }
 
   /** Its response is finished: `code` and the body bytes sent. */

@@ -57,13 +57,23 @@ export class HttpResponseImpl extends ResponseHead implements HttpResponse {
     this.sink.askClose();
   }
 
+  // send() is kept short, its misuse errors and the general body in methods of their own, so the JIT can inline it
+  // into its caller: a StaticResponse then goes to the sink with one call less per request.
   send(body?: string | Uint8Array | StaticResponse): void {
-    if (this.phase !== FRESH) throw this.phase === FINISHED ? misuse(Error, "GRK_ERR_RESPONSE_STATE", "finished", { call: "send" }) : misuse(Error, "GRK_ERR_RESPONSE_STATE", "streaming", {});
+    if (this.phase !== FRESH) throw this.sendMisuse();
     this.phase = FINISHED;
     if (body instanceof StaticResponse) {
       if (this.code === 200 && this.lines === "") return this.sink.wholeStatic(body);
-      body = body.body;
+      return this.sendBody(body.body);
     }
+    this.sendBody(body);
+  }
+
+  private sendMisuse(): Error {
+    return this.phase === FINISHED ? misuse(Error, "GRK_ERR_RESPONSE_STATE", "finished", { call: "send" }) : misuse(Error, "GRK_ERR_RESPONSE_STATE", "streaming", {});
+  }
+
+  private sendBody(body: string | Uint8Array | undefined): void {
     // RFC 9110 §15.3.5, §15.4.5: a 204 or 304 has no content, so no Content-Type to default.
     const typed = this.hasType || statusHasNoBody(this.code);
     if (typeof body === "string") {
