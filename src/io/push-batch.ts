@@ -61,10 +61,17 @@ export class PushBatch {
   private framedEnd = 0;
   /** Connections written because their share or the batch was full before the end of the turn (tests, statistics). */
   earlyWrites = 0;
+  /**
+   * Run at the end of the turn before any share is written (pubsub/hub.ts: publishes the thread's ring records to
+   * the other I/O threads), so a peer thread delivers its share of this turn's publishes while this one writes its
+   * own, instead of after every local subscriber was written.
+   */
+  beforeWrite: (() => void) | null = null;
 
   /** The end of the turn: every connection with a share writes it, once. */
   private readonly flushAll = (): void => {
     this.flushing = true;
+    this.beforeWrite?.();
     const d = this.dirty;
     let failure: unknown = null;
     // A write may close a connection whose close hook pushes again: those join the list and are written here too.

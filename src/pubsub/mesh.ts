@@ -9,7 +9,8 @@
  * A full ring drops the record and counts it (`pubsub.dropped.ring`): a publisher is never blocked by one slow
  * thread, so topics on the other threads keep flowing; the ring size (pubsub.ring_bytes) bounds what waits.
  * Records become visible once per event-loop turn (deferred publish, as the pool rings do), so a burst of publishes
- * wakes a sleeping peer once.
+ * wakes a sleeping peer once; that happens before the turn's local subscribers are written (pubsub/hub.ts), so the
+ * peer works on its share while this thread writes its own.
  *
  * Record fields: kind, topic byte length, and a 53-bit connection id as two int32 halves (the excepted subscriber of
  * a publish, or the target of a send; 0 = none). Payload: the topic's UTF-8 bytes, then the data.
@@ -69,7 +70,8 @@ export class Mesh {
   private readonly f = new Int32Array(FIELDS);
   private flushQueued = false;
   private stopped = false;
-  private readonly flushNow = (): void => {
+  /** Makes every record committed so far visible to its peer (waking it if it sleeps); the turn's own flush too. */
+  readonly flushNow = (): void => {
     this.flushQueued = false;
     for (const p of this.peers) p?.tx.ring.flush();
   };

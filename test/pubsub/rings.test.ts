@@ -4,6 +4,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { Ring } from "../../src/ring/ring.ts";
 import { Mesh } from "../../src/pubsub/mesh.ts";
+import { PubSubHub, type Subscriber } from "../../src/pubsub/hub.ts";
+import { PushBatch, type Batched } from "../../src/io/push-batch.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { S_PS_DROP_RING, S_PS_PUSHES } from "../../src/stats/stat-fields.ts";
 import { FIXED_FIELDS } from "../../src/stats/stat-fields.ts";
@@ -80,6 +82,34 @@ describe("ring mesh between two I/O threads", () => {
     expect(x.sendTo(1, 2 ** 40 * 1024 + 1, new Uint8Array([1]))).toBe(true);
     await until(() => ids.length === 1, "the send");
     expect(ids[0]).toBe(2 ** 40 * 1024 + 1);
+  });
+  test("a turn's publishes are visible on the peer thread's ring before this thread writes its own subscribers", async () => {
+    const a2b = Ring.create(4096).sab;
+    const b2a = Ring.create(4096).sab;
+    const stats = new Float64Array(FIXED_FIELDS);
+    const batch = new PushBatch();
+    const hub = new PubSubHub({ index: 0, stats, batch });
+    const mesh = new Mesh({ out: [null, a2b], in: [null, b2a] }, () => stats, { published() {}, sent() {} }, log);
+    meshes.push(mesh);
+    hub.mesh = mesh;
+    // Thread B's side of the ring, read without consuming: what B could see at the moment A writes locally.
+    const peerView = Ring.attach(a2b);
+    const writes: Array<{ text: string; peerHasIt: boolean }> = [];
+    const sub: Subscriber & Batched = {
+      id: 7,
+      subs: null,
+      batchTail: -1,
+      batchBytes: 0,
+      push: (data) => batch.add(sub, data, 1 << 20),
+      writeBatched: (buf, off, len) => writes.push({ text: dec.decode(buf.subarray(off, off + len)), peerHasIt: !peerView.isEmpty() }),
+    };
+    hub.register(sub);
+    hub.subscribe(sub, "room");
+    hub.publish("room", "one\n");
+    hub.publish("room", "two\n");
+    await until(() => writes.length === 1, "the local write-out");
+    expect(writes).toEqual([{ text: "one\ntwo\n", peerHasIt: true }]);
+    expect(peerView.depth()).toBe(2);
   });
 });
 
