@@ -16,25 +16,25 @@ import { withPort } from "../config/listen-url.ts";
 import { startHousekeeping } from "../io/housekeeping.ts";
 import { IoContext } from "../io/io-context.ts";
 import type { FromThread, StopMode, ToThread } from "../io/messages.ts";
-import { listenTcp } from "../io/tcp/tcp-listener.ts";
 import { adoptLlhttpModule, listenHttp } from "../http/http-listener.ts";
-import { PoolBackend } from "../pool/pool-backend.ts";
+import type { PoolBackend } from "../pool/pool-backend.ts";
 import { InlineBackend } from "../inline/inline-backend.ts";
 import { InlineHttp } from "../inline/inline-http.ts";
-import { PoolHttp } from "../pool/pool-http.ts";
-import { pinThread } from "../io/cpu-affinity.ts";
-import { listenUdp } from "../io/udp/udp-listener.ts";
 import { StatsSlot } from "../stats/stats-slot.ts";
-import { openAccessLog } from "../access-log/access-log.ts";
 import { Mesh } from "../pubsub/mesh.ts";
 import { HealthSlot } from "../io/thread-health.ts";
 import { catchUncaught } from "../io/uncaught.ts";
 import { S_ERR_UNCAUGHT } from "../stats/stat-fields.ts";
 import { startupMark } from "../log/startup-trace.ts";
+import { provideSelfModule } from "../entry-path.ts";
 
 declare const self: Worker;
 
 startupMark("I/O thread", "script-loaded"); // this Worker's module graph is evaluated
+// What a module's `import "grocketd"` gets does not depend on the plan, so it is made ready while this thread waits
+// for its start message (a prewarmed thread waits for the master's validation). A failure is not lost: the first
+// module import awaits the same promise and reports it (module/load-module.ts).
+provideSelfModule().catch(() => {});
 
 const post = (m: FromThread): void => self.postMessage(m);
 
@@ -56,7 +56,10 @@ async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
   startupMark(where, "start-message");
   log = createLogger({ level: msg.config.log.level, format: msg.config.log.format, where: msg.proc === null ? `io-${msg.index}` : `p${msg.proc}/io-${msg.index}` });
   io = new IoContext(msg.index, msg.config, log);
-  pinThread(msg.index, msg.config.io.cpu_affinity, log); // io.cpu_affinity; before any module code runs here
+  // io.cpu_affinity; before any module code runs here. What the plan does not use is not loaded: every I/O thread
+  // loads its own copy of what it imports (bench/startup.ts "worker start"), so CPU pinning (bun:ffi), the handler
+  // pool, the access log and the TCP and UDP listeners are imported only by a thread that needs them.
+  if (msg.config.io.cpu_affinity.length > 0) (await import("../io/cpu-affinity.ts")).pinThread(msg.index, msg.config.io.cpu_affinity, log);
   // Counters live in the slot the master gave this thread (a replacement carries on the dead thread's counts).
   const slot = msg.stats ? StatsSlot.attach(msg.stats) : StatsSlot.detached();
   slot.resetGauges();
@@ -82,12 +85,16 @@ async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
     await runtime.init(`thread ${msg.index}`);
     startupMark(where, "modules-init-done");
     if (msg.pool !== null) {
-      pool = new PoolBackend(io, msg.pool, log);
+      pool = new (await import("../pool/pool-backend.ts")).PoolBackend(io, msg.pool, log);
       pool.servePubsub(hub, () => thread.stats);
       io.backend = pool;
     } else io.backend = new InlineBackend(io);
-    const httpBackend = pool !== null ? new PoolHttp() : new InlineHttp();
-    io.accessLog = await openAccessLog(msg.config, io.stats, log);
+    const httpBackend = pool !== null ? new (await import("../pool/pool-http.ts")).PoolHttp() : new InlineHttp();
+    io.accessLog = msg.config.access_log.path === "" ? null : await (await import("../access-log/access-log.ts")).openAccessLog(msg.config, io.stats, log);
+    const isTcp = (p: string): boolean => p === "tcp" || p === "tls";
+    const isHttp = (p: string): boolean => p === "http" || p === "https" || p === "ws" || p === "wss";
+    const tcp = msg.bindings.some((b) => isTcp(b.entry.protocol)) ? await import("../io/tcp/tcp-listener.ts") : undefined;
+    const udp = msg.bindings.some((b) => !isTcp(b.entry.protocol) && !isHttp(b.entry.protocol)) ? await import("../io/udp/udp-listener.ts") : undefined;
     const ports: number[] = [];
     for (const b of msg.bindings) {
       const moduleIndex = modules.findIndex((x) => x.def.name === b.module);
@@ -98,11 +105,11 @@ async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
       };
       try {
         let l: { port: number; stop(closeActive?: boolean): void };
-        if (b.entry.protocol === "tcp" || b.entry.protocol === "tls") l = listenTcp(io, b.entry, service);
-        else if (b.entry.protocol === "http" || b.entry.protocol === "https" || b.entry.protocol === "ws" || b.entry.protocol === "wss") l = listenHttp(io, b.entry, service, httpBackend);
+        if (isTcp(b.entry.protocol)) l = tcp!.listenTcp(io, b.entry, service);
+        else if (isHttp(b.entry.protocol)) l = listenHttp(io, b.entry, service, httpBackend);
         else {
           // A UDP socket is closed only after the drain: async replies still owed go out through it.
-          const u = await listenUdp(io, b.entry, service);
+          const u = await udp!.listenUdp(io, b.entry, service);
           udpListeners.push(u);
           ports.push(u.port);
           continue;
