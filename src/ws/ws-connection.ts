@@ -12,6 +12,7 @@ import { S_BYTES_IN, S_ERR_BAD_DATA, S_ERR_HANDLER } from "../stats/stat-fields.
 import type { WebSocketHooks } from "../module/types.ts";
 import type { StreamConnection, StreamService } from "../io/stream-connection.ts";
 import { TcpConnection } from "../io/tcp/tcp-connection.ts";
+import { words } from "../io/io-context.ts";
 import { CLOSE_BAD_DATA, CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_NORMAL, CLOSE_POLICY, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, WsFrameReader, type WsSink } from "./ws-frame-reader.ts";
 import { RSV1, closePayload, frame, headerInto, headerLength } from "./ws-frame-writer.ts";
 import { DEFLATE_MIN_BYTES, deflateMessage, type DeflateParams } from "./ws-deflate.ts";
@@ -49,6 +50,9 @@ export class WsConnection extends TcpConnection implements WsSink {
   private lastRead: number;
   private lastPing = 0;
   private wsCloseDone = false;
+  /** A kept input buffer (kept32Of) as 32-bit words, for the reader's word-at-a-time unmasking. */
+  private kept32: Int32Array | null = null;
+  private kept32Of: Uint8Array | null = null;
   /** While a whole message in place is with proc: its offset (an echo of it is framed where it lies), else -1. */
   private echoAt = -1;
 
@@ -100,7 +104,7 @@ export class WsConnection extends TcpConnection implements WsSink {
   private run(buf: Uint8Array, end: number): void {
     const io = this.io;
     this.inEvent = true;
-    const off = this.reader.consume(buf, 0, end, this);
+    const off = this.reader.consume(buf, 0, end, this, buf === io.inBuf ? io.inBuf32 : this.wordsOf(buf));
     this.inEvent = false;
     this.endEvent();
     if (this.closed || this.stopReading || off < 0 || this.reader.done) {
@@ -130,6 +134,14 @@ export class WsConnection extends TcpConnection implements WsSink {
       io.loaned = false;
     }
     if (this.backlogged) this.continueBacklog();
+  }
+
+  /** The word view of a kept input buffer, made once per buffer (null for one not word-aligned). */
+  private wordsOf(buf: Uint8Array): Int32Array | null {
+    if (buf === this.kept32Of) return this.kept32;
+    if ((buf.byteOffset & 3) !== 0) return null;
+    this.kept32Of = buf;
+    return (this.kept32 = words(buf));
   }
 
   /** Messages held back by a backlog are answered once the output has drained. */

@@ -7,6 +7,8 @@ export interface FrameOpts {
   mask?: boolean;
   /** Force the 16- or 64-bit length form. */
   lenForm?: 7 | 16 | 64;
+  /** The masking key (4 bytes); a fixed one when not given. */
+  key?: readonly number[];
 }
 
 const enc = new TextEncoder();
@@ -25,7 +27,7 @@ export function clientFrame(opcode: number, payload: Uint8Array | string = new U
   } else if (form === 64) {
     new DataView(out.buffer).setBigUint64(2, BigInt(p.length));
   }
-  const key = [0x37, 0xfa, 0x21, 0x3d];
+  const key = o.key ?? [0x37, 0xfa, 0x21, 0x3d];
   let at = head;
   if (mask) {
     out.set(key, at);

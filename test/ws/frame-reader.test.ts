@@ -18,8 +18,19 @@ function sink(events: Ev[]): WsSink {
   };
 }
 
-/** Feeds the bytes in pieces as a connection would: what consume leaves is kept and prefixed to the next piece. */
+/**
+ * Feeds the bytes in pieces as a connection would: what consume leaves is kept and prefixed to the next piece. Done
+ * twice, unmasking a byte at a time and a word at a time (with a word view of each buffer, as ws-connection.ts
+ * gives the reader): both must report the same.
+ */
 function feed(bytes: Uint8Array, cuts: number[] = [], max = 1 << 20): Ev[] {
+  const byBytes = feedWith(bytes, cuts, max, false);
+  const byWords = feedWith(bytes, cuts, max, true);
+  expect(byWords).toEqual(byBytes);
+  return byWords;
+}
+
+function feedWith(bytes: Uint8Array, cuts: number[], max: number, words: boolean): Ev[] {
   const events: Ev[] = [];
   const r = new WsFrameReader(max);
   const s = sink(events);
@@ -30,7 +41,7 @@ function feed(bytes: Uint8Array, cuts: number[] = [], max = 1 << 20): Ev[] {
     buf.set(pend, 0);
     buf.set(bytes.subarray(prev, cut), pend.length);
     prev = cut;
-    const at = r.consume(buf, 0, buf.length, s);
+    const at = r.consume(buf, 0, buf.length, s, words ? new Int32Array(buf.buffer, 0, buf.length >>> 2) : null);
     if (at < 0) break;
     pend = buf.slice(at);
   }
@@ -119,6 +130,102 @@ describe("framing (Autobahn 1.x)", () => {
     const f = clientFrame(2, "", { lenForm: 64 });
     f[2] = 0x80;
     expect(feed(f)[0]!.slice(0, 2)).toEqual(["error", 1002]);
+  });
+});
+
+describe("unmasking in place (§5.3), a byte and a word at a time", () => {
+  /** Deterministic bytes (xorshift), so a failure names its case. */
+  function noise(n: number, seed: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let x = seed | 1;
+    for (let i = 0; i < n; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      out[i] = x & 0xff;
+    }
+    return out;
+  }
+  const keys = [[0x37, 0xfa, 0x21, 0x3d], [0, 0, 0, 0], [0xff, 0x01, 0x80, 0x7f]];
+
+  /** The messages consume reports for `frames` placed at buf[start..), word view or not. */
+  function messages(frames: Uint8Array, start: number, words: boolean): number[][] {
+    const buf = new Uint8Array(start + frames.length).fill(0xaa);
+    buf.set(frames, start);
+    const got: number[][] = [];
+    const r = new WsFrameReader(1 << 20);
+    const end = r.consume(buf, start, buf.length, {
+      message: (b, o, n) => void got.push([...b.subarray(o, o + n)]),
+      control: () => {},
+      peerClose: () => {},
+      error: (code, why) => void got.push([code, ...new TextEncoder().encode(why)]),
+    }, words ? new Int32Array(buf.buffer, 0, buf.length >>> 2) : null);
+    // All consumed, or -1 right after the error reported last.
+    expect(end === buf.length || (end === -1 && got.length > 0 && got.at(-1)![0] === 1007)).toBe(true);
+    return got;
+  }
+
+  test("every start offset 0..7 and payload length 0..130, three keys, one and two frames per read: the payload as sent", () => {
+    for (let start = 0; start < 8; start++) {
+      for (let n = 0; n <= 130; n++) {
+        for (const key of keys) {
+          const a = noise(n, n * 31 + start + 1);
+          const b = noise(n + 3, n * 17 + start + 2);
+          const one = clientFrame(2, a, { key });
+          const two = cat(one, clientFrame(2, b, { key: key.toReversed() }));
+          for (const words of [false, true]) {
+            expect(messages(one, start, words)).toEqual([[...a]]);
+            expect(messages(two, start, words)).toEqual([[...a], [...b]]);
+          }
+        }
+      }
+    }
+  });
+
+  test("payloads of 65535..65539 and 70001 bytes (16- and 64-bit lengths) at every start offset 0..7", () => {
+    for (let start = 0; start < 8; start++) {
+      for (const n of [65535, 65536, 65537, 65538, 65539, 70001]) {
+        const a = noise(n, n + start);
+        const f = clientFrame(2, a, { key: keys[2] });
+        for (const words of [false, true]) {
+          const got = messages(f, start, words);
+          expect(got.length).toBe(1);
+          expect(Buffer.from(got[0]!).equals(Buffer.from(a))).toBe(true);
+        }
+      }
+    }
+  });
+
+  test("a longer length form than needed (the payload is then not a word multiple from its source) still unmasks right", () => {
+    for (let start = 0; start < 8; start++) {
+      for (const n of [0, 1, 5, 16, 17, 64, 125]) {
+        const a = noise(n, n + 7);
+        const f = cat(clientFrame(2, a, { lenForm: 16 }), clientFrame(2, a, { lenForm: 64 }), clientFrame(2, a));
+        for (const words of [false, true]) expect(messages(f, start, words)).toEqual([[...a], [...a], [...a]]);
+      }
+    }
+  });
+
+  test("ASCII fast path: a text message with one non-ASCII byte at any position is still checked (1007 when invalid)", () => {
+    for (let start = 0; start < 4; start++) {
+      for (let n = 1; n <= 130; n++) {
+        for (let p = 0; p < n; p++) {
+          const bad = new Uint8Array(n).fill(0x61);
+          bad[p] = 0x80; // a lone continuation byte
+          for (const words of [false, true]) {
+            const got = messages(clientFrame(1, bad), start, words);
+            expect(got.length).toBe(1);
+            expect(got[0]![0]).toBe(1007);
+          }
+          if (p + 1 < n) {
+            const good = new Uint8Array(n).fill(0x61);
+            good[p] = 0xc3; // "é": a valid two-byte sequence
+            good[p + 1] = 0xa9;
+            for (const words of [false, true]) expect(messages(clientFrame(1, good), start, words)).toEqual([[...good]]);
+          }
+        }
+      }
+    }
   });
 });
 

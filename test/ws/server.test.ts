@@ -154,6 +154,25 @@ describe("protocol rules on the wire (§5–§7)", () => {
     w.c.end();
   });
 
+  test("frames split at every offset of the first's header, key and payload start come back byte for byte (the kept input is unmasked a word at a time too)", async () => {
+    const s = start();
+    const w = await openRaw(s.port);
+    const a = new Uint8Array(300).map((_, i) => (i * 7 + 3) & 0xff);
+    const b = new Uint8Array(17).map((_, i) => (i * 13 + 1) & 0xff);
+    const f = Buffer.concat([clientFrame(2, a, { key: [1, 0x80, 0xfe, 0x33] }), clientFrame(2, b)]);
+    let seen = 0;
+    for (let cut = 1; cut <= 24; cut++) {
+      w.c.write(f.subarray(0, cut));
+      await Bun.sleep(2);
+      w.c.write(f.subarray(cut));
+      const got = await w.frames(seen + 2);
+      expect([...got[seen]!.payload]).toEqual([...a]);
+      expect([...got[seen + 1]!.payload]).toEqual([...b]);
+      seen += 2;
+    }
+    w.c.end();
+  });
+
   test("the replies of one read leave in one write; echoes are framed in the input buffer (no copy), other replies too", async () => {
     const s = start({ ...echo, proc: (p) => (dec.decode(p) === "other" ? "OTHER!" : p) });
     const w = await openRaw(s.port);
