@@ -134,6 +134,16 @@ export class PushBatch {
     return true;
   }
 
+  /**
+   * Message `r` of opcode `op` for `s` when it is the frame this delivery loop copied last (the second and later
+   * WebSocket subscribers of one publish): no header is made for it. False: not that one (the caller frames it).
+   */
+  addSameFramed(s: Batched, r: Uint8Array | string, op: number, limit: number): boolean {
+    if (r !== this.framedKey || op !== this.framedOp || this.nRanges >= MAX_RANGES) return false;
+    this.append(s, this.framedStart, this.framedEnd, limit);
+    return true;
+  }
+
   /** Message `r` of opcode `op` behind the header h[0..hn) made for it (a WebSocket frame); as `add`. */
   addFramed(s: Batched, r: Uint8Array | string, op: number, h: Uint8Array, hn: number, limit: number): boolean {
     if (this.nRanges >= MAX_RANGES && !this.writeOut()) return false;

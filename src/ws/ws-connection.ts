@@ -264,12 +264,15 @@ export class WsConnection extends TcpConnection implements WsSink {
     if (typeof r === "string") op = OP_TEXT;
     // permessage-deflate: a message of DEFLATE_MIN_BYTES or more goes compressed (RSV1), a shorter one as it is.
     if (this.deflate !== null && r.length >= DEFLATE_MIN_BYTES) return this.emitDeflated(r, op, this.deflate);
+    const batch = this.io.batch;
+    // The second and later subscribers of one publish: the frame is in the batch already, nothing to make.
+    if (!this.inEvent && batch.addSameFramed(this, r, op, this.service.highWater)) return;
     const n = headerInto(H, 0, op, typeof r === "string" ? Buffer.byteLength(r, "utf8") : r.length);
     if (this.inEvent) {
       this.io.cork.addWithHeader(H, n, r);
       return;
     }
-    if (this.io.batch.addFramed(this, r, op, H, n, this.service.highWater)) return;
+    if (batch.addFramed(this, r, op, H, n, this.service.highWater)) return;
     if (typeof r === "string") return this.writeBytesAll(frame(op, r));
     this.writeBytesAll(sharedFrame(op, r, this.io.batch.loop));
   }

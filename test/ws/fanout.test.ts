@@ -162,7 +162,7 @@ describe("a frame is never reused for another message", () => {
 });
 
 describe("fan-out to subscribers in different states", () => {
-  test("plain, deflate on, with a reply owed, and closing: the same messages, byte for byte, in order", async () => {
+  test("plain, deflate on, binary, with a reply owed, and closing: the same messages, byte for byte, in order", async () => {
     let release: (() => void) | null = null;
     const subs: Conn[] = [];
     server = startInProcess(
@@ -182,7 +182,13 @@ describe("fan-out to subscribers in different states", () => {
     const zipped = await open(server.port, true);
     const owed = await open(server.port);
     const closing = await open(server.port);
+    const binary = await open(server.port);
+    const plain2 = await open(server.port);
     for (const w of [plain, zipped, owed, closing]) await command(w, "SUB", 1);
+    // Its last message was binary: pushes to it go as binary frames (between two text subscribers of the loop).
+    binary.c.write(clientFrame(2, "SUB"));
+    await binary.frames(1);
+    await command(plain2, "SUB", 1);
     owed.c.write(clientFrame(1, "WAIT"));
     await until(() => release !== null, "the pending proc");
     // The closing subscriber sends its close frame: it gets the echo of it and no message after it (§5.5.1).
@@ -192,7 +198,12 @@ describe("fan-out to subscribers in different states", () => {
     const pub = await open(server.port);
     pub.c.write(clientFrame(1, "PUB one"));
     const want = [0, 1, 2].map((i) => `one-${i}-${"z".repeat(200)}`);
-    expect((await payloads(plain, 3, 1)).map((b) => dec.decode(b))).toEqual(want);
+    for (const w of [plain, plain2]) {
+      expect((await w.frames(4)).slice(1).map((f) => f.opcode)).toEqual([1, 1, 1]);
+      expect((await payloads(w, 3, 1)).map((b) => dec.decode(b))).toEqual(want);
+    }
+    expect((await binary.frames(4)).slice(1).map((f) => f.opcode)).toEqual([2, 2, 2]);
+    expect((await payloads(binary, 3, 1)).map((b) => dec.decode(b))).toEqual(want);
     const zf = await zipped.frames(4);
     expect(zf.slice(1).map((f) => f.rsv & 4)).toEqual([4, 4, 4]); // compressed: 200 bytes and more
     expect((await payloads(zipped, 3, 1)).map((b) => dec.decode(b))).toEqual(want);
