@@ -1,5 +1,6 @@
 // `bun run bench:http`: wrk against grocketd (hello module, 1 I/O thread), grocketd's fetch hook (the same body from
-// bench/modules/fetch-hello.ts), Bun.serve, nginx (1 worker) and the uWebSockets anchor (when present) in the same run, plain and pipelined ×16. Every round starts each server fresh (alternating the order), checks its answer with a
+// bench/modules/fetch-hello.ts), Bun.serve, a bare Bun.listen responder (bare-bun: no parsing, the floor of any Bun.listen
+// server), nginx (1 worker) and the uWebSockets anchor (when present) in the same run, plain and pipelined ×16. Every round starts each server fresh (alternating the order), checks its answer with a
 // raw request, idles 1 s, and reads its CPU time around one wrk run. Reported: median (min–max) req/s and requests per
 // server-CPU-second, per-round ratios (the fetch hook against the http hook and Bun.serve too), and the targets grocketd/nginx ≥ 1.0 plain and ≥ 8 pipelined per server-CPU-s.
 // --tls: the same over HTTPS with one throw-away certificate and one suite pinned by the client (bench/lib/http-tls.ts),
@@ -20,13 +21,14 @@ import { AB_USAGE, checkoutDir } from "./lib/grocketd-dir.ts";
 import { type TlsSetup, type TlsVersion, makeTls } from "./lib/http-tls.ts";
 
 const USAGE = `usage: bun bench/http-compare.ts [--rounds 5] [--duration 4] [--server-warmup 2] [--idle 1] [--connections 64] [--depth 16]
-       [--only grocketd,grocketd-fetch,bun,nginx,uws] [--grocketd-cmd CMD] [--grocketd-dir DIR] [--baseline DIR]
+       [--only grocketd,grocketd-fetch,bun,bare-bun,nginx,uws] [--grocketd-cmd CMD] [--grocketd-dir DIR] [--baseline DIR]
        [--nginx PATH] [--uws PATH] [--timeout 2] [--tls] [--tls-version 1.3] [--pin] [--json] [--svg FILE]
   --rounds N        measured rounds (each starts every server fresh, order alternating); 5 or more for a verdict
   --duration S      seconds of wrk per server, mode and round
   --server-warmup S seconds of uncounted wrk load on each fresh server first (JIT warm-up: steady state, not start-up; 0 = cold)
   --depth N         pipelining depth of the pipelined mode (bench/wrk/pipeline.lua)
-  --only LIST       servers to run, comma-separated (default all five; nginx and uws are skipped, with a note, when absent)
+  --only LIST       servers to run, comma-separated (default all six; nginx and uws are skipped, with a note, when absent);
+                    bare-bun is bench/servers/bare-http-responder.ts: no parsing, the floor any Bun.listen server reaches
   --grocketd-cmd    split on spaces; {bun} and {port} (→ 0) are replaced. Default:
                     ${DEFAULT_GROCKETD_CMD}
                     (run in grocketd's checkout: modules/hello.ts is that checkout's)

@@ -52,6 +52,8 @@ export const RATIO_PAIRS: ReadonlyArray<readonly [string, string]> = [
   [SUBJECT, "nginx"],
   [SUBJECT, "bun"],
   [SUBJECT, "uws"],
+  [SUBJECT, "bare-bun"],
+  ["bare-bun", "uws"],
   ["grocketd-fetch", SUBJECT],
   ["grocketd-fetch", "bun"],
   [SUBJECT, "grocketd-base"],

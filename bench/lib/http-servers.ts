@@ -1,5 +1,6 @@
 // The servers of `bun run bench:http` — grocketd with the http hook (hello module, 1 I/O thread), grocketd with the
-// fetch hook (bench/modules/fetch-hello.ts, same body), Bun.serve, nginx and the uWebSockets anchor (`uws-hello PORT`,
+// fetch hook (bench/modules/fetch-hello.ts, same body), Bun.serve, a bare Bun.listen responder (the floor of any
+// Bun.listen server: bench/servers/bare-http-responder.ts), nginx and the uWebSockets anchor (`uws-hello PORT`,
 // when its binary is present) — as specs that start one fresh instance and stop it again by PID.
 
 import { existsSync, statSync } from "node:fs";
@@ -9,7 +10,7 @@ import type { TlsSetup } from "./http-tls.ts";
 import { BUN_SERVE_VARIANT } from "../servers/bun-serve-hello.ts";
 import { NGINX_MISSING, findNginx, freePort, nginxVersion, startNginx } from "../servers/nginx-hello.ts";
 
-export const SERVER_NAMES = ["grocketd", "grocketd-fetch", "bun", "nginx", "uws"] as const;
+export const SERVER_NAMES = ["grocketd", "grocketd-fetch", "bun", "bare-bun", "nginx", "uws"] as const;
 /** The names --only takes; "grocketd-base" is added by --baseline DIR (bench/lib/grocketd-dir.ts). */
 export type ServerName = (typeof SERVER_NAMES)[number] | "grocketd-base";
 
@@ -17,6 +18,8 @@ export const DEFAULT_GROCKETD_CMD = "{bun} src/grocketd.ts --module modules/hell
 /** The fetch-hook column: the same command with the fetch-hook module (not changed by --grocketd-cmd). */
 export const GROCKETD_FETCH_CMD = "{bun} src/grocketd.ts --module bench/modules/fetch-hello.ts --listen http://127.0.0.1:{port} --threads 1";
 const BUN_SERVE_SCRIPT = resolve(import.meta.dir, "../servers/bun-serve-hello.ts");
+/** The floor of a Bun.listen HTTP server: no parsing, a canned answer per "\r\n\r\n" (bench/servers/bare-http-responder.ts). */
+const BARE_BUN_SCRIPT = resolve(import.meta.dir, "../servers/bare-http-responder.ts");
 
 export interface Running {
   server: ChildServer;
@@ -132,6 +135,9 @@ export function setupServers(o: SetupOptions): ServerSetup {
     } else if (name === "bun") {
       const cmd = [...prefix, process.execPath, BUN_SERVE_SCRIPT, "--port", "0", ...(tls ? ["--tls-cert", tls.cert, "--tls-key", tls.key] : [])];
       specs.push(childSpec("bun", `${BUN_SERVE_VARIANT}${tls ? ", tls: { cert, key }" : ""} (Bun ${Bun.version})`, cmd, o.repo));
+    } else if (name === "bare-bun") {
+      const cmd = [...prefix, process.execPath, BARE_BUN_SCRIPT, "--port", "0", ...(tls ? ["--tls-cert", tls.cert, "--tls-key", tls.key] : [])];
+      specs.push(childSpec("bare-bun", `bare Bun.listen responder, no parsing: a canned answer per blank line (Bun ${Bun.version})`, cmd, o.repo));
     } else if (name === "uws") {
       if (tls) {
         notes.push("skipped uws: the uWebSockets anchor (uws-hello) is built without TLS, so it has no --tls column");

@@ -5,7 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { helloProblem, parseResponses } from "../../bench/lib/http-check.ts";
+import { checkHello, helloProblem, parseResponses } from "../../bench/lib/http-check.ts";
 import { aggregateHttp, roundRatios, targetFor } from "../../bench/lib/http-report.ts";
 import { type HttpRunRecord, MODES, perCpuSecond } from "../../bench/lib/http-runs.ts";
 import { defaultUwsPath, expandCommand, findUws, parseOnly, setupServers } from "../../bench/lib/http-servers.ts";
@@ -260,7 +260,7 @@ describe("fetch hook column", () => {
 
 describe("servers", () => {
   test("--only and command templates", () => {
-    expect(parseOnly(undefined)).toEqual(["grocketd", "grocketd-fetch", "bun", "nginx", "uws"]);
+    expect(parseOnly(undefined)).toEqual(["grocketd", "grocketd-fetch", "bun", "bare-bun", "nginx", "uws"]);
     expect(parseOnly("grocketd-fetch,bun")).toEqual(["grocketd-fetch", "bun"]);
     expect(parseOnly("bun,grocketd,bun")).toEqual(["bun", "grocketd"]);
     expect(() => parseOnly("apache")).toThrow(/unknown server apache/);
@@ -299,6 +299,53 @@ describe("uWebSockets anchor column", () => {
     expect(vsUws.perCpu!.min).toBeCloseTo(0.95);
     expect(vsUws.perCpu!.max).toBeCloseTo(1.05);
   });
+});
+
+test("ratios grocketd/bare Bun.listen and bare Bun.listen/uWebSockets per round: the floor of a Bun.listen server", () => {
+  const records = [1, 2, 3].flatMap((round) => [
+    rec("grocketd", 1, round, 100, 800),
+    rec("bare-bun", 1, round, 100, 1000),
+    rec("uws", 1, round, 100, 1000 + round * 50),
+  ]);
+  const [plain] = aggregateHttp(records, MODES);
+  const find = (s: string, a: string) => plain!.ratios.find((r) => r.subject === s && r.anchor === a)!;
+  expect(find("grocketd", "bare-bun").perCpu!.median).toBeCloseTo(0.8);
+  expect(find("bare-bun", "uws").perCpu!.max).toBeCloseTo(1000 / 1050);
+  expect(find("bare-bun", "uws").perCpu!.min).toBeCloseTo(1000 / 1150);
+});
+
+test("the bare-bun responder answers each request, pipelined and split across reads, with a hello and a Content-Type", async () => {
+  const proc = Bun.spawn([process.execPath, "bench/servers/bare-http-responder.ts", "--port", "0"], { cwd: repo, stdout: "pipe", stderr: "pipe" });
+  try {
+    const reader = proc.stdout.getReader();
+    let line = "";
+    while (!/listening on http:\/\/127\.0\.0\.1:\d+/.test(line)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`bare responder exited: ${line}`);
+      line += new TextDecoder().decode(value);
+    }
+    const port = Number(/:(\d+)\s*$/.exec(line.trim())![1]);
+    const got = await checkHello(port, 16, 3000, true, false);
+    expect(got.length).toBe(16);
+    // Three requests (27 bytes each) in pieces, two of them cutting a blank line: three answers, no more.
+    let text = "";
+    const sock = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data(_s, d) { text += d.toString("latin1"); } } });
+    const req = "GET / HTTP/1.1\r\nHost: a\r\n\r\n".repeat(3);
+    let prev = 0;
+    for (const cut of [10, 25, 26, 52, 53, req.length]) {
+      sock.write(req.slice(prev, cut));
+      prev = cut;
+      await Bun.sleep(20);
+    }
+    for (let i = 0; i < 100 && (text.match(/Hello, World!/g) ?? []).length < 3; i++) await Bun.sleep(10);
+    await Bun.sleep(50);
+    expect((text.match(/HTTP\/1\.1 200 OK\r\n/g) ?? []).length).toBe(3);
+    expect(parseResponses(Buffer.from(text, "latin1")).responses.map((r) => r.body)).toEqual(["Hello, World!", "Hello, World!", "Hello, World!"]);
+    sock.end();
+  } finally {
+    proc.kill("SIGTERM");
+    await proc.exited;
+  }
 });
 
 test.skipIf(!Bun.which("wrk"))(
