@@ -215,6 +215,40 @@ if (!failed) {
         `${mixed.includes("-2p") ? " (master relay over IPC)" : " (goal ≤ 1.5×)"}; from ${one} and ${mixed}, ${(spread(shares).median * 100).toFixed(0)}% of ${mixed}'s subscribers away from the publisher`,
     );
   };
+  // The same comparison within one multi-thread run, from each I/O thread's own CPU time (/proc/TID/stat): the
+  // publisher's thread per local delivery (its reading of the publishes and its ring records included) against the
+  // other thread per delivery. Both threads see the same pacing, so this is not skewed by the 1t run's turns carrying
+  // more messages per write than the 2t run's (a closed-loop client paces a faster server into smaller batches).
+  const threadCost = (mixed: string, what: string) => {
+    const local: number[] = [];
+    const remote: number[] = [];
+    const times: number[] = [];
+    for (const r of runs.get(mixed) ?? []) {
+      const cpu = r.threadCpuSeconds;
+      if (!cpu || !r.perThread || r.publisher === undefined || !enough(r)) continue;
+      const perSub = r.deliveries / [...r.perThread.values()].reduce((x, y) => x + y, 0);
+      let lc = 0, ld = 0, rc = 0, rd = 0;
+      for (const [t, n] of r.perThread) {
+        const c = cpu.get(t);
+        if (c === undefined) continue;
+        if (t === r.publisher) (lc += c), (ld += n * perSub);
+        else (rc += c), (rd += n * perSub);
+      }
+      if (ld === 0 || rd === 0 || lc === 0) continue;
+      local.push((lc / ld) * 1e6);
+      remote.push((rc / rd) * 1e6);
+      times.push(rc / rd / (lc / ld));
+    }
+    if (times.length === 0) return;
+    console.log(
+      `CPU per delivery, ${what}, per I/O thread within ${mixed}: publisher's thread ${fmt(spread(local), 3)} µs per local delivery, ` +
+        `other thread ${fmt(spread(remote), 3)} µs = ${fmt(spread(times), 2)}× (goal ≤ 1.5×)`,
+    );
+  };
+  for (const suffix of ["", ...(baseDir ? ["-base"] : [])]) {
+    threadCost(`grocketd-ws-2t${suffix}`, `WebSocket${suffix ? " (baseline)" : ""}`);
+    threadCost(`grocketd-2t${suffix}`, `TCP${suffix ? " (baseline)" : ""}`);
+  }
   for (const suffix of ["", ...(baseDir ? ["-base"] : [])]) {
     cost(`grocketd-ws-1t${suffix}`, `grocketd-ws-2t${suffix}`, `WebSocket${suffix ? " (baseline)" : ""}`);
     cost(`grocketd-1t${suffix}`, `grocketd-2t${suffix}`, `TCP${suffix ? " (baseline)" : ""}`);

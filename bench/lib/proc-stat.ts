@@ -23,9 +23,10 @@ export function clockTicksPerSecond(): number {
   return ticksPerSecond;
 }
 
-/** utime and stime of `pid` in clock ticks. */
-export async function readCpuTicks(pid: number): Promise<CpuTicks> {
-  const stat = await Bun.file(`/proc/${pid}/stat`).text();
+/** utime and stime of `pid` in clock ticks; with `tid`, of that one thread of it only. */
+export async function readCpuTicks(pid: number, tid?: number): Promise<CpuTicks> {
+  // /proc/TID/stat of a thread that is not the leader reports the whole process: the task directory is per thread.
+  const stat = await Bun.file(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`).text();
   // comm (field 2) may hold spaces and parentheses: count fields from the last ')'.
   const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   // rest[0] is field 3 (state); utime and stime are fields 14 and 15.

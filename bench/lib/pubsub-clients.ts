@@ -5,7 +5,7 @@
 // process tree (a server.processes master and its children), read around the publishing only.
 
 import type { ChildServer } from "./child-server.ts";
-import { cpuSecondsBetween, readTreeCpuTicks } from "./proc-stat.ts";
+import { cpuSecondsBetween, readCpuTicks, readTreeCpuTicks, type CpuTicks } from "./proc-stat.ts";
 
 export interface FanoutLoad {
   subscribers: number;
@@ -27,6 +27,18 @@ export interface FanoutRun {
   publisher?: string;
   /** grocketd: the share of subscribers on another thread (or process) than the publisher's. */
   remoteShare?: number;
+  /** grocketd: CPU seconds of each I/O thread (by "thread:pid") during the publishing, from /proc/TID/stat. */
+  threadCpuSeconds?: Map<string, number>;
+}
+
+/** Each I/O thread's OS thread id (by "thread:pid"), from the SUB answers; 0 where the module could not tell. */
+type Tasks = Map<string, number>;
+
+async function readTasks(tasks: Tasks): Promise<Map<string, CpuTicks>> {
+  const out = new Map<string, CpuTicks>();
+  // t is "thread:pid"
+  for (const [t, tid] of tasks) if (tid > 0) out.set(t, await readCpuTicks(Number(t.split(":")[1]), tid));
+  return out;
 }
 
 /** What every subscriber checks: message k carries seq k at `at`, has `size` bytes, and comes once, in order. */
@@ -79,10 +91,11 @@ class Deliveries {
 }
 
 /** Publishes `messages` with at most `window` outstanding per subscriber; returns when every one is delivered. */
-async function drive(load: FanoutLoad, checks: Check[], send: (seq: number) => void, d: Deliveries, server: ChildServer): Promise<FanoutRun> {
+async function drive(load: FanoutLoad, checks: Check[], send: (seq: number) => void, d: Deliveries, server: ChildServer, tasks?: Tasks): Promise<FanoutRun> {
   const total = load.messages * checks.length;
   const finished = Promise.withResolvers<void>();
   let sent = 0;
+  const th0 = tasks ? await readTasks(tasks) : null;
   const t0 = await readTreeCpuTicks(server.pid);
   const start = performance.now();
   d.pump = () => {
@@ -102,9 +115,14 @@ async function drive(load: FanoutLoad, checks: Check[], send: (seq: number) => v
   }
   const seconds = (performance.now() - start) / 1000;
   const cpu = cpuSecondsBetween(t0, await readTreeCpuTicks(server.pid)).total;
+  let threadCpuSeconds: Map<string, number> | undefined;
+  if (tasks && th0) {
+    const th1 = await readTasks(tasks);
+    threadCpuSeconds = new Map([...th0].map(([t, a]) => [t, cpuSecondsBetween(a, th1.get(t)!).total]));
+  }
   const bad = checks.filter((c) => c.problem !== null || c.next !== load.messages);
   if (bad.length > 0) throw new Error(`${server.name}: ${bad.length} subscribers got a wrong stream, e.g. ${bad[0]!.problem ?? `${bad[0]!.next} messages`}`);
-  return { deliveries: total, seconds, cpuSeconds: cpu };
+  return { deliveries: total, seconds, cpuSeconds: cpu, ...(threadCpuSeconds ? { threadCpuSeconds } : {}) };
 }
 
 function withShare(r: FanoutRun, perThread: Map<string, number>, publisher: string, subscribers: number): FanoutRun {
@@ -118,6 +136,7 @@ export async function fanoutGrocketdTcp(server: ChildServer, load: FanoutLoad): 
     const delivered = new Deliveries();
     const checks: Check[] = [];
     const perThread = new Map<string, number>();
+    const tasks: Tasks = new Map();
     await inBatches(load.subscribers, async () => {
       const c = new Check(1, load.size);
       checks.push(c);
@@ -133,8 +152,9 @@ export async function fanoutGrocketdTcp(server: ChildServer, load: FanoutLoad): 
             if (!subscribed) {
               const nl = text.indexOf("\n");
               if (nl < 0) return void (carry = text);
-              const t = text.slice(3, nl);
+              const [t = "?", task = "0"] = text.slice(3, nl).split(" ");
               perThread.set(t, (perThread.get(t) ?? 0) + 1);
+              tasks.set(t, Number(task) || 0);
               subscribed = true;
               ok.resolve();
               text = text.slice(nl + 1);
@@ -157,7 +177,7 @@ export async function fanoutGrocketdTcp(server: ChildServer, load: FanoutLoad): 
     pub.setNoDelay(true);
     pub.write("TID\n");
     const publisher = await within(tid.promise, load.timeoutMs, `${server.name}: TID`);
-    const r = await drive(load, checks, (seq) => void pub.write(fanoutMessage("m", seq, load.size, true)), delivered, server);
+    const r = await drive(load, checks, (seq) => void pub.write(fanoutMessage("m", seq, load.size, true)), delivered, server, tasks);
     return withShare(r, perThread, publisher, load.subscribers);
   } finally {
     for (const s of socks) s.end();
@@ -184,6 +204,7 @@ export async function fanoutGrocketdWs(server: ChildServer, load: FanoutLoad): P
     const delivered = new Deliveries();
     const checks: Check[] = [];
     const perThread = new Map<string, number>();
+    const tasks: Tasks = new Map();
     await inBatches(load.subscribers, async () => {
       const c = new Check(1, load.size);
       checks.push(c);
@@ -195,8 +216,9 @@ export async function fanoutGrocketdWs(server: ChildServer, load: FanoutLoad): P
           delivered.add();
           return;
         }
-        const t = m.startsWith("OK ") ? m.slice(3).trim() : "?";
+        const [t = "?", task = "0"] = m.startsWith("OK ") ? m.slice(3).trim().split(" ") : [];
         perThread.set(t, (perThread.get(t) ?? 0) + 1);
+        tasks.set(t, Number(task) || 0);
         subscribed = true;
         ok.resolve();
       }, sockets, load.timeoutMs, server.name);
@@ -207,7 +229,7 @@ export async function fanoutGrocketdWs(server: ChildServer, load: FanoutLoad): P
     const pub = await openWs(url, (m) => tid.resolve(m.trim()), sockets, load.timeoutMs, server.name);
     pub.send("TID\n");
     const publisher = await within(tid.promise, load.timeoutMs, `${server.name}: TID`);
-    const r = await drive(load, checks, (seq) => pub.send(fanoutMessage("m", seq, load.size, true)), delivered, server);
+    const r = await drive(load, checks, (seq) => pub.send(fanoutMessage("m", seq, load.size, true)), delivered, server, tasks);
     return withShare(r, perThread, publisher, load.subscribers);
   } finally {
     for (const ws of sockets) ws.close();
