@@ -13,10 +13,11 @@ import { createLogger } from "./log/logger.ts";
 import { runMaster } from "./master/master.ts";
 import type { StatusListener } from "./status/status-server.ts";
 import { buildStartPlan, type StartPlan } from "./master/start-plan.ts";
+import type { ToThread } from "./io/messages.ts";
 import { API_VERSION, VERSION } from "./version.ts";
 import { CHILD_PROCESS_ARG } from "./entry-path.ts";
 import { startupMark } from "./log/startup-trace.ts";
-import { prewarmWorkers } from "./master/worker-prewarm.ts";
+import { prewarmWorkers, sendToPrewarmed } from "./master/worker-prewarm.ts";
 import { IO_THREAD_URL } from "./master/thread-supervisor.ts";
 import { availableParallelism } from "node:os";
 
@@ -92,6 +93,8 @@ async function main(): Promise<void> {
     fail(err, "cannot start", cli.check ? "text" : startupLogFormat(cli.config, process.env, process.cwd()));
   }
   startupMark("master", "plan-validated"); // config, modules imported and checked, llhttp verified
+  // The prewarmed I/O threads import the (now validated) modules while the master runs its init hooks.
+  if (!cli.check && plan.config.server.processes === 1) sendToPrewarmed(IO_THREAD_URL, { t: "preload", modules: plan.modules.map((m) => ({ file: m.file, name: m.def.name })) } satisfies ToThread, plan.threads);
   if (cli.check) {
     process.stdout.write(
       `grocketd: configuration OK${plan.configFile ? ` (${plan.configFile})` : ""}\n` +

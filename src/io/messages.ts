@@ -33,6 +33,9 @@ export type ToThread =
       llhttp?: WebAssembly.Module;
     }
   | { t: "stop"; drainMs: number; mode: StopMode }
+  /** To a prewarmed thread once the master's plan is valid: import these modules now (the start message names the
+   * same ones, and the thread takes the imports it already made instead of waiting for them after it). */
+  | { t: "preload"; modules: ModuleRef[] }
   /** I/O thread `peer` was replaced: its fresh rings (to it, from it). */
   | { t: "mesh-peer"; peer: number; out: SharedArrayBuffer; in: SharedArrayBuffer }
   /** Handler thread `handler` was replaced: its connections are lost; use these rings from now on. */

@@ -6,6 +6,8 @@
  * generation's WorkerGroup takes them instead of starting new ones (bench/startup.ts: the two overlap). A Worker
  * that ended or failed before it was taken is never handed out: a fresh one is, whose failure the group then sees
  * and reports as usual. Whatever is not taken is terminated once the first generation has started.
+ * Once the plan is valid, `sendToPrewarmed` tells them which modules to import (io/messages.ts "preload"), so they
+ * do that while the master runs its init hooks and builds the first generation.
  */
 
 interface Warm {
@@ -29,6 +31,17 @@ export function prewarmWorkers(url: string, count: number): readonly Worker[] {
   }
   pool.set(url, list);
   return started;
+}
+
+/** Posts `msg` to the first `count` prewarmed Workers of `url` still alive: the ones takeWorker hands out next. */
+export function sendToPrewarmed(url: string, msg: unknown, count: number): void {
+  let left = count;
+  for (const w of pool.get(url) ?? []) {
+    if (left <= 0) break;
+    if (w.ended) continue;
+    w.worker.postMessage(msg);
+    left--;
+  }
 }
 
 /** A prewarmed Worker of `url` that is still alive, or a new one. */

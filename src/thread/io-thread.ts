@@ -16,6 +16,7 @@ import { withPort } from "../config/listen-url.ts";
 import { startHousekeeping } from "../io/housekeeping.ts";
 import { IoContext } from "../io/io-context.ts";
 import type { FromThread, StopMode, ToThread } from "../io/messages.ts";
+import type { ModuleRef } from "../module/binding.ts";
 import { adoptLlhttpModule, listenHttp } from "../http/http-listener.ts";
 import type { PoolBackend } from "../pool/pool-backend.ts";
 import { InlineBackend } from "../inline/inline-backend.ts";
@@ -48,6 +49,26 @@ let stopping = false;
 /** The handler pool's side of this thread, in pool mode (the master's pool-handler-* messages go to its lanes). */
 let pool: PoolBackend | null = null;
 
+/**
+ * Imports begun on a "preload" message (a prewarmed thread, before its start message), by file and name, in
+ * configuration order; start() takes them instead of importing again. Bounded by the plan's module list.
+ */
+let preloaded: Map<string, Promise<LoadedModule>> | undefined;
+const refKey = (ref: ModuleRef): string => `${ref.name}\0${ref.file}`;
+
+function preload(refs: readonly ModuleRef[]): void {
+  if (preloaded !== undefined || io !== undefined) return; // once, and only before the start message
+  preloaded = new Map();
+  let prev: Promise<unknown> = Promise.resolve();
+  for (const ref of refs) {
+    // One after the other, as start() imports them; a failure is reported by start(), which awaits the same promise.
+    const p = prev.then(() => loadValidatedModule(ref));
+    p.catch(() => {});
+    preloaded.set(refKey(ref), p);
+    prev = p.catch(() => {});
+  }
+}
+
 /** This thread's modules as hooks see them: init order, contexts with the runtime library, objects, counters. */
 let runtime: ModuleRuntime | undefined;
 
@@ -70,7 +91,7 @@ async function start(msg: Extract<ToThread, { t: "start" }>): Promise<void> {
   catchUncaught(log, () => modules, () => void io!.stats[S_ERR_UNCAUGHT]++, (message) => post({ t: "faulted", message }));
   try {
     if (msg.llhttp !== undefined) adoptLlhttpModule(msg.llhttp); // compiled and verified once, by the master
-    for (const ref of msg.modules) modules.push(await loadValidatedModule(ref)); // validated by the master
+    for (const ref of msg.modules) modules.push(await (preloaded?.get(refKey(ref)) ?? loadValidatedModule(ref))); // validated by the master
     startupMark(where, "modules-imported");
     // `modules` stays in configuration order (listeners find theirs by name or index); init follows `requires`.
     const thread = io;
@@ -174,6 +195,7 @@ self.onmessage = (ev: MessageEvent<ToThread>) => {
   const msg = ev.data;
   if (msg.t === "start") void start(msg);
   else if (msg.t === "stop") void stop(msg.drainMs, msg.mode);
+  else if (msg.t === "preload") preload(msg.modules);
   else if (msg.t === "pool-handler") pool?.client.replace(msg.handler, msg.rings);
   else if (msg.t === "pool-handler-lost") pool?.client.lost(msg.handler);
   else if (msg.t === "pool-handler-recycle") pool?.client.recycle(msg.handler, msg.rings);
