@@ -88,7 +88,8 @@ export function runBinaryOverHttp(def: ModuleDefinition<unknown>, conn: BinaryCo
       if (!isLength(n)) return { kind: "bad", why: badLengthMessage(n) };
       if (n === 0 || n > avail) return { kind: "bad", why: `the body ends inside a packet (${avail} bytes left over)` };
       if (!(n > 0)) return { kind: "bad", why: `check reported bad data (${n})` };
-      callProc(collected, proc, conn, body.subarray(off, off + n), body, off, n);
+      const packet = body.subarray(off, off + n);
+      if (callProc(collected, proc, conn, packet)) collected.echo(conn, packet);
       if (conn.dropping) return { kind: "dropped" };
       packets++;
       off += n;

@@ -8,7 +8,8 @@
  * throws, returns a wrong type or calls drop() is treated alike on TCP, TLS, WebSocket, UDP, binary over HTTP and
  * the pool, and the failure reads the same in every log line.
  *
- * Hot path: `callProc` is one call of the hook in a try, a typeof test and one call into the target; it allocates
+ * Hot path: `callProc` is one call of the hook in a try, a typeof test and one call into the target (or, for an echo,
+ * none: the caller's); it allocates
  * nothing (a target is one object per module, listener or link, made before the first packet).
  */
 import type { RateLimitedLog } from "../log/logger.ts";
@@ -49,18 +50,25 @@ export interface ReplyTarget<C> {
 export type ProcHook = (packet: Uint8Array, conn: never) => unknown;
 export type DrainingHook = (conn: never) => unknown;
 
-/** Calls `proc(packet, c)` and hands its answer to `out`; `packet` is buf[off..off+n) (or buf itself). */
-export function callProc<C extends DropState>(out: ReplyTarget<C>, proc: ProcHook, c: C, packet: Uint8Array, buf: Uint8Array, off: number, n: number): void {
+/**
+ * Calls `proc(packet, c)` and hands its answer to `out`, except when proc answered with its packet: then it returns
+ * true and the caller hands it to `out.echo` (with where the packet lies). Every caller does it as
+ * `if (callProc(out, proc, c, packet)) out.echo(c, packet, buf, off, n)`: the echo, the common reply of a TCP proxy or
+ * echo, is then one call less deep, and the JIT inlines only a few calls deep (frame, backend, here, the echo, the
+ * connection's reply: the cork was a call of its own per packet).
+ */
+export function callProc<C extends DropState>(out: ReplyTarget<C>, proc: ProcHook, c: C, packet: Uint8Array): boolean {
   let r: unknown;
   try {
     r = proc(packet, c as never);
   } catch (err) {
     out.failed(c, "proc", HOOK_THREW, err);
-    return;
+    return false;
   }
   if (c.dropping) out.none(c);
-  else if (r === packet) out.echo(c, packet, buf, off, n);
+  else if (r === packet) return true;
   else route(out, c, "proc", r);
+  return false;
 }
 
 /** Calls `draining(c)` (the drain began) and hands its answer to `out`, as a packet's. */

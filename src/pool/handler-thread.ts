@@ -68,7 +68,7 @@ function onPacket(replies: HandlerReplies, c: PooledConn, seq: number, packet: U
   c.procSeq = seq;
   replies.seq = seq;
   try {
-    callProc(replies, def.proc as ProcHook, c, packet, packet, 0, packet.length);
+    if (callProc(replies, def.proc as ProcHook, c, packet)) replies.echo(c, packet);
   } finally {
     c.procSeq = 0;
   }

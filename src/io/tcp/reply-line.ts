@@ -48,10 +48,11 @@ export class ReplyLine {
   /** Bytes of replies ready but waiting behind a pending one. */
   heldBytes = 0;
 
-  /** Places in line: replies owed, pending or waiting behind a pending one. */
-  get owed(): number {
-    return this.slots.length - this.head;
-  }
+  /**
+   * Places in line: replies owed, pending or waiting behind a pending one (slots.length - head, kept as a field: every
+   * synchronous reply reads it, deep enough in the call chain that a getter would be a call of its own).
+   */
+  owed = 0;
 
   /**
    * A place for a reply that comes later (a Promise, a handler thread's answer); `bytes`: memory it holds meanwhile
@@ -60,6 +61,7 @@ export class ReplyLine {
   reserve(bytes = 0, op = 0): Slot {
     const s: Slot = { state: PENDING, value: undefined, bytes, op };
     this.writable().push(s);
+    this.owed++;
     this.heldBytes += bytes;
     return s;
   }
@@ -83,6 +85,7 @@ export class ReplyLine {
   hold(r: Uint8Array | string, op = 0): void {
     const bytes = r.length;
     this.writable().push({ state: READY, value: typeof r === "string" ? r : new Uint8Array(r), bytes, op }); // (Buffer#slice would be a view)
+    this.owed++;
     this.heldBytes += bytes;
   }
 
@@ -94,6 +97,7 @@ export class ReplyLine {
   holdBefore(index: number, r: Uint8Array, op = 0): boolean {
     if (index <= this.head) return false;
     this.writable().splice(index, 0, { state: READY, value: new Uint8Array(r), bytes: r.length, op });
+    this.owed++;
     this.heldBytes += r.length;
     if (this.cut > index) this.cut++;
     return true;
@@ -152,9 +156,11 @@ export class ReplyLine {
       // Owed after a drop: discarded, failures included (the connection is closing anyway).
       if (this.cut >= 0 && this.head >= this.cut) {
         this.head++;
+        this.owed--;
         continue;
       }
       this.head++;
+      this.owed--;
       if (s.state !== READY) {
         this.clear();
         return s;
@@ -168,6 +174,7 @@ export class ReplyLine {
     if (this.head === slots.length) {
       slots.length = 0;
       this.head = 0;
+      this.owed = 0;
       if (this.cut > 0) this.cut = 0; // whatever comes into line after a drop is past the cut
     }
     return null;
@@ -186,6 +193,7 @@ export class ReplyLine {
   clear(): void {
     this.slots = NO_SLOTS;
     this.head = 0;
+    this.owed = 0;
     this.heldBytes = 0;
   }
 }

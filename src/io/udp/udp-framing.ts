@@ -57,7 +57,7 @@ export function createDatagramHandler(io: IoContext, service: UdpService, stats:
     stats.packets++;
     io.stats[S_PACKETS]++;
     replies.packetOf(packet.length);
-    callProc(replies, proc, c, packet, packet, 0, packet.length);
+    if (callProc(replies, proc, c, packet)) replies.echo(c, packet);
   }
 
   function onDatagram(d: Uint8Array, port: number, address: string): void {
