@@ -8,12 +8,12 @@
 // attached for the measured requests only). A warm-up of the same size runs first, uncounted. Not a benchmark: run it
 // at any size, 20,000 requests is plenty.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { connect as netConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "./lib/cli-args.ts";
 import { runKissClient } from "./lib/kiss-client.ts";
 import { startServer } from "./lib/child-server.ts";
+import { fixedHttpLoad } from "./lib/http-fixed-client.ts";
 
 const USAGE =
   "usage: bun bench/pool-counts.ts [--proto tcp|http] [--requests 20000] [--connections 64] [--io 1] [--handlers 1]\n" +
@@ -73,43 +73,11 @@ function threadCpu(pid: number): Map<string, { name: string; ns: number }> {
   return out;
 }
 
-/** `n` keep-alive GETs spread over `connections` connections, one in flight on each; resolves when all are answered. */
-async function httpLoad(port: number, n: number): Promise<void> {
-  const req = Buffer.from("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
-  let left = n;
-  await Promise.all(
-    Array.from({ length: connections }, () =>
-      new Promise<void>((res, rej) => {
-        const s = netConnect(port, "127.0.0.1");
-        let buf = "";
-        const next = () => {
-          if (left <= 0) {
-            s.end();
-            return res();
-          }
-          left--;
-          s.write(req);
-        };
-        s.on("connect", next);
-        s.on("error", rej);
-        s.on("data", (d: Buffer) => {
-          buf += d.toString("latin1");
-          // hello.ts answers "Hello, World!" (13 bytes) after the head: one response ends with it.
-          while (buf.includes("Hello, World!")) {
-            buf = buf.slice(buf.indexOf("Hello, World!") + 13);
-            next();
-          }
-        });
-      }),
-    ),
-  );
-}
-
 async function load(n: number): Promise<void> {
   if (proto === "tcp") {
     const s = await runKissClient({ port: server.port, connections, pipeline: 1, requests: n, threads: 1, timeoutSec: 10, progress: false });
     if (s.mismatches > 0 || s.requests < n) throw new Error(`kiss client: ${s.requests} requests, ${s.mismatches} mismatches`);
-  } else await httpLoad(server.port, n);
+  } else await fixedHttpLoad(server.port, n, connections);
 }
 
 try {
