@@ -39,6 +39,9 @@ function collect(proc: Subprocess<"ignore", "pipe", "pipe">): { text: () => stri
   return { text: () => text, changed: (cb) => listeners.push(cb) };
 }
 
+/** How long startGrocketd waits for the listening lines. */
+const START_WAIT_MS = 30_000;
+
 export async function startGrocketd(
   args: string[],
   /** `command`: what to run instead of `bun src/grocketd.ts` (e.g. the single binary). */
@@ -84,7 +87,8 @@ export async function startGrocketd(
   };
   const expected = opts.expectListening ?? 1;
   try {
-    await waitFor(new RegExp(`(listening on \\S+[\\s\\S]*){${expected}}`));
+    // Bounded, but not tightly: with other work on the machine a start of several processes has taken over 10 s.
+    await waitFor(new RegExp(`(listening on \\S+[\\s\\S]*){${expected}}`), START_WAIT_MS);
   } catch (err) {
     proc.kill("SIGKILL");
     throw err;

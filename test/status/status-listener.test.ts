@@ -185,11 +185,18 @@ describe("status listener", () => {
     const { r, status, tcp } = await start({ GROCKETD_SERVER_PROCESSES: "2", GROCKETD_IO_THREADS: "1" });
     for (let i = 0; i < 4; i++) await kissRound(tcp, 5);
     // Children push every second.
-    const s = await statusWhen(status, (x) => x.requests.packets === 20 && x.connections.open === 0, 8000);
+    const s = await statusWhen(status, (x) => x.requests.packets === 20 && x.connections.open === 0, 15_000);
     expect(s.processes).toBe(2);
     expect(s.requests.packets).toBe(20);
     expect(s.modules["counted.packets"]).toBe(20);
-    const m = parsePrometheus(await (await fetch(`${status}/metrics`)).text());
+    // A child's process_* samples come with its first push: the child that served none of the packets above may not
+    // have pushed yet on a loaded machine. Wait for both (bounded), then look.
+    const metrics = async () => parsePrometheus(await (await fetch(`${status}/metrics`)).text());
+    let m = await metrics();
+    for (const end = performance.now() + 15_000; (m.get("process_start_time_seconds")?.samples.length ?? 0) < 3 && performance.now() < end; ) {
+      await Bun.sleep(50);
+      m = await metrics();
+    }
     expect(sampleValue(m, "grocketd_server_packets_total")).toBe(20);
     expect(new Set(m.get("grocketd_packets_total")!.samples.map((x) => x.labels.process)).size).toBeGreaterThanOrEqual(1);
     expect(m.get("grocketd_packets_total")!.samples.every((x) => x.labels.process !== undefined && x.labels.thread !== undefined)).toBe(true);
