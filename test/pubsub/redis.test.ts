@@ -55,6 +55,23 @@ async function line(c: TestClient, re: RegExp, ms = 8000): Promise<void> {
   }
 }
 
+/**
+ * Waits until Redis counts `n` subscriptions to the room's channel (src/pubsub/redis-bridge.ts: one per process): a
+ * SUBSCRIBE reaches Redis a little after the JOIN that caused it was answered, and a publish before it is not
+ * delivered to that instance (Redis pub/sub keeps nothing), which on a loaded machine lost the test's messages.
+ */
+async function subscribed(rport: number, room: string, n: number, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  let got = "";
+  for (;;) {
+    const p = Bun.spawn(["redis-cli", "-p", String(rport), "PUBSUB", "NUMSUB", `grocketd:${room}`], { stdout: "pipe", stderr: "ignore" });
+    got = (await new Response(p.stdout).text()).trim();
+    if (Number(got.split("\n")[1]) === n) return;
+    if (Date.now() > end) throw new Error(`Redis counts no ${n} subscriptions to grocketd:${room}: ${JSON.stringify(got)}`);
+    await Bun.sleep(20);
+  }
+}
+
 async function client(port: number, room: string): Promise<TestClient> {
   const c = await connect(port);
   clients.push(c);
@@ -73,7 +90,9 @@ describe.skipIf(REDIS === null)("across instances through Redis", () => {
     await Promise.all(instances.map((r) => r.waitFor(/pubsub: connected to redis/)));
     const [one, two] = instances as [Running, Running];
     const a = await client(one.ports[0]!, "r");
+    await subscribed(rport, "r", 1); // instance one hears the room before b's join is published to it
     const b = await client(two.ports[0]!, "r");
+    await subscribed(rport, "r", 2); // and instance two before a's SAY
     const a2 = await client(one.ports[0]!, "r");
     await line(a, /\* user\d+ joined r\n[^]*\* user\d+ joined r\n/); // b's join crossed Redis, a2's was local
     a.write("SAY one\n");
@@ -89,7 +108,7 @@ describe.skipIf(REDIS === null)("across instances through Redis", () => {
     await line(a2, /r user\d+: two\n/); // local delivery unaffected
     const status = (await one.waitFor(/status listener on (http:\/\/127\.0\.0\.1:\d+)/))[1]!;
     let s: { pubsub: { dropped: { broker_down: number } } } | undefined;
-    for (const until = Date.now() + 3000; Date.now() < until; await Bun.sleep(50)) {
+    for (const until = Date.now() + 10_000; Date.now() < until; await Bun.sleep(50)) {
       s = (await (await fetch(`${status}/status`)).json()) as typeof s;
       if (s!.pubsub.dropped.broker_down >= 1) break;
     }
@@ -97,15 +116,15 @@ describe.skipIf(REDIS === null)("across instances through Redis", () => {
     expect(text(b.received())).not.toContain(": two\n");
 
     redis = await startRedis(rport);
-    const end = Date.now() + 10_000;
-    // Reconnected (back-off at most 5 s) and subscribed again: a new message crosses.
+    const end = Date.now() + 20_000;
+    // Reconnected (back-off at most 5 s, later on a loaded machine) and subscribed again: a new message crosses.
     for (let i = 0; !text(b.received()).includes(": three\n"); i++) {
       if (Date.now() > end) throw new Error(`not reconnected: ${one.output().slice(-2000)}`);
       a.write(`SAY three\n`);
       await Bun.sleep(200);
     }
     expect(one.output()).toMatch(/pubsub: connected to redis[^]*pubsub: connected to redis/);
-  }, 40_000);
+  }, 60_000);
 
   test("a publish Redis refuses once it was handed over is counted as broker_down, on the process's main thread", async () => {
     const rport = freePort();
@@ -124,7 +143,7 @@ describe.skipIf(REDIS === null)("across instances through Redis", () => {
     for (let i = 0; i < 3; i++) a.write(`SAY refused${i}\n`);
     await line(a2, /r user\d+: refused2\n/); // local delivery unaffected
     let s: any;
-    for (const until = Date.now() + 5000; Date.now() < until; await Bun.sleep(50)) {
+    for (const until = Date.now() + 10_000; Date.now() < until; await Bun.sleep(50)) {
       s = await (await fetch(`${status}/status`)).json();
       if (s.pubsub.dropped.broker_down >= 3) break;
     }
