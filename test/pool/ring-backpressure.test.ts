@@ -11,6 +11,7 @@ import { PAUSE_RING } from "../../src/io/stream-connection.ts";
 import { startInProcess, type InProcessServer } from "../helpers/in-process.ts";
 import { connect } from "../helpers/tcp-client.ts";
 import { lineCheck } from "../helpers/line-check.ts";
+import { until } from "../helpers/until.ts";
 
 let server: InProcessServer | undefined;
 afterEach(() => {
@@ -45,8 +46,10 @@ test("a full ring pauses the socket; reading resumes and nothing is lost or reor
   // (which would stop its reading too, for another reason).
   const all = Array.from({ length: 12_000 }, (_, i) => `line ${String(i).padStart(6, "0")} ${"y".repeat(87)}\n`).join("");
   c.write(all);
-  await Bun.sleep(300);
-  const conn = [...server.io.conns][0] as unknown as TcpConnection & { isPausedFor(r: number): boolean };
+  type Held = TcpConnection & { isPausedFor(r: number): boolean };
+  // Until the full ring pauses reading (was a fixed 300 ms), then a moment for a read already under way to land.
+  const conn = await until(() => [...server!.io.conns].find((x) => (x as unknown as Held).isPausedFor(PAUSE_RING)) as unknown as Held | undefined, "reading paused for the ring");
+  await Bun.sleep(100);
   expect(conn.isPausedFor(PAUSE_RING)).toBe(true);
   const heldWhilePaused = conn.bytesIn;
   expect(heldWhilePaused).toBeLessThan(all.length / 2); // stopped reading, not buffering everything

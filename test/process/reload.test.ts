@@ -132,7 +132,7 @@ describe("live reload", () => {
     writeModule("v2");
     process.kill(running.pid, "SIGHUP");
     await running.waitFor(/generation 2 serving \(versioned@1\.0\.0\); draining generation 1/);
-    expect(await eventually(() => version(http), "v2")).toBe("v2");
+    expect(await eventually(() => version(http), "v2", 10_000)).toBe("v2");
     expect(running.output().match(/init process \d v2/g)).toHaveLength(2); // two new children ran the new code
     // Generation 1 is draining (its TCP session is open): SIGTERM now stops both generations cleanly.
     old.write("b\n");
@@ -146,7 +146,7 @@ describe("live reload", () => {
     expect(running.output().match(/term process \d v1/g)).toHaveLength(2);
     expect(running.output().match(/term process \d v2/g)).toHaveLength(2);
     running = undefined;
-  }, 15_000);
+  }, 45_000); // three generations of two processes started and stopped: 15 s was passed on a loaded machine
 
   test("a bad configuration on reload is refused with the reasons; the old generation keeps serving", async () => {
     writeModule("v1");

@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import { defineModule, type Conn } from "../../src/index.ts";
 import { startGrocketd, type Running } from "../helpers/grocketd.ts";
 import { startUdpServer, udpClient, type UdpServer } from "./udp-harness.ts";
+import { until } from "../helpers/until.ts";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 let server: UdpServer | undefined;
@@ -74,7 +75,7 @@ describe("udp push", () => {
     server = await startUdpServer(mod((_p, conn) => ((id = conn.id), null)));
     const a = await udpClient(server.port);
     a.send("hello");
-    await Bun.sleep(30);
+    await until(() => id > 0, "the datagram's proc"); // was a fixed 30 ms
     expect(id).toBeGreaterThan(0);
     expect(server.io.pubsub.send(id, "by id")).toBe("sent");
     expect((await a.waitFor(1)).map(text)).toEqual(["by id"]);

@@ -7,6 +7,7 @@ import { startInProcess, type InProcessServer } from "../helpers/in-process.ts";
 import { handshake, openRaw } from "../helpers/ws-client.ts";
 import { clientFrame } from "../helpers/ws-frames.ts";
 import { connect } from "../helpers/tcp-client.ts";
+import { until } from "../helpers/until.ts";
 
 const dec = new TextDecoder();
 let server: InProcessServer | undefined;
@@ -40,7 +41,8 @@ test("a Promise that resolves with state: 101 after it settles; frames sent with
   both.set(f, hs.length);
   c.write(both);
   c.write(clientFrame(1, "later"));
-  await Bun.sleep(100);
+  await until(() => calls > 0, "the upgrade hook's call"); // was a fixed 100 ms
+  await Bun.sleep(100); // what the server would answer too early has time to arrive
   expect(calls).toBe(1);
   expect(c.received().length).toBe(0); // nothing answered while the hook is pending
   release();
