@@ -12,9 +12,6 @@ import {
 import { HttpDispatch } from "./http-dispatch.ts";
 
 export abstract class HttpBackendSide extends HttpDispatch implements HttpBackendConn {
-  /** Streamed pieces whose ack waits for the output to drain. */
-  private pendingAcks = 0;
-
   response(flags: number, status: number, lines: string, body: Uint8Array): void {
     if (!this.waiting) return;
     const backend = this.listener.httpBackend;
@@ -38,7 +35,7 @@ export abstract class HttpBackendSide extends HttpDispatch implements HttpBacken
       this.wire.stream(status, lines, body, (flags & RESPONSE_END) !== 0);
       // The handler may stream on once this piece is out of our way (bounded memory for slow clients).
       if ((flags & RESPONSE_CHUNK) !== 0) {
-        if (this.congested) this.pendingAcks++;
+        if (this.congested) this.rare.pendingAcks++; // acked once the output drains
         else backend.ack(this);
       }
     }
@@ -63,7 +60,8 @@ export abstract class HttpBackendSide extends HttpDispatch implements HttpBacken
   }
 
   protected override belowHalf(): void {
-    for (; this.pendingAcks > 0; this.pendingAcks--) this.listener.httpBackend.ack(this);
+    const r = this.rareMade;
+    if (r !== null) for (; r.pendingAcks > 0; r.pendingAcks--) this.listener.httpBackend.ack(this);
     this.wakeDrainWaiters();
   }
 }

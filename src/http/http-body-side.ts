@@ -21,9 +21,14 @@ export abstract class HttpBodySide extends HttpWsSide {
   /** A `fetch` hook's request body being fed to it as it arrives (its hook runs already); null: none. */
   protected streamed: RequestBodyFeed | null = null;
   /** Reading stopped because `streamed` is full (the hook is not reading its body). */
-  protected bodyPaused = false;
-  /** When `bodyPaused` began, on the thread's coarse clock: the body timeouts do not count that hold (releaseBody). */
-  private heldSince = 0;
+  protected get bodyPaused(): boolean {
+    const r = this.rareMade;
+    return r !== null && r.bodyPaused;
+  }
+
+  protected set bodyPaused(v: boolean) {
+    if (v || this.rareMade !== null) this.rare.bodyPaused = v; // in `rare` (http-rare.ts): most bodies never pause
+  }
   /** The client's last read, on the thread's coarse clock: the body's pause is timed on it alone (request-timeouts.ts). */
   protected lastRead = 0;
 
@@ -82,7 +87,7 @@ export abstract class HttpBodySide extends HttpWsSide {
   /** The hook is not reading: stop reading the socket until it pulls (what Bun still delivers waits in `rest`). */
   protected holdBody(): void {
     this.bodyPaused = true;
-    this.heldSince = this.io.clock;
+    this.rare.heldSince = this.io.clock; // when the hold began: the body timeouts do not count it (releaseBody)
     this.pauseFor(PAUSE_BODY);
   }
 
@@ -94,7 +99,7 @@ export abstract class HttpBodySide extends HttpWsSide {
     this.bodyPaused = false;
     const now = this.io.clock;
     this.lastActive = this.lastRead = now;
-    this.bodyHeld(now - this.heldSince);
+    this.bodyHeld(now - this.rare.heldSince);
     this.resumeFor(PAUSE_BODY);
   }
 

@@ -30,11 +30,8 @@ const CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n";
 const MOVE_ON_IDLE_MS = 1000;
 
 export class HttpConnection extends HttpBodySide implements ParserEvents {
-  /** Status to answer when a callback stopped the parser. */
-  private reject: RejectStatus | 0 = 0;
   private phase = IDLE;
   private phaseStart = 0;
-  private movingOn = false;
 
   private get body(): RequestBody {
     return this.served.body;
@@ -67,7 +64,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
   /** Reload drain: the next response says `Connection: close`; an idle connection is closed by tick() after a while. */
   moveOn(): void {
     this.closeAfter = true;
-    this.movingOn = true;
+    this.rare.movingOn = true;
   }
 
   override closeWhenDone(): void {
@@ -94,7 +91,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
     if (this.closed || this.cutIfUnread(now)) return;
     if (this.holding || this.ringSince >= 0) return; // the server holds reading: not the client's time
     // Idle for a while during a reload drain: the client is not sending, so closing cannot race a request.
-    if (this.movingOn && this.phase === IDLE && now - this.lastActive >= MOVE_ON_IDLE_MS) return this.close();
+    if (this.rareMade !== null && this.rareMade.movingOn && this.phase === IDLE && now - this.lastActive >= MOVE_ON_IDLE_MS) return this.close();
     switch (requestTimeout(this.phase, this.requests, now, this.phaseStart, this.lastRead, this.lastActive, this.listener.http)) {
       case T_CLOSE:
         return this.close();
@@ -189,8 +186,9 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
       this.closeAfter = true;
       return;
     }
-    if (this.reject !== 0) {
-      this.rejectRequest(this.reject, `refused with ${this.reject}`);
+    const reject = this.rareMade === null ? 0 : this.rareMade.reject; // set by stop()
+    if (reject !== 0) {
+      this.rejectRequest(reject, `refused with ${reject}`);
       return;
     }
     if (p.errorCode() === ParseResult.CallbackThrew) {
@@ -356,7 +354,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
 
   /** Records why the request is refused and stops llhttp (execute returns an error; feed() answers). */
   private stop(status: RejectStatus): number {
-    this.reject = status;
+    this.rare.reject = status;
     return -1;
   }
 

@@ -13,6 +13,7 @@ import type { ExchangeHost, HttpExchange } from "./exchange.ts";
 import type { HttpBackend } from "./http-backend.ts";
 import type { ParserPool } from "./parser-pool.ts";
 import type { HttpRequestImpl } from "./request.ts";
+import { HttpRare } from "./http-rare.ts";
 import { RequestState } from "./request-state.ts";
 import type { HttpResponseImpl } from "./response.ts";
 import type { ResponseEnv } from "./static-response.ts";
@@ -38,8 +39,6 @@ export interface HttpService extends StreamService {
 }
 
 export abstract class HttpDispatch extends StreamConnection implements WireOut, ExchangeHost {
-  /** This listener's HTTP settings. */
-  protected readonly listener: HttpService;
   /** The request, response, exchange, metrics and body objects (request-state.ts); null while idle between requests. */
   protected rs: RequestState | null = null;
   /** A response is in progress past the read event that dispatched it. */
@@ -48,11 +47,20 @@ export abstract class HttpDispatch extends StreamConnection implements WireOut, 
   requests = 0;
   /** This connection closes after the current response. */
   closeAfter = false;
-  private drainWaiters: Array<() => void> | null = null;
+  /** The state of rare paths (http-rare.ts), made on first use; null for most connections. */
+  protected rareMade: HttpRare | null = null;
 
   constructor(socket: never, io: StreamConnection["io"], listener: HttpService) {
     super(socket, io, listener);
-    this.listener = listener;
+  }
+
+  /** This listener's HTTP settings: the service the connection was made with, typed as HTTP's. */
+  protected get listener(): HttpService {
+    return this.service as HttpService;
+  }
+
+  protected get rare(): HttpRare {
+    return (this.rareMade ??= new HttpRare());
   }
 
   // Prototype getters, not fields: every field is memory of every connection, idle ones included (issue 17).
@@ -160,12 +168,13 @@ export abstract class HttpDispatch extends StreamConnection implements WireOut, 
 
   waitDrained(): Promise<void> {
     if (!this.congested || this.closed) return Promise.resolve();
-    return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
+    const rare = this.rare;
+    return new Promise((resolve) => (rare.drainWaiters ??= []).push(resolve));
   }
 
   /** Wakes handlers waiting in res.drained() (the output fell below half high water, or the connection is gone). */
   protected wakeDrainWaiters(): void {
-    const w = this.drainWaiters;
+    const w = this.rareMade === null ? null : this.rareMade.drainWaiters;
     if (w !== null && w.length > 0) for (const f of w.splice(0)) f();
   }
 }

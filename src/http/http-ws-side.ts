@@ -18,8 +18,25 @@ export abstract class HttpWsSide extends HttpBackendSide {
   protected get metrics(): RequestMetrics {
     return this.served.metrics;
   }
-  protected wsNext: Extract<UpgradeDecision, { ok: true }> | null = null;
-  protected wsRest: Uint8Array | null = null;
+  /** The accepted upgrade whose 101 is corked (kept in `rare`, http-rare.ts, as are wsRest and wsPending). */
+  protected get wsNext(): Extract<UpgradeDecision, { ok: true }> | null {
+    const r = this.rareMade;
+    return r === null ? null : r.wsNext;
+  }
+
+  protected set wsNext(v: Extract<UpgradeDecision, { ok: true }> | null) {
+    if (v !== null || this.rareMade !== null) this.rare.wsNext = v;
+  }
+
+  /** What the client sent after its handshake, for the WebSocket connection. */
+  protected get wsRest(): Uint8Array | null {
+    const r = this.rareMade;
+    return r === null ? null : r.wsRest;
+  }
+
+  protected set wsRest(v: Uint8Array | null) {
+    if (v !== null || this.rareMade !== null) this.rare.wsRest = v;
+  }
   /** Bytes read after the request being answered (or while a body stream is full), parsed once it may go on. */
   protected rest: Uint8Array | null = null;
 
@@ -53,7 +70,14 @@ export abstract class HttpWsSide extends HttpBackendSide {
   }
 
   /** An asynchronous upgrade hook is running: what arrives waits in `rest`. */
-  protected wsPending = false;
+  protected get wsPending(): boolean {
+    const r = this.rareMade;
+    return r !== null && r.wsPending;
+  }
+
+  protected set wsPending(v: boolean) {
+    if (v || this.rareMade !== null) this.rare.wsPending = v;
+  }
 
   /**
    * An upgrade hook that returned a Promise: parsing and reading pause (what arrives meanwhile waits in `rest`, as

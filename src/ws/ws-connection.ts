@@ -33,7 +33,9 @@ type Check = (buf: Uint8Array, start: number, end: number, conn: unknown) => num
 const H = new Uint8Array(10);
 const dec = new TextDecoder();
 export class WsConnection extends TcpConnection implements WsSink {
-  override readonly protocol = "ws" as const;
+  override get protocol(): "ws" {
+    return "ws";
+  }
   private readonly reader: WsFrameReader;
   private readonly ws: WsService;
   private readonly check: Check | undefined;
@@ -243,14 +245,14 @@ export class WsConnection extends TcpConnection implements WsSink {
    * echoes of one read leave in one write with no copy (io/cork.ts). Anything else is framed as any reply is.
    */
   override replyRange(r: Uint8Array, buf: Uint8Array, off: number, n: number): void {
-    if (off !== this.echoAt || this.line.owed !== 0 || this.closeSent || !this.inEvent) return this.reply(r);
+    if (off !== this.echoAt || this.lineRead.owed !== 0 || this.closeSent || !this.inEvent) return this.reply(r);
     const h = headerLength(n);
     headerInto(buf, off - h, this.replyOp, n);
     this.io.cork.addRange(buf, off - h, h + n);
   }
 
   private get owedNow(): boolean {
-    return this.line.owed !== 0;
+    return this.lineRead.owed !== 0;
   }
 
   /**

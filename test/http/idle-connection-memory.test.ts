@@ -8,6 +8,7 @@ import { defineModule } from "../../src/index.ts";
 import { startInProcess, type InProcessServer } from "../helpers/in-process.ts";
 import { connect, type TestClient } from "../helpers/tcp-client.ts";
 import { waitResponses } from "../helpers/http-client.ts";
+import { idleHeapPerConnection } from "../helpers/idle-heap.ts";
 
 let server: InProcessServer | undefined;
 const clients: TestClient[] = [];
@@ -109,3 +110,14 @@ test("a hook's req keeps showing its own request after its parser went on to ser
   await until("the late read", () => lateDone);
   expect(late).toBe("/slow?q=1 mine 2");
 });
+
+test("an idle keep-alive connection costs at most 860 bytes of heap: a 38-field connection object (issue 17 goal 3)", async () => {
+  server = startInProcess(echoModule, {}, { protocol: "http", ws: FAST_TICK });
+  const s = server;
+  const heap = await idleHeapPerConnection(s, 400, "http", () => conns(s).every((c) => c.parser === null && c.rs === null));
+  console.log(`idle HTTP connection: ${heap.bytes.toFixed(0)} B of heap, ${heap.objects.toFixed(2)} objects`);
+  // Its own object (320 B at 38 fields or fewer; 432 B at 39 to 48: ~925 B per connection in all), its Bun socket and
+  // the socket's address string, and nothing of its request (parked: test above).
+  expect(heap.objects).toBeLessThan(4.5);
+  expect(heap.bytes).toBeLessThan(860);
+}, 60_000);

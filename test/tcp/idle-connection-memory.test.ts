@@ -6,6 +6,7 @@ import { defineModule } from "../../src/index.ts";
 import { startInProcess, type InProcessServer } from "../helpers/in-process.ts";
 import { connect, type TestClient } from "../helpers/tcp-client.ts";
 import { KISS_SIZE, kiss } from "../helpers/kiss.ts";
+import { idleHeapPerConnection } from "../helpers/idle-heap.ts";
 
 let server: InProcessServer | undefined;
 const clients: TestClient[] = [];
@@ -68,3 +69,15 @@ test("an idle TCP connection gives up its split-packet buffer and its reply line
   await until("the line's array is let go", () => conn!.line.slots === fresh!.line.slots && conn!.keptInput === null);
   expect(conn!.line.slots.length).toBe(0);
 });
+
+test("an idle TCP connection holds 5 heap objects and at most 1040 bytes: a 38-field connection object, no reply line", async () => {
+  server = startInProcess(echo, {}, { protocol: "tcp", ws: { close_timeout_ms: 400 } });
+  // Measured with full collections before and after (test/helpers/idle-heap.ts): live objects only. Answered
+  // connections owe nothing: idle at once; 300 ms (three ticks) let whatever the housekeeping drops go.
+  const heap = await idleHeapPerConnection(server, 400, "tcp", () => true, 300);
+  console.log(`idle TCP connection: ${heap.bytes.toFixed(0)} B of heap, ${heap.objects.toFixed(2)} objects`);
+  // Its object (320 B at 38 fields or fewer, 432 B at 39 to 48), its Bun socket, the socket's address string; the
+  // reply line (io/tcp/reply-line.ts) is made only when a reply is owed (before: 6 objects, ~1120 B).
+  expect(heap.objects).toBeLessThan(5.5);
+  expect(heap.bytes).toBeLessThan(1040);
+}, 60_000);

@@ -18,12 +18,21 @@ export const MAX_INFLIGHT = 1024;
 
 export type { StreamService as TcpService } from "../stream-connection.ts";
 
+/** The line of every connection that never owed a reply: only read, never written (TcpConnection#lineRead). */
+const EMPTY_LINE = new ReplyLine();
+
+const T_FLUSH_SCHEDULED = 1;
+const T_DRAIN_BEGUN = 2;
+const T_FINISH_THEN_STOP = 4;
+
 /** This thread's connections with settled replies not yet written (TcpConnection#settle). */
 const toFlush: TcpConnection[] = [];
 
 export class TcpConnection extends StreamConnection implements PacketConn {
-  /** "ws" for the WebSocket connection built on this class (ws/ws-connection.ts). */
-  readonly protocol: "tcp" | "ws" = "tcp";
+  /** "ws" for the WebSocket connection built on this class (ws/ws-connection.ts). A getter: no field of its own (F_*). */
+  get protocol(): "tcp" | "ws" {
+    return "tcp";
+  }
   /** The `op` of replies to the packet being answered and of pushes: 0 on TCP; a WebSocket's message opcode. */
   replyOp = 0;
   protected pushOp = 0;
@@ -37,22 +46,54 @@ export class TcpConnection extends StreamConnection implements PacketConn {
   inflight = 0;
   /** Frames what a backlogged event left pending (tcp-framing.ts); set by the listener. */
   frameBacklog: ((c: TcpConnection) => void) | null = null;
-  /** The replies owed while one is pending, in packet order. */
-  readonly line = new ReplyLine();
+  /**
+   * The replies owed while one is pending, in packet order: made when first written to (`line`), since most
+   * connections never owe one (issue 17: ~64 bytes and one heap object of every idle connection). `lineRead` reads it
+   * without making it.
+   */
+  private lineMade: ReplyLine | null = null;
 
-  private flushScheduled = false;
+  get line(): ReplyLine {
+    return (this.lineMade ??= new ReplyLine());
+  }
+
+  /** The line, or while none was made the shared empty one, for reading only (owed, heldBytes, end, indexOf). */
+  get lineRead(): ReplyLine {
+    return this.lineMade ?? EMPTY_LINE;
+  }
+
   private packetsCounted = 0;
+  /**
+   * flushScheduled, drainBegun and finishPacketThenStop, one bit each (T_*): every field is memory of every idle
+   * connection (issue 17; see StreamConnection's `flags`).
+   */
+  private tflags = 0;
+
+  private get flushScheduled(): boolean {
+    return (this.tflags & T_FLUSH_SCHEDULED) !== 0;
+  }
+
+  private set flushScheduled(v: boolean) {
+    this.tflags = v ? this.tflags | T_FLUSH_SCHEDULED : this.tflags & ~T_FLUSH_SCHEDULED;
+  }
+
   /** The drain has begun: `draining` was called (or there is none); the connection is served on. */
-  private drainBegun = false;
+  private get drainBegun(): boolean {
+    return (this.tflags & T_DRAIN_BEGUN) !== 0;
+  }
+
+  private set drainBegun(v: boolean) {
+    this.tflags = v ? this.tflags | T_DRAIN_BEGUN : this.tflags & ~T_DRAIN_BEGUN;
+  }
 
   /** Replies owed (for the bounds, tests and statistics). */
   get owed(): number {
-    return this.line.owed;
+    return this.lineRead.owed;
   }
 
   /** Bytes of replies held behind a pending one. */
   get heldBytes(): number {
-    return this.line.heldBytes;
+    return this.lineRead.heldBytes;
   }
 
   busy(): boolean {
@@ -62,7 +103,7 @@ export class TcpConnection extends StreamConnection implements PacketConn {
   }
 
   quiescent(): boolean {
-    return this.inflight === 0 && this.line.owed === 0 && this.keptLen === 0 && this.pendingBytes === 0;
+    return this.inflight === 0 && this.lineRead.owed === 0 && this.keptLen === 0 && this.pendingBytes === 0;
   }
 
   tick(now: number): void {
@@ -70,7 +111,7 @@ export class TcpConnection extends StreamConnection implements PacketConn {
     // Between reads, what only a read in progress needs goes (issue 17): the line's array, and the buffer of a split
     // packet once nothing is left in it (no async reply holds it then: a loaned buffer is replaced, tcp-framing.ts).
     if (this.closed) return;
-    this.line.release();
+    this.lineMade?.release();
     if (this.keptLen === 0) this.keptInput = null;
   }
 
@@ -92,7 +133,7 @@ export class TcpConnection extends StreamConnection implements PacketConn {
   protected override released(): void {
     this.keptInput = null;
     this.keptLen = 0;
-    this.line.clear();
+    this.lineMade?.clear();
   }
 
   override onPeerEnd(): void {
@@ -109,7 +150,13 @@ export class TcpConnection extends StreamConnection implements PacketConn {
   }
 
   /** The peer ended with whole packets held back by a backlog: they are answered, then reading stops and it closes. */
-  finishPacketThenStop = false;
+  get finishPacketThenStop(): boolean {
+    return (this.tflags & T_FINISH_THEN_STOP) !== 0;
+  }
+
+  set finishPacketThenStop(v: boolean) {
+    this.tflags = v ? this.tflags | T_FINISH_THEN_STOP : this.tflags & ~T_FINISH_THEN_STOP;
+  }
 
   /** After a read event or a round of backlog framing: once nothing whole is held any more, a finishing connection stops reading. */
   afterEvent(): void {
@@ -168,7 +215,7 @@ export class TcpConnection extends StreamConnection implements PacketConn {
   handlerLost(): void {
     this.because("handler_lost");
     // Nothing owed will come: close cleanly with what was already answered.
-    this.line.clear();
+    this.lineMade?.clear();
     this.inflight = 0;
     this.resumeFor(PAUSE_INFLIGHT);
     this.dropping = true;
@@ -196,7 +243,7 @@ export class TcpConnection extends StreamConnection implements PacketConn {
   override push(r: PushData): boolean {
     if (this.closed || this.closing) return false;
     if (r.length > 0) {
-      if (this.line.owed !== 0) {
+      if (this.lineRead.owed !== 0) {
         this.lastActive = this.io.clock; // a connection that only receives pushes is in use, not idle
         this.line.hold(r, this.pushOp); // counted in line.heldBytes too: pushes held are bounded like held replies
         this.heldPush += r.length;
@@ -207,7 +254,7 @@ export class TcpConnection extends StreamConnection implements PacketConn {
 
   /** Pool mode: a push made during packet `seq`'s proc leaves just ahead of its reply (inline: ahead in the cork). */
   pushBefore(slot: Slot | undefined, r: Uint8Array): boolean {
-    const at = slot === undefined ? -1 : this.line.indexOf(slot);
+    const at = slot === undefined ? -1 : this.lineRead.indexOf(slot);
     if (at < 0 || this.closed || this.closing || r.length === 0) return this.push(r);
     if (this.line.holdBefore(at, r, this.pushOp)) {
       this.lastActive = this.io.clock;
@@ -218,7 +265,7 @@ export class TcpConnection extends StreamConnection implements PacketConn {
 
   /** Output waiting past io.max_buffered drops the connection (false); else whether it is below high water. */
   private pushTaken(): boolean {
-    if (this.line.owed === 0) this.heldPush = 0;
+    if (this.lineRead.owed === 0) this.heldPush = 0;
     const total = this.pendingBytes + this.heldPush + (this.inEvent ? this.io.cork.size : 0);
     if (total > this.io.config.io.max_buffered) {
       this.slowConsumer(total);
@@ -291,13 +338,13 @@ export class TcpConnection extends StreamConnection implements PacketConn {
 
   /** Routes one synchronous reply: straight to the cork unless replies are still owed before it. */
   reply(r: Uint8Array | string): void {
-    if (this.line.owed === 0) this.io.cork.add(r);
+    if (this.lineRead.owed === 0) this.io.cork.add(r);
     else this.line.hold(r);
   }
 
   /** A synchronous reply that is the packet itself, buf[off..off+n): corked as a range when nothing is owed before it. */
   replyRange(r: Uint8Array, buf: Uint8Array, off: number, n: number): void {
-    if (this.line.owed === 0) this.io.cork.addRange(buf, off, n);
+    if (this.lineRead.owed === 0) this.io.cork.addRange(buf, off, n);
     else this.line.hold(r);
   }
 
@@ -378,7 +425,7 @@ export class TcpConnection extends StreamConnection implements PacketConn {
       this.packetsCounted = this.packets;
     }
     this.flushCork();
-    const line = this.line;
+    const line = this.lineRead;
     if (line.owed !== 0 || this.isPausedFor(PAUSE_INFLIGHT)) {
       // Replies owed or held behind a pending one are memory the client makes us keep: past MAX_INFLIGHT of them, or
       // io.high_water of held bytes, stop reading; read again below half of both.

@@ -73,7 +73,7 @@ export function createDataHandler(checkHook: unknown, backend: ModuleBackend, ma
       off += n;
       if (off === end) return off;
       if (c.stopReading) return end;
-      const line = c.line;
+      const line = c.lineRead;
       if (io.cork.size + c.queuedBytes + line.heldBytes > highWater || line.owed >= MAX_INFLIGHT) {
         // One read can hold thousands of packets: stop answering once this event's output, with what is still queued
         // from earlier events and what waits behind a pending reply, passes the high-water mark, or once too many
