@@ -39,6 +39,8 @@ export const M_INTEREST = 3;
 const FIELDS = 4;
 const FIELD_BYTES = 16;
 const TWO32 = 2 ** 32;
+/** Topics up to this many UTF-8 bytes are remembered by the receiving side (pubsub/mesh.ts startConsumer). */
+const TOPIC_CACHE_BYTES = 256;
 
 export interface MeshHandler {
   /** A publish from a peer: `bytes[off..off+len)` is the data (the ring's memory: valid only during the call). */
@@ -112,6 +114,11 @@ export class Mesh {
   private startConsumer(j: number, p: Peer): void {
     const rx32 = p.rx32;
     const h = this.handler;
+    // The last topic decoded from this ring, and its bytes: a run of publishes to one topic (the usual fan-out)
+    // decodes it once instead of making a string per record.
+    let lastTopic = "";
+    const lastBytes = new Uint8Array(TOPIC_CACHE_BYTES);
+    let lastLen = -1;
     p.consumer = p.rx.startConsumer(
       (bytes, off, len) => {
         const b = off >> 2;
@@ -120,8 +127,16 @@ export class Mesh {
         const id = (rx32[b + 2]! >>> 0) * TWO32 + (rx32[b + 3]! >>> 0);
         const at = off + FIELD_BYTES;
         if (kind === M_PUBLISH) {
-          const topic = dec.decode(bytes.subarray(at, at + topicLen));
-          h.published(topic, bytes.subarray(at + topicLen, off + len), id === 0 ? -1 : id);
+          let same = topicLen === lastLen;
+          for (let i = 0; same && i < topicLen; i++) same = bytes[at + i] === lastBytes[i];
+          if (!same) {
+            lastTopic = dec.decode(bytes.subarray(at, at + topicLen));
+            if (topicLen <= TOPIC_CACHE_BYTES) {
+              lastBytes.set(bytes.subarray(at, at + topicLen));
+              lastLen = topicLen;
+            } else lastLen = -1;
+          }
+          h.published(lastTopic, bytes.subarray(at + topicLen, off + len), id === 0 ? -1 : id);
         } else if (kind === M_SEND) h.sent(id, bytes.subarray(at, off + len));
         else if (kind === M_INTEREST) h.interest?.(j, dec.decode(bytes.subarray(at, at + topicLen)), id === 1);
       },

@@ -83,6 +83,22 @@ describe("ring mesh between two I/O threads", () => {
     await until(() => ids.length === 1, "the send");
     expect(ids[0]).toBe(2 ** 40 * 1024 + 1);
   });
+  test("the receiving side's remembered topic: a change of topic is always seen (same length, long, multi-byte)", async () => {
+    const a2b = Ring.create(1 << 16).sab;
+    const b2a = Ring.create(1 << 16).sab;
+    const stats = new Float64Array(FIXED_FIELDS);
+    const long = "x".repeat(300);
+    const topics = ["room", "room", "rood", "room", "rooms", "räum", "räum", "rüum", long, long, long.slice(0, 299) + "y", "", "room"];
+    const a = new Mesh({ out: [null, a2b], in: [null, b2a] }, () => stats, { published() {}, sent() {} }, log);
+    meshes.push(a);
+    topics.forEach((t, i) => expect(a.publish(t, -1, new Uint8Array([i]))).toBe(0));
+    const got: Array<[string, number]> = [];
+    const b = new Mesh({ out: [b2a, null], in: [a2b, null] }, () => stats, { published: (t, bytes) => got.push([t, bytes[0]!]), sent() {} }, log);
+    meshes.push(b);
+    await until(() => got.length === topics.length, "every record");
+    expect(got).toEqual(topics.map((t, i): [string, number] => [t, i]));
+  });
+
   test("a turn's publishes are visible on the peer thread's ring before this thread writes its own subscribers", async () => {
     const a2b = Ring.create(4096).sab;
     const b2a = Ring.create(4096).sab;
