@@ -32,6 +32,8 @@ const F_DROPPING = 1;
 const F_CLOSE_REQUESTED = 2;
 const F_ACCEPTED = 4;
 const F_CLOSE_HOOK_DONE = 8;
+/** The first of the bits a subclass may use in `flags` for its own rarely changed state (tcp/tcp-connection.ts). */
+export const F_SUBCLASS = 16;
 
 export abstract class StreamConnection extends StreamOutput implements Conn<unknown>, Housekept, BackendConn {
   abstract readonly protocol: Protocol;
@@ -46,8 +48,17 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
   /**
    * The rarely changed flags, one bit each (F_*), behind accessors: every field is memory of every connection, idle ones
    * included, and a connection object of up to 38 fields takes 320 bytes of heap, 39 to 48 take 432 (issue 17).
+   * Subclasses keep theirs here too, from F_SUBCLASS up, through hasFlag/setFlag.
    */
   private flags = 0;
+
+  protected hasFlag(bit: number): boolean {
+    return (this.flags & bit) !== 0;
+  }
+
+  protected setFlag(bit: number, on: boolean): void {
+    this.flags = on ? this.flags | bit : this.flags & ~bit;
+  }
 
   /** This connection's totals (the access log's TCP line); the thread's live sums are in io.stats. */
   bytesIn = 0;
@@ -84,36 +95,36 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
 
   /** Replies not yet handed to the cork are discarded. */
   get dropping(): boolean {
-    return (this.flags & F_DROPPING) !== 0;
+    return this.hasFlag(F_DROPPING);
   }
 
   set dropping(v: boolean) {
-    this.flags = v ? this.flags | F_DROPPING : this.flags & ~F_DROPPING;
+    this.setFlag(F_DROPPING, v);
   }
 
   /** The module called close() or drop() (binary over HTTP stops calling proc there; PooledConn has the same field). */
   get closeRequested(): boolean {
-    return (this.flags & F_CLOSE_REQUESTED) !== 0;
+    return this.hasFlag(F_CLOSE_REQUESTED);
   }
 
   set closeRequested(v: boolean) {
-    this.flags = v ? this.flags | F_CLOSE_REQUESTED : this.flags & ~F_CLOSE_REQUESTED;
+    this.setFlag(F_CLOSE_REQUESTED, v);
   }
 
   private get accepted(): boolean {
-    return (this.flags & F_ACCEPTED) !== 0;
+    return this.hasFlag(F_ACCEPTED);
   }
 
   private set accepted(v: boolean) {
-    this.flags = v ? this.flags | F_ACCEPTED : this.flags & ~F_ACCEPTED;
+    this.setFlag(F_ACCEPTED, v);
   }
 
   private get closeHookDone(): boolean {
-    return (this.flags & F_CLOSE_HOOK_DONE) !== 0;
+    return this.hasFlag(F_CLOSE_HOOK_DONE);
   }
 
   private set closeHookDone(v: boolean) {
-    this.flags = v ? this.flags | F_CLOSE_HOOK_DONE : this.flags & ~F_CLOSE_HOOK_DONE;
+    this.setFlag(F_CLOSE_HOOK_DONE, v);
   }
 
   // ---- the module-facing API ----

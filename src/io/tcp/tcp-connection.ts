@@ -10,7 +10,7 @@ import type { AccessLog } from "../../access-log/access-log.ts";
 import { S_ERR_HANDLER, S_PACKETS, S_PS_DROP_SLOW, S_PS_PUSHES } from "../../stats/stat-fields.ts";
 import type { PushData, Reply } from "../../module/types.ts";
 import type { PacketConn } from "../backend.ts";
-import { PAUSE_INFLIGHT, StreamConnection } from "../stream-connection.ts";
+import { F_SUBCLASS, PAUSE_INFLIGHT, StreamConnection } from "../stream-connection.ts";
 import { BAD, ReplyLine, type LineOut, type Slot } from "./reply-line.ts";
 
 /** Beyond this many replies owed (pending, or waiting behind a pending one) a connection stops reading until some leave. */
@@ -21,9 +21,12 @@ export type { StreamService as TcpService } from "../stream-connection.ts";
 /** The line of every connection that never owed a reply: only read, never written (TcpConnection#lineRead). */
 const EMPTY_LINE = new ReplyLine();
 
-const T_FLUSH_SCHEDULED = 1;
-const T_DRAIN_BEGUN = 2;
-const T_FINISH_THEN_STOP = 4;
+/** Replies settled and a flush of them scheduled (settle). */
+const T_FLUSH_SCHEDULED = F_SUBCLASS;
+/** The drain has begun: `draining` was called (or there is none); the connection is served on. */
+const T_DRAIN_BEGUN = F_SUBCLASS << 1;
+/** The peer ended with whole packets held back by a backlog: they are answered, then reading stops and it closes. */
+const T_FINISH_THEN_STOP = F_SUBCLASS << 2;
 
 /** This thread's connections with settled replies not yet written (TcpConnection#settle). */
 const toFlush: TcpConnection[] = [];
@@ -63,28 +66,6 @@ export class TcpConnection extends StreamConnection implements PacketConn {
   }
 
   private packetsCounted = 0;
-  /**
-   * flushScheduled, drainBegun and finishPacketThenStop, one bit each (T_*): every field is memory of every idle
-   * connection (issue 17; see StreamConnection's `flags`).
-   */
-  private tflags = 0;
-
-  private get flushScheduled(): boolean {
-    return (this.tflags & T_FLUSH_SCHEDULED) !== 0;
-  }
-
-  private set flushScheduled(v: boolean) {
-    this.tflags = v ? this.tflags | T_FLUSH_SCHEDULED : this.tflags & ~T_FLUSH_SCHEDULED;
-  }
-
-  /** The drain has begun: `draining` was called (or there is none); the connection is served on. */
-  private get drainBegun(): boolean {
-    return (this.tflags & T_DRAIN_BEGUN) !== 0;
-  }
-
-  private set drainBegun(v: boolean) {
-    this.tflags = v ? this.tflags | T_DRAIN_BEGUN : this.tflags & ~T_DRAIN_BEGUN;
-  }
 
   /** Replies owed (for the bounds, tests and statistics). */
   get owed(): number {
@@ -99,7 +80,7 @@ export class TcpConnection extends StreamConnection implements PacketConn {
   busy(): boolean {
     // Settled replies not yet moved to the cork count too: a close() arriving with the last reply must not end the
     // socket before the flush that writes it.
-    return this.inflight > 0 || this.flushScheduled;
+    return this.inflight > 0 || this.hasFlag(T_FLUSH_SCHEDULED);
   }
 
   quiescent(): boolean {
@@ -140,7 +121,7 @@ export class TcpConnection extends StreamConnection implements PacketConn {
     this.because("peer");
     if (this.backlogged) {
       // Whole packets it sent are still held back: answer them (allowHalfOpen keeps the socket writable), then close.
-      this.finishPacketThenStop = true;
+      this.setFlag(T_FINISH_THEN_STOP, true);
       this.closing = true;
       return;
     }
@@ -149,19 +130,15 @@ export class TcpConnection extends StreamConnection implements PacketConn {
     this.close();
   }
 
-  /** The peer ended with whole packets held back by a backlog: they are answered, then reading stops and it closes. */
+  /** The peer ended with whole packets held back by a backlog (T_FINISH_THEN_STOP; read by tcp-framing.ts). */
   get finishPacketThenStop(): boolean {
-    return (this.tflags & T_FINISH_THEN_STOP) !== 0;
-  }
-
-  set finishPacketThenStop(v: boolean) {
-    this.tflags = v ? this.tflags | T_FINISH_THEN_STOP : this.tflags & ~T_FINISH_THEN_STOP;
+    return this.hasFlag(T_FINISH_THEN_STOP);
   }
 
   /** After a read event or a round of backlog framing: once nothing whole is held any more, a finishing connection stops reading. */
   afterEvent(): void {
-    if (!this.finishPacketThenStop || this.backlogged || this.closed) return;
-    this.finishPacketThenStop = false;
+    if (!this.hasFlag(T_FINISH_THEN_STOP) || this.backlogged || this.closed) return;
+    this.setFlag(T_FINISH_THEN_STOP, false);
     this.stopReading = true;
     this.keptInput = null;
     this.keptLen = 0;
@@ -170,13 +147,13 @@ export class TcpConnection extends StreamConnection implements PacketConn {
 
   /** The module (or an error, an idle timeout) closes: nothing more is answered, held packets included. */
   override close(): void {
-    this.finishPacketThenStop = false;
+    this.setFlag(T_FINISH_THEN_STOP, false);
     super.close();
   }
 
-  /** Finishing waits while held packets may still be answered (see finishPacketThenStop). */
+  /** Finishing waits while held packets may still be answered (see T_FINISH_THEN_STOP). */
   override maybeFinish(): void {
-    if (this.finishPacketThenStop) return;
+    if (this.hasFlag(T_FINISH_THEN_STOP)) return;
     super.maybeFinish();
   }
 
@@ -197,8 +174,8 @@ export class TcpConnection extends StreamConnection implements PacketConn {
   }
 
   private beginDrain(): void {
-    if (this.drainBegun || this.closed || this.stopReading) return;
-    this.drainBegun = true;
+    if (this.hasFlag(T_DRAIN_BEGUN) || this.closed || this.stopReading) return;
+    this.setFlag(T_DRAIN_BEGUN, true);
     this.service.backend.draining(this);
   }
 
@@ -376,8 +353,8 @@ export class TcpConnection extends StreamConnection implements PacketConn {
     }
     if (failed) this.line.reject(slot, value, hook);
     else this.line.resolve(slot, value, hook);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
+    if (!this.hasFlag(T_FLUSH_SCHEDULED)) {
+      this.setFlag(T_FLUSH_SCHEDULED, true);
       // Replies that settle together (a batch of handler-thread records, Promises resolved in one turn) leave in one
       // write per connection, all from one microtask per thread: no closure or microtask per connection and batch.
       if (toFlush.push(this) === 1) queueMicrotask(TcpConnection.flushAll);
@@ -399,7 +376,7 @@ export class TcpConnection extends StreamConnection implements PacketConn {
   }
 
   private flushSettled(): void {
-    this.flushScheduled = false;
+    this.setFlag(T_FLUSH_SCHEDULED, false);
     if (this.closed) {
       if (this.inflight === 0) this.runCloseHook(); // onClose left it to us (busy while this flush was owed)
       return;
