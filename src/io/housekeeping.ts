@@ -2,7 +2,8 @@
  * @module io/housekeeping
  * The thread's timer: refreshes the coarse clock and closes idle connections. Bun's socket.timeout() fires once,
  * about 4 s late, and does not re-arm (docs/platform-notes.md, "Socket writes and timeouts"), so timeouts are ours: one interval per thread,
- * ticking at a quarter of the shortest configured timeout (between 50 ms and 1 s); each connection checks its own.
+ * ticking at a quarter of the shortest configured timeout (between 50 ms and 1 s); each connection checks its own,
+ * so a timeout fires between its length and its length plus two ticks.
  * The same tick samples the handler-pool ring depths into the thread's stats (gauges no packet should pay for), and
  * beats the thread's heartbeat for the master's watchdog (io/thread-health.ts): hence server.stall_timeout_ms is
  * among the timeouts that set the period. Last, the thread's idle garbage collection (io/idle-gc.ts) may run: after the
@@ -19,11 +20,17 @@ export function startHousekeeping(io: IoContext, beat: () => void = () => {}): (
   if (io.handshakes !== null && io.config.tls.handshake_timeout_ms > 0) timeouts.push(io.config.tls.handshake_timeout_ms);
   const shortest = timeouts.length > 0 ? Math.min(...timeouts) : 4000;
   const tick = Math.min(1000, Math.max(50, Math.floor(shortest / 4)));
+  let prev = io.clock;
   const timer = setInterval(() => {
     beat();
     const now = (io.clock = performance.now());
-    for (const c of io.conns) c.tick(now);
-    io.handshakes?.sweep(now);
+    // Activity is stamped with io.clock, the time of the tick before it: an event stamped s happened up to one gap
+    // between ticks later. The checks look back from one gap ago, so a timeout fires at its length or after it
+    // (by at most two ticks), never before: the client is given all of the time it is promised.
+    const at = now - Math.max(tick, now - prev);
+    prev = now;
+    for (const c of io.conns) c.tick(at);
+    io.handshakes?.sweep(at);
     if (io.idleGc.tick(now, io.stats[S_BYTES_IN]!)) io.log.debug("idle garbage collection", { ms: Math.round(performance.now() - now) });
     const q = io.backend.queued();
     if (q !== null) {
