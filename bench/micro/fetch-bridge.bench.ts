@@ -7,18 +7,11 @@
  *   bun bench/micro/fetch-bridge.bench.ts
  */
 import { bench, do_not_optimize, group, run } from "mitata";
-import { defaultConfig } from "../../src/config/keys.ts";
-import { DateHeader } from "../../src/http/date-header.ts";
-import { HttpConnection } from "../../src/http/http-connection.ts";
-import { IoContext } from "../../src/io/io-context.ts";
-import { createLogger } from "../../src/log/logger.ts";
+import type { HttpConnection } from "../../src/http/http-connection.ts";
+import { fakeHttpConnection } from "./fake-http.ts";
 import type { ModuleDefinition } from "../../src/module/types.ts";
 import fetchHello from "../modules/fetch-hello.ts";
 import hello from "../../modules/hello.ts";
-import { fakeSocket } from "./fake-socket.ts";
-import { InlineBackend } from "../../src/inline/inline-backend.ts";
-import { InlineHttp } from "../../src/inline/inline-http.ts";
-import { ParserPool } from "../../src/http/parser-pool.ts";
 
 const hi = () => new Response("Hello, World!", { headers: { "Content-Type": "text/plain" } });
 
@@ -73,33 +66,7 @@ group("fetch: building the Request", () => {
   });
 });
 
-const config = defaultConfig();
-const log = createLogger({ level: "error", format: "text", where: "bench" });
-const io = new IoContext(0, config, log);
-io.backend = new InlineBackend(io);
-const date = new DateHeader();
-
-function connection(def: ModuleDefinition<unknown>): { c: HttpConnection; s: { written: number } } {
-  const s = fakeSocket();
-  const c = new HttpConnection(s as never, io, {
-    def,
-    moduleIndex: 0,
-    log,
-    maxPacket: 1 << 20,
-    highWater: 1 << 20,
-    backend: io.backend.forModule(def, 0),
-    httpBackend: new InlineHttp(),
-    parsers: new ParserPool(config.http),
-    http: config.http,
-    scheme: "http",
-    durations: io.slot.durations,
-    durationBase: io.slot.durationListener("http://bench:0"),
-    env: { serverLine: "Server: grocketd\r\n", date },
-    binaryPath: "",
-  });
-  c.accept();
-  return { c, s };
-}
+const connection = (def: ModuleDefinition<unknown>): { c: HttpConnection; s: { written: number } } => fakeHttpConnection(def);
 
 const req = Buffer.from("GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: wrk\r\nAccept: */*\r\n\r\n", "latin1");
 

@@ -7,43 +7,16 @@
  *   bun bench/micro/ws-echo.bench.ts
  */
 import { bench, group, run } from "mitata";
-import { defaultConfig } from "../../src/config/keys.ts";
-import { DateHeader } from "../../src/http/date-header.ts";
-import { HttpConnection } from "../../src/http/http-connection.ts";
-import { IoContext } from "../../src/io/io-context.ts";
-import { createLogger } from "../../src/log/logger.ts";
 import type { ModuleDefinition } from "../../src/module/types.ts";
 import echo from "../modules/ws-echo.ts";
 import { fakeSocket } from "./fake-socket.ts";
-import { InlineBackend } from "../../src/inline/inline-backend.ts";
-import { InlineHttp } from "../../src/inline/inline-http.ts";
-import { ParserPool } from "../../src/http/parser-pool.ts";
-import { wsRoute } from "../../src/http/ws-upgrade.ts";
+import { fakeHttpConnection } from "./fake-http.ts";
 
-const config = defaultConfig();
-const log = createLogger({ level: "error", format: "text", where: "bench" });
-const io = new IoContext(0, config, log);
-io.backend = new InlineBackend(io);
-const date = new DateHeader();
 const def = echo as ModuleDefinition<unknown>;
 
 /** An upgraded connection on a fake socket: what to call with each read (the socket's owner after the 101). */
 export function wsConnection(): { onData(b: Uint8Array): void; socket: { written: number } } {
-  const socket = fakeSocket();
-  const base = { def, moduleIndex: 0, log, maxPacket: 1 << 20, highWater: 1 << 20, backend: io.backend.forModule(def, 0) };
-  const c = new HttpConnection(socket as never, io, {
-    ...base,
-    httpBackend: new InlineHttp(),
-    parsers: new ParserPool(config.http),
-    http: config.http,
-    scheme: "http",
-    durations: io.slot.durations,
-    durationBase: io.slot.durationListener("http://bench:0"),
-    env: { serverLine: "Server: grocketd\r\n", date },
-    binaryPath: "",
-    ws: wsRoute(io, base as never, "/", true),
-  });
-  c.accept();
+  const { c, s: socket } = fakeHttpConnection(def, true);
   const upgrade = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
   c.onData(Buffer.from(upgrade, "latin1"));

@@ -31,6 +31,19 @@ function longFor(short: string, options: OptionTypes): string {
 
 const isString = (name: string, options: OptionTypes): boolean => has(options, name) && options[name]!.type === "string";
 
+/**
+ * An option without an inline value (`-f`, `--name`): a string option takes the next argument as its value, which
+ * then has an argv index of its own. Returns the index the next argument gets counted from.
+ */
+function optionWithNext(tokens: ArgToken[], name: string, rawName: string, index: number, rest: string[], options: OptionTypes): number {
+  if (isString(name, options) && rest.length > 0) {
+    tokens.push({ kind: "option", name, rawName, index, value: rest.shift()!, inlineValue: false });
+    return index + 1;
+  }
+  tokens.push({ kind: "option", name, rawName, index, value: undefined, inlineValue: undefined });
+  return index;
+}
+
 export function argTokens(args: readonly string[], options: OptionTypes): ArgToken[] {
   const tokens: ArgToken[] = [];
   const rest = [...args];
@@ -38,7 +51,6 @@ export function argTokens(args: readonly string[], options: OptionTypes): ArgTok
   let groupCount = 0; // expanded parts of a short group share the group's index
   while (rest.length > 0) {
     const arg = rest.shift()!;
-    const next = rest[0];
     if (groupCount > 0) groupCount--;
     else index++;
     if (arg === "--") {
@@ -48,15 +60,7 @@ export function argTokens(args: readonly string[], options: OptionTypes): ArgTok
     }
     const short = arg.length >= 2 && arg[0] === "-" && arg[1] !== "-";
     if (short && arg.length === 2) {
-      const name = longFor(arg[1]!, options);
-      let value: string | undefined;
-      let inlineValue: boolean | undefined;
-      if (isString(name, options) && next !== undefined) {
-        value = rest.shift()!;
-        inlineValue = false;
-      }
-      tokens.push({ kind: "option", name, rawName: arg, index, value, inlineValue });
-      if (value !== undefined) index++;
+      index = optionWithNext(tokens, longFor(arg[1]!, options), arg, index, rest, options);
       continue;
     }
     if (short && !isString(longFor(arg[1]!, options), options)) {
@@ -82,17 +86,8 @@ export function argTokens(args: readonly string[], options: OptionTypes): ArgTok
       // Bun's rule (its node:util, test/cli/arg-tokens.test.ts): only a first "=" after the name's first character
       // starts an inline value; `--=a=b` is an option named "=a=b".
       const eq = arg.indexOf("=");
-      if (eq < 3) {
-        const name = arg.slice(2);
-        let value: string | undefined;
-        let inlineValue: boolean | undefined;
-        if (isString(name, options) && next !== undefined) {
-          value = rest.shift()!;
-          inlineValue = false;
-        }
-        tokens.push({ kind: "option", name, rawName: arg, index, value, inlineValue });
-        if (value !== undefined) index++;
-      } else {
+      if (eq < 3) index = optionWithNext(tokens, arg.slice(2), arg, index, rest, options);
+      else {
         const name = arg.slice(2, eq);
         tokens.push({ kind: "option", name, rawName: `--${name}`, index, value: arg.slice(eq + 1), inlineValue: true });
       }
