@@ -87,6 +87,16 @@ function reuseModule(subs: Conn[]): ModuleDefinition<unknown> {
 }
 
 describe("a frame is never reused for another message", () => {
+  /** A server of reuseModule and two WebSocket clients subscribed to its topic 1. */
+  async function twoSubscribed(deflate: boolean) {
+    server = startInProcess(reuseModule([]), { high_water: 1 << 20 }, { protocol: "ws", path: "/ws", ws: { ping_interval_ms: 0, deflate } });
+    const a = await open(server.port, deflate);
+    const b = await open(server.port, deflate);
+    await command(a, "SUB", 1);
+    await command(b, "SUB", 1);
+    return [a, b] as const;
+  }
+
   // 70 000 bytes is past what the push batch takes (io/push-batch.ts CONN_MAX): those frames are made apart.
   for (const [what, n, deflate] of [
     ["two large publishes", 70_000, false],
@@ -94,13 +104,8 @@ describe("a frame is never reused for another message", () => {
     ["two compressed publishes (permessage-deflate)", 300, true],
   ] as const) {
     test(`${what} from one reused buffer in one proc: each subscriber gets 'A's then 'B's`, async () => {
-      const subs: Conn[] = [];
-      server = startInProcess(reuseModule(subs), { high_water: 1 << 20 }, { protocol: "ws", path: "/ws", ws: { ping_interval_ms: 0, deflate } });
-      const a = await open(server.port, deflate);
-      const b = await open(server.port, deflate);
-      await command(a, "SUB", 1);
-      await command(b, "SUB", 1);
-      const pub = await open(server.port, deflate);
+      const [a, b] = await twoSubscribed(deflate);
+      const pub = await open(server!.port, deflate);
       pub.c.write(clientFrame(1, `PUB2 ${n}`));
       for (const w of [a, b]) {
         const [first, second] = await payloads(w, 2, 1);
@@ -115,12 +120,7 @@ describe("a frame is never reused for another message", () => {
     ["compressed", 300, true],
   ] as const) {
     test(`two ${what} conn.send from one reused buffer in a timer: 'A's then 'B's`, async () => {
-      const subs: Conn[] = [];
-      server = startInProcess(reuseModule(subs), { high_water: 1 << 20 }, { protocol: "ws", path: "/ws", ws: { ping_interval_ms: 0, deflate } });
-      const a = await open(server.port, deflate);
-      const b = await open(server.port, deflate);
-      await command(a, "SUB", 1);
-      await command(b, "SUB", 1);
+      const [a, b] = await twoSubscribed(deflate);
       a.c.write(clientFrame(1, `SEND2 ${n}`));
       for (const w of [a, b]) {
         const [first, second] = await payloads(w, 2, 1);
