@@ -2,6 +2,7 @@
 // (in-process.ts), a child process (idle-client.ts) opens the connections, so the heap measured holds only the
 // server's side. Both heap readings follow full collections: live objects only, not the garbage of their requests.
 import type { InProcessServer } from "./in-process.ts";
+import { until } from "./until.ts";
 
 const jsc = require("bun:jsc") as { heapStats(): { heapSize: number; objectCount: number } };
 
@@ -41,18 +42,14 @@ async function openIdle(server: InProcessServer, n: number, kind: "http" | "tcp"
  * so what is compiled, cached or grown once per thread (code, the connection set's table, WASM memory) is not counted.
  */
 export async function idleHeapPerConnection(server: InProcessServer, n: number, kind: "http" | "tcp", settled: () => boolean, settleMs = 0): Promise<IdleHeap> {
-  const until = async (what: string, ok: () => boolean) => {
-    for (let i = 0; i < 500 && !ok(); i++) await Bun.sleep(20);
-    if (!ok()) throw new Error(`not reached: ${what}`);
-  };
   const warm = await openIdle(server, n, kind);
-  await until("warm-up connections idle", settled);
+  await until(settled, "warm-up connections idle", 10_000, 20);
   await warm.close();
-  await until("warm-up connections closed", () => server.io.conns.size === 0);
+  await until(() => server.io.conns.size === 0, "warm-up connections closed", 10_000, 20);
   const before = live();
   const c = await openIdle(server, n, kind);
-  await until(`${n} connections open`, () => server.io.conns.size === n);
-  await until(`${n} connections idle`, settled);
+  await until(() => server.io.conns.size === n, `${n} connections open`, 10_000, 20);
+  await until(settled, `${n} connections idle`, 10_000, 20);
   await Bun.sleep(settleMs);
   const after = live();
   await c.close();

@@ -9,6 +9,7 @@ import { startInProcess, type InProcessServer } from "../helpers/in-process.ts";
 import { connect, type TestClient } from "../helpers/tcp-client.ts";
 import { waitResponses } from "../helpers/http-client.ts";
 import { idleHeapPerConnection } from "../helpers/idle-heap.ts";
+import { until } from "../helpers/until.ts";
 
 let server: InProcessServer | undefined;
 const clients: TestClient[] = [];
@@ -27,11 +28,6 @@ interface ConnView {
   listener: { parsers: { size: number } };
 }
 const conns = (s: InProcessServer) => [...s.io.conns] as unknown as ConnView[];
-
-async function until(what: string, ok: () => boolean): Promise<void> {
-  for (let i = 0; i < 250 && !ok(); i++) await Bun.sleep(20);
-  if (!ok()) throw new Error(`not reached: ${what}`);
-}
 
 async function client(port: number): Promise<TestClient> {
   const c = await connect(port);
@@ -52,7 +48,7 @@ test("an idle keep-alive connection gives its parser and request state back at t
   c.write("GET /one HTTP/1.1\r\nHost: h\r\nX-Tag: a\r\n\r\n");
   expect((await waitResponses(c, 1))[0]!.text).toBe("GET /one a 0");
   const [conn] = conns(server);
-  await until("the idle connection's parser is pooled", () => conn!.parser === null);
+  await until(() => conn!.parser === null, "the idle connection's parser is pooled", 5000, 20);
   expect(conn!.listener.parsers.size).toBe(1);
   expect(conn!.rs).toBeNull();
   // The next request (with a body, so llhttp runs rather than the fast scan) parses on a pooled parser as on a new one.
@@ -60,7 +56,7 @@ test("an idle keep-alive connection gives its parser and request state back at t
   const r = await waitResponses(c, 2);
   expect(r[1]!.text).toBe("POST /two b 3");
   expect(r[1]!.headers.connection ?? "keep-alive").not.toBe("close");
-  await until("pooled again", () => conn!.parser === null && conn!.rs === null);
+  await until(() => conn!.parser === null && conn!.rs === null, "pooled again", 5000, 20);
 });
 
 test("a head cut across reads keeps its parser over ticks and is parsed whole", async () => {
@@ -69,9 +65,9 @@ test("a head cut across reads keeps its parser over ticks and is parsed whole", 
   c.write("GET /first HTTP/1.1\r\nHost: h\r\n\r\n");
   await waitResponses(c, 1);
   const [conn] = conns(server);
-  await until("pooled", () => conn!.parser === null);
+  await until(() => conn!.parser === null, "pooled", 5000, 20);
   c.write("GET /split-across-ticks HTTP/1.1\r\nHost: h\r\nX-Ta");
-  await until("a parser taken for the new head", () => conn!.parser !== null);
+  await until(() => conn!.parser !== null, "a parser taken for the new head", 5000, 20);
   // Several ticks pass with the head half received: the parser (and the bytes it carries) stays with the connection.
   await Bun.sleep(400);
   expect(conn!.parser).not.toBeNull();
@@ -103,11 +99,11 @@ test("a hook's req keeps showing its own request after its parser went on to ser
   a.write("GET /slow?q=1 HTTP/1.1\r\nHost: h\r\nX-Tag: mine\r\n\r\n");
   expect((await waitResponses(a, 1))[0]!.text).toBe("slow");
   const [connA] = conns(server);
-  await until("A's parser pooled", () => connA!.parser === null);
+  await until(() => connA!.parser === null, "A's parser pooled", 5000, 20);
   const b = await client(server.port);
   b.write("GET /other HTTP/1.1\r\nHost: h\r\nX-Tag: theirs\r\nX-More: 1\r\n\r\n");
   expect((await waitResponses(b, 1))[0]!.text).toBe("other theirs");
-  await until("the late read", () => lateDone);
+  await until(() => lateDone, "the late read", 5000, 20);
   expect(late).toBe("/slow?q=1 mine 2");
 });
 

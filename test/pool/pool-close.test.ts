@@ -8,6 +8,7 @@ import { Ring } from "../../src/ring/ring.ts";
 import { RingLink } from "../../src/pool/ring-link.ts";
 import { K_CLOSE, K_OPEN, K_PACKET, K_REPLY } from "../../src/pool/pool-protocol.ts";
 import { startInProcess, type InProcessServer } from "../helpers/in-process.ts";
+import { until } from "../helpers/until.ts";
 
 let server: InProcessServer | undefined;
 let handler: RingLink | undefined;
@@ -17,14 +18,6 @@ afterEach(async () => {
   await handler?.stop();
   handler = undefined;
 });
-
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(5);
-  }
-}
 
 test("a client that leaves while a reply is owed: CLOSE reaches the handler thread once, when that reply is in", async () => {
   const pair = { req: Ring.create(1024 * 1024).sab, res: Ring.create(1024 * 1024).sab };

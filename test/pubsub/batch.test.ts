@@ -11,6 +11,7 @@ import { startInProcess, type InProcessServer } from "../helpers/in-process.ts";
 import { lineCheck } from "../helpers/line-check.ts";
 import { S_PS_DELIVERIES, S_PS_DROP_SLOW, S_SOCKET_WRITES } from "../../src/stats/stat-fields.ts";
 import { CONN_MAX, MAX_RANGES, PushBatch, type Batched } from "../../src/io/push-batch.ts";
+import { until } from "../helpers/until.ts";
 
 let server: InProcessServer | undefined;
 let clients: TestClient[] = [];
@@ -24,14 +25,6 @@ afterEach(() => {
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 const mod = (def: Partial<Parameters<typeof defineModule>[0]>) =>
   defineModule({ name: "batch", version: "1.0.0", grocketd: "^0.1.0", check: lineCheck, ...def } as Parameters<typeof defineModule>[0]);
-
-async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(2);
-  }
-}
 
 /** Lines "m<k>\n" for k in [from, to). */
 const lines = (from: number, to: number, pad = 4) => Array.from({ length: to - from }, (_, i) => `m${String(from + i).padStart(pad, "0")}\n`).join("");

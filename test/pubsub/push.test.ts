@@ -7,6 +7,7 @@ import { connect } from "../helpers/tcp-client.ts";
 import { startInProcess, type InProcessServer } from "../helpers/in-process.ts";
 import { lineCheck } from "../helpers/line-check.ts";
 import { S_PS_DELIVERIES, S_PS_DROP_SLOW, S_PS_PUBLISHES, S_PS_PUSHES, S_PS_SUBSCRIPTIONS, S_PS_TOPICS, S_PS_UNKNOWN_ID } from "../../src/stats/stat-fields.ts";
+import { until } from "../helpers/until.ts";
 
 let server: InProcessServer | undefined;
 afterEach(() => {
@@ -17,14 +18,6 @@ afterEach(() => {
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 const mod = (def: Partial<Parameters<typeof defineModule>[0]>) =>
   defineModule({ name: "push", version: "1.0.0", grocketd: "^0.1.0", check: lineCheck, ...def } as Parameters<typeof defineModule>[0]);
-
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(5);
-  }
-}
 
 describe("conn.send", () => {
   test("from a timer: pushes arrive in order, and send returns true below high water", async () => {

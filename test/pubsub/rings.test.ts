@@ -14,6 +14,7 @@ import { defineModule } from "../../src/index.ts";
 import { startGrocketd, ROOT, type Running } from "../helpers/grocketd.ts";
 import { connect } from "../helpers/tcp-client.ts";
 import { resolve } from "node:path";
+import { until } from "../helpers/until.ts";
 
 const log = createLogger({ level: "silent", format: "text", where: "test" });
 const dec = new TextDecoder();
@@ -27,14 +28,6 @@ afterEach(async () => {
   running = undefined;
   for (const m of meshes.splice(0)) await m.stop();
 });
-
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(5);
-  }
-}
 
 describe("ring mesh between two I/O threads", () => {
   test("a full ring drops and counts; the publisher never blocks; what fit arrives in publish order", async () => {

@@ -6,6 +6,7 @@ import type { TcpConnection } from "../../src/io/tcp/tcp-connection.ts";
 import { connect } from "../helpers/tcp-client.ts";
 import { startInProcess, type InProcessServer } from "../helpers/in-process.ts";
 import { kiss, kisses, KISS_SIZE } from "../helpers/kiss.ts";
+import { until } from "../helpers/until.ts";
 
 let server: InProcessServer | undefined;
 afterEach(() => {
@@ -14,14 +15,6 @@ afterEach(() => {
 });
 
 const kissCheck = (_b: Uint8Array, s: number, e: number) => (e - s >= KISS_SIZE ? KISS_SIZE : 0);
-
-async function until(cond: () => boolean, ms = 3000): Promise<void> {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error("condition not reached in time");
-    await Bun.sleep(5);
-  }
-}
 
 describe("connections", () => {
   test("accept can reject a connection and attach per-connection state", async () => {
@@ -48,7 +41,7 @@ describe("connections", () => {
     a.write("y");
     expect(new TextDecoder().decode(await a.waitBytes(2))).toBe("12");
     a.end();
-    await until(() => closes.length === 1);
+    await until(() => closes.length === 1, "closes.length === 1", 3000);
     expect(closes).toEqual([2]); // the rejected connection was never accepted, so no close for it
   });
 
@@ -73,7 +66,7 @@ describe("connections", () => {
     c.write(kisses(1, 3));
     await Bun.sleep(10);
     c.socket.terminate(); // abrupt: the replies have nowhere to go
-    await until(() => events.includes("close"));
+    await until(() => events.includes("close"), "events.includes('close')", 3000);
     await Bun.sleep(100);
     expect(events).toEqual(["reply", "reply", "reply", "close"]);
   });
@@ -90,13 +83,13 @@ describe("connections", () => {
       if (i % 2 === 0) c.socket.terminate();
       else c.end();
     }
-    await until(() => closes === 5);
+    await until(() => closes === 5, "closes === 5", 3000);
     expect(server.io.conns.size).toBe(0);
     const n = await connect(server.port);
     n.write(kiss(7));
     expect(await n.waitBytes(44)).toEqual(kiss(7));
     n.end();
-    await until(() => closes === 6);
+    await until(() => closes === 6, "closes === 6", 3000);
   });
 
   test("a client that never reads cannot grow server memory past the high-water mark; others are served", async () => {
@@ -169,7 +162,7 @@ describe("connections", () => {
     // Until it has read and stopped with output owed (a fixed 200 ms was sometimes before that on a loaded machine:
     // the first answers may all fit in the kernel's buffers, so it holds the backlog a moment with nothing queued).
     const conn = () => [...server!.io.conns][0] as TcpConnection | undefined;
-    await until(() => conn()?.backlogged === true && conn()!.queuedBytes > 0, 10_000);
+    await until(() => conn()?.backlogged === true && conn()!.queuedBytes > 0, "conn()?.backlogged === true && conn().queuedBytes > 0", 10_000);
     const queued = conn()!.queuedBytes;
     expect(queued).toBeLessThanOrEqual(64 * 1024 + big.length); // high water plus one reply
     expect(queued).toBeGreaterThan(0); // it did stop with output owed, not by answering nothing
@@ -189,7 +182,7 @@ describe("connections", () => {
     const held = await connect(server.port);
     held.pause();
     held.write(kisses(1, 200));
-    await until(() => server!.io.conns.size === 1 && ([...server!.io.conns][0] as TcpConnection).backlogged, 10_000);
+    await until(() => server!.io.conns.size === 1 && ([...server!.io.conns][0] as TcpConnection).backlogged, "io.conns.size === 1 && ([...io.conns][0] as TcpConnection).backlogged", 10_000);
     const hc = [...server.io.conns][0] as TcpConnection;
     expect(hc.backlogged).toBe(true);
     for (const c of [...server.io.conns]) c.closeWhenDone(); // what a SIGTERM drain does
@@ -225,7 +218,7 @@ describe("connections", () => {
       { idle_timeout_ms: IDLE_MS },
     );
     const idle = await connect(server.port);
-    await until(() => server!.io.conns.size === 1);
+    await until(() => server!.io.conns.size === 1, "io.conns.size === 1", 3000);
     // Idle since the server's stamp of its accept: the thread's coarse clock (io.clock, the same performance.now()
     // timeline in-process) is refreshed by each housekeeping tick, so the stamp may be up to a tick before the accept.
     // Measured from the test's own clock after connecting, the timeout looked early by up to a tick (more when a

@@ -7,6 +7,7 @@ import { startInProcess, type InProcessServer } from "../helpers/in-process.ts";
 import { connect, type TestClient } from "../helpers/tcp-client.ts";
 import { KISS_SIZE, kiss } from "../helpers/kiss.ts";
 import { idleHeapPerConnection } from "../helpers/idle-heap.ts";
+import { until } from "../helpers/until.ts";
 
 let server: InProcessServer | undefined;
 const clients: TestClient[] = [];
@@ -22,11 +23,6 @@ interface ConnView {
 }
 const conns = (s: InProcessServer) => [...s.io.conns] as unknown as ConnView[];
 
-async function until(what: string, ok: () => boolean): Promise<void> {
-  for (let i = 0; i < 250 && !ok(); i++) await Bun.sleep(20);
-  if (!ok()) throw new Error(`not reached: ${what}`);
-}
-
 const echo = defineModule({
   name: "echo-idle",
   version: "1.0.0",
@@ -36,7 +32,6 @@ const echo = defineModule({
   proc: (p) => (p[0] === 0x31 && p[1] === 0x30 ? Bun.sleep(5).then(() => new Uint8Array(p)) : p),
 });
 
-
 test("an idle TCP connection gives up its split-packet buffer and its reply line's array; the next ones are made again", async () => {
   // ws.close_timeout_ms is the shortest timeout: the tick runs every 100 ms; TCP's own timeouts stay at their defaults.
   server = startInProcess(echo, {}, { protocol: "tcp", ws: { close_timeout_ms: 400 } });
@@ -45,13 +40,13 @@ test("an idle TCP connection gives up its split-packet buffer and its reply line
   const a = kiss(7);
   c.write(a.subarray(0, 20));
   const [conn] = await (async () => {
-    await until("accepted", () => conns(server!).length === 1);
+    await until(() => conns(server!).length === 1, "accepted", 5000, 20);
     return conns(server!);
   })();
-  await until("the split packet is held", () => conn!.keptInput !== null);
+  await until(() => conn!.keptInput !== null, "the split packet is held", 5000, 20);
   c.write(a.subarray(20));
   expect([...(await c.waitBytes(KISS_SIZE))]).toEqual([...a]);
-  await until("the empty split-packet buffer is let go", () => conn!.keptInput === null);
+  await until(() => conn!.keptInput === null, "the empty split-packet buffer is let go", 5000, 20);
   // An async reply uses the line; after it the line's array goes too, and order is kept throughout.
   const b = kiss(100);
   const d = kiss(8);
@@ -64,9 +59,9 @@ test("an idle TCP connection gives up its split-packet buffer and its reply line
   // A connection that never owed anything has the shared empty line: the idle one comes back to it.
   const c2 = await connect(server.port);
   clients.push(c2);
-  await until("second accepted", () => conns(server!).length === 2);
+  await until(() => conns(server!).length === 2, "second accepted", 5000, 20);
   const [, fresh] = conns(server);
-  await until("the line's array is let go", () => conn!.line.slots === fresh!.line.slots && conn!.keptInput === null);
+  await until(() => conn!.line.slots === fresh!.line.slots && conn!.keptInput === null, "the line's array is let go", 5000, 20);
   expect(conn!.line.slots.length).toBe(0);
 });
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { startGrocketd, type Running } from "../helpers/grocketd.ts";
 import { connect, withTimeout } from "../helpers/tcp-client.ts";
+import { until } from "../helpers/until.ts";
 
 const CHAT = resolve(import.meta.dir, "../../modules/chat.ts");
 const dec = new TextDecoder();
@@ -13,14 +14,6 @@ beforeAll(async () => {
   running = await startGrocketd(["--module", CHAT, "--listen", "tcp://127.0.0.1:0", "--listen", "ws://127.0.0.1:0/chat", "--threads", "2"], { expectListening: 2 });
 });
 afterAll(async () => void (await running?.stop("SIGKILL")));
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  const deadline = performance.now() + 5000;
-  while (!cond()) {
-    if (performance.now() > deadline) throw new Error(`timed out: ${what}`);
-    await Bun.sleep(10);
-  }
-}
 
 test("a TCP client and a WebSocket client in one room hear each other; WebSocket messages are text", async () => {
   const [tcpPort, wsPort] = running!.ports as [number, number];

@@ -13,6 +13,7 @@ import { S_PS_DROP_SLOW } from "../../src/stats/stat-fields.ts";
 import { PushBatch } from "../../src/io/push-batch.ts";
 import { sharedDeflatedFrame, sharedFrame } from "../../src/ws/ws-frame-cache.ts";
 import { OP_TEXT } from "../../src/ws/ws-frame-reader.ts";
+import { until } from "../helpers/until.ts";
 
 let server: InProcessServer | undefined;
 let raws: RawWs[] = [];
@@ -26,14 +27,6 @@ afterEach(() => {
 const dec = new TextDecoder();
 const OFFER = { "Sec-WebSocket-Extensions": "permessage-deflate; client_max_window_bits" };
 const unz = (p: Uint8Array) => new Uint8Array(inflateRawSync(Buffer.concat([p, Buffer.from([0, 0, 0xff, 0xff])]), { finishFlush: constants.Z_SYNC_FLUSH }));
-
-async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(2);
-  }
-}
 
 async function open(port: number, deflate = false): Promise<RawWs> {
   const w = await openRaw(port, "/ws", deflate ? OFFER : {});
