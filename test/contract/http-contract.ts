@@ -66,6 +66,21 @@ interface Ctx {
   heldGet(path: string): Promise<string>;
 }
 
+/** The fetch-app's record of the last failure its hook's body stream saw (polled: it is set as the stream fails). */
+async function lastError(get: (path: string) => Promise<string>): Promise<string> {
+  let failure = "";
+  for (let i = 0; i < 100 && failure === ""; i++) failure = await get("/last-error");
+  return failure;
+}
+
+/** A streamed upload refused mid-body with `status`: the answer says close, the connection closes, the hook's stream failed with it. */
+async function refusedMidStream(t: Ctx, c: TestClient, r: ParsedResponse, status: number): Promise<void> {
+  expect(r.status).toBe(status);
+  expect(r.headers.connection).toBe("close");
+  await t.closes(c, 5000);
+  expect(await lastError((path) => t.uploadGet(path))).toContain(String(status));
+}
+
 /**
  * POST /hold of `total` bytes to the third server: the client sends the head and `first` bytes, the hook holds reading
  * HOLD_MS (past both body timeouts), then reads; the client pauses HOLD_GAP_MS itself (within both timeouts), then
@@ -151,13 +166,7 @@ const streamedCases: Array<{ name: string; run(t: Ctx): Promise<void> }> = [
       }
       c.write(`14\r\n${"d".repeat(20)}`);
       const [r] = await waitResponses(c, 1, [], 30_000);
-      expect(r!.status).toBe(413);
-      expect(r!.headers.connection).toBe("close");
-      const closed = await Promise.race([c.closed.then(() => true), Bun.sleep(5000).then(() => false)]);
-      expect(closed).toBe(true);
-      let failure = "";
-      for (let i = 0; i < 100 && failure === ""; i++) failure = await t.uploadGet("/last-error");
-      expect(failure).toContain("413");
+      await refusedMidStream(t, c, r!, 413);
     },
   },
   {
@@ -168,9 +177,7 @@ const streamedCases: Array<{ name: string; run(t: Ctx): Promise<void> }> = [
       c.write(UPLOAD.subarray(0, MiB));
       await untilReceived(c, /first:\d+\n/, 15_000);
       c.socket.terminate();
-      let failure = "";
-      for (let i = 0; i < 100 && failure === ""; i++) failure = await t.uploadGet("/last-error");
-      expect(failure).toContain("before the request body was complete");
+      expect(await lastError((path) => t.uploadGet(path))).toContain("before the request body was complete");
       const next = await t.upload();
       next.write(`POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n${"e".repeat(100_000)}`);
       expect((await waitResponses(next, 1, [], 15_000))[0]!.text).toBe("count:100000");
@@ -204,13 +211,7 @@ const streamedCases: Array<{ name: string; run(t: Ctx): Promise<void> }> = [
       const c = await t.upload();
       c.write(`POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: ${MiB}\r\n\r\n${"f".repeat(1000)}`);
       const [r] = await waitResponses(c, 1, [], UPLOAD_DEADLINE_MS + 10_000);
-      expect(r!.status).toBe(408);
-      expect(r!.headers.connection).toBe("close");
-      const closed = await Promise.race([c.closed.then(() => true), Bun.sleep(5000).then(() => false)]);
-      expect(closed).toBe(true);
-      let failure = "";
-      for (let i = 0; i < 100 && failure === ""; i++) failure = await t.uploadGet("/last-error");
-      expect(failure).toContain("408");
+      await refusedMidStream(t, c, r!, 408);
     },
   },
   {
@@ -228,8 +229,7 @@ const streamedCases: Array<{ name: string; run(t: Ctx): Promise<void> }> = [
       c.write(`POST /drip HTTP/1.1\r\nHost: x\r\nContent-Length: ${MiB}\r\n\r\n${"d".repeat(1000)}`);
       await untilReceived(c, /drip\n/, 15_000); // the response has begun: the refusal can only be a cut
       await t.closes(c, 15_000);
-      let failure = "";
-      for (let i = 0; i < 100 && failure === ""; i++) failure = await t.heldGet("/last-error");
+      const failure = await lastError((path) => t.heldGet(path));
       expect(failure).toContain("408");
       expect(failure).toContain("request body not received in time");
     },
