@@ -9,7 +9,7 @@
  * streaming small packets took GBs), so the line counts it: `owed` (places in line) and `heldBytes`: the replies
  * that are ready but stuck behind a pending one, the input buffers lent to pending Promises (their packets are views
  * of them), and in pool mode the packets out at the handler thread. The connection stops reading past MAX_INFLIGHT
- * owed or io.high_water held (tcp-connection.ts), and clears the line when it closes.
+ * owed or io.high_water held (line-connection.ts), and clears the line when it closes.
  */
 import type { Cork } from "../cork.ts";
 import { REPLY_BAD, badReplyMessage, settledReplyKind } from "../../module/hook-results.ts";
