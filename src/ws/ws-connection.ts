@@ -12,6 +12,7 @@ import { S_BYTES_IN, S_ERR_BAD_DATA, S_ERR_HANDLER } from "../stats/stat-fields.
 import type { WebSocketHooks } from "../module/types.ts";
 import type { StreamConnection, StreamService } from "../io/stream-connection.ts";
 import { TcpConnection } from "../io/tcp/tcp-connection.ts";
+import { appendKept, keepRest } from "../io/tcp/kept-input.ts";
 import { words } from "../io/io-context.ts";
 import { CLOSE_BAD_DATA, CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_NORMAL, CLOSE_POLICY, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, WsFrameReader, type WsSink } from "./ws-frame-reader.ts";
 import { RSV1, closePayload, frame, headerInto, headerLength } from "./ws-frame-writer.ts";
@@ -88,16 +89,8 @@ export class WsConnection extends TcpConnection implements WsSink {
       buf.set(chunk, 0);
       end = len;
     } else {
-      const need = this.keptLen + len;
-      let p = this.keptInput!;
-      if (p.length < need) {
-        const grown = Buffer.allocUnsafeSlow(Math.max(need, p.length * 2));
-        grown.set(p.subarray(0, this.keptLen), 0);
-        this.keptInput = p = grown;
-      }
-      p.set(chunk, this.keptLen);
-      buf = p;
-      end = need;
+      end = this.keptLen + len;
+      buf = appendKept(this, chunk);
     }
     this.run(buf, end);
   }
@@ -112,22 +105,7 @@ export class WsConnection extends TcpConnection implements WsSink {
     if (this.closed || this.stopReading || off < 0 || this.reader.done) {
       this.keptInput = null;
       this.keptLen = 0;
-    } else {
-      const rest = end - off;
-      if (rest === 0) {
-        this.keptLen = 0;
-        if (io.loaned && buf === this.keptInput) this.keptInput = null;
-      } else if (buf === this.keptInput && !io.loaned) {
-        if (off > 0) buf.copyWithin(0, off, end);
-        this.keptLen = rest;
-      } else {
-        let p = this.keptInput;
-        if (p === null || p === buf || p.length < rest) p = Buffer.allocUnsafeSlow(Math.max(4096, rest * 2));
-        p.set(buf.subarray(off, end), 0);
-        this.keptInput = p;
-        this.keptLen = rest;
-      }
-    }
+    } else keepRest(this, buf, off, end);
     if (io.loaned) {
       // An async proc holds a view into this buffer: it lives until that settles, the thread takes a fresh one.
       this.line.chargeLoan(buf.length);

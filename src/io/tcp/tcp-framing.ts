@@ -17,6 +17,7 @@ import type { Conn } from "../../module/types.ts";
 import { badLengthMessage, isLength } from "../../module/hook-results.ts";
 import { S_BYTES_IN } from "../../stats/stat-fields.ts";
 import { MAX_INFLIGHT, type TcpConnection } from "./tcp-connection.ts";
+import { appendKept, keepRest } from "./kept-input.ts";
 
 /** The module's `check` (module/types.ts): the connection is the `Conn` it sees. */
 type Check = (buf: Uint8Array, start: number, end: number, conn: Conn<unknown>) => number;
@@ -85,28 +86,14 @@ export function createDataHandler(checkHook: unknown, backend: ModuleBackend, ma
     }
   }
 
-  /** Keeps buf[off..end) for the next read. Runs after the cork is written, since corked replies may view buf. */
-  function keepRest(c: TcpConnection, buf: Uint8Array, off: number, end: number): void {
+  /** Keeps buf[off..end) for the next read (kept-input.ts), unless that is io.max_packet bytes without a whole packet. */
+  function keepOrFail(c: TcpConnection, buf: Uint8Array, off: number, end: number): void {
     const rest = end - off;
-    const loaned = c.io.loaned;
-    if (rest === 0) {
-      c.keptLen = 0;
-      if (loaned && buf === c.keptInput) c.keptInput = null;
-      return;
-    }
-    if (rest >= maxPacket && !c.backlogged) {
+    if (rest !== 0 && rest >= maxPacket && !c.backlogged) {
       c.fail(`more than io.max_packet (${maxPacket}) bytes without a whole packet; closing connection`);
       return;
     }
-    if (buf === c.keptInput && !loaned) {
-      if (off > 0) buf.copyWithin(0, off, end);
-    } else {
-      let p = c.keptInput;
-      if (p === null || p === buf || p.length < rest) p = Buffer.allocUnsafeSlow(Math.max(4096, rest * 2));
-      p.set(buf.subarray(off, end), 0);
-      c.keptInput = p;
-    }
-    c.keptLen = rest;
+    keepRest(c, buf, off, end);
   }
 
   /** Frames bytes left pending by a backlogged event, once the output has drained (no new read involved). */
@@ -124,7 +111,7 @@ export function createDataHandler(checkHook: unknown, backend: ModuleBackend, ma
     c.inEvent = false;
     if (c.io.loaned) c.line.chargeLoan(buf.length);
     c.endEvent();
-    if (!c.closed && !c.stopReading) keepRest(c, buf, off, end);
+    if (!c.closed && !c.stopReading) keepOrFail(c, buf, off, end);
     c.io.loaned = false;
     if (c.backlogged) c.continueBacklog();
     else c.backlogCleared();
@@ -190,23 +177,14 @@ export function createDataHandler(checkHook: unknown, backend: ModuleBackend, ma
       end = len;
       off = frame(c, buf, 0, len, n);
     } else {
-      const need = c.keptLen + len;
-      let p = c.keptInput!;
-      if (p.length < need) {
-        const grown = Buffer.allocUnsafeSlow(Math.max(need, p.length * 2));
-        grown.set(p.subarray(0, c.keptLen), 0);
-        p = grown;
-        c.keptInput = p;
-      }
-      p.set(chunk, c.keptLen);
-      buf = p;
-      end = need;
-      off = frame(c, p, 0, need, -1);
+      end = c.keptLen + len;
+      buf = appendKept(c, chunk);
+      off = frame(c, buf, 0, end, -1);
     }
     c.inEvent = false;
     if (io.loaned) c.line.chargeLoan(buf.length); // async procs hold views of buf: it lives until they settle
     c.endEvent();
-    if (!c.closed && !c.stopReading) keepRest(c, buf, off, end);
+    if (!c.closed && !c.stopReading) keepOrFail(c, buf, off, end);
     else {
       c.keptLen = 0;
       c.keptInput = null;
