@@ -15,9 +15,12 @@ import { StatsSlot } from "../stats/stats-slot.ts";
 import type { HandshakeDeadlines } from "./tls-handshake.ts";
 import { PubSubHub } from "../pubsub/hub.ts";
 import { IdleGc } from "./idle-gc.ts";
+import { ConnTable } from "./conn-table.ts";
 
 /** A connection as the thread's housekeeping sees it (idle sweep, drain). */
 export interface Housekept {
+  /** Its id (newConnId): the thread's table of connections is kept in id order (conn-table.ts). */
+  readonly id: number;
   /** "tcp", "http", "udp": draining treats them differently on reload. */
   readonly protocol?: string;
   /** True when nothing is in flight, queued or half-received: closing now loses nothing. */
@@ -66,7 +69,7 @@ export class IoContext {
    * goes async may hold `req.body` across its await, so it keeps this buffer and the next body gets a new one.
    */
   private bodyArena: Uint8Array | null = null;
-  readonly conns = new Set<Housekept>();
+  readonly conns = new ConnTable<Housekept>();
   draining = false;
   /** A full collection once the thread is quiet after many connections let go of memory (idle-gc.ts). */
   readonly idleGc: IdleGc;

@@ -107,7 +107,7 @@ test("a hook's req keeps showing its own request after its parser went on to ser
   expect(late).toBe("/slow?q=1 mine 2");
 });
 
-test("an idle keep-alive connection costs at most 860 bytes of heap: a 38-field connection object (issue 17 goal 3)", async () => {
+test("an idle keep-alive connection costs at most 760 bytes of heap: a 38-field connection object (issue 17 goal 3)", async () => {
   server = startInProcess(echoModule, {}, { protocol: "http", ws: FAST_TICK });
   const s = server;
   const heap = await idleHeapPerConnection(s, 400, "http", () => conns(s).every((c) => c.parser === null && c.rs === null));
@@ -115,5 +115,6 @@ test("an idle keep-alive connection costs at most 860 bytes of heap: a 38-field 
   // Its own object (320 B at 38 fields or fewer; 432 B at 39 to 48: ~925 B per connection in all), its Bun socket and
   // the socket's address string, and nothing of its request (parked: test above).
   expect(heap.objects).toBeLessThan(4.5);
-  expect(heap.bytes).toBeLessThan(860);
+  // The thread's connection table is two arrays (io/conn-table.ts: ~16 B an entry), not a Set (~105 B: 841 B in all).
+  expect(heap.bytes).toBeLessThan(760);
 }, 60_000);

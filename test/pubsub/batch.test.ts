@@ -53,7 +53,7 @@ function burstModule(n: number, as: (line: string) => string | Uint8Array) {
 
 function countWrites(s: InProcessServer): Map<number, number> {
   const n = new Map<number, number>();
-  for (const c of s.io.conns as Set<unknown>) {
+  for (const c of s.io.conns as Iterable<unknown>) {
     const conn = c as { id: number; socket: { write: (...a: unknown[]) => number } };
     const write = conn.socket.write.bind(conn.socket);
     n.set(conn.id, 0);

@@ -75,6 +75,7 @@ export async function listenUdp(io: IoContext, entry: ListenEntry, service: UdpS
 
   // Takes part in the thread's drain only while async replies are owed (see the header).
   const keeper: Housekept = {
+    id: io.newConnId(),
     quiescent: () => handler.owed === 0,
     closeWhenDone() {
       closing = true;
