@@ -16,6 +16,9 @@ export interface FanoutLoad {
   window: number;
   /** The bound on connecting, subscribing and on the whole publishing run. */
   timeoutMs: number;
+  /** Called once every subscriber is connected, right before the publishing starts and after it ends
+   * (bench/pubsub-syscalls.ts attaches its counters there). */
+  around?: { before(server: ChildServer): Promise<void>; after(server: ChildServer): Promise<void> };
 }
 
 export interface FanoutRun {
@@ -95,6 +98,7 @@ async function drive(load: FanoutLoad, checks: Check[], send: (seq: number) => v
   const total = load.messages * checks.length;
   const finished = Promise.withResolvers<void>();
   let sent = 0;
+  await load.around?.before(server);
   const th0 = tasks ? await readTasks(tasks) : null;
   const t0 = await readTreeCpuTicks(server.pid);
   const start = performance.now();
@@ -115,6 +119,7 @@ async function drive(load: FanoutLoad, checks: Check[], send: (seq: number) => v
   }
   const seconds = (performance.now() - start) / 1000;
   const cpu = cpuSecondsBetween(t0, await readTreeCpuTicks(server.pid)).total;
+  await load.around?.after(server);
   let threadCpuSeconds: Map<string, number> | undefined;
   if (tasks && th0) {
     const th1 = await readTasks(tasks);
