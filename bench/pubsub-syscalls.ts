@@ -1,14 +1,16 @@
 // `bun bench/pubsub-syscalls.ts`: what one topic delivery costs in system calls, counted rather than timed, so the
-// figures hold on a loaded machine (issue 14). Each server is started fresh (as bench:pubsub starts it), its N
-// WebSocket subscribers connect, and `perf stat` is attached to the server's process for exactly the publishing of
-// the run (bench/lib/pubsub-clients.ts, FanoutLoad.around), counting the syscall tracepoints and task-clock; user
-// and system CPU come from /proc/PID/stat around the same span. Printed per delivery: writes (write, sendto, writev,
-// sendmsg), bytes per write (from the frame size: every delivery is one 34-byte frame for every server here),
-// reads, event-loop waits (epoll_wait/pwait/pwait2 calls) per publish and per delivery, all syscalls, and the CPU
-// split. A warm-up run on the same server precedes the counted one (JIT, buffers).
+// figures hold on a loaded machine (issue 14). Each server is started fresh (as bench:pubsub starts it, same names),
+// its N subscribers connect, and one `perf stat` per process of the server's tree is attached for exactly the
+// publishing of the run (bench/lib/pubsub-clients.ts, FanoutLoad.around), counting the syscall tracepoints and
+// task-clock; user and system CPU come from /proc/PID/stat around the same span. Printed per delivery: writes (write,
+// sendto, writev, sendmsg), bytes per write (from the frame size: 34 bytes a WebSocket delivery, 32 a TCP one), reads
+// and event-loop waits (epoll_wait/pwait/pwait2 calls) per publish, all syscalls, and the CPU split; for a
+// server.processes run (-2p) also each process's own share (the master relays, each child delivers to its own
+// subscribers). A warm-up run on the same server precedes the counted one (JIT, buffers).
 // The client is paced by deliveries (a window of messages in flight), so how many publishes one server turn sees is
 // set by the client's and server's speeds: compare servers within one invocation, not across machines.
-// Usage: bun bench/pubsub-syscalls.ts [--subscribers 1000] [--messages 300] [--window 16] [--only grocketd-ws-1t,bun-ws] [--rounds 1]
+// Usage: bun bench/pubsub-syscalls.ts [--subscribers 1000] [--messages 300] [--window 16] [--rounds 1]
+//        [--only grocketd-1t,grocketd-2t,grocketd-2p,grocketd-ws-1t,grocketd-ws-2t,grocketd-ws-2p,bun-ws] (default grocketd-ws-1t,bun-ws)
 //        [--grocketd-dir DIR]
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,10 +18,10 @@ import { join, resolve } from "node:path";
 import { type ChildServer, startServer } from "./lib/child-server.ts";
 import { parseArgs } from "./lib/cli-args.ts";
 import { checkoutDir } from "./lib/grocketd-dir.ts";
-import { cpuSecondsBetween, readTreeCpuTicks, type CpuTicks } from "./lib/proc-stat.ts";
-import { type FanoutLoad, type FanoutRun, fanoutAnchorWs, fanoutGrocketdWs } from "./lib/pubsub-clients.ts";
+import { cpuSecondsBetween, readTreeCpuTicks, treePids, type CpuTicks } from "./lib/proc-stat.ts";
+import { type FanoutLoad, type FanoutRun, fanoutAnchorWs, fanoutGrocketdTcp, fanoutGrocketdWs } from "./lib/pubsub-clients.ts";
 
-const ALL = ["grocketd-ws-1t", "grocketd-ws-2t", "bun-ws"];
+const ALL = ["grocketd-1t", "grocketd-2t", "grocketd-2p", "grocketd-ws-1t", "grocketd-ws-2t", "grocketd-ws-2p", "bun-ws"];
 const USAGE = `usage: bun bench/pubsub-syscalls.ts [--subscribers 1000] [--messages 300] [--window 16] [--only ${ALL.join(",")}] [--rounds 1] [--grocketd-dir DIR]`;
 const a = parseArgs(process.argv.slice(2), { subscribers: "number", messages: "number", window: "number", only: "string", rounds: "number", "grocketd-dir": "string" }, USAGE);
 if (!Bun.which("perf")) throw new Error("perf not found (apt-get install linux-perf)");
@@ -28,15 +30,18 @@ const dir = checkoutDir(a["grocketd-dir"], root, "--grocketd-dir");
 const only = (a.only ?? "grocketd-ws-1t,bun-ws").split(",");
 for (const w of only) if (!ALL.includes(w)) throw new Error(`--only: unknown server ${w} (${ALL.join(",")})`);
 const tmp = mkdtempSync(join(tmpdir(), "grocketd-pubsub-syscalls-"));
-/** Every server's frames here: a 32-byte message behind a 2-byte header. */
-const FRAME = 34;
+/** Bytes on the wire per delivery: a 32-byte message, behind a 2-byte header on WebSocket. */
+const frameOf = (name: string) => (name.includes("ws") ? 34 : 32);
 
 const CALLS = ["write", "sendto", "writev", "sendmsg", "read", "recvfrom", "readv", "recvmsg", "epoll_wait", "epoll_pwait", "epoll_pwait2"];
 const EVENTS = ["task-clock", "raw_syscalls:sys_enter", ...CALLS.map((c) => `syscalls:sys_enter_${c}`)];
 
 interface Counted {
+  name: string;
   run: FanoutRun;
+  /** The whole tree's counts, and each process's (pid → counts), parents first. */
   counts: Map<string, number>;
+  perProcess: Array<[number, Map<string, number>]>;
   user: number;
   system: number;
 }
@@ -44,44 +49,55 @@ interface Counted {
 function start(name: string): Promise<ChildServer> {
   if (name === "bun-ws") return startServer(name, [process.execPath, resolve(root, "bench/servers/bun-ws-pubsub.ts")], { cwd: root });
   const threads = name.endsWith("2t") ? "2" : "1";
-  const cmd = [process.execPath, "src/grocketd.ts", "--module", resolve(root, "bench/modules/fanout.ts"), "--listen", "ws://127.0.0.1:0/", "--threads", threads];
-  return startServer(name, cmd, { cwd: dir, env: { ...process.env, GROCKETD_SERVER_PROCESSES: "1" } });
+  const listen = name.includes("ws") ? "ws://127.0.0.1:0/" : "tcp://127.0.0.1:0";
+  const cmd = [process.execPath, "src/grocketd.ts", "--module", resolve(root, "bench/modules/fanout.ts"), "--listen", listen, "--threads", threads];
+  return startServer(name, cmd, { cwd: dir, env: { ...process.env, GROCKETD_SERVER_PROCESSES: name.endsWith("2p") ? "2" : "1" } });
 }
 
 async function counted(name: string, base: FanoutLoad): Promise<Counted> {
-  const file = join(tmp, `${name}.csv`);
-  let perf: ReturnType<typeof Bun.spawn> | null = null;
+  let perfs: Array<{ pid: number; file: string; proc: ReturnType<typeof Bun.spawn> }> = [];
   let t0: CpuTicks | null = null;
   let cpu = { user: 0, system: 0 };
   const load: FanoutLoad = {
     ...base,
     around: {
       async before(s) {
-        perf = Bun.spawn(["perf", "stat", "-x,", "-o", file, "-e", EVENTS.join(","), "-p", String(s.pid)], { stdout: "ignore", stderr: "ignore" });
+        perfs = (await treePids(s.pid)).map((pid) => {
+          const file = join(tmp, `${name}-${pid}.csv`);
+          return { pid, file, proc: Bun.spawn(["perf", "stat", "-x,", "-o", file, "-e", EVENTS.join(","), "-p", String(pid)], { stdout: "ignore", stderr: "ignore" }) };
+        });
         await Bun.sleep(300); // attached
         t0 = await readTreeCpuTicks(s.pid);
       },
       async after(s) {
         cpu = cpuSecondsBetween(t0!, await readTreeCpuTicks(s.pid));
-        perf!.kill("SIGINT");
-        await perf!.exited;
+        for (const p of perfs) p.proc.kill("SIGINT");
+        await Promise.all(perfs.map((p) => p.proc.exited));
       },
     },
   };
   const server = await start(name);
   try {
-    const run = (s: ChildServer, l: FanoutLoad) => (name === "bun-ws" ? fanoutAnchorWs(s, l, "m") : fanoutGrocketdWs(s, l));
+    const run = (s: ChildServer, l: FanoutLoad) =>
+      name === "bun-ws" ? fanoutAnchorWs(s, l, "m") : name.includes("ws") ? fanoutGrocketdWs(s, l) : fanoutGrocketdTcp(s, l);
     await run(server, base); // warm-up
     await Bun.sleep(200);
     const r = await run(server, load);
     const counts = new Map<string, number>();
-    for (const line of readFileSync(file, "utf8").split("\n")) {
-      const f = line.split(",");
-      if (f.length < 3 || f[0] === "" || line.startsWith("#")) continue;
-      const ev = f[2]!.replace(/^syscalls:sys_enter_/, "").replace(/^raw_syscalls:sys_enter$/, "syscalls");
-      counts.set(ev, Number(f[0]));
+    const perProcess: Array<[number, Map<string, number>]> = [];
+    for (const p of perfs) {
+      const own = new Map<string, number>();
+      for (const line of readFileSync(p.file, "utf8").split("\n")) {
+        const f = line.split(",");
+        if (f.length < 3 || f[0] === "" || line.startsWith("#")) continue;
+        const ev = f[2]!.replace(/^syscalls:sys_enter_/, "").replace(/^raw_syscalls:sys_enter$/, "syscalls");
+        const v = Number(f[0]) || 0;
+        own.set(ev, v);
+        counts.set(ev, (counts.get(ev) ?? 0) + v);
+      }
+      perProcess.push([p.pid, own]);
     }
-    return { run: r, counts, ...cpu };
+    return { name, run: r, counts, perProcess, ...cpu };
   } finally {
     await server.stop();
   }
@@ -103,12 +119,15 @@ try {
 }
 
 const sum = (c: Map<string, number>, names: string[]) => names.reduce((x, n) => x + (c.get(n) ?? 0), 0);
+const WRITES = ["write", "sendto", "writev", "sendmsg"];
+const READS = ["read", "recvfrom", "readv", "recvmsg"];
+const WAITS = ["epoll_wait", "epoll_pwait", "epoll_pwait2"];
 const rows: Array<[string, (c: Counted) => string]> = [
-  ["writes per delivery", (c) => (sum(c.counts, ["write", "sendto", "writev", "sendmsg"]) / c.run.deliveries).toFixed(4)],
-  ["bytes per write (frames)", (c) => ((c.run.deliveries * FRAME) / Math.max(1, sum(c.counts, ["write", "sendto", "writev", "sendmsg"]))).toFixed(0)],
-  ["deliveries per write", (c) => (c.run.deliveries / Math.max(1, sum(c.counts, ["write", "sendto", "writev", "sendmsg"]))).toFixed(2)],
-  ["reads per publish", (c) => (sum(c.counts, ["read", "recvfrom", "readv", "recvmsg"]) / load.messages).toFixed(2)],
-  ["loop waits per publish", (c) => (sum(c.counts, ["epoll_wait", "epoll_pwait", "epoll_pwait2"]) / load.messages).toFixed(3)],
+  ["writes per delivery", (c) => (sum(c.counts, WRITES) / c.run.deliveries).toFixed(4)],
+  ["bytes per write (frames)", (c) => ((c.run.deliveries * frameOf(c.name)) / Math.max(1, sum(c.counts, WRITES))).toFixed(0)],
+  ["deliveries per write", (c) => (c.run.deliveries / Math.max(1, sum(c.counts, WRITES))).toFixed(2)],
+  ["reads per publish", (c) => (sum(c.counts, READS) / load.messages).toFixed(2)],
+  ["loop waits per publish", (c) => (sum(c.counts, WAITS) / load.messages).toFixed(3)],
   ["syscalls per delivery", (c) => ((c.counts.get("syscalls") ?? 0) / c.run.deliveries).toFixed(4)],
   ["task-clock µs per delivery", (c) => (((c.counts.get("task-clock") ?? 0) * 1e3) / c.run.deliveries).toFixed(3)],
   ["user / system CPU (ticks)", (c) => `${(c.user * 100).toFixed(0)} / ${(c.system * 100).toFixed(0)}`],
@@ -121,5 +140,20 @@ for (const [label, f] of rows) console.log(`${label.padEnd(28)}${names.map((n) =
 for (const n of names) {
   const c = results.get(n)!;
   console.log(`${n}: ${[...c.counts].map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  if (c.perProcess.length < 2) continue;
+  // Each process's share: the master relays between the children; a child's deliveries are its subscribers' share.
+  for (const [pid, own] of c.perProcess) {
+    let subs = 0;
+    for (const [t, k] of c.run.perThread ?? []) if (t.endsWith(`:${pid}`)) subs += k;
+    const d = subs * load.messages;
+    const pub = c.run.publisher?.endsWith(`:${pid}`) ? ", the publisher's" : "";
+    const per = (x: number) => (d > 0 ? (x / d).toFixed(4) : "-");
+    console.log(
+      `  pid ${pid} (${subs} subscribers${pub}): ${d} deliveries; per own delivery: writes ${per(sum(own, WRITES))}, ` +
+        `task-clock ${d > 0 ? (((own.get("task-clock") ?? 0) * 1e3) / d).toFixed(3) : "-"} µs; per publish: writes ${(sum(own, WRITES) / load.messages).toFixed(1)}, ` +
+        `reads ${(sum(own, READS) / load.messages).toFixed(2)}, loop waits ${(sum(own, WAITS) / load.messages).toFixed(2)}, ` +
+        `syscalls ${((own.get("syscalls") ?? 0) / load.messages).toFixed(1)}, task-clock ${(((own.get("task-clock") ?? 0) * 1e3) / load.messages).toFixed(1)} µs`,
+    );
+  }
 }
 process.exit(0);

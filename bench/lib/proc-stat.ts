@@ -75,6 +75,18 @@ export async function readTreeCpuTicks(pid: number): Promise<CpuTicks> {
   return total;
 }
 
+/** `pid` and its live descendants (a server.processes master and its children), parents first. */
+export async function treePids(pid: number): Promise<number[]> {
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length) {
+    const p = queue.shift()!;
+    out.push(p);
+    queue.push(...(await childrenOf(p)));
+  }
+  return out;
+}
+
 /** CPU seconds spent between two readings. */
 export function cpuSecondsBetween(a: CpuTicks, b: CpuTicks): { user: number; system: number; total: number } {
   const hz = clockTicksPerSecond();

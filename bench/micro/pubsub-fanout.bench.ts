@@ -9,7 +9,7 @@
  * Reported per row: ns per delivery (min over runs: the machine may be loaded), JS heap bytes allocated per delivery
  * (see once), and socket writes per delivery (every subscriber's bytes checked).
  *
- *   bun bench/micro/pubsub-fanout.bench.ts [--subs 1000] [--turns 200] [--runs 7]
+ *   bun bench/micro/pubsub-fanout.bench.ts [--subs 1000] [--turns 200] [--runs 7] [--per-turn 16]
  */
 import { heapStats } from "bun:jsc";
 import { defaultConfig } from "../../src/config/keys.ts";
@@ -28,7 +28,7 @@ function arg(name: string, dflt: number): number {
 const SUBS = arg("subs", 1000);
 const TURNS = arg("turns", 200);
 const RUNS = arg("runs", 7);
-const PER_TURN = 16;
+const PER_TURN = arg("per-turn", 16);
 const SIZE = 32;
 
 const log = createLogger({ level: "error", format: "text", where: "bench" });
