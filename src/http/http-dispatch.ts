@@ -47,8 +47,8 @@ export abstract class HttpDispatch extends StreamConnection implements WireOut, 
   requests = 0;
   /** This connection closes after the current response. */
   closeAfter = false;
-  /** The state of rare paths (http-rare.ts), made on first use; null for most connections. */
-  protected rareMade: HttpRare | null = null;
+  /** The state of rare paths (http-rare.ts, which extends io/conn-rare.ts), made on first use; null for most connections. */
+  declare protected rareMade: HttpRare | null;
 
   constructor(socket: never, io: StreamConnection["io"], listener: HttpService) {
     super(socket, io, listener);
@@ -59,8 +59,12 @@ export abstract class HttpDispatch extends StreamConnection implements WireOut, 
     return this.service as HttpService;
   }
 
-  protected get rare(): HttpRare {
+  protected override get rare(): HttpRare {
     return (this.rareMade ??= new HttpRare());
+  }
+
+  protected override makeRare(): HttpRare {
+    return new HttpRare();
   }
 
   // Prototype getters, not fields: every field is memory of every connection, idle ones included (issue 17).
@@ -140,7 +144,6 @@ export abstract class HttpDispatch extends StreamConnection implements WireOut, 
 
   packetsServed(n: number): void {
     this.io.stats[S_PACKETS] += n;
-    this.packets += n;
   }
 
   cut(): void {

@@ -3,13 +3,15 @@
  * What an HTTP connection needs only on rare paths: a request refused from inside the parser, acks held for a slow
  * client (pool mode), a streamed body held for its hook, `res.drained()` callers, a reload drain, a WebSocket upgrade.
  * Made on first use (http-dispatch.ts `rare`): an idle keep-alive connection holds one null field for all of them.
- * Every field is memory of every connection (issue 17): a connection object of up to 38 fields takes 320 bytes of
- * heap, one of 39 to 48 takes 432.
+ * The stream connection's own rare state (io/conn-rare.ts: read gate, topics, ...) is its base: one field of the
+ * connection for both. Every field is memory of every connection (issue 17): a connection object of up to 30 fields
+ * takes 256 bytes of heap, one of 31 to 38 takes 320.
  */
+import { ConnRare } from "../io/conn-rare.ts";
 import type { RejectStatus } from "./http-errors.ts";
 import type { UpgradeDecision } from "./ws-upgrade.ts";
 
-export class HttpRare {
+export class HttpRare extends ConnRare {
   /** Status to answer when a parser callback stopped llhttp (http-connection.ts). */
   reject: RejectStatus | 0 = 0;
   /** Streamed pieces whose ack waits for the output to drain (http-backend-side.ts). */

@@ -32,22 +32,26 @@ const F_DROPPING = 1;
 const F_CLOSE_REQUESTED = 2;
 const F_ACCEPTED = 4;
 const F_CLOSE_HOOK_DONE = 8;
+const F_CLOSING = 16;
 /** The first of the bits a subclass may use in `flags` for its own rarely changed state (tcp/tcp-connection.ts). */
-export const F_SUBCLASS = 16;
+export const F_SUBCLASS = 32;
 
 export abstract class StreamConnection extends StreamOutput implements Conn<unknown>, Housekept, BackendConn {
   abstract readonly protocol: Protocol;
   readonly id: number;
   readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly localPort: number;
+  /**
+   * The remote port times 65536 plus the local port, in one field (remotePort and localPort read it): both must be
+   * read at accept (Bun's socket forgets the peer's address once it closed) and a field is memory of every connection.
+   */
+  private readonly ports: number;
   state: unknown = undefined;
 
   /** No more input is handled (closing, dropped, failed, peer ended). */
   stopReading = false;
   /**
    * The rarely changed flags, one bit each (F_*), behind accessors: every field is memory of every connection, idle ones
-   * included, and a connection object of up to 38 fields takes 320 bytes of heap, 39 to 48 take 432 (issue 17).
+   * included, and a connection object of up to 30 fields takes 256 bytes of heap, 31 to 38 take 320 (issue 17).
    * Subclasses keep theirs here too, from F_SUBCLASS up, through hasFlag/setFlag.
    */
   private flags = 0;
@@ -62,70 +66,66 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
 
   /** This connection's totals (the access log's TCP line); the thread's live sums are in io.stats. */
   bytesIn = 0;
-  packets = 0;
-  /** performance.now() at accept, when the access log is on (durations); 0 otherwise. */
-  readonly openedAt: number;
   /** Why it closed, first cause wins (access-log-format.ts lists them); "" = not closing yet. */
   closeReason = "";
 
   /** The backend's own state for this connection (pool mode: its PoolSession); opaque here. */
   session: unknown = null;
 
-  protected closing = false;
+  /** Closing: nothing more is read, and the socket ends once nothing is owed (maybeFinish). */
+  protected get closing(): boolean { return this.hasFlag(F_CLOSING); }
+
+  protected set closing(v: boolean) { this.setFlag(F_CLOSING, v); }
+
+  /** performance.now() at accept, when the access log is on (durations); 0 otherwise. */
+  get openedAt(): number {
+    const r = this.rareMade;
+    return r === null ? 0 : r.openedAt;
+  }
+
   /**
    * When a full ring to the handler thread paused reading (pool mode), on the thread's coarse clock; -1 = not paused
    * for it. The server stopped reading, so the idle and request timeouts do not count that time (backendUnblocked).
    */
-  protected ringSince = -1;
+  protected get ringSince(): number {
+    const r = this.rareMade;
+    return r === null ? -1 : r.ringSince;
+  }
+
+  get remotePort(): number { return (this.ports / 65536) | 0; }
+
+  get localPort(): number { return this.ports & 0xffff; }
 
   /** `adoptId`: a connection that carries on another's socket (a WebSocket after its HTTP upgrade) keeps its id. */
   constructor(socket: AnySocket, io: IoContext, service: StreamService, adoptId = 0) {
     super(socket, io, service);
     this.id = adoptId > 0 ? adoptId : io.newConnId();
     this.remoteAddress = socket.remoteAddress;
-    this.remotePort = (socket as unknown as { remotePort?: number }).remotePort ?? 0;
-    this.localPort = socket.localPort;
-    this.openedAt = io.accessLog === null ? 0 : performance.now();
+    const remotePort = (socket as unknown as { remotePort?: number }).remotePort ?? 0;
+    this.ports = remotePort * 65536 + (socket.localPort & 0xffff);
+    if (io.accessLog !== null) this.rare.openedAt = performance.now();
   }
 
   /** The I/O thread serving it. */
-  get thread(): number {
-    return this.io.index;
-  }
+  get thread(): number { return this.io.index; }
 
   /** Replies not yet handed to the cork are discarded. */
-  get dropping(): boolean {
-    return this.hasFlag(F_DROPPING);
-  }
+  get dropping(): boolean { return this.hasFlag(F_DROPPING); }
 
-  set dropping(v: boolean) {
-    this.setFlag(F_DROPPING, v);
-  }
+  set dropping(v: boolean) { this.setFlag(F_DROPPING, v); }
 
   /** The module called close() or drop() (binary over HTTP stops calling proc there; PooledConn has the same field). */
-  get closeRequested(): boolean {
-    return this.hasFlag(F_CLOSE_REQUESTED);
-  }
+  get closeRequested(): boolean { return this.hasFlag(F_CLOSE_REQUESTED); }
 
-  set closeRequested(v: boolean) {
-    this.setFlag(F_CLOSE_REQUESTED, v);
-  }
+  set closeRequested(v: boolean) { this.setFlag(F_CLOSE_REQUESTED, v); }
 
-  private get accepted(): boolean {
-    return this.hasFlag(F_ACCEPTED);
-  }
+  private get accepted(): boolean { return this.hasFlag(F_ACCEPTED); }
 
-  private set accepted(v: boolean) {
-    this.setFlag(F_ACCEPTED, v);
-  }
+  private set accepted(v: boolean) { this.setFlag(F_ACCEPTED, v); }
 
-  private get closeHookDone(): boolean {
-    return this.hasFlag(F_CLOSE_HOOK_DONE);
-  }
+  private get closeHookDone(): boolean { return this.hasFlag(F_CLOSE_HOOK_DONE); }
 
-  private set closeHookDone(v: boolean) {
-    this.setFlag(F_CLOSE_HOOK_DONE, v);
-  }
+  private set closeHookDone(v: boolean) { this.setFlag(F_CLOSE_HOOK_DONE, v); }
 
   // ---- the module-facing API ----
 
@@ -144,20 +144,26 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
 
   // ---- server push and topics (the hub is pubsub/hub.ts; TCP's ordered push is TcpConnection#send) ----
 
-  /** This connection's topics (the hub's Subscriber contract); null until the first subscribe. */
-  subs: Set<string> | null = null;
-  private pushDrainWaiters: Array<() => void> | null = null;
+  /** This connection's topics (the hub's Subscriber contract); null until the first subscribe. Kept in `rare`. */
+  get subs(): Set<string> | null {
+    const r = this.rareMade;
+    return r === null ? null : r.subs;
+  }
+
+  set subs(v: Set<string> | null) { if (v !== null || this.rareMade !== null) this.rare.subs = v; }
 
   drained(): Promise<void> {
     // Its share of the push batch counts until the end of the turn writes it (batchWritten then looks again).
     if (this.closed || (!this.congested && this.pendingBytes <= this.service.highWater)) return Promise.resolve();
-    return new Promise((resolve) => (this.pushDrainWaiters ??= []).push(resolve));
+    const rare = this.rare;
+    return new Promise((resolve) => (rare.pushDrainWaiters ??= []).push(resolve));
   }
 
   private releaseDrainWaiters(): void {
-    const w = this.pushDrainWaiters;
+    const r = this.rareMade;
+    const w = r === null ? null : r.pushDrainWaiters;
     if (w === null) return;
-    this.pushDrainWaiters = null;
+    r!.pushDrainWaiters = null;
     for (const f of w) f();
   }
 
@@ -357,7 +363,7 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
   abstract handlerLost(): void;
 
   backendBlocked(): void {
-    if (this.ringSince < 0) this.ringSince = this.io.clock;
+    if (this.ringSince < 0) this.rare.ringSince = this.io.clock;
     this.pauseFor(PAUSE_RING);
   }
 
@@ -367,7 +373,7 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
       const now = this.io.clock;
       this.lastActive = now;
       this.ringHeld(now - this.ringSince);
-      this.ringSince = -1;
+      this.rare.ringSince = -1;
     }
     this.resumeFor(PAUSE_RING);
   }
@@ -381,7 +387,8 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
 
   /** The batch's write may have left the queue below high water with no drain to come: drained() resolves now. */
   protected override batchWritten(): void {
-    if (this.pushDrainWaiters !== null && !this.congested) this.releaseDrainWaiters();
+    const r = this.rareMade;
+    if (r !== null && r.pushDrainWaiters !== null && !this.congested) this.releaseDrainWaiters();
   }
 
   protected override outputEmpty(): void {

@@ -11,6 +11,7 @@
 import type { Socket } from "bun";
 import type { StreamService } from "./backend.ts";
 import type { IoContext } from "./io-context.ts";
+import { ConnRare } from "./conn-rare.ts";
 import { OutputQueue } from "./output-queue.ts";
 import { PAUSE_OUTPUT, ReadGate, type BacklogOwner } from "./read-gate.ts";
 import type { Batched } from "./push-batch.ts";
@@ -39,10 +40,10 @@ export abstract class StreamOutput implements Batched {
   batchTail = -1;
   batchBytes = 0;
   /**
-   * Made on the first pause or backlog, not at accept (issue 17: an idle connection should cost little): most
-   * connections never pause, and the gate with its owner object and closures was ~6 objects each.
+   * The state of rare paths (conn-rare.ts: the read gate, topics, drain waiters, ...), made on first use, not at accept
+   * (issue 17: an idle connection should cost little): most connections never pause, subscribe or wait for a drain.
    */
-  private gateMade: ReadGate | null = null;
+  protected rareMade: ConnRare | null = null;
 
   constructor(
     readonly socket: AnySocket,
@@ -50,6 +51,22 @@ export abstract class StreamOutput implements Batched {
     readonly service: StreamService,
   ) {
     this.lastActive = io.clock;
+  }
+
+  /** The rare state, made on first use. */
+  protected get rare(): ConnRare {
+    return (this.rareMade ??= this.makeRare());
+  }
+
+  /** A new rare state: HTTP's has fields of its own (http/http-rare.ts). */
+  protected makeRare(): ConnRare {
+    return new ConnRare();
+  }
+
+  /** The read gate, if made. */
+  private get gateMade(): ReadGate | null {
+    const r = this.rareMade;
+    return r === null ? null : r.gate;
   }
 
   /** The read gate, made on first use. */
@@ -67,7 +84,7 @@ export abstract class StreamOutput implements Batched {
       backlogReady: () => this.backlogReady(),
       resumeBacklog: () => this.resumeBacklog(),
     };
-    return (this.gateMade = new ReadGate(this.socket, owner));
+    return (this.rare.gate = new ReadGate(this.socket, owner));
   }
 
   // ---- reading ----

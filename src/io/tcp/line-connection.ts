@@ -49,6 +49,8 @@ export abstract class LineConnection extends StreamConnection {
     return this.lineMade ?? EMPTY_LINE;
   }
 
+  /** Packets served on this connection (the access log's TCP line; HTTP keeps no such total). */
+  packets = 0;
   private packetsCounted = 0;
 
   /** Replies owed (for the bounds, tests and statistics). */

@@ -10,17 +10,24 @@ import type { AccessLog } from "../../access-log/access-log.ts";
 import { S_PS_DROP_SLOW, S_PS_PUSHES } from "../../stats/stat-fields.ts";
 import type { PushData } from "../../module/types.ts";
 import type { PacketConn } from "../backend.ts";
-import { PAUSE_INFLIGHT } from "../stream-connection.ts";
+import { PAUSE_INFLIGHT, type StreamService } from "../stream-connection.ts";
 import { F_LINE_NEXT, LineConnection } from "./line-connection.ts";
 import type { Slot } from "./reply-line.ts";
 
 export { MAX_INFLIGHT } from "./line-connection.ts";
-export type { StreamService as TcpService } from "../stream-connection.ts";
 
 /** The drain has begun: `draining` was called (or there is none); the connection is served on. */
 const T_DRAIN_BEGUN = F_LINE_NEXT;
 /** The peer ended with whole packets held back by a backlog: they are answered, then reading stops and it closes. */
 const T_FINISH_THEN_STOP = F_LINE_NEXT << 1;
+/**
+ * A tcp:// listener's service: the module's, and what frames what a backlogged event left pending (tcp-framing.ts), in
+ * the listener's service rather than a field of each connection (issue 17). A WebSocket's service has none.
+ */
+export interface TcpService extends StreamService {
+  readonly frameBacklog?: (c: TcpConnection) => void;
+}
+
 export class TcpConnection extends LineConnection implements PacketConn {
   /** "ws" for the WebSocket connection built on this class (ws/ws-connection.ts). A getter: no field of its own (F_*). */
   get protocol(): "tcp" | "ws" {
@@ -31,8 +38,6 @@ export class TcpConnection extends LineConnection implements PacketConn {
   /** Bytes of an incomplete packet (or of whole packets held back by a backlog), kept between reads. */
   keptInput: Uint8Array | null = null;
   keptLen = 0;
-  /** Frames what a backlogged event left pending (tcp-framing.ts); set by the listener. */
-  frameBacklog: ((c: TcpConnection) => void) | null = null;
 
   quiescent(): boolean {
     return this.inflight === 0 && this.lineRead.owed === 0 && this.keptLen === 0 && this.pendingBytes === 0;
@@ -132,7 +137,7 @@ export class TcpConnection extends LineConnection implements PacketConn {
 
   /** The whole packets a backlog left in `keptInput` (see StreamConnection#backlogged). */
   protected override resumeBacklog(): void {
-    this.frameBacklog?.(this);
+    (this.service as TcpService).frameBacklog?.(this);
   }
 
   /** Held input may be framed again once the output is under high water and the line is short enough again. */

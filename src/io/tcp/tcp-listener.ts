@@ -8,17 +8,14 @@ import type { ListenEntry } from "../../config/listen-url.ts";
 import type { IoContext } from "../io-context.ts";
 import { listenStream } from "../listen-stream.ts";
 import type { StreamService } from "../stream-connection.ts";
-import { TcpConnection } from "./tcp-connection.ts";
+import { TcpConnection, type TcpService } from "./tcp-connection.ts";
 import { createDataHandler } from "./tcp-framing.ts";
 
 export function listenTcp(io: IoContext, entry: ListenEntry, service: StreamService): TCPSocketListener<TcpConnection> {
   const { onData, frameBacklog } = createDataHandler(service.def.check, service.backend, service.maxPacket, service.highWater);
+  const tcp: TcpService = { ...service, frameBacklog };
   return listenStream<TcpConnection>(io, entry, {
-    create(s) {
-      const c = new TcpConnection(s as never, io, service);
-      c.frameBacklog = frameBacklog;
-      return c;
-    },
+    create: (s) => new TcpConnection(s as never, io, tcp),
     data: onData,
   });
 }
