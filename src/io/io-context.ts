@@ -13,7 +13,7 @@ import type { Backend } from "./backend.ts";
 import type { AccessLog } from "../access-log/access-log.ts";
 import { StatsSlot } from "../stats/stats-slot.ts";
 import type { HandshakeDeadlines } from "./tls-handshake.ts";
-import { PubSubHub } from "../pubsub/hub.ts";
+import { PubSubHub, type Subscriber } from "../pubsub/hub.ts";
 import { IdleGc } from "./idle-gc.ts";
 import { ConnTable } from "./conn-table.ts";
 
@@ -90,6 +90,12 @@ export class IoContext {
   readonly noisy: RateLimitedLog;
   /** Server push and topics: connections by id, subscriptions, the rings to the other I/O threads (pubsub/hub.ts). */
   readonly pubsub: PubSubHub = new PubSubHub(this);
+
+  /** The pubsub hub's lookup (pubsub/hub.ts HubHost): an open TCP, TLS or WebSocket connection of this thread. */
+  subscriber(id: number): Subscriber | undefined {
+    const c = this.conns.get(id);
+    return c !== undefined && (c.protocol === "tcp" || c.protocol === "ws") ? (c as unknown as Subscriber) : undefined;
+  }
 
   constructor(
     readonly index: number,

@@ -209,8 +209,7 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
     if (!this.service.backend.open(this)) return this.refused();
     this.accepted = true;
     st[S_CONN_OPEN]++;
-    this.io.conns.add(this);
-    if (this.protocol === "tcp") this.io.pubsub.register(this);
+    this.io.conns.add(this); // also how the pubsub hub finds a TCP connection by id (IoContext#subscriber)
     return true;
   }
 
@@ -230,7 +229,6 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
     this.io.conns.delete(prev);
     this.io.pubsub.unregister(prev);
     this.io.conns.add(this);
-    this.io.pubsub.register(this);
   }
 
   private refused(): false {

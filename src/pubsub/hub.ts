@@ -37,6 +37,12 @@ export interface HubHost {
    * `beforeWrite` publishes the mesh's records before the turn's local write-out.
    */
   readonly batch: { fanout(on: boolean): void; beforeWrite: (() => void) | null };
+  /**
+   * The thread's TCP, TLS or WebSocket connection of this id, found in its connection table (io/conn-table.ts) rather
+   * than in a map of the hub's own: a map entry was heap of every idle TCP connection (issue 17). Absent: only the
+   * subscribers `register` was given are reachable.
+   */
+  subscriber?(id: number): Subscriber | undefined;
 }
 
 const enc = new TextEncoder();
@@ -63,12 +69,12 @@ export class PubSubHub {
     this.host.batch.beforeWrite = m === null ? null : m.flushNow;
   }
 
-  /** A connection was accepted: reachable by id from now on. */
+  /** A subscriber the host's table does not hold (a UDP sender, udp-senders.ts): reachable by id from now on. */
   register(s: Subscriber): void {
     this.byId.set(s.id, s);
   }
 
-  /** The connection is gone: unreachable, and its subscriptions end. */
+  /** The connection is gone: unreachable (if registered), and its subscriptions end. */
   unregister(s: Subscriber): void {
     this.byId.delete(s.id);
     const subs = s.subs;
@@ -120,7 +126,7 @@ export class PubSubHub {
 
   /** Delivery to a connection of this thread (from this thread, a peer thread or a handler thread). */
   sendLocal(id: number, data: PushData): SendResult {
-    const s = this.byId.get(id);
+    const s = this.host.subscriber?.(id) ?? this.byId.get(id);
     if (s === undefined) return this.unknown();
     this.host.stats[S_PS_PUSHES]++;
     return s.push(data) ? "sent" : "congested";
@@ -169,6 +175,7 @@ export class PubSubHub {
   }
 
   /** Subscriptions and topics on this thread (tests; /status has the same as gauges). */
+  /** `connections`: the registered ones (UDP senders); stream connections are in the thread's table. */
   get counts(): { topics: number; subscriptions: number; connections: number } {
     let subscriptions = 0;
     for (const set of this.topics.values()) subscriptions += set.size;
