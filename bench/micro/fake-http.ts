@@ -5,6 +5,7 @@
 import { defaultConfig } from "../../src/config/keys.ts";
 import { DateHeader } from "../../src/http/date-header.ts";
 import { HttpConnection } from "../../src/http/http-connection.ts";
+import { IdleHolders } from "../../src/http/idle-holders.ts";
 import { ParserPool } from "../../src/http/parser-pool.ts";
 import { wsRoute } from "../../src/http/ws-upgrade.ts";
 import { InlineBackend } from "../../src/inline/inline-backend.ts";
@@ -28,6 +29,7 @@ export function fakeHttpConnection(def: ModuleDefinition<unknown>, ws = false): 
     ...base,
     httpBackend: new InlineHttp(),
     parsers: new ParserPool(config.http),
+    holders: new IdleHolders(),
     http: config.http,
     scheme: "http",
     durations: io.slot.durations,

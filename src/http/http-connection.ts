@@ -33,15 +33,11 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
   private phase = IDLE;
   private phaseStart = 0;
 
-  private get body(): RequestBody {
-    return this.served.body;
-  }
+  private get body(): RequestBody { return this.served.body; }
 
   // ---- lifecycle and timeouts ----
 
-  busy(): boolean {
-    return this.waiting || this.backlogged || this.bodyPaused;
-  }
+  busy(): boolean { return this.waiting || this.backlogged || this.bodyPaused; }
 
   /**
    * Input is not parsed now: a response is in progress (waiting; but a streamed body is parsed on while its hook
@@ -103,12 +99,15 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
         return this.rejectRequest(408, "request body not complete within http.body_deadline_ms");
     }
     this.checkIdle(now);
+    this.parkIfIdle();
+  }
+
+  /** Between requests: the parser and request state go back (the tick, or the listener's IdleHolders when full). */
+  parkIfIdle(): void {
     if ((this.parser !== null || this.rs !== null) && this.phase === IDLE && !this.closed && !this.closing && !this.closeAfter) this.park();
   }
 
-  protected bodyHeld(ms: number): void {
-    if (this.phase === BODY) this.phaseStart += ms;
-  }
+  protected bodyHeld(ms: number): void { if (this.phase === BODY) this.phaseStart += ms; }
 
   /** A full ring held reading (pool mode): a head or body the client could not send meanwhile starts that much later. */
   protected override ringHeld(ms: number): void {
@@ -116,9 +115,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
     if (this.phase !== IDLE || this.requests === 0) this.phaseStart += ms;
   }
 
-  opened(): void {
-    this.phaseStart = this.lastRead = this.io.clock;
-  }
+  opened(): void { this.phaseStart = this.lastRead = this.io.clock; }
 
   // ---- feed and backlog ----
 
@@ -237,6 +234,8 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
       }
       this.maybeFinish();
     }
+    // Idle again holding its parser and request state: remembered, so a burst cannot keep thousands until the tick.
+    if (this.phase === IDLE && !this.held && (this.parser !== null || this.rs !== null)) this.listener.holders.add(this);
   }
 
   /** The pipelined requests a backlog left in `rest` (see StreamConnection#backlogged). */

@@ -7,10 +7,11 @@
  * layer only knows that one is in progress (`waiting`).
  */
 import type { Config } from "../config/keys.ts";
-import { StreamConnection, type StreamService } from "../io/stream-connection.ts";
+import { F_SUBCLASS, StreamConnection, type StreamService } from "../io/stream-connection.ts";
 import { S_ERR_BAD_DATA, S_ERR_HANDLER, S_PACKETS } from "../stats/stat-fields.ts";
 import type { ExchangeHost, HttpExchange } from "./exchange.ts";
 import type { HttpBackend } from "./http-backend.ts";
+import type { IdleHolders } from "./idle-holders.ts";
 import type { ParserPool } from "./parser-pool.ts";
 import type { HttpRequestImpl } from "./request.ts";
 import { HttpRare } from "./http-rare.ts";
@@ -36,7 +37,12 @@ export interface HttpService extends StreamService {
   readonly ws?: WsRoute | null;
   /** The llhttp parsers no connection of this listener holds now (parser-pool.ts). */
   readonly parsers: ParserPool;
+  /** The connections idle with a parser and request state, at most a few hundred (idle-holders.ts). */
+  readonly holders: IdleHolders;
 }
+
+/** Remembered by the listener's IdleHolders (a bit of `flags`, not a field). */
+const F_HELD = F_SUBCLASS;
 
 export abstract class HttpDispatch extends StreamConnection implements WireOut, ExchangeHost {
   /** The request, response, exchange, metrics and body objects (request-state.ts); null while idle between requests. */
@@ -61,6 +67,15 @@ export abstract class HttpDispatch extends StreamConnection implements WireOut, 
 
   protected override get rare(): HttpRare {
     return (this.rareMade ??= new HttpRare());
+  }
+
+  /** In the listener's IdleHolders (idle-holders.ts). */
+  get held(): boolean {
+    return this.hasFlag(F_HELD);
+  }
+
+  set held(v: boolean) {
+    this.setFlag(F_HELD, v);
   }
 
   protected override makeRare(): HttpRare {

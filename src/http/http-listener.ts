@@ -15,6 +15,7 @@ import { llhttpModule } from "./llhttp/wasm-loader.ts";
 // For the I/O thread's start: the module the master compiled (thread/io-thread.ts reaches http/ only through this file).
 export { adoptLlhttpModule } from "./llhttp/wasm-loader.ts";
 import { HttpConnection, type HttpService } from "./http-connection.ts";
+import { IdleHolders } from "./idle-holders.ts";
 import { ParserPool } from "./parser-pool.ts";
 
 /** One Date header per thread, shared by its HTTP listeners. */
@@ -43,6 +44,7 @@ export function listenHttp(io: IoContext, entry: ListenEntry, base: StreamServic
     binaryPath: entry.binary ?? io.config.http.binary_path,
     ws: wsRoute(io, base, entry.ws, isWsProtocol(entry.protocol)),
     parsers: new ParserPool(io.config.http),
+    holders: new IdleHolders(),
   };
   const l = listenStream<HttpConnection>(io, entry, {
     create: (s) => new HttpConnection(s as never, io, service),
