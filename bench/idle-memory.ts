@@ -14,14 +14,17 @@ import type { Socket } from "bun";
 import { type ChildServer, startServer } from "./lib/child-server.ts";
 import { parseArgs } from "./lib/cli-args.ts";
 
-const USAGE = `usage: bun bench/idle-memory.ts [--connections 10000] [--only http,tcp,bare] [--settle 3] [--json]
+const USAGE = `usage: bun bench/idle-memory.ts [--connections 10000] [--only http,tcp,bare] [--settle 3] [--warm] [--json]
   --connections N  idle connections per server
   --only LIST      servers: http (grocketd HTTP), tcp (grocketd TCP), bare (Bun.listen echo)
   --settle S       seconds to wait before each RSS reading (3: the thread's idle collection, io.idle_gc_after, comes
                    up to two housekeeping ticks of 1 s after the last read)
+  --warm           before the first reading, open as many connections, serve them once and close them: what a
+                   process pays once (bun's text pages faulted in, JIT code, pools grown; bench/platform/idle-rss-split.ts
+                   splits it) is then not counted per connection
   --json           one JSON document on stdout, the report on stderr`;
 
-const a = parseArgs(process.argv.slice(2), { connections: "number", only: "string", settle: "number", json: "boolean" }, USAGE);
+const a = parseArgs(process.argv.slice(2), { connections: "number", only: "string", settle: "number", warm: "boolean", json: "boolean" }, USAGE);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const repo = resolve(import.meta.dir, "..");
 const n = a.connections ?? 10_000;
@@ -142,6 +145,10 @@ async function measure(s: Subject): Promise<Result> {
   let socks: Socket<{ got: string }>[] = [];
   try {
     await Bun.sleep(settleMs);
+    if (a.warm) {
+      for (const x of await openIdle(server.port, s, n)) x.terminate();
+      await Bun.sleep(settleMs + 1000); // the closes, then the thread's idle collection
+    }
     const before = rssKiB(server.pid);
     socks = await openIdle(server.port, s, n);
     await Bun.sleep(settleMs);
@@ -168,7 +175,7 @@ try {
   log(`bench:idle: ${(e as Error).message}`);
   process.exit(1);
 }
-const lines = [`idle connections: RSS of the server process before and after ${n} connections (each used once), per connection`];
+const lines = [`idle connections: RSS of the server process before and after ${n} connections (each used once), per connection${a.warm ? ", after a warm-up round of as many" : ""}`];
 for (const r of results) {
   const goal = GOALS[r.server];
   lines.push(
