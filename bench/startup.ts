@@ -13,16 +13,20 @@ import { parseArgs } from "./lib/cli-args.ts";
 import { PHASES, launchedFrom, parseMarks, phasesOf } from "./lib/startup-phases.ts";
 import { median } from "./lib/stats.ts";
 import { freePort } from "./servers/nginx-hello.ts";
+import { perfWorks, perfWrap } from "./lib/perf-cpu.ts";
 
-const USAGE = `usage: bun bench/startup.ts [--runs 7] [--threads 2] [--baseline DIR] [--bin] [--timeout 10] [--json]
+const USAGE = `usage: bun bench/startup.ts [--runs 7] [--threads 2] [--baseline DIR] [--bin] [--timeout 10] [--perf] [--no-trace] [--json]
   --runs N        starts of each server (alternating); the medians are reported
   --threads N     grocketd --threads (default 2)
   --baseline DIR  also start the grocketd in DIR (another checkout) the same way, alternating with this one
   --bin           start grocketd through bin/grocketd (the npm command) instead of bun src/grocketd.ts
   --timeout S     give up on a start after S seconds
+  --perf          CPU time from perf stat's task-clock (every thread, exact ns, counting stopped at the answer)
+                  instead of /proc/PID/stat's 10 ms ticks
+  --no-trace      run grocketd without GROCKETD_STARTUP_TRACE too (no phases; its marks cost a little CPU)
   --json          one JSON document on stdout, the report on stderr`;
 
-const a = parseArgs(process.argv.slice(2), { runs: "number", threads: "number", baseline: "string", bin: "boolean", timeout: "number", json: "boolean" }, USAGE);
+const a = parseArgs(process.argv.slice(2), { runs: "number", threads: "number", baseline: "string", bin: "boolean", timeout: "number", perf: "boolean", "no-trace": "boolean", json: "boolean" }, USAGE);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const repo = resolve(import.meta.dir, "..");
 const runs = a.runs ?? 7;
@@ -30,6 +34,10 @@ const threads = a.threads ?? 2;
 const timeoutMs = (a.timeout ?? 10) * 1000;
 if (!Number.isInteger(runs) || runs < 1) {
   log("--runs must be a whole number ≥ 1");
+  process.exit(2);
+}
+if (a.perf && !perfWorks()) {
+  log("--perf: `perf stat -e task-clock` does not work here (perf missing, or perf_event_paranoid)");
   process.exit(2);
 }
 const now = () => performance.timeOrigin + performance.now();
@@ -54,7 +62,7 @@ function grocketd(name: string, dir: string, trace: boolean): Subject {
   };
 }
 
-const subjects: Subject[] = [grocketd("grocketd", repo, true)];
+const subjects: Subject[] = [grocketd("grocketd", repo, !a["no-trace"])];
 if (a.baseline) subjects.push(grocketd("baseline", resolve(a.baseline), false));
 subjects.push({ name: "Bun.serve", cwd: repo, trace: false, cmd: (port) => [process.execPath, resolve(repo, "bench/servers/bun-serve-hello.ts"), "--port", String(port)] });
 
@@ -112,8 +120,9 @@ async function startOnce(s: Subject, run: number): Promise<Run> {
   const env = { ...process.env };
   if (s.trace) env.GROCKETD_STARTUP_TRACE = "1";
   else delete env.GROCKETD_STARTUP_TRACE;
+  const perf = a.perf ? perfWrap(s.cmd(port)) : null;
   const spawnAt = now();
-  const proc = Bun.spawn(s.cmd(port), { cwd: s.cwd, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn(perf?.cmd ?? s.cmd(port), { cwd: s.cwd, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const errText = new Response(proc.stderr).text();
   const outText = new Response(proc.stdout).text();
   let answerAt = 0;
@@ -123,16 +132,24 @@ async function startOnce(s: Subject, run: number): Promise<Run> {
     while (now() < deadline && proc.exitCode === null) {
       if (await answered(port)) {
         answerAt = now();
-        cpuMs = cpuMsOf(proc.pid);
+        if (perf) await perf.stop();
+        else cpuMs = cpuMsOf(proc.pid);
         break;
       }
       await Bun.sleep(2);
     }
   } finally {
-    proc.kill("SIGTERM");
-    const t = setTimeout(() => proc.kill("SIGKILL"), 3000);
+    // Under perf the server is perf's child: perf exits (writing its count) when the server does.
+    const server = perf?.childOf(proc.pid) ?? null;
+    const kill = (sig: "SIGTERM" | "SIGKILL") => (server === null ? proc.kill(sig) : process.kill(server, sig));
+    kill("SIGTERM");
+    const t = setTimeout(() => kill("SIGKILL"), 3000);
     await proc.exited;
     clearTimeout(t);
+    if (perf) {
+      if (answerAt !== 0) cpuMs = perf.cpuMs();
+      perf.dispose();
+    }
   }
   const err = await errText;
   await outText;
@@ -159,7 +176,7 @@ try {
     for (const s of order) {
       const r = await startOnce(s, run);
       records.push(r);
-      log(`run ${run}/${runs} ${s.name.padEnd(10)} ${r.totalMs.toFixed(1).padStart(8)} ms to the first answer${r.cpuMs === null ? "" : `, ${r.cpuMs} ms CPU`}`);
+      log(`run ${run}/${runs} ${s.name.padEnd(10)} ${r.totalMs.toFixed(1).padStart(8)} ms to the first answer${r.cpuMs === null ? "" : `, ${r.cpuMs.toFixed(1)} ms CPU`}`);
     }
   }
 } catch (e) {
@@ -174,7 +191,9 @@ for (const s of subjects) {
   const xs = records.filter((r) => r.name === s.name).map((r) => r.totalMs);
   totals[s.name] = median(xs);
   const cpu = records.filter((r) => r.name === s.name && r.cpuMs !== null).map((r) => r.cpuMs!);
-  const cpuText = cpu.length ? `; CPU used by then ${median(cpu).toFixed(0)} ms (${Math.min(...cpu)}–${Math.max(...cpu)}, 10 ms ticks)` : "";
+  const cpuText = !cpu.length ? "" : a.perf
+    ? `; CPU used by then ${median(cpu).toFixed(1)} ms (${Math.min(...cpu).toFixed(1)}–${Math.max(...cpu).toFixed(1)}, perf task-clock)`
+    : `; CPU used by then ${median(cpu).toFixed(0)} ms (${Math.min(...cpu)}–${Math.max(...cpu)}, 10 ms ticks)`;
   out.push(`  ${s.name.padEnd(10)} ${median(xs).toFixed(1).padStart(8)} (${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)})${cpuText}`);
 }
 const traced = records.filter((r) => r.phases !== null);
