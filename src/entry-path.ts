@@ -9,25 +9,37 @@
  * The pre-bundled runtime (dist/bundle/, src/build/build-dist.ts) is laid out the same way under its own folder:
  * `dist/bundle/src/thread/io-thread.js`, with the chunks they share (this file among them, as a rule) at the folder's
  * top; the folder is the nearest one above this file that holds bundle.json.
+ * No node:fs or node:path: this file is in every I/O thread's graph, and those imports cost each thread ~5 ms of CPU
+ * at start (bench/startup.ts --perf). Every path here is absolute (import.meta.dir) and only ever gets a last
+ * component taken off or relative components added, which string operations do exactly.
  */
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
 import { startupMark } from "./log/startup-trace.ts";
 
 /** True inside a `bun build --compile` executable (POSIX `/$bunfs/`, Windows `B:/~BUN/`). */
 export const COMPILED: boolean = /^file:\/\/\/(\$bunfs|[A-Za-z]:\/~BUN)\//.test(import.meta.url);
 
+/** The folder an absolute path is in (POSIX or Windows separators). */
+function parentOf(path: string): string {
+  const i = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  if (i < 0) return path;
+  return i === 0 ? path.slice(0, 1) : path.slice(0, i); // "/a" -> "/"
+}
+
+/** An absolute folder joined with a relative path of plain components ("src/thread/io-thread.js"). */
+const under = (dir: string, rel: string): string => (dir.endsWith("/") || dir.endsWith("\\") ? dir + rel : `${dir}/${rel}`);
+
 /** The pre-bundled runtime's folder when this file runs from it (a `.js` file below dist/bundle/bundle.json). */
 function findBundleDir(): string | undefined {
   if (COMPILED || !import.meta.path.endsWith(".js")) return undefined; // from source: no file system look-up
-  for (let dir = import.meta.dir, i = 0; i < 4; i++, dir = resolve(dir, "..")) if (existsSync(resolve(dir, "bundle.json"))) return dir;
+  // Bun.file().size is one stat, 0 when the file is missing; a bundle.json is never empty (build/dist-manifest.ts).
+  for (let dir = import.meta.dir, i = 0; i < 4; i++, dir = parentOf(dir)) if (Bun.file(under(dir, "bundle.json")).size > 0) return dir;
   return undefined;
 }
 const BUNDLE_DIR = findBundleDir();
 export const BUNDLED: boolean = BUNDLE_DIR !== undefined;
 
 /** The package root: above src/ from source, above dist/bundle/ when bundled. */
-const REPO_ROOT = BUNDLE_DIR === undefined ? resolve(import.meta.dir, "..") : resolve(BUNDLE_DIR, "../..");
+const REPO_ROOT = BUNDLE_DIR === undefined ? parentOf(import.meta.dir) : parentOf(parentOf(BUNDLE_DIR));
 
 /**
  * Absolute path of an entry given relative to the repository root, e.g. `entryPath("src/thread/io-thread.ts")`. When
@@ -35,8 +47,8 @@ const REPO_ROOT = BUNDLE_DIR === undefined ? resolve(import.meta.dir, "..") : re
  */
 export function entryPath(rel: string): string {
   if (COMPILED) return `/$bunfs/root/${rel.replace(/\.ts$/, ".js")}`;
-  if (BUNDLE_DIR !== undefined && rel.startsWith("src/")) return resolve(BUNDLE_DIR, rel.replace(/\.ts$/, ".js"));
-  return resolve(REPO_ROOT, rel);
+  if (BUNDLE_DIR !== undefined && rel.startsWith("src/")) return under(BUNDLE_DIR, rel.replace(/\.ts$/, ".js"));
+  return under(REPO_ROOT, rel);
 }
 
 /** The same as a URL for `new Worker(...)` (a file: URL from source; the embedded path in the binary). */

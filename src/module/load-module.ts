@@ -6,8 +6,6 @@
  * master validated with loadValidatedModule, which does not validate them again: validation is zod (manifest.ts), and
  * loading zod and building its schemas was a large part of every thread's start-up (bench/startup.ts).
  */
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
 import { provideSelfModule } from "../entry-path.ts";
 import { grocketdError, describeError, isGrocketdError } from "../errors.ts";
 import type { ModuleRef } from "./binding.ts";
@@ -19,9 +17,17 @@ export interface LoadedModule {
   readonly def: ModuleDefinition<unknown>;
 }
 
+// node:fs and node:path are loaded only when needed (module loaded at first use, then cached): this file is in every
+// I/O thread's graph, where the two imports cost ~5 ms of CPU per thread at start (bench/startup.ts --perf), and a
+// thread gets absolute paths that exist from the master's plan.
+const fs = (): typeof import("node:fs") => require("node:fs") as typeof import("node:fs");
+const normalized = (path: string): boolean => path.startsWith("/") && !path.includes("/.") && !path.includes("//");
+const absolute = (path: string): string => (normalized(path) ? path : (require("node:path") as typeof import("node:path")).resolve(path));
+
 /** Imports a module file and validates its manifest (what the master, --check and a reload's plan do). */
 export async function loadModule(path: string): Promise<LoadedModule> {
-  const file = resolve(path);
+  const file = absolute(path);
+  if (!fs().existsSync(file)) throw grocketdError("GRK_ERR_MODULE_IMPORT", "notFound", { file });
   const ns = await importModuleFile(file);
   const { validateManifest } = await import("./manifest.ts");
   return { file, def: validateManifest(ns.default, file) };
@@ -33,7 +39,7 @@ export async function loadModule(path: string): Promise<LoadedModule> {
  * changed in between (a reload validates the new one before new threads import it).
  */
 export async function loadValidatedModule(ref: ModuleRef): Promise<LoadedModule> {
-  const file = resolve(ref.file);
+  const file = absolute(ref.file);
   const def = (await importModuleFile(file)).default as Partial<ModuleDefinition<unknown>> | null | undefined;
   if (typeof def !== "object" || def === null || def.name !== ref.name) {
     throw grocketdError("GRK_ERR_MODULE_MANIFEST", "changed", { file, module: ref.name });
@@ -41,12 +47,13 @@ export async function loadValidatedModule(ref: ModuleRef): Promise<LoadedModule>
   return { file, def: def as ModuleDefinition<unknown> };
 }
 
+/** The master checked that the file exists (loadModule); a thread asks only when the import failed. */
 async function importModuleFile(file: string): Promise<{ default?: unknown }> {
-  if (!existsSync(file)) throw grocketdError("GRK_ERR_MODULE_IMPORT", "notFound", { file });
   try {
     await provideSelfModule(); // the single binary and the bundle: "grocketd" is the runtime this thread runs on
     return (await import(Bun.pathToFileURL(file).href)) as { default?: unknown };
   } catch (err) {
+    if (!fs().existsSync(file)) throw grocketdError("GRK_ERR_MODULE_IMPORT", "notFound", { file }, { cause: err });
     throw grocketdError("GRK_ERR_MODULE_IMPORT", "failed", { file, reason: importFailure(err) }, { cause: err });
   }
 }

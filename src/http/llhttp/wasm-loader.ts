@@ -10,8 +10,6 @@
  *
  *   const exp = instantiateLlhttp(env);   // throws LlhttpError GRK_ERR_LLHTTP_BINARY on a wrong install
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 // The package's JS file as a file import: from source this is its path in node_modules (read lazily, below); in the
 // single binary (`bun run build`) the bundler embeds the file and this is its path in Bun's embedded file system; in
 // the pre-bundled runtime (src/build/build-dist.ts) it is copied beside the chunks and this is "./<name>.js",
@@ -178,9 +176,11 @@ export function readLlhttpPackageBinary(): { bytes: Uint8Array; source: LlhttpBi
   let version = "unknown";
   try {
     file = (llhttpJsFile as unknown as { default: string }).default;
-    if (file.startsWith("./")) file = join(import.meta.dir, file);
+    if (file.startsWith("./")) file = `${import.meta.dir}/${file.slice(2)}`;
     if (typeof llhttpPackage.version === "string") version = llhttpPackage.version;
-    const text = readFileSync(file, "latin1");
+    // node:fs at first use, not imported: an I/O thread adopts the master's module and never reads the file, and
+    // the import would cost it ~3 ms of CPU at start (bench/startup.ts --perf).
+    const text = (require("node:fs") as typeof import("node:fs")).readFileSync(file, "latin1");
     const m = /\bbinaryString\s*=\s*"([A-Za-z0-9+/=]+)"/.exec(text);
     if (m === null) throw new Error(`no \`binaryString = "<base64>"\` in ${file}`);
     return { bytes: Buffer.from(m[1]!, "base64"), source: { pkg: LLHTTP_PACKAGE, version, file } };
