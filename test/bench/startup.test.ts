@@ -5,6 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { PHASES, launchedFrom, parseMarks, phasesOf } from "../../bench/lib/startup-phases.ts";
+import { perfWorks, perfWrap } from "../../bench/lib/perf-cpu.ts";
 
 const repo = resolve(import.meta.dir, "../..");
 
@@ -82,6 +83,29 @@ test(
     expect(doc.records[0].from).toBe("sources");
     expect(doc.records[0].wasmCompiles).toBe(1); // by the master, for its check; the I/O threads adopt that module
     expect(err).toContain("grocketd phases");
+  },
+  60_000,
+);
+
+// --perf: the count covers the busy part before stop() and not the sleep after it, and comes back as ms.
+test.skipIf(!perfWorks())(
+  "perf task-clock counts the child's CPU until stopped",
+  async () => {
+    const w = perfWrap(["sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; echo busy-done; exec sleep 30"]);
+    const proc = Bun.spawn(w.cmd, { stdout: "pipe", stderr: "ignore" });
+    const reader = proc.stdout.getReader();
+    let seen = "";
+    while (!seen.includes("busy-done")) seen += new TextDecoder().decode((await reader.read()).value ?? new Uint8Array());
+    await w.stop();
+    const child = w.childOf(proc.pid);
+    expect(child).not.toBeNull();
+    process.kill(child!, "SIGTERM");
+    await proc.exited;
+    const ms = w.cpuMs();
+    w.dispose();
+    expect(ms).not.toBeNull();
+    expect(ms!).toBeGreaterThan(5); // 200,000 shell loop turns take tens of ms
+    expect(ms!).toBeLessThan(20_000);
   },
   60_000,
 );
