@@ -17,6 +17,11 @@
 // subscribers on the publisher's other thread); the goal is remote ≤ 1.5× local (issue 14). The client runs in this
 // process on the same machine: on a shared 2-core box the wall-clock rate is the client's as much as the server's,
 // which is why the per-CPU-second figures are the ones to compare.
+// Pacing: by default one publish per write with --window messages in flight, so how many publishes one server turn
+// reads (and so how many deliveries one write to a subscriber carries, which sets most of the CPU per delivery) is
+// left to the client's and the server's speeds, and differs between servers. --batch K paces every server alike:
+// exactly K publishes in one write of the publisher's raw socket, the next write once every subscriber has all K
+// (bench/lib/pubsub-clients.ts), so each server reads K publishes per turn and the CPU figures compare like for like.
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { liveServers, startServer, type ChildServer } from "./lib/child-server.ts";
@@ -29,14 +34,16 @@ import { chartNote, writeSvgChart } from "./lib/svg-chart.ts";
 
 const ALL = ["grocketd-1t", "grocketd-2t", "grocketd-2p", "grocketd-ws-1t", "grocketd-ws-2t", "bun-ws", "uws-ws"];
 const USAGE =
-  "usage: bun bench/pubsub-fanout.ts [--rounds 3] [--subscribers 1000] [--messages 2000] [--size 32] [--window 16]\n" +
+  "usage: bun bench/pubsub-fanout.ts [--rounds 3] [--subscribers 1000] [--messages 2000] [--size 32] [--window 16] [--batch K] [--warmup 200]\n" +
   `       [--only ${ALL.join(",")}]\n` +
   "       [--grocketd-dir DIR] [--baseline DIR] [--timeout 120] [--svg FILE]\n" +
+  "  --batch K           paced: K publishes per write, the next write once all are delivered (replaces --window)\n" +
+  "  --warmup N          messages of an unmeasured run on each fresh server before the measured one (0: none)\n" +
   "  --baseline DIR      also run every grocketd row from DIR (names ending in -base), in the same rounds\n" +
   AB_USAGE.split("\n")[0];
 const a = parseArgs(
   process.argv.slice(2),
-  { rounds: "number", subscribers: "number", messages: "number", size: "number", window: "number", only: "string", "grocketd-dir": "string", baseline: "string", timeout: "number", svg: "string" },
+  { rounds: "number", subscribers: "number", messages: "number", size: "number", window: "number", batch: "number", warmup: "number", only: "string", "grocketd-dir": "string", baseline: "string", timeout: "number", svg: "string" },
   USAGE,
 );
 const ROUNDS = Math.max(1, a.rounds ?? 3);
@@ -45,8 +52,10 @@ const load: FanoutLoad = {
   messages: a.messages ?? 2000,
   size: Math.max(16, a.size ?? 32),
   window: a.window ?? 16,
+  ...(a.batch !== undefined ? { batch: Math.max(1, a.batch) } : {}),
   timeoutMs: (a.timeout ?? 120) * 1000,
 };
+const WARMUP = Math.max(0, Math.min(load.messages, a.warmup ?? 200));
 const root = resolve(import.meta.dir, "..");
 const grocketdDir = checkoutDir(a["grocketd-dir"], root, "--grocketd-dir");
 const baseDir = a.baseline === undefined ? undefined : checkoutDir(a.baseline, root, "--baseline");
@@ -55,7 +64,7 @@ const uws = [resolve(root, "../shared/anchors/uws-ws-echo"), resolve(root, "../.
 interface Server {
   name: string;
   start(): Promise<ChildServer>;
-  run(s: ChildServer): Promise<FanoutRun>;
+  run(s: ChildServer, l: FanoutLoad): Promise<FanoutRun>;
 }
 
 function grocketd(name: string, dir: string, ws: boolean, threads: number, processes: number): Server {
@@ -64,7 +73,7 @@ function grocketd(name: string, dir: string, ws: boolean, threads: number, proce
   return {
     name,
     start: () => startServer(name, cmd, { cwd: dir, env: { ...process.env, GROCKETD_SERVER_PROCESSES: String(processes) } }),
-    run: (s) => (ws ? fanoutGrocketdWs(s, load) : fanoutGrocketdTcp(s, load)),
+    run: (s, l) => (ws ? fanoutGrocketdWs(s, l) : fanoutGrocketdTcp(s, l)),
   };
 }
 
@@ -80,7 +89,7 @@ function anchor(name: string, cmd: string[], prefix: string, portArg: boolean): 
       }
       return startServer(name, portArg ? [...cmd, String(port)] : cmd, { cwd: root });
     },
-    run: (s) => fanoutAnchorWs(s, load, prefix),
+    run: (s, l) => fanoutAnchorWs(s, l, prefix),
   };
 }
 
@@ -112,7 +121,7 @@ process.on("SIGINT", async () => {
 });
 
 console.log(
-  `bench:pubsub  ${load.subscribers} subscribers, ${load.messages} messages of ${load.size} bytes, window ${load.window}, every delivery verified; ` +
+  `bench:pubsub  ${load.subscribers} subscribers, ${load.messages} messages of ${load.size} bytes, ${load.batch ? `paced: ${load.batch} publishes per write, the next once all are delivered` : `window ${load.window}`}, every delivery verified; ${WARMUP > 0 ? `warm-up run of ${WARMUP} messages per server; ` : ""}` +
     `${ROUNDS} round(s)${grocketdDir === root ? "" : `; grocketd from ${grocketdDir}`}${baseDir ? `; -base rows from ${baseDir}` : ""}`,
 );
 /** Fewer CPU ticks than this say nothing (10 ms each at CLK_TCK 100): the run was too small. */
@@ -127,16 +136,20 @@ try {
       const server = await s.start();
       let r: FanoutRun;
       try {
-        r = await s.run(server);
+        // A shorter unmeasured run first on the same server: the JIT's compiling (on threads of the server's own
+        // process) is a start-up cost, not a delivery's.
+        if (WARMUP > 0) await s.run(server, { ...load, messages: WARMUP });
+        r = await s.run(server, load);
       } finally {
         await server.stop();
       }
       runs.get(s.name)!.push(r);
       const perCpu = enough(r) ? (r.deliveries / r.cpuSeconds).toFixed(0) : "n/a";
+      const us = enough(r) ? `${((r.cpuSeconds / r.deliveries) * 1e6).toFixed(3)} µs per delivery, ${((r.systemSeconds / r.cpuSeconds) * 100).toFixed(0)}% system, ` : "";
       const where = r.perThread ? `  subscribers ${[...r.perThread].sort().map(([t, n]) => `${t}: ${n}`).join(", ")}; publisher on ${r.publisher} (thread:pid)` : "";
       console.log(
         `round ${round}/${ROUNDS} ${s.name.padEnd(19)} ${(r.deliveries / r.seconds).toFixed(0).padStart(9)} deliveries/s ${perCpu.padStart(9)} per server-CPU-s ` +
-          `(${r.cpuSeconds.toFixed(2)} CPU-s, ${r.seconds.toFixed(2)} s)${where}`,
+          `(${us}${r.cpuSeconds.toFixed(2)} CPU-s, ${r.seconds.toFixed(2)} s)${where}`,
       );
     }
   }

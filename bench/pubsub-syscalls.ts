@@ -9,7 +9,9 @@
 // subscribers). A warm-up run on the same server precedes the counted one (JIT, buffers).
 // The client is paced by deliveries (a window of messages in flight), so how many publishes one server turn sees is
 // set by the client's and server's speeds: compare servers within one invocation, not across machines.
-// Usage: bun bench/pubsub-syscalls.ts [--subscribers 1000] [--messages 300] [--window 16] [--rounds 1]
+// --batch K paces every server alike instead (K publishes per write, the next once all are delivered; see
+// bench/pubsub-fanout.ts): reads per publish then shows whether each server read the K publishes in one go.
+// Usage: bun bench/pubsub-syscalls.ts [--subscribers 1000] [--messages 300] [--window 16 | --batch K] [--rounds 1]
 //        [--only grocketd-1t,grocketd-2t,grocketd-2p,grocketd-ws-1t,grocketd-ws-2t,grocketd-ws-2p,bun-ws] (default grocketd-ws-1t,bun-ws)
 //        [--grocketd-dir DIR]
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -22,8 +24,8 @@ import { cpuSecondsBetween, readTreeCpuTicks, treePids, type CpuTicks } from "./
 import { type FanoutLoad, type FanoutRun, fanoutAnchorWs, fanoutGrocketdTcp, fanoutGrocketdWs } from "./lib/pubsub-clients.ts";
 
 const ALL = ["grocketd-1t", "grocketd-2t", "grocketd-2p", "grocketd-ws-1t", "grocketd-ws-2t", "grocketd-ws-2p", "bun-ws"];
-const USAGE = `usage: bun bench/pubsub-syscalls.ts [--subscribers 1000] [--messages 300] [--window 16] [--only ${ALL.join(",")}] [--rounds 1] [--grocketd-dir DIR]`;
-const a = parseArgs(process.argv.slice(2), { subscribers: "number", messages: "number", window: "number", only: "string", rounds: "number", "grocketd-dir": "string" }, USAGE);
+const USAGE = `usage: bun bench/pubsub-syscalls.ts [--subscribers 1000] [--messages 300] [--window 16 | --batch K] [--only ${ALL.join(",")}] [--rounds 1] [--grocketd-dir DIR]`;
+const a = parseArgs(process.argv.slice(2), { subscribers: "number", messages: "number", window: "number", batch: "number", only: "string", rounds: "number", "grocketd-dir": "string" }, USAGE);
 if (!Bun.which("perf")) throw new Error("perf not found (apt-get install linux-perf)");
 const root = resolve(import.meta.dir, "..");
 const dir = checkoutDir(a["grocketd-dir"], root, "--grocketd-dir");
@@ -103,7 +105,7 @@ async function counted(name: string, base: FanoutLoad): Promise<Counted> {
   }
 }
 
-const load: FanoutLoad = { subscribers: a.subscribers ?? 1000, messages: a.messages ?? 300, size: 32, window: a.window ?? 16, timeoutMs: 120_000 };
+const load: FanoutLoad = { subscribers: a.subscribers ?? 1000, messages: a.messages ?? 300, size: 32, window: a.window ?? 16, ...(a.batch !== undefined ? { batch: Math.max(1, a.batch) } : {}), timeoutMs: 120_000 };
 const rounds = Math.max(1, a.rounds ?? 1);
 const results = new Map<string, Counted>();
 try {
@@ -134,7 +136,7 @@ const rows: Array<[string, (c: Counted) => string]> = [
   ["system share of CPU", (c) => `${((c.system / Math.max(1e-9, c.user + c.system)) * 100).toFixed(0)}%`],
 ];
 const names = [...results.keys()].sort();
-console.log(`bench/pubsub-syscalls  ${load.subscribers} subscribers, ${load.messages} messages of 32 bytes, window ${load.window}; counted over the publishing only`);
+console.log(`bench/pubsub-syscalls  ${load.subscribers} subscribers, ${load.messages} messages of 32 bytes, ${load.batch ? `paced, ${load.batch} publishes per write` : `window ${load.window}`}; counted over the publishing only`);
 console.log(`${"".padEnd(28)}${names.map((n) => n.padStart(19)).join("")}`);
 for (const [label, f] of rows) console.log(`${label.padEnd(28)}${names.map((n) => f(results.get(n)!).padStart(19)).join("")}`);
 for (const n of names) {

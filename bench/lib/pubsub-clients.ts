@@ -3,6 +3,9 @@
 // ws:// listener, or the Bun.serve / uWebSockets anchors that subscribe every socket on open). Every delivery is
 // checked: each subscriber must get every message exactly once, in publish order, whole. CPU is the server's whole
 // process tree (a server.processes master and its children), read around the publishing only.
+// The publisher is one raw socket (Bun.connect; on WebSocket the upgrade and the masked frames are made here), so
+// what one write carries is the bench's choice and the same for every server: one message per write by default, or
+// with `batch` K exactly K messages per write, the next write only once all K are delivered to every subscriber.
 
 import type { ChildServer } from "./child-server.ts";
 import { cpuSecondsBetween, readCpuTicks, readTreeCpuTicks, type CpuTicks } from "./proc-stat.ts";
@@ -12,8 +15,11 @@ export interface FanoutLoad {
   messages: number;
   /** Bytes per message (TCP: the newline included). */
   size: number;
-  /** Messages in flight per subscriber. */
+  /** Messages in flight per subscriber (one message per write); ignored when `batch` is set. */
   window: number;
+  /** Paced: `batch` messages in one write, the next write once every subscriber has all of them, so each server
+   * reads the same K publishes per turn (how many a turn batches sets the writes per delivery, hence its CPU). */
+  batch?: number;
   /** The bound on connecting, subscribing and on the whole publishing run. */
   timeoutMs: number;
   /** Called once every subscriber is connected, right before the publishing starts and after it ends
@@ -25,6 +31,8 @@ export interface FanoutRun {
   deliveries: number;
   seconds: number;
   cpuSeconds: number;
+  /** The kernel's part of cpuSeconds. */
+  systemSeconds: number;
   /** grocketd: subscribers per "thread:pid", and the publisher's. */
   perThread?: Map<string, number>;
   publisher?: string;
@@ -93,8 +101,9 @@ class Deliveries {
   }
 }
 
-/** Publishes `messages` with at most `window` outstanding per subscriber; returns when every one is delivered. */
-async function drive(load: FanoutLoad, checks: Check[], send: (seq: number) => void, d: Deliveries, server: ChildServer, tasks?: Tasks): Promise<FanoutRun> {
+/** Publishes `messages` with at most `window` outstanding per subscriber, or paced by `batch`; returns when every
+ * one is delivered. `send(seq, n)` writes messages seq … seq + n − 1 at once. */
+async function drive(load: FanoutLoad, checks: Check[], send: (seq: number, n: number) => void, d: Deliveries, server: ChildServer, tasks?: Tasks): Promise<FanoutRun> {
   const total = load.messages * checks.length;
   const finished = Promise.withResolvers<void>();
   let sent = 0;
@@ -102,8 +111,15 @@ async function drive(load: FanoutLoad, checks: Check[], send: (seq: number) => v
   const th0 = tasks ? await readTasks(tasks) : null;
   const t0 = await readTreeCpuTicks(server.pid);
   const start = performance.now();
+  const batch = load.batch ?? 0;
   d.pump = () => {
-    while (sent < load.messages && sent * checks.length - d.n < load.window * checks.length) send(sent++);
+    if (batch > 0) {
+      if (sent < load.messages && d.n >= sent * checks.length) {
+        const n = Math.min(batch, load.messages - sent);
+        send(sent, n);
+        sent += n;
+      }
+    } else while (sent < load.messages && sent * checks.length - d.n < load.window * checks.length) send(sent++, 1);
     if (d.n >= total) finished.resolve();
   };
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -118,7 +134,7 @@ async function drive(load: FanoutLoad, checks: Check[], send: (seq: number) => v
     d.pump = () => {};
   }
   const seconds = (performance.now() - start) / 1000;
-  const cpu = cpuSecondsBetween(t0, await readTreeCpuTicks(server.pid)).total;
+  const cpu = cpuSecondsBetween(t0, await readTreeCpuTicks(server.pid));
   await load.around?.after(server);
   let threadCpuSeconds: Map<string, number> | undefined;
   if (tasks && th0) {
@@ -127,11 +143,109 @@ async function drive(load: FanoutLoad, checks: Check[], send: (seq: number) => v
   }
   const bad = checks.filter((c) => c.problem !== null || c.next !== load.messages);
   if (bad.length > 0) throw new Error(`${server.name}: ${bad.length} subscribers got a wrong stream, e.g. ${bad[0]!.problem ?? `${bad[0]!.next} messages`}`);
-  return { deliveries: total, seconds, cpuSeconds: cpu, ...(threadCpuSeconds ? { threadCpuSeconds } : {}) };
+  return { deliveries: total, seconds, cpuSeconds: cpu.total, systemSeconds: cpu.system, ...(threadCpuSeconds ? { threadCpuSeconds } : {}) };
 }
 
 function withShare(r: FanoutRun, perThread: Map<string, number>, publisher: string, subscribers: number): FanoutRun {
   return { ...r, perThread, publisher, remoteShare: (subscribers - (perThread.get(publisher) ?? 0)) / subscribers };
+}
+
+/** The publisher's raw socket: `publish(seq, n)` writes messages seq … seq + n − 1 in one write (the rest on drain). */
+interface Publisher {
+  publish(seq: number, n: number): void;
+  /** The one-line answer to `ask` (grocketd's "thread:pid" of the publisher), "" without one. */
+  answer: string;
+  end(): void;
+}
+
+/** A client-to-server WebSocket text frame (RFC 6455 section 5.2): FIN, opcode 1, masked with a fixed key (the mask
+ * must be present; its value does not matter to a server). */
+function maskedFrame(text: string): Buffer {
+  const payload = Buffer.from(text, "latin1");
+  if (payload.length > 0xffff) throw new Error(`a ${payload.length}-byte message: the bench frames at most 65535`);
+  const head = payload.length < 126 ? 2 : 4;
+  const out = Buffer.alloc(head + 4 + payload.length);
+  out[0] = 0x81;
+  if (head === 2) out[1] = 0x80 | payload.length;
+  else (out[1] = 0x80 | 126), out.writeUInt16BE(payload.length, 2);
+  const mask = [0x37, 0xfa, 0x21, 0x3d];
+  for (let i = 0; i < 4; i++) out[head + i] = mask[i]!;
+  for (let i = 0; i < payload.length; i++) out[head + 4 + i] = payload[i]! ^ mask[i & 3]!;
+  return out;
+}
+
+/** Opens the publisher (the WebSocket upgrade made by hand when `ws`), sends `ask` and waits for its one-line answer
+ * (a text frame on WebSocket); afterwards whatever the server sends it (uWebSockets: its own publishes) is dropped. */
+async function openPublisher(server: ChildServer, load: FanoutLoad, how: { ws: boolean; prefix: string; newline: boolean; ask: string | null }): Promise<Publisher> {
+  const what = `${server.name}: publisher`;
+  const upgraded = Promise.withResolvers<void>();
+  const answered = Promise.withResolvers<string>();
+  let stage = how.ws ? "upgrade" : "answer";
+  let got = Buffer.alloc(0);
+  let pending: Buffer | null = null;
+  const fail = (e: Error) => (upgraded.reject(e), answered.reject(e));
+  upgraded.promise.catch(() => {});
+  answered.promise.catch(() => {});
+  const sock = await Bun.connect({
+    hostname: "127.0.0.1",
+    port: server.port,
+    socket: {
+      data(_s, d) {
+        if (stage === "open") return;
+        got = Buffer.concat([got, d]);
+        if (stage === "upgrade") {
+          const end = got.indexOf("\r\n\r\n");
+          if (end < 0) return;
+          const status = got.subarray(0, got.indexOf("\r\n")).toString("latin1");
+          if (!/^HTTP\/1\.1 101\b/.test(status)) return fail(new Error(`${what}: upgrade answered ${status}`));
+          got = got.subarray(end + 4);
+          stage = how.ask === null ? "open" : "answer";
+          upgraded.resolve();
+          if (stage === "open") return;
+        }
+        // The answer: a line on TCP; on WebSocket one unmasked text frame of under 126 bytes.
+        const len = got.length >= 2 ? got[1]! & 0x7f : 0;
+        const nl = got.indexOf(10);
+        const text = how.ws ? (got.length >= 2 && got.length >= 2 + len ? got.subarray(2, 2 + len) : null) : nl >= 0 ? got.subarray(0, nl) : null;
+        if (text === null) return;
+        stage = "open";
+        answered.resolve(text.toString("latin1").trim());
+      },
+      drain(s) {
+        if (pending === null) return;
+        const n = s.write(pending);
+        pending = n < pending.length ? pending.subarray(Math.max(0, n)) : null;
+      },
+      close: () => fail(new Error(`${what}: closed`)),
+      error() {},
+    },
+  });
+  sock.setNoDelay(true);
+  const write = (b: Buffer) => {
+    if (pending !== null) return void (pending = Buffer.concat([pending, b]));
+    const n = sock.write(b);
+    if (n < b.length) pending = b.subarray(Math.max(0, n));
+  };
+  if (how.ws) {
+    const key = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64");
+    write(Buffer.from(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`));
+    await within(upgraded.promise, load.timeoutMs, `${what}: upgrade`);
+  }
+  let answer = "";
+  if (how.ask !== null) {
+    write(how.ws ? maskedFrame(how.ask) : Buffer.from(how.ask));
+    answer = await within(answered.promise, load.timeoutMs, `${what}: ${how.ask.trim()}`);
+  }
+  const message = (seq: number) => fanoutMessage(how.prefix, seq, load.size, how.newline);
+  return {
+    answer,
+    publish(seq, n) {
+      const parts: Buffer[] = [];
+      for (let i = 0; i < n; i++) parts.push(how.ws ? maskedFrame(message(seq + i)) : Buffer.from(message(seq + i), "latin1"));
+      write(n === 1 ? parts[0]! : Buffer.concat(parts));
+    },
+    end: () => sock.end(),
+  };
 }
 
 /** grocketd over TCP: `SUB\n` answers `OK thread:pid\n`, then SIZE-byte lines; the publisher asks `TID\n` first. */
@@ -176,27 +290,23 @@ export async function fanoutGrocketdTcp(server: ChildServer, load: FanoutLoad): 
       s.write("SUB\n");
       await within(ok.promise, load.timeoutMs, `${server.name}: SUB`);
     });
-    const tid = Promise.withResolvers<string>();
-    const pub = await Bun.connect({ hostname: "127.0.0.1", port: server.port, socket: { data: (_s, d) => tid.resolve(d.toString().trim()), error() {} } });
+    const pub = await openPublisher(server, load, { ws: false, prefix: "m", newline: true, ask: "TID\n" });
     socks.push(pub);
-    pub.setNoDelay(true);
-    pub.write("TID\n");
-    const publisher = await within(tid.promise, load.timeoutMs, `${server.name}: TID`);
-    const r = await drive(load, checks, (seq) => void pub.write(fanoutMessage("m", seq, load.size, true)), delivered, server, tasks);
-    return withShare(r, perThread, publisher, load.subscribers);
+    const r = await drive(load, checks, pub.publish, delivered, server, tasks);
+    return withShare(r, perThread, pub.answer, load.subscribers);
   } finally {
     for (const s of socks) s.end();
   }
 }
 
 /** A WebSocket to `url` once open; text of every message (binary read as latin1) goes to `onText`. */
-function openWs(url: string, onText: ((m: string) => void) | null, sockets: WebSocket[], timeoutMs: number, name: string): Promise<WebSocket> {
+function openWs(url: string, onText: (m: string) => void, sockets: WebSocket[], timeoutMs: number, name: string): Promise<WebSocket> {
   const opened = new Promise<WebSocket>((res, rej) => {
     const ws = new WebSocket(url);
     sockets.push(ws);
     ws.onopen = () => res(ws);
     ws.onerror = () => rej(new Error(`${name}: a WebSocket did not open`));
-    if (onText) ws.onmessage = (ev) => onText(typeof ev.data === "string" ? ev.data : Buffer.from(ev.data as ArrayBuffer).toString("latin1"));
+    ws.onmessage = (ev) => onText(typeof ev.data === "string" ? ev.data : Buffer.from(ev.data as ArrayBuffer).toString("latin1"));
   });
   return within(opened, timeoutMs, `${name}: WebSocket open`);
 }
@@ -230,12 +340,13 @@ export async function fanoutGrocketdWs(server: ChildServer, load: FanoutLoad): P
       ws.send("SUB\n");
       await within(ok.promise, load.timeoutMs, `${server.name}: SUB`);
     });
-    const tid = Promise.withResolvers<string>();
-    const pub = await openWs(url, (m) => tid.resolve(m.trim()), sockets, load.timeoutMs, server.name);
-    pub.send("TID\n");
-    const publisher = await within(tid.promise, load.timeoutMs, `${server.name}: TID`);
-    const r = await drive(load, checks, (seq) => pub.send(fanoutMessage("m", seq, load.size, true)), delivered, server, tasks);
-    return withShare(r, perThread, publisher, load.subscribers);
+    const pub = await openPublisher(server, load, { ws: true, prefix: "m", newline: true, ask: "TID\n" });
+    try {
+      const r = await drive(load, checks, pub.publish, delivered, server, tasks);
+      return withShare(r, perThread, pub.answer, load.subscribers);
+    } finally {
+      pub.end();
+    }
   } finally {
     for (const ws of sockets) ws.close();
   }
@@ -260,8 +371,12 @@ export async function fanoutAnchorWs(server: ChildServer, load: FanoutLoad, pref
       }, sockets, load.timeoutMs, server.name);
     });
     await Bun.sleep(100); // the subscriptions are made server side on open
-    const pub = await openWs(url, null, sockets, load.timeoutMs, server.name);
-    return await drive(load, checks, (seq) => pub.send(fanoutMessage(prefix, seq, load.size, false)), delivered, server);
+    const pub = await openPublisher(server, load, { ws: true, prefix, newline: false, ask: null });
+    try {
+      return await drive(load, checks, pub.publish, delivered, server);
+    } finally {
+      pub.end();
+    }
   } finally {
     for (const ws of sockets) ws.close();
   }
