@@ -14,19 +14,20 @@
 // Usage: bun bench/pubsub-syscalls.ts [--subscribers 1000] [--messages 300] [--window 16 | --batch K] [--rounds 1]
 //        [--only grocketd-1t,grocketd-2t,grocketd-2p,grocketd-ws-1t,grocketd-ws-2t,grocketd-ws-2p,bun-ws] (default grocketd-ws-1t,bun-ws)
 //        [--grocketd-dir DIR]
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type ChildServer, startServer } from "./lib/child-server.ts";
 import { parseArgs } from "./lib/cli-args.ts";
 import { checkoutDir } from "./lib/grocketd-dir.ts";
+import { attachPerfStat, readPerfStat, requirePerf, syscallEvents } from "./lib/perf-stat.ts";
 import { cpuSecondsBetween, readTreeCpuTicks, treePids, type CpuTicks } from "./lib/proc-stat.ts";
 import { type FanoutLoad, type FanoutRun, fanoutAnchorWs, fanoutGrocketdTcp, fanoutGrocketdWs } from "./lib/pubsub-clients.ts";
 
 const ALL = ["grocketd-1t", "grocketd-2t", "grocketd-2p", "grocketd-ws-1t", "grocketd-ws-2t", "grocketd-ws-2p", "bun-ws"];
 const USAGE = `usage: bun bench/pubsub-syscalls.ts [--subscribers 1000] [--messages 300] [--window 16 | --batch K] [--only ${ALL.join(",")}] [--rounds 1] [--grocketd-dir DIR]`;
 const a = parseArgs(process.argv.slice(2), { subscribers: "number", messages: "number", window: "number", batch: "number", only: "string", rounds: "number", "grocketd-dir": "string" }, USAGE);
-if (!Bun.which("perf")) throw new Error("perf not found (apt-get install linux-perf)");
+requirePerf();
 const root = resolve(import.meta.dir, "..");
 const dir = checkoutDir(a["grocketd-dir"], root, "--grocketd-dir");
 const only = (a.only ?? "grocketd-ws-1t,bun-ws").split(",");
@@ -36,7 +37,7 @@ const tmp = mkdtempSync(join(tmpdir(), "grocketd-pubsub-syscalls-"));
 const frameOf = (name: string) => (name.includes("ws") ? 34 : 32);
 
 const CALLS = ["write", "sendto", "writev", "sendmsg", "read", "recvfrom", "readv", "recvmsg", "epoll_wait", "epoll_pwait", "epoll_pwait2"];
-const EVENTS = ["task-clock", "raw_syscalls:sys_enter", ...CALLS.map((c) => `syscalls:sys_enter_${c}`)];
+const EVENTS = syscallEvents(CALLS);
 
 interface Counted {
   name: string;
@@ -57,7 +58,7 @@ function start(name: string): Promise<ChildServer> {
 }
 
 async function counted(name: string, base: FanoutLoad): Promise<Counted> {
-  let perfs: Array<{ pid: number; file: string; proc: ReturnType<typeof Bun.spawn> }> = [];
+  let perfs: Array<{ pid: number; file: string; perf: { stop(): Promise<void> } }> = [];
   let t0: CpuTicks | null = null;
   let cpu = { user: 0, system: 0 };
   const load: FanoutLoad = {
@@ -66,15 +67,14 @@ async function counted(name: string, base: FanoutLoad): Promise<Counted> {
       async before(s) {
         perfs = (await treePids(s.pid)).map((pid) => {
           const file = join(tmp, `${name}-${pid}.csv`);
-          return { pid, file, proc: Bun.spawn(["perf", "stat", "-x,", "-o", file, "-e", EVENTS.join(","), "-p", String(pid)], { stdout: "ignore", stderr: "ignore" }) };
+          return { pid, file, perf: attachPerfStat(pid, file, EVENTS) };
         });
         await Bun.sleep(300); // attached
         t0 = await readTreeCpuTicks(s.pid);
       },
       async after(s) {
         cpu = cpuSecondsBetween(t0!, await readTreeCpuTicks(s.pid));
-        for (const p of perfs) p.proc.kill("SIGINT");
-        await Promise.all(perfs.map((p) => p.proc.exited));
+        await Promise.all(perfs.map((p) => p.perf.stop()));
       },
     },
   };
@@ -88,15 +88,8 @@ async function counted(name: string, base: FanoutLoad): Promise<Counted> {
     const counts = new Map<string, number>();
     const perProcess: Array<[number, Map<string, number>]> = [];
     for (const p of perfs) {
-      const own = new Map<string, number>();
-      for (const line of readFileSync(p.file, "utf8").split("\n")) {
-        const f = line.split(",");
-        if (f.length < 3 || f[0] === "" || line.startsWith("#")) continue;
-        const ev = f[2]!.replace(/^syscalls:sys_enter_/, "").replace(/^raw_syscalls:sys_enter$/, "syscalls");
-        const v = Number(f[0]) || 0;
-        own.set(ev, v);
-        counts.set(ev, (counts.get(ev) ?? 0) + v);
-      }
+      const own = readPerfStat(p.file);
+      for (const [ev, v] of own) counts.set(ev, (counts.get(ev) ?? 0) + v);
       perProcess.push([p.pid, own]);
     }
     return { name, run: r, counts, perProcess, ...cpu };

@@ -10,12 +10,13 @@
 // invocation.
 // Usage: bun bench/ws-syscalls.ts [--connections 64] [--inflight 1,16] [--messages 2000] [--size 32]
 //        [--only grocketd,bun-ws,uws-ws,bare-ws] [--grocketd-dir DIR] [--rounds 1] [--record DIR]
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type ChildServer, startServer } from "./lib/child-server.ts";
 import { parseArgs } from "./lib/cli-args.ts";
 import { checkoutDir } from "./lib/grocketd-dir.ts";
+import { attachPerfStat, readPerfStat, requirePerf, syscallEvents } from "./lib/perf-stat.ts";
 import { cpuSecondsBetween, readCpuTicks } from "./lib/proc-stat.ts";
 
 const USAGE = "usage: bun bench/ws-syscalls.ts [--connections 64] [--inflight 1,16] [--messages 2000] [--size 32] [--only grocketd,bun-ws,uws-ws,bare-ws] [--grocketd-dir DIR] [--rounds 1] [--record DIR]";
@@ -24,7 +25,7 @@ const a = parseArgs(
   { connections: "number", inflight: "string", messages: "number", size: "number", only: "string", "grocketd-dir": "string", rounds: "number", record: "string" },
   USAGE,
 );
-if (!Bun.which("perf")) throw new Error("perf not found (apt-get install linux-perf)");
+requirePerf();
 const root = resolve(import.meta.dir, "..");
 const dir = checkoutDir(a["grocketd-dir"], root, "--grocketd-dir");
 const CONNS = a.connections ?? 64;
@@ -40,7 +41,7 @@ const WRITES = ["write", "sendto", "writev", "sendmsg"];
 const WAITS = ["epoll_wait", "epoll_pwait", "epoll_pwait2"];
 const OTHER = ["epoll_ctl", "futex", "timerfd_settime", "clock_gettime", "madvise", "mmap", "munmap", "mprotect", "getrusage", "eventfd2"];
 const CALLS = [...new Set([...READS, ...WRITES, ...WAITS, ...OTHER])];
-const EVENTS = ["task-clock", "context-switches", "raw_syscalls:sys_enter", ...CALLS.map((c) => `syscalls:sys_enter_${c}`)];
+const EVENTS = syscallEvents(CALLS, ["context-switches"]);
 
 /** Message k of connection c, as bench:ws makes it. */
 function message(c: number, k: number): string {
@@ -117,6 +118,17 @@ interface Counted {
   messages: number;
 }
 
+/** A sampled profile (perf record -g) of process `pid` into `out` until stop(). */
+function attachPerfRecord(pid: number, out: string): { stop(): Promise<void> } {
+  const rec = Bun.spawn(["perf", "record", "-k", "mono", "-g", "-F", "2000", "-o", out, "-p", String(pid)], { stdout: "ignore", stderr: "ignore" });
+  return {
+    async stop() {
+      rec.kill("SIGINT");
+      await rec.exited;
+    },
+  };
+}
+
 async function counted(name: string, inflight: number): Promise<Counted> {
   const server = await start(name);
   try {
@@ -125,21 +137,13 @@ async function counted(name: string, inflight: number): Promise<Counted> {
     await load.run(inflight);
     const file = join(tmp, `${name}-${inflight}.csv`);
     // --record DIR: a sampled profile of the same span instead (perf record -g; then perf inject --jit -i F -o F.jit).
-    const cmd = a.record === undefined ? ["perf", "stat", "-x,", "-o", file, "-e", EVENTS.join(",")] : ["perf", "record", "-k", "mono", "-g", "-F", "2000", "-o", join(a.record, `${name}-${inflight}.data`)];
-    const perf = Bun.spawn([...cmd, "-p", String(server.pid)], { stdout: "ignore", stderr: "ignore" });
+    const perf = a.record === undefined ? attachPerfStat(server.pid, file, EVENTS) : attachPerfRecord(server.pid, join(a.record, `${name}-${inflight}.data`));
     await Bun.sleep(300); // attached
     const t0 = await readCpuTicks(server.pid);
     await load.run(inflight);
     const cpu = cpuSecondsBetween(t0, await readCpuTicks(server.pid));
-    perf.kill("SIGINT");
-    await perf.exited;
-    const counts = new Map<string, number>();
-    for (const line of a.record === undefined ? readFileSync(file, "utf8").split("\n") : []) {
-      const f = line.split(",");
-      if (f.length < 3 || f[0] === "" || line.startsWith("#")) continue;
-      const ev = f[2]!.replace(/^syscalls:sys_enter_/, "").replace(/^raw_syscalls:sys_enter$/, "syscalls");
-      counts.set(ev, Number(f[0]) || 0);
-    }
+    await perf.stop();
+    const counts = a.record === undefined ? readPerfStat(file) : new Map<string, number>();
     for (const st of load.conns) st.ws.close();
     return { counts, user: cpu.user, system: cpu.system, messages: CONNS * MSGS };
   } finally {
