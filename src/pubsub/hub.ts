@@ -174,8 +174,10 @@ export class PubSubHub {
     return n;
   }
 
-  /** Subscriptions and topics on this thread (tests; /status has the same as gauges). */
-  /** `connections`: the registered ones (UDP senders); stream connections are in the thread's table. */
+  /**
+   * Subscriptions and topics on this thread (tests; /status has the same as gauges). `connections`: the registered
+   * ones (UDP senders); stream connections are in the thread's table.
+   */
   get counts(): { topics: number; subscriptions: number; connections: number } {
     let subscriptions = 0;
     for (const set of this.topics.values()) subscriptions += set.size;
