@@ -175,6 +175,8 @@ function perRound(x: string, y: string, f: (a: FanoutRun, b: FanoutRun) => numbe
   }
   return out.length ? spread(out) : null;
 }
+/** Server CPU µs of one delivery, per round with enough CPU. */
+const usOf = (name: string): Spread => spread((runs.get(name) ?? []).filter(enough).map((r) => (r.cpuSeconds / r.deliveries) * 1e6));
 const ratio = (x: string, y: string) => perRound(x, y, (p, q) => p.deliveries / p.cpuSeconds / (q.deliveries / q.cpuSeconds));
 
 if (!failed) {
@@ -182,7 +184,7 @@ if (!failed) {
   for (const s of servers) {
     const rs = runs.get(s.name)!;
     const pc = perCpuOf(s.name);
-    const us = spread(rs.filter(enough).map((r) => (r.cpuSeconds / r.deliveries) * 1e6));
+    const us = usOf(s.name);
     console.log(
       `${s.name.padEnd(19)} ${fmt(spread(rs.map((r) => r.deliveries / r.seconds))).padStart(28)} deliveries/s  ` +
         `${(pc ? fmt(pc) : "n/a").padStart(28)} per server-CPU-s  ${us.n ? `${fmt(us, 3)} µs CPU per delivery` : ""}`,
@@ -204,7 +206,10 @@ if (!failed) {
   ];
   for (const [x, y, why] of pairs) {
     const r = ratio(x, y);
-    if (r) console.log(`${x} / ${y} per server-CPU-s: ${fmt(r, 2)}${why ? `  (${why})` : ""}`);
+    if (r) {
+      const paced = load.batch ? `, paced ${load.batch} per write` : "";
+      console.log(`${x} / ${y} per server-CPU-s: ${fmt(r, 2)}  (µs per delivery ${usOf(x).median.toFixed(3)} vs ${usOf(y).median.toFixed(3)}${paced}${why ? `; ${why}` : ""})`);
+    }
   }
   // CPU per delivery: local from the 1t run; to another thread (or process) from the mixed run and its share.
   const cost = (one: string, mixed: string, what: string) => {
