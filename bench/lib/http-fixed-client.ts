@@ -1,5 +1,6 @@
-// A fixed number of keep-alive GETs over N connections, one in flight on each, for counting what a request costs a
-// server (system calls, records, wake-ups) rather than timing it. An answer is counted by its "Hello, World!" body
+// A fixed number of keep-alive GETs over N connections, one in flight on each (or `depth` pipelined: that many in one
+// write, the next write once all are answered), for counting what a request costs a server (system calls, records,
+// wake-ups, instructions) rather than timing it. An answer is counted by its "Hello, World!" body
 // (every hello server of bench:http sends it last), so no response parsing is needed.
 import { connect } from "node:net";
 
@@ -7,7 +8,13 @@ const REQ = Buffer.from("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
 const BODY = "Hello, World!";
 
 /** Sends `n` requests spread over `connections` connections; resolves when all are answered, rejects after `timeoutMs`. */
-export async function fixedHttpLoad(port: number, n: number, connections: number, timeoutMs = 60_000): Promise<void> {
+export async function fixedHttpLoad(port: number, n: number, connections: number, timeoutMs = 60_000, depth = 1): Promise<void> {
+  const batches = new Map<number, Buffer>();
+  const batch = (k: number) => {
+    let b = batches.get(k);
+    if (b === undefined) batches.set(k, (b = Buffer.concat(Array.from({ length: k }, () => REQ))));
+    return b;
+  };
   let left = n;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(`${left} of ${n} requests not sent after ${timeoutMs} ms`)), timeoutMs)));
@@ -17,13 +24,17 @@ export async function fixedHttpLoad(port: number, n: number, connections: number
       new Promise<void>((res, rej) => {
         const s = connect(port, "127.0.0.1");
         let buf = "";
+        let owed = 0;
         const next = () => {
+          if (--owed > 0) return;
           if (left <= 0) {
             s.end();
             return res();
           }
-          left--;
-          s.write(REQ);
+          const k = Math.min(depth, left);
+          left -= k;
+          owed = k;
+          s.write(k === 1 ? REQ : batch(k));
         };
         s.on("connect", next);
         s.on("error", rej);

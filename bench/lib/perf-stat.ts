@@ -13,9 +13,12 @@ export function syscallEvents(calls: readonly string[], extra: readonly string[]
   return ["task-clock", ...extra, "raw_syscalls:sys_enter", ...calls.map((c) => `syscalls:sys_enter_${c}`)];
 }
 
-/** Counts `events` of process `pid` into `file` from now until stop() (perf writes its file on SIGINT). */
-export function attachPerfStat(pid: number, file: string, events: readonly string[]): { stop(): Promise<void> } {
-  const proc = Bun.spawn(["perf", "stat", "-x,", "-o", file, "-e", events.join(","), "-p", String(pid)], { stdout: "ignore", stderr: "ignore" });
+/**
+ * Counts `events` of process `pid` into `file` from now until stop() (perf writes its file on SIGINT). `target`
+ * replaces `-p pid`, e.g. ["-t", tid] for one thread.
+ */
+export function attachPerfStat(pid: number, file: string, events: readonly string[], target = ["-p", String(pid)]): { stop(): Promise<void> } {
+  const proc = Bun.spawn(["perf", "stat", "-x,", "-o", file, "-e", events.join(","), ...target], { stdout: "ignore", stderr: "ignore" });
   return {
     async stop() {
       proc.kill("SIGINT");
