@@ -19,16 +19,11 @@ const FIRST = new Int32Array(CHECKED_FIELDS.length);
 const COUNT = new Int32Array(CHECKED_FIELDS.length);
 
 export function checkHead(p: RequestParser, maxBodyBytes: number): RejectStatus | typeof EXPECT_CONTINUE | 0 {
+  if (p.fast) return checkFastHead(p);
   // RFC 9110 §2.5 / §15.6.6: only HTTP/1.x is served here; llhttp accepts "HTTP/2.0" on a request line.
   if (p.versionMajor !== 1) return 505;
   if (encodedControlInPath(p)) return 400;
-  if (p.fast) {
-    // The fast scan already counted these (and let no Transfer-Encoding through).
-    COUNT[F_HOST] = p.fastHosts;
-    COUNT[F_TE] = 0;
-    COUNT[F_EXPECT] = p.fastExpect < 0 ? 0 : 1;
-    FIRST[F_EXPECT] = p.fastExpect;
-  } else p.locate(CHECKED_FIELDS, FIRST, COUNT);
+  p.locate(CHECKED_FIELDS, FIRST, COUNT);
   // RFC 9112 §3.2: a client MUST send Host in HTTP/1.1; a server MUST answer 400 if it is missing or repeated.
   const hosts = COUNT[F_HOST]!;
   if (hosts > 1 || (hosts === 0 && p.versionMinor >= 1)) return 400;
@@ -39,12 +34,25 @@ export function checkHead(p: RequestParser, maxBodyBytes: number): RejectStatus 
     if (p.versionMinor === 0) return 400;
   }
   if (p.contentLength > maxBodyBytes) return 413;
-  if (COUNT[F_EXPECT]! > 0) {
-    // RFC 9110 §10.1.1: answer 100 before the body, or 417 for expectations we do not know.
-    if (p.headerValue(FIRST[F_EXPECT]!).toLowerCase() !== "100-continue") return 417;
-    if (p.versionMinor >= 1) return EXPECT_CONTINUE;
-  }
-  return 0;
+  return FIRST[F_EXPECT]! >= 0 ? checkExpect(p, FIRST[F_EXPECT]!) : 0;
+}
+
+/**
+ * The same checks for a head the fast scan took (llhttp/fast-path.ts): HTTP/1.0 or 1.1, no body and no
+ * Transfer-Encoding by construction, Host fields counted and the first Expect found by the scan, and the target
+ * scanned for an encoded control byte only when it has a "%".
+ */
+function checkFastHead(p: RequestParser): RejectStatus | typeof EXPECT_CONTINUE | 0 {
+  if (p.fastPct && encodedControlInPath(p)) return 400;
+  const hosts = p.fastHosts;
+  if (hosts > 1 || (hosts === 0 && p.versionMinor >= 1)) return 400;
+  return p.fastExpect >= 0 ? checkExpect(p, p.fastExpect) : 0;
+}
+
+/** RFC 9110 §10.1.1: answer 100 before the body, or 417 for expectations we do not know. */
+function checkExpect(p: RequestParser, i: number): RejectStatus | typeof EXPECT_CONTINUE | 0 {
+  if (p.headerValue(i).toLowerCase() !== "100-continue") return 417;
+  return p.versionMinor >= 1 ? EXPECT_CONTINUE : 0;
 }
 
 /**

@@ -259,8 +259,9 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
     const s = checkHead(p, this.listener.http.max_body_bytes);
     if (s === EXPECT_CONTINUE) this.send(CONTINUE);
     else if (s !== 0) return this.stop(s);
-    this.body.reset();
     if (p.contentLength > 0 || p.chunked) {
+      // Each message's end resets the collector (onMessageComplete); a body-less request never touches it.
+      this.body.reset();
       this.phase = BODY;
       this.phaseStart = this.io.clock;
       if (this.streamsBody(p)) this.startStreaming(p);
@@ -280,8 +281,8 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
   }
 
   onMessageComplete(p: RequestParser): number {
+    // No phaseStart: between requests of a connection that has had one, only lastActive is timed (request-timeouts.ts).
     this.phase = IDLE;
-    this.phaseStart = this.io.clock;
     if (this.streamed !== null) {
       // A streamed body is complete; the next pipelined request waits for this one's response, as always.
       this.endStream(null);
@@ -342,8 +343,11 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
       this.pauseFor(PAUSE_WAIT);
       return ParseResult.Paused;
     }
-    if (this.served.wire.closes) this.closeAfter = true;
-    if (this.closeAfter || this.stopReading) return ParseResult.Paused;
+    if (this.closeAfter || this.served.wire.closes) {
+      this.closeAfter = true;
+      return ParseResult.Paused;
+    }
+    if (this.stopReading) return ParseResult.Paused;
     if (this.io.cork.size + this.queuedBytes > this.service.highWater) {
       // RFC 9112 §9.3.2: pipelined requests are answered in order, but no faster than the client reads the answers;
       // the rest of the read waits in `rest` (feed) and reading stops (endEvent → continueBacklog).

@@ -42,6 +42,8 @@ export class ParsedHead {
   fast = false;
   fastHosts = 0;
   fastExpect = -1;
+  /** Its target has a "%" (only then is it scanned for an encoded NUL, CR or LF: head-check.ts). */
+  fastPct = false;
 
   /** The buffer the offsets index: WASM memory while live, `own` after detachHead(). */
   protected buf: LatinBuffer = EMPTY;
@@ -219,6 +221,7 @@ export class ParsedHead {
     c.fast = this.fast;
     c.fastHosts = this.fastHosts;
     c.fastExpect = this.fastExpect;
+    c.fastPct = this.fastPct;
     c.phase = this.phase;
     c.urlFrom = this.urlFrom;
     c.urlTo = this.urlTo;

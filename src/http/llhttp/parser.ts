@@ -37,9 +37,6 @@ import { BODY, IDLE, K_NONE, LlhttpCallbacks, llhttpImports, llhttpThread, type 
 import { fastScan, type FastHead } from "./fast-path.ts";
 import { MAX_INPUT_BYTES, type WasmRuntime, llhttpRuntime } from "./wasm-runtime.ts";
 
-/** The fast scan's result, reused for every request (one parser runs at a time on a thread). */
-const FAST: FastHead = { method: 0, versionMinor: 0, keepAlive: false, urlFrom: 0, urlTo: 0, headerCount: 0, hosts: 0, expect: -1 };
-
 export { ParseResult, type ParseResultCode, Method, METHOD_NAMES, HPE } from "./constants.ts";
 export type { ParserLimits };
 
@@ -263,7 +260,8 @@ export class RequestParser extends LlhttpCallbacks {
       // Simple body-less requests first, in JavaScript; llhttp takes over at the first one that is not.
       const end = start + n;
       while (start < end) {
-        const next = fastScan(wasm.mem, start, end, this.maxHead, this.maxUrl, this.maxHeaders, this.headerSpans, FAST);
+        // The scan writes its findings into this parser's own fields (urlFrom and urlTo are protected: hence the cast).
+        const next = fastScan(wasm.mem, wasm.mem32, start, end, this.maxHead, this.maxUrl, this.maxHeaders, this.headerSpans, this as unknown as FastHead);
         if (next < 0) break;
         const rc = this.fastMessage(chunkOff + (next - wasm.inPtr));
         if (rc !== 0 || this.destroyLater) return this.afterCallbacks(rc);
@@ -304,28 +302,23 @@ export class RequestParser extends LlhttpCallbacks {
   }
 
   /**
-   * Delivers a request the fast scan found at [from, to) as llhttp would: the same recorded offsets and state, then
-   * onHeadersComplete and onMessageComplete with the same return-value rules (a pause or stop records the position
-   * after this message, as llhttp's error_pos would).
+   * Delivers a request the fast scan found (its offsets and fields written by fastScan) as llhttp would: the same
+   * recorded state, then onHeadersComplete and onMessageComplete with the same return-value rules (a pause or stop
+   * records the position after this message, as llhttp's error_pos would).
    */
   private fastMessage(offAfter: number): number {
-    const f = FAST;
     this.fastMessages++;
     this.msgSeq++;
-    this.kind = K_NONE;
-    this.preUrl = this.trailerBytes = this.trailerCount = 0;
-    this.urlFrom = f.urlFrom;
-    this.urlTo = f.urlTo;
-    this.headerCount = f.headerCount;
-    this.method = f.method;
-    this.versionMajor = 1;
-    this.versionMinor = f.versionMinor;
-    this.keepAlive = f.keepAlive;
-    this.fast = true;
-    this.fastHosts = f.hosts;
-    this.fastExpect = f.expect;
-    this.upgrade = this.chunked = false;
-    this.contentLength = -1;
+    if (!this.fast) {
+      // What every fast-scanned request has in common. Only llhttp's callbacks change these (its message begin also
+      // clears `fast`), so after a fast-scanned request they still hold and are not written again.
+      this.kind = K_NONE;
+      this.preUrl = this.trailerBytes = this.trailerCount = 0;
+      this.versionMajor = 1;
+      this.fast = true;
+      this.upgrade = this.chunked = false;
+      this.contentLength = -1;
+    }
     this.detached = false;
     this.buf = wasm.mem;
     this.phase = BODY;
