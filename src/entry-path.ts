@@ -15,6 +15,15 @@
  */
 import { startupMark } from "./log/startup-trace.ts";
 
+/**
+ * The file this code was loaded from when it runs from the pre-bundled runtime: build/build-dist.ts bundles each entry
+ * as one CommonJS file with Bun's bytecode cache, whose banner sets this from the wrapper's `__filename` (in that
+ * format the bundler writes `import.meta.path` and `import.meta.dir` as the build machine's source paths). Undefined
+ * from source and in the single binary, where import.meta names the running file.
+ */
+declare const __grocketdBundleFile: string | undefined;
+const HERE_PATH: string = typeof __grocketdBundleFile === "string" ? __grocketdBundleFile : import.meta.path;
+
 /** True inside a `bun build --compile` executable (POSIX `/$bunfs/`, Windows `B:/~BUN/`). */
 export const COMPILED: boolean = /^file:\/\/\/(\$bunfs|[A-Za-z]:\/~BUN)\//.test(import.meta.url);
 
@@ -30,13 +39,19 @@ const under = (dir: string, rel: string): string => (dir.endsWith("/") || dir.en
 
 /** The pre-bundled runtime's folder when this file runs from it (a `.js` file below dist/bundle/bundle.json). */
 function findBundleDir(): string | undefined {
-  if (COMPILED || !import.meta.path.endsWith(".js")) return undefined; // from source: no file system look-up
+  if (COMPILED || !HERE_PATH.endsWith(".js")) return undefined; // from source: no file system look-up
   // Bun.file().size is one stat, 0 when the file is missing; a bundle.json is never empty (build/dist-manifest.ts).
-  for (let dir = import.meta.dir, i = 0; i < 4; i++, dir = parentOf(dir)) if (Bun.file(under(dir, "bundle.json")).size > 0) return dir;
+  for (let dir = parentOf(HERE_PATH), i = 0; i < 4; i++, dir = parentOf(dir)) if (Bun.file(under(dir, "bundle.json")).size > 0) return dir;
   return undefined;
 }
 const BUNDLE_DIR = findBundleDir();
 export const BUNDLED: boolean = BUNDLE_DIR !== undefined;
+
+/**
+ * The folder of the pre-bundled entry file this code runs from (a path the bundler wrote relative to its output, such
+ * as a `with { type: "file" }` import, is relative to it), undefined otherwise.
+ */
+export const BUNDLE_FILE_DIR: string | undefined = typeof __grocketdBundleFile === "string" ? parentOf(__grocketdBundleFile) : undefined;
 
 /** The package root: above src/ from source, above dist/bundle/ when bundled. */
 const REPO_ROOT = BUNDLE_DIR === undefined ? parentOf(import.meta.dir) : parentOf(parentOf(BUNDLE_DIR));
@@ -68,6 +83,18 @@ export function childProcessCommand(): string[] {
 }
 
 let selfModule: Promise<void> | undefined;
+let selfModuleLoader: (() => Promise<unknown>) | undefined;
+
+/**
+ * How this thread's entry file imports src/self-module.ts: `() => import("../self-module.ts")`, so the bundler puts
+ * it in the entry's own bundle and a module gets the copy of the runtime the thread runs on (a pre-bundled entry is
+ * one file with everything it imports; src/self-module.js beside it would be a second copy). Every entry that
+ * imports modules sets it at its top (grocketd.ts, thread/io-thread.ts, pool/handler-thread.ts, master/plan-worker.ts,
+ * master/child-main.ts); from source it is never called.
+ */
+export function setSelfModuleLoader(load: () => Promise<unknown>): void {
+  selfModuleLoader = load;
+}
 
 /**
  * Inside the single binary there is no node_modules, so a module on disk that imports "grocketd" would fail with
@@ -86,7 +113,7 @@ export function provideSelfModule(): Promise<void> {
   if (!COMPILED && !BUNDLED) return Promise.resolve();
   selfModule ??= (async () => {
     startupMark("self-module", COMPILED ? "compiled" : "bundle"); // per thread: which copy its modules will get
-    const api = (await import(entryPath("src/self-module.ts"))) as Record<string, unknown>;
+    const api = (await (selfModuleLoader ?? (() => import(entryPath("src/self-module.ts"))))()) as Record<string, unknown>;
     Bun.plugin({
       name: "grocketd-self",
       setup(build) {

@@ -15,7 +15,7 @@ import type { StatusListener } from "./status/status-server.ts";
 import { buildStartPlan, type StartPlan } from "./master/start-plan.ts";
 import type { ToThread } from "./io/messages.ts";
 import { API_VERSION, VERSION } from "./version.ts";
-import { CHILD_PROCESS_ARG } from "./entry-path.ts";
+import { CHILD_PROCESS_ARG, setSelfModuleLoader } from "./entry-path.ts";
 import { startupMark } from "./log/startup-trace.ts";
 import { prewarmWorkers, sendToPrewarmed } from "./master/worker-prewarm.ts";
 import { IO_THREAD_URL } from "./master/thread-supervisor.ts";
@@ -119,6 +119,8 @@ async function main(): Promise<void> {
   process.exit(code);
 }
 
-// The single binary starts its multi-process children as itself (entry-path.ts CHILD_PROCESS_ARG).
-if (process.argv[2] === CHILD_PROCESS_ARG) await import("./master/child-main.ts");
-else await main();
+setSelfModuleLoader(() => import("./self-module.ts"));
+// The single binary starts its multi-process children as itself (entry-path.ts CHILD_PROCESS_ARG). Not awaited at
+// the top: the pre-bundled runtime is CommonJS (build/build-dist.ts), which has no top-level await.
+if (process.argv[2] === CHILD_PROCESS_ARG) void import("./master/child-main.ts");
+else void main();

@@ -4,10 +4,13 @@
  * bin/grocketd runs) starts instead of the sources when bundle.json says it was built from exactly these sources
  * (build/dist-manifest.ts). From source, every thread transpiles and links its whole graph of ~130 files, zod
  * included, again: the master once, every I/O thread once more. One `Bun.build` of every entry started by path
- * (the command, the Worker entries, a child process) with `--splitting`, so they share chunks and `src/index.ts` (what a
- * module's `import "grocketd"` gets, entry-path.ts provideSelfModule) is the same instance as the runtime's own
- * files; `--root .` keeps the layout entry-path.ts maps to (dist/bundle/src/thread/io-thread.js). Whitespace and syntax
- * are minified (less to parse), names are kept (class names appear in logs and errors).
+ * (the command, the Worker entries, a child process), each into one CommonJS file with Bun's bytecode cache beside
+ * it (`.jsc`): a thread then loads compiled bytecode instead of parsing and compiling its graph (Bun 1.4.4 makes
+ * bytecode for ESM only with `--compile`, and CommonJS has no `--splitting`, so every entry carries its own copy
+ * of what it imports; a thread loads one entry, and a module's `import "grocketd"` gets that entry's copy,
+ * entry-path.ts setSelfModuleLoader). The banner gives the bundled code its own file's path (entry-path.ts
+ * `__grocketdBundleFile`). `--root .` keeps the layout entry-path.ts maps to (dist/bundle/src/thread/io-thread.js).
+ * Whitespace and syntax are minified (less to load), names are kept (class names appear in logs and errors).
  * Measured by `bun bench/startup.ts --bin` (README Benchmarks).
  */
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -18,8 +21,11 @@ import { DIST_DIR, MANIFEST_NAME, sourcesHash, statsOf, type DistManifest } from
 
 export const REPO_ROOT = resolve(import.meta.dir, "../..");
 
-/** The runtime's own entries of the binary (the demo module stays a file on disk). */
-export const DIST_ENTRYPOINTS: readonly string[] = ENTRYPOINTS.filter((e) => e.startsWith("src/"));
+/**
+ * The runtime's own entries of the binary (the demo module stays a file on disk; src/self-module.ts is part of every
+ * entry that imports modules, entry-path.ts setSelfModuleLoader).
+ */
+export const DIST_ENTRYPOINTS: readonly string[] = ENTRYPOINTS.filter((e) => e.startsWith("src/") && e !== "src/self-module.ts");
 
 export interface DistResult {
   readonly ok: boolean;
@@ -39,8 +45,9 @@ export async function buildDist(root: string = REPO_ROOT, outDir: string = join(
     root,
     outdir: tmp,
     target: "bun",
-    format: "esm",
-    splitting: true,
+    format: "cjs",
+    bytecode: true,
+    banner: "var __grocketdBundleFile = __filename;",
     minify: { whitespace: true, syntax: true, identifiers: false },
     metafile: true,
   });

@@ -13,6 +13,10 @@ import type { FromChild, ToChild } from "./child-messages.ts";
 import type { StopMode } from "../io/messages.ts";
 import { ThreadSupervisor } from "./thread-supervisor.ts";
 import { pushStats } from "../stats/stats-push.ts";
+import { setSelfModuleLoader } from "../entry-path.ts";
+
+// This entry's own copy of the runtime is what its modules' `import "grocketd"` gets (entry-path.ts).
+setSelfModuleLoader(() => import("../self-module.ts"));
 
 const send = (m: FromChild): void => void process.send?.(m);
 let supervisor: ThreadSupervisor | undefined;

@@ -8,8 +8,12 @@ import type { CliOptions } from "../cli/args.ts";
 import { describeError, isGrocketdError } from "../errors.ts";
 import { planData, type PlanData } from "./plan-data.ts";
 import { buildStartPlan } from "./start-plan.ts";
+import { setSelfModuleLoader } from "../entry-path.ts";
 
 declare const self: Worker;
+
+// This entry's own copy of the runtime is what its modules' `import "grocketd"` gets (entry-path.ts).
+setSelfModuleLoader(() => import("../self-module.ts"));
 
 export interface PlanRequest {
   cli: CliOptions;

@@ -30,8 +30,12 @@ import { HealthSlot } from "../io/thread-health.ts";
 import { catchUncaught } from "../io/uncaught.ts";
 import { HandlerPubSub } from "./pubsub-handler.ts";
 import type { ModuleDefinition } from "../module/types.ts";
+import { setSelfModuleLoader } from "../entry-path.ts";
 
 declare const self: Worker;
+
+// This entry's own copy of the runtime is what its modules' `import "grocketd"` gets (entry-path.ts).
+setSelfModuleLoader(() => import("../self-module.ts"));
 const post = (m: FromThread): void => self.postMessage(m);
 
 let index = 0;

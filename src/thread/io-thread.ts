@@ -27,7 +27,7 @@ import { HealthSlot } from "../io/thread-health.ts";
 import { catchUncaught } from "../io/uncaught.ts";
 import { S_ERR_UNCAUGHT } from "../stats/stat-fields.ts";
 import { startupMark } from "../log/startup-trace.ts";
-import { provideSelfModule } from "../entry-path.ts";
+import { provideSelfModule, setSelfModuleLoader } from "../entry-path.ts";
 
 declare const self: Worker;
 
@@ -35,6 +35,7 @@ startupMark("I/O thread", "script-loaded"); // this Worker's module graph is eva
 // What a module's `import "grocketd"` gets does not depend on the plan, so it is made ready while this thread waits
 // for its start message (a prewarmed thread waits for the master's validation). A failure is not lost: the first
 // module import awaits the same promise and reports it (module/load-module.ts).
+setSelfModuleLoader(() => import("../self-module.ts"));
 provideSelfModule().catch(() => {});
 
 const post = (m: FromThread): void => self.postMessage(m);

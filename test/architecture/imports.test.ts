@@ -13,14 +13,14 @@ export const LAYERS: ReadonlyArray<readonly string[]> = [
   ["access-log"],
   ["io"],
   ["ws"],
-  ["http"],
+  ["http", "self-module.ts"],
   ["inline"],
   ["pool"],
   ["thread"],
   ["cli"],
   ["master"],
   ["status"],
-  ["index.ts", "self-module.ts", "grocketd.ts", "launch.ts"],
+  ["index.ts", "grocketd.ts", "launch.ts"],
 ];
 
 /** Upward imports not removed yet: none since issue 13's backend interfaces (io/backend.ts, http/http-backend.ts). */

@@ -12,12 +12,14 @@
  */
 // The package's JS file as a file import: from source this is its path in node_modules (read lazily, below); in the
 // single binary (`bun run build`) the bundler embeds the file and this is its path in Bun's embedded file system; in
-// the pre-bundled runtime (src/build/build-dist.ts) it is copied beside the chunks and this is "./<name>.js",
-// relative to the chunk (resolved below against import.meta.dir).
+// the pre-bundled runtime (src/build/build-dist.ts) it is copied to the bundle's folder and this is relative to
+// the entry file (resolved below against entry-path.ts BUNDLE_FILE_DIR; "./<name>.js" against an ESM chunk's
+// import.meta.dir).
 import * as llhttpJsFile from "llhttp-wasm/out/index.js" with { type: "file" };
 import llhttpPackage from "llhttp-wasm/package.json" with { type: "json" };
 import { llhttpError } from "./llhttp-errors.ts";
 import { startupMark } from "../../log/startup-trace.ts";
+import { BUNDLE_FILE_DIR } from "../../entry-path.ts";
 
 const LLHTTP_PACKAGE = "llhttp-wasm";
 /** SHA-256 of the binary in llhttp-wasm@1.0.3 (llhttp 9.3.0, clang -Ofast, no SIMD; `bun bench/platform/llhttp-package.ts` prints it). */
@@ -176,7 +178,8 @@ export function readLlhttpPackageBinary(): { bytes: Uint8Array; source: LlhttpBi
   let version = "unknown";
   try {
     file = (llhttpJsFile as unknown as { default: string }).default;
-    if (file.startsWith("./")) file = `${import.meta.dir}/${file.slice(2)}`;
+    if (BUNDLE_FILE_DIR !== undefined && !file.startsWith("/")) file = `${BUNDLE_FILE_DIR}/${file}`; // "../../index-….js"
+    else if (file.startsWith("./")) file = `${import.meta.dir}/${file.slice(2)}`;
     if (typeof llhttpPackage.version === "string") version = llhttpPackage.version;
     // node:fs at first use, not imported: an I/O thread adopts the master's module and never reads the file, and
     // the import would cost it ~3 ms of CPU at start (bench/startup.ts --perf).
