@@ -10,6 +10,8 @@
  */
 import type { z as Zod } from "zod";
 
+import { loadZod } from "./config/zod-load.ts";
+
 export { defineModule } from "./module/define-module.ts";
 export { defineLibrary } from "./module/define-library.ts";
 export { API_VERSION, VERSION } from "./version.ts";
@@ -32,4 +34,4 @@ export function lazyNamespace<T extends object>(load: () => T): T {
 }
 
 /** zod, as src/index.ts exports it, loaded when first used. */
-export const z: typeof Zod = lazyNamespace(() => (require("./module/zod-namespace.ts") as { z: typeof Zod }).z);
+export const z: typeof Zod = lazyNamespace(() => loadZod());

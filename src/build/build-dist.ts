@@ -16,16 +16,30 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
+import type { BunPlugin } from "bun";
 import { ENTRYPOINTS } from "./build-binary.ts";
 import { DIST_DIR, MANIFEST_NAME, sourcesHash, statsOf, type DistManifest } from "./dist-manifest.ts";
 
 export const REPO_ROOT = resolve(import.meta.dir, "../..");
 
+const ZOD_ENTRY = "src/config/zod-namespace.ts";
+
 /**
  * The runtime's own entries of the binary (the demo module stays a file on disk; src/self-module.ts is part of every
- * entry that imports modules, entry-path.ts setSelfModuleLoader).
+ * entry that imports modules, entry-path.ts setSelfModuleLoader), plus zod on its own (config/zod-load.ts).
  */
-export const DIST_ENTRYPOINTS: readonly string[] = ENTRYPOINTS.filter((e) => e.startsWith("src/") && e !== "src/self-module.ts");
+export const DIST_ENTRYPOINTS: readonly string[] = [...ENTRYPOINTS.filter((e) => e.startsWith("src/") && e !== "src/self-module.ts"), ZOD_ENTRY];
+
+/**
+ * Keeps zod out of every other entry: config/zod-load.ts's `require("./zod-namespace.ts")` stays a require the
+ * bundled code never runs (when bundled it requires the file's own entry by path instead).
+ */
+const zodApart: BunPlugin = {
+  name: "zod-apart",
+  setup(build) {
+    build.onResolve({ filter: /\/zod-namespace\.ts$/ }, (args) => (args.importer === "" ? undefined : { path: args.path, external: true }));
+  },
+};
 
 export interface DistResult {
   readonly ok: boolean;
@@ -50,6 +64,7 @@ export async function buildDist(root: string = REPO_ROOT, outDir: string = join(
     banner: "var __grocketdBundleFile = __filename;",
     minify: { whitespace: true, syntax: true, identifiers: false },
     metafile: true,
+    plugins: [zodApart],
   });
   const output = r.logs.map((l) => String(l)).join("\n");
   if (!r.success || !r.metafile) {

@@ -6,11 +6,12 @@
  * the ones reported (config/schema.ts, module/manifest.ts); a start whose config and modules are valid never loads it.
  * Each description is compiled once.
  */
-import { z } from "zod";
+import type { z as Zod } from "zod";
+import { loadZod } from "./zod-load.ts";
 import { grocketdError } from "../errors.ts";
 import { Shape } from "./schema-shape.ts";
 
-const compiled = new WeakMap<Shape, z.ZodType>();
+const compiled = new WeakMap<Shape, Zod.ZodType>();
 
 /** Shapes inside an argument (a field table, a list of union options) become zod schemas too. */
 function arg(a: unknown): unknown {
@@ -25,10 +26,10 @@ function arg(a: unknown): unknown {
 type Builder = Record<string, (...args: unknown[]) => unknown>;
 
 /** The zod schema the description stands for. */
-export function toZod<T>(shape: Shape<T>): z.ZodType<T> {
+export function toZod<T>(shape: Shape<T>): Zod.ZodType<T> {
   const hit = compiled.get(shape);
-  if (hit !== undefined) return hit as z.ZodType<T>;
-  const make = (z as unknown as Builder)[shape.base];
+  if (hit !== undefined) return hit as Zod.ZodType<T>;
+  const make = (loadZod() as unknown as Builder)[shape.base];
   if (typeof make !== "function") throw grocketdError("GRK_ERR_CONFIG", "noZodBuilder", { call: `z.${shape.base}()` });
   let out = make(...shape.args.map(arg)) as Builder;
   for (const step of shape.steps) {
@@ -36,6 +37,6 @@ export function toZod<T>(shape: Shape<T>): z.ZodType<T> {
     if (typeof call !== "function") throw grocketdError("GRK_ERR_CONFIG", "noZodBuilder", { call: `z.${shape.base}().${step.m}()` });
     out = call.apply(out, step.args.map(arg)) as Builder;
   }
-  compiled.set(shape, out as unknown as z.ZodType);
-  return out as unknown as z.ZodType<T>;
+  compiled.set(shape, out as unknown as Zod.ZodType);
+  return out as unknown as Zod.ZodType<T>;
 }
