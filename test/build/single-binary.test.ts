@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { buildBinary, ENTRYPOINTS, REPO_ROOT } from "../../src/build/build-binary.ts";
+import { DIST_ENTRYPOINTS } from "../../src/build/build-dist.ts";
 import { startGrocketd, type Running } from "../helpers/grocketd.ts";
 import { kisses } from "../helpers/kiss.ts";
 import { connect } from "../helpers/tcp-client.ts";
@@ -28,12 +29,20 @@ function sourceFiles(d: string): string[] {
 
 describe("single binary", () => {
   test("every file the runtime starts by path (entryUrl/entryPath) is a build entry point", () => {
+    // A path taken only in the pre-bundled runtime (a file that branches on BUNDLED, e.g. config/zod-load.ts, which
+    // statically requires the same file from source and in the binary) must be an entry of that build instead.
     const used = new Set<string>();
+    const bundleOnly = new Set<string>();
     for (const f of sourceFiles(join(REPO_ROOT, "src"))) {
-      for (const m of readFileSync(f, "utf8").matchAll(/\bentry(?:Url|Path)\("([^"]+)"\)/g)) used.add(m[1]!);
+      const text = readFileSync(f, "utf8");
+      for (const m of text.matchAll(/\bentry(?:Url|Path)\("([^"]+)"\)/g)) {
+        if (!ENTRYPOINTS.includes(m[1]!) && /\bBUNDLED\b/.test(text) && !/\bCOMPILED\b/.test(text)) bundleOnly.add(m[1]!);
+        else used.add(m[1]!);
+      }
     }
     expect(used.size).toBeGreaterThan(0);
     for (const u of used) expect(ENTRYPOINTS).toContain(u);
+    for (const u of bundleOnly) expect(DIST_ENTRYPOINTS).toContain(u);
     // ...and nothing still builds a Worker URL relative to import.meta.url, which points into the bundle when compiled.
     // (A child process entry is fine: childProcessCommand uses its path only when running from source.)
     const stale = sourceFiles(join(REPO_ROOT, "src"))
