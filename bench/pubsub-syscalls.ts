@@ -13,7 +13,7 @@
 // bench/pubsub-fanout.ts): reads per publish then shows whether each server read the K publishes in one go.
 // Usage: bun bench/pubsub-syscalls.ts [--subscribers 1000] [--messages 300] [--window 16 | --batch K] [--rounds 1]
 //        [--only grocketd-1t,grocketd-2t,grocketd-2p,grocketd-ws-1t,grocketd-ws-2t,grocketd-ws-2p,bun-ws] (default grocketd-ws-1t,bun-ws)
-//        [--grocketd-dir DIR]
+//        [--grocketd-dir DIR] [--baseline DIR: every grocketd row also from DIR, named <row>-base, in the same rounds]
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -25,13 +25,17 @@ import { cpuSecondsBetween, readTreeCpuTicks, treePids, type CpuTicks } from "./
 import { type FanoutLoad, type FanoutRun, fanoutAnchorWs, fanoutGrocketdTcp, fanoutGrocketdWs } from "./lib/pubsub-clients.ts";
 
 const ALL = ["grocketd-1t", "grocketd-2t", "grocketd-2p", "grocketd-ws-1t", "grocketd-ws-2t", "grocketd-ws-2p", "bun-ws"];
-const USAGE = `usage: bun bench/pubsub-syscalls.ts [--subscribers 1000] [--messages 300] [--window 16 | --batch K] [--only ${ALL.join(",")}] [--rounds 1] [--grocketd-dir DIR]`;
-const a = parseArgs(process.argv.slice(2), { subscribers: "number", messages: "number", window: "number", batch: "number", only: "string", rounds: "number", "grocketd-dir": "string" }, USAGE);
+const USAGE = `usage: bun bench/pubsub-syscalls.ts [--subscribers 1000] [--messages 300] [--window 16 | --batch K] [--only ${ALL.join(",")}] [--rounds 1] [--grocketd-dir DIR] [--baseline DIR]`;
+const a = parseArgs(process.argv.slice(2), { subscribers: "number", messages: "number", window: "number", batch: "number", only: "string", rounds: "number", "grocketd-dir": "string", baseline: "string" }, USAGE);
 requirePerf();
 const root = resolve(import.meta.dir, "..");
 const dir = checkoutDir(a["grocketd-dir"], root, "--grocketd-dir");
-const only = (a.only ?? "grocketd-ws-1t,bun-ws").split(",");
-for (const w of only) if (!ALL.includes(w)) throw new Error(`--only: unknown server ${w} (${ALL.join(",")})`);
+const baseDir = a.baseline === undefined ? undefined : checkoutDir(a.baseline, root, "--baseline");
+const picked = (a.only ?? "grocketd-ws-1t,bun-ws").split(",");
+for (const w of picked) if (!ALL.includes(w)) throw new Error(`--only: unknown server ${w} (${ALL.join(",")})`);
+/** The servers of each round: a grocketd row from --baseline too, as `<row>-base`. */
+const only = picked.flatMap((w) => (baseDir !== undefined && w.startsWith("grocketd") ? [w, `${w}-base`] : [w]));
+const BASE_SUFFIX = "-base";
 const tmp = mkdtempSync(join(tmpdir(), "grocketd-pubsub-syscalls-"));
 /** Bytes on the wire per delivery: a 32-byte message, behind a 2-byte header on WebSocket. */
 const frameOf = (name: string) => (name.includes("ws") ? 34 : 32);
@@ -49,12 +53,14 @@ interface Counted {
   system: number;
 }
 
-function start(name: string): Promise<ChildServer> {
+function start(row: string): Promise<ChildServer> {
+  const base = row.endsWith(BASE_SUFFIX);
+  const name = base ? row.slice(0, -BASE_SUFFIX.length) : row;
   if (name === "bun-ws") return startServer(name, [process.execPath, resolve(root, "bench/servers/bun-ws-pubsub.ts")], { cwd: root });
   const threads = name.endsWith("2t") ? "2" : "1";
   const listen = name.includes("ws") ? "ws://127.0.0.1:0/" : "tcp://127.0.0.1:0";
   const cmd = [process.execPath, "src/grocketd.ts", "--module", resolve(root, "bench/modules/fanout.ts"), "--listen", listen, "--threads", threads];
-  return startServer(name, cmd, { cwd: dir, env: { ...process.env, GROCKETD_SERVER_PROCESSES: name.endsWith("2p") ? "2" : "1" } });
+  return startServer(row, cmd, { cwd: base ? baseDir! : dir, env: { ...process.env, GROCKETD_SERVER_PROCESSES: name.endsWith("2p") ? "2" : "1" } });
 }
 
 async function counted(name: string, base: FanoutLoad): Promise<Counted> {
@@ -130,8 +136,25 @@ const rows: Array<[string, (c: Counted) => string]> = [
 ];
 const names = [...results.keys()].sort();
 console.log(`bench/pubsub-syscalls  ${load.subscribers} subscribers, ${load.messages} messages of 32 bytes, ${load.batch ? `paced, ${load.batch} publishes per write` : `window ${load.window}`}; counted over the publishing only`);
-console.log(`${"".padEnd(28)}${names.map((n) => n.padStart(19)).join("")}`);
-for (const [label, f] of rows) console.log(`${label.padEnd(28)}${names.map((n) => f(results.get(n)!).padStart(19)).join("")}`);
+/** Column width: the longest name (a -base row's) plus a space. */
+const W = Math.max(19, ...names.map((n) => n.length + 1));
+console.log(`${"".padEnd(28)}${names.map((n) => n.padStart(W)).join("")}`);
+for (const [label, f] of rows) console.log(`${label.padEnd(28)}${names.map((n) => f(results.get(n)!).padStart(W)).join("")}`);
+// Over the rounds, per server: medians (min–max) of the CPU per delivery, all of it (task-clock) and split.
+if (rounds > 1) {
+  const us = (x: number, d: number) => (x * 1e6) / d;
+  const fmt = (v: number[]) => {
+    const o = [...v].sort((x, y) => x - y);
+    return `${o[o.length >> 1]!.toFixed(3)} (${o[0]!.toFixed(3)}–${o[o.length - 1]!.toFixed(3)})`;
+  };
+  for (const w of only) {
+    const cs = names.filter((n) => n.startsWith(`${w} #`)).map((n) => results.get(n)!);
+    console.log(
+      `${w}: µs CPU per delivery, median (min–max) of ${cs.length}: task-clock ${fmt(cs.map((c) => us((c.counts.get("task-clock") ?? 0) / 1e3, c.run.deliveries)))}, ` +
+        `user ${fmt(cs.map((c) => us(c.user, c.run.deliveries)))}, system ${fmt(cs.map((c) => us(c.system, c.run.deliveries)))}`,
+    );
+  }
+}
 for (const n of names) {
   const c = results.get(n)!;
   console.log(`${n}: ${[...c.counts].map(([k, v]) => `${k} ${v}`).join(", ")}`);
