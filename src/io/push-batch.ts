@@ -156,7 +156,8 @@ export class PushBatch {
       this.buf.set(h.subarray(0, hn), start);
       this.len = start + hn;
       end = this.put(r);
-      if (this.fanning) this.framedKey = r;
+      // An empty message is never a key: a push sends nothing for one (tcp-connection.ts), so none may match it.
+      this.framedKey = this.fanning && r.length !== 0 ? r : null;
       this.framedOp = op;
       this.framedStart = start;
       this.framedEnd = end;

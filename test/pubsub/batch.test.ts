@@ -348,6 +348,27 @@ describe("PushBatch", () => {
     expect(y.writes).toEqual(["aaaacccc"]);
   });
 
+  test("a framed message is the key of its delivery loop (addSameFramed), an empty one never is", async () => {
+    const b = new PushBatch();
+    const x = new Sink();
+    const y = new Sink();
+    const h = new TextEncoder().encode("<2"); // a stand-in header: the batch copies it, whatever it is
+    const msg = new TextEncoder().encode("hi");
+    const empty = new Uint8Array(0);
+    b.fanout(true);
+    expect(b.addSameFramed(x, msg, 1, 1 << 20)).toBe(false); // nothing framed yet
+    expect(b.addFramed(x, msg, 1, h, 2, 1 << 20)).toBe(true);
+    expect(b.addSameFramed(y, msg, 1, 1 << 20)).toBe(true);
+    expect(b.addSameFramed(y, msg, 2, 1 << 20)).toBe(false); // another opcode is another frame
+    expect(b.addFramed(x, empty, 1, new TextEncoder().encode("<0"), 2, 1 << 20)).toBe(true);
+    expect(b.addSameFramed(y, empty, 1, 1 << 20)).toBe(false);
+    expect(b.addSameFramed(y, msg, 1, 1 << 20)).toBe(false); // the last frame is the empty one's: no key left
+    b.fanout(false);
+    await nextTurn();
+    expect(x.writes).toEqual(["<2hi<0"]);
+    expect(y.writes).toEqual(["<2hi"]);
+  });
+
   test("bounds: a share is written early at its limit, a message at the limit is refused (the caller writes it)", () => {
     const b = new PushBatch();
     const x = new Sink();

@@ -197,7 +197,7 @@ export class TcpConnection extends LineConnection implements PacketConn {
   }
 
   /** Output waiting past io.max_buffered drops the connection (false); else whether it is below high water. */
-  private pushTaken(): boolean {
+  protected pushTaken(): boolean {
     if (this.lineRead.owed === 0) this.heldPush = 0;
     const total = this.pendingBytes + this.heldPush + (this.inEvent ? this.io.cork.size : 0);
     if (total > this.io.config.io.max_buffered) {
