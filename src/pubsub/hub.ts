@@ -17,6 +17,7 @@ import {
 } from "../stats/stat-fields.ts";
 import type { Mesh } from "./mesh.ts";
 import { threadOfId } from "./conn-id.ts";
+import { TopicSubscribers } from "./topic-subscribers.ts";
 
 /** A connection that can be pushed to and subscribed (a TCP/TLS connection on this thread). */
 export interface Subscriber {
@@ -49,7 +50,7 @@ const enc = new TextEncoder();
 const NONE = -1;
 
 export class PubSubHub {
-  private readonly topics = new Map<string, Set<Subscriber>>();
+  private readonly topics = new Map<string, TopicSubscribers<Subscriber>>();
   private readonly byId = new Map<number, Subscriber>();
   private meshRef: Mesh | null = null;
 
@@ -87,13 +88,13 @@ export class PubSubHub {
     const subs = (s.subs ??= new Set());
     if (subs.has(topic)) return;
     subs.add(topic);
-    let set = this.topics.get(topic);
-    if (set === undefined) {
-      this.topics.set(topic, (set = new Set()));
+    let members = this.topics.get(topic);
+    if (members === undefined) {
+      this.topics.set(topic, (members = new TopicSubscribers()));
       this.host.stats[S_PS_TOPICS]++;
       this.mesh?.interest(topic, true);
     }
-    set.add(s);
+    members.add(s);
     this.host.stats[S_PS_SUBSCRIPTIONS]++;
   }
 
@@ -104,10 +105,10 @@ export class PubSubHub {
   }
 
   private leave(s: Subscriber, topic: string): void {
-    const set = this.topics.get(topic);
-    if (set === undefined || !set.delete(s)) return;
+    const members = this.topics.get(topic);
+    if (members === undefined || !members.delete(s)) return;
     this.host.stats[S_PS_SUBSCRIPTIONS]--;
-    if (set.size === 0) {
+    if (members.size === 0) {
       this.topics.delete(topic);
       this.host.stats[S_PS_TOPICS]--;
       this.mesh?.interest(topic, false);
@@ -153,21 +154,24 @@ export class PubSubHub {
 
   /** Writes one publish to this thread's subscribers of `topic`; returns how many. */
   deliver(topic: string, bytes: Uint8Array, except: number): number {
-    const set = this.topics.get(topic);
-    if (set === undefined) return 0;
+    const members = this.topics.get(topic);
+    if (members === undefined) return 0;
     let n = 0;
     const batch = this.host.batch;
     // The subscribers not in an event of their own take the message into the thread's push batch, copied once for
     // all of them and written once per subscriber at the end of the turn.
     batch.fanout(true);
+    // A subscriber dropped as a slow consumer leaves during the walk: its place is null until the walk ends.
+    const list = members.walk();
     try {
-      // A subscriber dropped as a slow consumer leaves the set during the loop; Set iteration allows that.
-      for (const s of set) {
-        if (s.id === except) continue;
+      for (let i = 0; i < list.length; i++) {
+        const s = list[i] as Subscriber | null;
+        if (s === null || s.id === except) continue;
         s.push(bytes);
         n++;
       }
     } finally {
+      members.endWalk();
       batch.fanout(false);
     }
     this.host.stats[S_PS_DELIVERIES] += n;
@@ -180,7 +184,7 @@ export class PubSubHub {
    */
   get counts(): { topics: number; subscriptions: number; connections: number } {
     let subscriptions = 0;
-    for (const set of this.topics.values()) subscriptions += set.size;
+    for (const members of this.topics.values()) subscriptions += members.size;
     return { topics: this.topics.size, subscriptions, connections: this.byId.size };
   }
 }
