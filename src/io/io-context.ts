@@ -47,6 +47,8 @@ export class IoContext {
   readonly cork = new Cork();
   /** Pushes and topic deliveries made outside the receiving connection's event, written once per turn (push-batch.ts). */
   readonly batch = new PushBatch();
+  /** io.max_buffered: every push is bounded by it (tcp/tcp-connection.ts), one load here rather than three via config. */
+  readonly maxBuffered: number;
   /** Per-thread input buffer that reads are copied into when a chunk holds more or less than one packet. */
   // A Buffer, not a plain Uint8Array: its subarray (one per packet handed to proc) is measurably cheaper in Bun.
   // Replace it only through replaceInBuf(), which also forgets the views cached for it.
@@ -103,6 +105,7 @@ export class IoContext {
     readonly log: Logger,
   ) {
     this.noisy = new RateLimitedLog(log, 20);
+    this.maxBuffered = config.io.max_buffered;
     this.idleGc = new IdleGc(config.io.idle_gc_after, config.io.idle_gc_interval_ms);
   }
 

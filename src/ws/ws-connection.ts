@@ -232,7 +232,7 @@ export class WsConnection extends TcpConnection implements WsSink {
   /**
    * A topic delivery outside this connection's events with nothing owed: every WebSocket subscriber after the first
    * of one publish finds its frame in the push batch already (PushBatch#addSameFramed) and joins its share there
-   * without the general push and emit (TcpConnection#push, emit), bounded as any push (pushTaken). Anything else
+   * without the general push and emit (TcpConnection#push, emit), bounded as any push (idlePushTaken). Anything else
    * (a string, a reply owed, closing, a connection that compresses, the first subscriber) takes the general way.
    * The string test comes first: it narrows the message before any other read of it (a `length` of the union ahead
    * of it cost ~5 ns per delivery in bench/micro/pubsub-fanout.bench.ts); an empty message is never the batch's frame
@@ -240,7 +240,7 @@ export class WsConnection extends TcpConnection implements WsSink {
    */
   override push(r: PushData): boolean {
     if (typeof r !== "string" && !this.inEvent && !this.closed && !this.closing && this.lineRead.owed === 0 && this.deflate === null) {
-      if (this.io.batch.addSameFramed(this, r, this.pushOp, this.service.highWater)) return this.pushTaken();
+      if (this.io.batch.addSameFramed(this, r, this.pushOp, this.service.highWater)) return this.idlePushTaken();
     }
     return super.push(r);
   }

@@ -197,10 +197,24 @@ export class TcpConnection extends LineConnection implements PacketConn {
   }
 
   /** Output waiting past io.max_buffered drops the connection (false); else whether it is below high water. */
-  protected pushTaken(): boolean {
+  private pushTaken(): boolean {
     if (this.lineRead.owed === 0) this.heldPush = 0;
     const total = this.pendingBytes + this.heldPush + (this.inEvent ? this.io.cork.size : 0);
-    if (total > this.io.config.io.max_buffered) {
+    if (total > this.io.maxBuffered) {
+      this.slowConsumer(total);
+      return false;
+    }
+    return total <= this.service.highWater;
+  }
+
+  /**
+   * pushTaken for a push taken outside this connection's events with no reply owed (WsConnection#push's direct
+   * way): nothing is held in line, nothing is in the cork for it; what waits is its queue and its batch share.
+   */
+  protected idlePushTaken(): boolean {
+    this.heldPush = 0;
+    const total = this.pendingBytes;
+    if (total > this.io.maxBuffered) {
       this.slowConsumer(total);
       return false;
     }
@@ -209,7 +223,7 @@ export class TcpConnection extends LineConnection implements PacketConn {
 
   /** The batch was written: what the kernel refused is queued, and the queue is bounded as at a push. */
   protected override batchWritten(): void {
-    if (this.queuedBytes + this.heldPush > this.io.config.io.max_buffered && !this.closing) {
+    if (this.queuedBytes + this.heldPush > this.io.maxBuffered && !this.closing) {
       this.slowConsumer(this.queuedBytes + this.heldPush);
       return;
     }
