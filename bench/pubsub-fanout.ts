@@ -10,6 +10,8 @@
 //   grocketd-ws-2t  the same with two I/O threads
 //   bun-ws          Bun.serve WebSocket, ws.publish, one thread (bench/servers/bun-ws-pubsub.ts)
 //   uws-ws          ../shared/anchors/uws-ws-echo when present (app.publish: the publisher gets its own copy too)
+//   bare-ws         the floor of a Bun.listen server: one write per subscriber per read, nothing else
+//                   (bench/servers/bare-ws-pubsub.ts)
 // The ws rows are like for like with the anchors (same client, same frames); the TCP rows show the transport's cost.
 // Reported: medians (min–max) over rounds of deliveries per second and per server-CPU-second, ratios against
 // Bun.serve and uWebSockets, and the server CPU of one delivery in µs: local (from the 1t run) and to another
@@ -32,7 +34,7 @@ import { type FanoutLoad, type FanoutRun, fanoutAnchorWs, fanoutGrocketdTcp, fan
 import { type Spread, spread } from "./lib/stats.ts";
 import { chartNote, writeSvgChart } from "./lib/svg-chart.ts";
 
-const ALL = ["grocketd-1t", "grocketd-2t", "grocketd-2p", "grocketd-ws-1t", "grocketd-ws-2t", "bun-ws", "uws-ws"];
+const ALL = ["grocketd-1t", "grocketd-2t", "grocketd-2p", "grocketd-ws-1t", "grocketd-ws-2t", "bun-ws", "uws-ws", "bare-ws"];
 const USAGE =
   "usage: bun bench/pubsub-fanout.ts [--rounds 3] [--subscribers 1000] [--messages 2000] [--size 32] [--window 16] [--batch K] [--warmup 200]\n" +
   `       [--only ${ALL.join(",")}]\n` +
@@ -109,6 +111,7 @@ for (const [name, ws, threads, processes] of shapes) {
   if (baseDir) servers.push(grocketd(`${name}-base`, baseDir, ws, threads, processes));
 }
 if (want.has("bun-ws")) servers.push(anchor("bun-ws", [process.execPath, resolve(root, "bench/servers/bun-ws-pubsub.ts")], "m", false));
+if (want.has("bare-ws")) servers.push(anchor("bare-ws", [process.execPath, resolve(root, "bench/servers/bare-ws-pubsub.ts")], "m", false));
 if (want.has("uws-ws")) {
   if (uws === undefined) console.log("uws-ws: skipped, ../shared/anchors/uws-ws-echo is not present");
   else servers.push(anchor("uws-ws", [uws], "pub ", true));
@@ -202,6 +205,8 @@ if (!failed) {
     ["grocketd-1t", "bun-ws", "TCP subscribers against WebSocket ones"],
     ["grocketd-2t", "bun-ws", "TCP subscribers against WebSocket ones"],
     ["grocketd-ws-1t", "grocketd-1t", "what WebSocket framing costs over TCP"],
+    ["bare-ws", "bun-ws", "the floor of a Bun.listen server against ws.publish"],
+    ["grocketd-ws-1t", "bare-ws", "grocketd against that floor"],
     ...shapes.map(([n]): [string, string, string] => [n, `${n}-base`, "before/after"]),
   ];
   for (const [x, y, why] of pairs) {

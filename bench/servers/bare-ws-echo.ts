@@ -8,10 +8,11 @@ import type { Socket } from "bun";
 import { createHash } from "node:crypto";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-type Conn = { open: boolean; kept: Buffer | null };
-const inBuf = Buffer.allocUnsafeSlow(256 * 1024);
+export type Conn = { open: boolean; kept: Buffer | null };
+/** The thread's buffer: after unmaskFrames, its first bytes are the read's whole frames as a server sends them. */
+export const inBuf = Buffer.allocUnsafeSlow(256 * 1024);
 
-function upgrade(s: Socket<Conn>, chunk: Uint8Array): void {
+export function upgrade(s: Socket<Conn>, chunk: Uint8Array): void {
   const req = Buffer.from(chunk).toString("latin1");
   const key = /sec-websocket-key:\s*(\S+)/i.exec(req)?.[1] ?? "";
   const accept = createHash("sha1").update(key + GUID).digest("base64");
@@ -19,7 +20,8 @@ function upgrade(s: Socket<Conn>, chunk: Uint8Array): void {
   s.data.open = true;
 }
 
-function frames(s: Socket<Conn>, chunk: Uint8Array): void {
+/** Unmasks the whole frames of `chunk` (after what the last read kept) into inBuf from 0; returns their length. */
+export function unmaskFrames(s: Socket<Conn>, chunk: Uint8Array): number {
   let end = chunk.length;
   const kept = s.data.kept;
   if (kept !== null) {
@@ -51,6 +53,11 @@ function frames(s: Socket<Conn>, chunk: Uint8Array): void {
     off = start + len;
   }
   if (off < end) s.data.kept = Buffer.from(inBuf.subarray(off, end));
+  return w;
+}
+
+function echo(s: Socket<Conn>, chunk: Uint8Array): void {
+  const w = unmaskFrames(s, chunk);
   if (w > 0 && s.write(inBuf, 0, w) !== w) s.end();
 }
 
@@ -64,7 +71,7 @@ if (import.meta.main) {
         s.data = { open: false, kept: null };
       },
       data(s, chunk) {
-        if (s.data.open) frames(s, chunk);
+        if (s.data.open) echo(s, chunk);
         else upgrade(s, chunk);
       },
     },
