@@ -150,9 +150,14 @@ try {
       const perCpu = enough(r) ? (r.deliveries / r.cpuSeconds).toFixed(0) : "n/a";
       const us = enough(r) ? `${((r.cpuSeconds / r.deliveries) * 1e6).toFixed(3)} µs per delivery, ${((r.systemSeconds / r.cpuSeconds) * 100).toFixed(0)}% system, ` : "";
       const where = r.perThread ? `  subscribers ${[...r.perThread].sort().map(([t, n]) => `${t}: ${n}`).join(", ")}; publisher on ${r.publisher} (thread:pid)` : "";
+      // Outside the I/O threads (the master's, the JIT's and the GC's threads): µs per delivery by thread name.
+      const others = r.otherCpuSeconds ? [...r.otherCpuSeconds].filter(([, c]) => c > 0).sort((x, y) => y[1] - x[1]) : [];
+      const outside = others.length
+        ? `; outside the I/O threads ${((others.reduce((t, [, c]) => t + c, 0) / r.deliveries) * 1e6).toFixed(3)} µs per delivery (${others.slice(0, 4).map(([n, c]) => `${n} ${((c / r.deliveries) * 1e6).toFixed(3)}`).join(", ")})`
+        : "";
       console.log(
         `round ${round}/${ROUNDS} ${s.name.padEnd(19)} ${(r.deliveries / r.seconds).toFixed(0).padStart(9)} deliveries/s ${perCpu.padStart(9)} per server-CPU-s ` +
-          `(${us}${r.cpuSeconds.toFixed(2)} CPU-s, ${r.seconds.toFixed(2)} s)${where}`,
+          `(${us}${r.cpuSeconds.toFixed(2)} CPU-s, ${r.seconds.toFixed(2)} s)${where}${outside}`,
       );
     }
   }

@@ -33,6 +33,34 @@ export async function readCpuTicks(pid: number, tid?: number): Promise<CpuTicks>
   return { user: Number(rest[11]), system: Number(rest[12]) };
 }
 
+/**
+ * utime and stime of every thread of `pid` but those in `skip`, summed by thread name (/proc/PID/task/TID/comm, as
+ * the runtime names them: JIT workers, GC helpers, ...): where a process's CPU goes outside the threads one counts.
+ */
+export async function readOtherThreadsByName(pid: number, skip: ReadonlySet<number>): Promise<Map<string, CpuTicks>> {
+  const out = new Map<string, CpuTicks>();
+  let tids: string[] = [];
+  try {
+    tids = [...new Bun.Glob("*").scanSync({ cwd: `/proc/${pid}/task`, onlyFiles: false })];
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    if (skip.has(Number(tid))) continue;
+    try {
+      const name = (await Bun.file(`/proc/${pid}/task/${tid}/comm`).text()).trim();
+      const t = await readCpuTicks(pid, Number(tid));
+      const sum = out.get(name) ?? { user: 0, system: 0 };
+      sum.user += t.user;
+      sum.system += t.system;
+      out.set(name, sum);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
 /** Direct children of `pid` (over all of its threads), from /proc/PID/task/TID/children. */
 async function childrenOf(pid: number): Promise<number[]> {
   const out: number[] = [];

@@ -8,7 +8,7 @@
 // with `batch` K exactly K messages per write, the next write only once all K are delivered to every subscriber.
 
 import type { ChildServer } from "./child-server.ts";
-import { cpuSecondsBetween, readCpuTicks, readTreeCpuTicks, type CpuTicks } from "./proc-stat.ts";
+import { cpuSecondsBetween, readCpuTicks, readOtherThreadsByName, readTreeCpuTicks, type CpuTicks } from "./proc-stat.ts";
 
 export interface FanoutLoad {
   subscribers: number;
@@ -40,6 +40,11 @@ export interface FanoutRun {
   remoteShare?: number;
   /** grocketd: CPU seconds of each I/O thread (by "thread:pid") during the publishing, from /proc/TID/stat. */
   threadCpuSeconds?: Map<string, number>;
+  /**
+   * grocketd: CPU seconds of the process's other threads during the publishing, by thread name (a thread started
+   * meanwhile counts from zero, one that ended is missing).
+   */
+  otherCpuSeconds?: Map<string, number>;
 }
 
 /** Each I/O thread's OS thread id (by "thread:pid"), from the SUB answers; 0 where the module could not tell. */
@@ -109,6 +114,8 @@ async function drive(load: FanoutLoad, checks: Check[], send: (seq: number, n: n
   let sent = 0;
   await load.around?.before(server);
   const th0 = tasks ? await readTasks(tasks) : null;
+  const ioTids = new Set(tasks ? tasks.values() : []);
+  const o0 = tasks ? await readOtherThreadsByName(server.pid, ioTids) : null;
   const t0 = await readTreeCpuTicks(server.pid);
   const start = performance.now();
   const batch = load.batch ?? 0;
@@ -137,13 +144,16 @@ async function drive(load: FanoutLoad, checks: Check[], send: (seq: number, n: n
   const cpu = cpuSecondsBetween(t0, await readTreeCpuTicks(server.pid));
   await load.around?.after(server);
   let threadCpuSeconds: Map<string, number> | undefined;
-  if (tasks && th0) {
+  let otherCpuSeconds: Map<string, number> | undefined;
+  if (tasks && th0 && o0) {
     const th1 = await readTasks(tasks);
     threadCpuSeconds = new Map([...th0].map(([t, a]) => [t, cpuSecondsBetween(a, th1.get(t)!).total]));
+    const o1 = await readOtherThreadsByName(server.pid, ioTids);
+    otherCpuSeconds = new Map([...o1].map(([n, b]) => [n, cpuSecondsBetween(o0.get(n) ?? { user: 0, system: 0 }, b).total]));
   }
   const bad = checks.filter((c) => c.problem !== null || c.next !== load.messages);
   if (bad.length > 0) throw new Error(`${server.name}: ${bad.length} subscribers got a wrong stream, e.g. ${bad[0]!.problem ?? `${bad[0]!.next} messages`}`);
-  return { deliveries: total, seconds, cpuSeconds: cpu.total, systemSeconds: cpu.system, ...(threadCpuSeconds ? { threadCpuSeconds } : {}) };
+  return { deliveries: total, seconds, cpuSeconds: cpu.total, systemSeconds: cpu.system, ...(threadCpuSeconds ? { threadCpuSeconds } : {}), ...(otherCpuSeconds ? { otherCpuSeconds } : {}) };
 }
 
 function withShare(r: FanoutRun, perThread: Map<string, number>, publisher: string, subscribers: number): FanoutRun {
