@@ -33,19 +33,22 @@ export async function readCpuTicks(pid: number, tid?: number): Promise<CpuTicks>
   return { user: Number(rest[11]), system: Number(rest[12]) };
 }
 
+/** The thread ids of `pid` (/proc/PID/task), none once it is gone. */
+function threadIds(pid: number): string[] {
+  try {
+    return [...new Bun.Glob("*").scanSync({ cwd: `/proc/${pid}/task`, onlyFiles: false })];
+  } catch {
+    return [];
+  }
+}
+
 /**
  * utime and stime of every thread of `pid` but those in `skip`, summed by thread name (/proc/PID/task/TID/comm, as
  * the runtime names them: JIT workers, GC helpers, ...): where a process's CPU goes outside the threads one counts.
  */
 export async function readOtherThreadsByName(pid: number, skip: ReadonlySet<number>): Promise<Map<string, CpuTicks>> {
   const out = new Map<string, CpuTicks>();
-  let tids: string[] = [];
-  try {
-    tids = [...new Bun.Glob("*").scanSync({ cwd: `/proc/${pid}/task`, onlyFiles: false })];
-  } catch {
-    return out;
-  }
-  for (const tid of tids) {
+  for (const tid of threadIds(pid)) {
     if (skip.has(Number(tid))) continue;
     try {
       const name = (await Bun.file(`/proc/${pid}/task/${tid}/comm`).text()).trim();
@@ -64,13 +67,7 @@ export async function readOtherThreadsByName(pid: number, skip: ReadonlySet<numb
 /** Direct children of `pid` (over all of its threads), from /proc/PID/task/TID/children. */
 async function childrenOf(pid: number): Promise<number[]> {
   const out: number[] = [];
-  let tids: string[] = [];
-  try {
-    tids = [...new Bun.Glob("*").scanSync({ cwd: `/proc/${pid}/task`, onlyFiles: false })];
-  } catch {
-    return out;
-  }
-  for (const tid of tids) {
+  for (const tid of threadIds(pid)) {
     try {
       const text = await Bun.file(`/proc/${pid}/task/${tid}/children`).text();
       for (const w of text.split(" ")) if (w) out.push(Number(w));

@@ -1,7 +1,7 @@
 // Tests for bench:pubsub's clients (bench/lib/pubsub-clients.ts): the paced publisher (`batch` K) writes exactly K
 // publishes per write and the next only once all are delivered (seen by an in-process TCP fan-out server that counts
 // the publishes in each chunk it reads), and its hand-made WebSocket upgrade and masked frames work against the
-// Bun.serve anchor (bench/servers/bun-ws-pubsub.ts) with every delivery verified.
+// Bun.serve anchor (bench/servers/bun-ws-pubsub.ts) and the bare floor (bare-ws-pubsub.ts) with every delivery verified.
 
 import { afterAll, expect, test } from "bun:test";
 import type { Socket, TCPSocketListener } from "bun";
@@ -53,6 +53,8 @@ test("paced: K publishes per write, the next write after every delivery, the las
   const chunks: number[] = [];
   const r = await fanoutGrocketdTcp(lineFanout(chunks), load(4, 42));
   expect(r.deliveries).toBe(8 * 42);
+  // The server's threads other than its I/O ones, by name (here: this test process's own threads).
+  expect(r.otherCpuSeconds?.size ?? 0).toBeGreaterThan(0);
   // 42 = 10 × 4 + 2: had the next write gone before all deliveries, chunks would coalesce (8, 12, ...).
   expect(chunks).toEqual([...Array(10).fill(4), 2]);
 });
@@ -63,10 +65,13 @@ test("windowed (no batch): one publish per write; with a window of 1, one write 
   expect(chunks).toEqual(Array(30).fill(1));
 });
 
-test("the raw WebSocket publisher against Bun.serve publish: paced, every delivery verified", async () => {
-  const bun = await startServer("bun-ws", [process.execPath, "bench/servers/bun-ws-pubsub.ts"], { cwd: repo });
-  children.push(bun);
-  const r = await fanoutAnchorWs(bun, load(5, 23), "m");
-  expect(r.deliveries).toBe(8 * 23);
-  expect(r.cpuSeconds).toBeGreaterThanOrEqual(0);
-});
+// The Bun.serve anchor and the bare Bun.listen floor (which parses the publisher's frames itself) alike.
+for (const [name, file] of [["bun-ws", "bun-ws-pubsub.ts"], ["bare-ws", "bare-ws-pubsub.ts"]] as const) {
+  test(`the raw WebSocket publisher against ${name}: paced, every delivery verified`, async () => {
+    const server = await startServer(name, [process.execPath, `bench/servers/${file}`], { cwd: repo });
+    children.push(server);
+    const r = await fanoutAnchorWs(server, load(5, 23), "m");
+    expect(r.deliveries).toBe(8 * 23);
+    expect(r.cpuSeconds).toBeGreaterThanOrEqual(0);
+  });
+}
