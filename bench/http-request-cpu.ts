@@ -16,7 +16,7 @@ import { AB_USAGE, BASE, checkoutDir, fmtRatio, pairedRatios } from "./lib/grock
 import { fixedHttpLoad } from "./lib/http-fixed-client.ts";
 import { parseOnly, setupServers } from "./lib/http-servers.ts";
 import { attachPerfStat, readPerfStat, requirePerf } from "./lib/perf-stat.ts";
-import { spread, type Spread } from "./lib/stats.ts";
+import { formatSpread, spread, type Spread } from "./lib/stats.ts";
 
 const USAGE = `usage: bun bench/http-request-cpu.ts [--requests 200000] [--connections 16] [--depth 16] [--rounds 5] [--only grocketd,bare-bun,uws] [--uws PATH]
 ${AB_USAGE}`;
@@ -139,7 +139,7 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-const fmt = (s: Spread) => `${s.median.toFixed(3)} (${s.min.toFixed(3)}–${s.max.toFixed(3)})`;
+const fmt = (s: Spread) => formatSpread(s, 3);
 console.log(`task-clock µs per request (perf stat; ${requests} keep-alive GETs over ${connections} connections per mode, ${rounds} rounds, median (min–max))`);
 for (const m of MODES) {
   console.log(`\n${m.name}:`);

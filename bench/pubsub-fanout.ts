@@ -31,7 +31,7 @@ import { parseArgs } from "./lib/cli-args.ts";
 import { AB_USAGE, checkoutDir } from "./lib/grocketd-dir.ts";
 import { clockTicksPerSecond } from "./lib/proc-stat.ts";
 import { type FanoutLoad, type FanoutRun, fanoutAnchorWs, fanoutGrocketdTcp, fanoutGrocketdWs } from "./lib/pubsub-clients.ts";
-import { type Spread, spread } from "./lib/stats.ts";
+import { formatSpread, type Spread, spread } from "./lib/stats.ts";
 import { chartNote, writeSvgChart } from "./lib/svg-chart.ts";
 
 const ALL = ["grocketd-1t", "grocketd-2t", "grocketd-2p", "grocketd-ws-1t", "grocketd-ws-2t", "bun-ws", "uws-ws", "bare-ws"];
@@ -166,7 +166,7 @@ try {
   failed = true;
 }
 
-const fmt = (s: Spread, digits = 0): string => `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
+const fmt = formatSpread;
 const perCpuOf = (name: string): Spread | null => {
   const rs = runs.get(name)?.filter(enough) ?? [];
   return rs.length ? spread(rs.map((r) => r.deliveries / r.cpuSeconds)) : null;

@@ -23,6 +23,7 @@ import { checkoutDir } from "./lib/grocketd-dir.ts";
 import { attachPerfStat, readPerfStat, requirePerf, syscallEvents } from "./lib/perf-stat.ts";
 import { cpuSecondsBetween, readTreeCpuTicks, treePids, type CpuTicks } from "./lib/proc-stat.ts";
 import { type FanoutLoad, type FanoutRun, fanoutAnchorWs, fanoutGrocketdTcp, fanoutGrocketdWs } from "./lib/pubsub-clients.ts";
+import { formatSpread, spread } from "./lib/stats.ts";
 
 const ALL = ["grocketd-1t", "grocketd-2t", "grocketd-2p", "grocketd-ws-1t", "grocketd-ws-2t", "grocketd-ws-2p", "bun-ws"];
 const USAGE = `usage: bun bench/pubsub-syscalls.ts [--subscribers 1000] [--messages 300] [--window 16 | --batch K] [--only ${ALL.join(",")}] [--rounds 1] [--grocketd-dir DIR] [--baseline DIR]`;
@@ -143,10 +144,7 @@ for (const [label, f] of rows) console.log(`${label.padEnd(28)}${names.map((n) =
 // Over the rounds, per server: medians (min–max) of the CPU per delivery, all of it (task-clock) and split.
 if (rounds > 1) {
   const us = (x: number, d: number) => (x * 1e6) / d;
-  const fmt = (v: number[]) => {
-    const o = [...v].sort((x, y) => x - y);
-    return `${o[o.length >> 1]!.toFixed(3)} (${o[0]!.toFixed(3)}–${o[o.length - 1]!.toFixed(3)})`;
-  };
+  const fmt = (v: number[]) => formatSpread(spread(v), 3);
   for (const w of only) {
     const cs = names.filter((n) => n.startsWith(`${w} #`)).map((n) => results.get(n)!);
     console.log(

@@ -17,3 +17,8 @@ export function median(xs: readonly number[]): number {
 export function spread(xs: readonly number[]): Spread {
   return { median: median(xs), min: xs.length ? Math.min(...xs) : NaN, max: xs.length ? Math.max(...xs) : NaN, n: xs.length };
 }
+
+/** "median (min–max)" with `digits` decimals, as every report prints a spread. */
+export function formatSpread(s: Spread, digits = 0): string {
+  return `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
+}

@@ -3,6 +3,7 @@
 // upgrade is answered with the §4.2.2 accept key; each read's whole frames are unmasked in the thread's buffer and
 // echoed in one write, a partial frame kept for the next read. Masked frames of < 64 KiB only, no control frames
 // (the bench sends none); a short write closes the connection (the bench never fills a socket). Not a server to use.
+// Its upgrade and frame unmasking are shared with the fan-out floor, bare-ws-pubsub.ts.
 // Prints "listening <port>"; SIGTERM stops it.
 import type { Socket } from "bun";
 import { createHash } from "node:crypto";

@@ -155,6 +155,9 @@ export class RequestParser extends LlhttpCallbacks {
     this.phase = IDLE;
     this.kind = K_NONE;
     this.urlFrom = this.urlTo = -1;
+    // Not a fast-scanned head any more: fastMessage writes what such heads share only when `fast` is false, so a
+    // reset must not leave it true over fields it may change.
+    this.fast = false;
     this.detached = false;
     this.buf = wasm.mem;
     this.callbackError = undefined;
