@@ -12,6 +12,7 @@
 //   uws-ws          ../shared/anchors/uws-ws-echo when present (app.publish: the publisher gets its own copy too)
 //   bare-ws         the floor of a Bun.listen server: one write per subscriber per read, nothing else
 //                   (bench/servers/bare-ws-pubsub.ts)
+//   bare-ws-2t      that floor over two Worker threads on one port, one copy per read posted to the other thread
 // The ws rows are like for like with the anchors (same client, same frames); the TCP rows show the transport's cost.
 // Reported: medians (min–max) over rounds of deliveries per second and per server-CPU-second, ratios against
 // Bun.serve and uWebSockets, and the server CPU of one delivery in µs: local (from the 1t run) and to another
@@ -34,18 +35,19 @@ import { type FanoutLoad, type FanoutRun, fanoutAnchorWs, fanoutGrocketdTcp, fan
 import { formatSpread, type Spread, spread } from "./lib/stats.ts";
 import { chartNote, writeSvgChart } from "./lib/svg-chart.ts";
 
-const ALL = ["grocketd-1t", "grocketd-2t", "grocketd-2p", "grocketd-ws-1t", "grocketd-ws-2t", "bun-ws", "uws-ws", "bare-ws"];
+const ALL = ["grocketd-1t", "grocketd-2t", "grocketd-2p", "grocketd-ws-1t", "grocketd-ws-2t", "bun-ws", "uws-ws", "bare-ws", "bare-ws-2t"];
 const USAGE =
-  "usage: bun bench/pubsub-fanout.ts [--rounds 3] [--subscribers 1000] [--messages 2000] [--size 32] [--window 16] [--batch K] [--warmup 200]\n" +
+  "usage: bun bench/pubsub-fanout.ts [--rounds 3] [--subscribers 1000] [--messages 2000] [--size 32] [--window 16] [--batch K] [--warmup 200] [--warmup-runs 1]\n" +
   `       [--only ${ALL.join(",")}]\n` +
   "       [--grocketd-dir DIR] [--baseline DIR] [--timeout 120] [--svg FILE]\n" +
   "  --batch K           paced: K publishes per write, the next write once all are delivered (replaces --window)\n" +
   "  --warmup N          messages of an unmeasured run on each fresh server before the measured one (0: none)\n" +
+  "  --warmup-runs R     how many such runs, each with its own subscribers (1; more reach the JIT's steady state)\n" +
   "  --baseline DIR      also run every grocketd row from DIR (names ending in -base), in the same rounds\n" +
   AB_USAGE.split("\n")[0];
 const a = parseArgs(
   process.argv.slice(2),
-  { rounds: "number", subscribers: "number", messages: "number", size: "number", window: "number", batch: "number", warmup: "number", only: "string", "grocketd-dir": "string", baseline: "string", timeout: "number", svg: "string" },
+  { rounds: "number", subscribers: "number", messages: "number", size: "number", window: "number", batch: "number", warmup: "number", "warmup-runs": "number", only: "string", "grocketd-dir": "string", baseline: "string", timeout: "number", svg: "string" },
   USAGE,
 );
 const ROUNDS = Math.max(1, a.rounds ?? 3);
@@ -58,6 +60,7 @@ const load: FanoutLoad = {
   timeoutMs: (a.timeout ?? 120) * 1000,
 };
 const WARMUP = Math.max(0, Math.min(load.messages, a.warmup ?? 200));
+const WARMUP_RUNS = WARMUP > 0 ? Math.max(1, a["warmup-runs"] ?? 1) : 0;
 const root = resolve(import.meta.dir, "..");
 const grocketdDir = checkoutDir(a["grocketd-dir"], root, "--grocketd-dir");
 const baseDir = a.baseline === undefined ? undefined : checkoutDir(a.baseline, root, "--baseline");
@@ -112,6 +115,7 @@ for (const [name, ws, threads, processes] of shapes) {
 }
 if (want.has("bun-ws")) servers.push(anchor("bun-ws", [process.execPath, resolve(root, "bench/servers/bun-ws-pubsub.ts")], "m", false));
 if (want.has("bare-ws")) servers.push(anchor("bare-ws", [process.execPath, resolve(root, "bench/servers/bare-ws-pubsub.ts")], "m", false));
+if (want.has("bare-ws-2t")) servers.push(anchor("bare-ws-2t", [process.execPath, resolve(root, "bench/servers/bare-ws-pubsub.ts"), "--threads", "2"], "m", false));
 if (want.has("uws-ws")) {
   if (uws === undefined) console.log("uws-ws: skipped, ../shared/anchors/uws-ws-echo is not present");
   else servers.push(anchor("uws-ws", [uws], "pub ", true));
@@ -124,7 +128,7 @@ process.on("SIGINT", async () => {
 });
 
 console.log(
-  `bench:pubsub  ${load.subscribers} subscribers, ${load.messages} messages of ${load.size} bytes, ${load.batch ? `paced: ${load.batch} publishes per write, the next once all are delivered` : `window ${load.window}`}, every delivery verified; ${WARMUP > 0 ? `warm-up run of ${WARMUP} messages per server; ` : ""}` +
+  `bench:pubsub  ${load.subscribers} subscribers, ${load.messages} messages of ${load.size} bytes, ${load.batch ? `paced: ${load.batch} publishes per write, the next once all are delivered` : `window ${load.window}`}, every delivery verified; ${WARMUP > 0 ? `${WARMUP_RUNS > 1 ? `${WARMUP_RUNS} warm-up runs` : "warm-up run"} of ${WARMUP} messages per server; ` : ""}` +
     `${ROUNDS} round(s)${grocketdDir === root ? "" : `; grocketd from ${grocketdDir}`}${baseDir ? `; -base rows from ${baseDir}` : ""}`,
 );
 /** Fewer CPU ticks than this say nothing (10 ms each at CLK_TCK 100): the run was too small. */
@@ -141,7 +145,9 @@ try {
       try {
         // A shorter unmeasured run first on the same server: the JIT's compiling (on threads of the server's own
         // process) is a start-up cost, not a delivery's.
-        if (WARMUP > 0) await s.run(server, { ...load, messages: WARMUP });
+        // More than one: the paths a run uses a few thousand times (the publisher's reads, the ring between threads,
+        // the upgrades) reach the optimizing JIT only after several runs, in each thread's VM of its own.
+        for (let w = 0; w < WARMUP_RUNS; w++) await s.run(server, { ...load, messages: WARMUP });
         r = await s.run(server, load);
       } finally {
         await server.stop();
@@ -212,6 +218,8 @@ if (!failed) {
     ["grocketd-ws-1t", "grocketd-1t", "what WebSocket framing costs over TCP"],
     ["bare-ws", "bun-ws", "the floor of a Bun.listen server against ws.publish"],
     ["grocketd-ws-1t", "bare-ws", "grocketd against that floor"],
+    ["bare-ws-2t", "bun-ws", "the floor over two threads against ws.publish on one"],
+    ["grocketd-ws-2t", "bare-ws-2t", "grocketd against the two-thread floor"],
     ...shapes.map(([n]): [string, string, string] => [n, `${n}-base`, "before/after"]),
   ];
   for (const [x, y, why] of pairs) {
