@@ -47,6 +47,12 @@ export class IoContext {
   readonly cork = new Cork();
   /** Pushes and topic deliveries made outside the receiving connection's event, written once per turn (push-batch.ts). */
   readonly batch = new PushBatch();
+  /**
+   * Events begun on this thread's stream connections so far (a read, resumed input, an async reply: listen-stream.ts,
+   * tcp-framing.ts, line-connection.ts, ws-connection.ts): a run of publishes (push-batch.ts) lasts only while none
+   * begins, since in its own event a subscriber orders its pushes behind its replies (the cork, a reply owed).
+   */
+  events = 0;
   /** io.max_buffered: every push is bounded by it (tcp/tcp-connection.ts), one load here rather than three via config. */
   readonly maxBuffered: number;
   /** Per-thread input buffer that reads are copied into when a chunk holds more or less than one packet. */

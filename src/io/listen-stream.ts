@@ -51,6 +51,7 @@ export function listenStream<C extends StreamConnection>(io: IoContext, entry: L
       },
       handshake: handshakes === null ? undefined : (s, success) => handshakes.done(s.data, success),
       data(s, chunk) {
+        io.events++;
         data(ownerOf<C>(s), chunk as unknown as Uint8Array);
       },
       drain(s) {

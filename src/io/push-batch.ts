@@ -18,6 +18,13 @@
  * or more is not batched at all, and the batch is written out whole before it would pass BATCH_MAX bytes or
  * MAX_RANGES ranges (a message shared by many subscribers costs no bytes but a range each, when topics interleave).
  * Order: a connection writes its share before anything else it writes (io/stream-output.ts), so nothing overtakes it.
+ *
+ * Runs (pubsub/hub.ts): consecutive publishes of one topic to the same subscribers, in one read event or one ring
+ * batch, share one range. Once a second publish in a row has given every subscriber a fresh range holding just its
+ * frame, they all point at one range, and each further publish is copied once and extends that range for all of them
+ * (O(1) instead of a step per subscriber, as uWebSockets' topic tree keeps one message list per topic and turn). The
+ * subscribers' byte counts are brought up to date, and the range marked shared (never extended for one of them again),
+ * by settle(), which every other entry point calls first: so outside a run nothing differs from the above.
  */
 
 /** What a batched connection keeps (io/stream-output.ts): its last range, its pending bytes, and its write. */
@@ -27,7 +34,21 @@ export interface Batched {
   batchBytes: number;
   /** Writes its share (buf[off..off+len), valid only during the call). */
   writeBatched(buf: Uint8Array, off: number, len: number): void;
+  /** Its share is written once it reaches this (io.high_water of its listener). */
+  readonly batchLimit: number;
+  /**
+   * Frames message `r` as this connection's pushes are framed: writes the header into `h` and returns its length (0:
+   * the bytes as they are), or -1 when a push of `r` would not be header plus bytes (compressed, say): no run then.
+   */
+  runFrame(r: Uint8Array, h: Uint8Array): number;
 }
+
+/** A range's "previous" when it is shared by a run's subscribers: no previous, and never extended for one of them. */
+const SHARED = -2;
+/** A run's header scratch (a WebSocket header is at most 14 bytes). */
+const RUN_HEAD = new Uint8Array(16);
+/** What join asks a subscriber to frame, only to learn whether it frames every message alike. */
+const PROBE = new Uint8Array(1);
 
 /** A connection's share is written once it reaches this (or its high water, if lower). */
 export const CONN_MAX = 64 * 1024;
@@ -61,6 +82,21 @@ export class PushBatch {
   private framedEnd = 0;
   /** Connections written because their share or the batch was full before the end of the turn (tests, statistics). */
   earlyWrites = 0;
+  /** The run's shared range (-1: no run), its subscribers, its length when it was formed, and the bound on its length. */
+  private runK = -1;
+  private readonly runMembers: Batched[] = [];
+  private runStartLen = 0;
+  private runCap = 0;
+  /** Forming a run: the subscribers of this publish so far, all given the same fresh range (joinOk), that range. */
+  private joinOk = false;
+  private joinStart = -1;
+  private joinStop = -1;
+  private joinTurn = -1;
+  private joinCap = 0;
+  /** Publishes that extended a run, for all their subscribers at once (tests, statistics). */
+  runExtensions = 0;
+  /** End-of-turn write-outs so far: a run never outlives one (the hub forms one only within a turn). */
+  turns = 0;
   /**
    * Run at the end of the turn before any share is written (pubsub/hub.ts: publishes the thread's ring records to
    * the other I/O threads), so a peer thread delivers its share of this turn's publishes while this one writes its
@@ -68,8 +104,14 @@ export class PushBatch {
    */
   beforeWrite: (() => void) | null = null;
 
+  /** `maxRanges`: MAX_RANGES, smaller only in tests (a write-out in the middle of a delivery loop). */
+  constructor(private readonly maxRanges = MAX_RANGES) {}
+
   /** The end of the turn: every connection with a share writes it, once. */
   private readonly flushAll = (): void => {
+    // Each share is written whole now: a run's subscribers need no count brought up to date (flushOne takes a lone
+    // range's length from the range), only the range kept from being extended for one of them by a close hook's push.
+    if (this.runK >= 0) this.endRun();
     this.flushing = true;
     this.beforeWrite?.();
     const d = this.dirty;
@@ -92,6 +134,7 @@ export class PushBatch {
     this.rawKey = this.framedKey = null;
     this.scheduled = false;
     this.flushing = false;
+    this.turns++;
     if (failure !== null) throw failure;
   };
 
@@ -118,7 +161,8 @@ export class PushBatch {
    * large, or the batch is being written out): the caller writes it directly, after its share.
    */
   add(s: Batched, r: Uint8Array | string, limit: number): boolean {
-    if (this.nRanges >= MAX_RANGES && !this.writeOut()) return false;
+    if (this.runK >= 0) this.settle();
+    if (this.nRanges >= this.maxRanges && !this.writeOut()) return false;
     let start = this.rawStart;
     let end = this.rawEnd;
     if (r !== this.rawKey) {
@@ -139,14 +183,16 @@ export class PushBatch {
    * WebSocket subscribers of one publish): no header is made for it. False: not that one (the caller frames it).
    */
   addSameFramed(s: Batched, r: Uint8Array | string, op: number, limit: number): boolean {
-    if (r !== this.framedKey || op !== this.framedOp || this.nRanges >= MAX_RANGES) return false;
+    if (this.runK >= 0) this.settle();
+    if (r !== this.framedKey || op !== this.framedOp || this.nRanges >= this.maxRanges) return false;
     this.append(s, this.framedStart, this.framedEnd, limit);
     return true;
   }
 
   /** Message `r` of opcode `op` behind the header h[0..hn) made for it (a WebSocket frame); as `add`. */
   addFramed(s: Batched, r: Uint8Array | string, op: number, h: Uint8Array, hn: number, limit: number): boolean {
-    if (this.nRanges >= MAX_RANGES && !this.writeOut()) return false;
+    if (this.runK >= 0) this.settle();
+    if (this.nRanges >= this.maxRanges && !this.writeOut()) return false;
     let start = this.framedStart;
     let end = this.framedEnd;
     if (r !== this.framedKey || op !== this.framedOp) {
@@ -168,18 +214,30 @@ export class PushBatch {
 
   /** Writes `s`'s share now (it writes something else, or closes): its ranges in order, in one write. */
   flushOne(s: Batched): void {
+    if (this.runK >= 0) this.settle();
     const tail = s.batchTail;
-    const n = s.batchBytes;
     s.batchTail = -1;
     s.batchBytes = 0;
-    if (tail < 0 || n === 0) return;
+    if (tail < 0) return;
     const rg = this.ranges;
     let i = tail * R;
-    if (rg[i + 2] === -1) {
-      s.writeBatched(this.buf, rg[i]!, n);
+    if (rg[i + 2]! < 0) {
+      // One range: its length is the share (a run's subscribers' counts lag the run until it is settled).
+      const len = rg[i + 1]! - rg[i]!;
+      if (len > 0) s.writeBatched(this.buf, rg[i]!, len);
       return;
     }
-    // Several ranges: gathered back to front (they link backwards) into the scratch buffer.
+    // Several ranges: gathered back to front (they link backwards) into the scratch buffer. Their sum, not the count:
+    // a run ended by the end-of-turn write is not settled, so a push made during that write (a close hook's) adds
+    // a range behind the run's to a count that lacks what the run added.
+    let n = 0;
+    for (let j = i; ; ) {
+      n += rg[j + 1]! - rg[j]!;
+      const prev = rg[j + 2]!;
+      if (prev < 0) break;
+      j = prev * R;
+    }
+    if (n === 0) return;
     let sc = this.scratch;
     if (sc === null || sc.length < n) sc = this.scratch = Buffer.allocUnsafeSlow(Math.max(INITIAL, n));
     let at = n;
@@ -195,6 +253,103 @@ export class PushBatch {
     s.writeBatched(sc, 0, n);
   }
 
+  // ---- runs (see the header): formed by joinBegin, join per subscriber, joinEnd; extended by extendRun ----
+
+  /** A delivery loop that may form a run begins (the previous publish went to the same subscribers). */
+  joinBegin(): void {
+    if (this.runK >= 0) this.settle();
+    this.joinOk = true;
+    this.joinStart = this.joinStop = -1;
+    this.joinTurn = this.turns;
+    this.joinCap = CONN_MAX;
+    this.runMembers.length = 0;
+  }
+
+  /** After `s` took this publish: it joins if its share is just this message's frame, the same as the others'. */
+  join(sub: object): void {
+    if (!this.joinOk) return;
+    // A subscriber without a share in the batch (a UDP sender, udp-senders.ts) cannot be in a run.
+    const s = sub as Partial<Batched>;
+    const t = s.batchTail;
+    const rg = this.ranges;
+    // Framed alike later too (a subscriber that compresses its pushes says no, whatever this message was).
+    if (t === undefined || t < 0 || rg[t * R + 2] !== -1 || s.batchBytes !== rg[t * R + 1]! - rg[t * R]! || s.runFrame === undefined || s.runFrame(PROBE, RUN_HEAD) < 0) {
+      this.joinOk = false;
+      return;
+    }
+    if (this.joinStart < 0) {
+      this.joinStart = rg[t * R]!;
+      this.joinStop = rg[t * R + 1]!;
+    } else if (rg[t * R] !== this.joinStart || rg[t * R + 1] !== this.joinStop) return void (this.joinOk = false);
+    const l = s.batchLimit!;
+    if (l < this.joinCap) this.joinCap = l;
+    this.runMembers.push(s as Batched);
+  }
+
+  /**
+   * The loop ended (`complete`: it did not throw): a run is formed when every subscriber joined and their range ends
+   * where the batch does.
+   */
+  joinEnd(complete: boolean): boolean {
+    const m = this.runMembers;
+    // A write-out during the loop (ranges or bytes full) flushed the ones that joined before it: no run then.
+    const ok = complete && this.joinOk && m.length > 0 && this.joinStop === this.len && this.joinTurn === this.turns;
+    this.joinOk = false;
+    if (!ok) {
+      m.length = 0;
+      return false;
+    }
+    const k = m[0]!.batchTail;
+    for (let i = 1; i < m.length; i++) m[i]!.batchTail = k; // the range each got in the loop is left unused
+    this.runK = k;
+    this.runStartLen = this.joinStop - this.joinStart;
+    this.runCap = this.joinCap;
+    return true;
+  }
+
+  /**
+   * The next publish of the run: `r` framed once (as its first subscriber frames pushes) and the shared range
+   * extended. False: no run, or it cannot take `r` (too long for a subscriber's bound, the batch would be full, or
+   * something else went into the batch since): the run is settled and the caller delivers as usual.
+   */
+  extendRun(r: Uint8Array): boolean {
+    const k = this.runK;
+    if (k < 0) return false;
+    const rg = this.ranges;
+    const hn = rg[k * R + 1] === this.len ? this.runMembers[0]!.runFrame(r, RUN_HEAD) : -1;
+    const need = hn + r.length;
+    if (hn < 0 || r.length === 0 || this.len - rg[k * R]! + need >= this.runCap || this.len + need > BATCH_MAX) {
+      this.settle();
+      return false;
+    }
+    this.room(need);
+    if (hn > 0) this.buf.set(RUN_HEAD.subarray(0, hn), this.len);
+    this.buf.set(r, this.len + hn);
+    this.len += need;
+    rg[k * R + 1] = this.len;
+    this.runExtensions++;
+    return true;
+  }
+
+  /** Ends the run: each subscriber still on the shared range counts what the run added; the range stays shared. */
+  settle(): void {
+    const k = this.runK;
+    if (k < 0) return;
+    const rg = this.ranges;
+    const added = rg[k * R + 1]! - rg[k * R]! - this.runStartLen;
+    const m = this.runMembers;
+    // One whose share was dropped meanwhile (terminated, closed) no longer points at the range: it gets nothing.
+    if (added > 0) for (let i = 0; i < m.length; i++) if (m[i]!.batchTail === k) m[i]!.batchBytes += added;
+    this.endRun();
+  }
+
+  /** No run from here on; its range is never again extended for one of its subscribers alone. */
+  private endRun(): void {
+    this.ranges[this.runK * R + 2] = SHARED;
+    this.runK = -1;
+    this.runMembers.length = 0;
+  }
+
   /** Bytes in the batch now (tests). */
   get size(): number {
     return this.len;
@@ -208,7 +363,7 @@ export class PushBatch {
   private append(s: Batched, start: number, end: number, limit: number): void {
     const t = s.batchTail;
     const rg = this.ranges;
-    if (t >= 0 && rg[t * R + 1] === start) rg[t * R + 1] = end;
+    if (t >= 0 && rg[t * R + 1] === start && rg[t * R + 2] !== SHARED) rg[t * R + 1] = end;
     else {
       const k = this.nRanges++;
       if ((k + 1) * R > rg.length) this.growRanges();

@@ -220,11 +220,22 @@ export abstract class StreamOutput implements Batched {
     this.batchWritten();
   }
 
+  /** Its share of the push batch is written once it reaches this. */
+  get batchLimit(): number {
+    return this.service.highWater;
+  }
+
+  /** A push is its bytes as they are (TCP, TLS; HTTP subscribes to nothing): no header (push-batch.ts runs). */
+  runFrame(_r: Uint8Array, _h: Uint8Array): number {
+    return 0;
+  }
+
   /** After the batch's write: the bounds on waiting output are checked here (TCP: io.max_buffered). */
   protected batchWritten(): void {}
 
   /** Output waiting for this connection: its queue and its share of the push batch. */
   get pendingBytes(): number {
+    this.io.batch.settle(); // a run of publishes counts its bytes for each subscriber only when it ends
     return (this.out === null ? 0 : this.out.bytes) + this.batchBytes;
   }
 

@@ -98,6 +98,7 @@ export class WsConnection extends TcpConnection implements WsSink {
   /** Parses buf[0..end) in one event and keeps what is left (a frame not whole yet, or input held by a backlog). */
   private run(buf: Uint8Array, end: number): void {
     const io = this.io;
+    io.events++;
     this.inEvent = true;
     const off = this.reader.consume(buf, 0, end, this, buf === io.inBuf ? io.inBuf32 : this.wordsOf(buf));
     this.inEvent = false;
@@ -243,6 +244,11 @@ export class WsConnection extends TcpConnection implements WsSink {
       if (this.io.batch.addSameFramed(this, r, this.pushOp, this.service.highWater)) return this.idlePushTaken();
     }
     return super.push(r);
+  }
+
+  /** A run's next message (push-batch.ts): framed as a push is, unless pushes go compressed here. */
+  override runFrame(r: Uint8Array, h: Uint8Array): number {
+    return this.deflate === null && !this.closeSent ? headerInto(h, 0, this.pushOp, r.length) : -1;
   }
 
   private get owedNow(): boolean {

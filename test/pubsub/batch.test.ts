@@ -298,8 +298,12 @@ class Sink implements Batched {
   batchTail = -1;
   batchBytes = 0;
   readonly writes: string[] = [];
+  readonly batchLimit: number = 1 << 20;
   writeBatched(buf: Uint8Array, off: number, len: number): void {
     this.writes.push(text(buf.subarray(off, off + len)));
+  }
+  runFrame(): number {
+    return 0;
   }
 }
 

@@ -97,7 +97,7 @@ describe("ring mesh between two I/O threads", () => {
     const b2a = Ring.create(4096).sab;
     const stats = new Float64Array(FIXED_FIELDS);
     const batch = new PushBatch();
-    const hub = new PubSubHub({ index: 0, stats, batch });
+    const hub = new PubSubHub({ index: 0, stats, batch, events: 0 });
     const mesh = new Mesh({ out: [null, a2b], in: [null, b2a] }, () => stats, { published() {}, sent() {} }, log);
     meshes.push(mesh);
     hub.mesh = mesh;
@@ -109,6 +109,8 @@ describe("ring mesh between two I/O threads", () => {
       subs: null,
       batchTail: -1,
       batchBytes: 0,
+      batchLimit: 1 << 20,
+      runFrame: () => 0,
       push: (data) => batch.add(sub, data, 1 << 20),
       writeBatched: (buf, off, len) => writes.push({ text: dec.decode(buf.subarray(off, off + len)), peerHasIt: !peerView.isEmpty() }),
     };

@@ -94,6 +94,7 @@ export abstract class LineConnection extends StreamConnection {
   /** Runs `fn(arg)` as one event: what it answers is corked and leaves in one write at its end (endEvent). */
   cork<A>(fn: (arg: A) => void, arg: A): void {
     if (this.inEvent) return fn(arg);
+    this.io.events++;
     this.inEvent = true;
     fn(arg);
     this.inEvent = false;

@@ -104,6 +104,7 @@ export function createDataHandler(checkHook: unknown, backend: ModuleBackend, ma
       c.backlogCleared();
       return c.afterEvent();
     }
+    c.io.events++;
     c.inEvent = true;
     const buf = c.keptInput!;
     const end = c.keptLen;
