@@ -119,3 +119,23 @@ export function cpuSecondsBetween(a: CpuTicks, b: CpuTicks): { user: number; sys
   const system = (b.system - a.system) / hz;
   return { user, system, total: user + system };
 }
+
+/** Polls of a process tree's CPU while waiting for it to go quiet, and how many polls it may take. */
+const QUIET_POLL_MS = 50;
+const QUIET_MAX_POLLS = 60;
+
+/**
+ * Waits until `pid` and its descendants use no CPU for two polls in a row (at most QUIET_MAX_POLLS × QUIET_POLL_MS):
+ * a server with nothing to do that still spends CPU is finishing earlier work (JIT compiles, GC), which must not land
+ * in the window measured next.
+ */
+export async function untilQuiet(pid: number): Promise<void> {
+  let last = await readTreeCpuTicks(pid);
+  let quiet = 0;
+  for (let i = 0; i < QUIET_MAX_POLLS && quiet < 2; i++) {
+    await Bun.sleep(QUIET_POLL_MS);
+    const now = await readTreeCpuTicks(pid);
+    quiet = now.user + now.system === last.user + last.system ? quiet + 1 : 0;
+    last = now;
+  }
+}

@@ -8,7 +8,7 @@
 // with `batch` K exactly K messages per write, the next write only once all K are delivered to every subscriber.
 
 import type { ChildServer } from "./child-server.ts";
-import { cpuSecondsBetween, readCpuTicks, readOtherThreadsByName, readTreeCpuTicks, type CpuTicks } from "./proc-stat.ts";
+import { cpuSecondsBetween, readCpuTicks, readOtherThreadsByName, readTreeCpuTicks, untilQuiet, type CpuTicks } from "./proc-stat.ts";
 
 export interface FanoutLoad {
   subscribers: number;
@@ -113,7 +113,9 @@ async function drive(load: FanoutLoad, checks: Check[], send: (seq: number, n: n
   const finished = Promise.withResolvers<void>();
   let sent = 0;
   await load.around?.before(server);
-  await settled(server);
+  // Quiet first: what the server still spends once every subscriber is connected is the JIT compiling the connect
+  // path and the GC (docs/platform-notes.md, "Each Worker's VM tiers up on its own"); every server gets the same wait.
+  await untilQuiet(server.pid);
   const th0 = tasks ? await readTasks(tasks) : null;
   const ioTids = new Set(tasks ? tasks.values() : []);
   const o0 = tasks ? await readOtherThreadsByName(server.pid, ioTids) : null;
@@ -155,28 +157,6 @@ async function drive(load: FanoutLoad, checks: Check[], send: (seq: number, n: n
   const bad = checks.filter((c) => c.problem !== null || c.next !== load.messages);
   if (bad.length > 0) throw new Error(`${server.name}: ${bad.length} subscribers got a wrong stream, e.g. ${bad[0]!.problem ?? `${bad[0]!.next} messages`}`);
   return { deliveries: total, seconds, cpuSeconds: cpu.total, systemSeconds: cpu.system, ...(threadCpuSeconds ? { threadCpuSeconds } : {}), ...(otherCpuSeconds ? { otherCpuSeconds } : {}) };
-}
-
-/** Polls of the server's CPU while it settles, and how many polls it may take. */
-const SETTLE_POLL_MS = 50;
-const SETTLE_MAX_POLLS = 60;
-
-/**
- * Waits until the server's process tree uses no CPU for two polls in a row (at most SETTLE_MAX_POLLS × SETTLE_POLL_MS):
- * once every subscriber is connected the server has nothing to do, so what it still spends is the JIT compiling the
- * connect path and the GC sweeping its garbage. Without the wait that lands in the publishing window, more so on two
- * threads, whose VMs each reach a compile threshold after half the connections (docs/benchmarks.md, bench:pubsub).
- * Every server gets the same wait, and the JIT's share of the window itself is still reported.
- */
-async function settled(server: ChildServer): Promise<void> {
-  let last = await readTreeCpuTicks(server.pid);
-  let quiet = 0;
-  for (let i = 0; i < SETTLE_MAX_POLLS && quiet < 2; i++) {
-    await Bun.sleep(SETTLE_POLL_MS);
-    const now = await readTreeCpuTicks(server.pid);
-    quiet = now.user + now.system === last.user + last.system ? quiet + 1 : 0;
-    last = now;
-  }
 }
 
 function withShare(r: FanoutRun, perThread: Map<string, number>, publisher: string, subscribers: number): FanoutRun {
