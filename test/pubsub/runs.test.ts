@@ -107,6 +107,17 @@ function inRun(io: IoContext, publishes: () => void): void {
   expect(io.batch.runExtensions).toBeGreaterThan(ext0);
 }
 
+/** `n` WebSocket subscribers of "room" with m0..m5 published to them: a run in progress. */
+function roomInRun(n: number) {
+  const t = context();
+  const subs = Array.from({ length: n }, () => t.ws());
+  for (const { c } of subs) t.io.pubsub.subscribe(c, "room");
+  inRun(t.io, () => {
+    for (let i = 0; i < 6; i++) t.io.pubsub.publish("room", msg(i));
+  });
+  return { ...t, subs };
+}
+
 const wsGot = (s: { writes: Uint8Array[] }) => s.writes.flatMap(payloads);
 const tcpGot = (s: { writes: Uint8Array[] }) => s.writes.map((w) => dec.decode(w)).join("");
 const msg = (i: number) => new TextEncoder().encode(`m${i};`);
@@ -158,12 +169,7 @@ describe("runs of publishes", () => {
   });
 
   test("a push to one subscriber between two publishes of a run stays between them, for it alone", () => {
-    const { io, ws, endTurn } = context();
-    const subs = Array.from({ length: 10 }, () => ws());
-    for (const { c } of subs) io.pubsub.subscribe(c, "room");
-    inRun(io, () => {
-      for (let i = 0; i < 6; i++) io.pubsub.publish("room", msg(i));
-    });
+    const { io, subs, endTurn } = roomInRun(10);
     subs[3]!.c.send("private;");
     for (let i = 6; i < 12; i++) io.pubsub.publish("room", msg(i));
     endTurn();
@@ -199,12 +205,7 @@ describe("runs of publishes", () => {
   });
 
   test("a subscriber's read between two publishes of a run: its reply, then its own publish, stay in that order", () => {
-    const { io, ws, endTurn } = context();
-    const subs = Array.from({ length: 4 }, () => ws());
-    for (const { c } of subs) io.pubsub.subscribe(c, "room");
-    inRun(io, () => {
-      for (let i = 0; i < 6; i++) io.pubsub.publish("room", msg(i));
-    });
+    const { io, subs, endTurn } = roomInRun(4);
     // One read of two messages: the first is answered (into the cork), the second publishes to the room it is in.
     subs[1]!.c.onData(new Uint8Array([...clientFrame("R"), ...clientFrame("Pm6;")]));
     for (let i = 7; i < 12; i++) io.pubsub.publish("room", msg(i));
@@ -214,12 +215,7 @@ describe("runs of publishes", () => {
   });
 
   test("a subscriber closed or terminated during a run: the others get everything, it nothing more", () => {
-    const { io, ws, endTurn } = context();
-    const subs = Array.from({ length: 5 }, () => ws());
-    for (const { c } of subs) io.pubsub.subscribe(c, "room");
-    inRun(io, () => {
-      for (let i = 0; i < 6; i++) io.pubsub.publish("room", msg(i));
-    });
+    const { io, subs, endTurn } = roomInRun(5);
     subs[2]!.c.terminate("test");
     subs[2]!.c.onClose();
     subs[4]!.c.onClose();
@@ -288,12 +284,7 @@ describe("runs of publishes", () => {
   });
 
   test("a close hook run by the end-of-turn write pushes to one subscriber: only that one gets it", () => {
-    const { io, ws, endTurn } = context();
-    const subs = Array.from({ length: 4 }, () => ws());
-    for (const { c } of subs) io.pubsub.subscribe(c, "room");
-    inRun(io, () => {
-      for (let i = 0; i < 6; i++) io.pubsub.publish("room", msg(i));
-    });
+    const { io, subs, endTurn } = roomInRun(4);
     // The first one's write finds the socket gone (as Bun reports it), and its close hook sends to the third.
     const first = subs[0]!;
     first.s.write = () => (first.c.onClose(), -1);
