@@ -11,10 +11,10 @@
  * written before anything else it writes), each peer ring is FIFO, so one publisher's messages on a topic reach
  * every subscriber in the order published.
  *
- * Runs: when a second publish in a row goes to the same topic (same exception, same turn, no connection event in
- * between), its delivery loop asks the batch to form a run (io/push-batch.ts), and the publishes after it, while
- * nothing else happens, are one copy and one range extension each instead of a step per subscriber. Any subscribe
- * or unsubscribe ends the run here; anything else the batch does ends it there.
+ * Runs: when publishes in a row go to the same topic (same exception, same turn, no connection event in between),
+ * one delivery loop (which one: `deliver`) asks the batch to form a run (io/push-batch.ts), and the publishes after
+ * it, while nothing else happens, are one copy and one range extension each instead of a step per subscriber. Any
+ * subscribe or unsubscribe ends the run here; anything else the batch does ends it there.
  */
 import type { PushData, SendResult } from "../module/types.ts";
 import {

@@ -84,9 +84,9 @@ function context(highWater = 1 << 20, maxRanges?: number) {
   return { io, tcp, ws, wsDeflate, endTurn };
 }
 
-/** The payloads of the server frames in `bytes` (unmasked, lengths < 126 or 16-bit: what these tests send). */
-function payloads(bytes: Uint8Array): string[] {
-  const out: string[] = [];
+/** The server frames in `bytes` (unmasked, lengths < 126 or 16-bit: what these tests send): RSV1 and payload. */
+function frames(bytes: Uint8Array): Array<{ rsv1: boolean; payload: Uint8Array }> {
+  const out: Array<{ rsv1: boolean; payload: Uint8Array }> = [];
   for (let off = 0; off < bytes.length; ) {
     let len = bytes[off + 1]! & 0x7f;
     let head = 2;
@@ -94,11 +94,13 @@ function payloads(bytes: Uint8Array): string[] {
       len = (bytes[off + 2]! << 8) | bytes[off + 3]!;
       head = 4;
     }
-    out.push(dec.decode(bytes.subarray(off + head, off + head + len)));
+    out.push({ rsv1: (bytes[off]! & 0x40) !== 0, payload: bytes.subarray(off + head, off + head + len) });
     off += head + len;
   }
   return out;
 }
+
+const payloads = (bytes: Uint8Array) => frames(bytes).map((f) => dec.decode(f.payload));
 
 /** Runs `publishes` (five or more in a row, the first burst of the turn) and checks they left a run in progress. */
 function inRun(io: IoContext, publishes: () => void): void {
@@ -177,31 +179,22 @@ describe("runs of publishes", () => {
   });
 
   test("one that subscribes during a run gets the publishes after it, and the others all of them", () => {
-    const { io, ws, endTurn } = context();
-    const subs = Array.from({ length: 6 }, () => ws());
-    for (const { c } of subs.slice(0, 5)) io.pubsub.subscribe(c, "room");
-    inRun(io, () => {
-      for (let i = 0; i < 5; i++) io.pubsub.publish("room", msg(i));
-    });
-    io.pubsub.subscribe(subs[5]!.c, "room");
-    for (let i = 5; i < 10; i++) expect(io.pubsub.publish("room", msg(i))).toBe(6);
+    const { io, ws, subs, endTurn } = roomInRun(5);
+    const late = ws();
+    io.pubsub.subscribe(late.c, "room");
+    for (let i = 6; i < 12; i++) expect(io.pubsub.publish("room", msg(i))).toBe(6);
     endTurn();
-    expect(wsGot(subs[5]!.s)).toEqual(range(5, 10));
-    for (const { s } of subs.slice(0, 5)) expect(wsGot(s)).toEqual(range(0, 10));
+    expect(wsGot(late.s)).toEqual(range(6, 12));
+    for (const { s } of subs) expect(wsGot(s)).toEqual(range(0, 12));
   });
 
   test("one that unsubscribes during a run gets the publishes before it, and the others all of them", () => {
-    const { io, ws, endTurn } = context();
-    const subs = Array.from({ length: 5 }, () => ws());
-    for (const { c } of subs) io.pubsub.subscribe(c, "room");
-    inRun(io, () => {
-      for (let i = 0; i < 5; i++) io.pubsub.publish("room", msg(i));
-    });
+    const { io, subs, endTurn } = roomInRun(5);
     io.pubsub.unsubscribe(subs[0]!.c, "room");
-    for (let i = 5; i < 10; i++) expect(io.pubsub.publish("room", msg(i))).toBe(4);
+    for (let i = 6; i < 12; i++) expect(io.pubsub.publish("room", msg(i))).toBe(4);
     endTurn();
-    expect(wsGot(subs[0]!.s)).toEqual(range(0, 5));
-    for (const { s } of subs.slice(1)) expect(wsGot(s)).toEqual(range(0, 10));
+    expect(wsGot(subs[0]!.s)).toEqual(range(0, 6));
+    for (const { s } of subs.slice(1)) expect(wsGot(s)).toEqual(range(0, 12));
   });
 
   test("a subscriber's read between two publishes of a run: its reply, then its own publish, stay in that order", () => {
@@ -324,25 +317,9 @@ describe("runs of publishes", () => {
     endTurn();
     for (const { s } of plain) expect(wsGot(s)).toEqual([...range(0, 7), "x".repeat(300)]);
     // Its last frame has RSV1 set (compressed) and is shorter than the message.
-    const frames = z.s.writes.flatMap((w) => frameHeads(w));
-    expect(frames.length).toBe(8);
-    expect(frames[7]!.rsv1).toBe(true);
-    expect(frames[7]!.len).toBeLessThan(300);
+    const heads = z.s.writes.flatMap((w) => frames(w));
+    expect(heads.length).toBe(8);
+    expect(heads[7]!.rsv1).toBe(true);
+    expect(heads[7]!.payload.length).toBeLessThan(300);
   });
 });
-
-/** Each server frame's RSV1 bit and payload length. */
-function frameHeads(bytes: Uint8Array): Array<{ rsv1: boolean; len: number }> {
-  const out: Array<{ rsv1: boolean; len: number }> = [];
-  for (let off = 0; off < bytes.length; ) {
-    let len = bytes[off + 1]! & 0x7f;
-    let head = 2;
-    if (len === 126) {
-      len = (bytes[off + 2]! << 8) | bytes[off + 3]!;
-      head = 4;
-    }
-    out.push({ rsv1: (bytes[off]! & 0x40) !== 0, len });
-    off += head + len;
-  }
-  return out;
-}
