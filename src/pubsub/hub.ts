@@ -121,7 +121,7 @@ export class PubSubHub {
     subs.add(topic);
     let members = this.topics.get(topic);
     if (members === undefined) {
-      this.topics.set(topic, (members = new TopicSubscribers()));
+      this.topics.set(topic, (members = new TopicSubscribers(topic)));
       this.host.stats[S_PS_TOPICS]++;
       this.mesh?.interest(topic, true);
     }
@@ -195,7 +195,11 @@ export class PubSubHub {
     const batch = host.batch;
     const turn = batch.turns;
     const events = host.events;
-    const again = topic === this.lastTopic && except === this.lastExcept && turn === this.lastTurn && events === this.lastEvents;
+    // The topic's own string, not the one this publish named it with: a module's literal and a name decoded from a
+    // peer's ring are different kinds of string, and comparing both here threw the optimized code away whenever the
+    // publisher's thread changed (docs/platform-notes.md, "One shape on the delivery path").
+    const name = members.name;
+    const again = name === this.lastTopic && except === this.lastExcept && turn === this.lastTurn && events === this.lastEvents;
     if (again) this.streak++;
     else {
       this.prevStreak = this.streak;
@@ -206,7 +210,7 @@ export class PubSubHub {
       host.stats[S_PS_DELIVERIES] += this.runCount;
       return this.runCount;
     }
-    this.lastTopic = topic;
+    this.lastTopic = name;
     this.lastExcept = except;
     this.lastTurn = turn;
     this.lastEvents = events;

@@ -119,12 +119,20 @@ export class Mesh {
     let lastTopic = "";
     const lastBytes = new Uint8Array(TOPIC_CACHE_BYTES);
     let lastLen = -1;
+    // The same memory as the ring's data area, as a Buffer: the delivery path (pubsub/hub.ts deliver, a connection's
+    // push) then meets one kind of view whether a publish came from this thread's packet (a Buffer view of the input
+    // buffer) or from a peer; with two kinds its optimized code was thrown away and compiled again whenever the
+    // publisher's thread changed (docs/platform-notes.md, "One shape on the delivery path").
+    const view = Buffer.from(p.rx.bytes.buffer, p.rx.bytes.byteOffset, p.rx.bytes.length);
     p.consumer = p.rx.startConsumer(
       (bytes, off, len) => {
         const b = off >> 2;
         const kind = rx32[b]!;
         const topicLen = rx32[b + 1]!;
-        const id = (rx32[b + 2]! >>> 0) * TWO32 + (rx32[b + 3]! >>> 0);
+        // An id below 2^31 stays a small integer (as the publisher's own thread has it), not a double: the same reason.
+        const hi = rx32[b + 2]!;
+        const lo = rx32[b + 3]!;
+        const id = hi === 0 && lo >= 0 ? lo : (hi >>> 0) * TWO32 + (lo >>> 0);
         const at = off + FIELD_BYTES;
         if (kind === M_PUBLISH) {
           let same = topicLen === lastLen;
@@ -136,8 +144,8 @@ export class Mesh {
               lastLen = topicLen;
             } else lastLen = -1;
           }
-          h.published(lastTopic, bytes.subarray(at + topicLen, off + len), id === 0 ? -1 : id);
-        } else if (kind === M_SEND) h.sent(id, bytes.subarray(at, off + len));
+          h.published(lastTopic, view.subarray(at + topicLen, off + len), id === 0 ? -1 : id);
+        } else if (kind === M_SEND) h.sent(id, view.subarray(at, off + len));
         else if (kind === M_INTEREST) h.interest?.(j, dec.decode(bytes.subarray(at, at + topicLen)), id === 1);
       },
       { spin: 32, onError: (err) => this.log.error("pubsub ring record failed", { peer: j, error: describeError(err) }) },

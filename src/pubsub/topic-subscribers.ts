@@ -12,6 +12,12 @@
  */
 
 export class TopicSubscribers<T> {
+  /**
+   * @param name The topic as first subscribed: the one string the hub's delivery loop compares by (hub.ts deliver),
+   * whichever string a publish named it with.
+   */
+  constructor(readonly name: string) {}
+
   /** The subscribers, in no particular order; null where one left during a walk. */
   private list: (T | null)[] = [];
   private readonly at = new Map<T, number>();

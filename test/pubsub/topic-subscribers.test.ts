@@ -22,7 +22,7 @@ function walked(t: TopicSubscribers<string>, during: (s: string) => void = () =>
 
 describe("TopicSubscribers", () => {
   test("join once, leave once; the last one moves into a place left outside a walk", () => {
-    const t = new TopicSubscribers<string>();
+    const t = new TopicSubscribers<string>("t");
     expect(["a", "b", "c", "d"].map((s) => t.add(s))).toEqual([true, true, true, true]);
     expect(t.add("b")).toBe(false);
     expect(t.delete("b")).toBe(true);
@@ -34,7 +34,7 @@ describe("TopicSubscribers", () => {
   });
 
   test("leaving during a walk: nobody skipped or met twice, the holes closed after it", () => {
-    const t = new TopicSubscribers<string>();
+    const t = new TopicSubscribers<string>("t");
     const all = Array.from({ length: 10 }, (_, i) => `s${i}`);
     for (const s of all) t.add(s);
     // Each one met drops itself and the one after the next (a slow consumer, a close hook that unsubscribes another).
@@ -51,7 +51,7 @@ describe("TopicSubscribers", () => {
   });
 
   test("joining during a walk is reached by it; a nested walk sees the same, holes stay until the outer one ends", () => {
-    const t = new TopicSubscribers<string>();
+    const t = new TopicSubscribers<string>("t");
     t.add("a");
     t.add("b");
     const inner: string[][] = [];
