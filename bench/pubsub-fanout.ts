@@ -68,6 +68,8 @@ const uws = [resolve(root, "../shared/anchors/uws-ws-echo"), resolve(root, "../.
 
 interface Server {
   name: string;
+  /** Over several threads or processes: the warm-up runs alternate the publisher's (FanoutLoad.publisherNotOn). */
+  spread: boolean;
   start(): Promise<ChildServer>;
   run(s: ChildServer, l: FanoutLoad): Promise<FanoutRun>;
 }
@@ -77,6 +79,7 @@ function grocketd(name: string, dir: string, ws: boolean, threads: number, proce
   const cmd = [process.execPath, "src/grocketd.ts", "--module", resolve(root, "bench/modules/fanout.ts"), "--listen", listen, "--threads", String(threads)];
   return {
     name,
+    spread: threads * processes > 1,
     start: () => startServer(name, cmd, { cwd: dir, env: { ...process.env, GROCKETD_SERVER_PROCESSES: String(processes) } }),
     run: (s, l) => (ws ? fanoutGrocketdWs(s, l) : fanoutGrocketdTcp(s, l)),
   };
@@ -85,6 +88,7 @@ function grocketd(name: string, dir: string, ws: boolean, threads: number, proce
 function anchor(name: string, cmd: string[], prefix: string, portArg: boolean): Server {
   return {
     name,
+    spread: false,
     start: () => {
       let port = 0;
       if (portArg) {
@@ -147,7 +151,13 @@ try {
         // process) is a start-up cost, not a delivery's.
         // More than one: the paths a run uses a few thousand times (the publisher's reads, the ring between threads,
         // the upgrades) reach the optimizing JIT only after several runs, in each thread's VM of its own.
-        for (let w = 0; w < WARMUP_RUNS; w++) await s.run(server, { ...load, messages: WARMUP });
+        // Over several threads, each run's publisher lands on another one than the run before: each thread's VM
+        // compiles its own copy of the publisher's path too.
+        let last: string | undefined;
+        for (let w = 0; w < WARMUP_RUNS; w++) {
+          const warm = await s.run(server, { ...load, messages: WARMUP, ...(s.spread && last !== undefined ? { publisherNotOn: last } : {}) });
+          last = warm.publisher;
+        }
         r = await s.run(server, load);
       } finally {
         await server.stop();

@@ -22,6 +22,12 @@ export interface FanoutLoad {
   batch?: number;
   /** The bound on connecting, subscribing and on the whole publishing run. */
   timeoutMs: number;
+  /**
+   * grocketd over several threads or processes: a publisher on another "thread:pid" than this one, if one of 16
+   * connections lands there (the kernel picks the thread). The warm-up runs alternate, so that every thread's VM has
+   * compiled the publisher's path before the measured run, wherever its publisher lands.
+   */
+  publisherNotOn?: string;
   /** Called once every subscriber is connected, right before the publishing starts and after it ends
    * (bench/pubsub-syscalls.ts attaches its counters there). */
   around?: { before(server: ChildServer): Promise<void>; after(server: ChildServer): Promise<void> };
@@ -261,6 +267,15 @@ async function openPublisher(server: ChildServer, load: FanoutLoad, how: { ws: b
   };
 }
 
+/** openPublisher, again (up to 16 connections) while it lands on `load.publisherNotOn`. */
+async function placedPublisher(server: ChildServer, load: FanoutLoad, how: { ws: boolean; prefix: string; newline: boolean; ask: string }): Promise<Publisher> {
+  for (let tries = 1; ; tries++) {
+    const pub = await openPublisher(server, load, how);
+    if (load.publisherNotOn === undefined || pub.answer !== load.publisherNotOn || tries >= 16) return pub;
+    pub.end();
+  }
+}
+
 /** grocketd over TCP: `SUB\n` answers `OK thread:pid\n`, then SIZE-byte lines; the publisher asks `TID\n` first. */
 export async function fanoutGrocketdTcp(server: ChildServer, load: FanoutLoad): Promise<FanoutRun> {
   const socks: Array<{ end(): void }> = [];
@@ -303,7 +318,7 @@ export async function fanoutGrocketdTcp(server: ChildServer, load: FanoutLoad): 
       s.write("SUB\n");
       await within(ok.promise, load.timeoutMs, `${server.name}: SUB`);
     });
-    const pub = await openPublisher(server, load, { ws: false, prefix: "m", newline: true, ask: "TID\n" });
+    const pub = await placedPublisher(server, load, { ws: false, prefix: "m", newline: true, ask: "TID\n" });
     socks.push(pub);
     const r = await drive(load, checks, pub.publish, delivered, server, tasks);
     return withShare(r, perThread, pub.answer, load.subscribers);
@@ -353,7 +368,7 @@ export async function fanoutGrocketdWs(server: ChildServer, load: FanoutLoad): P
       ws.send("SUB\n");
       await within(ok.promise, load.timeoutMs, `${server.name}: SUB`);
     });
-    const pub = await openPublisher(server, load, { ws: true, prefix: "m", newline: true, ask: "TID\n" });
+    const pub = await placedPublisher(server, load, { ws: true, prefix: "m", newline: true, ask: "TID\n" });
     try {
       const r = await drive(load, checks, pub.publish, delivered, server, tasks);
       return withShare(r, perThread, pub.answer, load.subscribers);
