@@ -19,8 +19,9 @@ afterAll(async () => {
 
 /** bench/modules/fanout.ts's line protocol in this process: SUB and TID answered, any other line sent to every
  * subscriber; `chunks` gets the number of publishes in each chunk read from the publisher. */
-function lineFanout(chunks: number[]): ChildServer {
+function lineFanout(chunks: number[], tids: string[] = ["0:1"]): ChildServer {
   const subs = new Set<Socket<unknown>>();
+  let asked = 0;
   const l = Bun.listen<unknown>({
     hostname: "127.0.0.1",
     port: 0,
@@ -28,7 +29,8 @@ function lineFanout(chunks: number[]): ChildServer {
       data(s, d) {
         const text = d.toString("latin1");
         if (text === "SUB\n") return void (subs.add(s), s.write("OK 0:1 0\n"));
-        if (text === "TID\n") return void s.write("0:1\n");
+        // Each TID answered with the next of `tids`: connections landing on one thread or another.
+        if (text === "TID\n") return void s.write(`${tids[asked++ % tids.length]}\n`);
         chunks.push(text.split("\n").length - 1);
         for (const t of subs) t.write(text);
       },
@@ -47,6 +49,16 @@ const load = (batch: number | undefined, messages: number): FanoutLoad => ({
   window: 4,
   ...(batch === undefined ? {} : { batch }),
   timeoutMs: 10_000,
+});
+
+test("publisherNotOn: the run's publisher is one that landed elsewhere (the warm-up runs alternate threads)", async () => {
+  const threads = ["0:1", "0:1", "1:1"];
+  expect((await fanoutGrocketdTcp(lineFanout([], threads), load(4, 8))).publisher).toBe("0:1");
+  const r = await fanoutGrocketdTcp(lineFanout([], threads), { ...load(4, 8), publisherNotOn: "0:1" });
+  expect(r.publisher).toBe("1:1");
+  expect(r.deliveries).toBe(8 * 8);
+  // Where every connection lands on the one thread, the run still goes ahead (after 16 tries).
+  expect((await fanoutGrocketdTcp(lineFanout([]), { ...load(4, 8), publisherNotOn: "0:1" })).publisher).toBe("0:1");
 });
 
 test("paced: K publishes per write, the next write after every delivery, the last batch short", async () => {
