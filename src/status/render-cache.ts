@@ -3,7 +3,9 @@
  * `/metrics` and `/status` walk every thread's counters and build a fresh text on each request; a flood of scrapes
  * (2,400/s measured, issue 12) took a quarter of the data path's throughput on a shared machine. This keeps the last
  * text and renders again only once it is `minMs` old, so the cost is bounded whatever the request rate: at most one
- * render per `minMs`. Counters are at most that much behind, which no scraper can tell from its own interval.
+ * render per `minMs`. Counters are at most that much behind, which no scraper can tell from its own interval. A
+ * change of state (a reload's new generation, the drain) is not a counter: it drops the text (`invalidate`), so a
+ * client that reads /status right after POST /reload answered sees the generation that answer announced.
  */
 
 export class RenderCache<T> {
@@ -17,6 +19,11 @@ export class RenderCache<T> {
     private readonly render: () => T,
     private readonly now: () => number = () => performance.now(),
   ) {}
+
+  /** The next get() renders again. */
+  invalidate(): void {
+    this.value = undefined;
+  }
 
   get(): T {
     const t = this.now();

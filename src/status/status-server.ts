@@ -63,14 +63,22 @@ export class StatusListener {
         this.state.generation = generation;
         this.state.processes = processes; // a reload may change server.processes
         if (this.state.phase === "starting") this.state.phase = "ready";
+        this.stateChanged();
       },
       draining: () => {
         this.state.phase = "draining";
+        this.stateChanged();
       },
       attach: (control) => {
         this.control = control;
       },
     };
+  }
+
+  /** Phase, generation or processes changed: the cached texts are stale whatever their age (render-cache.ts). */
+  private stateChanged(): void {
+    this.metrics.invalidate();
+    this.status.invalidate();
   }
 
   /** The URL it answers on, with the actual port. */

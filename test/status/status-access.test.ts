@@ -146,6 +146,15 @@ describe("status listener access", () => {
       expect(s.metrics.renders).toBe(2);
       expect(snapshots).toBe(3);
       expect(port).toBeGreaterThan(0);
+      // A new generation (a reload answered) or the drain is not a counter: the next request renders it at once,
+      // however young the cached text (the clock stands still here).
+      const gen = async () => ((await (await fetch(`${s.url}/status`)).json()) as { generation: number; state: string });
+      expect((await gen()).generation).toBe(0);
+      s.events.ready!(7, 1);
+      expect((await gen()).generation).toBe(7);
+      s.events.draining!();
+      expect((await gen()).state).toBe("draining");
+      expect((await (await fetch(`${s.url}/metrics`)).text())).toMatch(/generation\S* 7/);
     } finally {
       s.stop();
     }
