@@ -122,10 +122,11 @@ export class Mesh {
     // The same memory as the ring's data area, as a Buffer: the delivery path (pubsub/hub.ts deliver, a connection's
     // push) then meets one kind of view whether a publish came from this thread's packet (a Buffer view of the input
     // buffer) or from a peer; with two kinds its optimized code was thrown away and compiled again whenever the
-    // publisher's thread changed (docs/platform-notes.md, "One shape on the delivery path").
+    // publisher's thread changed (docs/platform-notes.md, "One shape on the delivery path"). Every record is read
+    // through it (the poll's own `bytes` is the same data area, ring/ring.ts).
     const view = Buffer.from(p.rx.bytes.buffer, p.rx.bytes.byteOffset, p.rx.bytes.length);
     p.consumer = p.rx.startConsumer(
-      (bytes, off, len) => {
+      (_bytes, off, len) => {
         const b = off >> 2;
         const kind = rx32[b]!;
         const topicLen = rx32[b + 1]!;
@@ -136,17 +137,17 @@ export class Mesh {
         const at = off + FIELD_BYTES;
         if (kind === M_PUBLISH) {
           let same = topicLen === lastLen;
-          for (let i = 0; same && i < topicLen; i++) same = bytes[at + i] === lastBytes[i];
+          for (let i = 0; same && i < topicLen; i++) same = view[at + i] === lastBytes[i];
           if (!same) {
-            lastTopic = dec.decode(bytes.subarray(at, at + topicLen));
+            lastTopic = dec.decode(view.subarray(at, at + topicLen));
             if (topicLen <= TOPIC_CACHE_BYTES) {
-              lastBytes.set(bytes.subarray(at, at + topicLen));
+              lastBytes.set(view.subarray(at, at + topicLen));
               lastLen = topicLen;
             } else lastLen = -1;
           }
           h.published(lastTopic, view.subarray(at + topicLen, off + len), id === 0 ? -1 : id);
         } else if (kind === M_SEND) h.sent(id, view.subarray(at, off + len));
-        else if (kind === M_INTEREST) h.interest?.(j, dec.decode(bytes.subarray(at, at + topicLen)), id === 1);
+        else if (kind === M_INTEREST) h.interest?.(j, dec.decode(view.subarray(at, at + topicLen)), id === 1);
       },
       { spin: 32, onError: (err) => this.log.error("pubsub ring record failed", { peer: j, error: describeError(err) }) },
     );
