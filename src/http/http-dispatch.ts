@@ -43,16 +43,15 @@ export interface HttpService extends StreamService {
 
 /** Remembered by the listener's IdleHolders (a bit of `flags`, not a field). */
 const F_HELD = F_SUBCLASS;
+/** `waiting` and `closeAfter`, bits of `flags` too. */
+const F_WAITING = F_SUBCLASS << 1;
+const F_CLOSE_AFTER = F_SUBCLASS << 2;
 
 export abstract class HttpDispatch extends StreamConnection implements WireOut, ExchangeHost {
   /** The request, response, exchange, metrics and body objects (request-state.ts); null while idle between requests. */
   protected rs: RequestState | null = null;
-  /** A response is in progress past the read event that dispatched it. */
-  waiting = false;
   /** Requests received on this connection so far. */
   requests = 0;
-  /** This connection closes after the current response. */
-  closeAfter = false;
   /** The state of rare paths (http-rare.ts, which extends io/conn-rare.ts), made on first use; null for most connections. */
   declare protected rareMade: HttpRare | null;
 
@@ -67,6 +66,24 @@ export abstract class HttpDispatch extends StreamConnection implements WireOut, 
 
   protected override get rare(): HttpRare {
     return (this.rareMade ??= new HttpRare());
+  }
+
+  /** A response is in progress past the read event that dispatched it. */
+  get waiting(): boolean {
+    return this.hasFlag(F_WAITING);
+  }
+
+  set waiting(v: boolean) {
+    this.setFlag(F_WAITING, v);
+  }
+
+  /** This connection closes after the current response. */
+  get closeAfter(): boolean {
+    return this.hasFlag(F_CLOSE_AFTER);
+  }
+
+  set closeAfter(v: boolean) {
+    this.setFlag(F_CLOSE_AFTER, v);
   }
 
   /** In the listener's IdleHolders (idle-holders.ts). */

@@ -4,8 +4,8 @@
  * client (pool mode), a streamed body held for its hook, `res.drained()` callers, a reload drain, a WebSocket upgrade.
  * Made on first use (http-dispatch.ts `rare`): an idle keep-alive connection holds one null field for all of them.
  * The stream connection's own rare state (io/conn-rare.ts: read gate, topics, ...) is its base: one field of the
- * connection for both. Every field is memory of every connection (issue 17): a connection object of up to 30 fields
- * takes 256 bytes of heap, one of 31 to 38 takes 320.
+ * connection for both. Every field is memory of every connection (issue 17): a connection object of 19 to 26 fields
+ * takes 224 bytes of heap, one of 27 to 30 takes 256 (docs/platform-notes.md).
  */
 import { ConnRare } from "../io/conn-rare.ts";
 import type { RejectStatus } from "./http-errors.ts";

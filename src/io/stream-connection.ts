@@ -14,19 +14,10 @@ import type { AccessLog } from "../access-log/access-log.ts";
 import { S_CONN_OPEN, S_CONN_REFUSED, S_CONN_TOTAL, S_ERR_BAD_DATA, S_ERR_HANDLER } from "../stats/stat-fields.ts";
 import { PAUSE_RING } from "./read-gate.ts";
 import { StreamOutput, type AnySocket, type StreamService } from "./stream-output.ts";
+import { reasonIn, terminateReason, withReason, type CloseReason } from "./close-reason.ts";
 
 export { PAUSE_BACKLOG, PAUSE_BODY, PAUSE_INFLIGHT, PAUSE_OUTPUT, PAUSE_RING, PAUSE_WAIT } from "./read-gate.ts";
 export type { AnySocket, StreamService } from "./stream-output.ts";
-
-/** Access log close reasons for the free-text reasons terminate() is given. */
-const TERMINATE_REASON: Record<string, string> = {
-  "drain time over": "drain_timeout",
-  "idle with unread output": "idle_timeout",
-  "refused by accept": "refused",
-  "handler failed mid-response": "handler_error",
-  "handler thread died mid-response": "handler_lost",
-  "TLS handshake not finished in time": "tls_handshake_timeout", // io/tls-handshake.ts
-};
 
 const F_DROPPING = 1;
 const F_CLOSE_REQUESTED = 2;
@@ -42,7 +33,8 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
   readonly remoteAddress: string;
   /**
    * The remote port times 65536 plus the local port, in one field (remotePort and localPort read it): both must be
-   * read at accept (Bun's socket forgets the peer's address once it closed) and a field is memory of every connection.
+   * read at accept (Bun's socket forgets the peer's address once it closed: docs/platform-notes.md "What a connection
+   * holds on the heap") and a field is memory of every connection.
    */
   private readonly ports: number;
   state: unknown = undefined;
@@ -51,7 +43,7 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
   stopReading = false;
   /**
    * The rarely changed flags, one bit each (F_*), behind accessors: every field is memory of every connection, idle ones
-   * included, and a connection object of up to 30 fields takes 256 bytes of heap, 31 to 38 take 320 (issue 17).
+   * included, and a connection object of 19 to 26 fields takes 224 bytes of heap, 27 to 30 take 256 (issue 17).
    * Subclasses keep theirs here too, from F_SUBCLASS up, through hasFlag/setFlag.
    */
   private flags = 0;
@@ -64,13 +56,16 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
     this.flags = on ? this.flags | bit : this.flags & ~bit;
   }
 
-  /** This connection's totals (the access log's TCP line); the thread's live sums are in io.stats. */
+  /** This connection's bytes read (the access log's TCP line, backpressure tests); the thread's live sum is in io.stats. */
   bytesIn = 0;
-  /** Why it closed, first cause wins (access-log-format.ts lists them); "" = not closing yet. */
-  closeReason = "";
 
   /** The backend's own state for this connection (pool mode: its PoolSession); opaque here. */
   session: unknown = null;
+
+  /** Why it closed, first cause wins (access-log-format.ts lists them); "" = not closing yet. */
+  get closeReason(): string {
+    return reasonIn(this.flags);
+  }
 
   /** Closing: nothing more is read, and the socket ends once nothing is owed (maybeFinish). */
   protected get closing(): boolean { return this.hasFlag(F_CLOSING); }
@@ -221,7 +216,7 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
     this.accepted = true;
     this.state = prev.state;
     this.bytesIn = prev.bytesIn;
-    this.bytesOut = prev.bytesOut;
+    if (this.io.accessLog !== null && prev.rareMade !== null) this.rare.bytesOut = prev.rareMade.bytesOut;
     this.service.backend.adopt(prev, this);
     prev.accepted = false; // prev's close hook and open count are this connection's now
     prev.closed = true;
@@ -245,8 +240,8 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
   }
 
   /** Records why the connection closes, unless a cause is already known. */
-  protected because(reason: string): void {
-    if (this.closeReason === "") this.closeReason = reason;
+  protected because(reason: CloseReason): void {
+    this.flags = withReason(this.flags, reason);
   }
 
   /** The socket is gone (either side closed it). */
@@ -318,7 +313,7 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
 
   terminate(reason: string): void {
     if (this.closed) return;
-    this.because(TERMINATE_REASON[reason] ?? "terminated");
+    this.because(terminateReason(reason));
     this.io.log.debug("connection terminated", { conn: this.id, reason });
     this.batchTail = -1;
     this.batchBytes = 0;

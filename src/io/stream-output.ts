@@ -33,8 +33,6 @@ export abstract class StreamOutput implements Batched {
    * waits that time what the client sends (HTTP's body pause, WebSocket idle) keep a read clock of their own.
    */
   lastActive: number;
-  /** This connection's bytes taken by the kernel (the access log); the thread's live sum is in io.stats. */
-  bytesOut = 0;
   protected out: OutputQueue | null = null;
   /** This connection's share of the thread's push batch (push-batch.ts): its last range, -1 = none, and its bytes. */
   batchTail = -1;
@@ -51,6 +49,22 @@ export abstract class StreamOutput implements Batched {
     readonly service: StreamService,
   ) {
     this.lastActive = io.clock;
+  }
+
+  /**
+   * This connection's bytes taken by the kernel, for the access log, its only reader: counted in the rare state, which
+   * the access log makes at accept (stream-connection.ts), so a connection without it keeps no such field.
+   */
+  get bytesOut(): number {
+    const r = this.rareMade;
+    return r === null ? 0 : r.bytesOut;
+  }
+
+  /** `n` more bytes taken by the kernel: the thread's sum and, with the access log on, the connection's. */
+  private wrote(n: number): void {
+    this.io.stats[S_BYTES_OUT] += n;
+    const r = this.rareMade;
+    if (r !== null) r.bytesOut += n;
   }
 
   /** The rare state, made on first use. */
@@ -187,8 +201,7 @@ export abstract class StreamOutput implements Batched {
     this.io.stats[S_SOCKET_WRITES]++;
     if (w < 0) return;
     if (w > 0) this.lastActive = this.io.clock;
-    this.io.stats[S_BYTES_OUT] += w;
-    this.bytesOut += w;
+    this.wrote(w);
     const total = Buffer.byteLength(r, "utf8");
     if (w < total) {
       const b = Buffer.from(r, "utf8");
@@ -207,8 +220,7 @@ export abstract class StreamOutput implements Batched {
     this.io.stats[S_SOCKET_WRITES]++;
     if (w > 0) {
       this.lastActive = this.io.clock;
-      this.io.stats[S_BYTES_OUT] += w;
-      this.bytesOut += w;
+      this.wrote(w);
       if (w === len) return;
     } else if (w < 0) return;
     this.enqueue(b, off + w, len - w);
@@ -259,8 +271,7 @@ export abstract class StreamOutput implements Batched {
     this.io.stats[S_SOCKET_WRITES] += out.writes - writes;
     if (out.bytes < before) {
       this.lastActive = this.io.clock;
-      this.io.stats[S_BYTES_OUT] += before - out.bytes;
-      this.bytesOut += before - out.bytes;
+      this.wrote(before - out.bytes);
     }
     if (out.bytes <= this.service.highWater / 2) {
       this.resumeFor(PAUSE_OUTPUT);

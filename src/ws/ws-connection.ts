@@ -66,7 +66,7 @@ export class WsConnection extends TcpConnection implements WsSink {
     this.reader = new WsFrameReader(service.maxMessage, deflate !== null);
     this.check = service.def.check as Check | undefined;
     this.lineOut = this;
-    this.replyOp = this.pushOp = OP_TEXT;
+    this.replyOp = OP_TEXT;
     this.lastRead = prev.io.clock;
     this.adopt(prev);
   }
@@ -139,7 +139,7 @@ export class WsConnection extends TcpConnection implements WsSink {
     // After our close frame is out (or owed) no message is answered (§5.5.1: no data frames after a close frame).
     if (this.closeCode !== 0 || this.dropping) return;
     const op = binary ? OP_BINARY : OP_TEXT;
-    this.replyOp = this.pushOp = op;
+    this.replyOp = op;
     const check = this.check;
     if (check === undefined) {
       // An echo of this message (proc returned its packet) is framed in the room the reader left before it.
@@ -171,7 +171,7 @@ export class WsConnection extends TcpConnection implements WsSink {
 
   /** One message (or packet of one), buf[off..off+n), to the module's backend (io/backend.ts); its reply is framed by `reply`. */
   private dispatch(buf: Uint8Array, off: number, n: number): void {
-    this.packets++;
+    this.countPacket();
     const packet = buf === this.io.inBuf ? this.io.packetView(off, n) : buf.subarray(off, off + n);
     this.service.backend.packet(this, packet, buf, off, n);
   }
@@ -241,14 +241,14 @@ export class WsConnection extends TcpConnection implements WsSink {
    */
   override push(r: PushData): boolean {
     if (typeof r !== "string" && !this.inEvent && !this.closed && !this.closing && this.lineRead.owed === 0 && this.deflate === null) {
-      if (this.io.batch.addSameFramed(this, r, this.pushOp, this.service.highWater)) return this.idlePushTaken();
+      if (this.io.batch.addSameFramed(this, r, this.replyOp, this.service.highWater)) return this.idlePushTaken();
     }
     return super.push(r);
   }
 
   /** A run's next message (push-batch.ts): framed as a push is, unless pushes go compressed here. */
   override runFrame(r: Uint8Array, h: Uint8Array): number {
-    return this.deflate === null && !this.closeSent ? headerInto(h, 0, this.pushOp, r.length) : -1;
+    return this.deflate === null && !this.closeSent ? headerInto(h, 0, this.replyOp, r.length) : -1;
   }
 
   private get owedNow(): boolean {

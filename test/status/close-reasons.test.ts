@@ -8,6 +8,8 @@ import type { ModuleDefinition } from "../../src/module/types.ts";
 import { S_CONN_OPEN, S_CONN_REFUSED, S_CONN_TOTAL, S_ERR_BAD_DATA, S_ERR_HANDLER, S_HTTP_4XX, S_PACKETS } from "../../src/stats/stat-fields.ts";
 import { startInProcess, type InProcessServer } from "../helpers/in-process.ts";
 import { connect } from "../helpers/tcp-client.ts";
+import { openRaw } from "../helpers/ws-client.ts";
+import { clientFrame } from "../helpers/ws-frames.ts";
 
 let srv: InProcessServer | undefined;
 let al: AccessLog | undefined;
@@ -85,6 +87,27 @@ describe("close reasons and counters", () => {
     const got = await logged(1);
     expect(got[0]).toMatchObject({ kind: "tcp", reason: "refused", packets: 0 });
     expect([srv.io.stats[S_CONN_TOTAL], srv.io.stats[S_CONN_REFUSED], srv.io.stats[S_CONN_OPEN]]).toEqual([1, 1, 0]);
+  });
+
+  test("WebSocket: the 101's line, then one at close, its bytes out counting the 101 and every frame, its messages as packets", async () => {
+    const echo: ModuleDefinition<unknown> = { name: "wslog", version: "1.0.0", grocketd: "^0.1.0", proc: (p) => p } as ModuleDefinition<unknown>;
+    srv = withLog(startInProcess(echo, {}, { protocol: "ws", path: "/ws", ws: { ping_interval_ms: 0 } }));
+    const ws = await openRaw(srv.port);
+    expect(ws.status).toBe(101);
+    ws.c.write(clientFrame(1, "one"));
+    ws.c.write(clientFrame(1, "two!"));
+    expect((await ws.frames(2)).length).toBe(2);
+    expect(ws.c.received().length).toBe(Buffer.byteLength(ws.head) + 4 + (2 + 3) + (2 + 4));
+    ws.c.end();
+    await ws.c.closed;
+    // The 101's head, the two echoes, and the close frame the server answers the client's end with (code: 4 bytes).
+    const sent = Buffer.byteLength(ws.head) + 4 + (2 + 3) + (2 + 4) + 4;
+    const got = await logged(2);
+    expect(got).toHaveLength(2);
+    expect(got[0]).toMatchObject({ kind: "http", method: "GET", target: "/ws", status: 101 });
+    // The bytes the kernel took for this socket, before and after the upgrade; both messages counted once.
+    expect(got[1]).toMatchObject({ kind: "tcp", packets: 2, bytes_out: sent, module: "wslog", reason: "peer" });
+    expect(got[1].bytes_in).toBeGreaterThan(0);
   });
 
   test("HTTP: a request whose client leaves before the response is logged as 499; refusals as 4xx with no request line", async () => {

@@ -51,7 +51,12 @@ export abstract class LineConnection extends StreamConnection {
 
   /** Packets served on this connection (the access log's TCP line; HTTP keeps no such total). */
   packets = 0;
-  private packetsCounted = 0;
+
+  /** One more packet handed to the backend: this connection's total and the thread's. */
+  countPacket(): void {
+    this.packets++;
+    this.io.stats[S_PACKETS]++;
+  }
 
   /** Replies owed (for the bounds, tests and statistics). */
   get owed(): number {
@@ -185,11 +190,6 @@ export abstract class LineConnection extends StreamConnection {
 
   /** End of a read event or an async flush: one write for everything corked, then the bounds and housekeeping. */
   endEvent(): void {
-    // Packets are counted per connection in the framing loop and added to the thread's total once per event.
-    if (this.packets !== this.packetsCounted) {
-      this.io.stats[S_PACKETS] += this.packets - this.packetsCounted;
-      this.packetsCounted = this.packets;
-    }
     this.flushCork();
     const line = this.lineRead;
     if (line.owed !== 0 || this.isPausedFor(PAUSE_INFLIGHT)) {

@@ -33,7 +33,6 @@ export class TcpConnection extends LineConnection implements PacketConn {
   get protocol(): "tcp" | "ws" {
     return "tcp";
   }
-  protected pushOp = 0;
 
   /** Bytes of an incomplete packet (or of whole packets held back by a backlog), kept between reads. */
   keptInput: Uint8Array | null = null;
@@ -178,9 +177,9 @@ export class TcpConnection extends LineConnection implements PacketConn {
     if (r.length > 0) {
       if (this.lineRead.owed !== 0) {
         this.lastActive = this.io.clock; // a connection that only receives pushes is in use, not idle
-        this.line.hold(r, this.pushOp); // counted in line.heldBytes too: pushes held are bounded like held replies
+        this.line.hold(r, this.replyOp); // counted in line.heldBytes too: pushes held are bounded like held replies
         this.heldPush += r.length;
-      } else this.emit(r, this.pushOp);
+      } else this.emit(r, this.replyOp);
     }
     return this.pushTaken();
   }
@@ -189,10 +188,10 @@ export class TcpConnection extends LineConnection implements PacketConn {
   pushBefore(slot: Slot | undefined, r: Uint8Array): boolean {
     const at = slot === undefined ? -1 : this.lineRead.indexOf(slot);
     if (at < 0 || this.closed || this.closing || r.length === 0) return this.push(r);
-    if (this.line.holdBefore(at, r, this.pushOp)) {
+    if (this.line.holdBefore(at, r, this.replyOp)) {
       this.lastActive = this.io.clock;
       this.heldPush += r.length;
-    } else this.emit(r, this.pushOp);
+    } else this.emit(r, this.replyOp);
     return this.pushTaken();
   }
 

@@ -69,7 +69,7 @@ export function createDataHandler(checkHook: unknown, backend: ModuleBackend, ma
       const packet = buf === io.inBuf ? io.packetView(off, n) : off === 0 && n === buf.length ? buf : buf.subarray(off, off + n);
       // The backend routes its reply. Called here, not through a helper: the JIT inlines only a few calls deep, and
       // proc's reply reaches the cork four calls below this one (backend, hook call, reply target, connection).
-      c.packets++; // the thread's total is added once per read event (onData)
+      c.countPacket();
       backend.packet(c, packet, buf, off, n);
       off += n;
       if (off === end) return off;
@@ -143,7 +143,7 @@ export function createDataHandler(checkHook: unknown, backend: ModuleBackend, ma
       }
       if (n === len) {
         // The common case: one read, one packet. No copy, no view.
-        c.packets++;
+        c.countPacket();
         backend.packet(c, chunk, chunk, 0, len);
         c.inEvent = false;
         if (io.loaned) {
