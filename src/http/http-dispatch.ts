@@ -43,7 +43,7 @@ export interface HttpService extends StreamService {
 
 /** Remembered by the listener's IdleHolders (a bit of `flags`, not a field). */
 const F_HELD = F_SUBCLASS;
-/** `waiting` and `closeAfter`, bits of `flags` too. */
+/** `waiting` and `closeAfter`, bits of `flags` too, read on every request: their accessors use `flags` directly. */
 const F_WAITING = F_SUBCLASS << 1;
 const F_CLOSE_AFTER = F_SUBCLASS << 2;
 
@@ -70,20 +70,20 @@ export abstract class HttpDispatch extends StreamConnection implements WireOut, 
 
   /** A response is in progress past the read event that dispatched it. */
   get waiting(): boolean {
-    return this.hasFlag(F_WAITING);
+    return (this.flags & F_WAITING) !== 0;
   }
 
   set waiting(v: boolean) {
-    this.setFlag(F_WAITING, v);
+    this.flags = v ? this.flags | F_WAITING : this.flags & ~F_WAITING;
   }
 
   /** This connection closes after the current response. */
   get closeAfter(): boolean {
-    return this.hasFlag(F_CLOSE_AFTER);
+    return (this.flags & F_CLOSE_AFTER) !== 0;
   }
 
   set closeAfter(v: boolean) {
-    this.setFlag(F_CLOSE_AFTER, v);
+    this.flags = v ? this.flags | F_CLOSE_AFTER : this.flags & ~F_CLOSE_AFTER;
   }
 
   /** In the listener's IdleHolders (idle-holders.ts). */

@@ -44,9 +44,10 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
   /**
    * The rarely changed flags, one bit each (F_*), behind accessors: every field is memory of every connection, idle ones
    * included, and a connection object of 19 to 26 fields takes 224 bytes of heap, 27 to 30 take 256 (issue 17).
-   * Subclasses keep theirs here too, from F_SUBCLASS up, through hasFlag/setFlag.
+   * Subclasses keep theirs here too, from F_SUBCLASS up, through hasFlag/setFlag, or directly on a hot path (a call
+   * to hasFlag from a large caller was seen left un-inlined: http-dispatch.ts).
    */
-  private flags = 0;
+  protected flags = 0;
 
   protected hasFlag(bit: number): boolean {
     return (this.flags & bit) !== 0;
