@@ -12,7 +12,7 @@
 import { misuse } from "../errors.ts";
 import type { AccessLog } from "../access-log/access-log.ts";
 import { PAUSE_WAIT } from "../io/stream-connection.ts";
-import { S_BYTES_IN, S_ERR_HTTP_REJECTED } from "../stats/stat-fields.ts";
+import { S_ERR_HTTP_REJECTED } from "../stats/stat-fields.ts";
 import { EXPECT_CONTINUE, checkHead } from "./head-check.ts";
 import { HttpBodySide } from "./http-body-side.ts";
 import { HttpRejections, cannedError, statusForParseError, type RejectStatus } from "./http-errors.ts";
@@ -123,8 +123,7 @@ export class HttpConnection extends HttpBodySide implements ParserEvents {
   onData(chunk: Uint8Array, now = performance.now()): void {
     if (this.stopReading) return;
     this.lastActive = this.lastRead = this.io.clock;
-    this.io.stats[S_BYTES_IN] += chunk.length;
-    this.bytesIn += chunk.length;
+    this.countIn(chunk.length);
     if (this.holding) {
       // Paused, but Bun may still deliver what it had read: keep it for after the response.
       this.rest = this.rest === null ? new Uint8Array(chunk) : concat(this.rest, chunk);

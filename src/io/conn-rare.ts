@@ -1,7 +1,7 @@
 /**
  * @module io/conn-rare
  * What a stream connection needs only on rare paths, in one object made on first use (stream-output.ts `rare`): its
- * read gate (a pause or a backlog), its accept time and bytes sent (only when the access log is on), when a full ring to the handler
+ * read gate (a pause or a backlog), its accept time and bytes read and sent (only when the access log is on), when a full ring to the handler
  * threads paused it (pool mode), its topics and the `conn.drained()` callers. An idle connection holds one null field
  * for all of them: every field is memory of every connection (issue 17), and a connection object of 19 to 26 fields
  * takes 224 bytes of heap, 27 to 30 take 256 (docs/platform-notes.md). HTTP's own rare state extends it (http/http-rare.ts).
@@ -17,8 +17,11 @@ export class ConnRare {
   ringSince = -1;
   /** This connection's topics (the pubsub hub's Subscriber contract); null until the first subscribe. */
   subs: Set<string> | null = null;
-  /** Bytes the kernel took, counted while this object exists: from accept when the access log is on (stream-output.ts). */
+  /** Bytes read and bytes the kernel took, counted while this object exists: from accept when the access log is on. */
+  bytesIn = 0;
   bytesOut = 0;
+  /** Packets served (tcp/line-connection.ts), counted likewise. */
+  packets = 0;
   /** Callers waiting in `conn.drained()`. */
   pushDrainWaiters: Array<() => void> | null = null;
 }

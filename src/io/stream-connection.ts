@@ -24,6 +24,8 @@ const F_CLOSE_REQUESTED = 2;
 const F_ACCEPTED = 4;
 const F_CLOSE_HOOK_DONE = 8;
 const F_CLOSING = 16;
+/** stopReading: high, like stream-output.ts's O_* bits, to leave bits 5..23 to subclasses. */
+const F_STOP_READING = 1 << 30;
 /** The first of the bits a subclass may use in `flags` for its own rarely changed state (tcp/tcp-connection.ts). */
 export const F_SUBCLASS = 32;
 
@@ -39,16 +41,16 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
   private readonly ports: number;
   state: unknown = undefined;
 
-  /** No more input is handled (closing, dropped, failed, peer ended). */
-  stopReading = false;
-  /**
-   * The rarely changed flags, one bit each (F_*), behind accessors: every field is memory of every connection, idle ones
-   * included, and a connection object of 19 to 26 fields takes 224 bytes of heap, 27 to 30 take 256 (issue 17).
-   * Subclasses keep theirs here too, from F_SUBCLASS up, through hasFlag/setFlag, or directly on a hot path (a call
-   * to hasFlag from a large caller was seen left un-inlined: http-dispatch.ts).
-   */
-  protected flags = 0;
+  /** No more input is handled (closing, dropped, failed, peer ended). Read on every read event. */
+  get stopReading(): boolean {
+    return (this.flags & F_STOP_READING) !== 0;
+  }
 
+  set stopReading(v: boolean) {
+    this.flags = v ? this.flags | F_STOP_READING : this.flags & ~F_STOP_READING;
+  }
+
+  /** The rarely changed flags (stream-output.ts `flags`), for the accessors of this file and of subclasses. */
   protected hasFlag(bit: number): boolean {
     return (this.flags & bit) !== 0;
   }
@@ -56,9 +58,6 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
   protected setFlag(bit: number, on: boolean): void {
     this.flags = on ? this.flags | bit : this.flags & ~bit;
   }
-
-  /** This connection's bytes read (the access log's TCP line, backpressure tests); the thread's live sum is in io.stats. */
-  bytesIn = 0;
 
   /** The backend's own state for this connection (pool mode: its PoolSession); opaque here. */
   session: unknown = null;
@@ -216,8 +215,10 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
   protected adopt(prev: StreamConnection): void {
     this.accepted = true;
     this.state = prev.state;
-    this.bytesIn = prev.bytesIn;
-    if (this.io.accessLog !== null && prev.rareMade !== null) this.rare.bytesOut = prev.rareMade.bytesOut;
+    if (this.io.accessLog !== null && prev.rareMade !== null) {
+      this.rare.bytesIn = prev.rareMade.bytesIn;
+      this.rare.bytesOut = prev.rareMade.bytesOut;
+    }
     this.service.backend.adopt(prev, this);
     prev.accepted = false; // prev's close hook and open count are this connection's now
     prev.closed = true;

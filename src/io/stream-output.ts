@@ -5,8 +5,8 @@
  * gate that stops reading while the queue is past io.high_water (or while input is held back: the backlog), and the
  * connection's share of the thread's push batch (push-batch.ts: pushes made outside its events, written once at the
  * end of the turn), which every write of the connection sends first so that nothing overtakes it. Counts the bytes
- * the kernel took and the write calls, on the thread (one typed-array increment per write or drain) and the bytes
- * on the connection.
+ * the kernel took and the write calls, on the thread (one typed-array increment per write or drain) and, with the
+ * access log on, the bytes in and out of the connection.
  */
 import type { Socket } from "bun";
 import type { StreamService } from "./backend.ts";
@@ -15,17 +15,26 @@ import { ConnRare } from "./conn-rare.ts";
 import { OutputQueue } from "./output-queue.ts";
 import { PAUSE_OUTPUT, ReadGate, type BacklogOwner } from "./read-gate.ts";
 import type { Batched } from "./push-batch.ts";
-import { S_BYTES_OUT, S_SOCKET_WRITES } from "../stats/stat-fields.ts";
+import { S_BYTES_IN, S_BYTES_OUT, S_SOCKET_WRITES } from "../stats/stat-fields.ts";
 
 export type { StreamService } from "./backend.ts";
 
 // The socket's data is the connection object; `unknown` here keeps this file below stream-connection.ts.
 export type AnySocket = Socket<unknown>;
 
+/** `flags` bits of this file: above the close reason's (close-reason.ts) and every F_* bit (stream-connection.ts). */
+const O_IN_EVENT = 1 << 28;
+const O_CLOSED = 1 << 29;
+
 export abstract class StreamOutput implements Batched {
-  /** Set while a read event or an async flush runs: replies go to the thread's cork, and close waits for it. */
-  inEvent = false;
-  closed = false;
+  /**
+   * The connection's booleans, one bit each, behind accessors (the O_* bits here, stream-connection.ts's F_* and its
+   * subclasses' from F_SUBCLASS up, the close reason in bits 24..27): every field is memory of every connection, idle
+   * ones included, and a connection object of 13 to 18 fields takes 160 bytes of heap, 19 to 26 take 224
+   * (docs/platform-notes.md "What a connection holds on the heap"). The hot ones read `flags` directly: a call to a
+   * helper from a large caller was seen left un-inlined (http/http-dispatch.ts).
+   */
+  protected flags = 0;
   /**
    * The last read or write progress (bytes the kernel took), on the thread's coarse clock: the peer is in use while it
    * sends or takes what we send, so io.idle_timeout_ms and HTTP's keep-alive wait count from here. A write the kernel
@@ -60,11 +69,42 @@ export abstract class StreamOutput implements Batched {
     return r === null ? 0 : r.bytesOut;
   }
 
+  /** This connection's bytes read, likewise counted in the rare state only (the thread's live sum is in io.stats). */
+  get bytesIn(): number {
+    const r = this.rareMade;
+    return r === null ? 0 : r.bytesIn;
+  }
+
+  /** `n` more bytes read: the thread's sum and, with the access log on, the connection's. */
+  countIn(n: number): void {
+    this.io.stats[S_BYTES_IN] += n;
+    const r = this.rareMade;
+    if (r !== null) r.bytesIn += n;
+  }
+
   /** `n` more bytes taken by the kernel: the thread's sum and, with the access log on, the connection's. */
   private wrote(n: number): void {
     this.io.stats[S_BYTES_OUT] += n;
     const r = this.rareMade;
     if (r !== null) r.bytesOut += n;
+  }
+
+  /** Set while a read event or an async flush runs: replies go to the thread's cork, and close waits for it. */
+  get inEvent(): boolean {
+    return (this.flags & O_IN_EVENT) !== 0;
+  }
+
+  set inEvent(v: boolean) {
+    this.flags = v ? this.flags | O_IN_EVENT : this.flags & ~O_IN_EVENT;
+  }
+
+  /** The socket closed (or, adopted by another connection, this one is done: stream-connection.ts `adopt`). */
+  get closed(): boolean {
+    return (this.flags & O_CLOSED) !== 0;
+  }
+
+  set closed(v: boolean) {
+    this.flags = v ? this.flags | O_CLOSED : this.flags & ~O_CLOSED;
   }
 
   /** The rare state, made on first use. */

@@ -8,11 +8,12 @@
  * or a pong is framed where it lies in the input buffer (replyRange, control). It also carries the close handshake
  * (§7), automatic pings and the idle and close timeouts.
  */
-import { S_BYTES_IN, S_ERR_BAD_DATA, S_ERR_HANDLER } from "../stats/stat-fields.ts";
+import { S_ERR_BAD_DATA, S_ERR_HANDLER } from "../stats/stat-fields.ts";
 import type { PushData, WebSocketHooks } from "../module/types.ts";
 import type { StreamConnection, StreamService } from "../io/stream-connection.ts";
 import { TcpConnection } from "../io/tcp/tcp-connection.ts";
 import { appendKept, keepRest } from "../io/tcp/kept-input.ts";
+import type { LineOut } from "../io/tcp/reply-line.ts";
 import { words } from "../io/io-context.ts";
 import { CLOSE_BAD_DATA, CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_NORMAL, CLOSE_POLICY, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, WsFrameReader, type WsSink } from "./ws-frame-reader.ts";
 import { RSV1, closePayload, frame, headerInto, headerLength } from "./ws-frame-writer.ts";
@@ -58,6 +59,8 @@ export class WsConnection extends TcpConnection implements WsSink {
   private kept32Of: Uint8Array | null = null;
   /** While a whole message in place is with proc: its offset (an echo of it is framed where it lies), else -1. */
   private echoAt = -1;
+  /** The opcode of the message being answered: its replies and pushes go as the same kind (replyOp). */
+  private op = OP_TEXT;
 
   /** `deflate`: permessage-deflate as negotiated in the handshake (ws-deflate.ts), null when off. */
   constructor(prev: StreamConnection, service: WsService, readonly subprotocol: string | undefined, private readonly deflate: DeflateParams | null = null) {
@@ -65,11 +68,14 @@ export class WsConnection extends TcpConnection implements WsSink {
     this.ws = service;
     this.reader = new WsFrameReader(service.maxMessage, deflate !== null);
     this.check = service.def.check as Check | undefined;
-    this.lineOut = this;
-    this.replyOp = OP_TEXT;
     this.lastRead = prev.io.clock;
     this.adopt(prev);
   }
+
+  override get replyOp(): number { return this.op; }
+
+  /** The line's replies are framed here (emit): a WebSocket is its own LineOut. */
+  protected override get lineOut(): LineOut { return this; }
 
   // ---- reading ----
 
@@ -78,8 +84,7 @@ export class WsConnection extends TcpConnection implements WsSink {
     const io = this.io;
     const len = chunk.length;
     this.lastActive = this.lastRead = io.clock;
-    io.stats[S_BYTES_IN] += len;
-    this.bytesIn += len;
+    this.countIn(len);
     let buf: Uint8Array;
     let end: number;
     if (this.keptLen === 0) {
@@ -139,7 +144,7 @@ export class WsConnection extends TcpConnection implements WsSink {
     // After our close frame is out (or owed) no message is answered (§5.5.1: no data frames after a close frame).
     if (this.closeCode !== 0 || this.dropping) return;
     const op = binary ? OP_BINARY : OP_TEXT;
-    this.replyOp = op;
+    this.op = op;
     const check = this.check;
     if (check === undefined) {
       // An echo of this message (proc returned its packet) is framed in the room the reader left before it.

@@ -65,25 +65,26 @@ test("an idle TCP connection gives up its split-packet buffer and its reply line
   expect(conn!.line.slots.length).toBe(0);
 });
 
-test("an idle TCP connection holds 5 heap objects and at most 580 bytes: a 26-field connection object, no reply line", async () => {
+test("an idle TCP connection holds 5 heap objects and at most 440 bytes: an 18-field connection object, no reply line", async () => {
   server = startInProcess(echo, {}, { protocol: "tcp", ws: { close_timeout_ms: 400 } });
   // Measured with full collections before and after (test/helpers/idle-heap.ts): live objects only. Answered
   // connections owe nothing: idle at once; 300 ms (three ticks) let whatever the housekeeping drops go. 1,500
   // connections: with 400 the figure moved by ±100 B from run to run.
   const heap = await idleHeapPerConnection(server, 1500, "tcp", () => true, 300);
   console.log(`idle TCP connection: ${heap.bytes.toFixed(0)} B of heap, ${heap.objects.toFixed(2)} objects`);
-  // Its object (224 B at 19 to 26 fields, 256 B at 27 to 30), its Bun socket, the socket's address string; the
+  // Its object (160 B at 13 to 18 fields, 224 B at 19 to 26), its Bun socket, the socket's address string; the
   // reply line (io/tcp/reply-line.ts) is made only when a reply is owed (before: 6 objects, ~1120 B).
   expect(heap.objects).toBeLessThan(5.5);
   // Rare state is in one lazily made object (io/conn-rare.ts); the pubsub hub finds a connection by id in the thread's
-  // table (io/conn-table.ts), not in a Map of its own (~55 B an entry). 466-487 B measured at 26 fields (494-498 B at 30, 575-955 B before the rare object).
-  expect(heap.bytes).toBeLessThan(580);
+  // table (io/conn-table.ts), not in a Map of its own (~55 B an entry). 381-402 B measured at 18 fields (447-487 B
+  // at 26, 494-498 B at 30, 575-955 B before the rare object).
+  expect(heap.bytes).toBeLessThan(440);
 }, 60_000);
 
-test("a TCP connection object has at most 26 fields (224 B of heap; 27 to 30 take 256)", async () => {
+test("a TCP connection object has at most 18 fields (160 B of heap; 19 to 26 take 224)", async () => {
   server = startInProcess(echo, {}, { protocol: "tcp" });
   const c = await connect(server.port);
   clients.push(c);
   await until(() => conns(server!).length === 1, "accepted", 5000, 20);
-  expect(Object.keys(conns(server)[0]!).length).toBeLessThanOrEqual(26);
+  expect(Object.keys(conns(server)[0]!).length).toBeLessThanOrEqual(18);
 });

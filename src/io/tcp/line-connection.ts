@@ -27,10 +27,18 @@ export const F_LINE_NEXT = F_SUBCLASS << 1;
 const toFlush: LineConnection[] = [];
 
 export abstract class LineConnection extends StreamConnection {
-  /** The `op` of replies to the packet being answered and of pushes: 0 on TCP; a WebSocket's message opcode. */
-  replyOp = 0;
+  /**
+   * The `op` of replies to the packet being answered and of pushes: 0 on TCP; a WebSocket's message opcode (its
+   * own field, ws/ws-connection.ts). Accessors, not fields: every field is memory of every TCP connection (issue 17).
+   */
+  get replyOp(): number {
+    return 0;
+  }
+
   /** Where the line's replies are written when not as they are (a WebSocket frames them); null = into the cork. */
-  protected lineOut: LineOut | null = null;
+  protected get lineOut(): LineOut | null {
+    return null;
+  }
   /** Promises (or handler-thread answers) not settled yet; `close` waits for them. */
   inflight = 0;
   /**
@@ -49,13 +57,20 @@ export abstract class LineConnection extends StreamConnection {
     return this.lineMade ?? EMPTY_LINE;
   }
 
-  /** Packets served on this connection (the access log's TCP line; HTTP keeps no such total). */
-  packets = 0;
+  /**
+   * Packets served on this connection, for the access log's TCP line, its only reader (HTTP keeps no such total):
+   * counted in the rare state, which the access log makes at accept, as bytesIn is (stream-connection.ts).
+   */
+  get packets(): number {
+    const r = this.rareMade;
+    return r === null ? 0 : r.packets;
+  }
 
-  /** One more packet handed to the backend: this connection's total and the thread's. */
+  /** One more packet handed to the backend: the thread's total and, with the access log on, this connection's. */
   countPacket(): void {
-    this.packets++;
     this.io.stats[S_PACKETS]++;
+    const r = this.rareMade;
+    if (r !== null) r.packets++;
   }
 
   /** Replies owed (for the bounds, tests and statistics). */

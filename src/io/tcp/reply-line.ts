@@ -47,6 +47,11 @@ export class ReplyLine {
   private cut = -1;
   /** Bytes of replies ready but waiting behind a pending one. */
   heldBytes = 0;
+  /**
+   * Of those, bytes of pushes (an estimate, tcp-connection.ts: reset once nothing is owed). Here, not on the connection:
+   * only a connection that owes a reply holds pushes in line, and a field of the connection is memory of every one.
+   */
+  heldPush = 0;
 
   /**
    * Places in line: replies owed, pending or waiting behind a pending one (slots.length - head, kept as a field: every

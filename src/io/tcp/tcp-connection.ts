@@ -157,9 +157,6 @@ export class TcpConnection extends LineConnection implements PacketConn {
 
   // ---- server push (Conn.send; topic deliveries and ctx.send come through push) ----
 
-  /** Bytes of pushes waiting in line behind an owed reply (an estimate: released when the line is empty). */
-  private heldPush = 0;
-
   override send(r: PushData): boolean {
     if (this.closed || this.closing) return false;
     this.io.stats[S_PS_PUSHES]++;
@@ -177,8 +174,9 @@ export class TcpConnection extends LineConnection implements PacketConn {
     if (r.length > 0) {
       if (this.lineRead.owed !== 0) {
         this.lastActive = this.io.clock; // a connection that only receives pushes is in use, not idle
-        this.line.hold(r, this.replyOp); // counted in line.heldBytes too: pushes held are bounded like held replies
-        this.heldPush += r.length;
+        const line = this.line;
+        line.hold(r, this.replyOp); // counted in line.heldBytes too: pushes held are bounded like held replies
+        line.heldPush += r.length;
       } else this.emit(r, this.replyOp);
     }
     return this.pushTaken();
@@ -190,15 +188,16 @@ export class TcpConnection extends LineConnection implements PacketConn {
     if (at < 0 || this.closed || this.closing || r.length === 0) return this.push(r);
     if (this.line.holdBefore(at, r, this.replyOp)) {
       this.lastActive = this.io.clock;
-      this.heldPush += r.length;
+      this.line.heldPush += r.length;
     } else this.emit(r, this.replyOp);
     return this.pushTaken();
   }
 
   /** Output waiting past io.max_buffered drops the connection (false); else whether it is below high water. */
   private pushTaken(): boolean {
-    if (this.lineRead.owed === 0) this.heldPush = 0;
-    const total = this.pendingBytes + this.heldPush + (this.inEvent ? this.io.cork.size : 0);
+    const line = this.lineRead;
+    if (line.owed === 0 && line.heldPush !== 0) line.heldPush = 0;
+    const total = this.pendingBytes + line.heldPush + (this.inEvent ? this.io.cork.size : 0);
     if (total > this.io.maxBuffered) {
       this.slowConsumer(total);
       return false;
@@ -211,7 +210,7 @@ export class TcpConnection extends LineConnection implements PacketConn {
    * way): nothing is held in line, nothing is in the cork for it; what waits is its queue and its batch share.
    */
   protected idlePushTaken(): boolean {
-    this.heldPush = 0;
+    if (this.lineMade !== null) this.lineMade.heldPush = 0;
     const total = this.pendingBytes;
     if (total > this.io.maxBuffered) {
       this.slowConsumer(total);
@@ -222,8 +221,9 @@ export class TcpConnection extends LineConnection implements PacketConn {
 
   /** The batch was written: what the kernel refused is queued, and the queue is bounded as at a push. */
   protected override batchWritten(): void {
-    if (this.queuedBytes + this.heldPush > this.io.maxBuffered && !this.closing) {
-      this.slowConsumer(this.queuedBytes + this.heldPush);
+    const held = this.lineRead.heldPush;
+    if (this.queuedBytes + held > this.io.maxBuffered && !this.closing) {
+      this.slowConsumer(this.queuedBytes + held);
       return;
     }
     super.batchWritten();

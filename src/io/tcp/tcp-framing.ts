@@ -15,7 +15,6 @@
 import type { ModuleBackend } from "../backend.ts";
 import type { Conn } from "../../module/types.ts";
 import { badLengthMessage, isLength } from "../../module/hook-results.ts";
-import { S_BYTES_IN } from "../../stats/stat-fields.ts";
 import { MAX_INFLIGHT, type TcpConnection } from "./tcp-connection.ts";
 import { appendKept, keepRest } from "./kept-input.ts";
 
@@ -125,8 +124,7 @@ export function createDataHandler(checkHook: unknown, backend: ModuleBackend, ma
     c.lastActive = io.clock;
     c.inEvent = true;
     const len = chunk.length;
-    io.stats[S_BYTES_IN] += len;
-    c.bytesIn += len;
+    c.countIn(len);
     let buf: Uint8Array;
     let off: number;
     let end: number;
