@@ -59,7 +59,7 @@ export abstract class LineConnection extends StreamConnection {
 
   /**
    * Packets served on this connection, for the access log's TCP line, its only reader (HTTP keeps no such total):
-   * counted in the rare state, which the access log makes at accept, as bytesIn is (stream-connection.ts).
+   * counted in the rare state, which the access log makes at accept, as bytesIn is (io/stream-output.ts).
    */
   get packets(): number {
     const r = this.rareMade;
