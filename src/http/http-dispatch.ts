@@ -74,7 +74,7 @@ export abstract class HttpDispatch extends StreamConnection implements WireOut, 
   }
 
   set waiting(v: boolean) {
-    this.flags = v ? this.flags | F_WAITING : this.flags & ~F_WAITING;
+    this.setFlag(F_WAITING, v);
   }
 
   /** This connection closes after the current response. */
@@ -83,7 +83,7 @@ export abstract class HttpDispatch extends StreamConnection implements WireOut, 
   }
 
   set closeAfter(v: boolean) {
-    this.flags = v ? this.flags | F_CLOSE_AFTER : this.flags & ~F_CLOSE_AFTER;
+    this.setFlag(F_CLOSE_AFTER, v);
   }
 
   /** In the listener's IdleHolders (idle-holders.ts). */

@@ -47,16 +47,7 @@ export abstract class StreamConnection extends StreamOutput implements Conn<unkn
   }
 
   set stopReading(v: boolean) {
-    this.flags = v ? this.flags | F_STOP_READING : this.flags & ~F_STOP_READING;
-  }
-
-  /** The rarely changed flags (stream-output.ts `flags`), for the accessors of this file and of subclasses. */
-  protected hasFlag(bit: number): boolean {
-    return (this.flags & bit) !== 0;
-  }
-
-  protected setFlag(bit: number, on: boolean): void {
-    this.flags = on ? this.flags | bit : this.flags & ~bit;
+    this.setFlag(F_STOP_READING, v);
   }
 
   /** The backend's own state for this connection (pool mode: its PoolSession); opaque here. */

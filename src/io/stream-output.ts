@@ -89,13 +89,22 @@ export abstract class StreamOutput implements Batched {
     if (r !== null) r.bytesOut += n;
   }
 
+  /** The flags, for the accessors of this file, stream-connection.ts and subclasses (hot reads use `flags` directly). */
+  protected hasFlag(bit: number): boolean {
+    return (this.flags & bit) !== 0;
+  }
+
+  protected setFlag(bit: number, on: boolean): void {
+    this.flags = on ? this.flags | bit : this.flags & ~bit;
+  }
+
   /** Set while a read event or an async flush runs: replies go to the thread's cork, and close waits for it. */
   get inEvent(): boolean {
     return (this.flags & O_IN_EVENT) !== 0;
   }
 
   set inEvent(v: boolean) {
-    this.flags = v ? this.flags | O_IN_EVENT : this.flags & ~O_IN_EVENT;
+    this.setFlag(O_IN_EVENT, v);
   }
 
   /** The socket closed (or, adopted by another connection, this one is done: stream-connection.ts `adopt`). */
@@ -104,7 +113,7 @@ export abstract class StreamOutput implements Batched {
   }
 
   set closed(v: boolean) {
-    this.flags = v ? this.flags | O_CLOSED : this.flags & ~O_CLOSED;
+    this.setFlag(O_CLOSED, v);
   }
 
   /** The rare state, made on first use. */
